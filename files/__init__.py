@@ -1,0 +1,1 @@
+"""Storage of digitized documents (arrives with the digitization issue)."""

@@ -1,0 +1,1 @@
+"""Wiring of MCS: settings, the ASGI application, the command line and the demo data."""

@@ -1,0 +1,111 @@
+"""The ASGI application: /graphql (HTTP and websocket) and /health."""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import logging
+import uuid
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from mcs.settings import Settings
+from models.clock import Clock
+from models.db import Database
+from realtime.bus import InProcessBus
+from resolvers.auth import authenticate, bearer_token
+from resolvers.context import Context, Services
+from schema.build import build_schema
+
+log = logging.getLogger("mcs")
+
+
+def build_services(settings: Settings, clock: Clock | None = None) -> Services:
+    return Services(settings=settings, db=Database(settings.database_url), clock=clock or Clock(settings.timezone),
+                    bus=InProcessBus())
+
+
+class MCSGraphQL(GraphQL):
+    """Strawberry's ASGI view with our context: the caller, a session and loaders per request."""
+
+    def __init__(self, services: Services, **kwargs):
+        self.services = services
+        super().__init__(build_schema(services.settings), **kwargs)
+
+    async def get_context(self, request, response) -> Context:
+        session = request.scope["state"]["db_session"]
+        principal = await authenticate(self.services, session, bearer_token(request.headers.get("authorization")))
+        return Context(services=self.services, session=session, principal=principal,
+                       request_id=request.scope["state"]["request_id"], request=request, response=response)
+
+
+class RequestScope:
+    """Per HTTP request: an id for the logs (and the X-Request-Id header) and a DB session
+    that is closed when the response is done."""
+
+    def __init__(self, app, services: Services):
+        self.app = app
+        self.services = services
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        request_id = uuid.uuid4().hex[:12]
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+
+        async def send_with_id(message):
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        async with self.services.db.session() as session:
+            state["db_session"] = session
+            await self.app(scope, receive, send_with_id)
+
+
+def graphiql_enabled(settings: Settings, host: str | None) -> bool:
+    """MCS_DEBUG decides when set; otherwise GraphiQL only when serving on loopback (local dev)."""
+    if settings.debug is not None:
+        return settings.debug
+    if not host:
+        return False
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None, host: str | None = None) -> Starlette:
+    settings = settings or (services.settings if services else Settings.from_env())
+    services = services or build_services(settings)
+    graphql = MCSGraphQL(
+        services,
+        graphql_ide="graphiql" if graphiql_enabled(settings, host) else None,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        multipart_uploads_enabled=False,  # turned on by the files issue, with CSRF protection
+        allowed_origins=settings.allowed_origins,
+    )
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        await services.bus.close()
+        await services.db.dispose()
+
+    app = Starlette(
+        routes=[Route("/graphql", graphql, methods=["GET", "POST"]), WebSocketRoute("/graphql", graphql),
+                Route("/health", health)],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.add_middleware(RequestScope, services=services)
+    return app

@@ -1,0 +1,118 @@
+"""The `mcs` command: serve, migrate, demo, create-admin, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+
+from mcs.settings import Settings
+
+
+def cmd_migrate(settings: Settings, args) -> int:
+    from mcs.migrations import migrate
+
+    migrate(settings.database_url)
+    print("Base de datos al día.")
+    return 0
+
+
+def cmd_serve(settings: Settings, args) -> int:
+    import uvicorn
+
+    from mcs.app import create_app
+    from mcs.migrations import migrate
+
+    if not args.no_migrate:
+        migrate(settings.database_url)
+    if args.demo_if_empty:
+        from mcs.demo import load_demo
+
+        asyncio.run(load_demo(settings, only_if_empty=True))
+    app = create_app(settings, host=args.host)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=True)
+    return 0
+
+
+def cmd_demo(settings: Settings, args) -> int:
+    from mcs.demo import load_demo
+    from mcs.migrations import migrate
+
+    migrate(settings.database_url)
+    asyncio.run(load_demo(settings, only_if_empty=not args.force))
+    return 0
+
+
+def read_password() -> str:
+    if password := os.environ.get("MCS_ADMIN_PASSWORD"):
+        return password
+    if sys.stdin.isatty():
+        first = getpass.getpass("Contraseña: ")
+        if first != getpass.getpass("Repita la contraseña: "):
+            raise SystemExit("Las contraseñas no coinciden.")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
+def cmd_create_admin(settings: Settings, args) -> int:
+    from mcs.bootstrap import create_admin
+    from mcs.migrations import migrate
+    from models.errors import DomainError
+
+    migrate(settings.database_url)
+    password = read_password()
+    try:
+        unit = asyncio.run(create_admin(settings, args.username, password, full_name=args.full_name,
+                                        root_code=args.code, root_acronym=args.acronym, root_name=args.name))
+    except DomainError as error:
+        print(f"Error: {error.message}", file=sys.stderr)
+        return 1
+    print(f"Administrador «{args.username}» creado en {unit.acronym} ({unit.name}).")
+    return 0
+
+
+def cmd_export_schema(settings: Settings, args) -> int:
+    from schema.export import SNAPSHOT, sdl
+
+    SNAPSHOT.write_text(sdl())
+    print(f"Esquema escrito en {SNAPSHOT}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="mcs", description="Módulo de Correspondencia y Seguimiento")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP/websocket server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-migrate", action="store_true", help="do not migrate before serving")
+    serve.add_argument("--demo-if-empty", action="store_true", help="load the demo data into an empty database")
+    serve.set_defaults(run=cmd_serve)
+
+    sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(run=cmd_migrate)
+
+    demo = sub.add_parser("demo", help="load the demo data (Spanish) into an empty database")
+    demo.add_argument("--force", action="store_true", help="load even if the database has data")
+    demo.set_defaults(run=cmd_demo)
+
+    admin = sub.add_parser("create-admin", help="create an ADMIN (and the root unit on an empty database)")
+    admin.add_argument("username")
+    admin.add_argument("--full-name", default="Administración del sistema")
+    admin.add_argument("--code", default="0", help="root unit code, on an empty database")
+    admin.add_argument("--acronym", default="INST")
+    admin.add_argument("--name", default="Institución")
+    admin.set_defaults(run=cmd_create_admin)
+
+    sub.add_parser("export-schema", help="write schema/schema.graphql").set_defaults(run=cmd_export_schema)
+
+    args = parser.parse_args(argv)
+    return args.run(Settings.from_env(), args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Settings, read once from MCS_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _var_dir() -> Path:
+    return Path(os.environ.get("MCS_VAR_DIR", "var")).resolve()
+
+
+def _secret_key(var_dir: Path) -> str:
+    """MCS_SECRET_KEY, or a random key generated once and kept under ./var (never a constant)."""
+    if key := os.environ.get("MCS_SECRET_KEY"):
+        return key
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # exclusive create: two processes starting at once keep the same key
+    try:
+        with open(path, "x") as fh:
+            fh.write(key)
+        path.chmod(0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str | None
+    files_dir: Path
+    secret_key: str
+    timezone: str = "America/Mexico_City"
+    debug: bool | None = None  # None: GraphiQL only when serving on a loopback address
+    token_ttl_hours: float = 12.0
+    duplicate_window_days: int = 30
+    yellow_threshold_days: int = 2
+    introspection: bool = True
+    allowed_origins: tuple[str, ...] = ()
+    max_query_depth: int = 15
+    max_query_tokens: int = 5000
+    max_aliases: int = 200
+    page_size_default: int = 50
+    page_size_max: int = 100
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        env = os.environ
+        var_dir = _var_dir()
+        values = dict(
+            database_url=env.get("MCS_DATABASE_URL")
+            or f"sqlite+aiosqlite:///{var_dir / 'mcs.sqlite3'}",
+            redis_url=env.get("MCS_REDIS_URL") or None,
+            files_dir=Path(env.get("MCS_FILES_DIR") or var_dir / "files").resolve(),
+            secret_key=_secret_key(var_dir) if "secret_key" not in overrides else "",
+            timezone=env.get("MCS_TIMEZONE", "America/Mexico_City"),
+            debug=_bool(env.get("MCS_DEBUG"), False) if env.get("MCS_DEBUG") else None,
+            token_ttl_hours=float(env.get("MCS_TOKEN_TTL_HOURS", "12")),
+            duplicate_window_days=int(env.get("MCS_DUPLICATE_WINDOW_DAYS", "30")),
+            yellow_threshold_days=int(env.get("MCS_YELLOW_THRESHOLD_DAYS", "2")),
+            introspection=_bool(env.get("MCS_INTROSPECTION"), True),
+            allowed_origins=tuple(
+                o.strip() for o in env.get("MCS_ALLOWED_ORIGINS", "").split(",") if o.strip()
+            ),
+        )
+        values.update(overrides)
+        return cls(**values)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

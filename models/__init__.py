@@ -1,0 +1,7 @@
+"""Domain layer: tables, state machines, calendar, traffic light, permissions, filters, events.
+
+Nothing here knows GraphQL, HTTP or Redis; everything is testable with a session and a clock.
+"""
+
+from models.base import Base  # noqa: F401
+from models import calendar, catalogs, documents, events, org, users  # noqa: F401  (register tables)

@@ -1,0 +1,50 @@
+"""Expected failures of the domain. Resolvers turn them into `UserError` payload entries."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class ErrorCode(str, Enum):
+    VALIDATION = "VALIDATION"
+    NOT_FOUND = "NOT_FOUND"
+    FORBIDDEN = "FORBIDDEN"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
+    CONFLICT = "CONFLICT"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    THROTTLED = "THROTTLED"
+
+
+class DomainError(Exception):
+    """One expected failure: a code, a message in Spanish for the end user, the input field."""
+
+    def __init__(self, code: ErrorCode, message: str, field: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+    @property
+    def extensions(self) -> dict:
+        """Copied by graphql-core into the GraphQL error when one escapes a query resolver."""
+        return {"code": self.code.value, **({"field": self.field} if self.field else {})}
+
+
+class ValidationFailed(DomainError):
+    """Several validation problems found at once (one per field)."""
+
+    def __init__(self, errors: list[DomainError]):
+        super().__init__(errors[0].code, errors[0].message, errors[0].field)
+        self.errors = errors
+
+
+def validation(message: str, field: str | None = None) -> DomainError:
+    return DomainError(ErrorCode.VALIDATION, message, field)
+
+
+def not_found(message: str = "No existe o no tiene acceso.", field: str | None = None) -> DomainError:
+    return DomainError(ErrorCode.NOT_FOUND, message, field)
+
+
+def forbidden(message: str = "No tiene permiso para esta acción.", field: str | None = None) -> DomainError:
+    return DomainError(ErrorCode.FORBIDDEN, message, field)

@@ -1,0 +1,111 @@
+"""The filter compiler: DocumentFilter (and, with the workflow, TurnoFilter) → SQL.
+
+Lists, exports and statistics all go through here: this is the one place that knows what
+"trafficLight: RED" or "includeSubunits" means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy.orm import aliased
+
+from models.calendar import BusinessCalendar
+from models.clock import Clock
+from models.documents import Document, DocumentStatus, DocumentUnit
+from models.org import OrgUnit
+from models.text import search_terms
+from models.traffic_light import TrafficLight, open_light_clause
+
+OPEN_DOCUMENT_STATUSES = (DocumentStatus.REGISTERED.value, DocumentStatus.IN_PROGRESS.value)
+
+
+@dataclass
+class DocumentFilterSpec:
+    period_from: date | None = None
+    period_to: date | None = None
+    unit_path: str | None = None  # resolved from unitId by the caller
+    unit_id: int | None = None
+    include_subunits: bool = False
+    status: list[str] = field(default_factory=list)
+    origin: str | None = None
+    sender_level: list[str] = field(default_factory=list)
+    document_type: list[str] = field(default_factory=list)
+    priority: str | None = None
+    traffic_light: list[str] = field(default_factory=list)
+    search: str | None = None
+
+
+@dataclass
+class FilterEnv:
+    """What a filter needs besides its own values: the clock, the calendar, the threshold."""
+
+    clock: Clock
+    calendar: BusinessCalendar
+    yellow_threshold: int
+
+
+def period_clause(column, period_from: date | None, period_to: date | None, clock: Clock) -> list[ColumnElement[bool]]:
+    """A period of local calendar days, inclusive at both ends, over a UTC timestamp column."""
+    clauses = []
+    if period_from:
+        clauses.append(column >= clock.start_of_day(period_from))
+    if period_to:
+        clauses.append(column < clock.start_of_day(period_to + timedelta(days=1)))
+    return clauses
+
+
+def unit_clause(unit_id: int | None, unit_path: str | None, include_subunits: bool, document=Document) -> ColumnElement[bool] | None:
+    """The document's chain passes through the unit (or, with subunits, through its subtree)."""
+    if unit_id is None:
+        return None
+    if not include_subunits:
+        return exists(select(1).where(DocumentUnit.document_id == document.id, DocumentUnit.unit_id == unit_id))
+    chain_unit = aliased(OrgUnit)
+    return exists(
+        select(1)
+        .select_from(DocumentUnit)
+        .join(chain_unit, chain_unit.id == DocumentUnit.unit_id)
+        .where(DocumentUnit.document_id == document.id, chain_unit.path.startswith(unit_path, autoescape=True))
+    )
+
+
+def document_light_clause(light: TrafficLight, env: FilterEnv, document=Document) -> ColumnElement[bool]:
+    """SQL twin of the document's traffic light (see resolvers' document light)."""
+    is_open = document.status.in_(OPEN_DOCUMENT_STATUSES)
+    if light == TrafficLight.NONE:
+        return or_(~is_open, document.due_date.is_(None))
+    return and_(is_open, open_light_clause(light, document.due_date, env.calendar, env.clock.today(), env.yellow_threshold))
+
+
+def search_clause(query: str | None, document=Document) -> ColumnElement[bool] | None:
+    terms = search_terms(query)
+    if not terms:
+        return None
+    # every word must appear (accent-insensitive: both sides are folded)
+    return and_(*[document.search_text.contains(term, autoescape=True) for term in terms])
+
+
+def document_filter_clauses(spec: DocumentFilterSpec | None, env: FilterEnv, document=Document) -> list[ColumnElement[bool]]:
+    if spec is None:
+        return []
+    clauses = period_clause(document.received_at, spec.period_from, spec.period_to, env.clock)
+    if (unit := unit_clause(spec.unit_id, spec.unit_path, spec.include_subunits, document)) is not None:
+        clauses.append(unit)
+    if spec.status:
+        clauses.append(document.status.in_(spec.status))
+    if spec.origin:
+        clauses.append(document.origin == spec.origin)
+    if spec.sender_level:
+        clauses.append(document.sender_level.in_(spec.sender_level))
+    if spec.document_type:
+        clauses.append(document.document_type.in_(spec.document_type))
+    if spec.priority:
+        clauses.append(document.priority == spec.priority)
+    if spec.traffic_light:
+        clauses.append(or_(*[document_light_clause(TrafficLight(l), env, document) for l in spec.traffic_light]))
+    if (search := search_clause(spec.search, document)) is not None:
+        clauses.append(search)
+    return clauses

@@ -1,0 +1,149 @@
+"""The permission layer: the one place that decides who sees and does what (PRODUCT.md).
+
+Row rules are SQL predicates so that every list, `node`, export and subscription filters in
+the database; field rules are plain functions over a document's chain. Nothing else in the
+code decides visibility.
+
+- A user sees a document when one of their membership units is on its chain, or when they
+  are HEAD, REGISTRAR or VIEWER of an ancestor of a unit on the chain. ADMIN sees every row.
+- Confidential fields (subject, summary, sender, files) are shown to members of units on the
+  chain and to HEADs of their ancestors only.
+- A citizen sender's personal data (email, phone, address) is shown to members of units on
+  the chain only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy.orm import aliased
+
+from models.documents import Document, DocumentUnit
+from models.events import Event
+from models.org import OrgUnit
+from models.users import SUBTREE_ROLES, Role
+
+
+@dataclass(frozen=True)
+class MembershipGrant:
+    unit_id: int
+    unit_path: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting: the user and their memberships with the path of each unit."""
+
+    user_id: int
+    username: str
+    memberships: tuple[MembershipGrant, ...] = field(default_factory=tuple)
+
+    @property
+    def is_admin(self) -> bool:
+        return any(m.role == Role.ADMIN for m in self.memberships)
+
+    @property
+    def unit_ids(self) -> set[int]:
+        return {m.unit_id for m in self.memberships}
+
+    @property
+    def subtree_paths(self) -> list[str]:
+        """Paths whose whole subtree this user sees (HEAD, REGISTRAR, VIEWER)."""
+        return _minimal_prefixes(m.unit_path for m in self.memberships if m.role in SUBTREE_ROLES)
+
+    @property
+    def head_paths(self) -> list[str]:
+        return _minimal_prefixes(m.unit_path for m in self.memberships if m.role == Role.HEAD)
+
+    def roles_in(self, unit_id: int) -> set[Role]:
+        return {m.role for m in self.memberships if m.unit_id == unit_id}
+
+
+def _minimal_prefixes(paths: Iterable[str]) -> list[str]:
+    """Drop paths already covered by a shorter one: '/1/' covers '/1/5/'."""
+    result: list[str] = []
+    for path in sorted(set(paths), key=len):
+        if not any(path.startswith(p) for p in result):
+            result.append(path)
+    return result
+
+
+# --- row visibility (SQL) ---------------------------------------------------------------
+
+def unit_in_scope(principal: Principal, unit: type[OrgUnit] | object) -> ColumnElement[bool]:
+    """`unit` (an OrgUnit alias) is one of the user's units, or below one they see as a subtree."""
+    conditions = []
+    if principal.unit_ids:
+        conditions.append(unit.id.in_(sorted(principal.unit_ids)))
+    conditions += [unit.path.startswith(p, autoescape=True) for p in principal.subtree_paths]
+    return or_(*conditions) if conditions else false()
+
+
+def chain_in_scope(principal: Principal, document_id) -> ColumnElement[bool]:
+    """SQL predicate: some unit on the chain of document `document_id` is in the user's scope."""
+    chain_unit = aliased(OrgUnit)
+    return exists(
+        select(1)
+        .select_from(DocumentUnit)
+        .join(chain_unit, chain_unit.id == DocumentUnit.unit_id)
+        .where(DocumentUnit.document_id == document_id, unit_in_scope(principal, chain_unit))
+    )
+
+
+def visible_documents(principal: Principal, document=Document) -> ColumnElement[bool]:
+    """SQL predicate: the user may see this document's row."""
+    if principal.is_admin:
+        return true()
+    return chain_in_scope(principal, document.id)
+
+
+def visible_events(principal: Principal) -> ColumnElement[bool]:
+    """SQL predicate: the user may see what this event is about.
+
+    Every workflow event is about a document and follows its visibility; events about no
+    document (administration) are ADMIN's only.
+    """
+    if principal.is_admin:
+        return true()
+    return chain_in_scope(principal, Event.document_id)
+
+
+# --- field visibility (Python, over a document's chain) ---------------------------------
+
+@dataclass(frozen=True)
+class ChainUnit:
+    unit_id: int
+    path: str
+
+
+def is_on_chain(principal: Principal, chain: Iterable[ChainUnit]) -> bool:
+    return any(c.unit_id in principal.unit_ids for c in chain)
+
+
+def can_see_confidential(principal: Principal, chain: list[ChainUnit]) -> bool:
+    """Members of chain units and HEADs of their ancestors (an ADMIN off the chain: no)."""
+    if is_on_chain(principal, chain):
+        return True
+    return any(c.path.startswith(h) for c in chain for h in principal.head_paths)
+
+
+def can_see_personal_data(principal: Principal, chain: list[ChainUnit]) -> bool:
+    """A citizen sender's contact data: members of units on the chain only."""
+    return is_on_chain(principal, chain)
+
+
+# --- actions ----------------------------------------------------------------------------
+
+REGISTER_ROLES = frozenset({Role.REGISTRAR, Role.HEAD})
+
+
+def can_register_in(principal: Principal, unit_id: int) -> bool:
+    """REGISTRAR or HEAD of that very unit; ADMIN anywhere."""
+    return principal.is_admin or bool(principal.roles_in(unit_id) & REGISTER_ROLES)
+
+
+def can_administer(principal: Principal) -> bool:
+    return principal.is_admin

@@ -1,0 +1,1 @@
+"""Realtime: the fan-out bus that wakes subscribers, and the subscription streams."""

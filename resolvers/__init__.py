@@ -1,0 +1,1 @@
+"""Use cases: who is calling → may they (models.permissions) → one transaction → events → wake realtime."""

@@ -1,0 +1,208 @@
+"""ADMIN use cases: the org tree, users and their memberships, the document type catalog."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from models.catalogs import DocumentType
+from models.errors import DomainError, ErrorCode, forbidden, not_found, validation
+from models.events import EventKind, append_event
+from models.org import OrgUnit, OrgUnitKind, create_unit, update_unit
+from models.permissions import can_administer
+from models.users import PASSWORD_MIN, Membership, Role, User, hash_password
+from resolvers.context import Context
+from resolvers.validation import Checker
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,79}$")
+UNSET = object()
+
+
+def require_admin(ctx: Context):
+    principal = ctx.require_principal()
+    if not can_administer(principal):
+        raise forbidden("Solo un administrador puede hacer esto.")
+    return principal
+
+
+async def _unit(session, unit_id: int | None, field: str) -> OrgUnit | None:
+    if unit_id is None:
+        return None
+    unit = await session.get(OrgUnit, unit_id)
+    if unit is None:
+        raise not_found("La unidad no existe.", field)
+    return unit
+
+
+# --- org tree -----------------------------------------------------------------------------
+
+async def create_org_unit(ctx: Context, *, code, acronym, name, kind: OrgUnitKind, parent_id: int | None) -> OrgUnit:
+    principal = require_admin(ctx)
+    async with ctx.services.db.transaction() as session:
+        parent = await _unit(session, parent_id, "parentId")
+        if parent is None and (await session.execute(select(func.count()).select_from(OrgUnit))).scalar_one():
+            raise validation("Solo la unidad raíz carece de unidad superior; indique «parentId».", "parentId")
+        unit = await create_unit(session, code=code, acronym=acronym, name=name, kind=kind, parent=parent)
+        await append_event(session, kind=EventKind.ORG_UNIT_CHANGED, occurred_at=ctx.clock.now(),
+                           actor_id=principal.user_id, audience=unit.lineage_ids,
+                           data={"unitId": unit.id, "change": "created"})
+    return unit
+
+
+async def update_org_unit(ctx: Context, unit_id: int, *, code=None, acronym=None, name=None, kind=None,
+                          parent_id: int | None = None, active: bool | None = None) -> OrgUnit:
+    principal = require_admin(ctx)
+    async with ctx.services.db.transaction() as session:
+        unit = await _unit(session, unit_id, "id")
+        new_parent = await _unit(session, parent_id, "parentId")
+        if active is False and (await session.execute(
+            select(func.count()).select_from(OrgUnit).where(OrgUnit.parent_id == unit.id, OrgUnit.active)
+        )).scalar_one():
+            raise validation("Desactive primero las subunidades activas.", "active")
+        unit = await update_unit(session, unit, code=code, acronym=acronym, name=name, kind=kind,
+                                 new_parent=new_parent, active=active)
+        await append_event(session, kind=EventKind.ORG_UNIT_CHANGED, occurred_at=ctx.clock.now(),
+                           actor_id=principal.user_id, audience=unit.lineage_ids,
+                           data={"unitId": unit.id, "change": "updated"})
+    return unit
+
+
+# --- users -----------------------------------------------------------------------------------
+
+@dataclass
+class MembershipData:
+    unit_id: int
+    role: Role
+
+
+async def _check_memberships(session, memberships: list[MembershipData], check: Checker) -> list[MembershipData]:
+    unique = list({(m.unit_id, Role(m.role)): m for m in memberships}.values())
+    for i, m in enumerate(unique):
+        unit = await session.get(OrgUnit, m.unit_id)
+        if unit is None:
+            check.add("La unidad no existe.", f"memberships.{i}.unitId")
+        elif not unit.active:
+            check.add("La unidad está inactiva.", f"memberships.{i}.unitId")
+    return unique
+
+
+async def _admin_count_without(session, user_id: int) -> int:
+    return (await session.execute(
+        select(func.count(func.distinct(Membership.user_id)))
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.role == Role.ADMIN.value, User.active, User.id != user_id)
+    )).scalar_one()
+
+
+def _audience(memberships) -> list[int]:
+    return sorted({m.unit_id for m in memberships})
+
+
+async def create_user(ctx: Context, *, username: str, password: str, full_name: str, position=None,
+                      email=None, memberships: list[MembershipData]) -> User:
+    principal = require_admin(ctx)
+    async with ctx.services.db.transaction() as session:
+        check = Checker()
+        username = (username or "").strip().lower()
+        if not USERNAME.match(username):
+            check.add("El usuario admite de 3 a 80 letras minúsculas, dígitos, punto, guion o guion bajo.", "username")
+        elif (await session.execute(select(User.id).where(User.username == username))).first():
+            raise DomainError(ErrorCode.CONFLICT, f"El usuario «{username}» ya existe.", "username")
+        if len(password or "") < PASSWORD_MIN:
+            check.add(f"La contraseña debe tener al menos {PASSWORD_MIN} caracteres.", "password")
+        full_name = check.text(full_name, "fullName", "El nombre completo", 200, required=True)
+        position = check.text(position, "position", "El cargo", 200)
+        email = check.email(email, "email")
+        memberships = await _check_memberships(session, memberships, check)
+        check.raise_if_any()
+        user = User(username=username, password_hash=hash_password(password), full_name=full_name,
+                    position=position, email=email, active=True, token_version=0, created_at=ctx.clock.now(),
+                    memberships=[Membership(unit_id=m.unit_id, role=Role(m.role).value) for m in memberships])
+        session.add(user)
+        await session.flush()
+        await append_event(session, kind=EventKind.USER_CHANGED, occurred_at=ctx.clock.now(),
+                           actor_id=principal.user_id, audience=_audience(memberships),
+                           data={"userId": user.id, "change": "created"})
+    return user
+
+
+async def update_user(ctx: Context, user_id: int, *, password=None, full_name=None, position=UNSET,
+                      email=UNSET, memberships: list[MembershipData] | None = None, active: bool | None = None) -> User:
+    principal = require_admin(ctx)
+    async with ctx.services.db.transaction() as session:
+        user = await session.get(User, user_id)
+        if user is None:
+            raise not_found("El usuario no existe.", "id")
+        check = Checker()
+        if password is not None:
+            if len(password) < PASSWORD_MIN:
+                check.add(f"La contraseña debe tener al menos {PASSWORD_MIN} caracteres.", "password")
+            else:
+                user.password_hash = hash_password(password)
+                user.token_version += 1  # sessions opened with the old password end
+        if full_name is not None:
+            user.full_name = check.text(full_name, "fullName", "El nombre completo", 200, required=True)
+        if position is not UNSET:
+            user.position = check.text(position, "position", "El cargo", 200)
+        if email is not UNSET:
+            user.email = check.email(email, "email")
+        if memberships is not None:
+            memberships = await _check_memberships(session, memberships, check)
+        check.raise_if_any()
+        was_admin = any(m.role == Role.ADMIN.value for m in user.memberships)
+        stays_admin = (any(m.role == Role.ADMIN for m in memberships) if memberships is not None else was_admin)
+        if active is False:
+            stays_admin = False
+        if was_admin and not stays_admin and await _admin_count_without(session, user.id) == 0:
+            raise DomainError(ErrorCode.CONFLICT, "No se puede retirar al último administrador activo.",
+                              "active" if active is False else "memberships")
+        if memberships is not None:
+            user.memberships.clear()
+            await session.flush()  # the unique (user, unit, role) rows go before new ones come
+            user.memberships.extend(Membership(unit_id=m.unit_id, role=Role(m.role).value) for m in memberships)
+        if active is not None and active != user.active:
+            user.active = active
+            user.token_version += 1
+        await session.flush()
+        await append_event(session, kind=EventKind.USER_CHANGED, occurred_at=ctx.clock.now(),
+                           actor_id=principal.user_id, audience=_audience(user.memberships),
+                           data={"userId": user.id, "change": "updated"})
+    return user
+
+
+# --- catalogs --------------------------------------------------------------------------------
+
+CATALOG_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]{0,39}$")
+
+
+async def create_document_type(ctx: Context, *, code: str, name: str) -> DocumentType:
+    require_admin(ctx)
+    async with ctx.services.db.transaction() as session:
+        check = Checker()
+        code = (code or "").strip().upper()
+        if not CATALOG_CODE.match(code):
+            check.add("La clave admite hasta 40 mayúsculas, dígitos, punto, guion o guion bajo.", "code")
+        name = check.text(name, "name", "El nombre", 120, required=True)
+        check.raise_if_any()
+        if await session.get(DocumentType, code):
+            raise DomainError(ErrorCode.CONFLICT, f"Ya existe el tipo de documento «{code}».", "code")
+        item = DocumentType(code=code, name=name, active=True)
+        session.add(item)
+    return item
+
+
+async def update_document_type(ctx: Context, *, code: str, name: str | None = None, active: bool | None = None) -> DocumentType:
+    require_admin(ctx)
+    async with ctx.services.db.transaction() as session:
+        item = await session.get(DocumentType, (code or "").strip().upper())
+        if item is None:
+            raise not_found("El tipo de documento no existe.", "code")
+        check = Checker()
+        if name is not None:
+            item.name = check.text(name, "name", "El nombre", 120, required=True)
+        check.raise_if_any()
+        if active is not None:
+            item.active = active
+    return item

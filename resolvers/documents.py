@@ -1,0 +1,173 @@
+"""Use cases on documents: register, list, look up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+
+from models.catalogs import DocumentType
+from models.documents import (
+    Document, DocumentStatus, Origin, Priority, SenderLevel, add_to_chain, format_folio, next_folio_number,
+)
+from models.errors import DomainError, ErrorCode, forbidden, not_found, validation
+from models.events import EventKind, append_event
+from models.filters import DocumentFilterSpec, document_filter_clauses
+from models.org import OrgUnit
+from models.permissions import can_register_in, visible_documents
+from resolvers.context import Context
+from resolvers.pagination import Page, datetime_key, int_key, keyset_page
+from resolvers.validation import Checker
+
+DOCUMENT_ORDER = [datetime_key(Document.received_at, "received_at"), int_key(Document.id, "id")]
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass
+class SenderData:
+    level: SenderLevel
+    name: str
+    position: str | None = None
+    organization: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+
+
+@dataclass
+class RegisterDocumentData:
+    unit_id: int
+    origin: Origin
+    document_type: str
+    subject: str
+    sender: SenderData
+    reference: str | None = None
+    summary: str | None = None
+    addressee: str | None = None
+    document_date: date | None = None
+    received_at: datetime | None = None
+    due_date: date | None = None
+    priority: Priority | None = None
+    confidential: bool | None = None
+    files: list = field(default_factory=list)
+
+
+async def register_document(ctx: Context, data: RegisterDocumentData) -> tuple[Document, list[str]]:
+    """Register a received document with the next folio of its unit; warn of likely duplicates."""
+    principal = ctx.require_principal()
+    now = ctx.clock.now()
+    today = ctx.clock.today()
+    async with ctx.services.db.transaction() as session:
+        unit = await session.get(OrgUnit, data.unit_id)
+        if unit is None:
+            raise not_found("La unidad no existe.", "unitId")
+        if not can_register_in(principal, unit.id):
+            raise forbidden("Solo el titular, el control de gestión de la unidad o un administrador pueden registrar en ella.", "unitId")
+        if not unit.active:
+            raise validation("La unidad está inactiva.", "unitId")
+
+        check = Checker()
+        subject = check.text(data.subject, "subject", "El asunto", 500, required=True)
+        reference = check.text(data.reference, "reference", "La referencia", 120)
+        summary = check.text(data.summary, "summary", "La síntesis", 10_000)
+        addressee = check.text(data.addressee, "addressee", "El destinatario", 300)
+        sender = data.sender
+        sender_name = check.text(sender.name, "sender.name", "El nombre del remitente", 300, required=True)
+        sender_position = check.text(sender.position, "sender.position", "El cargo del remitente", 300)
+        sender_org = check.text(sender.organization, "sender.organization", "La dependencia del remitente", 300)
+        sender_email = check.email(sender.email, "sender.email")
+        sender_phone = check.text(sender.phone, "sender.phone", "El teléfono del remitente", 60)
+        sender_address = check.text(sender.address, "sender.address", "El domicilio del remitente", 500)
+        if (data.origin == Origin.INTERNAL) != (sender.level == SenderLevel.INTERNAL):
+            check.add("Un documento interno tiene remitente interno, y uno externo, remitente externo.", "sender.level")
+        doc_type = await session.get(DocumentType, data.document_type)
+        if doc_type is None or not doc_type.active:
+            check.add("El tipo de documento no existe o está inactivo.", "documentType")
+        received_at = data.received_at or now
+        if received_at.tzinfo is None:
+            check.add("La fecha de recepción debe indicar su zona horaria.", "receivedAt")
+            received_at = now
+        elif received_at > now + CLOCK_SKEW:
+            check.add("La fecha de recepción no puede estar en el futuro.", "receivedAt")
+        received_day = ctx.clock.local_date(received_at)
+        if data.document_date and data.document_date > today:
+            check.add("La fecha del documento no puede estar en el futuro.", "documentDate")
+        elif data.document_date and data.document_date > received_day:
+            check.add("La fecha del documento no puede ser posterior a su recepción.", "documentDate")
+        if data.due_date and data.due_date < received_day:
+            check.add("La fecha límite no puede ser anterior a la recepción.", "dueDate")
+        if data.files:
+            check.add("La carga de archivos aún no está disponible.", "files")
+        check.raise_if_any()
+
+        year = ctx.clock.local_date(now).year
+        number = await next_folio_number(session, unit.id, year)
+        document = Document(
+            folio=format_folio(unit.acronym, year, number), unit_id=unit.id, year=year, number=number,
+            origin=data.origin.value, document_type=data.document_type, reference=reference,
+            subject=subject, summary=summary, sender_level=sender.level.value, sender_name=sender_name,
+            sender_position=sender_position, sender_organization=sender_org, sender_email=sender_email,
+            sender_phone=sender_phone, sender_address=sender_address, addressee=addressee,
+            document_date=data.document_date, received_at=received_at, due_date=data.due_date,
+            priority=(data.priority or Priority.NORMAL).value, confidential=bool(data.confidential),
+            status=DocumentStatus.REGISTERED.value, registered_by_id=principal.user_id, created_at=now,
+        )
+        document.refresh_derived()
+        session.add(document)
+        await session.flush()
+        await add_to_chain(session, document.id, [unit.id])
+        warnings = await duplicate_warnings(ctx, session, document)
+        await append_event(
+            session, kind=EventKind.DOCUMENT_REGISTERED, occurred_at=now, actor_id=principal.user_id,
+            document_id=document.id, audience=unit.lineage_ids,
+            data={"folio": document.folio, "unitId": unit.id},
+        )
+    return document, warnings
+
+
+async def duplicate_warnings(ctx: Context, session, document: Document) -> list[str]:
+    """Same sender organization and reference within the window, among documents the user sees."""
+    if not document.duplicate_key:
+        return []
+    window = timedelta(days=ctx.settings.duplicate_window_days)
+    rows = (await session.execute(
+        select(Document.folio, Document.received_at)
+        .where(
+            Document.duplicate_key == document.duplicate_key,
+            Document.id != document.id,
+            Document.received_at >= document.received_at - window,
+            Document.received_at <= document.received_at + window,
+            visible_documents(ctx.principal),
+        )
+        .order_by(Document.received_at)
+        .limit(5)
+    )).all()
+    return [
+        f"Posible duplicado: {folio}, recibido el {ctx.clock.local_date(at).isoformat()}, "
+        "tiene el mismo remitente y la misma referencia."
+        for folio, at in rows
+    ]
+
+
+async def list_documents(
+    ctx: Context, spec: DocumentFilterSpec | None, *, first=None, after=None, last=None, before=None
+) -> Page:
+    principal = ctx.require_principal()
+    query = select(Document).where(
+        visible_documents(principal), *document_filter_clauses(spec, await ctx.filter_env())
+    )
+    return await keyset_page(
+        ctx.session, query, DOCUMENT_ORDER, descending=True, first=first, after=after, last=last,
+        before=before, default_size=ctx.settings.page_size_default, max_size=ctx.settings.page_size_max,
+    )
+
+
+async def resolve_unit_filter(ctx: Context, spec: DocumentFilterSpec) -> None:
+    """Fill the unit's path the filter compiler needs from the unitId given."""
+    if spec.unit_id is None:
+        return
+    unit = await ctx.loaders.org_unit_by_id.load(spec.unit_id)
+    if unit is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "La unidad no existe.", "filter.unitId")
+    spec.unit_path = unit.path

@@ -1,0 +1,112 @@
+"""DataLoaders: one set per request (per delivered event on websockets), named XByYLoader.
+
+Every relation the schema exposes goes through one of these, so a page costs a fixed number
+of queries whatever its size.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from strawberry.dataloader import DataLoader
+
+from models.documents import Document, DocumentUnit
+from models.org import OrgUnit
+from models.permissions import ChainUnit, visible_documents
+from models.users import Membership, User
+
+if TYPE_CHECKING:
+    from resolvers.context import Context
+
+
+class ContextLoader(DataLoader):
+    def __init__(self, ctx: "Context"):
+        self.ctx = ctx
+        super().__init__(load_fn=self.batch_load)
+
+    @property
+    def session(self):
+        return self.ctx.session
+
+    async def batch_load(self, keys):
+        raise NotImplementedError
+
+
+def by_key(rows, keys, attr="id"):
+    found = {getattr(r, attr): r for r in rows}
+    return [found.get(k) for k in keys]
+
+
+def grouped_by(rows, keys, attr):
+    groups = defaultdict(list)
+    for r in rows:
+        groups[getattr(r, attr)].append(r)
+    return [groups[k] for k in keys]
+
+
+class OrgUnitByIdLoader(ContextLoader):
+    async def batch_load(self, keys):
+        rows = (await self.session.execute(select(OrgUnit).where(OrgUnit.id.in_(keys)))).scalars()
+        return by_key(rows, keys)
+
+
+class ChildrenByUnitIdLoader(ContextLoader):
+    async def batch_load(self, keys):
+        rows = (await self.session.execute(
+            select(OrgUnit).where(OrgUnit.parent_id.in_(keys)).order_by(OrgUnit.code)
+        )).scalars()
+        return grouped_by(rows, keys, "parent_id")
+
+
+class UserByIdLoader(ContextLoader):
+    async def batch_load(self, keys):
+        rows = (await self.session.execute(select(User).where(User.id.in_(keys)))).scalars()
+        return by_key(rows, keys)
+
+
+class MembershipsByUserIdLoader(ContextLoader):
+    async def batch_load(self, keys):
+        rows = (await self.session.execute(
+            select(Membership).where(Membership.user_id.in_(keys)).order_by(Membership.id)
+        )).scalars()
+        return grouped_by(rows, keys, "user_id")
+
+
+class ChainByDocumentIdLoader(ContextLoader):
+    """The units on each document's chain, with their paths: what field guards decide on."""
+
+    async def batch_load(self, keys):
+        rows = (await self.session.execute(
+            select(DocumentUnit.document_id, OrgUnit.id, OrgUnit.path)
+            .join(OrgUnit, OrgUnit.id == DocumentUnit.unit_id)
+            .where(DocumentUnit.document_id.in_(keys))
+        )).all()
+        groups = defaultdict(list)
+        for document_id, unit_id, path in rows:
+            groups[document_id].append(ChainUnit(unit_id, path))
+        return [groups[k] for k in keys]
+
+
+class VisibleDocumentByIdLoader(ContextLoader):
+    """Documents by id, None for those the caller may not see (exactly like a missing one)."""
+
+    async def batch_load(self, keys):
+        principal = self.ctx.principal
+        if principal is None:
+            return [None] * len(keys)
+        rows = (await self.session.execute(
+            select(Document).where(Document.id.in_(keys), visible_documents(principal))
+        )).scalars()
+        return by_key(rows, keys)
+
+
+class Loaders:
+    def __init__(self, ctx: "Context"):
+        self.org_unit_by_id = OrgUnitByIdLoader(ctx)
+        self.children_by_unit_id = ChildrenByUnitIdLoader(ctx)
+        self.user_by_id = UserByIdLoader(ctx)
+        self.memberships_by_user_id = MembershipsByUserIdLoader(ctx)
+        self.chain_by_document_id = ChainByDocumentIdLoader(ctx)
+        self.visible_document_by_id = VisibleDocumentByIdLoader(ctx)

@@ -1,0 +1,59 @@
+"""The assembled schema with its guards: depth, tokens, aliases, masked unexpected errors."""
+
+from __future__ import annotations
+
+import logging
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.exceptions import StrawberryGraphQLError
+from strawberry.extensions import (
+    AddValidationRules, MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter,
+)
+from graphql.validation import NoSchemaIntrospectionCustomRule
+
+from mcs.settings import Settings
+from models.errors import DomainError
+from schema.mutation import Mutation
+from schema.query import Query
+from schema.types.documents import Document
+from schema.types.events import Event
+from schema.types.org import OrgUnit, User
+
+log = logging.getLogger("mcs.errors")
+
+
+def is_expected(error: GraphQLError) -> bool:
+    """Errors the client may read as they are: syntax/validation, auth, permissions, domain."""
+    original = error.original_error
+    return original is None or isinstance(original, (DomainError, StrawberryGraphQLError))
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Anything unforeseen is logged with the request id and reaches the client as a generic message."""
+
+    def __init__(self):
+        super().__init__(should_mask_error=lambda error: not is_expected(error))
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        context = self.execution_context.context
+        request_id = getattr(context, "request_id", "-")
+        log.error("unexpected error [request %s] at %s", request_id, error.path, exc_info=error.original_error)
+        return GraphQLError(
+            f"Error interno del servidor (solicitud {request_id}).", nodes=error.nodes, source=error.source,
+            positions=error.positions, path=error.path, extensions={"code": "INTERNAL", "requestId": request_id},
+        )
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or Settings(database_url="sqlite://", redis_url=None, files_dir=".", secret_key="-")
+    # factories: strawberry builds fresh extension instances per request
+    extensions = [
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        MaskUnexpectedErrors,
+    ]
+    if not settings.introspection:
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return strawberry.Schema(query=Query, mutation=Mutation, types=[OrgUnit, User, Document, Event], extensions=extensions)

@@ -1,0 +1,47 @@
+"""Field guards: the schema asks models.permissions and turns a "no" into an error on the field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.permission import BasePermission
+from strawberry.types import Info
+
+from models.documents import SenderLevel
+from models.permissions import can_see_confidential, can_see_personal_data
+
+
+class IsAuthenticated(BasePermission):
+    message = "Inicie sesión para continuar."
+    error_extensions = {"code": "UNAUTHENTICATED"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs) -> bool:
+        return info.context.principal is not None
+
+
+class ConfidentialField(BasePermission):
+    """Subject, summary, sender and files of a confidential document: chain members and HEADs above."""
+
+    message = "Documento confidencial: no tiene acceso a este campo."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    async def has_permission(self, source: Any, info: Info, **kwargs) -> bool:
+        if not source.confidential:
+            return True
+        principal = info.context.principal
+        chain = await info.context.loaders.chain_by_document_id.load(source.db_id)
+        return principal is not None and can_see_confidential(principal, chain)
+
+
+class PersonalDataField(BasePermission):
+    """A citizen sender's email, phone and address: members of units on the chain only."""
+
+    message = "Datos personales del remitente: solo las unidades que atienden el documento los ven."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    async def has_permission(self, source: Any, info: Info, **kwargs) -> bool:
+        if source.level != SenderLevel.CITIZEN:
+            return True
+        principal = info.context.principal
+        chain = await info.context.loaders.chain_by_document_id.load(source.document_db_id)
+        return principal is not None and can_see_personal_data(principal, chain)

@@ -1,0 +1,35 @@
+"""Global Node IDs: opaque base64 of "Type:primary key"."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+import strawberry
+
+from models.errors import DomainError, ErrorCode
+
+
+def to_global_id(type_name: str, pk: int | str) -> strawberry.ID:
+    return strawberry.ID(base64.b64encode(f"{type_name}:{pk}".encode()).decode())
+
+
+def from_global_id(global_id: str) -> tuple[str, str] | None:
+    try:
+        raw = base64.b64decode(str(global_id).encode(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    type_name, sep, pk = raw.partition(":")
+    return (type_name, pk) if sep and type_name and pk else None
+
+
+def decode_id(global_id: str, expected: str, field: str) -> int:
+    """The integer key of an ID of the expected type, or a NOT_FOUND error naming the field."""
+    parsed = from_global_id(global_id)
+    if parsed is None or parsed[0] != expected or not parsed[1].isdigit():
+        raise DomainError(ErrorCode.NOT_FOUND, f"El identificador no corresponde a un(a) {expected}.", field)
+    return int(parsed[1])
+
+
+def decode_optional_id(global_id: str | None, expected: str, field: str) -> int | None:
+    return None if global_id is None else decode_id(global_id, expected, field)

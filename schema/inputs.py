@@ -1,0 +1,137 @@
+"""Input types of the contract, and their translation into the use cases' plain data."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import strawberry
+
+from models.filters import DocumentFilterSpec
+from schema.enums import DocumentStatus, OrgUnitKind, Origin, Priority, Role, SenderLevel, TrafficLight
+from schema.ids import decode_optional_id
+
+
+@strawberry.input(description="Inclusive at both ends, read in the institution's time zone.")
+class Period:
+    from_: date | None = strawberry.field(name="from", default=None)
+    to: date | None = None
+
+
+@strawberry.input
+class DocumentFilter:
+    period: Period | None = None
+    unit_id: strawberry.ID | None = strawberry.field(default=None, description="Documents whose chain passes through this unit.")
+    include_subunits: bool | None = None
+    status: list[DocumentStatus] | None = None
+    origin: Origin | None = None
+    sender_level: list[SenderLevel] | None = None
+    document_type: list[str] | None = None
+    priority: Priority | None = None
+    traffic_light: list[TrafficLight] | None = None
+    search: str | None = strawberry.field(default=None, description="Full-text, accent-insensitive.")
+
+    def to_spec(self) -> DocumentFilterSpec:
+        period = self.period or Period()
+        return DocumentFilterSpec(
+            period_from=period.from_, period_to=period.to,
+            unit_id=decode_optional_id(self.unit_id, "OrgUnit", "filter.unitId"),
+            include_subunits=bool(self.include_subunits),
+            status=[s.value for s in self.status or []], origin=self.origin.value if self.origin else None,
+            sender_level=[s.value for s in self.sender_level or []], document_type=list(self.document_type or []),
+            priority=self.priority.value if self.priority else None,
+            traffic_light=[t.value for t in self.traffic_light or []], search=self.search,
+        )
+
+
+@strawberry.input
+class LoginInput:
+    username: str
+    password: str
+
+
+@strawberry.input
+class SenderInput:
+    level: SenderLevel
+    name: str
+    position: str | None = None
+    organization: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+
+
+@strawberry.input
+class RegisterDocumentInput:
+    unit_id: strawberry.ID = strawberry.field(description="The registering unit (one of my memberships).")
+    origin: Origin
+    document_type: str
+    subject: str
+    sender: SenderInput
+    reference: str | None = None
+    summary: str | None = None
+    addressee: str | None = None
+    document_date: date | None = None
+    received_at: datetime | None = None
+    due_date: date | None = None
+    priority: Priority | None = None
+    confidential: bool | None = None
+
+
+@strawberry.input
+class CreateOrgUnitInput:
+    code: str
+    acronym: str
+    name: str
+    kind: OrgUnitKind
+    parent_id: strawberry.ID | None = None
+
+
+@strawberry.input
+class UpdateOrgUnitInput:
+    id: strawberry.ID
+    code: str | None = None
+    acronym: str | None = None
+    name: str | None = None
+    kind: OrgUnitKind | None = None
+    parent_id: strawberry.ID | None = None
+    active: bool | None = None
+
+
+@strawberry.input
+class MembershipInput:
+    unit_id: strawberry.ID
+    role: Role
+
+
+@strawberry.input
+class CreateUserInput:
+    username: str
+    password: str
+    full_name: str
+    memberships: list[MembershipInput]
+    position: str | None = None
+    email: str | None = None
+
+
+@strawberry.input
+class UpdateUserInput:
+    id: strawberry.ID
+    password: str | None = None
+    full_name: str | None = None
+    position: str | None = strawberry.UNSET
+    email: str | None = strawberry.UNSET
+    memberships: list[MembershipInput] | None = None
+    active: bool | None = None
+
+
+@strawberry.input
+class CreateDocumentTypeInput:
+    code: str
+    name: str
+
+
+@strawberry.input
+class UpdateDocumentTypeInput:
+    code: str
+    name: str | None = None
+    active: bool | None = None

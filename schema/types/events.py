@@ -1,0 +1,66 @@
+"""Event (the bitácora) and its connection."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from models import events as event_models
+from schema.enums import EventKind
+from schema.ids import to_global_id
+from schema.types.node import Node, PageInfo
+from schema.types.org import User, user_of
+
+if TYPE_CHECKING:
+    from schema.types.documents import Document
+
+
+@strawberry.type(name="Event")
+class Event(Node):
+    sequence: str = strawberry.field(description="A decimal integer, increasing; pass it back as afterSequence.")
+    kind: EventKind
+    occurred_at: datetime
+    data: JSON | None
+    actor_db_id: strawberry.Private[int | None]
+    document_db_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, m: event_models.Event) -> "Event":
+        return cls(id=to_global_id("Event", m.id), sequence=str(m.id), kind=EventKind(m.kind),
+                   occurred_at=m.occurred_at, data=m.data, actor_db_id=m.actor_id, document_db_id=m.document_id)
+
+    @strawberry.field
+    async def actor(self, info: Info) -> User | None:
+        return await user_of(info, self.actor_db_id)
+
+    @strawberry.field
+    async def document(self, info: Info) -> Annotated["Document", strawberry.lazy("schema.types.documents")] | None:
+        from schema.types.documents import document_of
+
+        return await document_of(info, self.document_db_id)
+
+
+@strawberry.type
+class EventEdge:
+    cursor: str
+    node: Event
+
+
+@strawberry.type
+class EventConnection:
+    edges: list[EventEdge]
+    page_info: PageInfo
+    page: strawberry.Private[object]
+
+    @classmethod
+    def from_page(cls, page) -> "EventConnection":
+        edges = [EventEdge(cursor=c, node=Event.from_model(r)) for r, c in zip(page.rows, page.cursors)]
+        return cls(edges=edges, page_info=PageInfo.from_page(page), page=page)
+
+    @strawberry.field
+    async def total_count(self) -> int:
+        return await self.page.total_count()

@@ -1,0 +1,86 @@
+"""OrgUnit, User and Membership."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from models import org as org_models
+from models import users as user_models
+from schema.enums import OrgUnitKind, Role
+from schema.ids import to_global_id
+from schema.types.node import Node
+
+
+@strawberry.type(name="OrgUnit")
+class OrgUnit(Node):
+    code: str
+    acronym: str
+    name: str
+    kind: OrgUnitKind
+    active: bool
+    db_id: strawberry.Private[int]
+    parent_db_id: strawberry.Private[int | None]
+    ancestor_db_ids: strawberry.Private[list[int]]
+
+    @classmethod
+    def from_model(cls, m: org_models.OrgUnit) -> "OrgUnit":
+        return cls(id=to_global_id("OrgUnit", m.id), code=m.code, acronym=m.acronym, name=m.name,
+                   kind=OrgUnitKind(m.kind), active=m.active, db_id=m.id, parent_db_id=m.parent_id,
+                   ancestor_db_ids=m.ancestor_ids)
+
+    @strawberry.field
+    async def parent(self, info: Info) -> "OrgUnit | None":
+        if self.parent_db_id is None:
+            return None
+        return OrgUnit.from_model(await info.context.loaders.org_unit_by_id.load(self.parent_db_id))
+
+    @strawberry.field
+    async def children(self, info: Info) -> list["OrgUnit"]:
+        return [OrgUnit.from_model(u) for u in await info.context.loaders.children_by_unit_id.load(self.db_id)]
+
+    @strawberry.field(description="From the root down to the parent.")
+    async def ancestors(self, info: Info) -> list["OrgUnit"]:
+        units = await info.context.loaders.org_unit_by_id.load_many(self.ancestor_db_ids)
+        return [OrgUnit.from_model(u) for u in units if u is not None]
+
+
+async def unit_of(info: Info, unit_id: int) -> OrgUnit:
+    return OrgUnit.from_model(await info.context.loaders.org_unit_by_id.load(unit_id))
+
+
+@strawberry.type
+class Membership:
+    role: Role
+    unit_db_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def unit(self, info: Info) -> OrgUnit:
+        return await unit_of(info, self.unit_db_id)
+
+
+@strawberry.type(name="User")
+class User(Node):
+    username: str
+    full_name: str
+    position: str | None
+    email: str | None
+    active: bool
+    db_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, m: user_models.User) -> "User":
+        return cls(id=to_global_id("User", m.id), username=m.username, full_name=m.full_name,
+                   position=m.position, email=m.email, active=m.active, db_id=m.id)
+
+    @strawberry.field
+    async def memberships(self, info: Info) -> list[Membership]:
+        rows = await info.context.loaders.memberships_by_user_id.load(self.db_id)
+        return [Membership(role=Role(m.role), unit_db_id=m.unit_id) for m in rows]
+
+
+async def user_of(info: Info, user_id: int | None) -> User | None:
+    if user_id is None:
+        return None
+    user = await info.context.loaders.user_by_id.load(user_id)
+    return User.from_model(user) if user else None

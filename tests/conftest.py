@@ -1,0 +1,166 @@
+"""Fixtures: every test runs on SQLite and on PostgreSQL (the `backend` parameter).
+
+PostgreSQL comes from MCS_TEST_POSTGRES_URL (default: the local server). When it is
+unreachable the PostgreSQL half is skipped with the reason shown, except under CI=true, where
+it fails: CI must prove both backends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+from sqlalchemy import event, text
+
+from mcs.app import build_services, create_app
+from mcs.migrations import migrate
+from mcs.settings import Settings
+from models.base import Base
+from models.catalogs import SEED_DOCUMENT_TYPES
+from models.clock import FrozenClock
+
+PG_ADMIN_URL = os.environ.get("MCS_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+PG_TEST_DB = "mcs_test"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _pg_url(database: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + database
+
+
+async def _recreate_pg_database() -> None:
+    import asyncpg
+
+    dsn = PG_ADMIN_URL.replace("+asyncpg", "")
+    conn = await asyncpg.connect(dsn, timeout=5)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{PG_TEST_DB}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{PG_TEST_DB}"')
+    finally:
+        await conn.close()
+
+
+def unavailable(what: str, error: Exception):
+    message = f"{what} unreachable ({type(error).__name__}: {error})"
+    if IN_CI:
+        pytest.fail(f"{message}; CI=true requires it", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory) -> str:
+    """A migrated, empty database of each backend, made once per test session."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'mcs.sqlite3'}"
+    else:
+        try:
+            asyncio.run(_recreate_pg_database())
+        except Exception as error:  # noqa: BLE001 - any failure means "not available here"
+            unavailable("PostgreSQL", error)
+        url = _pg_url(PG_TEST_DB)
+    migrate(url)
+    return url
+
+
+@pytest.fixture
+def backend(database_url) -> str:
+    return "sqlite" if database_url.startswith("sqlite") else "postgresql"
+
+
+TABLES_IN_DELETE_ORDER = [t.name for t in reversed(Base.metadata.sorted_tables)]
+
+
+async def _empty_database(db) -> None:
+    async with db.engine.begin() as conn:
+        if db.is_sqlite:
+            for name in TABLES_IN_DELETE_ORDER:
+                await conn.execute(text(f'DELETE FROM "{name}"'))
+            await conn.execute(text("DELETE FROM sqlite_sequence")) if (await conn.execute(
+                text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'"))).first() else None
+        else:
+            names = ", ".join(f'"{n}"' for n in TABLES_IN_DELETE_ORDER)
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        await conn.execute(
+            text("INSERT INTO document_types (code, name, active) VALUES (:code, :name, :active)"),
+            [{"code": c, "name": n, "active": True} for c, n in SEED_DOCUMENT_TYPES],
+        )
+
+
+class QueryCounter:
+    def __init__(self, engine):
+        self.count = 0
+        self.statements: list[str] = []
+        event.listen(engine.sync_engine, "before_cursor_execute", self._on_execute)
+
+    def _on_execute(self, conn, cursor, statement, parameters, context, executemany):
+        if statement.strip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
+            return
+        self.count += 1
+        self.statements.append(statement)
+
+    def reset(self):
+        self.count = 0
+        self.statements = []
+
+
+@dataclass
+class Api:
+    """Talks to the app through its GraphQL endpoint, like any client."""
+
+    client: httpx.AsyncClient
+
+    async def post(self, query: str, variables: dict | None = None, token: str | None = None, **kwargs) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return await self.client.post("/graphql", json={"query": query, "variables": variables or {}},
+                                      headers=headers, **kwargs)
+
+    async def gql(self, query: str, variables: dict | None = None, token: str | None = None) -> dict:
+        response = await self.post(query, variables, token)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def ok(self, query: str, variables: dict | None = None, token: str | None = None) -> dict:
+        """The data of a request that must raise no GraphQL error."""
+        body = await self.gql(query, variables, token)
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+
+@pytest_asyncio.fixture
+async def services(database_url, tmp_path):
+    settings = Settings.from_env(database_url=database_url, redis_url=None, files_dir=tmp_path / "files",
+                                 secret_key="test-secret-key-with-enough-length-for-hs256", debug=False)
+    services = build_services(settings, clock=FrozenClock(datetime(2026, 3, 2, 16, 0, tzinfo=timezone.utc)))
+    await _empty_database(services.db)
+    yield services
+    await services.db.dispose()
+
+
+@pytest_asyncio.fixture
+async def api(services):
+    app = create_app(services=services)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        yield Api(client)
+
+
+@pytest.fixture
+def clock(services) -> FrozenClock:
+    return services.clock
+
+
+@pytest.fixture
+def queries(services) -> QueryCounter:
+    return QueryCounter(services.db.engine)
+
+
+@pytest_asyncio.fixture
+async def world(services):
+    from tests.world import build_world
+
+    return await build_world(services)

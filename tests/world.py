@@ -1,0 +1,80 @@
+"""A small institution for tests, built straight through the models (fast), with a token per user.
+
+INST (root)
+└── DG  Dirección General
+    ├── DA  Dirección de Administración
+    │   └── SRH  Subdirección de Recursos Humanos
+    │       └── DRH  Departamento de Nóminas
+    └── DJ  Dirección Jurídica
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from models.org import OrgUnit, OrgUnitKind, create_unit
+from models.users import Membership, Role, User, hash_password
+from resolvers.auth import issue_token
+from schema.ids import to_global_id
+
+PASSWORD = "contraseña-segura"
+_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once for every test user
+
+UNITS = [
+    ("INST", "0", "Institución", OrgUnitKind.UNIT, None),
+    ("DG", "100", "Dirección General", OrgUnitKind.GENERAL_DIRECTORATE, "INST"),
+    ("DA", "110", "Dirección de Administración", OrgUnitKind.DIRECTORATE, "DG"),
+    ("SRH", "111", "Subdirección de Recursos Humanos", OrgUnitKind.SUBDIRECTORATE, "DA"),
+    ("DRH", "1111", "Departamento de Nóminas", OrgUnitKind.DEPARTMENT, "SRH"),
+    ("DJ", "120", "Dirección Jurídica", OrgUnitKind.DIRECTORATE, "DG"),
+]
+
+USERS = {
+    "admin": [("INST", Role.ADMIN)],
+    "dg_head": [("DG", Role.HEAD)],
+    "dg_reg": [("DG", Role.REGISTRAR)],
+    "da_head": [("DA", Role.HEAD)],
+    "da_reg": [("DA", Role.REGISTRAR)],
+    "da_staff": [("DA", Role.STAFF)],
+    "da_viewer": [("DA", Role.VIEWER)],
+    "srh_head": [("SRH", Role.HEAD)],
+    "srh_reg": [("SRH", Role.REGISTRAR)],
+    "srh_staff": [("SRH", Role.STAFF)],
+    "drh_staff": [("DRH", Role.STAFF)],
+    "dj_head": [("DJ", Role.HEAD)],
+    "dj_reg": [("DJ", Role.REGISTRAR)],
+    "dj_staff": [("DJ", Role.STAFF)],
+    "dj_viewer": [("DJ", Role.VIEWER)],
+}
+
+
+@dataclass
+class World:
+    units: dict[str, OrgUnit] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def unit_id(self, acronym: str) -> str:
+        return to_global_id("OrgUnit", self.units[acronym].id)
+
+    def user_id(self, username: str) -> str:
+        return to_global_id("User", self.users[username].id)
+
+
+async def build_world(services) -> World:
+    world = World()
+    async with services.db.transaction() as session:
+        for acronym, code, name, kind, parent in UNITS:
+            world.units[acronym] = await create_unit(
+                session, code=code, acronym=acronym, name=name, kind=kind,
+                parent=world.units[parent] if parent else None)
+        for username, grants in USERS.items():
+            user = User(username=username, password_hash=_HASH, full_name=username.replace("_", " ").title(),
+                        active=True, token_version=0, created_at=services.clock.now(),
+                        memberships=[Membership(unit_id=world.units[u].id, role=r.value) for u, r in grants])
+            session.add(user)
+            world.users[username] = user
+        await session.flush()
+    for username, user in world.users.items():
+        world.tokens[username] = issue_token(services, user)
+    return world
