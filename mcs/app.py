@@ -16,7 +16,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from mcs.settings import Settings
 from models.clock import Clock
-from models.db import Database
+from models.db import Database, SharedSession
 from realtime.bus import InProcessBus
 from resolvers.auth import authenticate, bearer_token
 from resolvers.context import Context, Services
@@ -38,8 +38,11 @@ class MCSGraphQL(GraphQL):
         super().__init__(build_schema(services.settings), **kwargs)
 
     async def get_context(self, request, response) -> Context:
-        session = request.scope["state"]["db_session"]
+        session = SharedSession(request.scope["state"]["db_session"])
         principal = await authenticate(self.services, session, bearer_token(request.headers.get("authorization")))
+        # hand the connection back to the pool: a mutation's own transaction must never wait
+        # for a connection while this request still holds another one
+        await session.release()
         return Context(services=self.services, session=session, principal=principal,
                        request_id=request.scope["state"]["request_id"], request=request, response=response)
 

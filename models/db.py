@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
@@ -63,3 +64,31 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def on_begin(conn):
         immediate = conn.get_execution_options().get("sqlite_immediate")
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class SharedSession:
+    """A request's read session shared by resolvers that GraphQL runs concurrently.
+
+    An AsyncSession allows one operation at a time; DataLoaders of different fields dispatch
+    their batches together, so statements queue here.
+    """
+
+    def __init__(self, session: AsyncSession):
+        self._session = session
+        self._lock = asyncio.Lock()
+
+    async def execute(self, *args, **kwargs):
+        async with self._lock:
+            return await self._session.execute(*args, **kwargs)
+
+    async def get(self, *args, **kwargs):
+        async with self._lock:
+            return await self._session.get(*args, **kwargs)
+
+    async def release(self) -> None:
+        """Give the connection back to the pool; the next statement takes one again."""
+        async with self._lock:
+            await self._session.close()
+
+    def get_bind(self):
+        return self._session.get_bind()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from models.db import SharedSession  # noqa: F401
 
 from mcs.settings import Settings
 from models.calendar import BusinessCalendar, load_calendar
@@ -31,7 +31,7 @@ class Context:
     """Built per HTTP request (and, on websockets, per delivered event)."""
 
     services: Services
-    session: AsyncSession
+    session: "SharedSession"  # the request's read session (see models.db.SharedSession)
     principal: Principal | None
     request_id: str
     request: Any = None

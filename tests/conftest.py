@@ -26,7 +26,7 @@ from models.catalogs import SEED_DOCUMENT_TYPES
 from models.clock import FrozenClock
 
 PG_ADMIN_URL = os.environ.get("MCS_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
-PG_TEST_DB = "mcs_test"
+PG_TEST_DB = os.environ.get("MCS_TEST_PG_DB", "mcs_test")  # separate names let runs go side by side
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 

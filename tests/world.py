@@ -48,11 +48,21 @@ USERS = {
 }
 
 
+class Tokens:
+    """world.tokens["da_head"]: a token issued now by the (possibly moved) test clock."""
+
+    def __init__(self, services, users):
+        self.services, self.users = services, users
+
+    def __getitem__(self, username: str) -> str:
+        return issue_token(self.services, self.users[username])
+
+
 @dataclass
 class World:
     units: dict[str, OrgUnit] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
-    tokens: dict[str, str] = field(default_factory=dict)
+    tokens: Tokens | None = None
 
     def unit_id(self, acronym: str) -> str:
         return to_global_id("OrgUnit", self.units[acronym].id)
@@ -75,6 +85,5 @@ async def build_world(services) -> World:
             session.add(user)
             world.users[username] = user
         await session.flush()
-    for username, user in world.users.items():
-        world.tokens[username] = issue_token(services, user)
+    world.tokens = Tokens(services, world.users)
     return world
