@@ -40,7 +40,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list["Membership"]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin", order_by="Membership.id"
+        back_populates="user", cascade="all, delete-orphan", lazy="raise", order_by="Membership.id"
     )
 
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from models.catalogs import DocumentType
 from models.errors import DomainError, ErrorCode, forbidden, not_found, validation
@@ -132,7 +133,7 @@ async def update_user(ctx: Context, user_id: int, *, password=None, full_name=No
                       email=UNSET, memberships: list[MembershipData] | None = None, active: bool | None = None) -> User:
     principal = require_admin(ctx)
     async with ctx.services.db.transaction() as session:
-        user = await session.get(User, user_id)
+        user = await session.get(User, user_id, options=[selectinload(User.memberships)])
         if user is None:
             raise not_found("El usuario no existe.", "id")
         check = Checker()

@@ -5,6 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from tests.world import register_many
+
 REGISTER = """
 mutation($input: RegisterDocumentInput!) {
   registerDocument(input: $input) {
@@ -170,19 +172,7 @@ async def test_page_size_is_capped_and_cursors_checked(api, world):
 
 
 async def test_first_is_capped_at_100(api, world, services):
-    # register 101 documents fast, straight through the use case
-    from resolvers.context import Context
-    from resolvers.documents import RegisterDocumentData, SenderData, register_document
-    from resolvers.auth import load_principal
-    from models.documents import Origin, SenderLevel
-
-    async with services.db.session() as session:
-        principal = await load_principal(session, world.users["da_reg"].id)
-        ctx = Context(services=services, session=session, principal=principal, request_id="t")
-        for i in range(101):
-            await register_document(ctx, RegisterDocumentData(
-                unit_id=world.units["DA"].id, origin=Origin.EXTERNAL, document_type="OFICIO", subject=f"Asunto {i}",
-                sender=SenderData(level=SenderLevel.STATE, name="Remitente")))
+    await register_many(services, world, 101)
     page = (await api.ok(DOCS, {"first": 500}, token=world.tokens["admin"]))["documents"]
     assert len(page["edges"]) == 100 and page["pageInfo"]["hasNextPage"] is True and page["totalCount"] == 101
     default = (await api.ok(DOCS, {}, token=world.tokens["admin"]))["documents"]
