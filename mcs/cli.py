@@ -84,6 +84,7 @@ def cmd_export_schema(settings: Settings, args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="mcs", description="Módulo de Correspondencia y Seguimiento")
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -12,7 +12,8 @@ import migrations
 
 def alembic_config(database_url: str) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    # __path__, not __file__: an editable install may expose the folder as a namespace package
+    config.set_main_option("script_location", str(Path(list(migrations.__path__)[0])))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config
 

@@ -45,6 +45,15 @@ class MaskUnexpectedErrors(MaskErrors):
         )
 
 
+class MCSSchema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        """Expected errors (auth, permissions, domain) are answers, not incidents: no traceback in
+        the log. Unexpected ones were already logged with their request id when masked."""
+        unexpected = [e for e in errors if not is_expected(e) and e.original_error is not None]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings(database_url="sqlite://", redis_url=None, files_dir=".", secret_key="-")
     # factories: strawberry builds fresh extension instances per request
@@ -56,4 +65,4 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     ]
     if not settings.introspection:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return strawberry.Schema(query=Query, mutation=Mutation, types=[OrgUnit, User, Document, Event], extensions=extensions)
+    return MCSSchema(query=Query, mutation=Mutation, types=[OrgUnit, User, Document, Event], extensions=extensions)
