@@ -25,7 +25,8 @@ class InstitutionHoliday(Base):
 
 
 @lru_cache(maxsize=64)
-def _official_holidays(year: int) -> dict[date, str]:
+def official_holidays(year: int) -> dict[date, str]:
+    """Mexico's official holidays of a year, named in Spanish."""
     return dict(holidays_lib.country_holidays("MX", years=year, language="es"))
 
 
@@ -37,7 +38,7 @@ class BusinessCalendar:
         """Why a weekday is not a business day, or None when it is one."""
         if day in self.institution_days:
             return self.institution_days[day] or "Día inhábil de la institución"
-        return _official_holidays(day.year).get(day)
+        return official_holidays(day.year).get(day)
 
     def is_business_day(self, day: date) -> bool:
         return day.weekday() < 5 and self.holiday_name(day) is None
@@ -64,7 +65,12 @@ class BusinessCalendar:
         return count
 
     def business_days_left(self, today: date, due: date) -> int:
-        """0 = due today, 1 = due on the next business day, negative = overdue."""
+        """0 = due today, 1 = due on the next business day, negative = overdue.
+
+        Past the due date it is never 0, even when only non-working days came since
+        (a Friday deadline is overdue on Saturday: -1)."""
+        if due < today:
+            return -max(1, self.business_days_between(due, today))
         return self.business_days_between(today, due)
 
     def last_day_with_at_most(self, today: date, days_left: int) -> date:
@@ -75,3 +81,46 @@ class BusinessCalendar:
 async def load_calendar(session: AsyncSession) -> BusinessCalendar:
     rows = (await session.execute(select(InstitutionHoliday.day, InstitutionHoliday.description))).all()
     return BusinessCalendar({day: description for day, description in rows})
+
+
+WEEKDAYS_ES = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
+MONTHS_ES = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
+             "octubre", "noviembre", "diciembre"]
+
+
+def long_date_es(day: date) -> str:
+    """'lunes 9 de marzo de 2026'."""
+    return f"{WEEKDAYS_ES[day.weekday()]} {day.day} de {MONTHS_ES[day.month - 1]} de {day.year}"
+
+
+def short_date_es(day: date) -> str:
+    return f"{day.day} de {MONTHS_ES[day.month - 1]}"
+
+
+def explain_due_date(calendar: BusinessCalendar, counted_from: date, due: date, business_days: int | None) -> str:
+    """A due date in words a user understands: what was counted and what was skipped."""
+    skipped_weekends, skipped_holidays = [], []
+    day = counted_from
+    while day < due:
+        day += timedelta(days=1)
+        if day.weekday() >= 5:
+            if day.weekday() == 5 or not skipped_weekends or skipped_weekends[-1][-1] != day - timedelta(days=1):
+                skipped_weekends.append([day])
+            else:
+                skipped_weekends[-1].append(day)
+        elif (name := calendar.holiday_name(day)) is not None:
+            skipped_holidays.append(f"{short_date_es(day)} ({name})")
+    counted = calendar.business_days_between(counted_from, due)
+    if business_days is not None:
+        text = (f"{business_days} día{'s' if business_days != 1 else ''} hábil{'es' if business_days != 1 else ''} "
+                f"contados a partir del {long_date_es(counted_from)}: vence el {long_date_es(due)}.")
+    else:
+        text = (f"Fecha límite fijada: {long_date_es(due)}, a {counted} día{'s' if counted != 1 else ''} "
+                f"hábil{'es' if counted != 1 else ''} del {long_date_es(counted_from)}.")
+    if skipped_weekends:
+        parts = [" y ".join(short_date_es(d) for d in group) for group in skipped_weekends]
+        text += f" No se cuentan los fines de semana ({'; '.join(parts)})"
+        text += f" ni los días inhábiles: {', '.join(skipped_holidays)}." if skipped_holidays else "."
+    elif skipped_holidays:
+        text += f" No se cuentan los días inhábiles: {', '.join(skipped_holidays)}."
+    return text

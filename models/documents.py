@@ -70,6 +70,8 @@ class Document(Base):
     status: Mapped[str] = mapped_column(String(20), default=DocumentStatus.REGISTERED.value)
     registered_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    concluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    turno_count: Mapped[int] = mapped_column(Integer, default=0)  # numbers its turnos: -T1, -T2…
     # folded (lowercase, no accents) subject + summary + sender + reference, for search
     search_text: Mapped[str] = mapped_column(Text, default="")
     # folded sender organization and reference: the duplicate-suspicion key

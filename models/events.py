@@ -39,6 +39,7 @@ class EventKind(str, Enum):
     # administration (an audit trail; seen by ADMIN only)
     ORG_UNIT_CHANGED = "ORG_UNIT_CHANGED"
     USER_CHANGED = "USER_CHANGED"
+    CATALOG_CHANGED = "CATALOG_CHANGED"  # document types, archival series, non-working days
 
 
 class Event(Base):

@@ -17,7 +17,9 @@ from models.clock import Clock
 from models.documents import Document, DocumentStatus, DocumentUnit
 from models.org import OrgUnit
 from models.text import search_terms
-from models.traffic_light import TrafficLight, open_light_clause
+from models.traffic_light import TrafficLight, open_light_clause, turno_light_clause
+from models.turnos import Turno
+from models.workflow import OPEN_TURNO
 
 OPEN_DOCUMENT_STATUSES = (DocumentStatus.REGISTERED.value, DocumentStatus.IN_PROGRESS.value)
 
@@ -73,11 +75,26 @@ def unit_clause(unit_id: int | None, unit_path: str | None, include_subunits: bo
 
 
 def document_light_clause(light: TrafficLight, env: FilterEnv, document=Document) -> ColumnElement[bool]:
-    """SQL twin of the document's traffic light (see resolvers' document light)."""
+    """SQL twin of models.traffic_light.document_light: an open document shows the worst of its
+    own deadline and of its open turnos."""
+    today, threshold = env.clock.today(), env.yellow_threshold
+    turno = aliased(Turno)
+
+    def shows(candidate: TrafficLight) -> ColumnElement[bool]:
+        own = document.due_date.is_not(None) & open_light_clause(candidate, document.due_date, env.calendar, today, threshold)
+        from_turnos = exists(select(1).where(
+            turno.document_id == document.id, turno.status.in_([s.value for s in OPEN_TURNO]),
+            turno_light_clause(candidate, turno, env.calendar, today, threshold)))
+        return or_(own, from_turnos)
+
     is_open = document.status.in_(OPEN_DOCUMENT_STATUSES)
-    if light == TrafficLight.NONE:
-        return or_(~is_open, document.due_date.is_(None))
-    return and_(is_open, open_light_clause(light, document.due_date, env.calendar, env.clock.today(), env.yellow_threshold))
+    red, yellow, green = shows(TrafficLight.RED), shows(TrafficLight.YELLOW), shows(TrafficLight.GREEN)
+    return {
+        TrafficLight.RED: is_open & red,
+        TrafficLight.YELLOW: is_open & ~red & yellow,
+        TrafficLight.GREEN: is_open & ~red & ~yellow & green,
+        TrafficLight.NONE: ~is_open | (~red & ~yellow & ~green),
+    }[light]
 
 
 def search_clause(query: str | None, document=Document) -> ColumnElement[bool] | None:
@@ -108,4 +125,59 @@ def document_filter_clauses(spec: DocumentFilterSpec | None, env: FilterEnv, doc
         clauses.append(or_(*[document_light_clause(TrafficLight(l), env, document) for l in spec.traffic_light]))
     if (search := search_clause(spec.search, document)) is not None:
         clauses.append(search)
+    return clauses
+
+
+@dataclass
+class TurnoFilterSpec:
+    period_from: date | None = None  # on sentAt
+    period_to: date | None = None
+    unit_id: int | None = None  # the recipient in an inbox, the sender in an outbox
+    unit_path: str | None = None
+    include_subunits: bool = False
+    status: list[str] = field(default_factory=list)
+    instruction: list[str] = field(default_factory=list)
+    traffic_light: list[str] = field(default_factory=list)
+    priority: str | None = None
+    origin: str | None = None
+    sender_level: list[str] = field(default_factory=list)
+    document_type: list[str] = field(default_factory=list)
+    search: str | None = None
+
+
+def turno_filter_clauses(spec: TurnoFilterSpec | None, env: FilterEnv, unit_column, turno=Turno) -> list[ColumnElement[bool]]:
+    """`unit_column` is the turno's column the unit filter applies to (to_unit_id or from_unit_id)."""
+    if spec is None:
+        return []
+    clauses = period_clause(turno.sent_at, spec.period_from, spec.period_to, env.clock)
+    if spec.unit_id is not None:
+        if spec.include_subunits:
+            unit = aliased(OrgUnit)
+            clauses.append(exists(select(1).where(unit.id == unit_column,
+                                                  unit.path.startswith(spec.unit_path, autoescape=True))))
+        else:
+            clauses.append(unit_column == spec.unit_id)
+    if spec.status:
+        clauses.append(turno.status.in_(spec.status))
+    if spec.instruction:
+        clauses.append(turno.instruction.in_(spec.instruction))
+    if spec.priority:
+        clauses.append(turno.priority == spec.priority)
+    if spec.traffic_light:
+        today = env.clock.today()
+        clauses.append(or_(*[turno_light_clause(TrafficLight(l), turno, env.calendar, today, env.yellow_threshold)
+                             for l in spec.traffic_light]))
+    # the document's fields
+    document = aliased(Document)
+    on_document = []
+    if spec.origin:
+        on_document.append(document.origin == spec.origin)
+    if spec.sender_level:
+        on_document.append(document.sender_level.in_(spec.sender_level))
+    if spec.document_type:
+        on_document.append(document.document_type.in_(spec.document_type))
+    if (search := search_clause(spec.search, document)) is not None:
+        on_document.append(search)
+    if on_document:
+        clauses.append(exists(select(1).where(document.id == turno.document_id, *on_document)))
     return clauses

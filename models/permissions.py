@@ -17,12 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, case, exists, false, or_, select, true
 from sqlalchemy.orm import aliased
 
 from models.documents import Document, DocumentUnit
 from models.events import Event
 from models.org import OrgUnit
+from models.turnos import Turno
 from models.users import SUBTREE_ROLES, Role
 
 
@@ -100,15 +101,35 @@ def visible_documents(principal: Principal, document=Document) -> ColumnElement[
     return chain_in_scope(principal, document.id)
 
 
+def unit_id_in_scope(principal: Principal, unit_id) -> ColumnElement[bool]:
+    """SQL predicate over a unit-id column: that unit is in the user's scope."""
+    unit = aliased(OrgUnit)
+    direct = unit_id.in_(sorted(principal.unit_ids)) if principal.unit_ids else false()
+    if not principal.subtree_paths:
+        return direct
+    below = exists(select(1).select_from(unit).where(
+        unit.id == unit_id, or_(*[unit.path.startswith(p, autoescape=True) for p in principal.subtree_paths])))
+    return or_(direct, below)
+
+
+def visible_turnos(principal: Principal, turno=Turno) -> ColumnElement[bool]:
+    """Turnos follow their document, narrowed by role: STAFF see the turnos from or to their own
+    units; HEAD, REGISTRAR and VIEWER also those of their units' descendants. ADMIN: all."""
+    if principal.is_admin:
+        return true()
+    return or_(unit_id_in_scope(principal, turno.from_unit_id), unit_id_in_scope(principal, turno.to_unit_id))
+
+
 def visible_events(principal: Principal) -> ColumnElement[bool]:
     """SQL predicate: the user may see what this event is about.
 
-    Every workflow event is about a document and follows its visibility; events about no
-    document (administration) are ADMIN's only.
+    An event about a turno follows the turno's visibility; one about a document only, the
+    document's; events about neither (administration) are ADMIN's only.
     """
     if principal.is_admin:
         return true()
-    return chain_in_scope(principal, Event.document_id)
+    about_turno = exists(select(1).where(Turno.id == Event.turno_id, visible_turnos(principal)))
+    return case((Event.turno_id.is_not(None), about_turno), else_=chain_in_scope(principal, Event.document_id))
 
 
 # --- field visibility (Python, over a document's chain) ---------------------------------
@@ -147,3 +168,27 @@ def can_register_in(principal: Principal, unit_id: int) -> bool:
 
 def can_administer(principal: Principal) -> bool:
     return principal.is_admin
+
+
+SEND_ROLES = frozenset({Role.HEAD, Role.REGISTRAR})
+WORK_ROLES = frozenset({Role.HEAD, Role.REGISTRAR, Role.STAFF})
+
+
+def can_send_from(principal: Principal, unit_id: int) -> bool:
+    """Turnos leave a unit by its HEAD, or by its REGISTRAR on the head's behalf."""
+    return bool(principal.roles_in(unit_id) & SEND_ROLES)
+
+
+def can_work_turno(principal: Principal, turno: Turno) -> bool:
+    """Acknowledge and answer: STAFF, HEAD or REGISTRAR of the recipient unit."""
+    return bool(principal.roles_in(turno.to_unit_id) & WORK_ROLES)
+
+
+def can_evaluate_turno(principal: Principal, turno: Turno) -> bool:
+    """Accept, return or cancel: HEAD or REGISTRAR of the turning unit."""
+    return bool(principal.roles_in(turno.from_unit_id) & SEND_ROLES)
+
+
+def can_close_document(principal: Principal, document: Document) -> bool:
+    """Conclude and archive: HEAD or REGISTRAR of the registering unit."""
+    return bool(principal.roles_in(document.unit_id) & SEND_ROLES)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from models.catalogs import DocumentType
+from models.calendar import InstitutionHoliday
+from models.catalogs import ArchiveSeries, DocumentType
 from models.errors import DomainError, ErrorCode, forbidden, not_found, validation
 from models.events import EventKind, append_event
 from models.org import OrgUnit, OrgUnitKind, create_unit, update_unit
@@ -178,32 +180,71 @@ async def update_user(ctx: Context, user_id: int, *, password=None, full_name=No
 CATALOG_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]{0,39}$")
 
 
-async def create_document_type(ctx: Context, *, code: str, name: str) -> DocumentType:
+CATALOGS = {"documentTypes": (DocumentType, "el tipo de documento", 120),
+            "archiveSeries": (ArchiveSeries, "la serie documental", 200)}
+
+
+async def _catalog_event(session, ctx: Context, catalog: str, **data) -> None:
+    await append_event(session, kind=EventKind.CATALOG_CHANGED, occurred_at=ctx.clock.now(),
+                       actor_id=ctx.principal.user_id, audience=[], data={"catalog": catalog, **data})
+
+
+async def create_catalog_entry(ctx: Context, catalog: str, *, code: str, name: str):
+    """A new entry of a code/name catalog (document types, archival series)."""
     require_admin(ctx)
+    model, label, name_max = CATALOGS[catalog]
     async with ctx.services.db.transaction() as session:
         check = Checker()
         code = (code or "").strip().upper()
         if not CATALOG_CODE.match(code):
             check.add("La clave admite hasta 40 mayúsculas, dígitos, punto, guion o guion bajo.", "code")
-        name = check.text(name, "name", "El nombre", 120, required=True)
+        name = check.text(name, "name", "El nombre", name_max, required=True)
         check.raise_if_any()
-        if await session.get(DocumentType, code):
-            raise DomainError(ErrorCode.CONFLICT, f"Ya existe el tipo de documento «{code}».", "code")
-        item = DocumentType(code=code, name=name, active=True)
+        if await session.get(model, code):
+            raise DomainError(ErrorCode.CONFLICT, f"Ya existe {label} «{code}».", "code")
+        item = model(code=code, name=name, active=True)
         session.add(item)
+        await _catalog_event(session, ctx, catalog, code=code, change="created")
     return item
 
 
-async def update_document_type(ctx: Context, *, code: str, name: str | None = None, active: bool | None = None) -> DocumentType:
+async def update_catalog_entry(ctx: Context, catalog: str, *, code: str, name: str | None = None, active: bool | None = None):
     require_admin(ctx)
+    model, label, name_max = CATALOGS[catalog]
     async with ctx.services.db.transaction() as session:
-        item = await session.get(DocumentType, (code or "").strip().upper())
+        item = await session.get(model, (code or "").strip().upper())
         if item is None:
-            raise not_found("El tipo de documento no existe.", "code")
+            raise not_found(f"No existe {label}.", "code")
         check = Checker()
         if name is not None:
-            item.name = check.text(name, "name", "El nombre", 120, required=True)
+            item.name = check.text(name, "name", "El nombre", name_max, required=True)
         check.raise_if_any()
         if active is not None:
             item.active = active
+        await _catalog_event(session, ctx, catalog, code=item.code, change="updated")
     return item
+
+
+# --- the institution's own non-working days -------------------------------------------------
+
+async def change_holidays(ctx: Context, days: list[date], *, description: str | None, add: bool) -> list[date]:
+    """Add or remove institution non-working days; returns the whole list afterwards."""
+    require_admin(ctx)
+    async with ctx.services.db.transaction() as session:
+        check = Checker()
+        if not days:
+            check.add("Indique al menos una fecha.", "dates")
+        description = check.text(description, "description", "La descripción", 200)
+        check.raise_if_any()
+        for day in sorted(set(days)):
+            existing = await session.get(InstitutionHoliday, day)
+            if add and existing is None:
+                session.add(InstitutionHoliday(day=day, description=description))
+            elif add:
+                existing.description = description or existing.description
+            elif existing is not None:
+                await session.delete(existing)
+        await session.flush()
+        await _catalog_event(session, ctx, "holidays", change="added" if add else "removed",
+                             dates=[d.isoformat() for d in sorted(set(days))])
+        return list((await session.execute(select(InstitutionHoliday.day).order_by(InstitutionHoliday.day))).scalars())

@@ -7,17 +7,23 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from models.catalogs import DocumentType
+from models.archive import ArchiveRecord
+from models.catalogs import ArchiveSeries, DocumentType
 from models.documents import (
-    Document, DocumentStatus, Origin, Priority, SenderLevel, add_to_chain, format_folio, next_folio_number,
+    Document, DocumentStatus, DocumentUnit, Origin, Priority, SenderLevel, add_to_chain, format_folio,
+    next_folio_number,
 )
 from models.errors import DomainError, ErrorCode, forbidden, not_found, validation
-from models.events import EventKind, append_event
+from models.dwell import stays_by_unit
+from models.events import Event, EventKind, append_event
 from models.filters import DocumentFilterSpec, document_filter_clauses
 from models.org import OrgUnit
-from models.permissions import can_register_in, visible_documents
+from models.permissions import can_close_document, can_register_in, visible_documents
+from models.turnos import Turno
+from models.workflow import CLOSED_TURNO, DocumentAction, InvalidTransition, next_document_status
 from resolvers.context import Context
 from resolvers.pagination import Page, datetime_key, int_key, keyset_page
+from resolvers.turnos import lock_document
 from resolvers.validation import Checker
 
 DOCUMENT_ORDER = [datetime_key(Document.received_at, "received_at"), int_key(Document.id, "id")]
@@ -171,3 +177,70 @@ async def resolve_unit_filter(ctx: Context, spec: DocumentFilterSpec) -> None:
     if unit is None:
         raise DomainError(ErrorCode.NOT_FOUND, "La unidad no existe.", "filter.unitId")
     spec.unit_path = unit.path
+
+
+async def conclude_document(ctx: Context, document_id: int) -> Document:
+    """Conclude a document whose turnos are all concluded or cancelled (or that has none)."""
+    principal = ctx.require_principal()
+    async with ctx.services.db.transaction() as session:
+        document = await _lock_visible_document(session, principal, document_id)
+        if not can_close_document(principal, document):
+            raise forbidden("Solo el titular o el control de gestión de la unidad que registró concluyen el documento.", "documentId")
+        pending = (await session.execute(
+            select(Turno.number).where(Turno.document_id == document.id,
+                                       Turno.status.notin_([s.value for s in CLOSED_TURNO])).order_by(Turno.id)
+        )).scalars().all()
+        if pending:
+            raise InvalidTransition(f"El documento tiene turnos pendientes: {', '.join(pending)}.", "documentId")
+        document.status = next_document_status(document.status, DocumentAction.CONCLUDE)
+        document.concluded_at = ctx.clock.now()
+        await append_event(session, kind=EventKind.DOCUMENT_CONCLUDED, occurred_at=document.concluded_at,
+                           actor_id=principal.user_id, document_id=document.id,
+                           audience=await chain_audience(session, document.id), data={"folio": document.folio})
+    return document
+
+
+async def archive_document(ctx: Context, document_id: int, *, series: str, file_number: str) -> tuple[Document, ArchiveRecord]:
+    """File a concluded document under an archival series and a file number (expediente)."""
+    principal = ctx.require_principal()
+    async with ctx.services.db.transaction() as session:
+        document = await _lock_visible_document(session, principal, document_id)
+        if not can_close_document(principal, document):
+            raise forbidden("Solo el titular o el control de gestión de la unidad que registró archivan el documento.", "documentId")
+        check = Checker()
+        entry = await session.get(ArchiveSeries, (series or "").strip())
+        if entry is None or not entry.active:
+            check.add("La serie documental no existe o está inactiva.", "series")
+        file_number = check.text(file_number, "fileNumber", "El número de expediente", 60, required=True)
+        check.raise_if_any()
+        document.status = next_document_status(document.status, DocumentAction.ARCHIVE)
+        record = ArchiveRecord(document_id=document.id, series=entry.code, file_number=file_number,
+                               archived_at=ctx.clock.now(), archived_by_id=principal.user_id)
+        session.add(record)
+        await append_event(session, kind=EventKind.DOCUMENT_ARCHIVED, occurred_at=record.archived_at,
+                           actor_id=principal.user_id, document_id=document.id,
+                           audience=await chain_audience(session, document.id),
+                           data={"folio": document.folio, "series": entry.code, "fileNumber": file_number})
+    return document, record
+
+
+async def _lock_visible_document(session, principal, document_id: int) -> Document:
+    if (await session.execute(select(Document.id).where(Document.id == document_id, visible_documents(principal)))).first() is None:
+        raise not_found("El documento no existe o no tiene acceso.", "documentId")
+    return await lock_document(session, document_id)
+
+
+async def chain_audience(session, document_id: int) -> list[int]:
+    """Every unit on the document's chain and their ancestors."""
+    paths = (await session.execute(
+        select(OrgUnit.path).join(DocumentUnit, DocumentUnit.unit_id == OrgUnit.id).where(DocumentUnit.document_id == document_id)
+    )).scalars()
+    return sorted({int(p) for path in paths for p in path.strip("/").split("/") if p})
+
+
+async def document_stays(ctx: Context, document_id: int, registering_unit_id: int):
+    """How long the document stayed in each unit (the caller already sees the document)."""
+    events = (await ctx.session.execute(
+        select(Event).where(Event.document_id == document_id).order_by(Event.id)
+    )).scalars().all()
+    return stays_by_unit(events, registering_unit_id, ctx.clock.now(), ctx.clock, await ctx.calendar())

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from strawberry.dataloader import DataLoader
 
+from models.archive import ArchiveRecord
 from models.documents import Document, DocumentUnit
 from models.org import OrgUnit
-from models.permissions import ChainUnit, visible_documents
+from models.permissions import ChainUnit, visible_documents, visible_turnos
+from models.turnos import Response, Turno
 from models.users import Membership, User
 
 if TYPE_CHECKING:
@@ -102,6 +104,65 @@ class VisibleDocumentByIdLoader(ContextLoader):
         return by_key(rows, keys)
 
 
+class TurnosByDocumentIdLoader(ContextLoader):
+    """Every turno of each document, visible or not: for aggregates such as the worst light,
+    which reveal no turno's details."""
+
+    async def batch_load(self, keys):
+        rows = (await self.session.execute(
+            select(Turno).where(Turno.document_id.in_(keys)).order_by(Turno.id)
+        )).scalars()
+        return grouped_by(rows, keys, "document_id")
+
+
+class VisibleTurnosByDocumentIdLoader(ContextLoader):
+    async def batch_load(self, keys):
+        principal = self.ctx.principal
+        if principal is None:
+            return [[] for _ in keys]
+        rows = (await self.session.execute(
+            select(Turno).where(Turno.document_id.in_(keys), visible_turnos(principal)).order_by(Turno.id)
+        )).scalars()
+        return grouped_by(rows, keys, "document_id")
+
+
+class VisibleTurnoByIdLoader(ContextLoader):
+    async def batch_load(self, keys):
+        principal = self.ctx.principal
+        if principal is None:
+            return [None] * len(keys)
+        rows = (await self.session.execute(
+            select(Turno).where(Turno.id.in_(keys), visible_turnos(principal))
+        )).scalars()
+        return by_key(rows, keys)
+
+
+class ResponsesByTurnoIdLoader(ContextLoader):
+    async def batch_load(self, keys):
+        rows = (await self.session.execute(
+            select(Response).where(Response.turno_id.in_(keys)).order_by(Response.round)
+        )).scalars()
+        return grouped_by(rows, keys, "turno_id")
+
+
+class VisibleResponseByIdLoader(ContextLoader):
+    async def batch_load(self, keys):
+        principal = self.ctx.principal
+        if principal is None:
+            return [None] * len(keys)
+        rows = (await self.session.execute(
+            select(Response).join(Turno, Turno.id == Response.turno_id)
+            .where(Response.id.in_(keys), visible_turnos(principal))
+        )).scalars()
+        return by_key(rows, keys)
+
+
+class ArchiveRecordByDocumentIdLoader(ContextLoader):
+    async def batch_load(self, keys):
+        rows = (await self.session.execute(select(ArchiveRecord).where(ArchiveRecord.document_id.in_(keys)))).scalars()
+        return by_key(rows, keys, "document_id")
+
+
 class Loaders:
     def __init__(self, ctx: "Context"):
         self.org_unit_by_id = OrgUnitByIdLoader(ctx)
@@ -110,3 +171,9 @@ class Loaders:
         self.memberships_by_user_id = MembershipsByUserIdLoader(ctx)
         self.chain_by_document_id = ChainByDocumentIdLoader(ctx)
         self.visible_document_by_id = VisibleDocumentByIdLoader(ctx)
+        self.turnos_by_document_id = TurnosByDocumentIdLoader(ctx)
+        self.visible_turnos_by_document_id = VisibleTurnosByDocumentIdLoader(ctx)
+        self.visible_turno_by_id = VisibleTurnoByIdLoader(ctx)
+        self.responses_by_turno_id = ResponsesByTurnoIdLoader(ctx)
+        self.visible_response_by_id = VisibleResponseByIdLoader(ctx)
+        self.archive_record_by_document_id = ArchiveRecordByDocumentIdLoader(ctx)

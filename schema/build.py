@@ -19,6 +19,7 @@ from schema.query import Query
 from schema.types.documents import Document
 from schema.types.events import Event
 from schema.types.org import OrgUnit, User
+from schema.types.turnos import Response, Turno
 
 log = logging.getLogger("mcs.errors")
 
@@ -65,4 +66,4 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     ]
     if not settings.introspection:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return MCSSchema(query=Query, mutation=Mutation, types=[OrgUnit, User, Document, Event], extensions=extensions)
+    return MCSSchema(query=Query, mutation=Mutation, types=[OrgUnit, User, Document, Event, Turno, Response], extensions=extensions)

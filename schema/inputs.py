@@ -6,8 +6,12 @@ from datetime import date, datetime
 
 import strawberry
 
-from models.filters import DocumentFilterSpec
-from schema.enums import DocumentStatus, OrgUnitKind, Origin, Priority, Role, SenderLevel, TrafficLight
+from strawberry.file_uploads import Upload
+
+from models.filters import DocumentFilterSpec, TurnoFilterSpec
+from schema.enums import (
+    Decision, DocumentStatus, Instruction, OrgUnitKind, Origin, Priority, Role, SenderLevel, TrafficLight, TurnoStatus,
+)
 from schema.ids import decode_optional_id
 
 
@@ -75,6 +79,7 @@ class RegisterDocumentInput:
     due_date: date | None = None
     priority: Priority | None = None
     confidential: bool | None = None
+    files: list[Upload] | None = None
 
 
 @strawberry.input
@@ -132,6 +137,106 @@ class CreateDocumentTypeInput:
 
 @strawberry.input
 class UpdateDocumentTypeInput:
+    code: str
+    name: str | None = None
+    active: bool | None = None
+
+
+@strawberry.input
+class TurnoFilter:
+    period: Period | None = strawberry.field(default=None, description="On sentAt.")
+    unit_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The recipient unit in the inbox, the sending unit in the outbox.")
+    include_subunits: bool | None = strawberry.field(
+        default=None, description="Default true: HEAD, REGISTRAR and VIEWER also see their units' descendants.")
+    status: list[TurnoStatus] | None = None
+    instruction: list[Instruction] | None = None
+    traffic_light: list[TrafficLight] | None = None
+    priority: Priority | None = None
+    origin: Origin | None = None
+    sender_level: list[SenderLevel] | None = None
+    document_type: list[str] | None = None
+    search: str | None = None
+
+    def to_spec(self) -> TurnoFilterSpec:
+        period = self.period or Period()
+        return TurnoFilterSpec(
+            period_from=period.from_, period_to=period.to,
+            unit_id=decode_optional_id(self.unit_id, "OrgUnit", "filter.unitId"),
+            include_subunits=self.include_subunits is not False,
+            status=[s.value for s in self.status or []], instruction=[i.value for i in self.instruction or []],
+            traffic_light=[t.value for t in self.traffic_light or []],
+            priority=self.priority.value if self.priority else None, origin=self.origin.value if self.origin else None,
+            sender_level=[s.value for s in self.sender_level or []], document_type=list(self.document_type or []),
+            search=self.search,
+        )
+
+
+@strawberry.input
+class TurnoRecipientInput:
+    unit_id: strawberry.ID
+    instruction: Instruction
+    due_date: date | None = None
+    business_days: int | None = strawberry.field(default=None, description="Counted from today, in business days.")
+    notes: str | None = None
+
+
+@strawberry.input
+class SendTurnoInput:
+    recipients: list[TurnoRecipientInput]
+    document_id: strawberry.ID | None = strawberry.field(default=None, description="A first-level turno of this document.")
+    parent_turno_id: strawberry.ID | None = strawberry.field(default=None, description="Delegate this turno (re-turnar).")
+    from_unit_id: strawberry.ID | None = None
+    priority: Priority | None = None
+
+
+@strawberry.input
+class TurnoIdInput:
+    turno_id: strawberry.ID
+
+
+@strawberry.input
+class RespondTurnoInput:
+    turno_id: strawberry.ID
+    body: str
+    reference: str | None = None
+    files: list[Upload] | None = None
+
+
+@strawberry.input
+class EvaluateResponseInput:
+    response_id: strawberry.ID
+    decision: Decision
+    comment: str | None = None
+    new_due_date: date | None = strawberry.field(default=None, description="Only with RETURN: a new deadline.")
+
+
+@strawberry.input
+class DocumentIdInput:
+    document_id: strawberry.ID
+
+
+@strawberry.input
+class ArchiveDocumentInput:
+    document_id: strawberry.ID
+    series: str
+    file_number: str
+
+
+@strawberry.input
+class HolidaysInput:
+    dates: list[date]
+    description: str | None = None
+
+
+@strawberry.input
+class CreateArchiveSeriesInput:
+    code: str
+    name: str
+
+
+@strawberry.input
+class UpdateArchiveSeriesInput:
     code: str
     name: str | None = None
     active: bool | None = None

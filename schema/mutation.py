@@ -5,16 +5,22 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from models.errors import DomainError
-from resolvers import admin, auth
-from resolvers.documents import RegisterDocumentData, SenderData, register_document
+from datetime import date
+
+from resolvers import admin, auth, turnos
+from resolvers.documents import (
+    RegisterDocumentData, SenderData, archive_document, conclude_document, register_document,
+)
 from schema.errors import UserError, payload
 from schema.ids import decode_id, decode_optional_id
 from schema.inputs import (
-    CreateDocumentTypeInput, CreateOrgUnitInput, CreateUserInput, LoginInput, MembershipInput,
-    RegisterDocumentInput, UpdateDocumentTypeInput, UpdateOrgUnitInput, UpdateUserInput,
+    ArchiveDocumentInput, CreateArchiveSeriesInput, CreateDocumentTypeInput, CreateOrgUnitInput, CreateUserInput,
+    DocumentIdInput, EvaluateResponseInput, HolidaysInput, LoginInput, MembershipInput, RegisterDocumentInput,
+    RespondTurnoInput, SendTurnoInput, TurnoIdInput, UpdateArchiveSeriesInput, UpdateDocumentTypeInput,
+    UpdateOrgUnitInput, UpdateUserInput,
 )
-from schema.types.catalogs import DocumentTypeEntry
+from schema.types.catalogs import ArchiveSeriesEntry, DocumentTypeEntry
+from schema.types.turnos import Response, Turno
 from schema.types.documents import Document
 from schema.types.org import OrgUnit, User
 
@@ -51,6 +57,49 @@ class DocumentTypePayload:
     document_type: DocumentTypeEntry | None = None
 
 
+@strawberry.type
+class ArchiveSeriesPayload:
+    errors: list[UserError]
+    archive_series: ArchiveSeriesEntry | None = None
+
+
+@strawberry.type
+class SendTurnoPayload:
+    errors: list[UserError]
+    turnos: list[Turno] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class TurnoPayload:
+    errors: list[UserError]
+    turno: Turno | None = None
+
+
+@strawberry.type
+class RespondTurnoPayload:
+    errors: list[UserError]
+    response: Response | None = None
+
+
+@strawberry.type
+class EvaluateResponsePayload:
+    errors: list[UserError]
+    response: Response | None = None
+    turno: Turno | None = None
+
+
+@strawberry.type
+class DocumentPayload:
+    errors: list[UserError]
+    document: Document | None = None
+
+
+@strawberry.type
+class HolidaysPayload:
+    errors: list[UserError]
+    holidays: list[date] = strawberry.field(default_factory=list, description="The institution's own non-working days, all of them.")
+
+
 def _memberships(items: list[MembershipInput] | None) -> list[admin.MembershipData] | None:
     if items is None:
         return None
@@ -82,7 +131,7 @@ class Mutation:
                                   email=s.email, phone=s.phone, address=s.address),
                 reference=input.reference, summary=input.summary, addressee=input.addressee,
                 document_date=input.document_date, received_at=input.received_at, due_date=input.due_date,
-                priority=input.priority, confidential=input.confidential,
+                priority=input.priority, confidential=input.confidential, files=list(input.files or []),
             )
             document, warnings = await register_document(info.context, data)
             return {"document": Document.from_model(document), "warnings": warnings}
@@ -129,13 +178,102 @@ class Mutation:
     @strawberry.mutation(description="ADMIN only.")
     async def create_document_type(self, info: Info, input: CreateDocumentTypeInput) -> DocumentTypePayload:
         async def run():
-            item = await admin.create_document_type(info.context, code=input.code, name=input.name)
+            item = await admin.create_catalog_entry(info.context, "documentTypes", code=input.code, name=input.name)
             return {"document_type": DocumentTypeEntry.from_model(item)}
         return await payload(DocumentTypePayload, run)
 
     @strawberry.mutation(description="ADMIN only: rename or (de)activate.")
     async def update_document_type(self, info: Info, input: UpdateDocumentTypeInput) -> DocumentTypePayload:
         async def run():
-            item = await admin.update_document_type(info.context, code=input.code, name=input.name, active=input.active)
+            item = await admin.update_catalog_entry(info.context, "documentTypes", code=input.code, name=input.name, active=input.active)
             return {"document_type": DocumentTypeEntry.from_model(item)}
         return await payload(DocumentTypePayload, run)
+
+    @strawberry.mutation(description="Turn a document (documentId) or delegate a turno (parentTurnoId) to one or more units.")
+    async def send_turno(self, info: Info, input: SendTurnoInput) -> SendTurnoPayload:
+        async def run():
+            data = turnos.SendTurnoData(
+                document_id=decode_optional_id(input.document_id, "Document", "documentId"),
+                parent_turno_id=decode_optional_id(input.parent_turno_id, "Turno", "parentTurnoId"),
+                from_unit_id=decode_optional_id(input.from_unit_id, "OrgUnit", "fromUnitId"),
+                priority=input.priority,
+                recipients=[turnos.RecipientData(
+                    unit_id=decode_id(r.unit_id, "OrgUnit", f"recipients.{i}.unitId"), instruction=r.instruction,
+                    due_date=r.due_date, business_days=r.business_days, notes=r.notes)
+                    for i, r in enumerate(input.recipients)],
+            )
+            return {"turnos": [Turno.from_model(t) for t in await turnos.send_turno(info.context, data)]}
+        return await payload(SendTurnoPayload, run)
+
+    @strawberry.mutation(description="Record that the recipient unit received (opened) the turno.")
+    async def acknowledge_turno(self, info: Info, input: TurnoIdInput) -> TurnoPayload:
+        async def run():
+            turno = await turnos.acknowledge_turno(info.context, decode_id(input.turno_id, "Turno", "turnoId"))
+            return {"turno": Turno.from_model(turno)}
+        return await payload(TurnoPayload, run)
+
+    @strawberry.mutation
+    async def respond_turno(self, info: Info, input: RespondTurnoInput) -> RespondTurnoPayload:
+        async def run():
+            response = await turnos.respond_turno(info.context, decode_id(input.turno_id, "Turno", "turnoId"),
+                                                  body=input.body, reference=input.reference, files=list(input.files or []))
+            return {"response": Response.from_model(response)}
+        return await payload(RespondTurnoPayload, run)
+
+    @strawberry.mutation(description="ACCEPT concludes the turno; RETURN sends it back with observations.")
+    async def evaluate_response(self, info: Info, input: EvaluateResponseInput) -> EvaluateResponsePayload:
+        async def run():
+            response, turno = await turnos.evaluate_response(
+                info.context, decode_id(input.response_id, "Response", "responseId"), decision=input.decision,
+                comment=input.comment, new_due_date=input.new_due_date)
+            return {"response": Response.from_model(response), "turno": Turno.from_model(turno)}
+        return await payload(EvaluateResponsePayload, run)
+
+    @strawberry.mutation(description="Cancel a turno that is not concluded, and its open delegations.")
+    async def cancel_turno(self, info: Info, input: TurnoIdInput) -> TurnoPayload:
+        async def run():
+            turno = await turnos.cancel_turno(info.context, decode_id(input.turno_id, "Turno", "turnoId"))
+            return {"turno": Turno.from_model(turno)}
+        return await payload(TurnoPayload, run)
+
+    @strawberry.mutation
+    async def conclude_document(self, info: Info, input: DocumentIdInput) -> DocumentPayload:
+        async def run():
+            document = await conclude_document(info.context, decode_id(input.document_id, "Document", "documentId"))
+            return {"document": Document.from_model(document)}
+        return await payload(DocumentPayload, run)
+
+    @strawberry.mutation
+    async def archive_document(self, info: Info, input: ArchiveDocumentInput) -> DocumentPayload:
+        async def run():
+            document, _ = await archive_document(info.context, decode_id(input.document_id, "Document", "documentId"),
+                                                 series=input.series, file_number=input.file_number)
+            return {"document": Document.from_model(document)}
+        return await payload(DocumentPayload, run)
+
+    @strawberry.mutation(description="ADMIN only: the institution's own non-working days (vacation periods).")
+    async def add_holidays(self, info: Info, input: HolidaysInput) -> HolidaysPayload:
+        async def run():
+            return {"holidays": await admin.change_holidays(info.context, input.dates, description=input.description, add=True)}
+        return await payload(HolidaysPayload, run)
+
+    @strawberry.mutation(description="ADMIN only.")
+    async def remove_holidays(self, info: Info, input: HolidaysInput) -> HolidaysPayload:
+        async def run():
+            return {"holidays": await admin.change_holidays(info.context, input.dates, description=input.description, add=False)}
+        return await payload(HolidaysPayload, run)
+
+    @strawberry.mutation(description="ADMIN only.")
+    async def create_archive_series(self, info: Info, input: CreateArchiveSeriesInput) -> ArchiveSeriesPayload:
+        async def run():
+            item = await admin.create_catalog_entry(info.context, "archiveSeries", code=input.code, name=input.name)
+            return {"archive_series": ArchiveSeriesEntry.from_model(item)}
+        return await payload(ArchiveSeriesPayload, run)
+
+    @strawberry.mutation(description="ADMIN only: rename or (de)activate.")
+    async def update_archive_series(self, info: Info, input: UpdateArchiveSeriesInput) -> ArchiveSeriesPayload:
+        async def run():
+            item = await admin.update_catalog_entry(info.context, "archiveSeries", code=input.code, name=input.name,
+                                                    active=input.active)
+            return {"archive_series": ArchiveSeriesEntry.from_model(item)}
+        return await payload(ArchiveSeriesPayload, run)

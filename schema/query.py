@@ -5,19 +5,30 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from resolvers.directory import list_document_types, list_org_units
+from datetime import date
+
+from resolvers.directory import list_archive_series, list_document_types, list_non_working_days, list_org_units
+from resolvers.inbox import list_box
 from resolvers.documents import list_documents, resolve_unit_filter
 from resolvers.events import list_events, visible_event
 from schema.guards import IsAuthenticated
 from schema.ids import from_global_id
-from schema.inputs import DocumentFilter
-from schema.types.catalogs import DocumentTypeEntry
+from schema.inputs import DocumentFilter, Period, TurnoFilter
+from schema.types.catalogs import ArchiveSeriesEntry, DocumentTypeEntry
+from schema.types.turnos import Response, TurnoConnection, turno_of
 from schema.types.documents import DocumentConnection, document_of
 from schema.types.events import Event, EventConnection
 from schema.types.node import Node
 from schema.types.org import OrgUnit, User, user_of
 
 AUTH = [IsAuthenticated]
+
+
+@strawberry.type
+class NonWorkingDay:
+    date: date
+    description: str
+    official: bool = strawberry.field(description="True for Mexico's official holidays, false for the institution's own days.")
 
 
 async def _node(info: Info, type_name: str, pk: int) -> Node | None:
@@ -29,6 +40,11 @@ async def _node(info: Info, type_name: str, pk: int) -> Node | None:
         return await user_of(info, pk)
     if type_name == "Document":
         return await document_of(info, pk)
+    if type_name == "Turno":
+        return await turno_of(info, pk)
+    if type_name == "Response":
+        m = await ctx.loaders.visible_response_by_id.load(pk)
+        return Response.from_model(m) if m else None
     if type_name == "Event":
         row = await visible_event(ctx, pk)
         return Event.from_model(row) if row else None
@@ -56,6 +72,28 @@ class Query:
     @strawberry.field(permission_classes=AUTH)
     async def document_types(self, info: Info) -> list[DocumentTypeEntry]:
         return [DocumentTypeEntry.from_model(r) for r in await list_document_types(info.context)]
+
+    @strawberry.field(permission_classes=AUTH, description="The archival classification catalog.")
+    async def archive_series(self, info: Info) -> list[ArchiveSeriesEntry]:
+        return [ArchiveSeriesEntry.from_model(r) for r in await list_archive_series(info.context)]
+
+    @strawberry.field(permission_classes=AUTH, description="Non-working days in a period (default: this year): "
+                                                          "Mexico's official holidays and the institution's own.")
+    async def non_working_days(self, info: Info, period: Period | None = None) -> list[NonWorkingDay]:
+        rows = await list_non_working_days(info.context, period.from_ if period else None, period.to if period else None)
+        return [NonWorkingDay(date=d, description=desc, official=official) for d, desc, official in rows]
+
+    @strawberry.field(permission_classes=AUTH, description="Turnos addressed to my units, newest first.")
+    async def inbox(self, info: Info, filter: TurnoFilter | None = None, first: int | None = None,
+                    after: str | None = None) -> TurnoConnection:
+        page = await list_box(info.context, "inbox", filter.to_spec() if filter else None, first=first, after=after)
+        return TurnoConnection.from_page(page)
+
+    @strawberry.field(permission_classes=AUTH, description="Turnos sent from my units, newest first.")
+    async def outbox(self, info: Info, filter: TurnoFilter | None = None, first: int | None = None,
+                     after: str | None = None) -> TurnoConnection:
+        page = await list_box(info.context, "outbox", filter.to_spec() if filter else None, first=first, after=after)
+        return TurnoConnection.from_page(page)
 
     @strawberry.field(permission_classes=AUTH, description="Newest received first; at most 100 per page.")
     async def documents(self, info: Info, filter: DocumentFilter | None = None, first: int | None = None,

@@ -22,7 +22,7 @@ from mcs.app import build_services, create_app
 from mcs.migrations import migrate
 from mcs.settings import Settings
 from models.base import Base
-from models.catalogs import SEED_DOCUMENT_TYPES
+from models.catalogs import SEED_ARCHIVE_SERIES, SEED_DOCUMENT_TYPES
 from models.clock import FrozenClock
 
 PG_ADMIN_URL = os.environ.get("MCS_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
@@ -74,6 +74,7 @@ def backend(database_url) -> str:
 
 
 TABLES_IN_DELETE_ORDER = [t.name for t in reversed(Base.metadata.sorted_tables)]
+SEEDED_CATALOGS = {"document_types": SEED_DOCUMENT_TYPES, "archive_series": SEED_ARCHIVE_SERIES}
 
 
 async def _empty_database(db) -> None:
@@ -86,10 +87,11 @@ async def _empty_database(db) -> None:
         else:
             names = ", ".join(f'"{n}"' for n in TABLES_IN_DELETE_ORDER)
             await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        await conn.execute(
-            text("INSERT INTO document_types (code, name, active) VALUES (:code, :name, :active)"),
-            [{"code": c, "name": n, "active": True} for c, n in SEED_DOCUMENT_TYPES],
-        )
+        for table, rows in SEEDED_CATALOGS.items():  # what the migrations seed
+            await conn.execute(
+                text(f"INSERT INTO {table} (code, name, active) VALUES (:code, :name, :active)"),
+                [{"code": c, "name": n, "active": True} for c, n in rows],
+            )
 
 
 class QueryCounter:

@@ -14,9 +14,9 @@ PAGE = """query($first: Int) { documents(first: $first) {
   } }
 } }"""
 
-# 1 authentication, 1 holiday calendar (traffic light), 1 page, 1 count, 1 units, 1 parents,
-# 1 users, 1 chains (field guards of confidential documents and citizen senders)
-EXPECTED_QUERIES = 8
+# 1 authentication, 1 holiday calendar and 1 turnos (traffic light), 1 page, 1 count, 1 units,
+# 1 parents, 1 users, 1 chains (field guards of confidential documents and citizen senders)
+EXPECTED_QUERIES = 9
 
 
 async def test_page_of_documents_costs_a_fixed_number_of_queries(api, world, services, queries):

@@ -12,3 +12,14 @@ class DocumentTypeEntry:
     @classmethod
     def from_model(cls, m) -> "DocumentTypeEntry":
         return cls(code=m.code, name=m.name, active=m.active)
+
+
+@strawberry.type(name="ArchiveSeries")
+class ArchiveSeriesEntry:
+    code: str
+    name: str
+    active: bool
+
+    @classmethod
+    def from_model(cls, m) -> "ArchiveSeriesEntry":
+        return cls(code=m.code, name=m.name, active=m.active)

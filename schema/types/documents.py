@@ -10,6 +10,8 @@ from strawberry.types import Info
 from models import documents as document_models
 from models.filters import OPEN_DOCUMENT_STATUSES
 from models.traffic_light import document_light
+from models.workflow import OPEN_TURNO
+from resolvers.documents import document_stays
 from resolvers.events import document_history
 from schema.enums import DocumentStatus, Origin, Priority, SenderLevel, TrafficLight
 from schema.guards import ConfidentialField, PersonalDataField
@@ -17,6 +19,9 @@ from schema.ids import to_global_id
 from schema.types.events import EventConnection
 from schema.types.node import Node, PageInfo
 from schema.types.org import OrgUnit, User, unit_of, user_of
+from schema.types.turnos import Turno, light_of
+
+OPEN_TURNO_VALUES = {s.value for s in OPEN_TURNO}
 
 
 @strawberry.type
@@ -65,11 +70,27 @@ class Document(Node):
             status=DocumentStatus(m.status), db_id=m.id, unit_db_id=m.unit_id, registered_by_db_id=m.registered_by_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="Open: the worst of its own deadline and of its open turnos (visible or not). "
+                                  "Concluded or archived: NONE.")
     async def traffic_light(self, info: Info) -> TrafficLight:
         ctx = info.context
-        return document_light(self.status.value in OPEN_DOCUMENT_STATUSES, self.due_date, await ctx.calendar(),
+        turnos = await ctx.loaders.turnos_by_document_id.load(self.db_id)
+        lights = [await light_of(info, t) for t in turnos if t.status in OPEN_TURNO_VALUES]
+        return document_light(self.status.value in OPEN_DOCUMENT_STATUSES, self.due_date, lights, await ctx.calendar(),
                               ctx.clock.today(), ctx.settings.yellow_threshold_days)
+
+    @strawberry.field(description="The turnos of this document that you may see, in the order they were sent.")
+    async def turnos(self, info: Info) -> list[Turno]:
+        return [Turno.from_model(t) for t in await info.context.loaders.visible_turnos_by_document_id.load(self.db_id)]
+
+    @strawberry.field
+    async def archive(self, info: Info) -> ArchiveRecord | None:
+        record = await info.context.loaders.archive_record_by_document_id.load(self.db_id)
+        return ArchiveRecord.from_model(record) if record else None
+
+    @strawberry.field(description="How long the document stayed in each unit, read from its history.")
+    async def time_by_unit(self, info: Info) -> list[UnitStay]:
+        return [UnitStay.from_stay(s) for s in await document_stays(info.context, self.db_id, self.unit_db_id)]
 
     @strawberry.field(description="The registering unit.")
     async def unit(self, info: Info) -> OrgUnit:
@@ -82,6 +103,40 @@ class Document(Node):
     @strawberry.field(description="What happened to this document, oldest first.")
     async def history(self, info: Info, first: int | None = None, after: str | None = None) -> EventConnection:
         return EventConnection.from_page(await document_history(info.context, self.db_id, first=first, after=after))
+
+
+@strawberry.type
+class ArchiveRecord:
+    series: str = strawberry.field(description="An ArchiveSeries code.")
+    file_number: str = strawberry.field(description="The file (expediente) number.")
+    archived_at: datetime
+    archived_by_db_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, m) -> "ArchiveRecord":
+        return cls(series=m.series, file_number=m.file_number, archived_at=m.archived_at, archived_by_db_id=m.archived_by_id)
+
+    @strawberry.field
+    async def archived_by(self, info: Info) -> User:
+        return await user_of(info, self.archived_by_db_id)
+
+
+@strawberry.type
+class UnitStay:
+    entered_at: datetime
+    left_at: datetime | None = strawberry.field(description="Null while the document is still there.")
+    hours: float = strawberry.field(description="Hours held (overlapping turnos to the same unit count once).")
+    business_days: int
+    unit_db_id: strawberry.Private[int]
+
+    @classmethod
+    def from_stay(cls, stay) -> "UnitStay":
+        return cls(entered_at=stay.entered_at, left_at=stay.left_at, hours=stay.hours,
+                   business_days=stay.business_days, unit_db_id=stay.unit_id)
+
+    @strawberry.field
+    async def unit(self, info: Info) -> OrgUnit:
+        return await unit_of(info, self.unit_db_id)
 
 
 async def document_of(info: Info, document_id: int | None) -> Document | None:

@@ -17,6 +17,7 @@ from schema.types.org import User, user_of
 
 if TYPE_CHECKING:
     from schema.types.documents import Document
+    from schema.types.turnos import Turno
 
 
 @strawberry.type(name="Event")
@@ -27,11 +28,13 @@ class Event(Node):
     data: JSON | None
     actor_db_id: strawberry.Private[int | None]
     document_db_id: strawberry.Private[int | None]
+    turno_db_id: strawberry.Private[int | None]
 
     @classmethod
     def from_model(cls, m: event_models.Event) -> "Event":
         return cls(id=to_global_id("Event", m.id), sequence=str(m.id), kind=EventKind(m.kind),
-                   occurred_at=m.occurred_at, data=m.data, actor_db_id=m.actor_id, document_db_id=m.document_id)
+                   occurred_at=m.occurred_at, data=m.data, actor_db_id=m.actor_id, document_db_id=m.document_id,
+                   turno_db_id=m.turno_id)
 
     @strawberry.field
     async def actor(self, info: Info) -> User | None:
@@ -42,6 +45,13 @@ class Event(Node):
         from schema.types.documents import document_of
 
         return await document_of(info, self.document_db_id)
+
+
+    @strawberry.field
+    async def turno(self, info: Info) -> Annotated["Turno", strawberry.lazy("schema.types.turnos")] | None:
+        from schema.types.turnos import turno_of
+
+        return await turno_of(info, self.turno_db_id)
 
 
 @strawberry.type
@@ -64,3 +74,4 @@ class EventConnection:
     @strawberry.field
     async def total_count(self) -> int:
         return await self.page.total_count()
+

@@ -1,0 +1,102 @@
+"""The state machines of the workflow: every allowed transition of a Turno and of a Document,
+in one table each. Anything else is refused with INVALID_TRANSITION and changes nothing.
+
+Turno:    SENT → RECEIVED → ANSWERED → CONCLUDED;  SENT → ANSWERED;  ANSWERED → RETURNED → ANSWERED;
+          SENT|RECEIVED|ANSWERED|RETURNED → CANCELLED;  a KNOWLEDGE turno concludes when acknowledged.
+Document: REGISTERED → IN_PROGRESS → CONCLUDED → ARCHIVED;  REGISTERED → CONCLUDED.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from models.errors import DomainError, ErrorCode
+
+
+class TurnoStatus(str, Enum):
+    SENT = "SENT"
+    RECEIVED = "RECEIVED"
+    ANSWERED = "ANSWERED"
+    RETURNED = "RETURNED"
+    CONCLUDED = "CONCLUDED"
+    CANCELLED = "CANCELLED"
+
+
+class Instruction(str, Enum):
+    ATTENTION = "ATTENTION"
+    RESPONSE = "RESPONSE"
+    OPINION = "OPINION"
+    KNOWLEDGE = "KNOWLEDGE"  # para conocimiento: no answer, no deadline
+
+
+class Decision(str, Enum):
+    ACCEPT = "ACCEPT"
+    RETURN = "RETURN"
+
+
+class TurnoAction(str, Enum):
+    ACKNOWLEDGE = "acknowledge"
+    ACKNOWLEDGE_KNOWLEDGE = "acknowledge a copy"
+    ANSWER = "answer"
+    ACCEPT = "accept"
+    RETURN = "return"
+    CANCEL = "cancel"
+
+
+S = TurnoStatus
+TURNO_TRANSITIONS: dict[TurnoAction, dict[TurnoStatus, TurnoStatus]] = {
+    TurnoAction.ACKNOWLEDGE: {S.SENT: S.RECEIVED},
+    TurnoAction.ACKNOWLEDGE_KNOWLEDGE: {S.SENT: S.CONCLUDED},
+    TurnoAction.ANSWER: {S.SENT: S.ANSWERED, S.RECEIVED: S.ANSWERED, S.RETURNED: S.ANSWERED},
+    TurnoAction.ACCEPT: {S.ANSWERED: S.CONCLUDED},
+    TurnoAction.RETURN: {S.ANSWERED: S.RETURNED},
+    TurnoAction.CANCEL: {S.SENT: S.CANCELLED, S.RECEIVED: S.CANCELLED, S.ANSWERED: S.CANCELLED, S.RETURNED: S.CANCELLED},
+}
+
+# waiting for the recipient's answer: the deadline runs
+AWAITING_ANSWER = frozenset({S.SENT, S.RECEIVED, S.RETURNED})
+OPEN_TURNO = frozenset({S.SENT, S.RECEIVED, S.ANSWERED, S.RETURNED})
+CLOSED_TURNO = frozenset({S.CONCLUDED, S.CANCELLED})
+
+
+class DocumentAction(str, Enum):
+    START = "start"  # its first turno is sent
+    CONCLUDE = "conclude"
+    ARCHIVE = "archive"
+
+
+D_REGISTERED, D_IN_PROGRESS, D_CONCLUDED, D_ARCHIVED = "REGISTERED", "IN_PROGRESS", "CONCLUDED", "ARCHIVED"
+DOCUMENT_TRANSITIONS: dict[DocumentAction, dict[str, str]] = {
+    DocumentAction.START: {D_REGISTERED: D_IN_PROGRESS, D_IN_PROGRESS: D_IN_PROGRESS},
+    DocumentAction.CONCLUDE: {D_REGISTERED: D_CONCLUDED, D_IN_PROGRESS: D_CONCLUDED},
+    DocumentAction.ARCHIVE: {D_CONCLUDED: D_ARCHIVED},
+}
+
+TURNO_STATUS_ES = {S.SENT: "enviado", S.RECEIVED: "recibido", S.ANSWERED: "respondido", S.RETURNED: "devuelto",
+                   S.CONCLUDED: "concluido", S.CANCELLED: "cancelado"}
+DOCUMENT_STATUS_ES = {D_REGISTERED: "registrado", D_IN_PROGRESS: "en trámite", D_CONCLUDED: "concluido",
+                      D_ARCHIVED: "archivado"}
+ACTION_ES = {TurnoAction.ACKNOWLEDGE: "acusar de recibido", TurnoAction.ACKNOWLEDGE_KNOWLEDGE: "acusar de recibido",
+             TurnoAction.ANSWER: "responder", TurnoAction.ACCEPT: "aceptar la respuesta de",
+             TurnoAction.RETURN: "devolver", TurnoAction.CANCEL: "cancelar",
+             DocumentAction.START: "turnar", DocumentAction.CONCLUDE: "concluir", DocumentAction.ARCHIVE: "archivar"}
+
+
+class InvalidTransition(DomainError):
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(ErrorCode.INVALID_TRANSITION, message, field)
+
+
+def next_turno_status(current: str, action: TurnoAction) -> TurnoStatus:
+    status = TurnoStatus(current)
+    target = TURNO_TRANSITIONS[action].get(status)
+    if target is None:
+        raise InvalidTransition(f"No se puede {ACTION_ES[action]} un turno {TURNO_STATUS_ES[status]}.")
+    return target
+
+
+def next_document_status(current: str, action: DocumentAction) -> str:
+    target = DOCUMENT_TRANSITIONS[action].get(current)
+    if target is None:
+        raise InvalidTransition(f"No se puede {ACTION_ES[action]} un documento {DOCUMENT_STATUS_ES[current]}.")
+    return target

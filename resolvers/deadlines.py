@@ -1,0 +1,94 @@
+"""The deadline watcher: DEADLINE_NEAR when a turno turns yellow, DEADLINE_PASSED when it turns
+red, exactly once per turno and deadline, even with several server instances.
+
+Each pass claims its candidates in the database (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite
+has one writer at a time) and marks them in the same transaction as the events it writes: a
+turno another instance is handling is skipped, one already marked is not a candidate any more.
+Because candidates are found by date, a pass after downtime catches up with everything missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy import or_, select
+
+from models.calendar import load_calendar
+from models.events import EventKind, append_event
+from models.org import OrgUnit
+from models.traffic_light import TrafficLight, open_light
+from models.turnos import Turno
+from models.workflow import AWAITING_ANSWER
+from resolvers.context import Services
+
+log = logging.getLogger("mcs.deadlines")
+BATCH = 500
+
+
+async def run_deadline_pass(services: Services) -> int:
+    """One pass; returns how many events it wrote."""
+    written = 0
+    while True:
+        count = await _one_batch(services)
+        written += count
+        if count < BATCH:
+            return written
+
+
+async def _one_batch(services: Services) -> int:
+    today = services.clock.today()
+    threshold = services.settings.yellow_threshold_days
+    written = 0
+    async with services.db.transaction() as session:
+        calendar = await load_calendar(session)
+        yellow_until = calendar.last_day_with_at_most(today, threshold)
+        candidates = list((await session.execute(
+            select(Turno)
+            .where(
+                Turno.status.in_([s.value for s in AWAITING_ANSWER]),
+                Turno.due_date.is_not(None),
+                Turno.due_date <= yellow_until,
+                or_(
+                    Turno.near_notified_for.is_(None), Turno.near_notified_for != Turno.due_date,
+                    (Turno.due_date < today) & or_(Turno.passed_notified_for.is_(None),
+                                                   Turno.passed_notified_for != Turno.due_date),
+                ),
+            )
+            .order_by(Turno.id)
+            .limit(BATCH)
+            .with_for_update(skip_locked=True)
+        )).scalars())
+        units = {u.id: u for u in (await session.execute(select(OrgUnit).where(
+            OrgUnit.id.in_({t.to_unit_id for t in candidates} | {t.from_unit_id for t in candidates})))).scalars()}
+        for turno in candidates:
+            light = open_light(calendar, today, turno.due_date, threshold)
+            kind = EventKind.DEADLINE_PASSED if light == TrafficLight.RED else EventKind.DEADLINE_NEAR
+            if kind == EventKind.DEADLINE_PASSED and turno.passed_notified_for == turno.due_date:
+                continue
+            if kind == EventKind.DEADLINE_NEAR and turno.near_notified_for == turno.due_date:
+                continue
+            # red after downtime implies yellow was passed through: mark both, announce the red one
+            turno.near_notified_for = turno.due_date
+            if kind == EventKind.DEADLINE_PASSED:
+                turno.passed_notified_for = turno.due_date
+            audience = sorted(set(units[turno.to_unit_id].lineage_ids) | set(units[turno.from_unit_id].lineage_ids))
+            await append_event(session, kind=kind, occurred_at=services.clock.now(), actor_id=None,
+                               document_id=turno.document_id, turno_id=turno.id, audience=audience,
+                               data={"number": turno.number, "dueDate": turno.due_date.isoformat(),
+                                     "businessDaysLeft": calendar.business_days_left(today, turno.due_date)})
+            written += 1
+    return written
+
+
+async def watch_deadlines(services: Services, interval_seconds: float, on_events=None) -> None:
+    """The background loop the app runs; `on_events` wakes realtime after a pass that wrote."""
+    while True:
+        try:
+            if await run_deadline_pass(services) and on_events:
+                await on_events()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # keep watching: a failed pass is retried at the next tick
+            log.exception("deadline pass failed")
+        await asyncio.sleep(interval_seconds)

@@ -1,0 +1,336 @@
+"""Use cases of the workflow: send (turnar), acknowledge, answer, evaluate, cancel.
+
+Each runs in one transaction that first locks the document's row: two users acting on the same
+document at the same moment queue up, and the second one meets the state the first one left
+(and, if that state no longer allows its action, an INVALID_TRANSITION error).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.calendar import load_calendar
+from models.documents import Document, Priority, add_to_chain
+from models.errors import DomainError, ErrorCode, forbidden, not_found, validation
+from models.events import EventKind, append_event
+from models.org import OrgUnit, is_in_subtree
+from models.permissions import (
+    can_evaluate_turno, can_send_from, can_work_turno, visible_documents, visible_turnos,
+)
+from models.turnos import Response, Turno, descendants_of
+from models.workflow import (
+    OPEN_TURNO, Decision, DocumentAction, Instruction, InvalidTransition, TurnoAction,
+    TurnoStatus, next_document_status, next_turno_status,
+)
+from resolvers.context import Context
+from resolvers.validation import Checker
+
+MAX_BUSINESS_DAYS = 365
+
+
+@dataclass
+class RecipientData:
+    unit_id: int
+    instruction: Instruction
+    due_date: date | None = None
+    business_days: int | None = None
+    notes: str | None = None
+
+
+@dataclass
+class SendTurnoData:
+    recipients: list[RecipientData]
+    document_id: int | None = None
+    parent_turno_id: int | None = None
+    from_unit_id: int | None = None
+    priority: Priority | None = None
+
+
+async def lock_document(session: AsyncSession, document_id: int) -> Document:
+    """The document row, locked until commit (SQLite: the IMMEDIATE transaction already is)."""
+    document = (await session.execute(
+        select(Document).where(Document.id == document_id).with_for_update()
+    )).scalar_one_or_none()
+    if document is None:
+        raise not_found("El documento no existe o no tiene acceso.")
+    return document
+
+
+async def load_turno_locked(session: AsyncSession, ctx: Context, turno_id: int, field: str = "turnoId") -> tuple[Turno, Document]:
+    """A turno the caller may see, with its document locked; read again after the lock."""
+    document_id = (await session.execute(
+        select(Turno.document_id).where(Turno.id == turno_id, visible_turnos(ctx.principal))
+    )).scalar_one_or_none()
+    if document_id is None:
+        raise not_found("El turno no existe o no tiene acceso.", field)
+    document = await lock_document(session, document_id)
+    turno = (await session.execute(
+        select(Turno).where(Turno.id == turno_id).execution_options(populate_existing=True)
+    )).scalar_one()
+    return turno, document
+
+
+def lineage(unit: OrgUnit) -> list[int]:
+    return unit.lineage_ids
+
+
+async def turno_audience(session: AsyncSession, turno: Turno) -> list[int]:
+    """The recipient and its ancestors, the sender and its ancestors."""
+    units = (await session.execute(
+        select(OrgUnit).where(OrgUnit.id.in_([turno.from_unit_id, turno.to_unit_id]))
+    )).scalars()
+    return sorted({uid for unit in units for uid in unit.lineage_ids})
+
+
+async def record(session: AsyncSession, ctx: Context, kind: EventKind, turno: Turno, **data) -> None:
+    await append_event(
+        session, kind=kind, occurred_at=ctx.clock.now(), actor_id=ctx.principal.user_id if ctx.principal else None,
+        document_id=turno.document_id, turno_id=turno.id, audience=await turno_audience(session, turno),
+        data={"number": turno.number, "status": turno.status, **data},
+    )
+
+
+# --- send ---------------------------------------------------------------------------------------
+
+async def send_turno(ctx: Context, data: SendTurnoData) -> list[Turno]:
+    principal = ctx.require_principal()
+    today = ctx.clock.today()
+    now = ctx.clock.now()
+    if (data.document_id is None) == (data.parent_turno_id is None):
+        raise validation("Indique el documento (turno inicial) o el turno que se delega, no ambos.", "documentId")
+    async with ctx.services.db.transaction() as session:
+        parent: Turno | None = None
+        if data.parent_turno_id is not None:
+            parent, document = await load_turno_locked(session, ctx, data.parent_turno_id, "parentTurnoId")
+            from_unit_id = parent.to_unit_id
+        else:
+            visible_doc = (await session.execute(
+                select(Document.id).where(Document.id == data.document_id, visible_documents(principal))
+            )).first()
+            if visible_doc is None:
+                raise not_found("El documento no existe o no tiene acceso.", "documentId")
+            document = await lock_document(session, data.document_id)
+            from_unit_id = document.unit_id
+        if data.from_unit_id is not None and data.from_unit_id != from_unit_id:
+            raise validation("Turna la unidad que registró el documento o, al delegar, la unidad que recibió el turno.", "fromUnitId")
+        if not can_send_from(principal, from_unit_id):
+            raise forbidden("Solo el titular o el control de gestión de la unidad pueden turnar.", "fromUnitId")
+        if parent is not None:
+            if parent.instruction == Instruction.KNOWLEDGE.value:
+                raise InvalidTransition("Una copia para conocimiento no se delega.", "parentTurnoId")
+            if TurnoStatus(parent.status) not in (TurnoStatus.SENT, TurnoStatus.RECEIVED, TurnoStatus.RETURNED):
+                raise InvalidTransition("Solo se delega un turno pendiente de respuesta.", "parentTurnoId")
+        next_document_status(document.status, DocumentAction.START)  # refuses concluded documents
+
+        from_unit = await session.get(OrgUnit, from_unit_id)
+        calendar = await load_calendar(session)
+        recipients = await _check_recipients(session, data.recipients, from_unit, parent, document, calendar, today)
+
+        if parent is not None and parent.status == TurnoStatus.SENT.value:
+            # delegating a turno means it was opened: record its receipt
+            parent.status = next_turno_status(parent.status, TurnoAction.ACKNOWLEDGE).value
+            parent.received_at = now
+            await record(session, ctx, EventKind.TURNO_RECEIVED, parent)
+        document.status = next_document_status(document.status, DocumentAction.START)
+        turnos = []
+        for recipient, due, counted_from in recipients:
+            document.turno_count += 1
+            turno = Turno(
+                document_id=document.id, parent_id=parent.id if parent else None,
+                number=f"{document.folio}-T{document.turno_count}", from_unit_id=from_unit.id,
+                sent_by_id=principal.user_id, to_unit_id=recipient.unit_id,
+                instruction=recipient.instruction.value, notes=recipient.notes,
+                priority=(data.priority.value if data.priority else document.priority), sent_at=now,
+                due_date=due, due_business_days=recipient.business_days if due else None,
+                due_counted_from=counted_from, status=TurnoStatus.SENT.value, rounds=0,
+            )
+            session.add(turno)
+            turnos.append(turno)
+        await session.flush()
+        await add_to_chain(session, document.id, [from_unit.id, *(t.to_unit_id for t in turnos)])
+        for turno in turnos:
+            await record(session, ctx, EventKind.TURNO_SENT, turno, fromUnitId=turno.from_unit_id,
+                         toUnitId=turno.to_unit_id, instruction=turno.instruction,
+                         dueDate=turno.due_date.isoformat() if turno.due_date else None)
+    return turnos
+
+
+async def _check_recipients(session, recipients: list[RecipientData], from_unit: OrgUnit, parent: Turno | None,
+                            document: Document, calendar, today: date):
+    check = Checker()
+    if not recipients:
+        raise validation("Indique al menos un destinatario.", "recipients")
+    existing = set((await session.execute(
+        select(Turno.to_unit_id).where(
+            Turno.document_id == document.id,
+            Turno.parent_id == parent.id if parent else Turno.parent_id.is_(None),
+            Turno.status != TurnoStatus.CANCELLED.value,
+        )
+    )).scalars())
+    seen: set[int] = set()
+    result = []
+    for i, r in enumerate(recipients):
+        field = f"recipients.{i}"
+        unit = await session.get(OrgUnit, r.unit_id)
+        if unit is None:
+            raise not_found("La unidad destinataria no existe.", f"{field}.unitId")
+        if not unit.active:
+            check.add(f"La unidad {unit.acronym} está inactiva.", f"{field}.unitId")
+        if unit.id == from_unit.id:
+            check.add("Una unidad no se turna a sí misma.", f"{field}.unitId")
+        elif parent is not None and not is_in_subtree(unit.path, from_unit.path):
+            check.add(f"Al delegar solo se turna a las subunidades de {from_unit.acronym}.", f"{field}.unitId")
+        if unit.id in seen:
+            check.add(f"La unidad {unit.acronym} aparece dos veces.", f"{field}.unitId")
+        seen.add(unit.id)
+        if unit.id in existing:
+            raise DomainError(ErrorCode.CONFLICT, f"{unit.acronym} ya tiene un turno de este documento en este nivel.",
+                              f"{field}.unitId")
+        r.notes = check.text(r.notes, f"{field}.notes", "Las indicaciones", 5000)
+        due, counted_from = None, None
+        if r.instruction == Instruction.KNOWLEDGE:
+            if r.due_date is not None or r.business_days is not None:
+                check.add("Una copia para conocimiento no lleva fecha límite.", f"{field}.dueDate")
+        elif r.due_date is not None and r.business_days is not None:
+            check.add("Indique la fecha límite o los días hábiles, no ambos.", f"{field}.businessDays")
+        elif r.business_days is not None:
+            if not 1 <= r.business_days <= MAX_BUSINESS_DAYS:
+                check.add(f"Los días hábiles van de 1 a {MAX_BUSINESS_DAYS}.", f"{field}.businessDays")
+            else:
+                due, counted_from = calendar.add_business_days(today, r.business_days), today
+        elif r.due_date is not None:
+            if r.due_date < today:
+                check.add("La fecha límite ya pasó.", f"{field}.dueDate")
+            due, counted_from = r.due_date, today
+        elif parent is not None and parent.due_date is not None:
+            due, counted_from = parent.due_date, today  # a delegated turno inherits its parent's deadline
+        if due is not None and parent is not None and parent.due_date is not None and due > parent.due_date:
+            check.add(f"No puede vencer después del turno que se delega ({parent.due_date.isoformat()}).",
+                      f"{field}.{'businessDays' if r.business_days is not None else 'dueDate'}")
+        result.append((r, due, counted_from))
+    check.raise_if_any()
+    return result
+
+
+# --- the recipient's side ---------------------------------------------------------------------
+
+async def acknowledge_turno(ctx: Context, turno_id: int) -> Turno:
+    principal = ctx.require_principal()
+    async with ctx.services.db.transaction() as session:
+        turno, _ = await load_turno_locked(session, ctx, turno_id)
+        if not can_work_turno(principal, turno):
+            raise forbidden("Solo el personal de la unidad destinataria acusa de recibido.", "turnoId")
+        knowledge = turno.instruction == Instruction.KNOWLEDGE.value
+        turno.status = next_turno_status(
+            turno.status, TurnoAction.ACKNOWLEDGE_KNOWLEDGE if knowledge else TurnoAction.ACKNOWLEDGE).value
+        turno.received_at = ctx.clock.now()
+        await record(session, ctx, EventKind.TURNO_RECEIVED, turno)
+        if knowledge:
+            turno.concluded_at = turno.received_at
+            await record(session, ctx, EventKind.TURNO_CONCLUDED, turno)
+    return turno
+
+
+async def respond_turno(ctx: Context, turno_id: int, *, body: str, reference: str | None = None, files=None) -> Response:
+    principal = ctx.require_principal()
+    now = ctx.clock.now()
+    async with ctx.services.db.transaction() as session:
+        turno, _ = await load_turno_locked(session, ctx, turno_id)
+        if not can_work_turno(principal, turno):
+            raise forbidden("Solo el personal de la unidad destinataria responde el turno.", "turnoId")
+        if turno.instruction == Instruction.KNOWLEDGE.value:
+            raise InvalidTransition("Una copia para conocimiento no se responde.", "turnoId")
+        check = Checker()
+        body = check.text(body, "body", "La respuesta", 20_000, required=True)
+        reference = check.text(reference, "reference", "El número de oficio de respuesta", 120)
+        if files:
+            check.add("La carga de archivos aún no está disponible.", "files")
+        check.raise_if_any()
+        turno.status = next_turno_status(turno.status, TurnoAction.ANSWER).value
+        if turno.received_at is None:
+            turno.received_at = now  # answering records the receipt too
+        turno.rounds += 1
+        turno.answered_on_time = None if turno.due_date is None else ctx.clock.local_date(now) <= turno.due_date
+        response = Response(turno_id=turno.id, round=turno.rounds, author_id=principal.user_id, body=body,
+                            reference=reference, submitted_at=now)
+        session.add(response)
+        await session.flush()
+        await record(session, ctx, EventKind.TURNO_ANSWERED, turno, responseId=response.id, round=response.round)
+    return response
+
+
+# --- the sender's side ------------------------------------------------------------------------
+
+async def evaluate_response(ctx: Context, response_id: int, *, decision: Decision, comment: str | None = None,
+                            new_due_date: date | None = None) -> tuple[Response, Turno]:
+    principal = ctx.require_principal()
+    now = ctx.clock.now()
+    today = ctx.clock.today()
+    async with ctx.services.db.transaction() as session:
+        turno_id = (await session.execute(select(Response.turno_id).where(Response.id == response_id))).scalar_one_or_none()
+        if turno_id is None:
+            raise not_found("La respuesta no existe o no tiene acceso.", "responseId")
+        try:
+            turno, _ = await load_turno_locked(session, ctx, turno_id, "responseId")
+        except DomainError:
+            raise not_found("La respuesta no existe o no tiene acceso.", "responseId") from None
+        if not can_evaluate_turno(principal, turno):
+            raise forbidden("Solo el titular o el control de gestión de la unidad que turnó evalúan la respuesta.", "responseId")
+        response = (await session.execute(
+            select(Response).where(Response.id == response_id).execution_options(populate_existing=True)
+        )).scalar_one()
+        if response.decision is not None or response.round != turno.rounds:
+            raise InvalidTransition("Esta respuesta ya fue evaluada o no es la más reciente.", "responseId")
+        check = Checker()
+        comment = check.text(comment, "comment", "Las observaciones", 5000, required=decision == Decision.RETURN)
+        if new_due_date is not None:
+            if decision == Decision.ACCEPT:
+                check.add("Solo al devolver se fija una nueva fecha límite.", "newDueDate")
+            elif new_due_date < today:
+                check.add("La nueva fecha límite ya pasó.", "newDueDate")
+            elif turno.parent_id is not None:
+                parent = await session.get(Turno, turno.parent_id)
+                if parent.due_date is not None and new_due_date > parent.due_date:
+                    check.add(f"No puede vencer después del turno superior ({parent.due_date.isoformat()}).", "newDueDate")
+        check.raise_if_any()
+        action = TurnoAction.ACCEPT if decision == Decision.ACCEPT else TurnoAction.RETURN
+        turno.status = next_turno_status(turno.status, action).value
+        response.decision, response.comment = decision.value, comment
+        response.evaluated_by_id, response.evaluated_at = principal.user_id, now
+        if decision == Decision.ACCEPT:
+            turno.concluded_at = now
+            turno.accepted_at_first_answer = response.round == 1
+            await record(session, ctx, EventKind.TURNO_CONCLUDED, turno, responseId=response.id)
+        else:
+            turno.answered_on_time = None  # pending again
+            if new_due_date is not None:
+                turno.due_date, turno.due_business_days, turno.due_counted_from = new_due_date, None, today
+            await record(session, ctx, EventKind.TURNO_RETURNED, turno, responseId=response.id,
+                         dueDate=turno.due_date.isoformat() if turno.due_date else None)
+    return response, turno
+
+
+async def cancel_turno(ctx: Context, turno_id: int) -> Turno:
+    """Cancel a turno that is not concluded, and its open sub-turnos with it."""
+    principal = ctx.require_principal()
+    now = ctx.clock.now()
+    async with ctx.services.db.transaction() as session:
+        turno, _ = await load_turno_locked(session, ctx, turno_id)
+        if not can_evaluate_turno(principal, turno):
+            raise forbidden("Solo la unidad que turnó puede cancelar el turno.", "turnoId")
+        turno.status = next_turno_status(turno.status, TurnoAction.CANCEL).value
+        turno.cancelled_at = now
+        await record(session, ctx, EventKind.TURNO_CANCELLED, turno)
+        siblings = list((await session.execute(
+            select(Turno).where(Turno.document_id == turno.document_id).order_by(Turno.id)
+        )).scalars())
+        for descendant in descendants_of(turno.id, siblings):
+            if TurnoStatus(descendant.status) in OPEN_TURNO:
+                descendant.status = next_turno_status(descendant.status, TurnoAction.CANCEL).value
+                descendant.cancelled_at = now
+                await record(session, ctx, EventKind.TURNO_CANCELLED, descendant, cascadeFrom=turno.id)
+    return turno

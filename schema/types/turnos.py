@@ -1,0 +1,189 @@
+"""Turno, Response, Evaluation and the turno connection."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from models import turnos as turno_models
+from models.calendar import explain_due_date
+from models.traffic_light import turno_light, worst
+from models.turnos import descendants_of
+from models.workflow import CLOSED_TURNO, OPEN_TURNO
+from schema.enums import Decision, Instruction, Priority, TrafficLight, TurnoStatus
+from schema.ids import to_global_id
+from schema.types.node import Node, PageInfo
+from schema.types.org import OrgUnit, User, unit_of, user_of
+
+if TYPE_CHECKING:
+    from schema.types.documents import Document
+
+DocumentRef = Annotated["Document", strawberry.lazy("schema.types.documents")]
+
+
+async def light_of(info: Info, m: turno_models.Turno) -> TrafficLight:
+    ctx = info.context
+    return turno_light(m.status, m.due_date, m.answered_on_time, await ctx.calendar(), ctx.clock.today(),
+                       ctx.settings.yellow_threshold_days)
+
+
+@strawberry.type(name="Turno")
+class Turno(Node):
+    number: str = strawberry.field(description="The document's folio and the turno's ordinal, e.g. DG/2026/000123-T2.")
+    instruction: Instruction
+    notes: str | None
+    priority: Priority
+    sent_at: datetime
+    received_at: datetime | None
+    due_date: date | None = strawberry.field(description="The deadline in force (a RETURN may extend it).")
+    status: TurnoStatus
+    concluded_at: datetime | None
+    cancelled_at: datetime | None
+    rounds: int = strawberry.field(description="How many answers were submitted (each RETURN opens a new round).")
+    accepted_at_first_answer: bool | None = strawberry.field(
+        description="True when the first answer was accepted; null until the turno concludes by acceptance.")
+    model: strawberry.Private[turno_models.Turno]
+
+    @classmethod
+    def from_model(cls, m: turno_models.Turno) -> "Turno":
+        return cls(
+            id=to_global_id("Turno", m.id), number=m.number, instruction=Instruction(m.instruction), notes=m.notes,
+            priority=Priority(m.priority), sent_at=m.sent_at, received_at=m.received_at, due_date=m.due_date,
+            status=TurnoStatus(m.status), concluded_at=m.concluded_at, cancelled_at=m.cancelled_at,
+            rounds=m.rounds, accepted_at_first_answer=m.accepted_at_first_answer, model=m,
+        )
+
+    @strawberry.field
+    async def document(self, info: Info) -> DocumentRef:
+        from schema.types.documents import document_of
+
+        return await document_of(info, self.model.document_id)
+
+    @strawberry.field(description="The turno this one delegates; null for a first-level turno or one you may not see.")
+    async def parent(self, info: Info) -> "Turno | None":
+        if self.model.parent_id is None:
+            return None
+        m = await info.context.loaders.visible_turno_by_id.load(self.model.parent_id)
+        return Turno.from_model(m) if m else None
+
+    @strawberry.field(description="Delegations of this turno that you may see.")
+    async def children(self, info: Info) -> list["Turno"]:
+        siblings = await info.context.loaders.visible_turnos_by_document_id.load(self.model.document_id)
+        return [Turno.from_model(t) for t in siblings if t.parent_id == self.model.id]
+
+    @strawberry.field
+    async def from_unit(self, info: Info) -> OrgUnit:
+        return await unit_of(info, self.model.from_unit_id)
+
+    @strawberry.field
+    async def to_unit(self, info: Info) -> OrgUnit:
+        return await unit_of(info, self.model.to_unit_id)
+
+    @strawberry.field
+    async def sent_by(self, info: Info) -> User:
+        return await user_of(info, self.model.sent_by_id)
+
+    @strawberry.field(description="Business days after today up to the due date: 0 = due today, negative = overdue; "
+                                  "null without deadline or when closed.")
+    async def business_days_left(self, info: Info) -> int | None:
+        m = self.model
+        if m.due_date is None or self.status.value in {s.value for s in CLOSED_TURNO}:
+            return None
+        ctx = info.context
+        return (await ctx.calendar()).business_days_left(ctx.clock.today(), m.due_date)
+
+    @strawberry.field
+    async def traffic_light(self, info: Info) -> TrafficLight:
+        return await light_of(info, self.model)
+
+    @strawberry.field(description="The worst light among this turno's open delegations, at any depth (NONE if none).")
+    async def descendants_traffic_light(self, info: Info) -> TrafficLight:
+        turnos = await info.context.loaders.turnos_by_document_id.load(self.model.document_id)
+        open_below = [t for t in descendants_of(self.model.id, turnos) if t.status in {s.value for s in OPEN_TURNO}]
+        return worst([await light_of(info, t) for t in open_below])
+
+    @strawberry.field(description="The due date in words: days counted and the weekends and holidays skipped.")
+    async def due_date_explanation(self, info: Info) -> str | None:
+        m = self.model
+        if m.due_date is None:
+            return None
+        return explain_due_date(await info.context.calendar(), m.due_counted_from or info.context.clock.local_date(m.sent_at),
+                                m.due_date, m.due_business_days)
+
+    @strawberry.field
+    async def responses(self, info: Info) -> list["Response"]:
+        return [Response.from_model(r) for r in await info.context.loaders.responses_by_turno_id.load(self.model.id)]
+
+
+@strawberry.type
+class Evaluation:
+    decision: Decision
+    comment: str | None
+    evaluated_at: datetime
+    evaluated_by_db_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def evaluated_by(self, info: Info) -> User:
+        return await user_of(info, self.evaluated_by_db_id)
+
+
+@strawberry.type(name="Response")
+class Response(Node):
+    body: str
+    reference: str | None
+    submitted_at: datetime
+    round: int = strawberry.field(description="1 for the first answer, 2 after the first return, …")
+    model: strawberry.Private[turno_models.Response]
+
+    @classmethod
+    def from_model(cls, m: turno_models.Response) -> "Response":
+        return cls(id=to_global_id("Response", m.id), body=m.body, reference=m.reference,
+                   submitted_at=m.submitted_at, round=m.round, model=m)
+
+    @strawberry.field
+    async def turno(self, info: Info) -> Turno:
+        return Turno.from_model(await info.context.loaders.visible_turno_by_id.load(self.model.turno_id))
+
+    @strawberry.field
+    async def author(self, info: Info) -> User:
+        return await user_of(info, self.model.author_id)
+
+    @strawberry.field
+    def evaluation(self) -> Evaluation | None:
+        m = self.model
+        if m.decision is None:
+            return None
+        return Evaluation(decision=Decision(m.decision), comment=m.comment, evaluated_at=m.evaluated_at,
+                          evaluated_by_db_id=m.evaluated_by_id)
+
+
+async def turno_of(info: Info, turno_id: int | None) -> Turno | None:
+    if turno_id is None:
+        return None
+    m = await info.context.loaders.visible_turno_by_id.load(turno_id)
+    return Turno.from_model(m) if m else None
+
+
+@strawberry.type
+class TurnoEdge:
+    cursor: str
+    node: Turno
+
+
+@strawberry.type
+class TurnoConnection:
+    edges: list[TurnoEdge]
+    page_info: PageInfo
+    page: strawberry.Private[object]
+
+    @classmethod
+    def from_page(cls, page) -> "TurnoConnection":
+        edges = [TurnoEdge(cursor=c, node=Turno.from_model(r)) for r, c in zip(page.rows, page.cursors)]
+        return cls(edges=edges, page_info=PageInfo.from_page(page), page=page)
+
+    @strawberry.field
+    async def total_count(self) -> int:
+        return await self.page.total_count()
