@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ipaddress
 import logging
@@ -20,6 +21,7 @@ from models.db import Database, SharedSession
 from realtime.bus import InProcessBus
 from resolvers.auth import authenticate, bearer_token
 from resolvers.context import Context, Services
+from resolvers.deadlines import watch_deadlines
 from schema.build import build_schema
 
 log = logging.getLogger("mcs")
@@ -100,7 +102,14 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        watcher = None
+        if settings.deadline_watch_seconds > 0:
+            watcher = asyncio.create_task(watch_deadlines(services, settings.deadline_watch_seconds))
         yield
+        if watcher:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
         await services.bus.close()
         await services.db.dispose()
 

@@ -55,6 +55,7 @@ class Settings:
     max_aliases: int = 200
     page_size_default: int = 50
     page_size_max: int = 100
+    deadline_watch_seconds: float = 60.0  # 0 turns the background deadline watcher off
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -72,6 +73,7 @@ class Settings:
             token_ttl_hours=float(env.get("MCS_TOKEN_TTL_HOURS", "12")),
             duplicate_window_days=int(env.get("MCS_DUPLICATE_WINDOW_DAYS", "30")),
             yellow_threshold_days=int(env.get("MCS_YELLOW_THRESHOLD_DAYS", "2")),
+            deadline_watch_seconds=float(env.get("MCS_DEADLINE_WATCH_SECONDS", "60")),
             introspection=_bool(env.get("MCS_INTROSPECTION"), True),
             allowed_origins=tuple(
                 o.strip() for o in env.get("MCS_ALLOWED_ORIGINS", "").split(",") if o.strip()
