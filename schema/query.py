@@ -15,10 +15,10 @@ from schema.guards import IsAuthenticated
 from schema.ids import from_global_id
 from schema.inputs import DocumentFilter, Period, TurnoFilter
 from schema.types.catalogs import ArchiveSeriesEntry, DocumentTypeEntry
-from schema.types.turnos import Response, TurnoConnection, turno_of
-from schema.types.documents import DocumentConnection, document_of
-from schema.types.events import Event, EventConnection
-from schema.types.node import Node
+from schema.types.turnos import Response, Turno, turno_of
+from schema.types.documents import Document, document_of
+from schema.types.events import Event
+from schema.types.node import Connection, Node, connection
 from schema.types.org import OrgUnit, User, user_of
 
 AUTH = [IsAuthenticated]
@@ -85,25 +85,25 @@ class Query:
 
     @strawberry.field(permission_classes=AUTH, description="Turnos addressed to my units, newest first.")
     async def inbox(self, info: Info, filter: TurnoFilter | None = None, first: int | None = None,
-                    after: str | None = None) -> TurnoConnection:
+                    after: str | None = None) -> Connection[Turno]:
         page = await list_box(info.context, "inbox", filter.to_spec() if filter else None, first=first, after=after)
-        return TurnoConnection.from_page(page)
+        return connection(page, Turno.from_model)
 
     @strawberry.field(permission_classes=AUTH, description="Turnos sent from my units, newest first.")
     async def outbox(self, info: Info, filter: TurnoFilter | None = None, first: int | None = None,
-                     after: str | None = None) -> TurnoConnection:
+                     after: str | None = None) -> Connection[Turno]:
         page = await list_box(info.context, "outbox", filter.to_spec() if filter else None, first=first, after=after)
-        return TurnoConnection.from_page(page)
+        return connection(page, Turno.from_model)
 
     @strawberry.field(permission_classes=AUTH, description="Newest received first; at most 100 per page.")
     async def documents(self, info: Info, filter: DocumentFilter | None = None, first: int | None = None,
-                        after: str | None = None, last: int | None = None, before: str | None = None) -> DocumentConnection:
+                        after: str | None = None, last: int | None = None, before: str | None = None) -> Connection[Document]:
         spec = filter.to_spec() if filter else None
         if spec:
             await resolve_unit_filter(info.context, spec)
         page = await list_documents(info.context, spec, first=first, after=after, last=last, before=before)
-        return DocumentConnection.from_page(page)
+        return connection(page, Document.from_model)
 
     @strawberry.field(permission_classes=AUTH, description="Events I may see, in sequence order.")
-    async def events(self, info: Info, after_sequence: str | None = None, first: int | None = None) -> EventConnection:
-        return EventConnection.from_page(await list_events(info.context, after_sequence=after_sequence, first=first))
+    async def events(self, info: Info, after_sequence: str | None = None, first: int | None = None) -> Connection[Event]:
+        return connection(await list_events(info.context, after_sequence=after_sequence, first=first), Event.from_model)

@@ -16,8 +16,8 @@ from resolvers.events import document_history
 from schema.enums import DocumentStatus, Origin, Priority, SenderLevel, TrafficLight
 from schema.guards import ConfidentialField, PersonalDataField
 from schema.ids import to_global_id
-from schema.types.events import EventConnection
-from schema.types.node import Node, PageInfo
+from schema.types.events import Event
+from schema.types.node import Connection, Node, connection
 from schema.types.org import OrgUnit, User, unit_of, user_of
 from schema.types.turnos import Turno, light_of
 
@@ -101,8 +101,8 @@ class Document(Node):
         return await user_of(info, self.registered_by_db_id)
 
     @strawberry.field(description="What happened to this document, oldest first.")
-    async def history(self, info: Info, first: int | None = None, after: str | None = None) -> EventConnection:
-        return EventConnection.from_page(await document_history(info.context, self.db_id, first=first, after=after))
+    async def history(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Event]:
+        return connection(await document_history(info.context, self.db_id, first=first, after=after), Event.from_model)
 
 
 @strawberry.type
@@ -145,25 +145,3 @@ async def document_of(info: Info, document_id: int | None) -> Document | None:
         return None
     m = await info.context.loaders.visible_document_by_id.load(document_id)
     return Document.from_model(m) if m else None
-
-
-@strawberry.type
-class DocumentEdge:
-    cursor: str
-    node: Document
-
-
-@strawberry.type
-class DocumentConnection:
-    edges: list[DocumentEdge]
-    page_info: PageInfo
-    page: strawberry.Private[object]
-
-    @classmethod
-    def from_page(cls, page) -> "DocumentConnection":
-        edges = [DocumentEdge(cursor=c, node=Document.from_model(r)) for r, c in zip(page.rows, page.cursors)]
-        return cls(edges=edges, page_info=PageInfo.from_page(page), page=page)
-
-    @strawberry.field
-    async def total_count(self) -> int:
-        return await self.page.total_count()

@@ -12,7 +12,7 @@ from strawberry.types import Info
 from models import events as event_models
 from schema.enums import EventKind
 from schema.ids import to_global_id
-from schema.types.node import Node, PageInfo
+from schema.types.node import Connection, Node, connection
 from schema.types.org import User, user_of
 
 if TYPE_CHECKING:
@@ -52,26 +52,4 @@ class Event(Node):
         from schema.types.turnos import turno_of
 
         return await turno_of(info, self.turno_db_id)
-
-
-@strawberry.type
-class EventEdge:
-    cursor: str
-    node: Event
-
-
-@strawberry.type
-class EventConnection:
-    edges: list[EventEdge]
-    page_info: PageInfo
-    page: strawberry.Private[object]
-
-    @classmethod
-    def from_page(cls, page) -> "EventConnection":
-        edges = [EventEdge(cursor=c, node=Event.from_model(r)) for r, c in zip(page.rows, page.cursors)]
-        return cls(edges=edges, page_info=PageInfo.from_page(page), page=page)
-
-    @strawberry.field
-    async def total_count(self) -> int:
-        return await self.page.total_count()
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Callable, Generic, TypeVar
+
 import strawberry
+
+T = TypeVar("T")
 
 
 @strawberry.interface
@@ -25,3 +29,28 @@ class PageInfo:
             start_cursor=page.cursors[0] if page.cursors else None,
             end_cursor=page.cursors[-1] if page.cursors else None,
         )
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    """A Relay connection; strawberry names each one after its node (DocumentConnection, …)."""
+
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    page: strawberry.Private[object]
+
+    @strawberry.field(description="Counted only when asked for.")
+    async def total_count(self) -> int:
+        return await self.page.total_count()
+
+
+def connection(page, to_node: Callable) -> Connection:
+    """A connection from a resolvers.pagination.Page, each row turned into a node."""
+    edges = [Edge(cursor=cursor, node=to_node(row)) for row, cursor in zip(page.rows, page.cursors)]
+    return Connection(edges=edges, page_info=PageInfo.from_page(page), page=page)

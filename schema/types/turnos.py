@@ -15,7 +15,7 @@ from models.turnos import descendants_of
 from models.workflow import CLOSED_TURNO, OPEN_TURNO
 from schema.enums import Decision, Instruction, Priority, TrafficLight, TurnoStatus
 from schema.ids import to_global_id
-from schema.types.node import Node, PageInfo
+from schema.types.node import Connection, Node, connection
 from schema.types.org import OrgUnit, User, unit_of, user_of
 
 if TYPE_CHECKING:
@@ -165,25 +165,3 @@ async def turno_of(info: Info, turno_id: int | None) -> Turno | None:
         return None
     m = await info.context.loaders.visible_turno_by_id.load(turno_id)
     return Turno.from_model(m) if m else None
-
-
-@strawberry.type
-class TurnoEdge:
-    cursor: str
-    node: Turno
-
-
-@strawberry.type
-class TurnoConnection:
-    edges: list[TurnoEdge]
-    page_info: PageInfo
-    page: strawberry.Private[object]
-
-    @classmethod
-    def from_page(cls, page) -> "TurnoConnection":
-        edges = [TurnoEdge(cursor=c, node=Turno.from_model(r)) for r, c in zip(page.rows, page.cursors)]
-        return cls(edges=edges, page_info=PageInfo.from_page(page), page=page)
-
-    @strawberry.field
-    async def total_count(self) -> int:
-        return await self.page.total_count()
