@@ -32,3 +32,37 @@ async def test_page_of_documents_costs_a_fixed_number_of_queries(api, world, ser
         assert len(body["data"]["documents"]["edges"]) == first
         counts[first] = queries.count
     assert counts == {5: EXPECTED_QUERIES, 100: EXPECTED_QUERIES}, "\n---\n".join(s[:150] for s in queries.statements)
+
+
+INBOX = """query($first: Int) { inbox(first: $first) {
+  totalCount
+  edges { node {
+    number status trafficLight businessDaysLeft dueDate descendantsTrafficLight
+    fromUnit { acronym } toUnit { acronym } sentBy { username }
+    document { folio subject trafficLight unit { acronym } }
+  } }
+} }"""
+
+# 1 authentication, 1 calendar, 1 page, 1 count, 1 units, 1 users, 1 documents,
+# 1 turnos of those documents (document light, descendants light), 1 chains (subject guard)
+EXPECTED_INBOX_QUERIES = 9
+
+
+async def test_inbox_page_costs_a_fixed_number_of_queries(api, world, services, queries):
+    from tests.workflow import Flow
+
+    flow = Flow(api, world)
+    for i in range(30):
+        doc = await flow.register(user="dg_reg", unit="DG", reference=f"I/{i}", confidential=i % 4 == 0)
+        sent = await flow.send("dg_reg", document=doc["id"], recipients=[
+            {"unitId": "DA", "instruction": "RESPONSE", "businessDays": 1 + i % 7},
+            {"unitId": "DJ", "instruction": "KNOWLEDGE"}])
+        assert sent["errors"] == []
+    counts = {}
+    for first in (3, 30):
+        queries.reset()
+        body = await api.gql(INBOX, {"first": first}, token=world.tokens["dg_head"])
+        assert "errors" not in body, body["errors"]
+        assert len(body["data"]["inbox"]["edges"]) == first
+        counts[first] = queries.count
+    assert counts == {3: EXPECTED_INBOX_QUERIES, 30: EXPECTED_INBOX_QUERIES}, "\n---\n".join(s[:150] for s in queries.statements)
