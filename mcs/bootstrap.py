@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from mcs.settings import Settings
-from models.db import Database
+from models.db import ADMINISTRATION_LOCK, Database, advisory_lock
 from models.errors import DomainError, ErrorCode, validation
 from models.events import EventKind, append_event
 from models.org import OrgUnit, OrgUnitKind, create_unit
@@ -23,6 +23,7 @@ async def create_admin(settings: Settings, username: str, password: str, *, full
     clock = Clock(settings.timezone)
     try:
         async with db.transaction() as session:
+            await advisory_lock(session, ADMINISTRATION_LOCK)
             if (await session.execute(select(User.id).where(User.username == username))).first():
                 raise DomainError(ErrorCode.CONFLICT, f"El usuario «{username}» ya existe.", "username")
             root = (await session.execute(

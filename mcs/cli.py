@@ -70,7 +70,7 @@ def cmd_create_admin(settings: Settings, args) -> int:
     except DomainError as error:
         print(f"Error: {error.message}", file=sys.stderr)
         return 1
-    print(f"Administrador «{args.username}» creado en {unit.acronym} ({unit.name}).")
+    print(f"Administrador «{args.username.strip().lower()}» creado en {unit.acronym} ({unit.name}).")
     return 0
 
 

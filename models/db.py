@@ -6,7 +6,7 @@ import asyncio
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
@@ -92,3 +92,14 @@ class SharedSession:
 
     def get_bind(self):
         return self._session.get_bind()
+
+
+# Keys of transaction-scoped advisory locks (PostgreSQL); SQLite has one writer at a time anyway.
+EVENT_APPEND_LOCK = 7_243_001
+ADMINISTRATION_LOCK = 7_243_002
+
+
+async def advisory_lock(session: AsyncSession, key: int) -> None:
+    """Hold a database-wide lock until the transaction ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

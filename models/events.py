@@ -13,14 +13,14 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Iterable
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigId, UTCDateTime
+from models.db import EVENT_APPEND_LOCK, advisory_lock
 
-EVENT_APPEND_LOCK = 7_243_001  # pg_advisory_xact_lock key of the event appenders
 
 
 class EventKind(str, Enum):
@@ -83,8 +83,7 @@ async def append_event(
     data: dict[str, Any] | None = None,
 ) -> Event:
     """Append one event in the caller's transaction; see the module docstring for the lock."""
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_APPEND_LOCK})
+    await advisory_lock(session, EVENT_APPEND_LOCK)
     event = Event(kind=EventKind(kind).value, occurred_at=occurred_at, actor_id=actor_id,
                   document_id=document_id, turno_id=turno_id, data=data or None)
     session.add(event)

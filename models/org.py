@@ -123,6 +123,8 @@ async def update_unit(
     if kind is not None:
         unit.kind = OrgUnitKind(kind).value
     if new_parent is not None or move_to_root:
+        if new_parent is not None and not new_parent.active:
+            raise validation("La unidad superior está inactiva.", "parentId")
         if new_parent is not None and is_in_subtree(new_parent.path, unit.path):
             raise validation("No se puede mover una unidad debajo de sí misma o de una de sus subunidades.", "parentId")
         old_path = unit.path

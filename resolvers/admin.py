@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from models.calendar import InstitutionHoliday
 from models.catalogs import ArchiveSeries, DocumentType
+from models.db import ADMINISTRATION_LOCK, advisory_lock
 from models.errors import DomainError, ErrorCode, forbidden, not_found, validation
 from models.events import EventKind, append_event
 from models.org import OrgUnit, OrgUnitKind, create_unit, update_unit
@@ -30,6 +32,16 @@ def require_admin(ctx: Context):
     return principal
 
 
+@asynccontextmanager
+async def administration(ctx: Context):
+    """An ADMIN's transaction. Administration changes go one at a time (they are rare): checks
+    such as "no cycle in the tree", "one admin remains" or "the code is free" then hold until
+    commit, which concurrent transactions reading stale rows could not guarantee."""
+    async with ctx.services.db.transaction() as session:
+        await advisory_lock(session, ADMINISTRATION_LOCK)
+        yield session
+
+
 async def _unit(session, unit_id: int | None, field: str) -> OrgUnit | None:
     if unit_id is None:
         return None
@@ -43,7 +55,7 @@ async def _unit(session, unit_id: int | None, field: str) -> OrgUnit | None:
 
 async def create_org_unit(ctx: Context, *, code, acronym, name, kind: OrgUnitKind, parent_id: int | None) -> OrgUnit:
     principal = require_admin(ctx)
-    async with ctx.services.db.transaction() as session:
+    async with administration(ctx) as session:
         parent = await _unit(session, parent_id, "parentId")
         if parent is None and (await session.execute(select(func.count()).select_from(OrgUnit))).scalar_one():
             raise validation("Solo la unidad raíz carece de unidad superior; indique «parentId».", "parentId")
@@ -57,13 +69,17 @@ async def create_org_unit(ctx: Context, *, code, acronym, name, kind: OrgUnitKin
 async def update_org_unit(ctx: Context, unit_id: int, *, code=None, acronym=None, name=None, kind=None,
                           parent_id: int | None = None, active: bool | None = None) -> OrgUnit:
     principal = require_admin(ctx)
-    async with ctx.services.db.transaction() as session:
+    async with administration(ctx) as session:
         unit = await _unit(session, unit_id, "id")
         new_parent = await _unit(session, parent_id, "parentId")
         if active is False and (await session.execute(
             select(func.count()).select_from(OrgUnit).where(OrgUnit.parent_id == unit.id, OrgUnit.active)
         )).scalar_one():
             raise validation("Desactive primero las subunidades activas.", "active")
+        if active is True and not unit.active:
+            parent = new_parent or await _unit(session, unit.parent_id, "parentId")
+            if parent is not None and not parent.active:
+                raise validation("Active primero la unidad superior.", "active")
         unit = await update_unit(session, unit, code=code, acronym=acronym, name=name, kind=kind,
                                  new_parent=new_parent, active=active)
         await append_event(session, kind=EventKind.ORG_UNIT_CHANGED, occurred_at=ctx.clock.now(),
@@ -81,14 +97,14 @@ class MembershipData:
 
 
 async def _check_memberships(session, memberships: list[MembershipData], check: Checker) -> list[MembershipData]:
-    unique = list({(m.unit_id, Role(m.role)): m for m in memberships}.values())
-    for i, m in enumerate(unique):
+    """Errors name the position in the input; repeated entries are merged afterwards."""
+    for i, m in enumerate(memberships):
         unit = await session.get(OrgUnit, m.unit_id)
         if unit is None:
             check.add("La unidad no existe.", f"memberships.{i}.unitId")
         elif not unit.active:
             check.add("La unidad está inactiva.", f"memberships.{i}.unitId")
-    return unique
+    return list({(m.unit_id, Role(m.role)): m for m in memberships}.values())
 
 
 async def _admin_count_without(session, user_id: int) -> int:
@@ -106,7 +122,7 @@ def _audience(memberships) -> list[int]:
 async def create_user(ctx: Context, *, username: str, password: str, full_name: str, position=None,
                       email=None, memberships: list[MembershipData]) -> User:
     principal = require_admin(ctx)
-    async with ctx.services.db.transaction() as session:
+    async with administration(ctx) as session:
         check = Checker()
         username = (username or "").strip().lower()
         if not USERNAME.match(username):
@@ -134,7 +150,7 @@ async def create_user(ctx: Context, *, username: str, password: str, full_name: 
 async def update_user(ctx: Context, user_id: int, *, password=None, full_name=None, position=UNSET,
                       email=UNSET, memberships: list[MembershipData] | None = None, active: bool | None = None) -> User:
     principal = require_admin(ctx)
-    async with ctx.services.db.transaction() as session:
+    async with administration(ctx) as session:
         user = await session.get(User, user_id, options=[selectinload(User.memberships)])
         if user is None:
             raise not_found("El usuario no existe.", "id")
@@ -193,7 +209,7 @@ async def create_catalog_entry(ctx: Context, catalog: str, *, code: str, name: s
     """A new entry of a code/name catalog (document types, archival series)."""
     require_admin(ctx)
     model, label, name_max = CATALOGS[catalog]
-    async with ctx.services.db.transaction() as session:
+    async with administration(ctx) as session:
         check = Checker()
         code = (code or "").strip().upper()
         if not CATALOG_CODE.match(code):
@@ -211,7 +227,7 @@ async def create_catalog_entry(ctx: Context, catalog: str, *, code: str, name: s
 async def update_catalog_entry(ctx: Context, catalog: str, *, code: str, name: str | None = None, active: bool | None = None):
     require_admin(ctx)
     model, label, name_max = CATALOGS[catalog]
-    async with ctx.services.db.transaction() as session:
+    async with administration(ctx) as session:
         item = await session.get(model, (code or "").strip().upper())
         if item is None:
             raise not_found(f"No existe {label}.", "code")
@@ -230,7 +246,7 @@ async def update_catalog_entry(ctx: Context, catalog: str, *, code: str, name: s
 async def change_holidays(ctx: Context, days: list[date], *, description: str | None, add: bool) -> list[date]:
     """Add or remove institution non-working days; returns the whole list afterwards."""
     require_admin(ctx)
-    async with ctx.services.db.transaction() as session:
+    async with administration(ctx) as session:
         check = Checker()
         if not days:
             check.add("Indique al menos una fecha.", "dates")

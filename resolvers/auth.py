@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 import jwt
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.errors import DomainError, ErrorCode
@@ -30,30 +33,30 @@ def issue_token(services: Services, user: User) -> str:
 
 
 async def login(services: Services, username: str, password: str) -> tuple[str, User]:
-    """The same answer for an unknown user and a wrong password; repeated failures wait longer."""
-    username = (username or "").strip()
+    """The same answer for an unknown user and a wrong password; repeated failures wait longer.
+
+    The throttle row of the username is locked while the password is checked, so guesses sent
+    at the same moment are counted one after another like any others."""
+    username = (username or "").strip().lower()  # usernames are stored in lower case
     now = services.clock.now()
     async with services.db.transaction() as session:
-        throttle = await session.get(LoginThrottle, username.lower())
-        if throttle is not None:
-            wait = throttle_delay_seconds(throttle.failures)
-            remaining = (throttle.last_failure_at + timedelta(seconds=wait) - now).total_seconds()
-            if remaining > 0:
-                raise DomainError(
-                    ErrorCode.THROTTLED,
-                    f"Demasiados intentos fallidos. Intente de nuevo en {int(remaining) + 1} segundos.",
-                )
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        await session.execute(insert(LoginThrottle).values(username=username, failures=0, last_failure_at=now)
+                              .on_conflict_do_nothing(index_elements=[LoginThrottle.username]))
+        throttle = (await session.execute(
+            select(LoginThrottle).where(LoginThrottle.username == username).with_for_update()
+        )).scalar_one()
+        wait = throttle_delay_seconds(throttle.failures)
+        remaining = (throttle.last_failure_at + timedelta(seconds=wait) - now).total_seconds()
+        if throttle.failures and remaining > 0:
+            raise DomainError(ErrorCode.THROTTLED,
+                              f"Demasiados intentos fallidos. Intente de nuevo en {math.ceil(remaining)} segundos.")
         user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
-        ok = verify_password(user.password_hash if user else None, password or "")
-        if ok and user.active:
-            if throttle is not None:
-                await session.delete(throttle)
+        if verify_password(user.password_hash if user else None, password or "") and user.active:
+            await session.delete(throttle)
             return issue_token(services, user), user
-        if throttle is None:
-            session.add(LoginThrottle(username=username.lower(), failures=1, last_failure_at=now))
-        else:
-            throttle.failures += 1
-            throttle.last_failure_at = now
+        throttle.failures += 1
+        throttle.last_failure_at = now
     raise DomainError(ErrorCode.UNAUTHENTICATED, BAD_CREDENTIALS)
 
 
