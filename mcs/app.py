@@ -10,6 +10,8 @@ import uuid
 
 from starlette.applications import Starlette
 from starlette.requests import Request
+from starlette.websockets import WebSocket
+from strawberry.exceptions import ConnectionRejectionError
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
@@ -18,8 +20,9 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from mcs.settings import Settings
 from models.clock import Clock
 from models.db import Database, SharedSession
-from realtime.bus import InProcessBus
-from resolvers.auth import authenticate, bearer_token
+from realtime.bus import WakeUp, create_bus
+from realtime.hub import Hub
+from resolvers.auth import authenticate, bearer_token, decode_token, load_principal
 from resolvers.context import Context, Services
 from resolvers.deadlines import watch_deadlines
 from schema.build import build_schema
@@ -28,8 +31,15 @@ log = logging.getLogger("mcs")
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
-    return Services(settings=settings, db=Database(settings.database_url), clock=clock or Clock(settings.timezone),
-                    bus=InProcessBus())
+    services = Services(settings=settings, db=Database(settings.database_url), clock=clock or Clock(settings.timezone))
+    services.hub = Hub(services, create_bus(settings.redis_url), catchup_seconds=settings.realtime_catchup_seconds)
+
+    async def wake_subscribers(changes: dict) -> None:
+        await services.hub.publish(WakeUp(sequence=changes["sequence"], units=frozenset(changes["units"]),
+                                          users=frozenset(changes["users"])))
+
+    services.db.after_commit = wake_subscribers
+    return services
 
 
 class MCSGraphQL(GraphQL):
@@ -40,6 +50,10 @@ class MCSGraphQL(GraphQL):
         super().__init__(build_schema(services.settings), **kwargs)
 
     async def get_context(self, request, response) -> Context:
+        if isinstance(request, WebSocket):
+            # once per connection: the caller is set in on_ws_connect, sessions come per event
+            return Context(services=self.services, session=None, principal=None,
+                           request_id=uuid.uuid4().hex[:12], request=request, response=response)
         session = SharedSession(request.scope["state"]["db_session"])
         principal = await authenticate(self.services, session, bearer_token(request.headers.get("authorization")))
         # hand the connection back to the pool: a mutation's own transaction must never wait
@@ -47,6 +61,35 @@ class MCSGraphQL(GraphQL):
         await session.release()
         return Context(services=self.services, session=session, principal=principal,
                        request_id=request.scope["state"]["request_id"], request=request, response=response)
+
+
+    async def on_ws_connect(self, context: Context):
+        """Authenticate the connection_init payload: {"token": jwt} or {"authorization": "Bearer jwt"}."""
+        params = context.connection_params or {}
+        token = params.get("token") if isinstance(params.get("token"), str) else None
+        token = token or bearer_token(params.get("authorization") or params.get("Authorization"))
+        claims = decode_token(self.services, token)
+        if claims is None:
+            raise ConnectionRejectionError()
+        async with self.services.db.session() as session:
+            principal = await load_principal(session, claims.user_id, token_version=claims.token_version)
+        if principal is None:
+            raise ConnectionRejectionError()
+        hub = self.services.hub
+        if hub.connections_by_user[principal.user_id] >= self.services.settings.max_connections_per_user:
+            raise ConnectionRejectionError({"message": "Demasiadas conexiones abiertas para este usuario."})
+        hub.connections_by_user[principal.user_id] += 1
+        context.request.scope.setdefault("state", {})["mcs_user_id"] = principal.user_id
+        context.principal = principal
+        context.token_expires_at, context.token_version = claims.expires_at, claims.token_version
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            user_id = scope.get("state", {}).get("mcs_user_id") if scope["type"] == "websocket" else None
+            if user_id is not None:
+                self.services.hub.connections_by_user[user_id] -= 1
 
 
 class RequestScope:
@@ -95,6 +138,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         multipart_uploads_enabled=False,  # turned on by the files issue, with CSRF protection
         allowed_origins=settings.allowed_origins,
+        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
     )
 
     async def health(request: Request) -> JSONResponse:
@@ -102,6 +146,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        await services.hub.start()
         watcher = None
         if settings.deadline_watch_seconds > 0:
             watcher = asyncio.create_task(watch_deadlines(services, settings.deadline_watch_seconds))
@@ -110,7 +155,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
-        await services.bus.close()
+        await services.hub.close()
         await services.db.dispose()
 
     app = Starlette(

@@ -621,7 +621,7 @@ async def load_demo(settings: Settings, only_if_empty: bool = True) -> None:
         elapsed = time.perf_counter() - started
         print_summary(demo, count, elapsed)
     finally:
-        await services.bus.close()
+        await services.hub.close()
         await services.db.dispose()
 
 

@@ -56,6 +56,10 @@ class Settings:
     page_size_default: int = 50
     page_size_max: int = 100
     deadline_watch_seconds: float = 60.0  # 0 turns the background deadline watcher off
+    realtime_catchup_seconds: float = 5.0  # subscribers re-read from their cursor at least this often
+    realtime_max_backlog: int = 10_000  # afterSequence further back than this is refused
+    max_connections_per_user: int = 10
+    max_subscriptions_per_connection: int = 20
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -74,6 +78,10 @@ class Settings:
             duplicate_window_days=int(env.get("MCS_DUPLICATE_WINDOW_DAYS", "30")),
             yellow_threshold_days=int(env.get("MCS_YELLOW_THRESHOLD_DAYS", "2")),
             deadline_watch_seconds=float(env.get("MCS_DEADLINE_WATCH_SECONDS", "60")),
+            realtime_catchup_seconds=float(env.get("MCS_REALTIME_CATCHUP_SECONDS", "5")),
+            realtime_max_backlog=int(env.get("MCS_REALTIME_MAX_BACKLOG", "10000")),
+            max_connections_per_user=int(env.get("MCS_MAX_CONNECTIONS_PER_USER", "10")),
+            max_subscriptions_per_connection=int(env.get("MCS_MAX_SUBSCRIPTIONS_PER_CONNECTION", "20")),
             introspection=_bool(env.get("MCS_INTROSPECTION"), True),
             allowed_origins=tuple(
                 o.strip() for o in env.get("MCS_ALLOWED_ORIGINS", "").split(",") if o.strip()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
+from typing import AsyncIterator, Awaitable, Callable
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -23,6 +23,8 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # called after a commit that wrote events, with what note_changes() collected
+        self.after_commit: Callable[[dict], Awaitable[None]] | None = None
 
     def session(self) -> AsyncSession:
         """A session for reading; it begins a transaction lazily."""
@@ -43,6 +45,9 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+            changes = session.info.pop(CHANGES, None)
+        if changes and self.after_commit is not None:
+            await self.after_commit(changes)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -64,6 +69,17 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def on_begin(conn):
         immediate = conn.get_execution_options().get("sqlite_immediate")
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+CHANGES = "mcs_changes"
+
+
+def note_changes(session: AsyncSession, *, sequence: int = 0, units=(), users=()) -> None:
+    """Remember, for after the commit, the newest event written and whom it concerns."""
+    changes = session.info.setdefault(CHANGES, {"sequence": 0, "units": set(), "users": set()})
+    changes["sequence"] = max(changes["sequence"], sequence)
+    changes["units"].update(units)
+    changes["users"].update(users)
 
 
 class SharedSession:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigId, UTCDateTime
-from models.db import EVENT_APPEND_LOCK, advisory_lock
+from models.db import EVENT_APPEND_LOCK, advisory_lock, note_changes
 
 
 
@@ -88,7 +88,9 @@ async def append_event(
                   document_id=document_id, turno_id=turno_id, data=data or None)
     session.add(event)
     await session.flush()
-    for unit_id in dict.fromkeys(audience):
+    audience = list(dict.fromkeys(audience))
+    for unit_id in audience:
         session.add(EventAudience(event_id=event.id, unit_id=unit_id))
     await session.flush()
+    note_changes(session, sequence=event.id, units=audience)
     return event

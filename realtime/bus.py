@@ -1,35 +1,68 @@
-"""The fan-out that wakes subscribers after a commit. It carries no data: subscribers read the
-events after their cursor from the database, so a lost wake-up loses nothing.
+"""The fan-out between server instances. It carries wake-ups, not events: "events up to this
+sequence exist, about these units". Subscribers then read the events after their own cursor
+from the database, so a lost wake-up loses nothing (the hub's periodic catch-up finds it).
 
-This is the in-process implementation (the embedded default); the Redis one shares the same
-interface for several server instances.
+Two implementations share one small interface: in-process (the embedded default) and Redis
+pub/sub on redis.asyncio for several instances, chosen by MCS_REDIS_URL.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable, Protocol
+
+log = logging.getLogger("mcs.realtime")
+
+
+@dataclass(frozen=True)
+class WakeUp:
+    sequence: int  # events up to here are committed
+    units: frozenset[int] | None = None  # their audience; None = unknown, wake everyone
+    users: frozenset[int] = field(default_factory=frozenset)  # users whose access changed
+
+    def encode(self) -> str:
+        return json.dumps({"s": self.sequence, "u": None if self.units is None else sorted(self.units),
+                           "a": sorted(self.users)})
+
+    @classmethod
+    def decode(cls, raw: str | bytes) -> "WakeUp":
+        data = json.loads(raw)
+        units = data.get("u")
+        return cls(int(data["s"]), None if units is None else frozenset(units), frozenset(data.get("a") or ()))
+
+
+Listener = Callable[[WakeUp], Awaitable[None]]
+
+
+class Bus(Protocol):
+    async def start(self, listener: Listener) -> None: ...
+    async def publish(self, wakeup: WakeUp) -> None: ...
+    async def close(self) -> None: ...
 
 
 class InProcessBus:
+    """One process: a publish reaches this process's hub directly."""
+
     def __init__(self):
-        self.last_sequence = 0
-        self._changed = asyncio.Condition()
+        self._listener: Listener | None = None
 
-    async def publish(self, sequence: int) -> None:
-        """Events up to `sequence` are committed."""
-        async with self._changed:
-            if sequence > self.last_sequence:
-                self.last_sequence = sequence
-            self._changed.notify_all()
+    async def start(self, listener: Listener) -> None:
+        self._listener = listener
 
-    async def wait_beyond(self, sequence: int, timeout: float) -> int:
-        """Wait until something after `sequence` was published, or the timeout passes."""
-        async with self._changed:
-            try:
-                await asyncio.wait_for(self._changed.wait_for(lambda: self.last_sequence > sequence), timeout)
-            except asyncio.TimeoutError:
-                pass
-            return self.last_sequence
+    async def publish(self, wakeup: WakeUp) -> None:
+        if self._listener is not None:
+            await self._listener(wakeup)
 
     async def close(self) -> None:
-        pass
+        self._listener = None
+
+
+def create_bus(redis_url: str | None) -> Bus:
+    if redis_url:
+        from realtime.redis_bus import RedisBus
+
+        return RedisBus(redis_url)
+    return InProcessBus()

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from models.calendar import InstitutionHoliday
 from models.catalogs import ArchiveSeries, DocumentType
-from models.db import ADMINISTRATION_LOCK, advisory_lock
+from models.db import ADMINISTRATION_LOCK, advisory_lock, note_changes
 from models.errors import DomainError, ErrorCode, forbidden, not_found, validation
 from models.events import EventKind, append_event
 from models.org import OrgUnit, OrgUnitKind, create_unit, update_unit
@@ -185,6 +185,7 @@ async def update_user(ctx: Context, user_id: int, *, password=None, full_name=No
             user.active = active
             user.token_version += 1
         await session.flush()
+        note_changes(session, users=[user.id])  # their open subscriptions re-check their access
         await append_event(session, kind=EventKind.USER_CHANGED, occurred_at=ctx.clock.now(),
                            actor_id=principal.user_id, audience=_audience(user.memberships),
                            data={"userId": user.id, "change": "updated"})

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 import jwt
 from sqlalchemy import select
@@ -67,21 +68,35 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-async def authenticate(services: Services, session: AsyncSession, token: str | None) -> Principal | None:
-    """The principal of a valid token, or None. Checked against the database on every call,
-    so a deactivated user or a changed password stops the token at once."""
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: int
+    token_version: int | None
+    expires_at: datetime
+
+
+def decode_token(services: Services, token: str | None) -> TokenClaims | None:
+    """The claims of a token signed by us and not expired, or None."""
     if not token:
         return None
     try:
         # expiry is checked against our clock (the one tests freeze), not the wall clock
         claims = jwt.decode(token, services.settings.secret_key, algorithms=[ALGORITHM],
                             options={"require": ["exp", "sub"], "verify_exp": False, "verify_iat": False, "verify_nbf": False})
-        user_id = int(claims["sub"])
-        if float(claims["exp"]) <= services.clock.now().timestamp():
-            return None
-    except (jwt.PyJWTError, ValueError, TypeError):
+        result = TokenClaims(int(claims["sub"]), claims.get("ver"),
+                             datetime.fromtimestamp(float(claims["exp"]), tz=timezone.utc))
+    except (jwt.PyJWTError, ValueError, TypeError, OverflowError):
         return None
-    return await load_principal(session, user_id, token_version=claims.get("ver"))
+    return result if result.expires_at > services.clock.now() else None
+
+
+async def authenticate(services: Services, session: AsyncSession, token: str | None) -> Principal | None:
+    """The principal of a valid token, or None. Checked against the database on every call,
+    so a deactivated user or a changed password stops the token at once."""
+    claims = decode_token(services, token)
+    if claims is None:
+        return None
+    return await load_principal(session, claims.user_id, token_version=claims.token_version)
 
 
 async def load_principal(session: AsyncSession, user_id: int, token_version: int | None = None) -> Principal | None:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
-
-from models.db import SharedSession  # noqa: F401
 
 from mcs.settings import Settings
 from models.calendar import BusinessCalendar, load_calendar
 from models.clock import Clock
-from models.db import Database
+from models.db import Database, SharedSession
 from models.errors import DomainError, ErrorCode
 from models.filters import FilterEnv
 from models.permissions import Principal
@@ -23,22 +24,47 @@ class Services:
     settings: Settings
     db: Database
     clock: Clock
-    bus: Any = None  # realtime fan-out; woken after each commit
+    hub: Any = None  # realtime.hub.Hub: wakes subscribers after each commit that wrote events
 
 
 @dataclass
-class Context:
-    """Built per HTTP request (and, on websockets, per delivered event)."""
+class _Scope:
+    """A read session with its DataLoaders and calendar: one per HTTP request, and one per
+    event delivered on a websocket (whose context lives as long as the connection)."""
 
-    services: Services
-    session: "SharedSession"  # the request's read session (see models.db.SharedSession)
-    principal: Principal | None
-    request_id: str
-    request: Any = None
-    response: Any = None
-    _loaders: Any = None
-    _calendar: BusinessCalendar | None = None
-    extra: dict = field(default_factory=dict)
+    session: SharedSession
+    loaders: Any = None
+    calendar: BusinessCalendar | None = None
+
+
+# The scope of the event being delivered by the current subscription task, if any. Each
+# subscription runs in its own task, so two subscriptions on one socket never share it.
+_event_scope: ContextVar[_Scope | None] = ContextVar("mcs_event_scope", default=None)
+
+
+class Context:
+    def __init__(self, *, services: Services, session: SharedSession | None, principal: Principal | None,
+                 request_id: str, request: Any = None, response: Any = None):
+        self.services = services
+        self.principal = principal
+        self.request_id = request_id
+        self.request = request
+        self.response = response
+        self.connection_params: dict | None = None  # filled by strawberry on websockets
+        self.token_expires_at: datetime | None = None
+        self.token_version: int | None = None
+        self._scope = _Scope(session) if session is not None else None
+
+    @property
+    def scope(self) -> _Scope:
+        scope = _event_scope.get() or self._scope
+        if scope is None:
+            raise RuntimeError("no database scope: resolve fields inside event_scope() on websockets")
+        return scope
+
+    @property
+    def session(self) -> SharedSession:
+        return self.scope.session
 
     @property
     def settings(self) -> Settings:
@@ -50,11 +76,12 @@ class Context:
 
     @property
     def loaders(self):
-        if self._loaders is None:
+        scope = self.scope
+        if scope.loaders is None:
             from resolvers.loaders import Loaders
 
-            self._loaders = Loaders(self)
-        return self._loaders
+            scope.loaders = Loaders(self)
+        return scope.loaders
 
     def require_principal(self) -> Principal:
         if self.principal is None:
@@ -62,9 +89,20 @@ class Context:
         return self.principal
 
     async def calendar(self) -> BusinessCalendar:
-        if self._calendar is None:
-            self._calendar = await load_calendar(self.session)
-        return self._calendar
+        scope = self.scope
+        if scope.calendar is None:
+            scope.calendar = await load_calendar(scope.session)
+        return scope.calendar
 
     async def filter_env(self) -> FilterEnv:
         return FilterEnv(self.clock, await self.calendar(), self.settings.yellow_threshold_days)
+
+    @asynccontextmanager
+    async def event_scope(self):
+        """A fresh session and fresh DataLoaders for resolving one delivered event."""
+        async with self.services.db.session() as session:
+            token = _event_scope.set(_Scope(SharedSession(session)))
+            try:
+                yield
+            finally:
+                _event_scope.reset(token)

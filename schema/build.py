@@ -7,6 +7,8 @@ import logging
 import strawberry
 from graphql import GraphQLError
 from strawberry.exceptions import StrawberryGraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 from strawberry.extensions import (
     AddValidationRules, MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter,
 )
@@ -15,6 +17,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from mcs.settings import Settings
 from models.errors import DomainError
 from schema.mutation import Mutation
+from schema.subscription import Subscription
 from schema.query import Query
 from schema.types.documents import Document
 from schema.types.events import Event
@@ -46,6 +49,21 @@ class MaskUnexpectedErrors(MaskErrors):
         )
 
 
+class WebsocketOperationScope(SchemaExtension):
+    """A query or mutation sent over a websocket gets its own database scope (the websocket's
+    context has none: it lives as long as the connection)."""
+
+    async def on_execute(self):
+        context = self.execution_context.context
+        needs_scope = (getattr(context, "_scope", True) is None
+                       and self.execution_context.operation_type != OperationType.SUBSCRIPTION)
+        if not needs_scope:
+            yield
+            return
+        async with context.event_scope():
+            yield
+
+
 class MCSSchema(strawberry.Schema):
     def process_errors(self, errors, execution_context=None) -> None:
         """Expected errors (auth, permissions, domain) are answers, not incidents: no traceback in
@@ -63,7 +81,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         MaskUnexpectedErrors,
+        WebsocketOperationScope,
     ]
     if not settings.introspection:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return MCSSchema(query=Query, mutation=Mutation, types=[OrgUnit, User, Document, Event, Turno, Response], extensions=extensions)
+    return MCSSchema(query=Query, mutation=Mutation, subscription=Subscription, types=[OrgUnit, User, Document, Event, Turno, Response], extensions=extensions)

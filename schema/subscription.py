@@ -1,0 +1,35 @@
+"""Subscription root (graphql-transport-ws; the token travels in connection_init)."""
+
+from __future__ import annotations
+
+from typing import AsyncGenerator
+
+import strawberry
+from strawberry.types import Info
+
+from realtime.streams import event_stream
+from resolvers.events import parse_sequence
+from schema.guards import IsAuthenticated
+from schema.ids import decode_id
+from schema.types.events import Event
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        permission_classes=[IsAuthenticated],
+        description="Events I may see, pushed up and down the hierarchy. With afterSequence the missed events "
+                    "are replayed first, in order, then the live stream follows with no gap or duplicate.")
+    async def inbox_events(self, info: Info, after_sequence: str | None = None) -> AsyncGenerator[Event, None]:
+        after = parse_sequence(after_sequence)
+        async for event in event_stream(info.context, after_sequence=after):
+            yield Event.from_model(event)
+
+    @strawberry.subscription(
+        permission_classes=[IsAuthenticated],
+        description="The events of one document (live; afterSequence replays from there first).")
+    async def document_events(self, info: Info, document_id: strawberry.ID,
+                              after_sequence: str | None = None) -> AsyncGenerator[Event, None]:
+        pk = decode_id(document_id, "Document", "documentId")
+        async for event in event_stream(info.context, after_sequence=parse_sequence(after_sequence), document_id=pk):
+            yield Event.from_model(event)
