@@ -32,7 +32,7 @@ log = logging.getLogger("mcs")
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     services = Services(settings=settings, db=Database(settings.database_url), clock=clock or Clock(settings.timezone))
-    services.hub = Hub(services, create_bus(settings.redis_url), catchup_seconds=settings.realtime_catchup_seconds)
+    services.hub = Hub(services, create_bus(settings.redis_url, settings.redis_channel), catchup_seconds=settings.realtime_catchup_seconds)
 
     async def wake_subscribers(changes: dict) -> None:
         await services.hub.publish(WakeUp(sequence=changes["sequence"], units=frozenset(changes["units"]),

@@ -43,6 +43,7 @@ class Settings:
     redis_url: str | None
     files_dir: Path
     secret_key: str
+    redis_channel: str = "mcs:events"
     timezone: str = "America/Mexico_City"
     debug: bool | None = None  # None: GraphiQL only when serving on a loopback address
     token_ttl_hours: float = 12.0
@@ -70,6 +71,7 @@ class Settings:
             database_url=env.get("MCS_DATABASE_URL")
             or f"sqlite+aiosqlite:///{var_dir / 'mcs.sqlite3'}",
             redis_url=env.get("MCS_REDIS_URL") or None,
+            redis_channel=env.get("MCS_REDIS_CHANNEL", "mcs:events"),
             files_dir=Path(env.get("MCS_FILES_DIR") or var_dir / "files").resolve(),
             secret_key=_secret_key(var_dir) if "secret_key" not in overrides else "",
             timezone=env.get("MCS_TIMEZONE", "America/Mexico_City"),

@@ -101,7 +101,7 @@ def explain_due_date(calendar: BusinessCalendar, counted_from: date, due: date, 
     """A due date in words a user understands: what was counted and what was skipped."""
     skipped_weekends, skipped_holidays = [], []
     day = counted_from
-    while day < due:
+    while day + timedelta(days=1) < due:  # the days in between: the due date itself is not "skipped"
         day += timedelta(days=1)
         if day.weekday() >= 5:
             if day.weekday() == 5 or not skipped_weekends or skipped_weekends[-1][-1] != day - timedelta(days=1):
@@ -112,8 +112,9 @@ def explain_due_date(calendar: BusinessCalendar, counted_from: date, due: date, 
             skipped_holidays.append(f"{short_date_es(day)} ({name})")
     counted = calendar.business_days_between(counted_from, due)
     if business_days is not None:
-        text = (f"{business_days} día{'s' if business_days != 1 else ''} hábil{'es' if business_days != 1 else ''} "
-                f"contados a partir del {long_date_es(counted_from)}: vence el {long_date_es(due)}.")
+        plural = business_days != 1
+        text = (f"{business_days} día{'s' if plural else ''} hábil{'es' if plural else ''} "
+                f"contado{'s' if plural else ''} a partir del {long_date_es(counted_from)}: vence el {long_date_es(due)}.")
     else:
         text = (f"Fecha límite fijada: {long_date_es(due)}, a {counted} día{'s' if counted != 1 else ''} "
                 f"hábil{'es' if counted != 1 else ''} del {long_date_es(counted_from)}.")

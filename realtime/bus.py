@@ -60,9 +60,9 @@ class InProcessBus:
         self._listener = None
 
 
-def create_bus(redis_url: str | None) -> Bus:
+def create_bus(redis_url: str | None, channel: str = "mcs:events") -> Bus:
     if redis_url:
         from realtime.redis_bus import RedisBus
 
-        return RedisBus(redis_url)
+        return RedisBus(redis_url, channel)
     return InProcessBus()

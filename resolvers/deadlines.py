@@ -15,6 +15,7 @@ import logging
 from sqlalchemy import or_, select
 
 from models.calendar import load_calendar
+from models.documents import Document
 from models.events import EventKind, append_event
 from models.org import OrgUnit
 from models.traffic_light import TrafficLight, open_light
@@ -43,8 +44,11 @@ async def _one_batch(services: Services) -> int:
     async with services.db.transaction() as session:
         calendar = await load_calendar(session)
         yellow_until = calendar.last_day_with_at_most(today, threshold)
+        # claim the document rows too, in the order every use case locks (document → turno →
+        # event log): a document a user is acting on is skipped until the next pass
         candidates = list((await session.execute(
             select(Turno)
+            .join(Document, Document.id == Turno.document_id)
             .where(
                 Turno.status.in_([s.value for s in AWAITING_ANSWER]),
                 Turno.due_date.is_not(None),
@@ -57,7 +61,7 @@ async def _one_batch(services: Services) -> int:
             )
             .order_by(Turno.id)
             .limit(BATCH)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, of=[Turno, Document])
         )).scalars())
         units = {u.id: u for u in (await session.execute(select(OrgUnit).where(
             OrgUnit.id.in_({t.to_unit_id for t in candidates} | {t.from_unit_id for t in candidates})))).scalars()}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,6 +26,7 @@ from models.base import Base
 from models.catalogs import SEED_ARCHIVE_SERIES, SEED_DOCUMENT_TYPES
 from models.clock import FrozenClock
 
+REDIS_URL = os.environ.get("MCS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PG_ADMIN_URL = os.environ.get("MCS_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 PG_TEST_DB = os.environ.get("MCS_TEST_PG_DB", "mcs_test")  # separate names let runs go side by side
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -53,9 +55,20 @@ def unavailable(what: str, error: Exception):
     pytest.skip(message)
 
 
+async def _ping_redis() -> None:
+    import redis.asyncio as redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    finally:
+        await client.aclose()
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(request, tmp_path_factory) -> str:
-    """A migrated, empty database of each backend, made once per test session."""
+    """A migrated, empty database of each backend, made once per test session. The
+    "postgresql" backend is the production path: PostgreSQL with the Redis fan-out."""
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'mcs.sqlite3'}"
     else:
@@ -63,9 +76,17 @@ def database_url(request, tmp_path_factory) -> str:
             asyncio.run(_recreate_pg_database())
         except Exception as error:  # noqa: BLE001 - any failure means "not available here"
             unavailable("PostgreSQL", error)
+        try:
+            asyncio.run(_ping_redis())
+        except Exception as error:  # noqa: BLE001
+            unavailable("Redis", error)
         url = _pg_url(PG_TEST_DB)
     migrate(url)
     return url
+
+
+# one channel per test run: parallel runs on one Redis do not wake each other
+REDIS_CHANNEL = f"mcs:test:{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture
@@ -136,11 +157,14 @@ class Api:
 
 @pytest_asyncio.fixture
 async def services(database_url, tmp_path):
-    settings = Settings.from_env(database_url=database_url, redis_url=None, files_dir=tmp_path / "files",
+    redis_url = None if database_url.startswith("sqlite") else REDIS_URL
+    settings = Settings.from_env(database_url=database_url, redis_url=redis_url, redis_channel=REDIS_CHANNEL,
+                                 files_dir=tmp_path / "files", deadline_watch_seconds=0,
                                  secret_key="test-secret-key-with-enough-length-for-hs256", debug=False)
     services = build_services(settings, clock=FrozenClock(datetime(2026, 3, 2, 16, 0, tzinfo=timezone.utc)))
     await _empty_database(services.db)
     yield services
+    await services.hub.close()
     await services.db.dispose()
 
 
