@@ -74,6 +74,8 @@ class Document(Base):
     turno_count: Mapped[int] = mapped_column(Integer, default=0)  # numbers its turnos: -T1, -T2…
     # folded (lowercase, no accents) subject + summary + sender + reference, for search
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # the same for the fields a confidential document shows to everyone who sees its row
+    public_search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     # folded sender organization and reference: the duplicate-suspicion key
     duplicate_key: Mapped[str | None] = mapped_column(String(500))
 
@@ -91,6 +93,7 @@ class Document(Base):
         parts = [self.subject, self.summary, self.sender_name, self.sender_position,
                  self.sender_organization, self.reference, self.folio, self.addressee]
         self.search_text = " ".join(fold(p) for p in parts if p)
+        self.public_search_text = " ".join(fold(p) for p in (self.folio, self.reference, self.addressee) if p)
         org = fold(self.sender_organization or self.sender_name).strip()
         ref = fold(self.reference).replace(" ", "")
         self.duplicate_key = f"{org}|{ref}" if org and ref else None

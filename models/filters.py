@@ -16,6 +16,7 @@ from models.calendar import BusinessCalendar
 from models.clock import Clock
 from models.documents import Document, DocumentStatus, DocumentUnit
 from models.org import OrgUnit
+from models.permissions import Principal, confidential_readable
 from models.text import search_terms
 from models.traffic_light import TrafficLight, open_light_clause, turno_light_clause
 from models.turnos import Turno
@@ -42,11 +43,13 @@ class DocumentFilterSpec:
 
 @dataclass
 class FilterEnv:
-    """What a filter needs besides its own values: the clock, the calendar, the threshold."""
+    """What a filter needs besides its own values: the clock, the calendar, the threshold, and
+    who asks (filters on confidential fields match only what that user may read)."""
 
     clock: Clock
     calendar: BusinessCalendar
     yellow_threshold: int
+    principal: Principal
 
 
 def period_clause(column, period_from: date | None, period_to: date | None, clock: Clock) -> list[ColumnElement[bool]]:
@@ -97,12 +100,15 @@ def document_light_clause(light: TrafficLight, env: FilterEnv, document=Document
     }[light]
 
 
-def search_clause(query: str | None, document=Document) -> ColumnElement[bool] | None:
+def search_clause(query: str | None, env: FilterEnv, document=Document) -> ColumnElement[bool] | None:
+    """Every word must appear (accent-insensitive: both sides are folded); in a confidential
+    document's protected fields only for those who may read them."""
     terms = search_terms(query)
     if not terms:
         return None
-    # every word must appear (accent-insensitive: both sides are folded)
-    return and_(*[document.search_text.contains(term, autoescape=True) for term in terms])
+    readable = confidential_readable(env.principal, document)
+    return and_(*[or_(readable & document.search_text.contains(term, autoescape=True),
+                      document.public_search_text.contains(term, autoescape=True)) for term in terms])
 
 
 def document_filter_clauses(spec: DocumentFilterSpec | None, env: FilterEnv, document=Document) -> list[ColumnElement[bool]]:
@@ -115,15 +121,15 @@ def document_filter_clauses(spec: DocumentFilterSpec | None, env: FilterEnv, doc
         clauses.append(document.status.in_(spec.status))
     if spec.origin:
         clauses.append(document.origin == spec.origin)
-    if spec.sender_level:
-        clauses.append(document.sender_level.in_(spec.sender_level))
+    if spec.sender_level:  # the sender is a protected field of confidential documents
+        clauses.append(document.sender_level.in_(spec.sender_level) & confidential_readable(env.principal, document))
     if spec.document_type:
         clauses.append(document.document_type.in_(spec.document_type))
     if spec.priority:
         clauses.append(document.priority == spec.priority)
     if spec.traffic_light:
         clauses.append(or_(*[document_light_clause(TrafficLight(l), env, document) for l in spec.traffic_light]))
-    if (search := search_clause(spec.search, document)) is not None:
+    if (search := search_clause(spec.search, env, document)) is not None:
         clauses.append(search)
     return clauses
 
@@ -173,10 +179,10 @@ def turno_filter_clauses(spec: TurnoFilterSpec | None, env: FilterEnv, unit_colu
     if spec.origin:
         on_document.append(document.origin == spec.origin)
     if spec.sender_level:
-        on_document.append(document.sender_level.in_(spec.sender_level))
+        on_document.append(document.sender_level.in_(spec.sender_level) & confidential_readable(env.principal, document))
     if spec.document_type:
         on_document.append(document.document_type.in_(spec.document_type))
-    if (search := search_clause(spec.search, document)) is not None:
+    if (search := search_clause(spec.search, env, document)) is not None:
         on_document.append(search)
     if on_document:
         clauses.append(exists(select(1).where(document.id == turno.document_id, *on_document)))

@@ -132,6 +132,22 @@ def visible_events(principal: Principal) -> ColumnElement[bool]:
     return case((Event.turno_id.is_not(None), about_turno), else_=chain_in_scope(principal, Event.document_id))
 
 
+def confidential_readable(principal: Principal, document=Document) -> ColumnElement[bool]:
+    """SQL twin of can_see_confidential: the document is not confidential, or the user is a
+    member of a unit on its chain or HEAD above one. Filters on protected fields (search on
+    the subject, the sender's level) must not match what the user may not read."""
+    conditions = []
+    if principal.unit_ids:
+        conditions.append(DocumentUnit.unit_id.in_(sorted(principal.unit_ids)))
+    chain_unit = aliased(OrgUnit)
+    conditions += [chain_unit.path.startswith(p, autoescape=True) for p in principal.head_paths]
+    if not conditions:
+        return ~document.confidential
+    return or_(~document.confidential, exists(
+        select(1).select_from(DocumentUnit).join(chain_unit, chain_unit.id == DocumentUnit.unit_id)
+        .where(DocumentUnit.document_id == document.id, or_(*conditions))))
+
+
 # --- field visibility (Python, over a document's chain) ---------------------------------
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigId, UTCDateTime
@@ -42,7 +42,8 @@ class Turno(Base):
     passed_notified_for: Mapped[date | None] = mapped_column(Date)
 
     __table_args__ = (
-        Index("ix_turnos_document_id", "document_id"),
+        # the document lock numbers turnos without gaps; this makes a duplicate impossible anyway
+        UniqueConstraint("document_id", "number", name="uq_turnos_document_id_number"),
         Index("ix_turnos_parent_id", "parent_id"),
         Index("ix_turnos_to_unit_id_sent_at", "to_unit_id", "sent_at", "id"),
         Index("ix_turnos_from_unit_id_sent_at", "from_unit_id", "sent_at", "id"),

@@ -95,7 +95,7 @@ class Context:
         return scope.calendar
 
     async def filter_env(self) -> FilterEnv:
-        return FilterEnv(self.clock, await self.calendar(), self.settings.yellow_threshold_days)
+        return FilterEnv(self.clock, await self.calendar(), self.settings.yellow_threshold_days, self.require_principal())
 
     @asynccontextmanager
     async def event_scope(self):

@@ -208,7 +208,7 @@ async def archive_document(ctx: Context, document_id: int, *, series: str, file_
         if not can_close_document(principal, document):
             raise forbidden("Solo el titular o el control de gestión de la unidad que registró archivan el documento.", "documentId")
         check = Checker()
-        entry = await session.get(ArchiveSeries, (series or "").strip())
+        entry = await session.get(ArchiveSeries, (series or "").strip().upper())
         if entry is None or not entry.active:
             check.add("La serie documental no existe o está inactiva.", "series")
         file_number = check.text(file_number, "fileNumber", "El número de expediente", 60, required=True)

@@ -194,7 +194,8 @@ async def _check_recipients(session, recipients: list[RecipientData], from_unit:
         due, counted_from = None, None
         if r.instruction == Instruction.KNOWLEDGE:
             if r.due_date is not None or r.business_days is not None:
-                check.add("Una copia para conocimiento no lleva fecha límite.", f"{field}.dueDate")
+                check.add("Una copia para conocimiento no lleva fecha límite.",
+                          f"{field}.{'dueDate' if r.due_date is not None else 'businessDays'}")
         elif r.due_date is not None and r.business_days is not None:
             check.add("Indique la fecha límite o los días hábiles, no ambos.", f"{field}.businessDays")
         elif r.business_days is not None:
