@@ -2,11 +2,17 @@
 Social (IMEVIS, Estado de México), its people in every role, and a year of correspondence.
 
 `mcs demo` and `mcs serve --demo-if-empty` call `load_demo`. The org tree and the users are
-written straight through the models; every document goes through the real registration use
-case (`resolvers.documents.register_document`), so folios, chains and events are exactly what
-the application would have produced. A frozen clock is moved to each receipt moment before
-registering, which spreads the documents, their folio years and their events over the last
-365 days. Everything random comes from one seeded generator: the same day gives the same data.
+written straight through the models; everything else goes through the real use cases, each as
+the user who would do it: registering every document, then the workflow — turning it to units
+(and delegating further down), acknowledging, answering, returning with observations, accepting,
+cancelling, concluding and archiving — and the deadline watcher's passes. So folios, chains,
+states and events are exactly what the application would have produced. A frozen clock is moved
+to each moment before acting, which spreads all of it over the last 365 days, in order, up to
+the real now: older matters are mostly done, recent ones are open in every state, and today has
+turnos on time, near their deadline and overdue, some in the analysts' inboxes.
+
+Everything random comes from seeded generators: the same day gives the same data (the time of
+day decides only how much of today has happened yet, and when this morning's few documents came).
 
 All the people, names, addresses, phone numbers and e-mails are fictitious.
 """
@@ -24,13 +30,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from mcs.settings import Settings
-from models.calendar import BusinessCalendar
+from models.calendar import BusinessCalendar, load_calendar, long_date_es
 from models.clock import Clock, FrozenClock
 from models.db import SharedSession
 from models.documents import Document, Origin, Priority, SenderLevel
+from models.events import Event, EventKind
 from models.org import OrgUnit, OrgUnitKind, create_unit
 from models.permissions import Principal
+from models.traffic_light import TrafficLight, turno_light
+from models.turnos import Response, Turno
 from models.users import Membership, Role, User, hash_password
+from models.workflow import AWAITING_ANSWER, Decision, Instruction, TurnoStatus
 
 DEMO_PASSWORD = "mcs-demo-2026"
 SEED = 2026
@@ -599,6 +609,8 @@ class Demo:
 async def load_demo(settings: Settings, only_if_empty: bool = True) -> None:
     """Load the demo institution into the database of `settings` (already migrated)."""
     from mcs.app import build_services
+    from resolvers.auth import load_principal
+    from resolvers.deadlines import run_deadline_pass
 
     started = time.perf_counter()
     clock = FrozenClock(tz_name=settings.timezone)
@@ -611,15 +623,34 @@ async def load_demo(settings: Settings, only_if_empty: bool = True) -> None:
             print("La base de datos ya tiene unidades administrativas: no se cargan los datos de demostración.")
             return
         real_now = Clock(settings.timezone).now()
+        tz = ZoneInfo(settings.timezone)
         # reproducible; a forced reload onto earlier demo data draws new documents, not the same ones again
-        rng = random.Random(SEED if not existing_documents else f"{SEED}/{existing_documents}")
+        seed = SEED if not existing_documents else f"{SEED}/{existing_documents}"
+        rng = random.Random(seed)
         demo = Demo(rng=rng, people=People(rng))
-        moments = receipt_moments(rng, real_now, ZoneInfo(settings.timezone), DOCUMENT_COUNT)
+        moments = receipt_moments(rng, real_now, tz, DOCUMENT_COUNT)
         clock.set(moments[0] - timedelta(days=14))  # the people were there before the first document
         await create_institution(services, demo)
-        count = await register_documents(services, demo, moments)
-        elapsed = time.perf_counter() - started
-        print_summary(demo, count, elapsed)
+        documents = plan_documents(demo, moments, tz)
+        async with services.db.session() as session:
+            calendar = await load_calendar(session)
+        planner = WorkflowPlanner(demo, random.Random(f"{seed}/turnos"), calendar, tz, real_now,
+                                  settings.yellow_threshold_days)
+        planner.choose_targets(documents)
+        planner.choose_routes(documents)
+        for document in documents:
+            planner.plan(document)
+        planner.deadline_passes(max(moments[0].astimezone(tz).date(), planner.today - timedelta(days=WATCHED_DAYS)))
+        async with services.db.session() as read_session:
+            principals = {p.user.id: await load_principal(read_session, p.user.id) for p in demo.persons}
+            shared = SharedSession(read_session)
+            await shared.release()  # no idle transaction held while the use cases commit
+            runner = WorkflowRunner(services, demo, principals, shared, calendar, seed)
+            await runner.run(planner.actions, real_now)
+        clock.set(real_now)
+        await run_deadline_pass(services)  # what is due today or overdue, as of now
+        stats = await demo_stats(services, demo, calendar)
+        print_summary(demo, stats, time.perf_counter() - started)
     finally:
         await services.hub.close()
         await services.db.dispose()
@@ -697,33 +728,36 @@ def receipt_moments(rng: random.Random, now: datetime, tz: ZoneInfo, count: int)
     return sorted(moments)
 
 
-async def register_documents(services, demo: Demo, moments: list[datetime]) -> int:
-    from resolvers.auth import load_principal
-    from resolvers.context import Context
-    from resolvers.documents import register_document
+@dataclass
+class PlannedDocument:
+    """A document to register at `at`, and what the workflow needs to know about it."""
 
+    acronym: str  # the registering unit
+    area: str | None  # what it is about (None: an internal memorandum)
+    at: datetime
+    data: object  # RegisterDocumentData
+    registrant: Person
+    id: int | None = None
+    focus: "PlannedTurno | None" = None  # the deepest turno of the main line: decides the archive series
+    target: TrafficLight | None = None  # the light its first turno shows today (a few recent documents)
+    route: list[str] = field(default_factory=list)  # down to a department whose staff has it today
+    route_light: TrafficLight | None = None  # …where it shows this light
+
+
+def plan_documents(demo: Demo, moments: list[datetime], tz: ZoneInfo) -> list[PlannedDocument]:
+    """The documents, drawn from `demo.rng` in receipt order (the same draws as ever)."""
     rng = demo.rng
-    clock: FrozenClock = services.clock
     calendar = BusinessCalendar()
     places, weights = zip(*REGISTERING)
     earlier: list[tuple[str, str]] = []  # (organization, reference) of external documents, for resends
-    principals: dict[int, Principal] = {}
-    async with services.db.session() as read_session:
-        for person in {p.username: p for p in demo.registrant.values() if p}.values():
-            principals[person.user.id] = await load_principal(read_session, person.user.id)
-        shared = SharedSession(read_session)
-        await shared.release()  # no idle transaction held while the registrations commit
-        for at in moments:
-            clock.set(at)
-            day = clock.local_date(at)
-            acronym = rng.choices(places, weights=weights)[0]
-            registrant = demo.registrant[acronym]
-            data = plan_document(demo, acronym, day, calendar, earlier)
-            data.received_at = at
-            ctx = Context(services=services, session=shared, principal=principals[registrant.user.id],
-                          request_id="demo")
-            await register_document(ctx, data)
-    return len(moments)
+    documents = []
+    for at in moments:
+        day = at.astimezone(tz).date()
+        acronym = rng.choices(places, weights=weights)[0]
+        data, area = plan_document(demo, acronym, day, calendar, earlier)
+        data.received_at = at
+        documents.append(PlannedDocument(acronym, area, at, data, demo.registrant[acronym]))
+    return documents
 
 
 def plan_document(demo: Demo, acronym: str, day: date, calendar: BusinessCalendar, earlier: list):
@@ -751,6 +785,7 @@ def plan_document(demo: Demo, acronym: str, day: date, calendar: BusinessCalenda
         )
         origin = Origin.INTERNAL
         reference = f"{sender_unit.code}/{next_number(demo, sender_unit.code)}/{day.year}"
+        area = None
     else:
         area = AREA_OF.get(acronym) or (rng.choice(REGIONAL_AREAS) if acronym in REGION_MUNICIPALITIES
                                         else rng.choice(list(AREAS)))
@@ -778,7 +813,7 @@ def plan_document(demo: Demo, acronym: str, day: date, calendar: BusinessCalenda
         unit_id=unit.id, origin=origin, document_type=document_type, subject=subject, sender=sender,
         reference=reference, summary=summary, addressee=addressee, document_date=document_date,
         due_date=due_date, priority=priority, confidential=confidential,
-    )
+    ), area
 
 
 def next_number(demo: Demo, prefix: str) -> int:
@@ -831,11 +866,722 @@ def external_sender(demo: Demo, key: str, fill: Filler):
     raise KeyError(key)
 
 
+# --- the workflow ---------------------------------------------------------------------------------
+# Every document's life is planned first (who turns it where, who answers when, what is returned,
+# concluded, archived), as timed actions drawn from a generator of its own; then all the actions of
+# all the documents run in time order through the real use cases, the frozen clock set to each
+# moment, up to the real now. What was planned for later simply has not happened yet: the recent
+# documents stay open in whatever state the cut finds them.
+
+TURNED = 0.8  # documents that are turned (the rest are attended directly, or wait)
+CANCELLED = 0.035  # first-level turnos cancelled (turned to the wrong unit), most sent again elsewhere
+LATE = 0.12  # answers given after the deadline
+RETURNED = 0.11  # first answers returned with observations
+ARCHIVED = 0.5  # concluded documents that are filed
+STALL_AFTER_DAYS = 40  # older turnos are done, but one in STALL_EVERY was forgotten somewhere…
+STALL_EVERY = 30
+STALLS = ("stall_received", "stall_returned", "stall_sent", "stall_answered")
+WATCHED_DAYS = 120  # the deadline watcher's passes are replayed for the last months only (each costs a transaction)
+
+# where each kind of matter goes from the Dirección General
+AREA_DIRECTORATE = {"suelo": "DRTT", "vivienda": "DPV", "admin": "DAF", "obra": "DT", "regional": "DOR",
+                    "juridico": "UAJIG", "planeacion": "UIPPE", "transparencia": "UT", "control": "OIC",
+                    "comunicacion": "CCS"}
+# words in the subject or summary that point to a unit (accents and case ignored)
+HINTS = {
+    "SRH": ["personal", "laborados", "sindicaliz", "patrimonial", "vacacional", "enlace"],
+    "DNOM": ["nomina", "cuotas", "laborados", "pliego petitorio", "vacacional"],
+    "DDP": ["capacitacion", "designacion", "patrimonial"],
+    "SFIN": ["presupuest", "ministracion", "cuenta publica", "auditoria financiera", "adeudo", "credito",
+             "conciliacion", "subsidios", "recursos"],
+    "DPRES": ["presupuest", "ministracion", "suficiencia"],
+    "DCONT": ["conciliacion", "cuenta publica", "auditoria financiera"],
+    "DCOB": ["adeudo", "credito"],
+    "SRMSG": ["papeleria", "vehic", "mantenimiento", "material de oficina", "equipo de computo"],
+    "DADQ": ["compra", "papeleria", "material de oficina"],
+    "DSG": ["vehic", "mantenimiento preventivo"],
+    "DINF": ["computo", "informatica", "registros administrativos"],
+    "DPLAN": ["programa anual", "anteproyecto", "trimestral"],
+    "DEVAL": ["evaluacion", "informe de gobierno", "censo", "estadistic"],
+    "SREG": ["regulariz", "escritur", "registral", "catastral", "alineamiento"],
+    "DRP": ["regularizacion", "predio", "constancias", "asentamientos"],
+    "DESC": ["escritur", "beneficiario", "notari"],
+    "DRC": ["catastr", "registral", "cartografia"],
+    "SAAE": ["ejid", "agrari", "expropia"],
+    "DVNA": ["ejid", "agrari"],
+    "SMV": ["mejoramiento", "materiales", "lluvias", "piso firme", "techo digno", "cuarto adicional"],
+    "DMV": ["mejoramiento", "lluvias", "materiales"],
+    "DAUT": ["autoconstruccion", "progresiva", "construccion solidaria"],
+    "SSRT": ["reservas", "lotes con servicios", "lote con servicios"],
+    "DRT": ["reservas territoriales"],
+    "DLS": ["lotes con servicios", "lote con servicios"],
+    "SFV": ["subsidio", "cofinanciamiento", "reglas de operacion", "vivienda social"],
+    "DCS": ["subsidio", "cofinanciamiento"],
+    "SPDU": ["topograf", "dictamen", "factibilidad", "proyecto"],
+    "DTOPO": ["topograf", "levantamiento"],
+    "DPU": ["factibilidad", "dictamen"],
+    "SOS": ["estimacion", "urbanizacion", "electrificacion", "obra"],
+    "DSO": ["estimacion", "supervision", "urbanizacion"],
+    "DCPO": ["presupuesto de obra", "electrificacion"],
+    "SCR": ["itinerante", "mesa de dialogo", "gestion ciudadana"],
+    "DSR": ["mesa de dialogo", "gestion"],
+    "SAC": ["queja", "atencion", "modulo"],
+    "DMAC": ["modulo", "atencion"],
+    "DQS": ["queja", "denuncia"],
+    "DCONS": ["convenio", "reglamento", "gaceta"],
+    "DCONTE": ["juicio", "amparo", "emplazamiento", "recurso de revision", "usucapion"],
+    "DNIG": ["igualdad", "reglamento"],
+    "OICQ": ["denuncia", "queja"],
+    "OICR": ["responsabilidad", "denuncia"],
+    "OICA": ["auditoria", "observaciones"],
+    "SP": ["audiencia", "invitacion", "entrevista", "foro"],
+    "CCS": ["entrevista", "imagen", "difusion", "ceremonia"],
+    "UAJIG": ["juicio", "amparo", "convenio", "queja"],
+}
+REGIONAL_HINTS = {"REG": ["regulariz", "escritur", "predio", "lote"],
+                  "VIV": ["vivienda", "mejoramiento", "materiales", "lote con servicios"]}
+REGION_SUFFIXES = {suffix for suffix, _, _ in REGIONS}
+MUNICIPALITY_DELEGATION = {m: d for d, ms in REGION_MUNICIPALITIES.items() for m in ms}
+# the archive series of a matter, and of a unit's matters when the matter does not say
+AREA_SERIES = {"suelo": "12C", "vivienda": "12C", "regional": "12C", "juridico": "2C", "transparencia": "11C",
+               "planeacion": "11C", "control": "10C", "comunicacion": "9C", "obra": "6C"}
+UNIT_SERIES = {"SRH": "4C", "SRMSG": "6C", "DSG": "7C", "DARCH": "7C", "SFIN": "5C", "DAF": "5C", "DINF": "8C",
+               "UIPPE": "11C", "UT": "11C", "CCS": "9C", "UAJIG": "2C", "OIC": "10C", "SP": "3C", "DG": "3C",
+               "DT": "6C", "DRTT": "12C", "DPV": "12C", "DOR": "12C"}
+
+NOTES = {
+    Instruction.RESPONSE: ["Atender y dar respuesta directa al remitente, con copia a esta unidad.",
+                           "Dar respuesta por escrito en el plazo indicado y remitir copia del acuse.",
+                           "Responder al remitente e informar lo conducente.", None],
+    Instruction.ATTENTION: ["Para su atención y seguimiento.", "Atender conforme a sus atribuciones e informar el resultado.",
+                            "Atender de manera prioritaria.", "Para su atención procedente.", None],
+    Instruction.OPINION: ["Emitir opinión técnica.", "Emitir opinión sobre la viabilidad de lo solicitado.",
+                          "Revisar y emitir comentarios.", "Emitir opinión jurídica."],
+    Instruction.KNOWLEDGE: ["Para su conocimiento.", "Para conocimiento; no requiere respuesta.", None, None],
+}
+DELEGATION_NOTES = ["Atender e informar a esta unidad para integrar la respuesta.", "Preparar el proyecto de respuesta.",
+                    "Integrar la información solicitada y remitirla a esta unidad.", "Revisar el expediente y rendir informe.",
+                    None]
+ANSWERS = {
+    Instruction.RESPONSE: [
+        "Se dio respuesta al remitente mediante el oficio {ref}; se anexa copia del acuse de recibo.",
+        "Se informó al remitente el estado que guarda su trámite y los requisitos pendientes; se adjunta copia de la respuesta.",
+        "Se atendió la solicitud y se notificó la respuesta al remitente el {date}.",
+        "Se remite copia de la respuesta enviada, con la documentación soporte que obra en el expediente.",
+    ],
+    Instruction.ATTENTION: [
+        "Se atendió lo solicitado; la visita de verificación se realizó el {date} y se levantó el acta correspondiente.",
+        "Se llevaron a cabo las acciones solicitadas; el asunto queda atendido.",
+        "Se integró la información requerida y se remite para los efectos conducentes.",
+        "Se programó la atención del asunto y se informó a las personas interesadas.",
+    ],
+    Instruction.OPINION: [
+        "Se emite opinión favorable, sujeta a la disponibilidad presupuestal del ejercicio.",
+        "Desde el punto de vista técnico no existe inconveniente, siempre que se cumpla la normatividad aplicable.",
+        "Se emite opinión en sentido negativo: la información presentada es insuficiente para determinar la viabilidad.",
+        "Procede, con las observaciones que se señalan en el documento anexo.",
+    ],
+}
+DELEGATED_ANSWERS = ["Se remite el informe solicitado con la documentación soporte.",
+                     "Se envía el proyecto de respuesta para su revisión y firma.",
+                     "Se integró la información del expediente; se anexa la relación correspondiente.",
+                     "Se atendió lo instruido; se anexa la evidencia."]
+SECOND_ANSWERS = ["Se atienden las observaciones: se anexa la documentación faltante.",
+                  "Se complementa la respuesta con los puntos señalados.",
+                  "Se corrige lo indicado y se remite nuevamente, con el acuse solicitado."]
+RETURN_COMMENTS = ["Falta anexar la evidencia documental de lo informado.",
+                   "La respuesta no atiende todos los puntos del oficio; favor de complementarla.",
+                   "Precisar las fechas comprometidas y la persona responsable del seguimiento.",
+                   "Anexar copia del acuse del oficio de respuesta al remitente.",
+                   "Corregir el número de expediente citado y remitir nuevamente."]
+ACCEPT_COMMENTS = [None, None, None, "Correcto.", "Enterado; se da por atendido.", "Se concluye el turno."]
+
+
+def plain(text: str | None) -> str:
+    return unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().lower()
+
+
+@dataclass
+class PlannedTurno:
+    document: PlannedDocument
+    from_acronym: str
+    to_acronym: str
+    instruction: Instruction
+    sent_at: datetime
+    due: date | None  # the deadline it will have (as the use case computes it)
+    business_days: int | None = None  # how it is asked for: a number of business days…
+    due_date: date | None = None  # …or a date (or neither: none, or the parent's)
+    notes: str | None = None
+    parent: "PlannedTurno | None" = None
+    depth: int = 0
+    hold: bool = False  # still awaiting its answer today, whatever the draws say
+    route: list[str] = field(default_factory=list)  # where it is delegated next (see PlannedDocument.route)
+    route_light: TrafficLight | None = None
+    awaiting: list = field(default_factory=list)  # (from, until or None, deadline): while the deadline runs
+    id: int | None = None
+    response_id: int | None = None
+
+
+class WorkflowPlanner:
+    """Plans the life of every document as timed actions (see the section comment)."""
+
+    def __init__(self, demo: Demo, rng: random.Random, calendar: BusinessCalendar, tz: ZoneInfo, now: datetime,
+                 yellow_threshold: int):
+        self.demo, self.rng, self.calendar, self.tz = demo, rng, calendar, tz
+        self.today, self.yellow = now.astimezone(tz).date(), yellow_threshold  # plans depend on the day only
+        self.actions: list[tuple[datetime, int, str, dict]] = []
+        self.children: dict[str, list[str]] = {}
+        self.parent_of: dict[str, str | None] = {}
+        for acronym, _, _, parent in UNITS:
+            self.parent_of[acronym] = parent
+            self.children.setdefault(parent, []).append(acronym)
+        self.staff: dict[str, list[Person]] = {}
+        for person in demo.persons:
+            for acronym, role in person.grants:
+                if role == Role.STAFF:
+                    self.staff.setdefault(acronym, []).append(person)
+        self.stalls = 0
+        self.turnos: list[PlannedTurno] = []
+
+    # time
+    def add(self, at: datetime, kind: str, **payload) -> None:
+        self.actions.append((at, len(self.actions), kind, payload))
+
+    def day_of(self, moment: datetime) -> date:
+        return moment.astimezone(self.tz).date()
+
+    def on_day(self, day: date, after: datetime | None = None) -> datetime:
+        """A moment in office hours of `day` (or of the next business day), a little after `after`."""
+        while True:
+            while not self.calendar.is_business_day(day):
+                day += timedelta(days=1)
+            start = datetime(day.year, day.month, day.day, 8, 45, tzinfo=self.tz).astimezone(timezone.utc)
+            end = datetime(day.year, day.month, day.day, 18, 0, tzinfo=self.tz).astimezone(timezone.utc)
+            if after is not None:
+                start = max(start, after + timedelta(minutes=self.rng.randint(5, 60)))
+            if start < end:
+                span = int((end - start).total_seconds())
+                return start + timedelta(seconds=min(self.rng.randint(0, span), self.rng.randint(0, span)))
+            day += timedelta(days=1)
+
+    def later(self, moment: datetime, low: int, high: int) -> datetime:
+        """Within `low`–`high` business days after `moment` (0: the same day, if time is left)."""
+        return self.on_day(self.calendar.add_business_days(self.day_of(moment), self.rng.randint(low, high)), moment)
+
+    # people
+    def sender(self, acronym: str) -> Person:
+        """Turns, evaluates, concludes: the registrar mostly, or the head."""
+        registrar, head = self.demo.registrant.get(acronym), self.demo.head_of.get(acronym)
+        if registrar is not None and registrar is not head and self.rng.random() < 0.6:
+            return registrar
+        return head or registrar
+
+    def worker(self, acronym: str) -> Person:
+        """Acknowledges and answers: the staff mostly, else the head or the registrar."""
+        staff = self.staff.get(acronym)
+        if staff and self.rng.random() < 0.7:
+            return self.rng.choice(staff)
+        return self.rng.choice(list({p.username: p for p in (self.demo.registrant.get(acronym),
+                                                             self.demo.head_of.get(acronym)) if p}.values()))
+
+    # where things go
+    def weigh(self, candidates: list[str], doc: PlannedDocument, favourite: str | None = None) -> list[float]:
+        text = plain(f"{doc.data.subject} {doc.data.summary or ''}")
+        delegation = next((d for m, d in MUNICIPALITY_DELEGATION.items() if plain(m) in text), None)
+        weights = []
+        for acronym in candidates:
+            regional = acronym[3:] in REGION_SUFFIXES  # REGTOL, VIVTOL: by the prefix
+            hints = HINTS.get(acronym) or (REGIONAL_HINTS.get(acronym[:3], []) if regional else [])
+            weight = 1.0
+            if any(h in text for h in hints):
+                weight *= 6
+            if acronym == favourite:
+                weight *= 10
+            if acronym == delegation:
+                weight *= 8 if doc.area in ("suelo", "vivienda", "regional") else 2
+            elif acronym.startswith("DEL"):
+                weight *= 0.3
+            if acronym in self.staff:
+                weight *= 3
+            weights.append(weight)
+        return weights
+
+    def pick(self, candidates: list[str], weights: list[float], count: int) -> list[str]:
+        chosen, candidates, weights = [], list(candidates), list(weights)
+        while candidates and len(chosen) < count:
+            i = self.rng.choices(range(len(candidates)), weights=weights)[0]
+            chosen.append(candidates.pop(i))
+            weights.pop(i)
+        return chosen
+
+    def first_level_candidates(self, acronym: str) -> list[str]:
+        if self.children.get(acronym):
+            return list(self.children[acronym])
+        if acronym in ("UT", "CCS"):  # no units below: they ask the areas that hold the matter
+            return ["DPV", "DRTT", "DAF", "DT", "DOR", "UAJIG"]
+        return [a for a in self.children[self.parent_of[acronym]] if a != acronym]  # a peer department
+
+    # plans
+    def recent(self, documents: list[PlannedDocument], wanted: int, oldest: int = 1) -> list[tuple[int, PlannedDocument]]:
+        """Documents received `oldest`… business days ago, going back until there are `wanted` of
+        them (fewer arrive in the winter holidays), with their age in business days."""
+        aged = [(self.calendar.business_days_between(self.day_of(d.at), self.today), d) for d in documents]
+        for window in (10, 15, 25, 40):
+            found = [(ago, d) for ago, d in aged if oldest <= ago <= window and not d.target and not d.route]
+            if len(found) >= wanted:
+                break
+        return found
+
+    def choose_targets(self, documents: list[PlannedDocument]) -> None:
+        """Whatever else happens, three recent documents have a first turno awaiting its answer today:
+        one overdue, one near its deadline, one on time."""
+        overdue = self.recent(documents, 2, oldest=4)
+        if overdue:
+            self.rng.choice(overdue)[1].target = TrafficLight.RED
+        for light in (TrafficLight.YELLOW, TrafficLight.GREEN):
+            rest = self.recent(documents, 3)
+            if rest:
+                self.rng.choice(rest)[1].target = light
+
+    def choose_routes(self, documents: list[PlannedDocument], count: int = 3) -> None:
+        """A few recent documents go down the hierarchy to departments with operative staff, where
+        they wait today: the analysts have something in their inbox."""
+        staff_units = list(dict.fromkeys(a for p in self.demo.persons if p.username.startswith("analista.")
+                                         for a, r in p.grants if r == Role.STAFF))
+        self.rng.shuffle(staff_units)
+        staff_units += [a for a in self.staff if a not in staff_units]
+        routed = 0
+        for unit in staff_units:
+            lineage = [unit]
+            while self.parent_of[lineage[-1]] is not None:
+                lineage.append(self.parent_of[lineage[-1]])
+            candidates = [d for _, d in self.recent(documents, 6) if d.acronym in lineage[1:4]]
+            if candidates:
+                chosen = self.rng.choice(candidates)
+                chosen.route = list(reversed(lineage[:lineage.index(chosen.acronym)]))
+                chosen.route_light = (TrafficLight.GREEN, TrafficLight.YELLOW, TrafficLight.RED)[routed]
+                routed += 1
+                if routed == count:
+                    return
+
+    def aim(self, turno: PlannedTurno, light: TrafficLight, day: date) -> None:
+        """A deadline (in business days, not after the parent's) that shows `light` today."""
+        add = self.calendar.add_business_days
+        if light == TrafficLight.RED:
+            due = add(day, self.rng.randint(1, max(1, self.calendar.business_days_between(day, self.today) - 1)))
+        elif light == TrafficLight.YELLOW:
+            due = add(self.today, self.rng.randint(1, max(1, self.yellow)))
+        else:
+            due = add(self.today, self.rng.randint(self.yellow + 2, self.yellow + 6))
+        if turno.parent is not None and turno.parent.due is not None:
+            due = min(due, turno.parent.due)
+        turno.business_days, turno.due_date, turno.due = self.calendar.business_days_between(day, due), None, due
+        turno.hold = True
+
+    def plan(self, doc: PlannedDocument) -> None:
+        rng = self.rng
+        self.add(doc.at, "register", document=doc)
+        leaf = not self.children.get(doc.acronym) and doc.acronym not in ("UT", "CCS")
+        if rng.random() > (0.5 if leaf else TURNED) and not doc.target and not doc.route:
+            if rng.random() < 0.85:  # attended directly, or filed for knowledge
+                self.close(doc, self.later(doc.at, 0, 5))
+            return
+        candidates = self.first_level_candidates(doc.acronym)
+        favourite = AREA_DIRECTORATE.get(doc.area) if doc.acronym == "DG" else None
+        count = rng.choices([1, 2, 3], weights=[68, 25, 7])[0]
+        units = self.pick(candidates, self.weigh(candidates, doc, favourite), count)
+        if doc.route:
+            units = [doc.route[0], *[u for u in units if u != doc.route[0]][:count - 1]]
+        sent_at = self.later(doc.at, 0, 1) if rng.random() < 0.4 and not (doc.target or doc.route) else \
+            self.on_day(self.day_of(doc.at), doc.at)
+        day = self.day_of(sent_at)
+        recipients = []
+        for i, unit in enumerate(units):
+            instruction = (rng.choices([Instruction.RESPONSE, Instruction.ATTENTION, Instruction.OPINION], [45, 40, 15])[0]
+                           if i == 0 else rng.choice([Instruction.OPINION, Instruction.ATTENTION]))
+            recipients.append(self.first_level(doc, unit, instruction, sent_at, day))
+        if rng.random() < 0.18:
+            copy_to = self.copy_recipient(doc, units)
+            if copy_to:
+                recipients.append(PlannedTurno(doc, doc.acronym, copy_to, Instruction.KNOWLEDGE, sent_at, None,
+                                               notes=rng.choice(NOTES[Instruction.KNOWLEDGE])))
+        doc.focus = recipients[0]
+        if doc.target:
+            self.aim(recipients[0], doc.target, day)
+        if doc.route:
+            recipients[0].route, recipients[0].route_light = doc.route[1:], doc.route_light
+            self.aim(recipients[0], TrafficLight.GREEN if doc.route[1:] else doc.route_light, day)
+        self.add(sent_at, "send", actor=self.sender(doc.acronym), document=doc, parent=None, turnos=recipients)
+        taken = set(units) | {r.to_acronym for r in recipients}
+        closes = [self.life(t, taken) for t in recipients]
+        if all(closes):
+            self.close(doc, max(closes))
+
+    def first_level(self, doc, unit, instruction, sent_at, day) -> PlannedTurno:
+        rng = self.rng
+        turno = PlannedTurno(doc, doc.acronym, unit, instruction, sent_at, None, notes=rng.choice(NOTES[instruction]))
+        r = rng.random()
+        if r < 0.72:
+            urgent = doc.data.priority == Priority.URGENT
+            turno.business_days = rng.choice([3, 3, 5] if urgent else [3, 5, 5, 5, 7, 10, 10, 15])
+            turno.due = self.calendar.add_business_days(day, turno.business_days)
+        elif r < 0.93:
+            own = doc.data.due_date
+            turno.due_date = own if own and own > day else self.calendar.add_business_days(day, rng.randint(4, 20))
+            turno.due = turno.due_date
+        elif instruction == Instruction.OPINION:  # an opinion is always asked for by a date
+            turno.business_days = 5
+            turno.due = self.calendar.add_business_days(day, 5)
+        return turno
+
+    def copy_recipient(self, doc: PlannedDocument, taken: list[str]) -> str | None:
+        parent = self.parent_of[doc.acronym]
+        if doc.acronym == "DG":
+            options = ["SP", "UIPPE", "OIC", "UAJIG"]
+        elif parent not in (None, "IMEVIS") and self.rng.random() < 0.6:
+            options = [parent]
+        else:
+            options = [a for a in self.children.get(parent, []) if a != doc.acronym]
+        options = [a for a in options if a not in taken]
+        return self.rng.choice(options) if options else None
+
+    def fate(self, turno: PlannedTurno) -> str:
+        if turno.instruction == Instruction.KNOWLEDGE:
+            return "copy"
+        if turno.parent is None and self.rng.random() < CANCELLED:
+            return "cancel"
+        if (self.today - self.day_of(turno.sent_at)).days > STALL_AFTER_DAYS:
+            self.stalls += 1
+            if self.stalls % STALL_EVERY == 0:
+                return STALLS[(self.stalls // STALL_EVERY) % len(STALLS)]
+        return "complete"
+
+    def life(self, turno: PlannedTurno, taken: set[str]) -> datetime | None:
+        """Plan what happens to a turno once sent; the moment it closes, or None if it never does."""
+        rng, to = self.rng, turno.to_acronym
+        self.turnos.append(turno)
+        fate = "complete" if turno.hold else self.fate(turno)
+        if fate == "copy":
+            at = self.later(turno.sent_at, 0, 4)
+            self.add(at, "acknowledge", turno=turno, actor=self.worker(to))
+            return at
+        if fate == "cancel":
+            at = self.later(turno.sent_at, 0, 2)
+            self.add(at, "cancel", turno=turno, actor=self.sender(turno.from_acronym))
+            turno.awaiting.append((turno.sent_at, at, turno.due))
+            options = [a for a in self.first_level_candidates(turno.from_acronym) if a not in taken]
+            if not options or rng.random() < 0.25:
+                return at
+            # sent again, to the unit it belonged to
+            unit = self.pick(options, self.weigh(options, turno.document), 1)[0]
+            taken.add(unit)
+            again_at = self.on_day(self.day_of(at), at)
+            retry = self.first_level(turno.document, unit, turno.instruction, again_at, self.day_of(again_at))
+            retry.notes = "Se returna por corresponder a su ámbito de competencia."
+            if turno.document.focus is turno:
+                turno.document.focus = retry
+            self.add(again_at, "send", actor=self.sender(turno.from_acronym), document=turno.document, parent=None,
+                     turnos=[retry])
+            return self.life(retry, taken)
+        if fate == "stall_sent":
+            turno.awaiting.append((turno.sent_at, None, turno.due))
+            return None
+        received = self.later(turno.sent_at, 0, 2) if rng.random() < 0.25 else None  # else: answering says so
+        if received:
+            self.add(received, "acknowledge", turno=turno, actor=self.worker(to))
+        if fate == "stall_received":
+            turno.awaiting.append((turno.sent_at, None, turno.due))
+            return None
+        waiting_since = turno.sent_at
+        ready = received or turno.sent_at
+        below = self.children.get(to, [])
+        if turno.route or below and turno.depth < 3 and rng.random() < (0.38 if turno.depth == 0 else 0.28):
+            delegated_at = self.later(ready, 0, 1) if rng.random() < 0.3 else self.on_day(self.day_of(ready), ready)
+            count = 2 if len(below) > 1 and rng.random() < 0.15 else 1
+            units = self.pick(below, self.weigh(below, turno.document), count)
+            if turno.route:
+                units = [turno.route[0], *[u for u in units if u != turno.route[0]][:count - 1]]
+            children = [self.delegated(turno, unit, delegated_at) for unit in units]
+            if turno.route:
+                children[0].route, children[0].route_light = turno.route[1:], turno.route_light
+                self.aim(children[0], TrafficLight.GREEN if turno.route[1:] else turno.route_light,
+                         self.day_of(delegated_at))
+            if turno.document.focus is turno:
+                turno.document.focus = children[0]
+            self.add(delegated_at, "send", actor=self.sender(to), document=turno.document, parent=turno, turnos=children)
+            closes = [self.life(child, set()) for child in children]
+            if not all(closes):
+                turno.awaiting.append((waiting_since, None, turno.due))
+                return None  # waits for what was delegated
+            ready = max([delegated_at, *closes])
+        for round_ in (1, 2):
+            answered = self.answer_time(ready, turno.due, delegated=turno.parent is not None)
+            if turno.hold and self.day_of(answered) <= self.today:  # not yet: it shows its light today
+                answered = self.on_day(self.calendar.add_business_days(self.today, 1))
+            self.add(answered, "respond", turno=turno, actor=self.worker(to), body=self.answer(turno, round_),
+                     reference=rng.random() < 0.85)
+            turno.awaiting.append((waiting_since, answered, turno.due))
+            if fate == "stall_answered":
+                return None
+            evaluated = self.later(answered, 0, 3 if turno.parent is None else 1)
+            if round_ == 1 and (fate == "stall_returned" or rng.random() < RETURNED):
+                new_due = self.new_deadline(turno, evaluated) if rng.random() < 0.5 else None
+                self.add(evaluated, "evaluate", turno=turno, actor=self.sender(turno.from_acronym),
+                         decision=Decision.RETURN, comment=rng.choice(RETURN_COMMENTS), new_due_date=new_due)
+                if new_due:
+                    turno.due = new_due
+                if fate == "stall_returned":
+                    turno.awaiting.append((evaluated, None, turno.due))
+                    return None
+                waiting_since = ready = evaluated
+                continue
+            self.add(evaluated, "evaluate", turno=turno, actor=self.sender(turno.from_acronym),
+                     decision=Decision.ACCEPT, comment=rng.choice(ACCEPT_COMMENTS), new_due_date=None)
+            return evaluated
+        raise AssertionError("unreachable")
+
+    def delegated(self, parent: PlannedTurno, unit: str, sent_at: datetime) -> PlannedTurno:
+        rng, day = self.rng, self.day_of(sent_at)
+        instruction = parent.instruction if rng.random() < 0.7 else Instruction.ATTENTION
+        child = PlannedTurno(parent.document, parent.to_acronym, unit, instruction, sent_at, parent.due,
+                             notes=rng.choice(DELEGATION_NOTES), parent=parent, depth=parent.depth + 1)
+        if parent.due is None:
+            child.business_days = rng.choice([3, 5, 5, 10])
+            child.due = self.calendar.add_business_days(day, child.business_days)
+            return child
+        left = self.calendar.business_days_between(day, parent.due)
+        if left < 1 or rng.random() < 0.15:
+            return child  # no deadline of its own: the parent's
+        days = rng.randint(max(1, left // 3), left - 2) if left >= 3 else rng.randint(1, left)  # time to integrate it
+        child.due = self.calendar.add_business_days(day, days)
+        if rng.random() < 0.25:
+            child.due_date = child.due
+        else:
+            child.business_days = days
+        return child
+
+    def new_deadline(self, turno: PlannedTurno, at: datetime) -> date | None:
+        day = self.day_of(at)
+        due = self.calendar.add_business_days(day, self.rng.randint(3, 7))
+        if turno.parent is not None and turno.parent.due is not None:
+            due = min(due, turno.parent.due)
+        return due if due > day else None
+
+    def answer_time(self, ready: datetime, due: date | None, delegated: bool) -> datetime:
+        """Mostly near the deadline, some after it; a delegated turno sooner (its answer goes up)."""
+        rng, day = self.rng, self.day_of(ready)
+        if due is None:
+            return self.on_day(self.calendar.add_business_days(day, rng.randint(1, 8)), ready)
+        left = self.calendar.business_days_between(day, due)
+        if left < 0 or rng.random() < LATE * (0.6 if delegated else 1):
+            return self.on_day(self.calendar.add_business_days(max(day, due), rng.randint(1, 7)), ready)
+        share = rng.triangular(0.1, 1.0, 0.6) if delegated else rng.triangular(0.2, 1.0, 0.85)
+        return self.on_day(self.calendar.add_business_days(day, round(left * share)), ready)
+
+    def answer(self, turno: PlannedTurno, round_: int) -> str:
+        if round_ == 2:
+            return self.rng.choice(SECOND_ANSWERS)
+        if turno.parent is None:
+            return self.rng.choice(ANSWERS[turno.instruction])
+        return self.rng.choice(DELEGATED_ANSWERS + ANSWERS[turno.instruction])
+
+    def close(self, doc: PlannedDocument, after: datetime) -> None:
+        if self.rng.random() < 0.04:
+            return  # nobody got round to concluding it
+        concluded = self.later(after, 0, 3)
+        self.add(concluded, "conclude", document=doc, actor=self.sender(doc.acronym))
+        if self.rng.random() < ARCHIVED:
+            self.add(self.later(concluded, 1, 15), "archive", document=doc, actor=self.sender(doc.acronym),
+                     series=self.series(doc))
+
+    def series(self, doc: PlannedDocument) -> str:
+        if doc.area in AREA_SERIES:
+            return AREA_SERIES[doc.area]
+        unit = doc.focus.to_acronym if doc.focus else doc.acronym
+        while unit is not None:
+            if unit in UNIT_SERIES:
+                return UNIT_SERIES[unit]
+            unit = self.parent_of.get(unit)
+        return "3C"
+
+    def deadline_passes(self, first: date) -> None:
+        """The app's watcher runs all the time; here, from `first`, a pass runs early on each day it has
+        something to announce (a turno awaiting its answer turned yellow or red), found by replaying
+        the plan with the watcher's own rules. The first pass catches up with what was already
+        overdue, as the watcher does after a downtime."""
+        segments = [(t, start, end, due) for t in self.turnos for start, end, due in t.awaiting if due is not None]
+        notified: dict[int, tuple[date | None, date | None]] = {}  # near, passed: for which deadline
+        day = first
+        while day <= self.today:
+            at = datetime(day.year, day.month, day.day, 0, 5, tzinfo=self.tz).astimezone(timezone.utc)
+            yellow_until = self.calendar.last_day_with_at_most(day, self.yellow)
+            announces = False
+            for turno, start, end, due in segments:
+                if start <= at and (end is None or at < end) and due <= yellow_until:
+                    near, passed = notified.get(id(turno), (None, None))
+                    if due < day and passed != due:
+                        notified[id(turno)], announces = (due, due), True
+                    elif due >= day and near != due:
+                        notified[id(turno)], announces = (due, passed), True
+            if announces:
+                self.add(at, "deadlines")
+            day += timedelta(days=1)
+
+
+class WorkflowRunner:
+    """Runs the planned actions in time order through the use cases, each as its planned user."""
+
+    def __init__(self, services, demo: Demo, principals: dict[int, Principal], session: SharedSession,
+                 calendar: BusinessCalendar, seed):
+        self.services, self.demo, self.principals, self.session = services, demo, principals, session
+        self.calendar = calendar
+        self.counters: dict[str, int] = {}
+        self.rng = random.Random(f"{seed}/numbers")  # official numbers, drawn as they are issued
+
+    def context(self, person: Person):
+        from resolvers.context import Context
+
+        return Context(services=self.services, session=self.session, principal=self.principals[person.user.id],
+                       request_id="demo")
+
+    def number(self, prefix: str, first: int = 300) -> int:
+        """The next number of a series (oficios of a unit, expedientes of a year): the year did not
+        start with the demo, so it starts somewhere below `first`."""
+        self.counters[prefix] = self.counters.get(prefix, self.rng.randint(1, first)) + self.rng.randint(1, 4)
+        return self.counters[prefix]
+
+    async def run(self, actions, until: datetime) -> int:
+        done = 0
+        for at, _, kind, payload in sorted(actions, key=lambda a: (a[0], a[1])):
+            if at > until:
+                break
+            self.services.clock.set(at)
+            await getattr(self, kind)(**payload)
+            done += 1
+        return done
+
+    async def register(self, document: PlannedDocument) -> None:
+        from resolvers.documents import register_document
+
+        created, _ = await register_document(self.context(document.registrant), document.data)
+        document.id = created.id
+
+    async def send(self, actor: Person, document: PlannedDocument, parent: PlannedTurno | None,
+                   turnos: list[PlannedTurno]) -> None:
+        from resolvers.turnos import RecipientData, SendTurnoData, send_turno
+
+        data = SendTurnoData(
+            recipients=[RecipientData(unit_id=self.demo.units[t.to_acronym].id, instruction=t.instruction,
+                                      due_date=t.due_date, business_days=t.business_days, notes=t.notes) for t in turnos],
+            document_id=document.id if parent is None else None,
+            parent_turno_id=parent.id if parent is not None else None,
+        )
+        for planned, created in zip(turnos, await send_turno(self.context(actor), data)):
+            planned.id = created.id
+
+    async def acknowledge(self, turno: PlannedTurno, actor: Person) -> None:
+        from resolvers.turnos import acknowledge_turno
+
+        await acknowledge_turno(self.context(actor), turno.id)
+
+    async def respond(self, turno: PlannedTurno, actor: Person, body: str, reference: bool) -> None:
+        from resolvers.turnos import respond_turno
+
+        today = self.services.clock.today()
+        number = f"{turno.to_acronym}/{self.number(turno.to_acronym):04d}/{today.year}"
+        before = today - timedelta(days=1)
+        while not self.calendar.is_business_day(before):
+            before -= timedelta(days=1)
+        body = body.format(ref=number, date=long_date_es(before))
+        response = await respond_turno(self.context(actor), turno.id, body=body, reference=number if reference else None)
+        turno.response_id = response.id
+
+    async def evaluate(self, turno: PlannedTurno, actor: Person, decision: Decision, comment: str | None,
+                       new_due_date: date | None) -> None:
+        from resolvers.turnos import evaluate_response
+
+        await evaluate_response(self.context(actor), turno.response_id, decision=decision, comment=comment,
+                                new_due_date=new_due_date)
+
+    async def cancel(self, turno: PlannedTurno, actor: Person) -> None:
+        from resolvers.turnos import cancel_turno
+
+        await cancel_turno(self.context(actor), turno.id)
+
+    async def conclude(self, document: PlannedDocument, actor: Person) -> None:
+        from resolvers.documents import conclude_document
+
+        await conclude_document(self.context(actor), document.id)
+
+    async def archive(self, document: PlannedDocument, actor: Person, series: str) -> None:
+        from resolvers.documents import archive_document
+
+        year = self.services.clock.local_date(self.services.clock.now()).year
+        prefix = f"{document.acronym}/EXP/{year}"
+        await archive_document(self.context(actor), document.id, series=series,
+                               file_number=f"{prefix}/{self.number(prefix, first=20):04d}")
+
+    async def deadlines(self) -> None:
+        from resolvers.deadlines import run_deadline_pass
+
+        await run_deadline_pass(self.services)
+
+
 # --- the printout -----------------------------------------------------------------------------
 
-def print_summary(demo: Demo, documents: int, elapsed: float) -> None:
+@dataclass
+class DemoStats:
+    documents: dict[str, int]  # by status
+    turnos: dict[str, int]  # by status
+    responses: int
+    returned: int  # responses returned with observations
+    accepted_after_return: int  # turnos concluded in a second round
+    late: int  # turnos answered after their deadline
+    lights: dict[str, int]  # turnos awaiting an answer today, by traffic light
+    deadline_events: dict[str, int]
+    staff_user: str | None  # a STAFF user with turnos to attend, and how many
+    staff_pending: int
+
+
+async def demo_stats(services, demo: Demo, calendar: BusinessCalendar) -> DemoStats:
+    today = services.clock.today()
+    async with services.db.session() as session:
+        def grouped(column, *where):
+            return select(column, func.count()).where(*where).group_by(column)
+
+        documents = dict((await session.execute(grouped(Document.status))).all())
+        turnos = dict((await session.execute(grouped(Turno.status))).all())
+        decisions = dict((await session.execute(grouped(Response.decision))).all())
+        second = (await session.execute(select(func.count()).select_from(Turno).where(
+            Turno.status == TurnoStatus.CONCLUDED.value, Turno.rounds >= 2))).scalar_one()
+        late = (await session.execute(select(func.count()).select_from(Turno).where(
+            Turno.answered_on_time.is_(False)))).scalar_one()
+        events = dict((await session.execute(grouped(Event.kind, Event.kind.in_(
+            [EventKind.DEADLINE_NEAR.value, EventKind.DEADLINE_PASSED.value])))).all())
+        awaiting = (await session.execute(select(Turno.to_unit_id, Turno.status, Turno.due_date).where(
+            Turno.status.in_([s.value for s in AWAITING_ANSWER])))).all()
+    lights = {light.value: 0 for light in TrafficLight}
+    pending: dict[int, int] = {}
+    for unit_id, status, due in awaiting:
+        light = turno_light(status, due, None, calendar, today, services.settings.yellow_threshold_days)
+        lights[light.value] += 1
+        pending[unit_id] = pending.get(unit_id, 0) + 1
+    staff = [(sum(pending.get(demo.units[a].id, 0) for a, r in p.grants if r == Role.STAFF), p.username)
+             for p in demo.persons if any(r == Role.STAFF for _, r in p.grants)]
+    # an analyst with work waiting (analista.nominas when it has some), else whoever has most
+    preferred = [(n, u) for n, u in staff if n and u == "analista.nominas"] or \
+        sorted([(n, u) for n, u in staff if n and u.startswith("analista.")], key=lambda x: -x[0]) or \
+        sorted([(n, u) for n, u in staff if n], key=lambda x: -x[0])
+    staff_pending, staff_user = preferred[0] if preferred else (0, None)
+    return DemoStats(documents=documents, turnos=turnos, responses=sum(decisions.values()),
+                     returned=decisions.get("RETURN", 0), accepted_after_return=second, late=late, lights=lights,
+                     deadline_events=events, staff_user=staff_user, staff_pending=staff_pending)
+
+
+def print_summary(demo: Demo, stats: DemoStats, elapsed: float) -> None:
     users = {p.username: p for p in demo.persons}
-    shown = ["admin", "titular.dg", "registro.dg", "titular.deltol", "registro.deltol", "analista.nominas", "consulta.dg"]
+    staff_user = stats.staff_user or "analista.nominas"
+    shown = ["admin", "titular.dg", "registro.dg", "titular.deltol", "registro.deltol", staff_user, "consulta.dg"]
     role_names = {Role.ADMIN: "Administración", Role.HEAD: "Titular", Role.REGISTRAR: "Control de gestión",
                   Role.STAFF: "Personal operativo", Role.VIEWER: "Consulta"}
     rows = []
@@ -848,10 +1594,21 @@ def print_summary(demo: Demo, documents: int, elapsed: float) -> None:
     def line(values):
         return ("  " + "  ".join(v.ljust(w) for v, w in zip(values, widths))).rstrip()
 
+    d, t, lights, deadlines = stats.documents, stats.turnos, stats.lights, stats.deadline_events
     print()
     print(f"Datos de demostración cargados en {elapsed:.1f} s: {len(demo.units)} unidades administrativas, "
-          f"{len(demo.persons)} personas usuarias y {documents} documentos del último año.")
+          f"{len(demo.persons)} personas usuarias y {sum(d.values())} documentos del último año.")
     print("Instituto Mexiquense de la Vivienda Social (IMEVIS) — datos ficticios.")
+    print(f"Documentos: {d.get('REGISTERED', 0)} registrados, {d.get('IN_PROGRESS', 0)} en trámite, "
+          f"{d.get('CONCLUDED', 0)} concluidos y {d.get('ARCHIVED', 0)} archivados.")
+    print(f"Turnos: {sum(t.values())} — {t.get('SENT', 0)} enviados, {t.get('RECEIVED', 0)} recibidos, "
+          f"{t.get('ANSWERED', 0)} respondidos, {t.get('RETURNED', 0)} devueltos, {t.get('CONCLUDED', 0)} concluidos "
+          f"y {t.get('CANCELLED', 0)} cancelados.")
+    print(f"Respuestas: {stats.responses}; {stats.returned} devueltas con observaciones, "
+          f"{stats.accepted_after_return} turnos aceptados en segunda vuelta, {stats.late} respondidos fuera de plazo.")
+    print(f"Hoy, por atender: {lights['GREEN']} en verde, {lights['YELLOW']} en amarillo, {lights['RED']} en rojo "
+          f"y {lights['NONE']} sin plazo; avisos de plazo: {deadlines.get('DEADLINE_NEAR', 0)} por vencer, "
+          f"{deadlines.get('DEADLINE_PASSED', 0)} vencidos.")
     print()
     print(line(("Usuario", "Rol · unidad", "Nombre")))
     print(line(tuple("-" * w for w in widths)))
@@ -860,6 +1617,9 @@ def print_summary(demo: Demo, documents: int, elapsed: float) -> None:
     print()
     print(f"Contraseña de todas las cuentas de demostración: {DEMO_PASSWORD}")
     print("Titulares: titular.<siglas> (p. ej. titular.daf); control de gestión: registro.<siglas> (p. ej. registro.dpv).")
+    if stats.staff_user:
+        print(f"{stats.staff_user} tiene {stats.staff_pending} turno{'s' if stats.staff_pending != 1 else ''} "
+              "por atender en su bandeja (consulta `inbox`).")
     print()
     print(f"GraphiQL: {GRAPHQL_URL}  (con `mcs serve`)")
     print("Para iniciar sesión ejecute:")
