@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import json
 import logging
 import uuid
 
@@ -17,21 +18,26 @@ from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from files.storage import LocalStorage
+from mcs.downloads import download
 from mcs.settings import Settings
 from models.clock import Clock
 from models.db import Database, SharedSession
 from realtime.bus import WakeUp, create_bus
 from realtime.hub import Hub
-from resolvers.auth import authenticate, bearer_token, decode_token, load_principal
+from resolvers.auth import bearer_token, decode_token, load_principal
 from resolvers.context import Context, Services
 from resolvers.deadlines import watch_deadlines
+from resolvers.text_extraction import extract_forever
+from files import ocr
 from schema.build import build_schema
 
 log = logging.getLogger("mcs")
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
-    services = Services(settings=settings, db=Database(settings.database_url), clock=clock or Clock(settings.timezone))
+    services = Services(settings=settings, db=Database(settings.database_url), clock=clock or Clock(settings.timezone),
+                        storage=LocalStorage(settings.files_dir))
     services.hub = Hub(services, create_bus(settings.redis_url, settings.redis_channel), catchup_seconds=settings.realtime_catchup_seconds)
 
     async def wake_subscribers(changes: dict) -> None:
@@ -55,12 +61,16 @@ class MCSGraphQL(GraphQL):
             return Context(services=self.services, session=None, principal=None,
                            request_id=uuid.uuid4().hex[:12], request=request, response=response)
         session = SharedSession(request.scope["state"]["db_session"])
-        principal = await authenticate(self.services, session, bearer_token(request.headers.get("authorization")))
+        claims = decode_token(self.services, bearer_token(request.headers.get("authorization")))
+        principal = await load_principal(session, claims.user_id, token_version=claims.token_version) if claims else None
         # hand the connection back to the pool: a mutation's own transaction must never wait
         # for a connection while this request still holds another one
         await session.release()
-        return Context(services=self.services, session=session, principal=principal,
-                       request_id=request.scope["state"]["request_id"], request=request, response=response)
+        context = Context(services=self.services, session=session, principal=principal,
+                          request_id=request.scope["state"]["request_id"], request=request, response=response)
+        if principal is not None:
+            context.token_version, context.token_expires_at = claims.token_version, claims.expires_at
+        return context
 
 
     async def on_ws_connect(self, context: Context):
@@ -103,18 +113,61 @@ class RequestScope:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        if headers.get("content-type", "").startswith("multipart/form-data"):
+            # a form a foreign page could submit carries no custom header: such uploads are refused
+            if "x-mcs-csrf" not in headers and "apollo-require-preflight" not in headers:
+                return await refuse(send, 400, "CSRF", "Las cargas de archivos requieren el encabezado x-mcs-csrf.")
+            limit = self.services.settings.max_request_bytes + 1024 * 1024  # room for the form's fields
+            if int(headers.get("content-length") or 0) > limit:
+                return await refuse(send, 413, "TOO_LARGE", "La solicitud excede el tamaño máximo permitido.")
+            receive = limited(receive, limit)
         request_id = uuid.uuid4().hex[:12]
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
 
+        started = False
+
         async def send_with_id(message):
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
         async with self.services.db.session() as session:
             state["db_session"] = session
-            await self.app(scope, receive, send_with_id)
+            try:
+                await self.app(scope, receive, send_with_id)
+            except BodyTooLarge:
+                if not started:
+                    await refuse(send, 413, "TOO_LARGE", "La solicitud excede el tamaño máximo permitido.")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def limited(receive, limit: int):
+    """A receive that refuses a body (without Content-Length) growing past `limit`."""
+    seen = 0
+
+    async def wrapped():
+        nonlocal seen
+        message = await receive()
+        seen += len(message.get("body", b""))
+        if seen > limit:
+            raise BodyTooLarge()
+        return message
+
+    return wrapped
+
+
+async def refuse(send, status: int, code: str, message: str) -> None:
+    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def graphiql_enabled(settings: Settings, host: str | None) -> bool:
@@ -136,31 +189,33 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         services,
         graphql_ide="graphiql" if graphiql_enabled(settings, host) else None,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-        multipart_uploads_enabled=False,  # turned on by the files issue, with CSRF protection
+        multipart_uploads_enabled=True,  # behind RequestScope's CSRF check
         allowed_origins=settings.allowed_origins,
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
     )
 
     async def health(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "ok", "textExtraction": True, "ocr": ocr.available()})
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
         await services.hub.start()
-        watcher = None
+        background = []
         if settings.deadline_watch_seconds > 0:
-            watcher = asyncio.create_task(watch_deadlines(services, settings.deadline_watch_seconds))
+            background.append(asyncio.create_task(watch_deadlines(services, settings.deadline_watch_seconds)))
+        if settings.text_extraction_seconds > 0:
+            background.append(asyncio.create_task(extract_forever(services, settings.text_extraction_seconds)))
         yield
-        if watcher:
-            watcher.cancel()
+        for task in background:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+                await task
         await services.hub.close()
         await services.db.dispose()
 
     app = Starlette(
         routes=[Route("/graphql", graphql, methods=["GET", "POST"]), WebSocketRoute("/graphql", graphql),
-                Route("/health", health)],
+                Route("/files/{id}", download, methods=["GET", "HEAD"]), Route("/health", health)],
         lifespan=lifespan,
     )
     app.state.services = services

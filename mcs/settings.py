@@ -61,6 +61,11 @@ class Settings:
     realtime_max_backlog: int = 10_000  # afterSequence further back than this is refused
     max_connections_per_user: int = 10
     max_subscriptions_per_connection: int = 20
+    allowed_file_types: tuple[str, ...] = ("application/pdf", "image/jpeg", "image/png", "image/tiff")
+    max_file_bytes: int = 50 * 1024 * 1024
+    max_request_bytes: int = 200 * 1024 * 1024
+    file_url_ttl_seconds: int = 3600
+    text_extraction_seconds: float = 5.0  # how often pending attachments are read for search (0: off)
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -84,6 +89,11 @@ class Settings:
             realtime_max_backlog=int(env.get("MCS_REALTIME_MAX_BACKLOG", "10000")),
             max_connections_per_user=int(env.get("MCS_MAX_CONNECTIONS_PER_USER", "10")),
             max_subscriptions_per_connection=int(env.get("MCS_MAX_SUBSCRIPTIONS_PER_CONNECTION", "20")),
+            allowed_file_types=tuple(t.strip() for t in env.get(
+                "MCS_ALLOWED_FILE_TYPES", "application/pdf,image/jpeg,image/png,image/tiff").split(",") if t.strip()),
+            max_file_bytes=int(float(env.get("MCS_MAX_FILE_MB", "50")) * 1024 * 1024),
+            max_request_bytes=int(float(env.get("MCS_MAX_REQUEST_MB", "200")) * 1024 * 1024),
+            text_extraction_seconds=float(env.get("MCS_TEXT_EXTRACTION_SECONDS", "5")),
             introspection=_bool(env.get("MCS_INTROSPECTION"), True),
             allowed_origins=tuple(
                 o.strip() for o in env.get("MCS_ALLOWED_ORIGINS", "").split(",") if o.strip()

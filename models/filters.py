@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import aliased
 
+from models.attachments import Attachment
 from models.calendar import BusinessCalendar
 from models.clock import Clock
 from models.documents import Document, DocumentStatus, DocumentUnit
@@ -107,7 +108,12 @@ def search_clause(query: str | None, env: FilterEnv, document=Document) -> Colum
     if not terms:
         return None
     readable = confidential_readable(env.principal, document)
-    return and_(*[or_(readable & document.search_text.contains(term, autoescape=True),
+
+    def in_files(term: str) -> ColumnElement[bool]:
+        return exists(select(1).where(Attachment.document_id == document.id,
+                                      Attachment.text.contains(term, autoescape=True)))
+
+    return and_(*[or_(readable & or_(document.search_text.contains(term, autoescape=True), in_files(term)),
                       document.public_search_text.contains(term, autoescape=True)) for term in terms])
 
 

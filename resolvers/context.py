@@ -25,6 +25,7 @@ class Services:
     db: Database
     clock: Clock
     hub: Any = None  # realtime.hub.Hub: wakes subscribers after each commit that wrote events
+    storage: Any = None  # files.storage.LocalStorage: the digitized files
 
 
 @dataclass

@@ -24,6 +24,7 @@ from models.workflow import CLOSED_TURNO, DocumentAction, InvalidTransition, nex
 from resolvers.context import Context
 from resolvers.pagination import Page, datetime_key, int_key, keyset_page
 from resolvers.turnos import lock_document
+from resolvers.uploads import attachment_rows, uploads_for
 from resolvers.validation import Checker
 
 DOCUMENT_ORDER = [datetime_key(Document.received_at, "received_at"), int_key(Document.id, "id")]
@@ -64,7 +65,7 @@ async def register_document(ctx: Context, data: RegisterDocumentData) -> tuple[D
     principal = ctx.require_principal()
     now = ctx.clock.now()
     today = ctx.clock.today()
-    async with ctx.services.db.transaction() as session:
+    async with uploads_for(ctx, data.files) as staged, ctx.services.db.transaction() as session:
         unit = await session.get(OrgUnit, data.unit_id)
         if unit is None:
             raise not_found("La unidad no existe.", "unitId")
@@ -103,8 +104,6 @@ async def register_document(ctx: Context, data: RegisterDocumentData) -> tuple[D
             check.add("La fecha del documento no puede ser posterior a su recepción.", "documentDate")
         if data.due_date and data.due_date < received_day:
             check.add("La fecha límite no puede ser anterior a la recepción.", "dueDate")
-        if data.files:
-            check.add("La carga de archivos aún no está disponible.", "files")
         check.raise_if_any()
 
         year = ctx.clock.local_date(now).year
@@ -123,11 +122,13 @@ async def register_document(ctx: Context, data: RegisterDocumentData) -> tuple[D
         session.add(document)
         await session.flush()
         await add_to_chain(session, document.id, [unit.id])
+        session.add_all(attachment_rows(staged, document_id=document.id, response_id=None,
+                                        user_id=principal.user_id, now=now))
         warnings = await duplicate_warnings(ctx, session, document)
         await append_event(
             session, kind=EventKind.DOCUMENT_REGISTERED, occurred_at=now, actor_id=principal.user_id,
             document_id=document.id, audience=unit.lineage_ids,
-            data={"folio": document.folio, "unitId": unit.id},
+            data={"folio": document.folio, "unitId": unit.id, "attachments": len(staged)},
         )
     return document, warnings
 
@@ -244,3 +245,25 @@ async def document_stays(ctx: Context, document_id: int, registering_unit_id: in
         select(Event).where(Event.document_id == document_id).order_by(Event.id)
     )).scalars().all()
     return stays_by_unit(events, registering_unit_id, ctx.clock.now(), ctx.clock, await ctx.calendar())
+
+
+async def attach_files(ctx: Context, document_id: int, files: list) -> Document:
+    """Add digitized files to a registered document (its unit's REGISTRAR or HEAD, or ADMIN)."""
+    principal = ctx.require_principal()
+    now = ctx.clock.now()
+    if not files:
+        raise validation("Adjunte al menos un archivo.", "files")
+    async with ctx.services.db.transaction() as session:
+        document = await _lock_visible_document(session, principal, document_id)
+        if not can_register_in(principal, document.unit_id):
+            raise forbidden("Solo el control de gestión o el titular de la unidad que registró adjuntan archivos.", "documentId")
+        if document.status == DocumentStatus.ARCHIVED.value:
+            raise InvalidTransition("Un documento archivado ya no recibe archivos.", "documentId")
+    async with uploads_for(ctx, files) as staged, ctx.services.db.transaction() as session:
+        document = await lock_document(session, document_id)
+        session.add_all(attachment_rows(staged, document_id=document.id, response_id=None,
+                                        user_id=principal.user_id, now=now))
+        await append_event(session, kind=EventKind.DOCUMENT_UPDATED, occurred_at=now, actor_id=principal.user_id,
+                           document_id=document.id, audience=await chain_audience(session, document.id),
+                           data={"folio": document.folio, "attachments": len(staged)})
+    return document

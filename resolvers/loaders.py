@@ -13,6 +13,7 @@ from sqlalchemy import select
 from strawberry.dataloader import DataLoader
 
 from models.archive import ArchiveRecord
+from models.attachments import Attachment
 from models.documents import Document, DocumentUnit
 from models.org import OrgUnit
 from models.permissions import ChainUnit, visible_documents, visible_turnos
@@ -163,6 +164,23 @@ class ArchiveRecordByDocumentIdLoader(ContextLoader):
         return by_key(rows, keys, "document_id")
 
 
+class AttachmentsByDocumentIdLoader(ContextLoader):
+    """The files of each document itself (not those of its answers)."""
+
+    async def batch_load(self, keys):
+        rows = (await self.session.execute(
+            select(Attachment).where(Attachment.document_id.in_(keys), Attachment.response_id.is_(None))
+            .order_by(Attachment.id))).scalars()
+        return grouped_by(rows, keys, "document_id")
+
+
+class AttachmentsByResponseIdLoader(ContextLoader):
+    async def batch_load(self, keys):
+        rows = (await self.session.execute(
+            select(Attachment).where(Attachment.response_id.in_(keys)).order_by(Attachment.id))).scalars()
+        return grouped_by(rows, keys, "response_id")
+
+
 class Loaders:
     def __init__(self, ctx: "Context"):
         self.org_unit_by_id = OrgUnitByIdLoader(ctx)
@@ -177,3 +195,5 @@ class Loaders:
         self.responses_by_turno_id = ResponsesByTurnoIdLoader(ctx)
         self.visible_response_by_id = VisibleResponseByIdLoader(ctx)
         self.archive_record_by_document_id = ArchiveRecordByDocumentIdLoader(ctx)
+        self.attachments_by_document_id = AttachmentsByDocumentIdLoader(ctx)
+        self.attachments_by_response_id = AttachmentsByResponseIdLoader(ctx)

@@ -27,6 +27,7 @@ from models.workflow import (
     TurnoStatus, next_document_status, next_turno_status,
 )
 from resolvers.context import Context
+from resolvers.uploads import attachment_rows, uploads_for
 from resolvers.validation import Checker
 
 MAX_BUSINESS_DAYS = 365
@@ -239,7 +240,7 @@ async def acknowledge_turno(ctx: Context, turno_id: int) -> Turno:
 async def respond_turno(ctx: Context, turno_id: int, *, body: str, reference: str | None = None, files=None) -> Response:
     principal = ctx.require_principal()
     now = ctx.clock.now()
-    async with ctx.services.db.transaction() as session:
+    async with uploads_for(ctx, files or []) as staged, ctx.services.db.transaction() as session:
         turno, _ = await load_turno_locked(session, ctx, turno_id)
         if not can_work_turno(principal, turno):
             raise forbidden("Solo el personal de la unidad destinataria responde el turno.", "turnoId")
@@ -248,8 +249,6 @@ async def respond_turno(ctx: Context, turno_id: int, *, body: str, reference: st
         check = Checker()
         body = check.text(body, "body", "La respuesta", 20_000, required=True)
         reference = check.text(reference, "reference", "El número de oficio de respuesta", 120)
-        if files:
-            check.add("La carga de archivos aún no está disponible.", "files")
         check.raise_if_any()
         turno.status = next_turno_status(turno.status, TurnoAction.ANSWER).value
         if turno.received_at is None:
@@ -260,7 +259,10 @@ async def respond_turno(ctx: Context, turno_id: int, *, body: str, reference: st
                             reference=reference, submitted_at=now)
         session.add(response)
         await session.flush()
-        await record(session, ctx, EventKind.TURNO_ANSWERED, turno, responseId=response.id, round=response.round)
+        session.add_all(attachment_rows(staged, document_id=turno.document_id, response_id=response.id,
+                                        user_id=principal.user_id, now=now))
+        await record(session, ctx, EventKind.TURNO_ANSWERED, turno, responseId=response.id, round=response.round,
+                     attachments=len(staged))
     return response
 
 

@@ -22,6 +22,7 @@ from schema.query import Query
 from schema.types.documents import Document
 from schema.types.events import Event
 from schema.types.org import OrgUnit, User
+from schema.types.attachments import Attachment
 from schema.types.turnos import Response, Turno
 
 log = logging.getLogger("mcs.errors")
@@ -85,4 +86,4 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     ]
     if not settings.introspection:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return MCSSchema(query=Query, mutation=Mutation, subscription=Subscription, types=[OrgUnit, User, Document, Event, Turno, Response], extensions=extensions)
+    return MCSSchema(query=Query, mutation=Mutation, subscription=Subscription, types=[OrgUnit, User, Document, Event, Turno, Response, Attachment], extensions=extensions)

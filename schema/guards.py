@@ -45,3 +45,20 @@ class PersonalDataField(BasePermission):
         principal = info.context.principal
         chain = await info.context.loaders.chain_by_document_id.load(source.document_db_id)
         return principal is not None and can_see_personal_data(principal, chain)
+
+
+class ResponseFilesField(BasePermission):
+    """An answer's files are files of its document: the confidential rule applies to them too."""
+
+    message = ConfidentialField.message
+    error_extensions = {"code": "FORBIDDEN"}
+
+    async def has_permission(self, source: Any, info: Info, **kwargs) -> bool:
+        loaders, principal = info.context.loaders, info.context.principal
+        turno = await loaders.visible_turno_by_id.load(source.model.turno_id)
+        document = await loaders.visible_document_by_id.load(turno.document_id) if turno else None
+        if principal is None or document is None:
+            return False
+        if not document.confidential:
+            return True
+        return can_see_confidential(principal, await loaders.chain_by_document_id.load(document.id))

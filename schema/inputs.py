@@ -240,3 +240,9 @@ class UpdateArchiveSeriesInput:
     code: str
     name: str | None = None
     active: bool | None = None
+
+
+@strawberry.input
+class AttachFilesInput:
+    document_id: strawberry.ID
+    files: list[Upload]

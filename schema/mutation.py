@@ -9,12 +9,12 @@ from datetime import date
 
 from resolvers import admin, auth, turnos
 from resolvers.documents import (
-    RegisterDocumentData, SenderData, archive_document, conclude_document, register_document,
+    RegisterDocumentData, SenderData, archive_document, attach_files, conclude_document, register_document,
 )
 from schema.errors import UserError, payload
 from schema.ids import decode_id, decode_optional_id
 from schema.inputs import (
-    ArchiveDocumentInput, CreateArchiveSeriesInput, CreateDocumentTypeInput, CreateOrgUnitInput, CreateUserInput,
+    ArchiveDocumentInput, AttachFilesInput, CreateArchiveSeriesInput, CreateDocumentTypeInput, CreateOrgUnitInput, CreateUserInput,
     DocumentIdInput, EvaluateResponseInput, HolidaysInput, LoginInput, MembershipInput, RegisterDocumentInput,
     RespondTurnoInput, SendTurnoInput, TurnoIdInput, UpdateArchiveSeriesInput, UpdateDocumentTypeInput,
     UpdateOrgUnitInput, UpdateUserInput,
@@ -235,6 +235,14 @@ class Mutation:
             turno = await turnos.cancel_turno(info.context, decode_id(input.turno_id, "Turno", "turnoId"))
             return {"turno": Turno.from_model(turno)}
         return await payload(TurnoPayload, run)
+
+    @strawberry.mutation(description="Add digitized files to a document (multipart request, header x-mcs-csrf).")
+    async def attach_files(self, info: Info, input: AttachFilesInput) -> DocumentPayload:
+        async def run():
+            document = await attach_files(info.context, decode_id(input.document_id, "Document", "documentId"),
+                                          list(input.files))
+            return {"document": Document.from_model(document)}
+        return await payload(DocumentPayload, run)
 
     @strawberry.mutation
     async def conclude_document(self, info: Info, input: DocumentIdInput) -> DocumentPayload:

@@ -10,10 +10,12 @@ from datetime import date
 from resolvers.directory import list_archive_series, list_document_types, list_non_working_days, list_org_units
 from resolvers.inbox import list_box
 from resolvers.documents import list_documents, resolve_unit_filter
+from resolvers.downloads import visible_attachment
 from resolvers.events import list_events, visible_event
 from schema.guards import IsAuthenticated
 from schema.ids import from_global_id
 from schema.inputs import DocumentFilter, Period, TurnoFilter
+from schema.types.attachments import Attachment
 from schema.types.catalogs import ArchiveSeriesEntry, DocumentTypeEntry
 from schema.types.turnos import Response, Turno, turno_of
 from schema.types.documents import Document, document_of
@@ -45,6 +47,9 @@ async def _node(info: Info, type_name: str, pk: int) -> Node | None:
     if type_name == "Response":
         m = await ctx.loaders.visible_response_by_id.load(pk)
         return Response.from_model(m) if m else None
+    if type_name == "Attachment":
+        m = await visible_attachment(ctx, pk)
+        return Attachment.from_model(m) if m else None
     if type_name == "Event":
         row = await visible_event(ctx, pk)
         return Event.from_model(row) if row else None

@@ -159,7 +159,7 @@ class Api:
 async def services(database_url, tmp_path):
     redis_url = None if database_url.startswith("sqlite") else REDIS_URL
     settings = Settings.from_env(database_url=database_url, redis_url=redis_url, redis_channel=REDIS_CHANNEL,
-                                 files_dir=tmp_path / "files", deadline_watch_seconds=0,
+                                 files_dir=tmp_path / "files", deadline_watch_seconds=0, text_extraction_seconds=0,
                                  secret_key="test-secret-key-with-enough-length-for-hs256", debug=False)
     services = build_services(settings, clock=FrozenClock(datetime(2026, 3, 2, 16, 0, tzinfo=timezone.utc)))
     await _empty_database(services.db)

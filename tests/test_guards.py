@@ -4,9 +4,12 @@ development, no multipart uploads yet, no mutations over GET, and /health."""
 
 import dataclasses
 import json
+import shutil
 
 import httpx
 import pytest
+
+from files import ocr as files_ocr
 from graphql import get_introspection_query
 
 from mcs.app import create_app, graphiql_enabled
@@ -159,16 +162,18 @@ def test_mcs_debug_setting(monkeypatch, tmp_path, value, expected):
     assert Settings.from_env(secret_key="k" * 40).debug is expected
 
 
-async def test_multipart_requests_are_refused(api, world):
+async def test_multipart_requests_need_the_csrf_header(api, world):
     operations = {"query": 'mutation { createOrgUnit(input: {code: "130", acronym: "DP", name: "Planeación", '
                            'kind: DIRECTORATE, parentId: "%s"}) { errors { code } } }' % world.unit_id("DG"),
                   "variables": {}}
-    response = await api.client.post(
-        "/graphql", files={"operations": (None, json.dumps(operations)), "map": (None, "{}")},
-        headers={"Authorization": f"Bearer {world.tokens['admin']}", "x-mcs-csrf": "1"})
-    assert response.status_code == 400
+    form = {"operations": (None, json.dumps(operations)), "map": (None, "{}")}
+    auth = {"Authorization": f"Bearer {world.tokens['admin']}"}
+    response = await api.client.post("/graphql", files=form, headers=auth)
+    assert response.status_code == 400 and response.json()["errors"][0]["extensions"]["code"] == "CSRF"
     units = await api.ok("{ orgUnits { acronym } }", token=world.tokens["admin"])
     assert "DP" not in {u["acronym"] for u in units["orgUnits"]}  # not executed
+    response = await api.client.post("/graphql", files=form, headers={**auth, "x-mcs-csrf": "1"})
+    assert response.status_code == 200 and response.json()["data"]["createOrgUnit"]["errors"] == []
 
 
 async def test_no_mutations_over_get(api, world):
@@ -186,5 +191,6 @@ async def test_no_mutations_over_get(api, world):
 
 async def test_health(api):
     response = await api.client.get("/health")
-    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert response.status_code == 200 and response.json()["status"] == "ok"
+    assert response.json()["ocr"] is (shutil.which("tesseract") is not None and files_ocr.available())
     assert response.headers["x-request-id"]

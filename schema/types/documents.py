@@ -18,6 +18,7 @@ from schema.guards import ConfidentialField, PersonalDataField
 from schema.ids import to_global_id
 from schema.types.events import Event
 from schema.types.node import Connection, Node, connection
+from schema.types.attachments import Attachment
 from schema.types.org import OrgUnit, User, unit_of, user_of
 from schema.types.turnos import Turno, light_of
 
@@ -78,6 +79,10 @@ class Document(Node):
         lights = [await light_of(info, t) for t in turnos if t.status in OPEN_TURNO_VALUES]
         return document_light(self.status.value in OPEN_DOCUMENT_STATUSES, self.due_date, lights, await ctx.calendar(),
                               ctx.clock.today(), ctx.settings.yellow_threshold_days)
+
+    @strawberry.field(permission_classes=[ConfidentialField], description="The document's own digitized files.")
+    async def attachments(self, info: Info) -> list[Attachment] | None:
+        return [Attachment.from_model(a) for a in await info.context.loaders.attachments_by_document_id.load(self.db_id)]
 
     @strawberry.field(description="The turnos of this document that you may see, in the order they were sent.")
     async def turnos(self, info: Info) -> list[Turno]:

@@ -14,7 +14,9 @@ from models.traffic_light import turno_light, worst
 from models.turnos import descendants_of
 from models.workflow import CLOSED_TURNO, OPEN_TURNO
 from schema.enums import Decision, Instruction, Priority, TrafficLight, TurnoStatus
+from schema.guards import ResponseFilesField
 from schema.ids import to_global_id
+from schema.types.attachments import Attachment
 from schema.types.node import Connection, Node, connection
 from schema.types.org import OrgUnit, User, unit_of, user_of
 
@@ -150,6 +152,10 @@ class Response(Node):
     @strawberry.field
     async def author(self, info: Info) -> User:
         return await user_of(info, self.model.author_id)
+
+    @strawberry.field(permission_classes=[ResponseFilesField])
+    async def attachments(self, info: Info) -> list[Attachment] | None:
+        return [Attachment.from_model(a) for a in await info.context.loaders.attachments_by_response_id.load(self.model.id)]
 
     @strawberry.field
     def evaluation(self) -> Evaluation | None:

@@ -1,0 +1,71 @@
+"""GET /files/{id}: streamed downloads with ETag, conditional requests and HTTP Range."""
+
+from __future__ import annotations
+
+import re
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from files.names import content_disposition
+from resolvers.auth import authenticate, bearer_token
+from resolvers.downloads import downloadable, principal_from_signature
+from schema.ids import from_global_id
+
+RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def not_found() -> Response:
+    return Response("No existe o no tiene acceso.", status_code=404, media_type="text/plain; charset=utf-8")
+
+
+async def download(request: Request) -> Response:
+    services = request.app.state.services
+    parsed = from_global_id(request.path_params["id"])
+    if parsed is None or parsed[0] != "Attachment" or not parsed[1].isdigit():
+        return not_found()
+    attachment_id = int(parsed[1])
+    async with services.db.session() as session:
+        token = bearer_token(request.headers.get("authorization"))
+        if token:
+            principal = await authenticate(services, session, token)
+        elif signature := request.query_params.get("t"):
+            principal = await principal_from_signature(services, session, attachment_id, signature)
+        else:
+            principal = None
+        if principal is None:
+            return Response("Inicie sesión para descargar.", status_code=401, media_type="text/plain; charset=utf-8",
+                            headers={"WWW-Authenticate": "Bearer"})
+        attachment = await downloadable(session, principal, attachment_id)
+    if attachment is None or not services.storage.exists(attachment.sha256):
+        return not_found()
+
+    etag = f'"{attachment.sha256}"'
+    headers = {"ETag": etag, "Accept-Ranges": "bytes", "Cache-Control": "private, max-age=3600",
+               "Content-Disposition": content_disposition(attachment.filename),
+               "X-Content-Type-Options": "nosniff"}
+    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=headers)
+
+    size = attachment.size
+    start, end, status = 0, size - 1, 200
+    range_header = request.headers.get("range")
+    if_range = request.headers.get("if-range")
+    if range_header and (if_range is None or if_range == etag):
+        match = RANGE.match(range_header.strip())
+        first, last = (match.group(1), match.group(2)) if match else ("", "")
+        if not match or (first == "" and last == ""):
+            return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{size}"})
+        if first == "":  # the last N bytes
+            start, end = max(0, size - int(last)), size - 1
+        else:
+            start, end = int(first), min(int(last), size - 1) if last else size - 1
+        if start >= size or start > end:
+            return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{size}"})
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    headers["Content-Length"] = str(end - start + 1)
+    if request.method == "HEAD":
+        return Response(status_code=status, headers=headers, media_type=attachment.content_type)
+    return StreamingResponse(services.storage.read_range(attachment.sha256, start, end), status_code=status,
+                             headers=headers, media_type=attachment.content_type)
