@@ -75,10 +75,6 @@ async def load_turno_locked(session: AsyncSession, ctx: Context, turno_id: int, 
     return turno, document
 
 
-def lineage(unit: OrgUnit) -> list[int]:
-    return unit.lineage_ids
-
-
 async def turno_audience(session: AsyncSession, turno: Turno) -> list[int]:
     """The recipient and its ancestors, the sender and its ancestors."""
     units = (await session.execute(
