@@ -89,17 +89,28 @@ class SharedSession:
     their batches together, so statements queue here.
     """
 
-    def __init__(self, session: AsyncSession):
+    def __init__(self, session: AsyncSession, release_after_each: bool = False):
         self._session = session
         self._lock = asyncio.Lock()
+        # hold a pooled connection only during a statement (subscriptions: a slow client being
+        # sent an event must not pin a connection)
+        self._release_after_each = release_after_each
 
     async def execute(self, *args, **kwargs):
         async with self._lock:
-            return await self._session.execute(*args, **kwargs)
+            try:
+                return await self._session.execute(*args, **kwargs)
+            finally:
+                if self._release_after_each:
+                    await self._session.close()
 
     async def get(self, *args, **kwargs):
         async with self._lock:
-            return await self._session.get(*args, **kwargs)
+            try:
+                return await self._session.get(*args, **kwargs)
+            finally:
+                if self._release_after_each:
+                    await self._session.close()
 
     async def release(self) -> None:
         """Give the connection back to the pool; the next statement takes one again."""

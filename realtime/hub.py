@@ -54,6 +54,9 @@ class Hub:
         self._by_user: dict[int, set[Subscription]] = defaultdict(set)
         self._admins: set[Subscription] = set()
         self.connections_by_user: dict[int, int] = defaultdict(int)
+        # subscribers woken together read their events a few at a time, not all 1,000 at once
+        # against a pool of a few connections (whose checkout would time out)
+        self.read_slots = asyncio.Semaphore(8)
         self._poller: asyncio.Task | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------

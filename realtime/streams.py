@@ -75,7 +75,7 @@ async def event_stream(ctx: Context, *, after_sequence: int | None, document_id:
                 principal = await _recheck(ctx, subscription)
                 if principal is None:
                     return
-            async with services.db.session() as session:
+            async with hub.read_slots, services.db.session() as session:
                 rows = list((await session.execute(
                     select(Event).where(Event.id > cursor, *_candidates(principal, document_id))
                     .order_by(Event.id).limit(BATCH)

@@ -102,7 +102,7 @@ class Context:
     async def event_scope(self):
         """A fresh session and fresh DataLoaders for resolving one delivered event."""
         async with self.services.db.session() as session:
-            token = _event_scope.set(_Scope(SharedSession(session)))
+            token = _event_scope.set(_Scope(SharedSession(session, release_after_each=True)))
             try:
                 yield
             finally:
