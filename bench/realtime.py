@@ -14,8 +14,8 @@
 4. measure the server idle with the subscribers connected, then produce `registerDocument`
    (a random unit, as its REGISTRAR, on the first instance) at `--rate` per second for
    `--seconds`, open loop; every event reaches the unit and its ancestors' subscribers;
-5. worst case: the root HEADs alone are connected; one registration at a time, 1 s apart,
-   each delivered to all of them.
+5. worst case: the root HEADs alone are connected; one registration at a time (the next one
+   when all deliveries of the previous one arrived, at least 1 s later), each delivered to all.
 
 Latency is measured from two clocks of the same machine: the HTTP response of the mutation
 (it arrives after the commit and after the wake-up was published: a lower bound of
@@ -399,6 +399,9 @@ async def connect_clients(subscribers: list[Subscriber], instances: list[Instanc
 
     reporter = asyncio.create_task(progress())
     tasks = [asyncio.create_task(open_one(c)) for c in clients]
+    if not tasks:
+        reporter.cancel()
+        return []
     try:
         _, pending = await asyncio.wait(tasks, timeout=timeout)
         for task in pending:  # still connecting after `timeout`: given up, reported as lost
@@ -758,8 +761,9 @@ def report_steady(args, run: SteadyRun, m: Matched, problems: list[str], clients
     seconds = {i.name: run.total[i.name] * run.total_seconds for i in instances}
     report.add("  server CPU over producing + draining: " + "; ".join(
         f"{i.name} {seconds[i.name]:.1f} s = {1000 * seconds[i.name] / max(1, len(ok)):.1f} ms per event, "
-        f"{1000 * seconds[i.name] / max(1, on[i.name]):.2f} ms per delivery ({on[i.name]} deliveries"
-        f"{' + the registrations' if i is instances[0] else ''})" for i in instances))
+        + (f"{1000 * seconds[i.name] / on[i.name]:.2f} ms per delivery ({on[i.name]} deliveries"
+           f"{' + the registrations' if i is instances[0] else ''})" if on[i.name] else "no deliveries")
+        for i in instances))
     report.add("  " + rss_line(instances))
     report.add(f"  client event-loop lag ms: {ms(run.lags)}")
     if problems:
