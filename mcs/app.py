@@ -36,9 +36,10 @@ log = logging.getLogger("mcs")
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
-    services = Services(settings=settings, db=Database(settings.database_url), clock=clock or Clock(settings.timezone),
-                        storage=LocalStorage(settings.files_dir))
-    services.hub = Hub(services, create_bus(settings.redis_url, settings.redis_channel), catchup_seconds=settings.realtime_catchup_seconds)
+    services = Services(settings=settings, db=Database(settings.database_url, pool_size=settings.db_pool_size),
+                        clock=clock or Clock(settings.timezone), storage=LocalStorage(settings.files_dir))
+    services.hub = Hub(services, create_bus(settings.redis_url, settings.redis_channel),
+                       catchup_seconds=settings.realtime_catchup_seconds, buffer_size=settings.realtime_buffer_size)
 
     async def wake_subscribers(changes: dict) -> None:
         await services.hub.publish(WakeUp(sequence=changes["sequence"], units=frozenset(changes["units"]),

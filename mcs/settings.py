@@ -57,8 +57,10 @@ class Settings:
     page_size_default: int = 50
     page_size_max: int = 100
     deadline_watch_seconds: float = 60.0  # 0 turns the background deadline watcher off
-    realtime_catchup_seconds: float = 5.0  # subscribers re-read from their cursor at least this often
+    realtime_catchup_seconds: float = 5.0  # how often each process checks for events no wake-up announced
     realtime_max_backlog: int = 10_000  # afterSequence further back than this is refused
+    realtime_buffer_size: int = 100  # events queued per subscription before it reads from its cursor instead
+    db_pool_size: int = 20  # PostgreSQL connections kept per process (as many again may overflow)
     max_connections_per_user: int = 10
     max_subscriptions_per_connection: int = 20
     allowed_file_types: tuple[str, ...] = ("application/pdf", "image/jpeg", "image/png", "image/tiff")
@@ -87,6 +89,8 @@ class Settings:
             deadline_watch_seconds=float(env.get("MCS_DEADLINE_WATCH_SECONDS", "60")),
             realtime_catchup_seconds=float(env.get("MCS_REALTIME_CATCHUP_SECONDS", "5")),
             realtime_max_backlog=int(env.get("MCS_REALTIME_MAX_BACKLOG", "10000")),
+            realtime_buffer_size=int(env.get("MCS_REALTIME_BUFFER_SIZE", "100")),
+            db_pool_size=int(env.get("MCS_DB_POOL_SIZE", "20")),
             max_connections_per_user=int(env.get("MCS_MAX_CONNECTIONS_PER_USER", "10")),
             max_subscriptions_per_connection=int(env.get("MCS_MAX_SUBSCRIPTIONS_PER_CONNECTION", "20")),
             allowed_file_types=tuple(t.strip() for t in env.get(

@@ -172,6 +172,37 @@ def can_see_personal_data(principal: Principal, chain: list[ChainUnit]) -> bool:
     return is_on_chain(principal, chain)
 
 
+# --- row visibility (Python twins) --------------------------------------------------------
+# The realtime hub reads each new event once per process and decides here, for every
+# subscriber, what the SQL predicates above decide for a query. tests/test_permissions.py
+# holds each pair together over the whole role x relation matrix.
+
+def sees_unit(principal: Principal, unit: ChainUnit) -> bool:
+    """Twin of unit_in_scope / unit_id_in_scope."""
+    return unit.unit_id in principal.unit_ids or any(unit.path.startswith(p) for p in principal.subtree_paths)
+
+
+def sees_document(principal: Principal, chain: Iterable[ChainUnit]) -> bool:
+    """Twin of visible_documents, over the document's chain."""
+    return principal.is_admin or any(sees_unit(principal, c) for c in chain)
+
+
+def sees_turno(principal: Principal, from_unit: ChainUnit, to_unit: ChainUnit) -> bool:
+    """Twin of visible_turnos."""
+    return principal.is_admin or sees_unit(principal, from_unit) or sees_unit(principal, to_unit)
+
+
+def sees_event(principal: Principal, *, turno_units: tuple[ChainUnit, ChainUnit] | None, has_turno: bool,
+               chain: Iterable[ChainUnit]) -> bool:
+    """Twin of visible_events. `has_turno`: the event names a turno; `turno_units` is its
+    (from, to) units, None when that turno does not exist."""
+    if principal.is_admin:
+        return True
+    if has_turno:
+        return turno_units is not None and sees_turno(principal, *turno_units)
+    return any(sees_unit(principal, c) for c in chain)
+
+
 # --- actions ----------------------------------------------------------------------------
 
 REGISTER_ROLES = frozenset({Role.REGISTRAR, Role.HEAD})

@@ -1,14 +1,17 @@
-"""The hub of one server process: who is subscribed, and whom a wake-up concerns.
+"""The hub of one server process: who is subscribed here, and what each of them receives.
 
-A wake-up names the units its events are about (the involved units and their ancestors).
-Every user who may see an event holds a membership in one of those units, so the hub wakes
-only the subscriptions of members of those units (and ADMINs); each then reads its events
-after its own cursor. Waking is setting a flag: a subscriber that is busy or slow piles up
-nothing in memory, it just reads more rows the next time.
+A wake-up (from this process or, through Redis, from another) only says "events up to this
+sequence exist". The hub then reads the new events once, with the facts that decide who may see
+them (realtime/batch.py), and hands each to the subscriptions that may see it through a small
+bounded queue. So the database work is one read per wake-up whatever the number of subscribers.
+
+A subscription whose queue overflows, or that starts from an older cursor, reads from its own
+cursor in the database instead (realtime/streams.py): a slow subscriber costs memory for at most
+`buffer_size` events, and loses nothing.
 
 A periodic catch-up covers what no wake-up announced (a Redis outage, a publish that failed):
-one query per process checks the newest sequence, and one re-checks the subscribed users
-(deactivated, password changed), whatever the number of subscribers.
+one query checks the newest sequence, and one re-checks the subscribed users (deactivated,
+password changed), whatever the number of subscribers.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
+from collections import defaultdict, deque
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -24,61 +28,102 @@ from sqlalchemy import func, select
 from models.events import Event
 from models.permissions import Principal
 from models.users import User
+from realtime.batch import EventBatch, load_batch
 from realtime.bus import Bus, WakeUp
 
 log = logging.getLogger("mcs.realtime")
 
+PUMP_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Delivery:
+    event: Event
+    batch: EventBatch  # shared by every subscription the event goes to
+
 
 class Subscription:
-    def __init__(self, principal: Principal, expires_at: datetime | None, token_version: int | None):
+    def __init__(self, principal: Principal, expires_at: datetime | None, token_version: int | None, *,
+                 document_id: int | None = None, buffer_size: int = 100):
         self.principal = principal
         self.expires_at = expires_at
         self.token_version = token_version
-        self.wake = asyncio.Event()
+        self.document_id = document_id  # documentEvents: only this document's events
+        self.buffer_size = buffer_size
+        self.queue: deque[Delivery] = deque()
+        # read from the cursor in the database before taking from the queue: at the start
+        # (replay), and after an overflow
+        self.fallback = True
         self.recheck = False  # the user's access may have changed: load it again before reading
+        self.wake = asyncio.Event()
         self.live = asyncio.Event()  # set once the replay is done and the stream waits for news
 
     @property
     def user_id(self) -> int:
         return self.principal.user_id
 
+    def wants(self, batch: EventBatch, event: Event) -> bool:
+        if self.document_id is not None:
+            return event.document_id == self.document_id and batch.visible(self.principal, event)
+        return batch.in_inbox(self.principal, event)
+
+    def offer(self, delivery: Delivery) -> None:
+        if self.fallback:
+            return  # it is about to read from its cursor, which includes this event
+        if len(self.queue) >= self.buffer_size:
+            self.queue.clear()  # bounded memory: read from the cursor instead
+            self.fallback = True
+        else:
+            self.queue.append(delivery)
+        self.wake.set()
+
 
 class Hub:
-    def __init__(self, services, bus: Bus, *, catchup_seconds: float = 5.0):
+    def __init__(self, services, bus: Bus, *, catchup_seconds: float = 5.0, buffer_size: int = 100):
         self.services = services
         self.bus = bus
         self.catchup_seconds = catchup_seconds
-        self.last_sequence = 0
+        self.buffer_size = buffer_size
+        self.last_sequence = 0  # the newest sequence this process has heard of
+        self.cursor = 0  # the newest event already handed to the subscriptions
         self._subscriptions: set[Subscription] = set()
         self._by_unit: dict[int, set[Subscription]] = defaultdict(set)
         self._by_user: dict[int, set[Subscription]] = defaultdict(set)
-        self._admins: set[Subscription] = set()
+        self._admins: set[Subscription] = set()  # ADMIN inboxes: every event
+        self._by_document: dict[int, set[Subscription]] = defaultdict(set)  # documentEvents
         self.connections_by_user: dict[int, int] = defaultdict(int)
-        # subscribers woken together read their events a few at a time, not all 1,000 at once
-        # against a pool of a few connections (whose checkout would time out)
+        # subscriptions reading from their own cursor do so a few at a time, not 1,000 at once
+        # against a pool of a few connections
         self.read_slots = asyncio.Semaphore(8)
-        self._poller: asyncio.Task | None = None
+        self._news = asyncio.Event()
+        self._tasks: list[asyncio.Task] = []
+        self.stats = {"batches": 0, "events": 0, "deliveries": 0, "overflows": 0}
 
     # --- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
         async with self.services.db.session() as session:
-            self.last_sequence = (await session.execute(select(func.max(Event.id)))).scalar() or 0
+            self.cursor = self.last_sequence = (await session.execute(select(func.max(Event.id)))).scalar() or 0
         await self.bus.start(self.on_wakeup)
+        self._tasks.append(asyncio.create_task(self._pump_forever(), name="mcs-hub-pump"))
         if self.catchup_seconds > 0:
-            self._poller = asyncio.create_task(self._catch_up_forever(), name="mcs-hub-catchup")
+            self._tasks.append(asyncio.create_task(self._catch_up_forever(), name="mcs-hub-catchup"))
 
     async def close(self) -> None:
-        if self._poller:
-            self._poller.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
+                await task
+        self._tasks.clear()
         await self.bus.close()
 
     # --- registry ----------------------------------------------------------------------------
 
-    def subscribe(self, principal: Principal, expires_at: datetime | None, token_version: int | None) -> Subscription:
-        subscription = Subscription(principal, expires_at, token_version)
+    def subscribe(self, principal: Principal, expires_at: datetime | None, token_version: int | None, *,
+                  document_id: int | None = None) -> Subscription:
+        subscription = Subscription(principal, expires_at, token_version, document_id=document_id,
+                                    buffer_size=self.buffer_size)
         self._subscriptions.add(subscription)
         self._index(subscription)
         return subscription
@@ -94,16 +139,23 @@ class Hub:
 
     def _index(self, s: Subscription) -> None:
         self._by_user[s.user_id].add(s)
-        if s.principal.is_admin:
+        if s.document_id is not None:
+            self._by_document[s.document_id].add(s)
+        elif s.principal.is_admin:
             self._admins.add(s)
-        for unit_id in s.principal.unit_ids:
-            self._by_unit[unit_id].add(s)
+        else:  # an inbox: its events have one of the user's units in their audience
+            for unit_id in s.principal.unit_ids:
+                self._by_unit[unit_id].add(s)
 
     def _unindex(self, s: Subscription) -> None:
-        self._by_user[s.user_id].discard(s)
+        for index, key in [(self._by_user, s.user_id), (self._by_document, s.document_id),
+                           *[(self._by_unit, unit_id) for unit_id in s.principal.unit_ids]]:
+            group = index.get(key)
+            if group is not None:
+                group.discard(s)
+                if not group:
+                    del index[key]
         self._admins.discard(s)
-        for unit_id in s.principal.unit_ids:
-            self._by_unit[unit_id].discard(s)
 
     @property
     def subscription_count(self) -> int:
@@ -116,19 +168,64 @@ class Hub:
         await self.bus.publish(wakeup)
 
     async def on_wakeup(self, wakeup: WakeUp) -> None:
-        self.last_sequence = max(self.last_sequence, wakeup.sequence)
         for user_id in wakeup.users:
             for s in self._by_user.get(user_id, ()):
                 s.recheck = True
                 s.wake.set()
-        if wakeup.units is None:
-            targets = self._subscriptions
-        else:
-            targets = set(self._admins)
-            for unit_id in wakeup.units:
-                targets.update(self._by_unit.get(unit_id, ()))
-        for s in targets:
-            s.wake.set()
+        if wakeup.sequence > self.last_sequence:
+            self.last_sequence = wakeup.sequence
+        if self.last_sequence > self.cursor:
+            self._news.set()
+
+    async def pump(self) -> None:
+        """Hand every event after the hub's cursor to the subscriptions that may see it."""
+        while True:
+            async with self.services.db.session() as session:
+                batch = await load_batch(session, after=self.cursor, limit=PUMP_BATCH)
+            if not batch.events:
+                return
+            self._dispatch(batch)
+            self.cursor = batch.events[-1].id
+            self.last_sequence = max(self.last_sequence, self.cursor)
+            if len(batch.events) < PUMP_BATCH:
+                return
+
+    def _dispatch(self, batch: EventBatch) -> None:
+        stats = self.stats
+        stats["batches"] += 1
+        stats["events"] += len(batch.events)
+        for event in batch.events:
+            candidates = set(self._admins)
+            for unit_id in batch.audience.get(event.id, ()):
+                candidates.update(self._by_unit.get(unit_id, ()))
+            if event.document_id is not None:
+                candidates.update(self._by_document.get(event.document_id, ()))
+            if not candidates:
+                continue
+            delivery = Delivery(event, batch)
+            for s in candidates:
+                if s.wants(batch, event):
+                    overflowing = not s.fallback and len(s.queue) >= s.buffer_size
+                    s.offer(delivery)
+                    stats["deliveries"] += 1
+                    stats["overflows"] += overflowing
+
+    async def _pump_forever(self) -> None:
+        delay = 0.1
+        while True:
+            await self._news.wait()
+            self._news.clear()
+            try:
+                await self.pump()
+                delay = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # the database is away: the cursor stays, so nothing is lost; try again
+                log.exception("realtime: reading new events failed; retrying in %.1f s", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                self._news.set()
 
     async def catch_up(self) -> None:
         """One round of the periodic catch-up (also callable from tests)."""
@@ -148,9 +245,8 @@ class Hub:
                         if (row is None or not row.active or row.token_version != s.token_version
                                 or (s.expires_at and s.expires_at <= now)):
                             changed.add(user_id)
-        if newest > self.last_sequence or changed:
-            await self.on_wakeup(WakeUp(sequence=newest, units=None if newest > self.last_sequence else frozenset(),
-                                        users=frozenset(changed)))
+        if newest > self.cursor or changed:
+            await self.on_wakeup(WakeUp(sequence=newest, units=frozenset(), users=frozenset(changed)))
 
     async def _catch_up_forever(self) -> None:
         while True:

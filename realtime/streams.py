@@ -1,24 +1,32 @@
-"""Subscription streams: the events a subscriber may see, read from the database after its
-cursor, in sequence order, then live as wake-ups arrive.
+"""Subscription streams: the events a subscriber may see, in sequence order, replayed from its
+cursor and then live, with no gap and no duplicate.
 
-Replay and live are the same loop (read after the cursor until nothing is left, then wait), so
-events written during a replay are simply read next: no gap, no duplicate. Each delivered
-event is resolved in a fresh database scope with fresh DataLoaders.
+Two sources feed one loop. At the start, and whenever its buffer overflowed, the stream reads
+from its cursor in the database (the events table is the source of truth). Otherwise it takes
+what the hub handed it (realtime/hub.py), skipping anything at or before its cursor. Events
+written during a replay are either read by it or queued after it, so nothing falls between.
+Each delivered event is resolved in a fresh database scope with fresh DataLoaders, seeded with
+what the hub already read.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import AsyncIterator
 
 from sqlalchemy import exists, func, select
+from sqlalchemy.exc import DBAPIError, TimeoutError as PoolTimeoutError
 
-from models.errors import DomainError, ErrorCode, not_found
+from models.documents import Document
+from models.errors import DomainError, not_found
 from models.events import Event, EventAudience
 from models.permissions import Principal, visible_documents, visible_events
-from models.documents import Document
+from realtime.hub import Subscription
 from resolvers.auth import load_principal
 from resolvers.context import Context
+
+log = logging.getLogger("mcs.realtime")
 
 BATCH = 100
 BACKLOG_TOO_LARGE = "BACKLOG_TOO_LARGE"
@@ -37,13 +45,13 @@ class StreamError(DomainError):
 
 
 def _candidates(principal: Principal, document_id: int | None):
-    """Events after a cursor that this subscriber may see (the audience narrows via its index)."""
+    """SQL twin of Subscription.wants: the events after a cursor this subscriber receives."""
     clauses = [visible_events(principal)]
-    if not principal.is_admin:
-        clauses.append(exists(select(1).where(EventAudience.event_id == Event.id,
-                                              EventAudience.unit_id.in_(sorted(principal.unit_ids)))))
     if document_id is not None:
         clauses.append(Event.document_id == document_id)
+    elif not principal.is_admin:
+        clauses.append(exists(select(1).where(EventAudience.event_id == Event.id,
+                                              EventAudience.unit_id.in_(sorted(principal.unit_ids)))))
     return clauses
 
 
@@ -51,50 +59,83 @@ async def event_stream(ctx: Context, *, after_sequence: int | None, document_id:
     services = ctx.services
     principal = ctx.require_principal()
     hub = services.hub
-    subscription = hub.subscribe(principal, ctx.token_expires_at, ctx.token_version)
+    # registered before the cursor is fixed: whatever commits from here on is either queued
+    # or found by the first read
+    subscription = hub.subscribe(principal, ctx.token_expires_at, ctx.token_version, document_id=document_id)
     try:
-        async with services.db.session() as session:
-            if document_id is not None and (await session.execute(
-                    select(Document.id).where(Document.id == document_id, visible_documents(principal)))).first() is None:
-                raise not_found("El documento no existe o no tiene acceso.", "documentId")
-            if after_sequence is None:
-                cursor = (await session.execute(select(func.max(Event.id)))).scalar() or 0  # live from now
-            else:
-                cursor = after_sequence
-                limit = services.settings.realtime_max_backlog
-                missed = (await session.execute(select(func.count()).select_from(
-                    select(Event.id).where(Event.id > cursor, *_candidates(principal, document_id)).limit(limit + 1).subquery()
-                ))).scalar_one()
-                if missed > limit:
-                    raise StreamError(BACKLOG_TOO_LARGE,
-                                      f"Hay más de {limit} eventos pendientes desde la secuencia {cursor}: vuelva a "
-                                      "consultar los datos y suscríbase de nuevo sin afterSequence.")
+        cursor = await _start(ctx, principal, after_sequence, document_id)
+        retry_delay = 0.2
         while True:
-            subscription.wake.clear()  # before reading: a wake-up during the read is kept
             if subscription.recheck or (subscription.expires_at and subscription.expires_at <= services.clock.now()):
                 principal = await _recheck(ctx, subscription)
                 if principal is None:
                     return
-            async with hub.read_slots, services.db.session() as session:
-                rows = list((await session.execute(
-                    select(Event).where(Event.id > cursor, *_candidates(principal, document_id))
-                    .order_by(Event.id).limit(BATCH)
-                )).scalars())
-            for event in rows:
-                cursor = event.id
-                async with ctx.event_scope():
-                    yield event
-            if len(rows) < BATCH:
-                subscription.live.set()
+            if subscription.fallback:
+                subscription.fallback = False
+                subscription.queue.clear()
                 try:
-                    await asyncio.wait_for(subscription.wake.wait(), timeout=services.settings.realtime_catchup_seconds)
-                except asyncio.TimeoutError:
-                    pass  # re-read from the cursor anyway: covers anything no wake-up announced
+                    rows = await _read_after(ctx, principal, cursor, document_id)
+                except (DBAPIError, PoolTimeoutError, OSError):
+                    # the database is busy or away: keep the cursor, wait, read again
+                    log.warning("realtime: a subscription's read failed; retrying in %.1f s", retry_delay, exc_info=True)
+                    subscription.fallback = True
+                    await asyncio.sleep(retry_delay)
+                    retry_delay = min(retry_delay * 2, 10.0)
+                    continue
+                retry_delay = 0.2
+                for event in rows:
+                    cursor = event.id
+                    async with ctx.event_scope():
+                        yield event
+                if len(rows) == BATCH:
+                    subscription.fallback = True  # more to read
+                else:
+                    subscription.live.set()
+                continue
+            if subscription.queue:
+                delivery = subscription.queue.popleft()
+                if delivery.event.id <= cursor:
+                    continue
+                cursor = delivery.event.id
+                async with ctx.event_scope() as loaders:
+                    delivery.batch.prime(loaders, principal, delivery.event)
+                    yield delivery.event
+                continue
+            subscription.wake.clear()
+            if not (subscription.queue or subscription.fallback or subscription.recheck):
+                await subscription.wake.wait()
     finally:
         hub.unsubscribe(subscription)
 
 
-async def _recheck(ctx: Context, subscription) -> Principal | None:
+async def _start(ctx: Context, principal: Principal, after_sequence: int | None, document_id: int | None) -> int:
+    """Check the request and return the cursor to start from."""
+    services = ctx.services
+    async with services.db.session() as session:
+        if document_id is not None and (await session.execute(
+                select(Document.id).where(Document.id == document_id, visible_documents(principal)))).first() is None:
+            raise not_found("El documento no existe o no tiene acceso.", "documentId")
+        if after_sequence is None:
+            return (await session.execute(select(func.max(Event.id)))).scalar() or 0  # live from now
+        limit = services.settings.realtime_max_backlog
+        missed = (await session.execute(select(func.count()).select_from(
+            select(Event.id).where(Event.id > after_sequence, *_candidates(principal, document_id)).limit(limit + 1).subquery()
+        ))).scalar_one()
+        if missed > limit:
+            raise StreamError(BACKLOG_TOO_LARGE,
+                              f"Hay más de {limit} eventos pendientes desde la secuencia {after_sequence}: vuelva a "
+                              "consultar los datos y suscríbase de nuevo sin afterSequence.")
+        return after_sequence
+
+
+async def _read_after(ctx: Context, principal: Principal, cursor: int, document_id: int | None) -> list[Event]:
+    async with ctx.services.hub.read_slots, ctx.services.db.session() as session:
+        return list((await session.execute(
+            select(Event).where(Event.id > cursor, *_candidates(principal, document_id)).order_by(Event.id).limit(BATCH)
+        )).scalars())
+
+
+async def _recheck(ctx: Context, subscription: Subscription) -> Principal | None:
     """Load the subscriber's access again; None (and the socket closed with 4403) when it is gone."""
     subscription.recheck = False
     now = ctx.services.clock.now()
@@ -107,6 +148,9 @@ async def _recheck(ctx: Context, subscription) -> Principal | None:
         return None
     ctx.principal = principal
     ctx.services.hub.update_principal(subscription, principal)
+    # what was queued was decided for the old access: read again from the cursor
+    subscription.queue.clear()
+    subscription.fallback = True
     return principal
 
 

@@ -100,10 +100,15 @@ class Context:
 
     @asynccontextmanager
     async def event_scope(self):
-        """A fresh session and fresh DataLoaders for resolving one delivered event."""
+        """A fresh session and fresh DataLoaders for resolving one delivered event (yielded, to
+        be seeded). The session takes a pooled connection only if a resolver runs a query."""
         async with self.services.db.session() as session:
-            token = _event_scope.set(_Scope(SharedSession(session, release_after_each=True)))
+            scope = _Scope(SharedSession(session, release_after_each=True))
+            previous = _event_scope.get()
+            _event_scope.set(scope)
             try:
-                yield
+                yield self.loaders
             finally:
-                _event_scope.reset(token)
+                # set back, not reset(token): when a client goes away mid-delivery, asyncio may
+                # close the stream from another task, where the token is not valid
+                _event_scope.set(previous)

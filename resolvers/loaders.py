@@ -7,6 +7,7 @@ of queries whatever its size.
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -182,18 +183,63 @@ class AttachmentsByResponseIdLoader(ContextLoader):
 
 
 class Loaders:
+    """Built on first use, each: a delivered event usually needs two or three of them."""
+
     def __init__(self, ctx: "Context"):
-        self.org_unit_by_id = OrgUnitByIdLoader(ctx)
-        self.children_by_unit_id = ChildrenByUnitIdLoader(ctx)
-        self.user_by_id = UserByIdLoader(ctx)
-        self.memberships_by_user_id = MembershipsByUserIdLoader(ctx)
-        self.chain_by_document_id = ChainByDocumentIdLoader(ctx)
-        self.visible_document_by_id = VisibleDocumentByIdLoader(ctx)
-        self.turnos_by_document_id = TurnosByDocumentIdLoader(ctx)
-        self.visible_turnos_by_document_id = VisibleTurnosByDocumentIdLoader(ctx)
-        self.visible_turno_by_id = VisibleTurnoByIdLoader(ctx)
-        self.responses_by_turno_id = ResponsesByTurnoIdLoader(ctx)
-        self.visible_response_by_id = VisibleResponseByIdLoader(ctx)
-        self.archive_record_by_document_id = ArchiveRecordByDocumentIdLoader(ctx)
-        self.attachments_by_document_id = AttachmentsByDocumentIdLoader(ctx)
-        self.attachments_by_response_id = AttachmentsByResponseIdLoader(ctx)
+        self._ctx = ctx
+
+    @cached_property
+    def org_unit_by_id(self) -> OrgUnitByIdLoader:
+        return OrgUnitByIdLoader(self._ctx)
+
+    @cached_property
+    def children_by_unit_id(self) -> ChildrenByUnitIdLoader:
+        return ChildrenByUnitIdLoader(self._ctx)
+
+    @cached_property
+    def user_by_id(self) -> UserByIdLoader:
+        return UserByIdLoader(self._ctx)
+
+    @cached_property
+    def memberships_by_user_id(self) -> MembershipsByUserIdLoader:
+        return MembershipsByUserIdLoader(self._ctx)
+
+    @cached_property
+    def chain_by_document_id(self) -> ChainByDocumentIdLoader:
+        return ChainByDocumentIdLoader(self._ctx)
+
+    @cached_property
+    def visible_document_by_id(self) -> VisibleDocumentByIdLoader:
+        return VisibleDocumentByIdLoader(self._ctx)
+
+    @cached_property
+    def turnos_by_document_id(self) -> TurnosByDocumentIdLoader:
+        return TurnosByDocumentIdLoader(self._ctx)
+
+    @cached_property
+    def visible_turnos_by_document_id(self) -> VisibleTurnosByDocumentIdLoader:
+        return VisibleTurnosByDocumentIdLoader(self._ctx)
+
+    @cached_property
+    def visible_turno_by_id(self) -> VisibleTurnoByIdLoader:
+        return VisibleTurnoByIdLoader(self._ctx)
+
+    @cached_property
+    def responses_by_turno_id(self) -> ResponsesByTurnoIdLoader:
+        return ResponsesByTurnoIdLoader(self._ctx)
+
+    @cached_property
+    def visible_response_by_id(self) -> VisibleResponseByIdLoader:
+        return VisibleResponseByIdLoader(self._ctx)
+
+    @cached_property
+    def archive_record_by_document_id(self) -> ArchiveRecordByDocumentIdLoader:
+        return ArchiveRecordByDocumentIdLoader(self._ctx)
+
+    @cached_property
+    def attachments_by_document_id(self) -> AttachmentsByDocumentIdLoader:
+        return AttachmentsByDocumentIdLoader(self._ctx)
+
+    @cached_property
+    def attachments_by_response_id(self) -> AttachmentsByResponseIdLoader:
+        return AttachmentsByResponseIdLoader(self._ctx)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from typing import AsyncGenerator
 
 import strawberry
@@ -22,8 +23,10 @@ class Subscription:
                     "are replayed first, in order, then the live stream follows with no gap or duplicate.")
     async def inbox_events(self, info: Info, after_sequence: str | None = None) -> AsyncGenerator[Event, None]:
         after = parse_sequence(after_sequence)
-        async for event in event_stream(info.context, after_sequence=after):
-            yield Event.from_model(event)
+        # aclosing: when the client leaves, the stream is closed here, in this task, at once
+        async with aclosing(event_stream(info.context, after_sequence=after)) as events:
+            async for event in events:
+                yield Event.from_model(event)
 
     @strawberry.subscription(
         permission_classes=[IsAuthenticated],
@@ -31,5 +34,7 @@ class Subscription:
     async def document_events(self, info: Info, document_id: strawberry.ID,
                               after_sequence: str | None = None) -> AsyncGenerator[Event, None]:
         pk = decode_id(document_id, "Document", "documentId")
-        async for event in event_stream(info.context, after_sequence=parse_sequence(after_sequence), document_id=pk):
-            yield Event.from_model(event)
+        async with aclosing(event_stream(info.context, after_sequence=parse_sequence(after_sequence),
+                                         document_id=pk)) as events:
+            async for event in events:
+                yield Event.from_model(event)

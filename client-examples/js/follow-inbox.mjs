@@ -47,6 +47,7 @@ async function login() {
 const token = args.token ?? (await login());
 const maxEvents = args["max-events"] ? Number(args["max-events"]) : Infinity;
 let seen = 0;
+let backoff = 500;
 
 const client = createClient({
   url: args.url.replace(/^http/, "ws"),
@@ -70,6 +71,16 @@ function follow() {
             resolve("restart");
             return;
           }
+          // a passing server problem (an INTERNAL error, or no data): resume from the cursor,
+          // which has not moved past this event; FORBIDDEN on a field is normal (masking)
+          if (!data?.inboxEvents || errors?.some((e) => !e.extensions?.code || e.extensions.code === "INTERNAL")) {
+            console.error(`server error; resuming in ${backoff} ms`);
+            dispose();
+            setTimeout(() => resolve("restart"), backoff);
+            backoff = Math.min(backoff * 2, 30000);
+            return;
+          }
+          backoff = 500;
           const event = data.inboxEvents;
           console.log(JSON.stringify(event));
           writeCursor(event.sequence);
@@ -82,7 +93,7 @@ function follow() {
             resolve("restart");
           } else reject(error);
         },
-        complete: () => resolve("done"),
+        complete: () => (seen >= maxEvents ? resolve("done") : setTimeout(() => resolve("restart"), backoff)),
       },
     );
   });

@@ -45,6 +45,10 @@ class Cursor:
         tmp.replace(self.path)  # atomic: a crash never leaves half a cursor
 
 
+# errors worth resuming after; FORBIDDEN on a field is normal (a confidential subject is masked)
+TRANSIENT = {"INTERNAL", None}
+
+
 async def follow(ws_url: str, token: str, cursor: Cursor, max_events: int | None) -> None:
     seen, backoff = 0, 0.5
     while True:
@@ -56,25 +60,31 @@ async def follow(ws_url: str, token: str, cursor: Cursor, max_events: int | None
                     raise SystemExit(f"not accepted: {ack}")
                 await ws.send(json.dumps({"id": "inbox", "type": "subscribe", "payload": {
                     "query": SUBSCRIPTION, "variables": {"after": cursor.read()}}}))
-                backoff = 0.5
                 async for raw in ws:
                     message = json.loads(raw)
                     if message["type"] == "ping":
                         await ws.send(json.dumps({"type": "pong"}))
                         continue
-                    if message["type"] == "error" or message.get("payload", {}).get("errors") and \
-                            not message["payload"].get("data"):
-                        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
-                        if any((e.get("extensions") or {}).get("code") == "BACKLOG_TOO_LARGE" for e in errors):
-                            print("cursor too old: following from now", file=sys.stderr)
-                            cursor.write(None)
-                            break
-                        raise SystemExit(f"subscription failed: {errors}")
-                    if message["type"] == "complete":
+                    errors = message["payload"] if message["type"] == "error" else \
+                        (message.get("payload") or {}).get("errors") or []
+                    codes = {(e.get("extensions") or {}).get("code") for e in errors}
+                    if "BACKLOG_TOO_LARGE" in codes:
+                        print("cursor too old: following from now", file=sys.stderr)
+                        cursor.write(None)
                         break
+                    if codes & TRANSIENT or message["type"] == "complete":
+                        # the server had a passing problem (or ended the stream): resume from the
+                        # cursor, which has not moved past this event, after a pause
+                        print(f"server error {sorted(c for c in codes if c)}; resuming in {backoff:.1f}s", file=sys.stderr)
+                        await asyncio.sleep(backoff)
+                        backoff = min(backoff * 2, 30)
+                        break
+                    if errors and not (message.get("payload") or {}).get("data"):
+                        raise SystemExit(f"subscription refused: {errors}")  # a bad query or no access: retrying won't help
                     event = message["payload"]["data"]["inboxEvents"]
                     print(json.dumps(event, ensure_ascii=False), flush=True)
                     cursor.write(event["sequence"])
+                    backoff = 0.5
                     seen += 1
                     if max_events is not None and seen >= max_events:
                         return

@@ -1,0 +1,171 @@
+"""The hub's fan-out, below the websocket: who receives what, and bounded buffers.
+
+The hub decides visibility in Python over what it read once (realtime/batch.py); the stream's
+fallback reads decide it in SQL. These tests hold the two together, and check that a subscriber
+that stops reading costs at most its buffer and still receives everything, in order.
+"""
+
+import asyncio
+import dataclasses
+
+import pytest
+from sqlalchemy import select
+
+from models.documents import Document
+from models.events import Event, EventKind, append_event
+from models.permissions import sees_document, visible_documents
+from realtime.batch import load_batch
+from realtime.streams import _candidates, event_stream
+from resolvers.auth import load_principal
+from resolvers.context import Context
+from tests.workflow import Flow
+from tests.world import USERS
+
+
+async def _principals(services, world):
+    async with services.db.session() as session:
+        return {name: await load_principal(session, world.users[name].id) for name in USERS}
+
+
+async def _varied_history(api, world, services):
+    """Registrations in several units (some confidential), turnos down and across, an answer,
+    an acceptance, a cancellation, a conclusion, and an administration event."""
+    flow = Flow(api, world)
+    a = await flow.register(user="da_reg", unit="DA", confidential=True, subject="Reservado")
+    b = await flow.register(user="dj_reg", unit="DJ")
+    c = await flow.register(user="srh_reg", unit="SRH")
+    to_srh = (await flow.send("da_head", document=a["id"], recipients=[{"unitId": "SRH", "instruction": "RESPONSE"}]))["turnos"][0]
+    down = (await flow.send("srh_head", parent=to_srh["id"], recipients=[{"unitId": "DRH", "instruction": "RESPONSE"}]))["turnos"][0]
+    await flow.ack("drh_staff", down["id"])
+    await flow.respond("drh_staff", down["id"])
+    across = (await flow.send("dj_reg", document=b["id"], recipients=[{"unitId": "DA", "instruction": "KNOWLEDGE"},
+                                                                      {"unitId": "SRH", "instruction": "RESPONSE"}]))["turnos"]
+    await flow.cancel("dj_head", across[1]["id"])
+    await flow.conclude("srh_reg", c["id"])
+    async with services.db.transaction() as session:
+        await append_event(session, kind=EventKind.USER_CHANGED, occurred_at=services.clock.now(),
+                           actor_id=world.users["admin"].id, audience=[world.units["INST"].id])
+
+
+async def test_python_visibility_matches_the_sql_predicates(api, world, services):
+    await _varied_history(api, world, services)
+    principals = await _principals(services, world)
+    async with services.db.session() as session:
+        batch = await load_batch(session, after=0, limit=1000)
+        document_ids = [d for (d,) in (await session.execute(select(Document.id))).all()]
+        checked = 0
+        for name, principal in principals.items():
+            # the inbox
+            in_sql = set((await session.execute(select(Event.id).where(*_candidates(principal, None)))).scalars())
+            in_python = {e.id for e in batch.events if batch.in_inbox(principal, e)}
+            assert in_python == in_sql, name
+            # one document's events
+            for document_id in document_ids:
+                in_sql = set((await session.execute(select(Event.id).where(*_candidates(principal, document_id)))).scalars())
+                in_python = {e.id for e in batch.events if e.document_id == document_id and batch.visible(principal, e)}
+                assert in_python == in_sql, (name, document_id)
+            # the document each event carries (what the delivery's loader is seeded with)
+            visible = set((await session.execute(select(Document.id).where(visible_documents(principal)))).scalars())
+            assert {d for d in document_ids if sees_document(principal, batch.chains.get(d, []))} == visible, name
+            checked += len(in_sql)
+    kinds = {e.kind for e in batch.events}
+    assert {"TURNO_SENT", "TURNO_ANSWERED", "TURNO_CANCELLED", "DOCUMENT_CONCLUDED", "USER_CHANGED"} <= kinds
+    assert checked > 0
+    # not everyone sees everything, and only ADMIN sees the administration event
+    assert not all(batch.in_inbox(principals["dj_staff"], e) for e in batch.events)
+    user_changed = next(e for e in batch.events if e.kind == "USER_CHANGED")
+    assert [n for n, p in principals.items() if batch.in_inbox(p, user_changed)] == ["admin"]
+
+
+async def _next(stream, timeout=10):
+    return await asyncio.wait_for(stream.__anext__(), timeout)
+
+
+async def test_a_subscriber_that_stops_reading_costs_a_bounded_buffer_and_loses_nothing(api, world, services):
+    services.settings = dataclasses.replace(services.settings, realtime_catchup_seconds=0)
+    hub = services.hub
+    hub.buffer_size = 3
+    await hub.start()
+    flow = Flow(api, world)
+    principal = (await _principals(services, world))["da_head"]
+    ctx = Context(services=services, session=None, principal=principal, request_id="test")
+    stream = event_stream(ctx, after_sequence=None)
+    first = asyncio.ensure_future(_next(stream))
+    for _ in range(100):  # the subscription registers and goes live
+        await asyncio.sleep(0.02)
+        if any(s.live.is_set() for s in hub._subscriptions):
+            break
+    subscription = next(iter(hub._subscriptions))
+    await flow.register(user="da_reg", unit="DA", reference="R/0")
+    assert (await first).kind == "DOCUMENT_REGISTERED"
+
+    # ten events while the subscriber reads nothing: the queue never holds more than 3
+    peak = 0
+    for i in range(1, 11):
+        await flow.register(user="da_reg", unit="DA", reference=f"R/{i}")
+        for _ in range(100):
+            if hub.cursor >= hub.last_sequence:
+                break
+            await asyncio.sleep(0.01)
+        peak = max(peak, len(subscription.queue))
+    assert peak <= 3
+    assert subscription.fallback  # it overflowed: it will read from its cursor
+    assert hub.stats["overflows"] >= 1
+
+    received = [await _next(stream) for _ in range(10)]
+    references = []
+    async with services.db.session() as session:
+        for event in received:
+            references.append((await session.get(Document, event.document_id)).reference)
+    assert references == [f"R/{i}" for i in range(1, 11)]
+    sequences = [e.id for e in received]
+    assert sequences == sorted(sequences) and len(set(sequences)) == 10
+
+    # and live again afterwards, through the queue
+    await flow.register(user="da_reg", unit="DA", reference="R/11")
+    assert (await _next(stream)).id > sequences[-1]
+    assert not subscription.fallback
+    await stream.aclose()
+    assert hub.subscription_count == 0
+
+
+@pytest.mark.parametrize("role_user", ["da_head", "admin"])
+async def test_a_delivered_event_needs_no_query_for_its_usual_fields(api, world, services, queries, role_user):
+    """The hub seeds the delivery's loaders: document, turno, actor and units cost nothing."""
+    from schema.build import build_schema
+
+    hub = services.hub
+    await hub.start()
+    flow = Flow(api, world)
+    principal = (await _principals(services, world))[role_user]
+    ctx = Context(services=services, session=None, principal=principal, request_id="test")
+    schema = build_schema(services.settings)
+    results = await schema.subscribe(
+        """subscription { inboxEvents { sequence kind actor { username }
+             document { folio subject unit { acronym } }
+             turno { number fromUnit { acronym } toUnit { acronym } } } }""", context_value=ctx)
+    first = asyncio.ensure_future(results.__anext__())
+    for _ in range(100):
+        await asyncio.sleep(0.02)
+        if any(s.live.is_set() for s in hub._subscriptions):
+            break
+    doc = await flow.register(user="da_reg", unit="DA")
+    registered = await asyncio.wait_for(first, 10)
+    assert registered.errors is None, registered.errors
+    assert registered.data["inboxEvents"]["document"]["unit"] == {"acronym": "DA"}
+    # the next event waits in the subscription's queue until the client asks for it
+    await flow.send("da_head", document=doc["id"], recipients=[{"unitId": "SRH", "instruction": "KNOWLEDGE"}])
+    for _ in range(200):
+        await asyncio.sleep(0.01)
+        if any(s.queue for s in hub._subscriptions):
+            break
+    second = results.__anext__()
+    queries.reset()
+    sent = await asyncio.wait_for(second, 10)
+    statements = list(queries.statements)
+    assert sent.errors is None, sent.errors
+    assert sent.data["inboxEvents"]["turno"] == {"number": sent.data["inboxEvents"]["turno"]["number"],
+                                                 "fromUnit": {"acronym": "DA"}, "toUnit": {"acronym": "SRH"}}
+    assert sent.data["inboxEvents"]["actor"] == {"username": "da_head"}
+    assert statements == []
+    await results.aclose()
