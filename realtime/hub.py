@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict, deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -38,8 +38,11 @@ PUMP_BATCH = 500
 
 @dataclass(frozen=True)
 class Delivery:
+    """One event, shared by every subscription it is handed to."""
+
     event: Event
-    batch: EventBatch  # shared by every subscription the event goes to
+    batch: EventBatch
+    renders: dict = field(default_factory=dict)  # results rendered once per group (schema/shared_render.py)
 
 
 class Subscription:

@@ -55,7 +55,10 @@ def _candidates(principal: Principal, document_id: int | None):
     return clauses
 
 
-async def event_stream(ctx: Context, *, after_sequence: int | None, document_id: int | None = None) -> AsyncIterator[Event]:
+async def event_stream(ctx: Context, *, after_sequence: int | None,
+                       document_id: int | None = None) -> AsyncIterator[tuple[Event, dict | None]]:
+    """Yields each event with the renders shared by the subscribers it was handed to together
+    (None for events read from the cursor)."""
     services = ctx.services
     principal = ctx.require_principal()
     hub = services.hub
@@ -86,7 +89,7 @@ async def event_stream(ctx: Context, *, after_sequence: int | None, document_id:
                 for event in rows:
                     cursor = event.id
                     async with ctx.event_scope():
-                        yield event
+                        yield event, None
                 if len(rows) == BATCH:
                     subscription.fallback = True  # more to read
                 else:
@@ -99,7 +102,7 @@ async def event_stream(ctx: Context, *, after_sequence: int | None, document_id:
                 cursor = delivery.event.id
                 async with ctx.event_scope() as loaders:
                     delivery.batch.prime(loaders, principal, delivery.event)
-                    yield delivery.event
+                    yield delivery.event, delivery.renders
                 continue
             subscription.wake.clear()
             if not (subscription.queue or subscription.fallback or subscription.recheck):

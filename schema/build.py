@@ -17,6 +17,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from mcs.settings import Settings
 from models.errors import DomainError
 from schema.mutation import Mutation
+from schema.shared_render import SharedRenderExecutionContext
 from schema.subscription import Subscription
 from schema.query import Query
 from schema.types.documents import Document
@@ -86,4 +87,5 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     ]
     if not settings.introspection:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return MCSSchema(query=Query, mutation=Mutation, subscription=Subscription, types=[OrgUnit, User, Document, Event, Turno, Response, Attachment], extensions=extensions)
+    return MCSSchema(query=Query, mutation=Mutation, subscription=Subscription, types=[OrgUnit, User, Document, Event, Turno, Response, Attachment], extensions=extensions,
+                     execution_context_class=SharedRenderExecutionContext)

@@ -25,8 +25,8 @@ class Subscription:
         after = parse_sequence(after_sequence)
         # aclosing: when the client leaves, the stream is closed here, in this task, at once
         async with aclosing(event_stream(info.context, after_sequence=after)) as events:
-            async for event in events:
-                yield Event.from_model(event)
+            async for event, shared_renders in events:
+                yield Event.from_model(event, shared_renders)
 
     @strawberry.subscription(
         permission_classes=[IsAuthenticated],
@@ -36,5 +36,5 @@ class Subscription:
         pk = decode_id(document_id, "Document", "documentId")
         async with aclosing(event_stream(info.context, after_sequence=parse_sequence(after_sequence),
                                          document_id=pk)) as events:
-            async for event in events:
-                yield Event.from_model(event)
+            async for event, shared_renders in events:
+                yield Event.from_model(event, shared_renders)

@@ -78,7 +78,8 @@ async def test_python_visibility_matches_the_sql_predicates(api, world, services
 
 
 async def _next(stream, timeout=10):
-    return await asyncio.wait_for(stream.__anext__(), timeout)
+    event, _shared = await asyncio.wait_for(stream.__anext__(), timeout)
+    return event
 
 
 async def test_a_subscriber_that_stops_reading_costs_a_bounded_buffer_and_loses_nothing(api, world, services):
@@ -169,3 +170,51 @@ async def test_a_delivered_event_needs_no_query_for_its_usual_fields(api, world,
     assert sent.data["inboxEvents"]["actor"] == {"username": "da_head"}
     assert statements == []
     await results.aclose()
+
+
+async def _subscribe_all(services, schema, query, principals):
+    streams = []
+    for principal in principals:
+        ctx = Context(services=services, session=None, principal=principal, request_id="test")
+        streams.append(await schema.subscribe(query, context_value=ctx))
+    return streams
+
+
+@pytest.mark.parametrize("selection, shared", [("document { turnos { number } }", True),
+                                               ("document { attachments { url } }", False)])
+async def test_alike_subscribers_share_one_rendering(api, world, services, queries, selection, shared):
+    """Same operation, same memberships: one execution for the group; a per-user field (a
+    signed url) or other memberships: their own."""
+    from schema.build import build_schema
+
+    hub = services.hub
+    await hub.start()
+    principals = await _principals(services, world)
+    schema = build_schema(services.settings)
+    query = f"subscription {{ inboxEvents {{ sequence {selection} }} }}"
+    # two heads of DA (alike: the same memberships, other users) and its REGISTRAR (other memberships)
+    twin = dataclasses.replace(principals["da_head"], user_id=world.users["dj_head"].id, username="twin")
+    streams = await _subscribe_all(services, schema, query, [principals["da_head"], twin, principals["da_reg"]])
+    flow = Flow(api, world)
+    pending = [asyncio.ensure_future(s.__anext__()) for s in streams]
+    for _ in range(100):
+        await asyncio.sleep(0.02)
+        if sum(s.live.is_set() for s in hub._subscriptions) == 3:
+            break
+    doc = await flow.register(user="da_reg", unit="DA")
+    await asyncio.wait_for(asyncio.gather(*pending), 10)
+    # the next event waits in the three queues; then the three clients ask for it together
+    await flow.send("da_head", document=doc["id"], recipients=[{"unitId": "SRH", "instruction": "KNOWLEDGE"}])
+    for _ in range(200):
+        await asyncio.sleep(0.01)
+        if all(s.queue for s in hub._subscriptions):
+            break
+    queries.reset()
+    results = await asyncio.wait_for(asyncio.gather(*[s.__anext__() for s in streams]), 10)
+    statements = [q for q in queries.statements if "turnos" in q or "attachments" in q]
+    assert all(r.errors is None for r in results), [r.errors for r in results]
+    assert results[0].data == results[1].data == results[2].data
+    # one query for the two heads and one for the registrar when shared; three when not
+    assert len(statements) == (2 if shared else 3), statements
+    for s in streams:
+        await s.aclose()

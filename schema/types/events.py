@@ -29,12 +29,14 @@ class Event(Node):
     actor_db_id: strawberry.Private[int | None]
     document_db_id: strawberry.Private[int | None]
     turno_db_id: strawberry.Private[int | None]
+    # subscriptions: results of this event already rendered for alike subscribers (schema/shared_render.py)
+    shared_renders: strawberry.Private[dict | None] = None
 
     @classmethod
-    def from_model(cls, m: event_models.Event) -> "Event":
+    def from_model(cls, m: event_models.Event, shared_renders: dict | None = None) -> "Event":
         return cls(id=to_global_id("Event", m.id), sequence=str(m.id), kind=EventKind(m.kind),
                    occurred_at=m.occurred_at, data=m.data, actor_db_id=m.actor_id, document_db_id=m.document_id,
-                   turno_db_id=m.turno_id)
+                   turno_db_id=m.turno_id, shared_renders=shared_renders)
 
     @strawberry.field
     async def actor(self, info: Info) -> User | None:

@@ -1,0 +1,95 @@
+"""Subscription events rendered once per group of alike subscribers.
+
+When one event reaches many subscribers, most of them ran the same subscription document and
+hold the same memberships (the nine STAFF of a department, the heads of the root). What they
+may see is decided by their memberships alone (models/permissions.py), so their results are
+equal: the first of a group executes the selection, the others reuse its result and only pay
+for their websocket send (bench/REALTIME.md).
+
+A field whose value depends on who asks beyond their memberships turns sharing off for that
+operation: today that is `url` (download links are signed per user).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+from graphql import FieldNode, Visitor, visit
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+_PER_USER_FIELDS = re.compile(r"\burl\b")
+
+
+class _VariableNames(Visitor):
+    def __init__(self, names: set[str]):
+        super().__init__()
+        self.names = names
+
+    def enter_variable(self, node, *_args):
+        self.names.add(node.name.value)
+
+
+class SharedRenderExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        renders = getattr(self.root_value, "shared_renders", None)
+        key = self._share_key() if renders is not None else None
+        if key is None:
+            return super().execute_operation(serially)
+        shared = renders.get(key)
+        if shared is None:
+            shared = renders[key] = asyncio.get_running_loop().create_future()
+            return self._render_for_group(shared, serially)
+        return self._reuse(shared, serially)
+
+    def build_per_event_executor(self, payload: Any) -> Any:
+        if not hasattr(self, "_operation_key"):  # once per subscription; the copies inherit it
+            self._operation_key = self._compute_operation_key()
+        return super().build_per_event_executor(payload)
+
+    def _compute_operation_key(self) -> tuple | None:
+        """The operation's text and the variables its rendering uses. The root field's own
+        arguments (afterSequence, documentId) pick the events, not how one is rendered."""
+        roots = self.operation.selection_set.selections
+        loc = self.operation.loc
+        if loc is None or len(roots) != 1 or not isinstance(roots[0], FieldNode) or roots[0].selection_set is None:
+            return None
+        used: set[str] = set()
+        visitor = _VariableNames(used)
+        for node in [roots[0].selection_set, *(roots[0].directives or ()), *self.fragment_definitions.values()]:
+            visit(node, visitor)
+        values = self.variable_values.coerced
+        name = self.operation.name.value if self.operation.name else None
+        per_user = bool(_PER_USER_FIELDS.search(loc.source.body))
+        return loc.source.body, name, repr(sorted((k, values.get(k)) for k in used)), per_user
+
+    def _share_key(self) -> tuple | None:
+        principal = getattr(self.context_value, "principal", None)
+        operation = getattr(self, "_operation_key", None)
+        if principal is None or operation is None:
+            return None
+        per_user = operation[-1]
+        who: Any = (principal.user_id, getattr(self.context_value, "token_version", None)) if per_user \
+            else principal.memberships
+        return operation, who
+
+    async def _render_for_group(self, shared: asyncio.Future, serially: bool | None) -> Any:
+        try:
+            result = super().execute_operation(serially)
+            if self.is_awaitable(result):
+                result = await result
+        except BaseException:
+            shared.cancel()  # the others render for themselves
+            raise
+        shared.set_result(result)
+        return result
+
+    async def _reuse(self, shared: asyncio.Future, serially: bool | None) -> Any:
+        try:
+            return await asyncio.shield(shared)
+        except asyncio.CancelledError:
+            if not shared.cancelled():
+                raise  # this subscriber itself is being cancelled
+        result = super().execute_operation(serially)
+        return await result if self.is_awaitable(result) else result
