@@ -98,10 +98,6 @@ class Subscriber:
         """Would this user see a document registered in `unit`? (models/permissions.py)"""
         return unit.id == self.unit.id or (self.role in SUBTREE_ROLES and unit.path.startswith(self.unit.path))
 
-    def is_woken_by(self, unit: Unit) -> bool:
-        """Does the hub wake this subscription for an event about `unit`? (audience = lineage)"""
-        return self.unit.id in unit.lineage
-
 
 @dataclass
 class World:
@@ -550,7 +546,6 @@ def parse_messages(messages: list[tuple[float, int, str]]) -> tuple[list[Deliver
 @dataclass
 class Matched:
     expected: int
-    woken: int
     received: int
     missing: int
     duplicates: int
@@ -564,9 +559,8 @@ def match(produced: list[Produced], deliveries: list[Delivery], clients: list[Cl
     """Compare what each client received with what it may see (the permission rules)."""
     by_folio = {p.folio: p for p in produced if p.folio}
     expected = {(p.folio, c.index) for p in by_folio.values() for c in clients if c.subscriber.sees_registration_in(p.unit)}
-    woken = sum(1 for p in by_folio.values() for c in clients if c.subscriber.is_woken_by(p.unit))
     seen = Counter((d.folio, d.client) for d in deliveries if d.folio in by_folio)
-    result = Matched(expected=len(expected), woken=woken, received=sum(seen.values()),
+    result = Matched(expected=len(expected), received=sum(seen.values()),
                      missing=len(expected - set(seen)), duplicates=sum(n - 1 for n in seen.values() if n > 1),
                      unexpected=len(set(seen) - expected))
     per_event: dict[str, list[Delivery]] = defaultdict(list)
@@ -747,9 +741,8 @@ def report_steady(args, run: SteadyRun, m: Matched, problems: list[str], clients
                f"(target {args.rate:g}); {len(failed)} failed" + (f", first: {failed[0].problem}" if failed else ""))
     report.add(f"  registerDocument round trip ms: {ms(mutation)}")
     report.add(f"  occurredAt -> response ms (the use case's transaction + response): {ms(commit_window)}")
-    woken = f"; subscriptions woken {m.woken} ({m.expected / m.woken:.0%} had something to read)" if m.woken else ""
     report.add(f"  deliveries {m.received} = {m.received / run.elapsed:.0f}/s; expected {m.expected}, missing "
-               f"{m.missing}, duplicates {m.duplicates}, unexpected {m.unexpected}{woken}")
+               f"{m.missing}, duplicates {m.duplicates}, unexpected {m.unexpected}")
     last = max((d.received_at for ds in m.per_event.values() for d in ds), default=run.production_end)
     report.add(f"  last delivery {max(0.0, last - run.production_end):.1f} s after the last event was produced")
     report.add(f"  latency ms, mutation response -> client: {ms(m.from_response)}")
