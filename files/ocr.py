@@ -3,10 +3,13 @@ the machine has it; `available()` is reported by the status query and /health.""
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 from functools import lru_cache
 from pathlib import Path
+
+log = logging.getLogger("mcs.files")
 
 
 @lru_cache(maxsize=1)
@@ -28,6 +31,7 @@ def image_text(path: Path) -> str:
 def scanned_pdf_text(path: Path) -> str:
     """Rasterize each page (poppler's pdftoppm) and read it; '' when pdftoppm is missing."""
     if shutil.which("pdftoppm") is None:
+        log.warning("pdftoppm (poppler-utils) is missing: the scanned PDF %s is not OCR'd", path.name)
         return ""
     import tempfile
 

@@ -12,10 +12,15 @@ from pypdf.errors import PyPdfError
 log = logging.getLogger("mcs.files")
 
 
+# pypdf reads the whole file into memory when given a path, and keeps it (reference cycles)
+# until a full collection: +100 MB per 100 MB upload (bench/FILES.md). Given an open file it
+# seeks and reads what it needs.
+
 def page_count(path: Path) -> int | None:
     """Pages of a PDF, or None when it cannot be parsed (it is stored anyway, flagged)."""
     try:
-        return len(PdfReader(path).pages)
+        with open(path, "rb") as stream:
+            return len(PdfReader(stream).pages)
     except (PyPdfError, ValueError, KeyError, TypeError, OSError, RecursionError) as error:
         log.info("unreadable PDF %s: %s", path.name, error)
         return None
@@ -23,12 +28,14 @@ def page_count(path: Path) -> int | None:
 
 def extract_text(path: Path, max_chars: int = 2_000_000) -> str:
     """The text layer of a PDF ('' for a scan without one)."""
-    reader = PdfReader(path)
     parts, total = [], 0
-    for page in reader.pages:
-        text = page.extract_text() or ""
-        parts.append(text)
-        total += len(text)
-        if total >= max_chars:
-            break
+    with open(path, "rb") as stream:
+        reader = PdfReader(stream)
+        for page in reader.pages:
+            text = page.extract_text() or ""
+            parts.append(text)
+            total += len(text)
+            reader.resolved_objects.clear()  # pypdf keeps every object (page images) it resolved
+            if total >= max_chars:
+                break
     return "\n".join(parts)[:max_chars]
