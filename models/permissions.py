@@ -15,6 +15,7 @@ code decides visibility.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterable
 
 from sqlalchemy import ColumnElement, case, exists, false, or_, select, true
@@ -36,40 +37,41 @@ class MembershipGrant:
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is acting: the user and their memberships with the path of each unit."""
+    """Who is acting: the user and their memberships with the path of each unit. The derived
+    sets are computed once per principal: the realtime hub asks them for every event."""
 
     user_id: int
     username: str
     memberships: tuple[MembershipGrant, ...] = field(default_factory=tuple)
 
-    @property
+    @cached_property
     def is_admin(self) -> bool:
         return any(m.role == Role.ADMIN for m in self.memberships)
 
-    @property
-    def unit_ids(self) -> set[int]:
-        return {m.unit_id for m in self.memberships}
+    @cached_property
+    def unit_ids(self) -> frozenset[int]:
+        return frozenset(m.unit_id for m in self.memberships)
 
-    @property
-    def subtree_paths(self) -> list[str]:
+    @cached_property
+    def subtree_paths(self) -> tuple[str, ...]:
         """Paths whose whole subtree this user sees (HEAD, REGISTRAR, VIEWER)."""
         return _minimal_prefixes(m.unit_path for m in self.memberships if m.role in SUBTREE_ROLES)
 
-    @property
-    def head_paths(self) -> list[str]:
+    @cached_property
+    def head_paths(self) -> tuple[str, ...]:
         return _minimal_prefixes(m.unit_path for m in self.memberships if m.role == Role.HEAD)
 
     def roles_in(self, unit_id: int) -> set[Role]:
         return {m.role for m in self.memberships if m.unit_id == unit_id}
 
 
-def _minimal_prefixes(paths: Iterable[str]) -> list[str]:
+def _minimal_prefixes(paths: Iterable[str]) -> tuple[str, ...]:
     """Drop paths already covered by a shorter one: '/1/' covers '/1/5/'."""
     result: list[str] = []
     for path in sorted(set(paths), key=len):
         if not any(path.startswith(p) for p in result):
             result.append(path)
-    return result
+    return tuple(result)
 
 
 # --- row visibility (SQL) ---------------------------------------------------------------

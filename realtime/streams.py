@@ -100,9 +100,9 @@ async def event_stream(ctx: Context, *, after_sequence: int | None,
                 if delivery.event.id <= cursor:
                     continue
                 cursor = delivery.event.id
-                async with ctx.event_scope() as loaders:
-                    delivery.batch.prime(loaders, principal, delivery.event)
-                    yield delivery.event, delivery.renders
+                batch, event = delivery.batch, delivery.event
+                async with ctx.event_scope(prime=lambda loaders: batch.prime(loaders, principal, event)):
+                    yield event, delivery.renders
                 continue
             subscription.wake.clear()
             if not (subscription.queue or subscription.fallback or subscription.recheck):

@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from mcs.settings import Settings
 from models.calendar import BusinessCalendar, load_calendar
@@ -28,14 +28,29 @@ class Services:
     storage: Any = None  # files.storage.LocalStorage: the digitized files
 
 
-@dataclass
 class _Scope:
     """A read session with its DataLoaders and calendar: one per HTTP request, and one per
-    event delivered on a websocket (whose context lives as long as the connection)."""
+    event delivered on a websocket (whose context lives as long as the connection).
 
-    session: SharedSession
-    loaders: Any = None
-    calendar: BusinessCalendar | None = None
+    A delivery's scope opens its session only if a resolver runs a query, and seeds its
+    DataLoaders (`prime`) only if a resolver asks for them: a delivery whose result was
+    rendered for an alike subscriber (schema/shared_render.py) needs neither."""
+
+    def __init__(self, session: SharedSession | None = None, *, open_session: Callable[[], Any] | None = None,
+                 prime: Callable[[Any], None] | None = None):
+        self._session = session
+        self._open_session = open_session
+        self.opened: Any = None  # the AsyncSession this scope opened itself, closed at its end
+        self.prime = prime
+        self.loaders: Any = None
+        self.calendar: BusinessCalendar | None = None
+
+    @property
+    def session(self) -> SharedSession:
+        if self._session is None:
+            self.opened = self._open_session()
+            self._session = SharedSession(self.opened, release_after_each=True)
+        return self._session
 
 
 # The scope of the event being delivered by the current subscription task, if any. Each
@@ -82,6 +97,8 @@ class Context:
             from resolvers.loaders import Loaders
 
             scope.loaders = Loaders(self)
+            if scope.prime is not None:
+                scope.prime(scope.loaders)
         return scope.loaders
 
     def require_principal(self) -> Principal:
@@ -99,16 +116,17 @@ class Context:
         return FilterEnv(self.clock, await self.calendar(), self.settings.yellow_threshold_days, self.require_principal())
 
     @asynccontextmanager
-    async def event_scope(self):
-        """A fresh session and fresh DataLoaders for resolving one delivered event (yielded, to
-        be seeded). The session takes a pooled connection only if a resolver runs a query."""
-        async with self.services.db.session() as session:
-            scope = _Scope(SharedSession(session, release_after_each=True))
-            previous = _event_scope.get()
-            _event_scope.set(scope)
-            try:
-                yield self.loaders
-            finally:
-                # set back, not reset(token): when a client goes away mid-delivery, asyncio may
-                # close the stream from another task, where the token is not valid
-                _event_scope.set(previous)
+    async def event_scope(self, prime: Callable[[Any], None] | None = None):
+        """A fresh session and fresh DataLoaders for resolving one delivered event; `prime`
+        seeds the DataLoaders with what the hub already read."""
+        scope = _Scope(open_session=self.services.db.session, prime=prime)
+        previous = _event_scope.get()
+        _event_scope.set(scope)
+        try:
+            yield
+        finally:
+            # set back, not reset(token): when a client goes away mid-delivery, asyncio may
+            # close the stream from another task, where the token is not valid
+            _event_scope.set(previous)
+            if scope.opened is not None:
+                await scope.opened.close()
