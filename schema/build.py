@@ -86,10 +86,13 @@ class MCSSchema(strawberry.Schema):
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings(database_url="sqlite://", redis_url=None, files_dir=".", secret_key="-")
     # factories: strawberry builds fresh extension instances per request
+    # the depth and alias rules are classes made once here: a new class per request would make
+    # every request miss the ValidationCache below (its key includes the rules)
+    limits = [*QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+              *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules]
     extensions = [
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: AddValidationRules(limits),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         MaskUnexpectedErrors,
         WebsocketOperationScope,
         # clients send the same few operations over and over: parse and validate each text once
