@@ -461,10 +461,14 @@ class Produced:
 class Producer:
     """registerDocument over HTTP as the REGISTRAR of the unit, a fresh reference each time."""
 
-    def __init__(self, instance: Instance, world: World, seed: int):
-        self.http = httpx.AsyncClient(base_url=instance.base_url, timeout=60,
-                                      limits=httpx.Limits(max_connections=MAX_IN_FLIGHT,
-                                                          max_keepalive_connections=MAX_IN_FLIGHT))
+    def __init__(self, instances: "list[Instance] | Instance", world: World, seed: int):
+        # several instances: requests go round-robin, as behind a load balancer
+        instances = instances if isinstance(instances, list) else [instances]
+        self.clients = [httpx.AsyncClient(base_url=i.base_url, timeout=60,
+                                          limits=httpx.Limits(max_connections=MAX_IN_FLIGHT,
+                                                              max_keepalive_connections=MAX_IN_FLIGHT))
+                        for i in instances]
+        self.http = self.clients[0]
         self.world = world
         self.rng = random.Random(seed)
         self.count = 0
@@ -480,7 +484,7 @@ class Producer:
                        "organization": organization}}}}
         produced = Produced(unit, time.time())
         try:
-            response = await self.http.post("/graphql", json=body,
+            response = await self.clients[self.count % len(self.clients)].post("/graphql", json=body,
                                              headers={"Authorization": f"Bearer {self.world.registrar_token[unit.id]}"})
             produced.returned_at = time.time()
             data = response.json()
@@ -515,7 +519,8 @@ class Producer:
         return list(produced), time.perf_counter() - started
 
     async def close(self) -> None:
-        await self.http.aclose()
+        for client in self.clients:
+            await client.aclose()
 
 
 # --- phase 5: matching deliveries to events --------------------------------------------------
@@ -767,7 +772,7 @@ def report_steady(args, run: SteadyRun, m: Matched, problems: list[str], clients
 async def steady_run(args, world: World, instances: list[Instance], meter: Meter, report: Report) -> None:
     """The subscribers spread over the units, events at the rate to random units."""
     inbox = Inbox()
-    producer = Producer(instances[0], world, seed=args.seed)
+    producer = Producer(instances if args.produce_on_all else instances[0], world, seed=args.seed)
     clients: list[Client] = []
     try:
         clients = await connect_and_warm_up(args, world, world.subscribers, instances, inbox, producer, report,
@@ -873,7 +878,8 @@ async def run(args, world: World, secret: str, report: Report) -> None:
             meter = Meter(instances, monitor, await redis_pid(redis_url) if redis_url else None)
             report.add(f"servers: {', '.join(f'{i.name} pid {i.pid}' for i in instances)}"
                        + (f", Redis {redis_url} channel {channel}" if redis_url else " (in-process bus)")
-                       + f"; events produced on {instances[0].name}"
+                       + (f"; events produced round-robin on {', '.join(i.name for i in instances)}" if args.produce_on_all
+                          else f"; events produced on {instances[0].name}")
                        + (f"; server env {' '.join(args.server_env)}" if args.server_env else ""))
             if args.profile:
                 report.add(f"profiling with py-spy into {args.profile}")
@@ -936,6 +942,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=50, help="events per second (default 50)")
     parser.add_argument("--seconds", type=float, default=20, help="seconds of production (default 20)")
     parser.add_argument("--instances", type=int, choices=(1, 2), default=1, help="server processes (2: behind Redis)")
+    parser.add_argument("--produce-on-all", action="store_true",
+                        help="steady run: registrations round-robin over the instances (default: all on the first)")
     parser.add_argument("--worst-events", type=int, default=10, help="worst case: events to all subscribers")
     parser.add_argument("--worst-spacing", type=float, default=1.0, help="worst case: seconds between them")
     parser.add_argument("--worst-timeout", type=float, default=60,
