@@ -28,6 +28,7 @@ from realtime.hub import Hub
 from resolvers.auth import bearer_token, decode_token, load_principal
 from resolvers.context import Context, Services
 from resolvers.deadlines import watch_deadlines
+from resolvers.exports import clean_exports_forever, download_export, export_runner
 from resolvers.text_extraction import extract_forever
 from files import ocr
 from schema.build import build_schema
@@ -206,17 +207,21 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             background.append(asyncio.create_task(watch_deadlines(services, settings.deadline_watch_seconds)))
         if settings.text_extraction_seconds > 0:
             background.append(asyncio.create_task(extract_forever(services, settings.text_extraction_seconds)))
+        if settings.export_cleanup_seconds > 0:
+            background.append(asyncio.create_task(clean_exports_forever(services, settings.export_cleanup_seconds)))
         yield
         for task in background:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await export_runner(services).shutdown()  # running exports end FAILED ("se reinició")
         await services.hub.close()
         await services.db.dispose()
 
     app = Starlette(
         routes=[Route("/graphql", graphql, methods=["GET", "POST"]), WebSocketRoute("/graphql", graphql),
-                Route("/files/{id}", download, methods=["GET", "HEAD"]), Route("/health", health)],
+                Route("/files/{id}", download, methods=["GET", "HEAD"]),
+                Route("/exports/{id}", download_export, methods=["GET", "HEAD"]), Route("/health", health)],
         lifespan=lifespan,
     )
     app.state.services = services

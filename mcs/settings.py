@@ -68,6 +68,11 @@ class Settings:
     max_request_bytes: int = 200 * 1024 * 1024
     file_url_ttl_seconds: int = 3600
     text_extraction_seconds: float = 5.0  # how often pending attachments are read for search (0: off)
+    export_max_per_user: int = 2  # Excel exports pending or running at once per user
+    export_ttl_hours: float = 24.0  # exports and their files are deleted this long after the request
+    export_workers: int = 2  # exports written at once per process (the others wait, PENDING)
+    export_stale_seconds: float = 120.0  # a job not touched this long is FAILED (its process died)
+    export_cleanup_seconds: float = 60.0  # how often expired exports are deleted and stale ones failed (0: off)
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -98,6 +103,11 @@ class Settings:
             max_file_bytes=int(float(env.get("MCS_MAX_FILE_MB", "50")) * 1024 * 1024),
             max_request_bytes=int(float(env.get("MCS_MAX_REQUEST_MB", "200")) * 1024 * 1024),
             text_extraction_seconds=float(env.get("MCS_TEXT_EXTRACTION_SECONDS", "5")),
+            export_max_per_user=int(env.get("MCS_EXPORT_MAX_PER_USER", "2")),
+            export_ttl_hours=float(env.get("MCS_EXPORT_TTL_HOURS", "24")),
+            export_workers=int(env.get("MCS_EXPORT_WORKERS", "2")),
+            export_stale_seconds=float(env.get("MCS_EXPORT_STALE_SECONDS", "120")),
+            export_cleanup_seconds=float(env.get("MCS_EXPORT_CLEANUP_SECONDS", "60")),
             introspection=_bool(env.get("MCS_INTROSPECTION"), True),
             allowed_origins=tuple(
                 o.strip() for o in env.get("MCS_ALLOWED_ORIGINS", "").split(",") if o.strip()

@@ -19,9 +19,13 @@ class Database:
             kwargs["connect_args"] = {"timeout": 30}
         else:
             # JIT compiles plans for 200-450 ms when a count looks expensive: right for analytics,
-            # wrong for an API answering in milliseconds (measured in bench/README.md)
+            # wrong for an API answering in milliseconds (measured in bench/README.md).
+            # Custom plans: asyncpg prepares statements, and after five runs PostgreSQL may switch
+            # to a generic plan that guesses a visibility scope of ~2 units; for a head of the
+            # root that sorted the whole visible set per page (0.5 s instead of 20-40 ms,
+            # bench/EXPORTS.md). Planning each time costs far less.
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                          connect_args={"server_settings": {"jit": "off"}})
+                          connect_args={"server_settings": {"jit": "off", "plan_cache_mode": "force_custom_plan"}})
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)

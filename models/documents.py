@@ -41,6 +41,11 @@ class DocumentStatus(str, Enum):
     ARCHIVED = "ARCHIVED"
 
 
+class DocumentOrder(str, Enum):
+    RECEIVED = "RECEIVED"  # newest received first: the default without a search
+    RELEVANCE = "RELEVANCE"  # best match of the search first: the default with one
+
+
 class Document(Base):
     __tablename__ = "documents"
 
@@ -72,12 +77,9 @@ class Document(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     concluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     turno_count: Mapped[int] = mapped_column(Integer, default=0)  # numbers its turnos: -T1, -T2…
-    # folded (lowercase, no accents) subject + summary + sender + reference, for search
-    search_text: Mapped[str] = mapped_column(Text, default="")
-    # the same for the fields a confidential document shows to everyone who sees its row
-    public_search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     # folded sender organization and reference: the duplicate-suspicion key
     duplicate_key: Mapped[str | None] = mapped_column(String(500))
+    # full-text search: the table document_search beside this one, kept by triggers (models/search.py)
 
     __table_args__ = (
         # the real uniqueness of a folio (an acronym may be renamed and reused later)
@@ -89,11 +91,8 @@ class Document(Base):
     )
 
     def refresh_derived(self) -> None:
-        """Recompute the denormalized search and duplicate columns from the fields."""
-        parts = [self.subject, self.summary, self.sender_name, self.sender_position,
-                 self.sender_organization, self.reference, self.folio, self.addressee]
-        self.search_text = " ".join(fold(p) for p in parts if p)
-        self.public_search_text = " ".join(fold(p) for p in (self.folio, self.reference, self.addressee) if p)
+        """Recompute the denormalized duplicate key from the fields (the search index is kept by
+        the database's triggers)."""
         org = fold(self.sender_organization or self.sender_name).strip()
         ref = fold(self.reference).replace(" ", "")
         self.duplicate_key = f"{org}|{ref}" if org and ref else None

@@ -9,16 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import aliased
 
-from models.attachments import Attachment
 from models.calendar import BusinessCalendar
 from models.clock import Clock
 from models.documents import Document, DocumentStatus, DocumentUnit
 from models.org import OrgUnit
 from models.permissions import Principal, confidential_readable
-from models.text import search_terms
+from models.search import parse_search, search_clause
 from models.traffic_light import TrafficLight, open_light_clause, turno_light_clause
 from models.turnos import Turno
 from models.workflow import OPEN_TURNO
@@ -101,23 +100,18 @@ def document_light_clause(light: TrafficLight, env: FilterEnv, document=Document
     }[light]
 
 
-def search_clause(query: str | None, env: FilterEnv, document=Document) -> ColumnElement[bool] | None:
-    """Every word must appear (accent-insensitive: both sides are folded); in a confidential
+def document_search_clause(search: str | None, env: FilterEnv, document=Document) -> ColumnElement[bool] | None:
+    """Full-text search (models/search.py): every word, accent-insensitive; in a confidential
     document's protected fields only for those who may read them."""
-    terms = search_terms(query)
-    if not terms:
+    query = parse_search(search)
+    if query is None:
         return None
-    readable = confidential_readable(env.principal, document)
-
-    def in_files(term: str) -> ColumnElement[bool]:
-        return exists(select(1).where(Attachment.document_id == document.id,
-                                      Attachment.text.contains(term, autoescape=True)))
-
-    return and_(*[or_(readable & or_(document.search_text.contains(term, autoescape=True), in_files(term)),
-                      document.public_search_text.contains(term, autoescape=True)) for term in terms])
+    return search_clause(query, confidential_readable(env.principal, document), document.id)
 
 
-def document_filter_clauses(spec: DocumentFilterSpec | None, env: FilterEnv, document=Document) -> list[ColumnElement[bool]]:
+def document_filter_clauses(spec: DocumentFilterSpec | None, env: FilterEnv, document=Document, *,
+                            with_search: bool = True) -> list[ColumnElement[bool]]:
+    """`with_search=False` leaves the search out, for a caller that ranks by it (models.search.ranked)."""
     if spec is None:
         return []
     clauses = period_clause(document.received_at, spec.period_from, spec.period_to, env.clock)
@@ -135,7 +129,7 @@ def document_filter_clauses(spec: DocumentFilterSpec | None, env: FilterEnv, doc
         clauses.append(document.priority == spec.priority)
     if spec.traffic_light:
         clauses.append(or_(*[document_light_clause(TrafficLight(l), env, document) for l in spec.traffic_light]))
-    if (search := search_clause(spec.search, env, document)) is not None:
+    if with_search and (search := document_search_clause(spec.search, env, document)) is not None:
         clauses.append(search)
     return clauses
 
@@ -188,7 +182,7 @@ def turno_filter_clauses(spec: TurnoFilterSpec | None, env: FilterEnv, unit_colu
         on_document.append(document.sender_level.in_(spec.sender_level) & confidential_readable(env.principal, document))
     if spec.document_type:
         on_document.append(document.document_type.in_(spec.document_type))
-    if (search := search_clause(spec.search, env, document)) is not None:
+    if (search := document_search_clause(spec.search, env, document)) is not None:
         on_document.append(search)
     if on_document:
         clauses.append(exists(select(1).where(document.id == turno.document_id, *on_document)))

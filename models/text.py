@@ -12,6 +12,3 @@ def fold(text: str | None) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
-
-def search_terms(query: str | None) -> list[str]:
-    return [t for t in fold(query).split() if t]

@@ -66,6 +66,10 @@ class Response(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     evaluated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     evaluated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # business days from the turno's sent date to this answer (local dates), for the indicators
+    business_days_to_answer: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_responses_submitted_at", "submitted_at"),)
 
 
 def descendants_of(turno_id: int, turnos: list) -> list:

@@ -26,6 +26,7 @@ class Services:
     clock: Clock
     hub: Any = None  # realtime.hub.Hub: wakes subscribers after each commit that wrote events
     storage: Any = None  # files.storage.LocalStorage: the digitized files
+    exports: Any = None  # resolvers.exports.ExportRunner: the Excel jobs running in this process
 
 
 class _Scope:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from models.archive import ArchiveRecord
 from models.catalogs import ArchiveSeries, DocumentType
 from models.documents import (
-    Document, DocumentStatus, DocumentUnit, Origin, Priority, SenderLevel, add_to_chain, format_folio,
+    Document, DocumentOrder, DocumentStatus, DocumentUnit, Origin, Priority, SenderLevel, add_to_chain, format_folio,
     next_folio_number,
 )
 from models.errors import DomainError, ErrorCode, forbidden, not_found, validation
@@ -18,11 +18,12 @@ from models.dwell import stays_by_unit
 from models.events import Event, EventKind, append_event
 from models.filters import DocumentFilterSpec, document_filter_clauses
 from models.org import OrgUnit
-from models.permissions import can_close_document, can_register_in, visible_documents
+from models.permissions import can_close_document, can_register_in, confidential_readable, visible_documents
+from models.search import parse_search, ranked
 from models.turnos import Turno
 from models.workflow import CLOSED_TURNO, DocumentAction, InvalidTransition, next_document_status
 from resolvers.context import Context
-from resolvers.pagination import Page, datetime_key, int_key, keyset_page
+from resolvers.pagination import Page, SortKey, datetime_key, float_key, int_key, keyset_page
 from resolvers.turnos import lock_document
 from resolvers.uploads import attachment_rows, uploads_for
 from resolvers.validation import Checker
@@ -158,14 +159,25 @@ async def duplicate_warnings(ctx: Context, session, document: Document) -> list[
 
 
 async def list_documents(
-    ctx: Context, spec: DocumentFilterSpec | None, *, first=None, after=None, last=None, before=None
+    ctx: Context, spec: DocumentFilterSpec | None, *, first=None, after=None, last=None, before=None,
+    order: DocumentOrder | None = None,
 ) -> Page:
+    """Newest received first; with a search, best match first unless `order` says RECEIVED.
+    Either way keyset-paginated: a relevance cursor carries the rank and the id."""
     principal = ctx.require_principal()
+    search = parse_search(spec.search) if spec else None
+    by_relevance = search is not None and order in (None, DocumentOrder.RELEVANCE)
+    env = await ctx.filter_env()
     query = select(Document).where(
-        visible_documents(principal), *document_filter_clauses(spec, await ctx.filter_env())
+        visible_documents(principal), *document_filter_clauses(spec, env, with_search=not by_relevance)
     )
+    keys = DOCUMENT_ORDER
+    if by_relevance:
+        dialect = "sqlite" if ctx.services.db.is_sqlite else "postgresql"
+        query, rank = ranked(query, search, confidential_readable(principal), Document, dialect)
+        keys = [float_key(rank, lambda row: row.search_rank), SortKey(Document.id, lambda row: row[0].id, int, int)]
     return await keyset_page(
-        ctx.session, query, DOCUMENT_ORDER, descending=True, first=first, after=after, last=last,
+        ctx.session, query, keys, descending=True, first=first, after=after, last=last,
         before=before, default_size=ctx.settings.page_size_default, max_size=ctx.settings.page_size_max,
     )
 

@@ -34,6 +34,16 @@ def int_key(column, attr: str) -> SortKey:
     return SortKey(column, lambda row: getattr(row, attr), int, int)
 
 
+def float_key(column, read: Callable[[Any], Any]) -> SortKey:
+    """A float sort key (JSON keeps every bit of a double, so a page continues exactly)."""
+    def parse(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError
+        return float(value)
+
+    return SortKey(column, read, parse, float)
+
+
 def encode_cursor(keys: Sequence[SortKey], row) -> str:
     raw = json.dumps([k.dump(k.read(row)) for k in keys], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
@@ -85,7 +95,9 @@ async def keyset_page(
     default_size: int,
     max_size: int,
 ) -> Page:
-    """One page of `query` (which selects an entity) in the order of `keys`."""
+    """One page of `query` in the order of `keys`. The query selects an entity, and may select
+    more columns after it (a computed sort key such as a search rank): then each key reads the
+    whole result row, and the page's rows are the entities."""
     if first is not None and last is not None:
         raise validation("Use «first» o «last», no ambos.", "first")
     count_query = select(func.count()).select_from(query.order_by(None).subquery())
@@ -102,14 +114,15 @@ async def keyset_page(
         values = tuple_(*decode_cursor(keys, before, "before"))
         page_query = page_query.where(columns > values if descending else columns < values)
     order = [k.column.desc() if scan_descending else k.column.asc() for k in keys]
-    rows = list((await session.execute(page_query.order_by(*order).limit(size + 1))).scalars())
-    more = len(rows) > size
-    rows = rows[:size]
+    result = await session.execute(page_query.order_by(*order).limit(size + 1))
+    keyed = list(result.all() if len(query.column_descriptions) > 1 else result.scalars())
+    more = len(keyed) > size
+    keyed = keyed[:size]
     if backward:
-        rows.reverse()
+        keyed.reverse()
     return Page(
-        rows=rows,
-        cursors=[encode_cursor(keys, r) for r in rows],
+        rows=[row[0] for row in keyed] if len(query.column_descriptions) > 1 else keyed,
+        cursors=[encode_cursor(keys, r) for r in keyed],
         has_next_page=more if not backward else before is not None,
         has_previous_page=more if backward else after is not None,
         _session=session,

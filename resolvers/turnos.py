@@ -251,8 +251,11 @@ async def respond_turno(ctx: Context, turno_id: int, *, body: str, reference: st
             turno.received_at = now  # answering records the receipt too
         turno.rounds += 1
         turno.answered_on_time = None if turno.due_date is None else ctx.clock.local_date(now) <= turno.due_date
+        calendar = await load_calendar(session)
         response = Response(turno_id=turno.id, round=turno.rounds, author_id=principal.user_id, body=body,
-                            reference=reference, submitted_at=now)
+                            reference=reference, submitted_at=now,
+                            business_days_to_answer=calendar.business_days_between(
+                                ctx.clock.local_date(turno.sent_at), ctx.clock.local_date(now)))
         session.add(response)
         await session.flush()
         session.add_all(attachment_rows(staged, document_id=turno.document_id, response_id=response.id,

@@ -2,7 +2,8 @@
 
 import strawberry
 
-from models import documents, errors, events, org, traffic_light, users, workflow
+from models import exports as export_models
+from models import documents, errors, events, org, stats, traffic_light, users, workflow
 
 Role = strawberry.enum(users.Role, name="Role")
 OrgUnitKind = strawberry.enum(org.OrgUnitKind, name="OrgUnitKind")
@@ -10,9 +11,18 @@ Origin = strawberry.enum(documents.Origin, name="Origin")
 SenderLevel = strawberry.enum(documents.SenderLevel, name="SenderLevel")
 Priority = strawberry.enum(documents.Priority, name="Priority")
 DocumentStatus = strawberry.enum(documents.DocumentStatus, name="DocumentStatus")
+DocumentOrder = strawberry.enum(
+    documents.DocumentOrder, name="DocumentOrder",
+    description="RECEIVED: newest received first. RELEVANCE: best match of filter.search first (without a "
+                "search, newest received first). Ties go to the newest id.")
 TrafficLight = strawberry.enum(traffic_light.TrafficLight, name="TrafficLight")
 EventKind = strawberry.enum(events.EventKind, name="EventKind")
 ErrorCode = strawberry.enum(errors.ErrorCode, name="ErrorCode")
 Instruction = strawberry.enum(workflow.Instruction, name="Instruction")
 TurnoStatus = strawberry.enum(workflow.TurnoStatus, name="TurnoStatus")
 Decision = strawberry.enum(workflow.Decision, name="Decision")
+ExportStatus = strawberry.enum(export_models.ExportStatus, name="ExportStatus")
+Granularity = strawberry.enum(
+    stats.Granularity, name="Granularity",
+    description="Buckets of the indicators, in the institution's time zone: DAY, WEEK (ISO: Monday to Sunday), "
+                "MONTH, YEAR.")

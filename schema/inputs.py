@@ -32,7 +32,11 @@ class DocumentFilter:
     document_type: list[str] | None = None
     priority: Priority | None = None
     traffic_light: list[TrafficLight] | None = None
-    search: str | None = strawberry.field(default=None, description="Full-text, accent-insensitive.")
+    search: str | None = strawberry.field(default=None, description=(
+        "Full-text, accent- and case-insensitive: every word must appear in the subject, summary, sender, "
+        "folio, reference, addressee or the text read from the files (a confidential document's subject, "
+        "summary, sender and files only for who may read them). Lists `documents` best match first unless "
+        "orderBy says RECEIVED."))
 
     def to_spec(self) -> DocumentFilterSpec:
         period = self.period or Period()
@@ -156,7 +160,8 @@ class TurnoFilter:
     origin: Origin | None = None
     sender_level: list[SenderLevel] | None = None
     document_type: list[str] | None = None
-    search: str | None = None
+    search: str | None = strawberry.field(default=None, description=(
+        "The document's full-text search (see DocumentFilter.search); the turnos keep their order."))
 
     def to_spec(self) -> TurnoFilterSpec:
         period = self.period or Period()

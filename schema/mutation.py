@@ -8,6 +8,7 @@ from strawberry.types import Info
 from datetime import date
 
 from resolvers import admin, auth, turnos
+from resolvers.exports import start_export
 from resolvers.documents import (
     RegisterDocumentData, SenderData, archive_document, attach_files, conclude_document, register_document,
 )
@@ -20,6 +21,7 @@ from schema.inputs import (
     UpdateOrgUnitInput, UpdateUserInput,
 )
 from schema.types.catalogs import ArchiveSeriesEntry, DocumentTypeEntry
+from schema.types.exports import Export, ExportInput, ExportPayload
 from schema.types.turnos import Response, Turno
 from schema.types.documents import Document
 from schema.types.org import OrgUnit, User
@@ -258,6 +260,18 @@ class Mutation:
                                                  series=input.series, file_number=input.file_number)
             return {"document": Document.from_model(document)}
         return await payload(DocumentPayload, run)
+
+    @strawberry.mutation(description=(
+        "Start an Excel export of the documents or the turnos matching a filter (exactly one); follow it with "
+        "exportProgress or node. At most MCS_EXPORT_MAX_PER_USER pending or running per user (THROTTLED)."))
+    async def start_export(self, info: Info, input: ExportInput) -> ExportPayload:
+        async def run():
+            export = await start_export(
+                info.context, documents=input.documents.to_spec() if input.documents else None,
+                turnos=input.turnos.to_spec() if input.turnos else None,
+                documents_given=input.documents is not None, turnos_given=input.turnos is not None)
+            return {"export": Export.from_model(export)}
+        return await payload(ExportPayload, run)
 
     @strawberry.mutation(description="ADMIN only: the institution's own non-working days (vacation periods).")
     async def add_holidays(self, info: Info, input: HolidaysInput) -> HolidaysPayload:

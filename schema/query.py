@@ -6,14 +6,17 @@ import strawberry
 from strawberry.types import Info
 
 from datetime import date
+from typing import Annotated
 
 from resolvers.directory import list_archive_series, list_document_types, list_non_working_days, list_org_units
 from resolvers.inbox import list_box
 from resolvers.documents import list_documents, resolve_unit_filter
 from resolvers.downloads import visible_attachment
 from resolvers.events import list_events, visible_event
+from resolvers.stats import StatsRequest, stats
+from schema.enums import DocumentOrder, Granularity
 from schema.guards import IsAuthenticated
-from schema.ids import from_global_id
+from schema.ids import decode_optional_id, from_global_id
 from schema.inputs import DocumentFilter, Period, TurnoFilter
 from schema.types.attachments import Attachment
 from schema.types.catalogs import ArchiveSeriesEntry, DocumentTypeEntry
@@ -22,6 +25,7 @@ from schema.types.documents import Document, document_of
 from schema.types.events import Event
 from schema.types.node import Connection, Node, connection
 from schema.types.org import OrgUnit, User, user_of
+from schema.types.stats import StatsBucket
 
 AUTH = [IsAuthenticated]
 
@@ -53,6 +57,12 @@ async def _node(info: Info, type_name: str, pk: int) -> Node | None:
     if type_name == "Event":
         row = await visible_event(ctx, pk)
         return Event.from_model(row) if row else None
+    if type_name == "Export":  # its owner's only
+        from resolvers.exports import export_for_node
+        from schema.types.exports import Export
+
+        m = await export_for_node(ctx, pk)
+        return Export.from_model(m) if m else None
     return None
 
 
@@ -100,14 +110,41 @@ class Query:
         page = await list_box(info.context, "outbox", filter.to_spec() if filter else None, first=first, after=after)
         return connection(page, Turno.from_model)
 
-    @strawberry.field(permission_classes=AUTH, description="Newest received first; at most 100 per page.")
+    @strawberry.field(permission_classes=AUTH, description="Newest received first, or with filter.search best match "
+                                                          "first (see orderBy); at most 100 per page.")
     async def documents(self, info: Info, filter: DocumentFilter | None = None, first: int | None = None,
-                        after: str | None = None, last: int | None = None, before: str | None = None) -> Connection[Document]:
+                        after: str | None = None, last: int | None = None, before: str | None = None,
+                        order_by: Annotated[DocumentOrder | None, strawberry.argument(
+                            description="Default: RELEVANCE with a search, RECEIVED without.")] = None,
+                        ) -> Connection[Document]:
         spec = filter.to_spec() if filter else None
         if spec:
             await resolve_unit_filter(info.context, spec)
-        page = await list_documents(info.context, spec, first=first, after=after, last=last, before=before)
+        page = await list_documents(info.context, spec, first=first, after=after, last=last, before=before,
+                                    order=order_by)
         return connection(page, Document.from_model)
+
+    @strawberry.field(permission_classes=AUTH, description=(
+        "Indicators by bucket of the period (and by unit with byUnit), zeros included, ordered by start then by "
+        "unit (the org tree's order). At most 1,000 buckets. Counts only units in the caller's scope: a unitId "
+        "outside it gives zeros."))
+    async def stats(self, info: Info, period: Annotated[Period, strawberry.argument(
+                        description="Default: from the 1st of January of `to`'s year; `to` today.")],
+                    granularity: Granularity,
+                    unit_id: Annotated[strawberry.ID | None, strawberry.argument(
+                        description="Count only this unit (as TurnoFilter.unitId, on each indicator's own unit).")] = None,
+                    include_subunits: Annotated[bool | None, strawberry.argument(
+                        description="Default true: with unitId, its subunits count too; without unitId, false keeps "
+                                    "only the caller's own units.")] = None,
+                    by_unit: Annotated[bool | None, strawberry.argument(
+                        description="One row per bucket and unit (units with something in the period).")] = None,
+                    ) -> list[StatsBucket]:
+        rows = await stats(info.context, StatsRequest(
+            period_from=period.from_, period_to=period.to, granularity=granularity,
+            unit_id=decode_optional_id(unit_id, "OrgUnit", "unitId"), include_subunits=include_subunits,
+            by_unit=bool(by_unit)))
+        units = {u.id: OrgUnit.from_model(u) for _, u in rows if u is not None}
+        return [StatsBucket.from_row(r, units[u.id] if u is not None else None) for r, u in rows]
 
     @strawberry.field(permission_classes=AUTH, description="Events I may see, in sequence order.")
     async def events(self, info: Info, after_sequence: str | None = None, first: int | None = None) -> Connection[Event]:

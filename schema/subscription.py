@@ -13,6 +13,8 @@ from resolvers.events import parse_sequence
 from schema.guards import IsAuthenticated
 from schema.ids import decode_id
 from schema.types.events import Event
+from schema.types.exports import Export
+from resolvers.exports import progress_stream
 
 
 @strawberry.type
@@ -38,3 +40,14 @@ class Subscription:
                                          document_id=pk)) as events:
             async for event, shared_renders in events:
                 yield Event.from_model(event, shared_renders)
+
+    @strawberry.subscription(
+        permission_classes=[IsAuthenticated],
+        description="An export of yours (startExport) now, then at each change (rows written, status), until it "
+                    "is DONE (with its url) or FAILED (with its error); then the subscription completes. Another "
+                    "user's export is NOT_FOUND, like a missing one.")
+    async def export_progress(self, info: Info, export_id: strawberry.ID) -> AsyncGenerator[Export, None]:
+        pk = decode_id(export_id, "Export", "exportId")
+        async with aclosing(progress_stream(info.context, pk)) as states:
+            async for export in states:
+                yield Export.from_model(export)

@@ -102,4 +102,4 @@ async def test_search_is_accent_and_case_insensitive(api, world, corpus):
     assert await folios(api, world, {"search": "juz-3"}) == [corpus["d"]]  # reference
     assert await folios(api, world, {"search": "ayuntamiento toluca"}) == [corpus["a"]]  # sender organization
     assert await folios(api, world, {"search": "inexistente"}) == []
-    assert await folios(api, world, {"search": "100%_"}) == []  # LIKE wildcards are literal
+    assert await folios(api, world, {"search": "100%_"}) == []  # no wildcards: % and _ are not words

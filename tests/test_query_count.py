@@ -34,6 +34,24 @@ async def test_page_of_documents_costs_a_fixed_number_of_queries(api, world, ser
     assert counts == {5: EXPECTED_QUERIES, 100: EXPECTED_QUERIES}, "\n---\n".join(s[:150] for s in queries.statements)
 
 
+SEARCHED = PAGE.replace("documents(first: $first)", 'documents(first: $first, filter: {search: "asunto"})')
+
+
+async def test_a_searched_page_costs_what_a_plain_page_costs(api, world, services, queries):
+    """Ranked by relevance, and still no query per row (the rank comes with the page)."""
+    citizen = SenderData(level=SenderLevel.CITIZEN, name="Ciudadana", email="c@example.mx")
+    await register_many(services, world, 60, unit="DJ", user="dj_reg", summary=lambda i: "asunto " * (i % 3))
+    await register_many(services, world, 60, unit="DA", user="da_reg", summary=lambda i: "asunto " * (i % 5),
+                        confidential=lambda i: i % 3 == 0, sender=lambda i: citizen if i % 2 else SenderData(level=SenderLevel.STATE, name="Gobierno"))
+    counts = {}
+    for first in (5, 100):
+        queries.reset()
+        body = await api.gql(SEARCHED, {"first": first}, token=world.tokens["dg_head"])
+        assert len(body["data"]["documents"]["edges"]) == first
+        counts[first] = queries.count
+    assert counts == {5: EXPECTED_QUERIES, 100: EXPECTED_QUERIES}, "\n---\n".join(s[:150] for s in queries.statements)
+
+
 INBOX = """query($first: Int) { inbox(first: $first) {
   totalCount
   edges { node {
