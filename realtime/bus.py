@@ -8,7 +8,6 @@ pub/sub on redis.asyncio for several instances, chosen by MCS_REDIS_URL.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from dataclasses import dataclass, field

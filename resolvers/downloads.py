@@ -10,10 +10,6 @@ browser or a phone's viewer can open it without setting headers; a Bearer token 
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 
 from sqlalchemy import select
 
@@ -21,33 +17,17 @@ from models.attachments import Attachment
 from models.permissions import ChainUnit, Principal, can_see_confidential, visible_documents
 from models.documents import Document, DocumentUnit
 from models.org import OrgUnit
-from resolvers.auth import load_principal
+from resolvers.links import principal_from_link, sign_link
 from resolvers.context import Services
-
-
-def _signature(services: Services, payload: bytes) -> str:
-    key = hashlib.sha256(b"files:" + services.settings.secret_key.encode()).digest()
-    return base64.urlsafe_b64encode(hmac.new(key, payload, hashlib.sha256).digest()[:18]).decode()
 
 
 def sign(services: Services, attachment_id: int, principal: Principal, token_version: int) -> str:
     expires = int(services.clock.now().timestamp()) + services.settings.file_url_ttl_seconds
-    payload = json.dumps([attachment_id, principal.user_id, token_version, expires], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(payload).decode().rstrip("=") + "." + _signature(services, payload)
+    return sign_link(services, "files", attachment_id, principal, token_version, expires)
 
 
 async def principal_from_signature(services: Services, session, attachment_id: int, token: str) -> Principal | None:
-    try:
-        encoded, signature = token.split(".", 1)
-        payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
-        signed_id, user_id, version, expires = json.loads(payload)
-    except (ValueError, TypeError):
-        return None
-    if not hmac.compare_digest(signature, _signature(services, payload)):
-        return None
-    if signed_id != attachment_id or expires <= services.clock.now().timestamp():
-        return None
-    return await load_principal(session, int(user_id), token_version=version)
+    return await principal_from_link(services, session, "files", attachment_id, token)
 
 
 async def downloadable(session, principal: Principal, attachment_id: int) -> Attachment | None:

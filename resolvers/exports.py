@@ -22,11 +22,7 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import dataclasses
-import hashlib
-import hmac
-import json
 import logging
 import os
 import secrets
@@ -65,6 +61,7 @@ from models.turnos import Turno
 from models.workflow import AWAITING_ANSWER, OPEN_TURNO, TurnoStatus
 from resolvers.auth import authenticate, bearer_token, load_principal
 from resolvers.context import Context, Services
+from resolvers.links import principal_from_link, sign_link
 
 log = logging.getLogger("mcs.exports")
 
@@ -676,31 +673,11 @@ async def progress_stream(ctx: Context, export_id: int) -> AsyncIterator[Export]
 
 # --- download ----------------------------------------------------------------------------------
 
-def _signature(services: Services, payload: bytes) -> str:
-    key = hashlib.sha256(b"exports:" + services.settings.secret_key.encode()).digest()
-    return base64.urlsafe_b64encode(hmac.new(key, payload, hashlib.sha256).digest()[:18]).decode()
-
-
 def sign_download(services: Services, export: Export, principal: Principal, token_version: int) -> str:
     """A link token for the owner: user, token version and expiry (an hour, or the export's end)."""
     expires = min(int(services.clock.now().timestamp()) + services.settings.file_url_ttl_seconds,
                   int(export.expires_at.timestamp()))
-    payload = json.dumps([export.id, principal.user_id, token_version, expires], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(payload).decode().rstrip("=") + "." + _signature(services, payload)
-
-
-async def _principal_from_signature(services: Services, session, export_id: int, token: str) -> Principal | None:
-    try:
-        encoded, signature = token.split(".", 1)
-        payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
-        signed_id, user_id, version, expires = json.loads(payload)
-    except (ValueError, TypeError):
-        return None
-    if not hmac.compare_digest(signature, _signature(services, payload)):
-        return None
-    if signed_id != export_id or expires <= services.clock.now().timestamp():
-        return None
-    return await load_principal(session, int(user_id), token_version=version)
+    return sign_link(services, "exports", export.id, principal, token_version, expires)
 
 
 def _missing() -> Response:
@@ -724,7 +701,7 @@ async def download_export(request: Request) -> Response:
                 return Response("Inicie sesión para descargar.", status_code=401,
                                 media_type="text/plain; charset=utf-8", headers={"WWW-Authenticate": "Bearer"})
         elif signature := request.query_params.get("t"):
-            principal = await _principal_from_signature(services, session, export_id, signature)
+            principal = await principal_from_link(services, session, "exports", export_id, signature)
         else:
             return Response("Inicie sesión para descargar.", status_code=401, media_type="text/plain; charset=utf-8",
                             headers={"WWW-Authenticate": "Bearer"})
