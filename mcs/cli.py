@@ -85,6 +85,31 @@ def cmd_export_schema(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_stats_rebuild(settings: Settings, args) -> int:
+    """PostgreSQL keeps the indicators' daily table by triggers; this refills it from the rows
+    (after a bulk load with triggers off) in MCS_TIMEZONE (after changing it)."""
+    from sqlalchemy import text
+
+    from models.db import Database
+
+    async def rebuild() -> bool:
+        db = Database(settings.database_url)
+        try:
+            if db.is_sqlite:
+                return False
+            async with db.transaction() as session:
+                await session.execute(text("SELECT mcs_stats_set_timezone(:tz)"), {"tz": settings.timezone})
+            return True
+        finally:
+            await db.dispose()
+
+    if asyncio.run(rebuild()):
+        print(f"Indicadores diarios recalculados ({settings.timezone}).")
+    else:
+        print("SQLite cuenta los indicadores directamente de los registros: nada que recalcular.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
@@ -113,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     admin.set_defaults(run=cmd_create_admin)
 
     sub.add_parser("export-schema", help="write schema/schema.graphql").set_defaults(run=cmd_export_schema)
+    sub.add_parser("stats-rebuild", help="PostgreSQL: refill the indicators' daily table in MCS_TIMEZONE"
+                   ).set_defaults(run=cmd_stats_rebuild)
 
     args = parser.parse_args(argv)
     return args.run(Settings.from_env(), args)

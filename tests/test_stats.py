@@ -483,3 +483,34 @@ async def test_clearing_and_backfilling_business_days_keeps_the_average(api, wor
     async with services.db.engine.begin() as conn:
         await conn.run_sync(lambda c: load_migration().backfill(c, "America/Mexico_City"))
     assert await stats(api, world, "admin", first, last, "MONTH", by_unit=True) == before
+
+
+async def test_mcs_stats_rebuild_brings_the_daily_table_back_to_the_settings_zone(api, world, services, history,
+                                                                                   backend, queries, tmp_path):
+    """`mcs stats-rebuild` (the command an operator runs after changing MCS_TIMEZONE or a bulk
+    load) refills stats_daily in MCS_TIMEZONE, so the fast path is used again."""
+    import asyncio
+    import os
+    import sys
+
+    first, last = D(2025, 12, 1), D(2026, 3, 31)
+    env = {**os.environ, "MCS_DATABASE_URL": services.settings.database_url, "MCS_VAR_DIR": str(tmp_path),
+           "MCS_TIMEZONE": "America/Mexico_City"}
+    if backend == "sqlite":
+        kept = None
+    else:
+        kept = await daily_rows(services)
+        async with services.db.engine.begin() as conn:
+            await conn.execute(text("SELECT mcs_stats_set_timezone('Asia/Tokyo')"))
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "mcs.cli", "stats-rebuild", env=env,
+                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    output = (await process.communicate())[0].decode()
+    assert process.returncode == 0, output
+    if backend == "sqlite":
+        assert "nada que recalcular" in output
+        return
+    assert "America/Mexico_City" in output
+    assert await daily_rows(services) == kept
+    queries.reset()
+    assert await stats(api, world, "admin", first, last, "MONTH") == expected(SUBTREES["INST"], first, last, "MONTH")
+    assert queries.count == 2 + 1 + 2  # the daily table again
