@@ -207,7 +207,15 @@ class Hub:
                 continue
             delivery = Delivery(event, batch)
             for s in candidates:
-                if s.wants(batch, event):
+                try:
+                    wanted = s.wants(batch, event)
+                except Exception:  # a bug here must not stall every subscription: this one reads SQL
+                    log.exception("realtime: deciding event %s for user %s failed", event.id, s.user_id)
+                    s.queue.clear()
+                    s.fallback = True
+                    s.wake.set()
+                    continue
+                if wanted:
                     overflowing = not s.fallback and len(s.queue) >= s.buffer_size
                     s.offer(delivery)
                     stats["deliveries"] += 1
