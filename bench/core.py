@@ -607,6 +607,19 @@ def plan_figure(plan: list[str], pattern: str) -> str | None:
     return next((m[1] for line in plan if (m := re.match(pattern, line))), None)
 
 
+async def explain_statements(engine, statements: list[tuple[str, object]], full: bool, width: int = 150) -> None:
+    """Run captured statements under EXPLAIN ANALYZE; print each one's execution time (and JIT),
+    with the whole plan when `full`."""
+    async with engine.connect() as conn:
+        for statement, parameters in statements:
+            plan = (await conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)).scalars().all()
+            took = plan_figure(plan, r"^Execution Time: ([\d.]+ ms)") or "?"
+            jit = plan_figure(plan, r"^\s*Timing: .*Total ([\d.]+ ms)")
+            print(f"  {took:>12} {f'(JIT {jit})' if jit else '':<18} {shorten_sql(statement, width)}")
+            if full:
+                print("\n".join("      " + line for line in plan))
+
+
 async def profile_documents_sql(url: str, secret: str, explain: bool) -> None:
     """Run each documents page once in-process, capture its SQL and replay it under EXPLAIN ANALYZE."""
     with tempfile.TemporaryDirectory(prefix="mcs-bench-") as workdir:
@@ -631,15 +644,7 @@ async def profile_documents_sql(url: str, secret: str, explain: bool) -> None:
                     statements = list(captured)
                     print(f"\nSQL of one documents page ({label}): {len(statements)} statements, EXPLAIN ANALYZE execution time"
                           " (with the JIT compilation it includes)")
-                    async with services.db.engine.connect() as conn:
-                        for statement, parameters in statements:
-                            plan = (await conn.exec_driver_sql(
-                                "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)).scalars().all()
-                            took = plan_figure(plan, r"^Execution Time: ([\d.]+ ms)") or "?"
-                            jit = plan_figure(plan, r"^\s*Timing: .*Total ([\d.]+ ms)")
-                            print(f"  {took:>12} {f'(JIT {jit})' if jit else '':<18} {shorten_sql(statement)}")
-                            if explain:
-                                print("\n".join("      " + line for line in plan))
+                    await explain_statements(services.db.engine, statements, explain)
         finally:
             await services.db.dispose()
 

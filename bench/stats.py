@@ -40,7 +40,7 @@ import httpx
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from bench.core import SKIP_SQL, code_version, libpq_dsn, org_plan, plan_figure, recreate_database, shorten_sql
+from bench.core import SKIP_SQL, code_version, explain_statements, libpq_dsn, org_plan, recreate_database
 from mcs.app import build_services, create_app
 from mcs.migrations import migrate
 from mcs.settings import Settings
@@ -288,15 +288,7 @@ async def measure(url: str, users: dict[str, User], year: int, runs: int, explai
                     event.remove(services.db.engine.sync_engine, "before_cursor_execute", capture)
                     print(f"\nSQL of stats({granularity}) as {username}: {len(captured)} statements, "
                           "EXPLAIN ANALYZE execution time")
-                    async with services.db.engine.connect() as conn:
-                        for statement, parameters in list(captured):
-                            plan = (await conn.exec_driver_sql(
-                                "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)).scalars().all()
-                            took = plan_figure(plan, r"^Execution Time: ([\d.]+ ms)") or "?"
-                            jit = plan_figure(plan, r"^\s*Timing: .*Total ([\d.]+ ms)")
-                            print(f"  {took:>12} {f'(JIT {jit})' if jit else '':<18} {shorten_sql(statement, 120)}")
-                            if explain:
-                                print("\n".join("      " + line for line in plan))
+                    await explain_statements(services.db.engine, list(captured), explain, width=120)
         finally:
             await services.db.dispose()
 

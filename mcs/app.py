@@ -19,7 +19,7 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from files.storage import LocalStorage
-from mcs.downloads import download
+from mcs.downloads import download, download_export
 from mcs.settings import Settings
 from models.clock import Clock
 from models.db import Database, SharedSession
@@ -28,7 +28,7 @@ from realtime.hub import Hub
 from resolvers.auth import bearer_token, decode_token, load_principal
 from resolvers.context import Context, Services
 from resolvers.deadlines import watch_deadlines
-from resolvers.exports import clean_exports_forever, download_export, export_runner
+from resolvers.exports import clean_exports_forever, export_runner
 from resolvers.text_extraction import extract_forever
 from files import ocr
 from schema.build import build_schema
@@ -43,8 +43,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
                        catchup_seconds=settings.realtime_catchup_seconds, buffer_size=settings.realtime_buffer_size)
 
     async def wake_subscribers(changes: dict) -> None:
-        await services.hub.publish(WakeUp(sequence=changes["sequence"], units=frozenset(changes["units"]),
-                                          users=frozenset(changes["users"])))
+        await services.hub.publish(WakeUp(sequence=changes["sequence"], users=frozenset(changes["users"])))
 
     services.db.after_commit = wake_subscribers
     return services

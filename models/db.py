@@ -81,11 +81,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 CHANGES = "mcs_changes"
 
 
-def note_changes(session: AsyncSession, *, sequence: int = 0, units=(), users=()) -> None:
-    """Remember, for after the commit, the newest event written and whom it concerns."""
-    changes = session.info.setdefault(CHANGES, {"sequence": 0, "units": set(), "users": set()})
+def note_changes(session: AsyncSession, *, sequence: int = 0, users=()) -> None:
+    """Remember, for after the commit, the newest event written and the users whose access changed."""
+    changes = session.info.setdefault(CHANGES, {"sequence": 0, "users": set()})
     changes["sequence"] = max(changes["sequence"], sequence)
-    changes["units"].update(units)
     changes["users"].update(users)
 
 

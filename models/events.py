@@ -92,5 +92,5 @@ async def append_event(
     for unit_id in audience:
         session.add(EventAudience(event_id=event.id, unit_id=unit_id))
     await session.flush()
-    note_changes(session, sequence=event.id, units=audience)
+    note_changes(session, sequence=event.id)
     return event

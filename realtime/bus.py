@@ -1,5 +1,5 @@
 """The fan-out between server instances. It carries wake-ups, not events: "events up to this
-sequence exist, about these units". Subscribers then read the events after their own cursor
+sequence exist". Subscribers then read the events after their own cursor
 from the database, so a lost wake-up loses nothing (the hub's periodic catch-up finds it).
 
 Two implementations share one small interface: in-process (the embedded default) and Redis
@@ -18,19 +18,18 @@ log = logging.getLogger("mcs.realtime")
 
 @dataclass(frozen=True)
 class WakeUp:
-    sequence: int  # events up to here are committed
-    units: frozenset[int] | None = None  # their audience; None = unknown, wake everyone
+    # events up to here are committed; None: unknown (the bus may have lost some), look now
+    sequence: int | None
     users: frozenset[int] = field(default_factory=frozenset)  # users whose access changed
 
     def encode(self) -> str:
-        return json.dumps({"s": self.sequence, "u": None if self.units is None else sorted(self.units),
-                           "a": sorted(self.users)})
+        return json.dumps({"s": self.sequence, "a": sorted(self.users)})
 
     @classmethod
     def decode(cls, raw: str | bytes) -> "WakeUp":
         data = json.loads(raw)
-        units = data.get("u")
-        return cls(int(data["s"]), None if units is None else frozenset(units), frozenset(data.get("a") or ()))
+        sequence = data.get("s")
+        return cls(None if sequence is None else int(sequence), frozenset(data.get("a") or ()))
 
 
 Listener = Callable[[WakeUp], Awaitable[None]]

@@ -175,7 +175,9 @@ class Hub:
             for s in self._by_user.get(user_id, ()):
                 s.recheck = True
                 s.wake.set()
-        if wakeup.sequence > self.last_sequence:
+        if wakeup.sequence is None:  # the bus may have lost wake-ups: read whatever is new
+            self._news.set()
+        elif wakeup.sequence > self.last_sequence:
             self.last_sequence = wakeup.sequence
         if self.last_sequence > self.cursor:
             self._news.set()
@@ -257,7 +259,7 @@ class Hub:
                                 or (s.expires_at and s.expires_at <= now)):
                             changed.add(user_id)
         if newest > self.cursor or changed:
-            await self.on_wakeup(WakeUp(sequence=newest, units=frozenset(), users=frozenset(changed)))
+            await self.on_wakeup(WakeUp(sequence=newest, users=frozenset(changed)))
 
     async def _catch_up_forever(self) -> None:
         while True:

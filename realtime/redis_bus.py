@@ -59,8 +59,8 @@ class RedisBus:
                 self.connected.set()
                 delay = 0.1
                 if not first:
-                    log.info("redis bus reconnected; waking every subscriber to catch up")
-                    await self._listener(WakeUp(sequence=0, units=None))
+                    log.info("redis bus reconnected; looking for events announced meanwhile")
+                    await self._listener(WakeUp(sequence=None))
                 first = False
                 async for message in pubsub.listen():
                     if message.get("type") == "message":

@@ -14,7 +14,7 @@
   (the periodic cleaner, `startExport` of its owner, `node`, `exportProgress`).
 - `progress_stream` polls the row (a job may run on another instance; PostgreSQL is what they
   share) and yields each change until DONE or FAILED.
-- `download_export` serves GET /exports/{id}: the owner only, with a valid token or a signed
+- `downloadable_export` decides GET /exports/{id} (served by mcs/downloads.py): the owner only, with a valid token or a signed
   link; anyone else gets what a missing export gets.
 - `clean_exports` deletes exports (rows and files) past their TTL.
 """
@@ -35,11 +35,8 @@ from typing import AsyncIterator
 
 from sqlalchemy import case, delete, func, or_, select, text, update
 from sqlalchemy.orm import aliased
-from starlette.requests import Request
-from starlette.responses import FileResponse, Response
 
-from files.names import content_disposition
-from files.xlsx import CONTENT_TYPE, MAX_DATA_ROWS, XlsxBook
+from files.xlsx import MAX_DATA_ROWS, XlsxBook
 from models.calendar import BusinessCalendar, load_calendar
 from models.catalogs import DocumentType
 from models.documents import Document, DocumentUnit
@@ -59,9 +56,9 @@ from models.permissions import ChainUnit, Principal, can_see_confidential, visib
 from models.traffic_light import TrafficLight, document_light, turno_light, turno_light_clause
 from models.turnos import Turno
 from models.workflow import AWAITING_ANSWER, OPEN_TURNO, TurnoStatus
-from resolvers.auth import authenticate, bearer_token, load_principal
+from resolvers.auth import load_principal
 from resolvers.context import Context, Services
-from resolvers.links import principal_from_link, sign_link
+from resolvers.links import sign_link
 
 log = logging.getLogger("mcs.exports")
 
@@ -680,46 +677,11 @@ def sign_download(services: Services, export: Export, principal: Principal, toke
     return sign_link(services, "exports", export.id, principal, token_version, expires)
 
 
-def _missing() -> Response:
-    return Response("No existe o no tiene acceso.", status_code=404, media_type="text/plain; charset=utf-8")
-
-
-async def download_export(request: Request) -> Response:
-    """GET /exports/{id}?t=<signed> (or with a Bearer token): the owner's DONE file."""
-    from schema.ids import from_global_id
-
-    services = request.app.state.services
-    parsed = from_global_id(request.path_params["id"])
-    if parsed is None or parsed[0] != "Export" or not parsed[1].isdigit():
-        return _missing()
-    export_id = int(parsed[1])
-    async with services.db.session() as session:
-        token = bearer_token(request.headers.get("authorization"))
-        if token:
-            principal = await authenticate(services, session, token)
-            if principal is None:
-                return Response("Inicie sesión para descargar.", status_code=401,
-                                media_type="text/plain; charset=utf-8", headers={"WWW-Authenticate": "Bearer"})
-        elif signature := request.query_params.get("t"):
-            principal = await principal_from_link(services, session, "exports", export_id, signature)
-        else:
-            return Response("Inicie sesión para descargar.", status_code=401, media_type="text/plain; charset=utf-8",
-                            headers={"WWW-Authenticate": "Bearer"})
-        if principal is None:
-            return _missing()
-        export = (await session.execute(select(Export).where(
-            Export.id == export_id, Export.user_id == principal.user_id, Export.status == ExportStatus.DONE.value,
-            Export.expires_at > services.clock.now()))).scalar()
-    if export is None or not export.file_key:
-        return _missing()
-    path = exports_dir(services) / export.file_key
-    try:
-        stat = os.stat(path)
-    except FileNotFoundError:
-        return _missing()
-    return FileResponse(path, stat_result=stat, media_type=CONTENT_TYPE, headers={
-        "Content-Disposition": content_disposition(export.filename, inline=False),
-        "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
+async def downloadable_export(services: Services, session, principal: Principal, export_id: int) -> Export | None:
+    """The owner's finished, unexpired export, else None (like a missing one)."""
+    return (await session.execute(select(Export).where(
+        Export.id == export_id, Export.user_id == principal.user_id, Export.status == ExportStatus.DONE.value,
+        Export.expires_at > services.clock.now()))).scalar()
 
 
 # --- clean-up ----------------------------------------------------------------------------------

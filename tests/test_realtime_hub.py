@@ -218,3 +218,25 @@ async def test_alike_subscribers_share_one_rendering(api, world, services, queri
     assert len(statements) == (2 if shared else 3), statements
     for s in streams:
         await s.aclose()
+
+
+async def test_a_wake_up_of_unknown_sequence_makes_the_hub_read_at_once(world, services):
+    """After a Redis reconnection the bus says "unknown": the hub reads what was written
+    meanwhile at once, not at its next periodic catch-up."""
+    from realtime.bus import WakeUp
+
+    hub = services.hub
+    hub.catchup_seconds = 0  # no periodic catch-up in this test
+    await hub.start()
+    services.db.after_commit = None  # written without a wake-up, as during a Redis outage
+    async with services.db.transaction() as session:
+        event = await append_event(session, kind=EventKind.USER_CHANGED, occurred_at=services.clock.now(),
+                                   actor_id=world.users["admin"].id, audience=[world.units["INST"].id])
+    await asyncio.sleep(0.2)
+    assert hub.cursor < event.id
+    await hub.on_wakeup(WakeUp(sequence=None))
+    for _ in range(200):
+        if hub.cursor >= event.id:
+            break
+        await asyncio.sleep(0.01)
+    assert hub.cursor == event.id
