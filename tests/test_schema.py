@@ -7,7 +7,7 @@ from graphql.language import DocumentNode
 
 from schema.export import SNAPSHOT, sdl
 
-CONTRACT = Path(__file__).resolve().parents[2] / "shared" / "spec" / "contract.graphql"
+CONTRACT = Path(__file__).resolve().parents[1] / "schema" / "contract.graphql"  # the clients' contract (a copy)
 PENDING = Path(__file__).with_name("contract_pending.txt")
 
 
