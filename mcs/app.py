@@ -21,6 +21,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from files.storage import LocalStorage
 from mcs import graphiql
 from mcs.downloads import download, download_export
+from mcs.paper import ROUTES as PAPER_ROUTES
 from mcs.settings import Settings
 from models.clock import Clock
 from models.db import Database, SharedSession
@@ -225,7 +226,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app = Starlette(
         routes=[Route("/graphql", graphql, methods=["GET", "POST"]), WebSocketRoute("/graphql", graphql),
                 Route("/files/{id}", download, methods=["GET", "HEAD"]),
-                Route("/exports/{id}", download_export, methods=["GET", "HEAD"]), Route("/health", health)]
+                Route("/exports/{id}", download_export, methods=["GET", "HEAD"]), Route("/health", health),
+                *PAPER_ROUTES]
         + ([graphiql.assets_mount()] if ide else []),
         lifespan=lifespan,
     )

@@ -7,7 +7,7 @@ equal: the first of a group executes the selection, the others reuse its result 
 for their websocket send (bench/REALTIME.md).
 
 A field whose value depends on who asks beyond their memberships turns sharing off for that
-operation: today that is `url` (download links are signed per user).
+operation: today that is `url`, `acuseUrl` and `volanteUrl` (links are signed per user).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 from graphql import FieldNode, Visitor, visit
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-_PER_USER_FIELDS = re.compile(r"\burl\b")
+_PER_USER_FIELDS = re.compile(r"\b(url|acuseUrl|volanteUrl)\b")
 
 
 class _VariableNames(Visitor):

@@ -181,7 +181,9 @@ async def _subscribe_all(services, schema, query, principals):
 
 
 @pytest.mark.parametrize("selection, shared", [("document { turnos { number } }", True),
-                                               ("document { attachments { url } }", False)])
+                                               ("document { attachments { url } }", False),
+                                               ("document { acuseUrl attachments { id } }", False),
+                                               ("document { turnos { number volanteUrl } }", False)])
 async def test_alike_subscribers_share_one_rendering(api, world, services, queries, selection, shared):
     """Same operation, same memberships: one execution for the group; a per-user field (a
     signed url) or other memberships: their own."""

@@ -13,6 +13,7 @@ from models.traffic_light import document_light
 from models.workflow import OPEN_TURNO
 from resolvers.documents import document_stays
 from resolvers.events import document_history
+from resolvers.paper import acuse_link
 from schema.enums import DocumentStatus, Origin, Priority, SenderLevel, TrafficLight
 from schema.guards import ConfidentialField, PersonalDataField
 from schema.ids import to_global_id
@@ -83,6 +84,11 @@ class Document(Node):
     @strawberry.field(permission_classes=[ConfidentialField], description="The document's own digitized files.")
     async def attachments(self, info: Info) -> list[Attachment] | None:
         return [Attachment.from_model(a) for a in await info.context.loaders.attachments_by_document_id.load(self.db_id)]
+
+    @strawberry.field(description="A link to the printable acuse de recibo (PDF, with a QR code that verifies the "
+                                  "folio), signed for you like Attachment.url; null when not signed in.")
+    def acuse_url(self, info: Info) -> str | None:
+        return acuse_link(info.context, self.id, self.db_id)
 
     @strawberry.field(description="The turnos of this document that you may see, in the order they were sent.")
     async def turnos(self, info: Info) -> list[Turno]:

@@ -13,6 +13,7 @@ from models.calendar import explain_due_date
 from models.traffic_light import turno_light, worst
 from models.turnos import descendants_of
 from models.workflow import CLOSED_TURNO, OPEN_TURNO
+from resolvers.paper import volante_link
 from schema.enums import Decision, Instruction, Priority, TrafficLight, TurnoStatus
 from schema.guards import ResponseFilesField
 from schema.ids import to_global_id
@@ -114,6 +115,11 @@ class Turno(Node):
             return None
         return explain_due_date(await info.context.calendar(), m.due_counted_from or info.context.clock.local_date(m.sent_at),
                                 m.due_date, m.due_business_days)
+
+    @strawberry.field(description="A link to the printable volante de turno (PDF, with a QR code that verifies it), "
+                                  "signed for you like Attachment.url; null when not signed in.")
+    def volante_url(self, info: Info) -> str | None:
+        return volante_link(info.context, self.id, self.model.id)
 
     @strawberry.field
     async def responses(self, info: Info) -> list["Response"]:
