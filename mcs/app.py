@@ -15,7 +15,8 @@ from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from files.storage import LocalStorage
@@ -51,8 +52,21 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     return services
 
 
+class QuietWebSocketAdapter(ASGIWebSocketAdapter):
+    """When we close a socket ourselves (a session that ended: 4403), strawberry still tries to
+    send the operation's `complete`; nobody can receive it, so it is dropped, not logged as an
+    error."""
+
+    async def send_json(self, message) -> None:
+        if self.ws.application_state == WebSocketState.DISCONNECTED:
+            return
+        await super().send_json(message)
+
+
 class MCSGraphQL(GraphQL):
     """Strawberry's ASGI view with our context: the caller, a session and loaders per request."""
+
+    websocket_adapter_class = QuietWebSocketAdapter
 
     def __init__(self, services: Services, **kwargs):
         self.services = services
@@ -65,7 +79,8 @@ class MCSGraphQL(GraphQL):
                            request_id=uuid.uuid4().hex[:12], request=request, response=response)
         session = SharedSession(request.scope["state"]["db_session"])
         claims = decode_token(self.services, bearer_token(request.headers.get("authorization")))
-        principal = await load_principal(session, claims.user_id, token_version=claims.token_version) if claims else None
+        principal = await load_principal(session, claims.user_id, token_version=claims.token_version,
+                                         token_id=claims.token_id) if claims else None
         # hand the connection back to the pool: a mutation's own transaction must never wait
         # for a connection while this request still holds another one
         await session.release()
@@ -73,6 +88,7 @@ class MCSGraphQL(GraphQL):
                           request_id=request.scope["state"]["request_id"], request=request, response=response)
         if principal is not None:
             context.token_version, context.token_expires_at = claims.token_version, claims.expires_at
+            context.token_id = claims.token_id
         return context
 
 
@@ -88,7 +104,8 @@ class MCSGraphQL(GraphQL):
         if claims is None:
             raise ConnectionRejectionError()
         async with self.services.db.session() as session:
-            principal = await load_principal(session, claims.user_id, token_version=claims.token_version)
+            principal = await load_principal(session, claims.user_id, token_version=claims.token_version,
+                                             token_id=claims.token_id)
         if principal is None:
             raise ConnectionRejectionError()
         hub = self.services.hub
@@ -98,6 +115,7 @@ class MCSGraphQL(GraphQL):
         context.request.scope.setdefault("state", {})["mcs_user_id"] = principal.user_id
         context.principal = principal
         context.token_expires_at, context.token_version = claims.expires_at, claims.token_version
+        context.token_id = claims.token_id
 
     async def __call__(self, scope, receive, send):
         try:

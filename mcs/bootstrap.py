@@ -6,19 +6,21 @@ from sqlalchemy import select
 
 from mcs.settings import Settings
 from models.db import ADMINISTRATION_LOCK, Database, advisory_lock
-from models.errors import DomainError, ErrorCode, validation
+from models.errors import DomainError, ErrorCode
 from models.events import EventKind, append_event
 from models.org import OrgUnit, OrgUnitKind, create_unit
 from models.clock import Clock
-from models.users import PASSWORD_MIN, Membership, Role, User, hash_password
+from models.users import Membership, Role, User, hash_password
+from resolvers.validation import Checker
 
 
 async def create_admin(settings: Settings, username: str, password: str, *, full_name: str,
                        root_code: str = "0", root_acronym: str = "INST", root_name: str = "Institución") -> OrgUnit:
     """Create an ADMIN on the root unit; on an empty database create the root unit first."""
-    if len(password) < PASSWORD_MIN:
-        raise validation(f"La contraseña debe tener al menos {PASSWORD_MIN} caracteres.", "password")
     username = username.strip().lower()
+    check = Checker()
+    check.new_password(password, username)
+    check.raise_if_any()
     db = Database(settings.database_url)
     clock = Clock(settings.timezone)
     try:

@@ -1475,7 +1475,7 @@ class WorkflowRunner:
             document_id=document.id if parent is None else None,
             parent_turno_id=parent.id if parent is not None else None,
         )
-        for planned, created in zip(turnos, await send_turno(self.context(actor), data)):
+        for planned, created in zip(turnos, (await send_turno(self.context(actor), data))[0]):
             planned.id = created.id
 
     async def acknowledge(self, turno: PlannedTurno, actor: Person) -> None:

@@ -48,3 +48,26 @@ def not_found(message: str = "No existe o no tiene acceso.", field: str | None =
 
 def forbidden(message: str = "No tiene permiso para esta acción.", field: str | None = None) -> DomainError:
     return DomainError(ErrorCode.FORBIDDEN, message, field)
+
+
+# --- Spanish messages about a field, in agreement with its label's article --------------------
+
+_AGREEMENT = {"el": ("obligatorio", "admite"), "la": ("obligatoria", "admite"),
+              "los": ("obligatorios", "admiten"), "las": ("obligatorias", "admiten")}
+
+
+def _agreement(label: str) -> tuple[str, str]:
+    """«Las observaciones» → ("obligatorias", "admiten"); a label starts with its article."""
+    article = label.split(" ", 1)[0].lower()
+    if article not in _AGREEMENT:
+        raise ValueError(f"a field label starts with el/la/los/las: {label!r}")
+    return _AGREEMENT[article]
+
+
+def required_message(label: str) -> str:
+    adjective, verb = _agreement(label)
+    return f"{label} {'son' if verb == 'admiten' else 'es'} {adjective}."
+
+
+def too_long_message(label: str, maximum: int) -> str:
+    return f"{label} {_agreement(label)[1]} a lo más {maximum:,} caracteres."

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigId
-from models.errors import DomainError, ErrorCode, validation
+from models.errors import DomainError, ErrorCode, required_message, too_long_message, validation
 
 
 class OrgUnitKind(str, Enum):
@@ -64,9 +64,9 @@ CODE_MAX, ACRONYM_MAX, NAME_MAX = 40, 30, 300
 def _clean(value: str | None, field: str, label: str, maximum: int) -> str:
     value = (value or "").strip()
     if not value:
-        raise validation(f"{label} es obligatorio.", field)
+        raise validation(required_message(label), field)
     if len(value) > maximum:
-        raise validation(f"{label} admite a lo más {maximum} caracteres.", field)
+        raise validation(too_long_message(label, maximum), field)
     return value
 
 

@@ -174,6 +174,25 @@ def can_see_personal_data(principal: Principal, chain: list[ChainUnit]) -> bool:
     return is_on_chain(principal, chain)
 
 
+# the fields of a document a correction event (DOCUMENT_UPDATED) may name, by protection
+CONFIDENTIAL_FIELDS = frozenset({"subject", "summary", "sender.level", "sender.name", "sender.position",
+                                 "sender.organization", "sender.email", "sender.phone", "sender.address"})
+PERSONAL_FIELDS = frozenset({"sender.email", "sender.phone", "sender.address"})
+
+
+def readable_changes(principal: Principal, chain: list[ChainUnit], data: dict) -> list[dict]:
+    """The `changes` of a correction event as this user may read them: the old and new values of
+    fields that were protected (confidential before or after; a citizen's contact data) are
+    null and marked `masked` for who may not read those fields on the document itself."""
+    hide = set()
+    if data.get("confidential") and not can_see_confidential(principal, chain):
+        hide |= CONFIDENTIAL_FIELDS
+    if data.get("citizen") and not can_see_personal_data(principal, chain):
+        hide |= PERSONAL_FIELDS
+    return [{"field": c["field"], "old": None, "new": None, "masked": True} if c["field"] in hide else c
+            for c in data.get("changes", [])]
+
+
 # --- row visibility (Python twins) --------------------------------------------------------
 # The realtime hub reads each new event once per process and decides here, for every
 # subscriber, what the SQL predicates above decide for a query. tests/test_permissions.py
@@ -241,3 +260,9 @@ def can_evaluate_turno(principal: Principal, turno: Turno) -> bool:
 def can_close_document(principal: Principal, document: Document) -> bool:
     """Conclude and archive: HEAD or REGISTRAR of the registering unit."""
     return bool(principal.roles_in(document.unit_id) & SEND_ROLES)
+
+
+def can_correct_document(principal: Principal, document: Document) -> bool:
+    """Correct a registration (updateDocument): REGISTRAR or HEAD of the registering unit; not an
+    ADMIN elsewhere, who may not even read a confidential document's fields."""
+    return bool(principal.roles_in(document.unit_id) & REGISTER_ROLES)

@@ -33,6 +33,7 @@ class Turno(Base):
     status: Mapped[str] = mapped_column(String(20), default=TurnoStatus.SENT.value)
     concluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
     # the last answer was submitted by the deadline in force (None: no answer pending evaluation)
     answered_on_time: Mapped[bool | None] = mapped_column(Boolean)
     rounds: Mapped[int] = mapped_column(Integer, default=0)

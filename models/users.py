@@ -7,10 +7,11 @@ from enum import Enum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, BigId, UTCDateTime
+from models.text import fold
 
 
 class Role(str, Enum):
@@ -38,6 +39,8 @@ class User(Base):
     # bumped when the password changes or the user is deactivated: older tokens stop working
     token_version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # username, name and e-mail folded (lower case, no accents) for the directory's search
+    search_text: Mapped[str | None] = mapped_column(String(600))
 
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="raise", order_by="Membership.id"
@@ -54,6 +57,28 @@ class Membership(Base):
     role: Mapped[str] = mapped_column(String(20))
 
     user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class RevokedToken(Base):
+    """A token ended by `logout` before its expiry (its `jti` claim). Kept until it would have
+    expired anyway; `logout(everywhere: true)` and password changes bump token_version instead."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+def user_search_text(username: str, full_name: str, email: str | None) -> str:
+    return fold(" ".join(filter(None, (username, full_name, email))))
+
+
+@event.listens_for(User, "before_insert")
+@event.listens_for(User, "before_update")
+def _keep_search_text(mapper, connection, user: User) -> None:
+    """Wherever a user is created or changed (admin, bootstrap, demo), its search text follows."""
+    user.search_text = user_search_text(user.username, user.full_name, user.email)
 
 
 class LoginThrottle(Base):

@@ -34,7 +34,7 @@ class Decision(str, Enum):
     RETURN = "RETURN"
 
 
-class TurnoAction(str, Enum):
+class TurnoTransition(str, Enum):
     ACKNOWLEDGE = "acknowledge"
     ACKNOWLEDGE_KNOWLEDGE = "acknowledge a copy"
     ANSWER = "answer"
@@ -44,13 +44,13 @@ class TurnoAction(str, Enum):
 
 
 S = TurnoStatus
-TURNO_TRANSITIONS: dict[TurnoAction, dict[TurnoStatus, TurnoStatus]] = {
-    TurnoAction.ACKNOWLEDGE: {S.SENT: S.RECEIVED},
-    TurnoAction.ACKNOWLEDGE_KNOWLEDGE: {S.SENT: S.CONCLUDED},
-    TurnoAction.ANSWER: {S.SENT: S.ANSWERED, S.RECEIVED: S.ANSWERED, S.RETURNED: S.ANSWERED},
-    TurnoAction.ACCEPT: {S.ANSWERED: S.CONCLUDED},
-    TurnoAction.RETURN: {S.ANSWERED: S.RETURNED},
-    TurnoAction.CANCEL: {S.SENT: S.CANCELLED, S.RECEIVED: S.CANCELLED, S.ANSWERED: S.CANCELLED, S.RETURNED: S.CANCELLED},
+TURNO_TRANSITIONS: dict[TurnoTransition, dict[TurnoStatus, TurnoStatus]] = {
+    TurnoTransition.ACKNOWLEDGE: {S.SENT: S.RECEIVED},
+    TurnoTransition.ACKNOWLEDGE_KNOWLEDGE: {S.SENT: S.CONCLUDED},
+    TurnoTransition.ANSWER: {S.SENT: S.ANSWERED, S.RECEIVED: S.ANSWERED, S.RETURNED: S.ANSWERED},
+    TurnoTransition.ACCEPT: {S.ANSWERED: S.CONCLUDED},
+    TurnoTransition.RETURN: {S.ANSWERED: S.RETURNED},
+    TurnoTransition.CANCEL: {S.SENT: S.CANCELLED, S.RECEIVED: S.CANCELLED, S.ANSWERED: S.CANCELLED, S.RETURNED: S.CANCELLED},
 }
 
 # waiting for the recipient's answer: the deadline runs
@@ -59,27 +59,27 @@ OPEN_TURNO = frozenset({S.SENT, S.RECEIVED, S.ANSWERED, S.RETURNED})
 CLOSED_TURNO = frozenset({S.CONCLUDED, S.CANCELLED})
 
 
-class DocumentAction(str, Enum):
+class DocumentTransition(str, Enum):
     START = "start"  # its first turno is sent
     CONCLUDE = "conclude"
     ARCHIVE = "archive"
 
 
 D_REGISTERED, D_IN_PROGRESS, D_CONCLUDED, D_ARCHIVED = "REGISTERED", "IN_PROGRESS", "CONCLUDED", "ARCHIVED"
-DOCUMENT_TRANSITIONS: dict[DocumentAction, dict[str, str]] = {
-    DocumentAction.START: {D_REGISTERED: D_IN_PROGRESS, D_IN_PROGRESS: D_IN_PROGRESS},
-    DocumentAction.CONCLUDE: {D_REGISTERED: D_CONCLUDED, D_IN_PROGRESS: D_CONCLUDED},
-    DocumentAction.ARCHIVE: {D_CONCLUDED: D_ARCHIVED},
+DOCUMENT_TRANSITIONS: dict[DocumentTransition, dict[str, str]] = {
+    DocumentTransition.START: {D_REGISTERED: D_IN_PROGRESS, D_IN_PROGRESS: D_IN_PROGRESS},
+    DocumentTransition.CONCLUDE: {D_REGISTERED: D_CONCLUDED, D_IN_PROGRESS: D_CONCLUDED},
+    DocumentTransition.ARCHIVE: {D_CONCLUDED: D_ARCHIVED},
 }
 
 TURNO_STATUS_ES = {S.SENT: "enviado", S.RECEIVED: "recibido", S.ANSWERED: "respondido", S.RETURNED: "devuelto",
                    S.CONCLUDED: "concluido", S.CANCELLED: "cancelado"}
 DOCUMENT_STATUS_ES = {D_REGISTERED: "registrado", D_IN_PROGRESS: "en trámite", D_CONCLUDED: "concluido",
                       D_ARCHIVED: "archivado"}
-ACTION_ES = {TurnoAction.ACKNOWLEDGE: "acusar de recibido", TurnoAction.ACKNOWLEDGE_KNOWLEDGE: "acusar de recibido",
-             TurnoAction.ANSWER: "responder", TurnoAction.ACCEPT: "aceptar la respuesta de",
-             TurnoAction.RETURN: "devolver", TurnoAction.CANCEL: "cancelar",
-             DocumentAction.START: "turnar", DocumentAction.CONCLUDE: "concluir", DocumentAction.ARCHIVE: "archivar"}
+ACTION_ES = {TurnoTransition.ACKNOWLEDGE: "acusar de recibido", TurnoTransition.ACKNOWLEDGE_KNOWLEDGE: "acusar de recibido",
+             TurnoTransition.ANSWER: "responder", TurnoTransition.ACCEPT: "aceptar la respuesta de",
+             TurnoTransition.RETURN: "devolver", TurnoTransition.CANCEL: "cancelar",
+             DocumentTransition.START: "turnar", DocumentTransition.CONCLUDE: "concluir", DocumentTransition.ARCHIVE: "archivar"}
 
 
 class InvalidTransition(DomainError):
@@ -87,7 +87,7 @@ class InvalidTransition(DomainError):
         super().__init__(ErrorCode.INVALID_TRANSITION, message, field)
 
 
-def next_turno_status(current: str, action: TurnoAction) -> TurnoStatus:
+def next_turno_status(current: str, action: TurnoTransition) -> TurnoStatus:
     status = TurnoStatus(current)
     target = TURNO_TRANSITIONS[action].get(status)
     if target is None:
@@ -95,7 +95,7 @@ def next_turno_status(current: str, action: TurnoAction) -> TurnoStatus:
     return target
 
 
-def next_document_status(current: str, action: DocumentAction) -> str:
+def next_document_status(current: str, action: DocumentTransition) -> str:
     target = DOCUMENT_TRANSITIONS[action].get(current)
     if target is None:
         raise InvalidTransition(f"No se puede {ACTION_ES[action]} un documento {DOCUMENT_STATUS_ES[current]}.")

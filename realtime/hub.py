@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 
 from models.events import Event
 from models.permissions import Principal
-from models.users import User
+from models.users import RevokedToken, User
 from realtime.batch import EventBatch, load_batch
 from realtime.bus import Bus, WakeUp
 
@@ -47,10 +47,11 @@ class Delivery:
 
 class Subscription:
     def __init__(self, principal: Principal, expires_at: datetime | None, token_version: int | None, *,
-                 document_id: int | None = None, buffer_size: int = 100):
+                 document_id: int | None = None, buffer_size: int = 100, token_id: str | None = None):
         self.principal = principal
         self.expires_at = expires_at
         self.token_version = token_version
+        self.token_id = token_id  # ended by logout: the stream's re-check finds it revoked
         self.document_id = document_id  # documentEvents: only this document's events
         self.buffer_size = buffer_size
         self.queue: deque[Delivery] = deque()
@@ -124,9 +125,9 @@ class Hub:
     # --- registry ----------------------------------------------------------------------------
 
     def subscribe(self, principal: Principal, expires_at: datetime | None, token_version: int | None, *,
-                  document_id: int | None = None) -> Subscription:
+                  document_id: int | None = None, token_id: str | None = None) -> Subscription:
         subscription = Subscription(principal, expires_at, token_version, document_id=document_id,
-                                    buffer_size=self.buffer_size)
+                                    buffer_size=self.buffer_size, token_id=token_id)
         self._subscriptions.add(subscription)
         self._index(subscription)
         return subscription
@@ -251,12 +252,15 @@ class Hub:
                     select(User.id, User.active, User.token_version).where(User.id.in_(user_ids))
                 )).all()
                 state = {r.id: r for r in rows}
+                token_ids = [s.token_id for user_id in user_ids for s in self._by_user.get(user_id, ()) if s.token_id]
+                revoked = set((await session.execute(
+                    select(RevokedToken.jti).where(RevokedToken.jti.in_(token_ids)))).scalars()) if token_ids else set()
                 now = self.services.clock.now()
                 for user_id in user_ids:
                     for s in self._by_user.get(user_id, ()):
                         row = state.get(user_id)
                         if (row is None or not row.active or row.token_version != s.token_version
-                                or (s.expires_at and s.expires_at <= now)):
+                                or s.token_id in revoked or (s.expires_at and s.expires_at <= now)):
                             changed.add(user_id)
         if newest > self.cursor or changed:
             await self.on_wakeup(WakeUp(sequence=newest, users=frozenset(changed)))

@@ -64,7 +64,8 @@ async def event_stream(ctx: Context, *, after_sequence: int | None,
     hub = services.hub
     # registered before the cursor is fixed: whatever commits from here on is either queued
     # or found by the first read
-    subscription = hub.subscribe(principal, ctx.token_expires_at, ctx.token_version, document_id=document_id)
+    subscription = hub.subscribe(principal, ctx.token_expires_at, ctx.token_version, document_id=document_id,
+                                 token_id=ctx.token_id)
     try:
         cursor = await _start(ctx, principal, after_sequence, document_id)
         retry_delay = 0.2
@@ -145,7 +146,8 @@ async def _recheck(ctx: Context, subscription: Subscription) -> Principal | None
     principal = None
     if not (subscription.expires_at and subscription.expires_at <= now):
         async with ctx.services.db.session() as session:
-            principal = await load_principal(session, subscription.user_id, token_version=subscription.token_version)
+            principal = await load_principal(session, subscription.user_id, token_version=subscription.token_version,
+                                             token_id=subscription.token_id)
     if principal is None:
         await close_socket(ctx, 4403, "Sesión terminada")
         return None

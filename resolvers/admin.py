@@ -17,7 +17,7 @@ from models.errors import DomainError, ErrorCode, forbidden, not_found, validati
 from models.events import EventKind, append_event
 from models.org import OrgUnit, OrgUnitKind, create_unit, update_unit
 from models.permissions import can_administer
-from models.users import PASSWORD_MIN, Membership, Role, User, hash_password
+from models.users import Membership, Role, User, hash_password
 from resolvers.context import Context
 from resolvers.validation import Checker
 
@@ -129,8 +129,7 @@ async def create_user(ctx: Context, *, username: str, password: str, full_name: 
             check.add("El usuario admite de 3 a 80 letras minúsculas, dígitos, punto, guion o guion bajo.", "username")
         elif (await session.execute(select(User.id).where(User.username == username))).first():
             raise DomainError(ErrorCode.CONFLICT, f"El usuario «{username}» ya existe.", "username")
-        if len(password or "") < PASSWORD_MIN:
-            check.add(f"La contraseña debe tener al menos {PASSWORD_MIN} caracteres.", "password")
+        check.new_password(password, username)
         full_name = check.text(full_name, "fullName", "El nombre completo", 200, required=True)
         position = check.text(position, "position", "El cargo", 200)
         email = check.email(email, "email")
@@ -156,9 +155,8 @@ async def update_user(ctx: Context, user_id: int, *, password=None, full_name=No
             raise not_found("El usuario no existe.", "id")
         check = Checker()
         if password is not None:
-            if len(password) < PASSWORD_MIN:
-                check.add(f"La contraseña debe tener al menos {PASSWORD_MIN} caracteres.", "password")
-            else:
+            check.new_password(password, user.username)
+            if not check.errors:
                 user.password_hash = hash_password(password)
                 user.token_version += 1  # sessions opened with the old password end
         if full_name is not None:

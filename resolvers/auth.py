@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import math
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import jwt
-from sqlalchemy import select
+from sqlalchemy import delete, exists, false, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.db import note_changes
+from models.events import EventKind, append_event
 from models.errors import DomainError, ErrorCode
 from models.org import OrgUnit
 from models.permissions import MembershipGrant, Principal
-from models.users import LoginThrottle, Membership, Role, User, throttle_delay_seconds, verify_password
+from models.users import (
+    LoginThrottle, Membership, RevokedToken, Role, User, hash_password, throttle_delay_seconds,
+    verify_password,
+)
 from resolvers.context import Services
 
 ALGORITHM = "HS256"
@@ -27,6 +33,7 @@ def issue_token(services: Services, user: User) -> str:
     claims = {
         "sub": str(user.id),
         "ver": user.token_version,
+        "jti": secrets.token_urlsafe(16),  # names this token alone, for logout
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(hours=services.settings.token_ttl_hours)).timestamp()),
     }
@@ -73,6 +80,7 @@ class TokenClaims:
     user_id: int
     token_version: int | None
     expires_at: datetime
+    token_id: str | None = None  # the `jti` claim
 
 
 def decode_token(services: Services, token: str | None) -> TokenClaims | None:
@@ -83,8 +91,10 @@ def decode_token(services: Services, token: str | None) -> TokenClaims | None:
         # expiry is checked against our clock (the one tests freeze), not the wall clock
         claims = jwt.decode(token, services.settings.secret_key, algorithms=[ALGORITHM],
                             options={"require": ["exp", "sub"], "verify_exp": False, "verify_iat": False, "verify_nbf": False})
+        token_id = claims.get("jti")
         result = TokenClaims(int(claims["sub"]), claims.get("ver"),
-                             datetime.fromtimestamp(float(claims["exp"]), tz=timezone.utc))
+                             datetime.fromtimestamp(float(claims["exp"]), tz=timezone.utc),
+                             token_id if isinstance(token_id, str) else None)
     except (jwt.PyJWTError, ValueError, TypeError, OverflowError):
         return None
     return result if result.expires_at > services.clock.now() else None
@@ -96,21 +106,70 @@ async def authenticate(services: Services, session: AsyncSession, token: str | N
     claims = decode_token(services, token)
     if claims is None:
         return None
-    return await load_principal(session, claims.user_id, token_version=claims.token_version)
+    return await load_principal(session, claims.user_id, token_version=claims.token_version, token_id=claims.token_id)
 
 
-async def load_principal(session: AsyncSession, user_id: int, token_version: int | None = None) -> Principal | None:
+async def load_principal(session: AsyncSession, user_id: int, token_version: int | None = None,
+                         token_id: str | None = None) -> Principal | None:
+    """The user's current access, or None when the user is inactive, or the token's version is
+    old (password changed, logged out everywhere), or the token itself was logged out."""
+    revoked = (exists(select(1).where(RevokedToken.jti == token_id)) if token_id else false()).label("revoked")
     rows = (await session.execute(
         select(User.id, User.username, User.active, User.token_version,
-               Membership.unit_id, Membership.role, OrgUnit.path)
+               Membership.unit_id, Membership.role, OrgUnit.path, revoked)
         .outerjoin(Membership, Membership.user_id == User.id)
         .outerjoin(OrgUnit, OrgUnit.id == Membership.unit_id)
         .where(User.id == user_id)
         .order_by(Membership.id)
     )).all()
-    if not rows or not rows[0].active:
+    if not rows or not rows[0].active or rows[0].revoked:
         return None
     if token_version is not None and rows[0].token_version != token_version:
         return None
     grants = tuple(MembershipGrant(r.unit_id, r.path, Role(r.role)) for r in rows if r.unit_id is not None)
     return Principal(user_id=rows[0].id, username=rows[0].username, memberships=grants)
+
+
+# --- my account -------------------------------------------------------------------------------
+
+async def change_password(ctx, current: str, new: str) -> tuple[str, User]:
+    """Every token issued before stops working (here and on every instance: the version is
+    checked on each request and socket); the caller gets a new one."""
+    from resolvers.validation import Checker
+
+    principal = ctx.require_principal()
+    services = ctx.services
+    async with services.db.transaction() as session:
+        user = (await session.execute(select(User).where(User.id == principal.user_id).with_for_update())).scalar_one()
+        if not verify_password(user.password_hash, current or ""):
+            raise DomainError(ErrorCode.VALIDATION, "La contraseña actual no es correcta.", "currentPassword")
+        check = Checker()
+        check.new_password(new, user.username, "newPassword")
+        check.raise_if_any()
+        user.password_hash = hash_password(new)
+        user.token_version += 1
+        note_changes(session, users=[user.id])  # open subscriptions re-check their access
+        await append_event(session, kind=EventKind.USER_CHANGED, occurred_at=services.clock.now(), actor_id=user.id,
+                           audience=[], data={"userId": user.id, "change": "password"})
+    return issue_token(services, user), user
+
+
+async def logout(ctx, everywhere: bool) -> None:
+    """End this token (its `jti`), or every token of mine (a new token version)."""
+    principal = ctx.require_principal()
+    services = ctx.services
+    async with services.db.transaction() as session:
+        if everywhere or ctx.token_id is None:
+            user = (await session.execute(select(User).where(User.id == principal.user_id).with_for_update())).scalar_one()
+            user.token_version += 1
+            await append_event(session, kind=EventKind.USER_CHANGED, occurred_at=services.clock.now(),
+                               actor_id=user.id, audience=[], data={"userId": user.id, "change": "logoutEverywhere"})
+        else:
+            # expired revocations are of no use any more: the table stays the size of the live ones
+            await session.execute(delete(RevokedToken).where(RevokedToken.expires_at <= services.clock.now()))
+            # the same token logged out twice at once (a double click, two tabs): one row, no error
+            insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+            await session.execute(insert(RevokedToken).values(
+                jti=ctx.token_id, user_id=principal.user_id, expires_at=ctx.token_expires_at,
+            ).on_conflict_do_nothing(index_elements=[RevokedToken.jti]))
+        note_changes(session, users=[principal.user_id])

@@ -70,6 +70,7 @@ class Context:
         self.connection_params: dict | None = None  # filled by strawberry on websockets
         self.token_expires_at: datetime | None = None
         self.token_version: int | None = None
+        self.token_id: str | None = None  # the token's `jti`, which logout ends
         self._scope = _Scope(session) if session is not None else None
 
     @property

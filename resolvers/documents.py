@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -13,15 +14,20 @@ from models.documents import (
     Document, DocumentOrder, DocumentStatus, DocumentUnit, Origin, Priority, SenderLevel, add_to_chain, format_folio,
     next_folio_number,
 )
-from models.errors import DomainError, ErrorCode, forbidden, not_found, validation
+from models.errors import (
+    DomainError, ErrorCode, ValidationFailed, forbidden, not_found, required_message, validation,
+)
 from models.dwell import stays_by_unit
 from models.events import Event, EventKind, append_event
 from models.filters import DocumentFilterSpec, document_filter_clauses
 from models.org import OrgUnit
-from models.permissions import can_close_document, can_register_in, confidential_readable, visible_documents
+from models.actions import (
+    DocumentFacts, check_archive, check_attach, check_conclude, check_update, pending_turno_numbers,
+)
+from models.permissions import can_register_in, confidential_readable, visible_documents
 from models.search import parse_search, ranked
 from models.turnos import Turno
-from models.workflow import CLOSED_TURNO, DocumentAction, InvalidTransition, next_document_status
+from models.workflow import DocumentTransition, next_document_status
 from resolvers.context import Context
 from resolvers.pagination import Page, SortKey, datetime_key, float_key, int_key, keyset_page
 from resolvers.turnos import lock_document
@@ -65,7 +71,6 @@ async def register_document(ctx: Context, data: RegisterDocumentData) -> tuple[D
     """Register a received document with the next folio of its unit; warn of likely duplicates."""
     principal = ctx.require_principal()
     now = ctx.clock.now()
-    today = ctx.clock.today()
     async with uploads_for(ctx, data.files) as staged, ctx.services.db.transaction() as session:
         unit = await session.get(OrgUnit, data.unit_id)
         if unit is None:
@@ -75,48 +80,11 @@ async def register_document(ctx: Context, data: RegisterDocumentData) -> tuple[D
         if not unit.active:
             raise validation("La unidad está inactiva.", "unitId")
 
-        check = Checker()
-        subject = check.text(data.subject, "subject", "El asunto", 500, required=True)
-        reference = check.text(data.reference, "reference", "La referencia", 120)
-        summary = check.text(data.summary, "summary", "La síntesis", 10_000)
-        addressee = check.text(data.addressee, "addressee", "El destinatario", 300)
-        sender = data.sender
-        sender_name = check.text(sender.name, "sender.name", "El nombre del remitente", 300, required=True)
-        sender_position = check.text(sender.position, "sender.position", "El cargo del remitente", 300)
-        sender_org = check.text(sender.organization, "sender.organization", "La dependencia del remitente", 300)
-        sender_email = check.email(sender.email, "sender.email")
-        sender_phone = check.text(sender.phone, "sender.phone", "El teléfono del remitente", 60)
-        sender_address = check.text(sender.address, "sender.address", "El domicilio del remitente", 500)
-        if (data.origin == Origin.INTERNAL) != (sender.level == SenderLevel.INTERNAL):
-            check.add("Un documento interno tiene remitente interno, y uno externo, remitente externo.", "sender.level")
-        doc_type = await session.get(DocumentType, data.document_type)
-        if doc_type is None or not doc_type.active:
-            check.add("El tipo de documento no existe o está inactivo.", "documentType")
-        received_at = data.received_at or now
-        if received_at.tzinfo is None:
-            check.add("La fecha de recepción debe indicar su zona horaria.", "receivedAt")
-            received_at = now
-        elif received_at > now + CLOCK_SKEW:
-            check.add("La fecha de recepción no puede estar en el futuro.", "receivedAt")
-        received_day = ctx.clock.local_date(received_at)
-        if data.document_date and data.document_date > today:
-            check.add("La fecha del documento no puede estar en el futuro.", "documentDate")
-        elif data.document_date and data.document_date > received_day:
-            check.add("La fecha del documento no puede ser posterior a su recepción.", "documentDate")
-        if data.due_date and data.due_date < received_day:
-            check.add("La fecha límite no puede ser anterior a la recepción.", "dueDate")
-        check.raise_if_any()
-
+        columns = await checked_columns(ctx, session, data)
         year = ctx.clock.local_date(now).year
         number = await next_folio_number(session, unit.id, year)
         document = Document(
-            folio=format_folio(unit.acronym, year, number), unit_id=unit.id, year=year, number=number,
-            origin=data.origin.value, document_type=data.document_type, reference=reference,
-            subject=subject, summary=summary, sender_level=sender.level.value, sender_name=sender_name,
-            sender_position=sender_position, sender_organization=sender_org, sender_email=sender_email,
-            sender_phone=sender_phone, sender_address=sender_address, addressee=addressee,
-            document_date=data.document_date, received_at=received_at, due_date=data.due_date,
-            priority=(data.priority or Priority.NORMAL).value, confidential=bool(data.confidential),
+            folio=format_folio(unit.acronym, year, number), unit_id=unit.id, year=year, number=number, **columns,
             status=DocumentStatus.REGISTERED.value, registered_by_id=principal.user_id, created_at=now,
         )
         document.refresh_derived()
@@ -132,6 +100,123 @@ async def register_document(ctx: Context, data: RegisterDocumentData) -> tuple[D
             data={"folio": document.folio, "unitId": unit.id, "attachments": len(staged)},
         )
     return document, warnings
+
+
+async def checked_columns(ctx: Context, session, data: RegisterDocumentData, kept_type: str | None = None) -> dict:
+    """Every field of a registration checked at once (each problem names its field), and the
+    columns to store. A correction (updateDocument) checks the corrected whole the same way,
+    except that a document type deactivated since (`kept_type`) may stay."""
+    now, today = ctx.clock.now(), ctx.clock.today()
+    check = Checker()
+    sender = data.sender
+    columns = dict(
+        origin=data.origin.value if data.origin else None,
+        document_type=data.document_type,
+        subject=check.text(data.subject, "subject", "El asunto", 500, required=True),
+        reference=check.text(data.reference, "reference", "La referencia", 120),
+        summary=check.text(data.summary, "summary", "La síntesis", 10_000),
+        addressee=check.text(data.addressee, "addressee", "El destinatario", 300),
+        sender_level=sender.level.value,
+        sender_name=check.text(sender.name, "sender.name", "El nombre del remitente", 300, required=True),
+        sender_position=check.text(sender.position, "sender.position", "El cargo del remitente", 300),
+        sender_organization=check.text(sender.organization, "sender.organization", "La dependencia del remitente", 300),
+        sender_email=check.email(sender.email, "sender.email"),
+        sender_phone=check.text(sender.phone, "sender.phone", "El teléfono del remitente", 60),
+        sender_address=check.text(sender.address, "sender.address", "El domicilio del remitente", 500),
+        document_date=data.document_date,
+        due_date=data.due_date,
+        priority=(data.priority or Priority.NORMAL).value,
+        confidential=bool(data.confidential),
+    )
+    if (data.origin == Origin.INTERNAL) != (sender.level == SenderLevel.INTERNAL):
+        check.add("Un documento interno tiene remitente interno, y uno externo, remitente externo.", "sender.level")
+    doc_type = await session.get(DocumentType, data.document_type)
+    if doc_type is None or not (doc_type.active or doc_type.code == kept_type):
+        check.add("El tipo de documento no existe o está inactivo.", "documentType")
+    received_at = data.received_at or now
+    if received_at.tzinfo is None:
+        check.add("La fecha de recepción debe indicar su zona horaria.", "receivedAt")
+        received_at = now
+    elif received_at > now + CLOCK_SKEW:
+        check.add("La fecha de recepción no puede estar en el futuro.", "receivedAt")
+    columns["received_at"] = received_at
+    received_day = ctx.clock.local_date(received_at)
+    if data.document_date and data.document_date > today:
+        check.add("La fecha del documento no puede estar en el futuro.", "documentDate")
+    elif data.document_date and data.document_date > received_day:
+        check.add("La fecha del documento no puede ser posterior a su recepción.", "documentDate")
+    if data.due_date and data.due_date < received_day:
+        check.add("La fecha límite no puede ser anterior a la recepción.", "dueDate")
+    check.raise_if_any()
+    return columns
+
+
+# a correction names the API's fields; the event records them by these names
+CORRECTABLE = {"origin": "origin", "document_type": "documentType", "subject": "subject", "summary": "summary",
+               "reference": "reference", "addressee": "addressee", "document_date": "documentDate",
+               "due_date": "dueDate", "priority": "priority", "confidential": "confidential",
+               "sender_level": "sender.level", "sender_name": "sender.name", "sender_position": "sender.position",
+               "sender_organization": "sender.organization", "sender_email": "sender.email",
+               "sender_phone": "sender.phone", "sender_address": "sender.address"}
+REQUIRED_IN_A_CORRECTION = {"origin": "El origen", "document_type": "El tipo de documento", "priority": "La prioridad",
+                            "confidential": "La confidencialidad", "sender": "El remitente"}
+
+
+async def update_document(ctx: Context, document_id: int, changes: dict) -> tuple[Document, list[str]]:
+    """Correct a registration: `changes` holds the RegisterDocumentData fields given (a None
+    clears an optional one). The folio, the unit and the reception time never change. The
+    DOCUMENT_UPDATED event records each changed field with its old and new value."""
+    principal = ctx.require_principal()
+    now = ctx.clock.now()
+    check, changes = Checker(), dict(changes)
+    for name, label in REQUIRED_IN_A_CORRECTION.items():
+        if name in changes and changes[name] is None:
+            check.add(required_message(label), CORRECTABLE.get(name, name).replace("_", ""))
+            del changes[name]  # reported; the other fields are still checked (every problem at once)
+    async with ctx.services.db.transaction() as session:
+        document = await _lock_visible_document(session, principal, document_id)
+        check_update(principal, await document_facts(session, document))
+        current = RegisterDocumentData(
+            unit_id=document.unit_id, origin=Origin(document.origin), document_type=document.document_type,
+            subject=document.subject, reference=document.reference, summary=document.summary,
+            addressee=document.addressee, document_date=document.document_date, received_at=document.received_at,
+            due_date=document.due_date, priority=Priority(document.priority), confidential=document.confidential,
+            sender=SenderData(level=SenderLevel(document.sender_level), name=document.sender_name,
+                              position=document.sender_position, organization=document.sender_organization,
+                              email=document.sender_email, phone=document.sender_phone, address=document.sender_address))
+        corrected = dataclasses.replace(current, **changes)
+        try:
+            columns = await checked_columns(ctx, session, corrected, kept_type=document.document_type)
+        except ValidationFailed as failed:
+            check.errors += failed.errors
+        check.raise_if_any()
+        del columns["received_at"]
+        changed = [(column, getattr(document, column), value) for column, value in columns.items()
+                   if getattr(document, column) != value]
+        if not changed:
+            return document, []
+        was_citizen = document.sender_level == SenderLevel.CITIZEN.value
+        was_confidential = document.confidential
+        for column, _, value in changed:
+            setattr(document, column, value)
+        document.refresh_derived()
+        await session.flush()
+        warnings = await duplicate_warnings(ctx, session, document) if {"reference", "sender_organization", "sender_name"} & {
+            c for c, _, _ in changed} else []
+        await append_event(
+            session, kind=EventKind.DOCUMENT_UPDATED, occurred_at=now, actor_id=principal.user_id,
+            document_id=document.id, audience=await chain_audience(session, document.id),
+            data={"folio": document.folio,
+                  "changes": [{"field": CORRECTABLE[c], "old": _json(old), "new": _json(new)} for c, old, new in changed],
+                  # whether the protected values in it were protected (before or after): history masks them
+                  "confidential": was_confidential or document.confidential,
+                  "citizen": was_citizen or document.sender_level == SenderLevel.CITIZEN.value},
+        )
+    return document, warnings
+
+
+def _json(value):
+    return value.isoformat() if isinstance(value, (date, datetime)) else value
 
 
 async def duplicate_warnings(ctx: Context, session, document: Document) -> list[str]:
@@ -197,15 +282,8 @@ async def conclude_document(ctx: Context, document_id: int) -> Document:
     principal = ctx.require_principal()
     async with ctx.services.db.transaction() as session:
         document = await _lock_visible_document(session, principal, document_id)
-        if not can_close_document(principal, document):
-            raise forbidden("Solo el titular o el control de gestión de la unidad que registró concluyen el documento.", "documentId")
-        pending = (await session.execute(
-            select(Turno.number).where(Turno.document_id == document.id,
-                                       Turno.status.notin_([s.value for s in CLOSED_TURNO])).order_by(Turno.id)
-        )).scalars().all()
-        if pending:
-            raise InvalidTransition(f"El documento tiene turnos pendientes: {', '.join(pending)}.", "documentId")
-        document.status = next_document_status(document.status, DocumentAction.CONCLUDE)
+        check_conclude(principal, await document_facts(session, document))
+        document.status = next_document_status(document.status, DocumentTransition.CONCLUDE)
         document.concluded_at = ctx.clock.now()
         await append_event(session, kind=EventKind.DOCUMENT_CONCLUDED, occurred_at=document.concluded_at,
                            actor_id=principal.user_id, document_id=document.id,
@@ -218,15 +296,14 @@ async def archive_document(ctx: Context, document_id: int, *, series: str, file_
     principal = ctx.require_principal()
     async with ctx.services.db.transaction() as session:
         document = await _lock_visible_document(session, principal, document_id)
-        if not can_close_document(principal, document):
-            raise forbidden("Solo el titular o el control de gestión de la unidad que registró archivan el documento.", "documentId")
+        check_archive(principal, await document_facts(session, document))
         check = Checker()
         entry = await session.get(ArchiveSeries, (series or "").strip().upper())
         if entry is None or not entry.active:
             check.add("La serie documental no existe o está inactiva.", "series")
         file_number = check.text(file_number, "fileNumber", "El número de expediente", 60, required=True)
         check.raise_if_any()
-        document.status = next_document_status(document.status, DocumentAction.ARCHIVE)
+        document.status = next_document_status(document.status, DocumentTransition.ARCHIVE)
         record = ArchiveRecord(document_id=document.id, series=entry.code, file_number=file_number,
                                archived_at=ctx.clock.now(), archived_by_id=principal.user_id)
         session.add(record)
@@ -235,6 +312,13 @@ async def archive_document(ctx: Context, document_id: int, *, series: str, file_
                            audience=await chain_audience(session, document.id),
                            data={"folio": document.folio, "series": entry.code, "fileNumber": file_number})
     return document, record
+
+
+async def document_facts(session, document: Document) -> DocumentFacts:
+    """What models.actions needs to decide on `document`."""
+    turnos = (await session.execute(
+        select(Turno.id, Turno.number, Turno.status).where(Turno.document_id == document.id))).all()
+    return DocumentFacts(document, pending_turno_numbers(turnos))
 
 
 async def _lock_visible_document(session, principal, document_id: int) -> Document:
@@ -267,10 +351,7 @@ async def attach_files(ctx: Context, document_id: int, files: list) -> Document:
         raise validation("Adjunte al menos un archivo.", "files")
     async with ctx.services.db.transaction() as session:
         document = await _lock_visible_document(session, principal, document_id)
-        if not can_register_in(principal, document.unit_id):
-            raise forbidden("Solo el control de gestión o el titular de la unidad que registró adjuntan archivos.", "documentId")
-        if document.status == DocumentStatus.ARCHIVED.value:
-            raise InvalidTransition("Un documento archivado ya no recibe archivos.", "documentId")
+        check_attach(principal, await document_facts(session, document))
     async with uploads_for(ctx, files) as staged, ctx.services.db.transaction() as session:
         document = await lock_document(session, document_id)
         session.add_all(attachment_rows(staged, document_id=document.id, response_id=None,

@@ -78,6 +78,17 @@ class MembershipsByUserIdLoader(ContextLoader):
         return grouped_by(rows, keys, "user_id")
 
 
+class ActiveMembershipsByUnitIdLoader(ContextLoader):
+    """The memberships of active people in each unit, by name."""
+
+    async def batch_load(self, keys):
+        rows = (await self.session.execute(
+            select(Membership).join(User, User.id == Membership.user_id)
+            .where(Membership.unit_id.in_(keys), User.active).order_by(User.full_name, Membership.id)
+        )).scalars()
+        return grouped_by(rows, keys, "unit_id")
+
+
 class ChainByDocumentIdLoader(ContextLoader):
     """The units on each document's chain, with their paths: what field guards decide on."""
 
@@ -203,6 +214,10 @@ class Loaders:
     @cached_property
     def memberships_by_user_id(self) -> MembershipsByUserIdLoader:
         return MembershipsByUserIdLoader(self._ctx)
+
+    @cached_property
+    def active_memberships_by_unit_id(self) -> ActiveMembershipsByUnitIdLoader:
+        return ActiveMembershipsByUnitIdLoader(self._ctx)
 
     @cached_property
     def chain_by_document_id(self) -> ChainByDocumentIdLoader:

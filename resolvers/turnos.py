@@ -7,23 +7,26 @@ document at the same moment queue up, and the second one meets the state the fir
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from models.calendar import load_calendar
 from models.documents import Document, Priority, add_to_chain
-from models.errors import DomainError, ErrorCode, forbidden, not_found, validation
+from models.errors import DomainError, ErrorCode, not_found, validation
 from models.events import EventKind, append_event
 from models.org import OrgUnit, is_in_subtree
-from models.permissions import (
-    can_evaluate_turno, can_send_from, can_work_turno, visible_documents, visible_turnos,
+from models.actions import (
+    DocumentFacts, TurnoFacts, check_acknowledge, check_cancel, check_delegate, check_evaluate, check_respond,
+    check_send_turno,
 )
+from models.permissions import visible_documents, visible_turnos
 from models.turnos import Response, Turno, descendants_of
 from models.workflow import (
-    OPEN_TURNO, Decision, DocumentAction, Instruction, InvalidTransition, TurnoAction,
+    OPEN_TURNO, Decision, DocumentTransition, Instruction, InvalidTransition, TurnoTransition,
     TurnoStatus, next_document_status, next_turno_status,
 )
 from resolvers.context import Context
@@ -75,6 +78,16 @@ async def load_turno_locked(session: AsyncSession, ctx: Context, turno_id: int, 
     return turno, document
 
 
+async def turno_facts(session: AsyncSession, turno: Turno, document: Document) -> TurnoFacts:
+    """What models.actions needs to decide on `turno` (its document already loaded)."""
+    child = aliased(OrgUnit)
+    acronym, has_subunits = (await session.execute(
+        select(OrgUnit.acronym, exists(select(1).where(child.parent_id == OrgUnit.id, child.active)))
+        .where(OrgUnit.id == turno.to_unit_id)
+    )).one()
+    return TurnoFacts(turno, document.status, acronym, bool(has_subunits))
+
+
 async def turno_audience(session: AsyncSession, turno: Turno) -> list[int]:
     """The recipient and its ancestors, the sender and its ancestors."""
     units = (await session.execute(
@@ -93,7 +106,8 @@ async def record(session: AsyncSession, ctx: Context, kind: EventKind, turno: Tu
 
 # --- send ---------------------------------------------------------------------------------------
 
-async def send_turno(ctx: Context, data: SendTurnoData) -> list[Turno]:
+async def send_turno(ctx: Context, data: SendTurnoData) -> tuple[list[Turno], list[str]]:
+    """The turnos created, and warnings that do not stop them (a fixed deadline on a non-working day)."""
     principal = ctx.require_principal()
     today = ctx.clock.today()
     now = ctx.clock.now()
@@ -114,25 +128,22 @@ async def send_turno(ctx: Context, data: SendTurnoData) -> list[Turno]:
             from_unit_id = document.unit_id
         if data.from_unit_id is not None and data.from_unit_id != from_unit_id:
             raise validation("Turna la unidad que registró el documento o, al delegar, la unidad que recibió el turno.", "fromUnitId")
-        if not can_send_from(principal, from_unit_id):
-            raise forbidden("Solo el titular o el control de gestión de la unidad pueden turnar.", "fromUnitId")
         if parent is not None:
-            if parent.instruction == Instruction.KNOWLEDGE.value:
-                raise InvalidTransition("Una copia para conocimiento no se delega.", "parentTurnoId")
-            if TurnoStatus(parent.status) not in (TurnoStatus.SENT, TurnoStatus.RECEIVED, TurnoStatus.RETURNED):
-                raise InvalidTransition("Solo se delega un turno pendiente de respuesta.", "parentTurnoId")
-        next_document_status(document.status, DocumentAction.START)  # refuses concluded documents
+            check_delegate(principal, await turno_facts(session, parent, document))
+        else:
+            check_send_turno(principal, DocumentFacts(document, pending_turnos=()))
 
         from_unit = await session.get(OrgUnit, from_unit_id)
         calendar = await load_calendar(session)
-        recipients = await _check_recipients(session, data.recipients, from_unit, parent, document, calendar, today)
+        recipients, warnings = await _check_recipients(session, data.recipients, from_unit, parent, document,
+                                                       calendar, today)
 
         if parent is not None and parent.status == TurnoStatus.SENT.value:
             # delegating a turno means it was opened: record its receipt
-            parent.status = next_turno_status(parent.status, TurnoAction.ACKNOWLEDGE).value
+            parent.status = next_turno_status(parent.status, TurnoTransition.ACKNOWLEDGE).value
             parent.received_at = now
             await record(session, ctx, EventKind.TURNO_RECEIVED, parent)
-        document.status = next_document_status(document.status, DocumentAction.START)
+        document.status = next_document_status(document.status, DocumentTransition.START)
         turnos = []
         for recipient, due, counted_from in recipients:
             document.turno_count += 1
@@ -153,7 +164,7 @@ async def send_turno(ctx: Context, data: SendTurnoData) -> list[Turno]:
             await record(session, ctx, EventKind.TURNO_SENT, turno, fromUnitId=turno.from_unit_id,
                          toUnitId=turno.to_unit_id, instruction=turno.instruction,
                          dueDate=turno.due_date.isoformat() if turno.due_date else None)
-    return turnos
+    return turnos, warnings
 
 
 async def _check_recipients(session, recipients: list[RecipientData], from_unit: OrgUnit, parent: Turno | None,
@@ -169,7 +180,7 @@ async def _check_recipients(session, recipients: list[RecipientData], from_unit:
         )
     )).scalars())
     seen: set[int] = set()
-    result = []
+    result, warnings = [], []
     for i, r in enumerate(recipients):
         field = f"recipients.{i}"
         unit = await session.get(OrgUnit, r.unit_id)
@@ -203,6 +214,11 @@ async def _check_recipients(session, recipients: list[RecipientData], from_unit:
         elif r.due_date is not None:
             if r.due_date < today:
                 check.add("La fecha límite ya pasó.", f"{field}.dueDate")
+            elif not calendar.is_business_day(r.due_date):
+                # accepted as given (the sender may mean it), but said plainly
+                why = calendar.holiday_name(r.due_date) or "fin de semana"
+                warnings.append(f"La fecha límite de {unit.acronym} ({r.due_date.isoformat()}) es inhábil ({why}); "
+                                f"el siguiente día hábil es {calendar.add_business_days(r.due_date, 1).isoformat()}.")
             due, counted_from = r.due_date, today
         elif parent is not None and parent.due_date is not None:
             due, counted_from = parent.due_date, today  # a delegated turno inherits its parent's deadline
@@ -211,7 +227,7 @@ async def _check_recipients(session, recipients: list[RecipientData], from_unit:
                       f"{field}.{'businessDays' if r.business_days is not None else 'dueDate'}")
         result.append((r, due, counted_from))
     check.raise_if_any()
-    return result
+    return result, warnings
 
 
 # --- the recipient's side ---------------------------------------------------------------------
@@ -219,12 +235,11 @@ async def _check_recipients(session, recipients: list[RecipientData], from_unit:
 async def acknowledge_turno(ctx: Context, turno_id: int) -> Turno:
     principal = ctx.require_principal()
     async with ctx.services.db.transaction() as session:
-        turno, _ = await load_turno_locked(session, ctx, turno_id)
-        if not can_work_turno(principal, turno):
-            raise forbidden("Solo el personal de la unidad destinataria acusa de recibido.", "turnoId")
+        turno, document = await load_turno_locked(session, ctx, turno_id)
+        check_acknowledge(principal, await turno_facts(session, turno, document))
         knowledge = turno.instruction == Instruction.KNOWLEDGE.value
         turno.status = next_turno_status(
-            turno.status, TurnoAction.ACKNOWLEDGE_KNOWLEDGE if knowledge else TurnoAction.ACKNOWLEDGE).value
+            turno.status, TurnoTransition.ACKNOWLEDGE_KNOWLEDGE if knowledge else TurnoTransition.ACKNOWLEDGE).value
         turno.received_at = ctx.clock.now()
         await record(session, ctx, EventKind.TURNO_RECEIVED, turno)
         if knowledge:
@@ -237,16 +252,13 @@ async def respond_turno(ctx: Context, turno_id: int, *, body: str, reference: st
     principal = ctx.require_principal()
     now = ctx.clock.now()
     async with uploads_for(ctx, files or []) as staged, ctx.services.db.transaction() as session:
-        turno, _ = await load_turno_locked(session, ctx, turno_id)
-        if not can_work_turno(principal, turno):
-            raise forbidden("Solo el personal de la unidad destinataria responde el turno.", "turnoId")
-        if turno.instruction == Instruction.KNOWLEDGE.value:
-            raise InvalidTransition("Una copia para conocimiento no se responde.", "turnoId")
+        turno, document = await load_turno_locked(session, ctx, turno_id)
+        check_respond(principal, await turno_facts(session, turno, document))
         check = Checker()
         body = check.text(body, "body", "La respuesta", 20_000, required=True)
         reference = check.text(reference, "reference", "El número de oficio de respuesta", 120)
         check.raise_if_any()
-        turno.status = next_turno_status(turno.status, TurnoAction.ANSWER).value
+        turno.status = next_turno_status(turno.status, TurnoTransition.ANSWER).value
         if turno.received_at is None:
             turno.received_at = now  # answering records the receipt too
         turno.rounds += 1
@@ -277,11 +289,10 @@ async def evaluate_response(ctx: Context, response_id: int, *, decision: Decisio
         if turno_id is None:
             raise not_found("La respuesta no existe o no tiene acceso.", "responseId")
         try:
-            turno, _ = await load_turno_locked(session, ctx, turno_id, "responseId")
+            turno, document = await load_turno_locked(session, ctx, turno_id, "responseId")
         except DomainError:
             raise not_found("La respuesta no existe o no tiene acceso.", "responseId") from None
-        if not can_evaluate_turno(principal, turno):
-            raise forbidden("Solo el titular o el control de gestión de la unidad que turnó evalúan la respuesta.", "responseId")
+        check_evaluate(principal, await turno_facts(session, turno, document))
         response = (await session.execute(
             select(Response).where(Response.id == response_id).execution_options(populate_existing=True)
         )).scalar_one()
@@ -299,7 +310,7 @@ async def evaluate_response(ctx: Context, response_id: int, *, decision: Decisio
                 if parent.due_date is not None and new_due_date > parent.due_date:
                     check.add(f"No puede vencer después del turno superior ({parent.due_date.isoformat()}).", "newDueDate")
         check.raise_if_any()
-        action = TurnoAction.ACCEPT if decision == Decision.ACCEPT else TurnoAction.RETURN
+        action = TurnoTransition.ACCEPT if decision == Decision.ACCEPT else TurnoTransition.RETURN
         turno.status = next_turno_status(turno.status, action).value
         response.decision, response.comment = decision.value, comment
         response.evaluated_by_id, response.evaluated_at = principal.user_id, now
@@ -316,23 +327,26 @@ async def evaluate_response(ctx: Context, response_id: int, *, decision: Decisio
     return response, turno
 
 
-async def cancel_turno(ctx: Context, turno_id: int) -> Turno:
-    """Cancel a turno that is not concluded, and its open sub-turnos with it."""
+async def cancel_turno(ctx: Context, turno_id: int, reason: str | None = None) -> Turno:
+    """Cancel a turno that is not concluded, and its open sub-turnos with it; the reason, if
+    given, goes on each of them and in their events (the recipients read it too)."""
     principal = ctx.require_principal()
     now = ctx.clock.now()
+    check = Checker()
+    reason = check.text(reason, "reason", "El motivo", 2000)
+    check.raise_if_any()
     async with ctx.services.db.transaction() as session:
-        turno, _ = await load_turno_locked(session, ctx, turno_id)
-        if not can_evaluate_turno(principal, turno):
-            raise forbidden("Solo la unidad que turnó puede cancelar el turno.", "turnoId")
-        turno.status = next_turno_status(turno.status, TurnoAction.CANCEL).value
-        turno.cancelled_at = now
-        await record(session, ctx, EventKind.TURNO_CANCELLED, turno)
+        turno, document = await load_turno_locked(session, ctx, turno_id)
+        check_cancel(principal, await turno_facts(session, turno, document))
+        turno.status = next_turno_status(turno.status, TurnoTransition.CANCEL).value
+        turno.cancelled_at, turno.cancel_reason = now, reason
+        await record(session, ctx, EventKind.TURNO_CANCELLED, turno, reason=reason)
         siblings = list((await session.execute(
             select(Turno).where(Turno.document_id == turno.document_id).order_by(Turno.id)
         )).scalars())
         for descendant in descendants_of(turno.id, siblings):
             if TurnoStatus(descendant.status) in OPEN_TURNO:
-                descendant.status = next_turno_status(descendant.status, TurnoAction.CANCEL).value
-                descendant.cancelled_at = now
-                await record(session, ctx, EventKind.TURNO_CANCELLED, descendant, cascadeFrom=turno.id)
+                descendant.status = next_turno_status(descendant.status, TurnoTransition.CANCEL).value
+                descendant.cancelled_at, descendant.cancel_reason = now, reason
+                await record(session, ctx, EventKind.TURNO_CANCELLED, descendant, cascadeFromId=turno.id, reason=reason)
     return turno

@@ -55,12 +55,12 @@ async def stage_uploads(ctx: Context, uploads: list, field: str = "files") -> li
             total += staged.size
             if total > settings.max_request_bytes:
                 raise validation(f"Los archivos suman más de {_mb(settings.max_request_bytes)}.", field)
+            if staged.size == 0:  # before sniffing: an empty file is not "an invalid PDF"
+                raise validation(f"«{name}» está vacío.", f"{field}.{i}")
             mime = sniff(staged.head, settings.allowed_file_types)
             if mime is None:
                 raise validation(f"«{name}» no es un PDF, JPEG, PNG o TIFF válido (se revisa su contenido, "
                                  "no su nombre).", f"{field}.{i}")
-            if staged.size == 0:
-                raise validation(f"«{name}» está vacío.", f"{field}.{i}")
             item = result[-1]
             item.content_type = mime
             if "." not in item.filename:

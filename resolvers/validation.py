@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from models.errors import DomainError, ValidationFailed, validation
+from models.users import PASSWORD_MIN
+
+from models.errors import DomainError, ValidationFailed, required_message, too_long_message, validation
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -22,10 +24,10 @@ class Checker:
         value = value.strip() if isinstance(value, str) else value
         if not value:
             if required:
-                self.add(f"{label} es obligatorio.", field)
+                self.add(required_message(label), field)
             return None
         if len(value) > maximum:
-            self.add(f"{label} admite a lo más {maximum} caracteres.", field)
+            self.add(too_long_message(label, maximum), field)
         return value
 
     def email(self, value: str | None, field: str) -> str | None:
@@ -34,6 +36,12 @@ class Checker:
             self.add("El correo electrónico no es válido.", field)
         return value
 
+    def new_password(self, password: str | None, username: str, field: str = "password") -> None:
+        """The one password policy: createUser, updateUser, changePassword and create-admin."""
+        if len(password or "") < PASSWORD_MIN:
+            self.add(f"La contraseña debe tener al menos {PASSWORD_MIN} caracteres.", field)
+
     def raise_if_any(self) -> None:
         if self.errors:
             raise ValidationFailed(self.errors)
+

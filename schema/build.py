@@ -31,9 +31,11 @@ log = logging.getLogger("mcs.errors")
 
 
 def is_expected(error: GraphQLError) -> bool:
-    """Errors the client may read as they are: syntax/validation, auth, permissions, domain."""
+    """Errors the client may read as they are: syntax/validation, auth, permissions, domain.
+    A variable whose value does not fit its type (an unknown enum value, a string for an Int)
+    carries graphql-core's own GraphQLError as the original: a message for the client too."""
     original = error.original_error
-    return original is None or isinstance(original, (DomainError, StrawberryGraphQLError))
+    return original is None or isinstance(original, (DomainError, StrawberryGraphQLError, GraphQLError))
 
 
 class MaskUnexpectedErrors(MaskErrors):

@@ -3,7 +3,7 @@
 import strawberry
 
 from models import exports as export_models
-from models import documents, errors, events, org, stats, traffic_light, users, workflow
+from models import actions, documents, errors, events, org, stats, traffic_light, users, workflow
 
 Role = strawberry.enum(users.Role, name="Role")
 OrgUnitKind = strawberry.enum(org.OrgUnitKind, name="OrgUnitKind")
@@ -26,3 +26,13 @@ Granularity = strawberry.enum(
     stats.Granularity, name="Granularity",
     description="Buckets of the indicators, in the institution's time zone: DAY, WEEK (ISO: Monday to Sunday), "
                 "MONTH, YEAR.")
+TurnoAction = strawberry.enum(
+    actions.TurnoAction, name="TurnoAction",
+    description="What the caller may do now on a turno (Turno.viewerActions): ACKNOWLEDGE (acknowledgeTurno), "
+                "RESPOND (respondTurno), DELEGATE (sendTurno with parentTurnoId), EVALUATE (evaluateResponse of its "
+                "latest answer), CANCEL (cancelTurno).")
+DocumentAction = strawberry.enum(
+    actions.DocumentAction, name="DocumentAction",
+    description="What the caller may do now on a document (Document.viewerActions): SEND_TURNO (sendTurno with "
+                "documentId), UPDATE (updateDocument), ATTACH (attachFiles), CONCLUDE (concludeDocument), ARCHIVE "
+                "(archiveDocument).")

@@ -8,7 +8,7 @@ from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from models.documents import SenderLevel
-from models.permissions import can_see_confidential, can_see_personal_data
+from models.permissions import ChainUnit, can_see_confidential, can_see_personal_data, sees_unit
 
 
 class IsAuthenticated(BasePermission):
@@ -62,3 +62,14 @@ class ResponseFilesField(BasePermission):
         if not document.confidential:
             return True
         return can_see_confidential(principal, await loaders.chain_by_document_id.load(document.id))
+
+
+class UnitInScopeField(BasePermission):
+    """Who works in a unit: for the unit's own people, those who see its subtree, and ADMIN."""
+
+    message = "Solo ve a las personas de las unidades a su alcance."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs) -> bool:
+        principal = info.context.principal
+        return principal is not None and (principal.is_admin or sees_unit(principal, ChainUnit(source.db_id, source.path)))

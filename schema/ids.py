@@ -23,11 +23,16 @@ def from_global_id(global_id: str) -> tuple[str, str] | None:
     return (type_name, pk) if sep and type_name and pk else None
 
 
+# what each type is called in the messages people read
+TYPE_ES = {"OrgUnit": "una unidad", "User": "un usuario", "Document": "un documento", "Turno": "un turno",
+           "Response": "una respuesta", "Attachment": "un archivo", "Event": "un evento", "Export": "una exportación"}
+
+
 def decode_id(global_id: str, expected: str, field: str) -> int:
     """The integer key of an ID of the expected type, or a NOT_FOUND error naming the field."""
     parsed = from_global_id(global_id)
     if parsed is None or parsed[0] != expected or not parsed[1].isdigit():
-        raise DomainError(ErrorCode.NOT_FOUND, f"El identificador no corresponde a un(a) {expected}.", field)
+        raise DomainError(ErrorCode.NOT_FOUND, f"El identificador no corresponde a {TYPE_ES[expected]}.", field)
     return int(parsed[1])
 
 

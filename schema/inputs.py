@@ -58,6 +58,18 @@ class LoginInput:
 
 
 @strawberry.input
+class ChangePasswordInput:
+    current_password: str
+    new_password: str = strawberry.field(description="The policy of createUser.")
+
+
+@strawberry.input
+class LogoutInput:
+    everywhere: bool | None = strawberry.field(
+        default=False, description="End every token of mine (every device), not only the one of this request.")
+
+
+@strawberry.input
 class SenderInput:
     level: SenderLevel
     name: str
@@ -84,6 +96,23 @@ class RegisterDocumentInput:
     priority: Priority | None = None
     confidential: bool | None = None
     files: list[Upload] | None = None
+
+
+@strawberry.input(description="A correction of a registration: only the fields given change (null clears an "
+                              "optional one); the folio, the unit and the reception time never change.")
+class UpdateDocumentInput:
+    document_id: strawberry.ID
+    origin: Origin | None = strawberry.UNSET
+    document_type: str | None = strawberry.UNSET
+    subject: str | None = strawberry.UNSET
+    sender: SenderInput | None = strawberry.field(default=strawberry.UNSET, description="Replaces the whole sender.")
+    reference: str | None = strawberry.UNSET
+    summary: str | None = strawberry.UNSET
+    addressee: str | None = strawberry.UNSET
+    document_date: date | None = strawberry.UNSET
+    due_date: date | None = strawberry.UNSET
+    priority: Priority | None = strawberry.UNSET
+    confidential: bool | None = strawberry.UNSET
 
 
 @strawberry.input
@@ -198,6 +227,8 @@ class SendTurnoInput:
 @strawberry.input
 class TurnoIdInput:
     turno_id: strawberry.ID
+    reason: str | None = strawberry.field(default=None, description=(
+        "cancelTurno only: why it is cancelled (shown as Turno.cancelReason, also to the recipients)."))
 
 
 @strawberry.input

@@ -11,14 +11,16 @@ from resolvers import admin, auth, turnos
 from resolvers.exports import start_export
 from resolvers.documents import (
     RegisterDocumentData, SenderData, archive_document, attach_files, conclude_document, register_document,
+    update_document,
 )
+from models.errors import validation
 from schema.errors import UserError, payload
 from schema.ids import decode_id, decode_optional_id
 from schema.inputs import (
-    ArchiveDocumentInput, AttachFilesInput, CreateArchiveSeriesInput, CreateDocumentTypeInput, CreateOrgUnitInput, CreateUserInput,
-    DocumentIdInput, EvaluateResponseInput, HolidaysInput, LoginInput, MembershipInput, RegisterDocumentInput,
+    ArchiveDocumentInput, AttachFilesInput, ChangePasswordInput, CreateArchiveSeriesInput, CreateDocumentTypeInput, CreateOrgUnitInput, CreateUserInput,
+    DocumentIdInput, EvaluateResponseInput, HolidaysInput, LoginInput, LogoutInput, MembershipInput, RegisterDocumentInput,
     RespondTurnoInput, SendTurnoInput, TurnoIdInput, UpdateArchiveSeriesInput, UpdateDocumentTypeInput,
-    UpdateOrgUnitInput, UpdateUserInput,
+    UpdateDocumentInput, UpdateOrgUnitInput, UpdateUserInput,
 )
 from schema.types.catalogs import ArchiveSeriesEntry, DocumentTypeEntry
 from schema.types.exports import Export, ExportInput, ExportPayload
@@ -35,10 +37,30 @@ class LoginPayload:
 
 
 @strawberry.type
+class ChangePasswordPayload:
+    errors: list[UserError]
+    token: str | None = strawberry.field(default=None, description="Use this one from now on: every earlier token of "
+                                                                   "yours stopped working.")
+    user: User | None = None
+
+
+@strawberry.type
+class LogoutPayload:
+    errors: list[UserError]
+
+
+@strawberry.type
 class RegisterDocumentPayload:
     errors: list[UserError]
     document: Document | None = None
     warnings: list[str] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class UpdateDocumentPayload:
+    errors: list[UserError]
+    document: Document | None = None
+    warnings: list[str] = strawberry.field(default_factory=list, description="A possible duplicate, as at registration.")
 
 
 @strawberry.type
@@ -69,6 +91,9 @@ class ArchiveSeriesPayload:
 class SendTurnoPayload:
     errors: list[UserError]
     turnos: list[Turno] = strawberry.field(default_factory=list)
+    warnings: list[str] = strawberry.field(default_factory=list, description=(
+        "What does not stop the turnos but deserves a look: a fixed dueDate on a weekend or holiday names the "
+        "next business day (YYYY-MM-DD)."))
 
 
 @strawberry.type
@@ -102,6 +127,10 @@ class HolidaysPayload:
     holidays: list[date] = strawberry.field(default_factory=list, description="The institution's own non-working days, all of them.")
 
 
+CORRECTION_FIELDS = ("origin", "document_type", "subject", "sender", "reference", "summary", "addressee",
+                     "document_date", "due_date", "priority", "confidential")
+
+
 def _memberships(items: list[MembershipInput] | None) -> list[admin.MembershipData] | None:
     if items is None:
         return None
@@ -122,6 +151,20 @@ class Mutation:
             return {"token": token, "user": User.from_model(user)}
         return await payload(LoginPayload, run)
 
+    @strawberry.mutation(description="Change my password; every token issued before stops working.")
+    async def change_password(self, info: Info, input: ChangePasswordInput) -> ChangePasswordPayload:
+        async def run():
+            token, user = await auth.change_password(info.context, input.current_password, input.new_password)
+            return {"token": token, "user": User.from_model(user)}
+        return await payload(ChangePasswordPayload, run)
+
+    @strawberry.mutation(description="End the token of this request, or with everywhere: true every token of mine.")
+    async def logout(self, info: Info, input: LogoutInput | None = None) -> LogoutPayload:
+        async def run():
+            await auth.logout(info.context, everywhere=bool(input and input.everywhere))
+            return {}
+        return await payload(LogoutPayload, run)
+
     @strawberry.mutation
     async def register_document(self, info: Info, input: RegisterDocumentInput) -> RegisterDocumentPayload:
         async def run():
@@ -138,6 +181,23 @@ class Mutation:
             document, warnings = await register_document(info.context, data)
             return {"document": Document.from_model(document), "warnings": warnings}
         return await payload(RegisterDocumentPayload, run)
+
+    @strawberry.mutation(description=(
+        "Correct a registration: REGISTRAR or HEAD of the registering unit, while the document is not concluded. "
+        "Writes a DOCUMENT_UPDATED event with each changed field's old and new value."))
+    async def update_document(self, info: Info, input: UpdateDocumentInput) -> UpdateDocumentPayload:
+        async def run():
+            changes = {name: getattr(input, name) for name in CORRECTION_FIELDS
+                       if getattr(input, name) is not strawberry.UNSET}
+            if changes.get("sender") is not None:
+                s = changes["sender"]
+                changes["sender"] = SenderData(level=s.level, name=s.name, position=s.position,
+                                               organization=s.organization, email=s.email, phone=s.phone,
+                                               address=s.address)
+            document, warnings = await update_document(
+                info.context, decode_id(input.document_id, "Document", "documentId"), changes)
+            return {"document": Document.from_model(document), "warnings": warnings}
+        return await payload(UpdateDocumentPayload, run)
 
     @strawberry.mutation(description="ADMIN only.")
     async def create_org_unit(self, info: Info, input: CreateOrgUnitInput) -> OrgUnitPayload:
@@ -204,12 +264,15 @@ class Mutation:
                     due_date=r.due_date, business_days=r.business_days, notes=r.notes)
                     for i, r in enumerate(input.recipients)],
             )
-            return {"turnos": [Turno.from_model(t) for t in await turnos.send_turno(info.context, data)]}
+            sent, warnings = await turnos.send_turno(info.context, data)
+            return {"turnos": [Turno.from_model(t) for t in sent], "warnings": warnings}
         return await payload(SendTurnoPayload, run)
 
     @strawberry.mutation(description="Record that the recipient unit received (opened) the turno.")
     async def acknowledge_turno(self, info: Info, input: TurnoIdInput) -> TurnoPayload:
         async def run():
+            if input.reason is not None:
+                raise validation("Solo la cancelación lleva motivo.", "reason")
             turno = await turnos.acknowledge_turno(info.context, decode_id(input.turno_id, "Turno", "turnoId"))
             return {"turno": Turno.from_model(turno)}
         return await payload(TurnoPayload, run)
@@ -231,10 +294,12 @@ class Mutation:
             return {"response": Response.from_model(response), "turno": Turno.from_model(turno)}
         return await payload(EvaluateResponsePayload, run)
 
-    @strawberry.mutation(description="Cancel a turno that is not concluded, and its open delegations.")
+    @strawberry.mutation(description="Cancel a turno that is not concluded, and its open delegations, with an "
+                                     "optional reason (input.reason).")
     async def cancel_turno(self, info: Info, input: TurnoIdInput) -> TurnoPayload:
         async def run():
-            turno = await turnos.cancel_turno(info.context, decode_id(input.turno_id, "Turno", "turnoId"))
+            turno = await turnos.cancel_turno(info.context, decode_id(input.turno_id, "Turno", "turnoId"),
+                                              reason=input.reason)
             return {"turno": Turno.from_model(turno)}
         return await payload(TurnoPayload, run)
 

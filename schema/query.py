@@ -8,8 +8,10 @@ from strawberry.types import Info
 from datetime import date
 from typing import Annotated
 
-from resolvers.directory import list_archive_series, list_document_types, list_non_working_days, list_org_units
-from resolvers.inbox import list_box
+from resolvers.directory import (
+    list_archive_series, list_document_types, list_non_working_days, list_org_units, list_users,
+)
+from resolvers.inbox import box_summary, list_box
 from resolvers.documents import list_documents, resolve_unit_filter
 from resolvers.downloads import visible_attachment
 from resolvers.events import list_events, visible_event
@@ -26,6 +28,7 @@ from schema.types.events import Event
 from schema.types.node import Connection, Node, connection
 from schema.types.org import OrgUnit, User, user_of
 from schema.types.stats import StatsBucket
+from schema.types.summary import BoxSummary
 
 AUTH = [IsAuthenticated]
 
@@ -84,6 +87,16 @@ class Query:
     async def org_units(self, info: Info, include_inactive: bool | None = None) -> list[OrgUnit]:
         return [OrgUnit.from_model(u) for u in await list_org_units(info.context, bool(include_inactive))]
 
+    @strawberry.field(permission_classes=AUTH, description=(
+        "ADMIN only (FORBIDDEN otherwise): people by username; `search` matches every word in the username, the name "
+        "or the e-mail, without accents; `unitId` those with a membership there; `active` by state. Others find "
+        "the people of their units through OrgUnit.members."))
+    async def users(self, info: Info, search: str | None = None, unit_id: strawberry.ID | None = None,
+                    active: bool | None = None, first: int | None = None, after: str | None = None) -> Connection[User]:
+        page = await list_users(info.context, search=search, unit_id=decode_optional_id(unit_id, "OrgUnit", "unitId"),
+                                active=active, first=first, after=after)
+        return connection(page, User.from_model)
+
     @strawberry.field(permission_classes=AUTH)
     async def document_types(self, info: Info) -> list[DocumentTypeEntry]:
         return [DocumentTypeEntry.from_model(r) for r in await list_document_types(info.context)]
@@ -109,6 +122,14 @@ class Query:
                      after: str | None = None) -> Connection[Turno]:
         page = await list_box(info.context, "outbox", filter.to_spec() if filter else None, first=first, after=after)
         return connection(page, Turno.from_model)
+
+    @strawberry.field(permission_classes=AUTH, description="Counters of my inbox for the same filter (one query).")
+    async def inbox_summary(self, info: Info, filter: TurnoFilter | None = None) -> BoxSummary:
+        return BoxSummary.from_data(await box_summary(info.context, "inbox", filter.to_spec() if filter else None))
+
+    @strawberry.field(permission_classes=AUTH, description="Counters of my outbox for the same filter (one query).")
+    async def outbox_summary(self, info: Info, filter: TurnoFilter | None = None) -> BoxSummary:
+        return BoxSummary.from_data(await box_summary(info.context, "outbox", filter.to_spec() if filter else None))
 
     @strawberry.field(permission_classes=AUTH, description="Newest received first, or with filter.search best match "
                                                           "first (see orderBy); at most 100 per page.")

@@ -15,6 +15,24 @@ from schema.ids import decode_id
 from schema.types.events import Event
 from schema.types.exports import Export
 from resolvers.exports import progress_stream
+from resolvers.inbox import box_summary
+from schema.inputs import TurnoFilter
+from schema.types.summary import BoxSummary
+
+
+async def summary_stream(ctx, box: str, filter: TurnoFilter | None) -> AsyncGenerator[BoxSummary, None]:
+    """The counters now, then after each event I may see that changes them: every change of a turno
+    (and a deadline warning, and the light moving with the date) is such an event."""
+    spec = filter.to_spec() if filter else None
+    async with ctx.event_scope():
+        last = await box_summary(ctx, box, spec)
+    yield BoxSummary.from_data(last)
+    async with aclosing(event_stream(ctx, after_sequence=None)) as events:
+        async for _event, _ in events:
+            current = await box_summary(ctx, box, spec)  # inside the event's database scope
+            if current != last:
+                last = current
+                yield BoxSummary.from_data(current)
 
 
 @strawberry.type
@@ -40,6 +58,22 @@ class Subscription:
                                          document_id=pk)) as events:
             async for event, shared_renders in events:
                 yield Event.from_model(event, shared_renders)
+
+    @strawberry.subscription(
+        permission_classes=[IsAuthenticated],
+        description="My inbox's counters (the inboxSummary query) now, then again each time they change.")
+    async def inbox_summary(self, info: Info, filter: TurnoFilter | None = None) -> AsyncGenerator[BoxSummary, None]:
+        async with aclosing(summary_stream(info.context, "inbox", filter)) as summaries:
+            async for summary in summaries:
+                yield summary
+
+    @strawberry.subscription(
+        permission_classes=[IsAuthenticated],
+        description="My outbox's counters (the outboxSummary query) now, then again each time they change.")
+    async def outbox_summary(self, info: Info, filter: TurnoFilter | None = None) -> AsyncGenerator[BoxSummary, None]:
+        async with aclosing(summary_stream(info.context, "outbox", filter)) as summaries:
+            async for summary in summaries:
+                yield summary
 
     @strawberry.subscription(
         permission_classes=[IsAuthenticated],

@@ -267,9 +267,9 @@ async def _send_many(services, world, documents, recipients, due: date, user="dg
         principal = await load_principal(session, world.users[user].id)
         ctx = Context(services=services, session=SharedSession(session), principal=principal, request_id="test")
         for document in documents:
-            turnos += await send_turno(ctx, SendTurnoData(document_id=document.id, recipients=[
+            turnos += (await send_turno(ctx, SendTurnoData(document_id=document.id, recipients=[
                 RecipientData(unit_id=world.units[u].id, instruction=Instruction.RESPONSE, due_date=due)
-                for u in recipients]))
+                for u in recipients])))[0]
     return turnos
 
 

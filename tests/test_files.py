@@ -134,13 +134,16 @@ async def test_identical_files_are_stored_once(api, world, services):
     assert len(stored_objects(services)) == 1
 
 
-@pytest.mark.parametrize("name,content", [("scan.pdf", executable()), ("nota.pdf", b"hola, no soy un PDF"),
-                                          ("vacio.pdf", b"")])
-async def test_files_that_are_not_what_they_say_are_refused_with_nothing_left(api, world, services, name, content):
+@pytest.mark.parametrize("name,content,says", [
+    ("scan.pdf", executable(), "«scan.pdf» no es un PDF"), ("nota.pdf", b"hola, no soy un PDF", "«nota.pdf» no es un PDF"),
+    ("vacio.pdf", b"", "«vacio.pdf» está vacío."),
+])
+async def test_files_that_are_not_what_they_say_are_refused_with_nothing_left(api, world, services, name, content, says):
     result = await register_with(api, world, [("bueno.pdf", LETTER, "application/pdf"),
                                               (name, content, "application/pdf")])
     assert result["document"] is None
     assert [(e["code"], e["field"]) for e in result["errors"]] == [("VALIDATION", "files.1")]
+    assert result["errors"][0]["message"].startswith(says)
     assert stored_objects(services) == [] and staged_leftovers(services) == []
     documents = await api.ok("{ documents { totalCount } }", token=world.tokens["admin"])
     assert documents["documents"]["totalCount"] == 0

@@ -116,6 +116,26 @@ async def test_expected_errors_are_not_masked(api, world):
     assert "confidencial" in error["message"]
 
 
+@pytest.mark.parametrize("query,variables,words", [
+    (REGISTER, "register as EXTERNO", "'externo'"),
+    ("query($f: DocumentFilter) { documents(filter: $f) { totalCount } }", {"f": {"senderLevel": ["MUNICIPIO"]}},
+     "'municipio'"),
+    ("query($f: DocumentFilter) { documents(filter: $f) { totalCount } }", {"f": {"nope": 1}}, "'nope'"),
+    ("query($n: Int) { documents(first: $n) { totalCount } }", {"n": "diez"}, "int"),
+    ("query($n: Int) { documents(first: $n) { totalCount } }", {"n": 2 ** 40}, "int"),
+])
+async def test_a_variable_of_the_wrong_type_is_a_validation_error(api, world, caplog, query, variables, words):
+    """The same clear error as the typo written inline, without a traceback in the log."""
+    if variables == "register as EXTERNO":
+        variables = {"input": doc_input(world, origin="EXTERNO")}
+    response = await api.post(query, variables, token=world.tokens["da_reg"])
+    assert response.status_code in (200, 400)
+    body = response.json()
+    assert_refused(body, words)
+    assert body["errors"][0].get("extensions", {}).get("code") != "INTERNAL"
+    assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
+
+
 # --- HTTP -------------------------------------------------------------------------------------
 
 async def get_page(app, path: str = "/graphql", **kwargs) -> httpx.Response:

@@ -142,12 +142,15 @@ async def test_deactivated_user_loses_the_subscription(server, api, world):
     assert await client.closed_with(timeout=5) == 4403
 
 
-async def test_expired_token_loses_the_subscription(server, world, clock):
+async def test_expired_token_loses_the_subscription_quietly(server, world, clock, caplog):
     client = await WsClient.connect(server.ws_url, world.tokens["da_staff"])
     await client.subscribe(INBOX)
     await server.wait_live(1)
     clock.advance(hours=13)  # tokens last 12 hours
     assert await client.closed_with(timeout=5) == 4403
+    await asyncio.sleep(0.3)  # what the server does after closing
+    # an expected end of a session: no ERROR, no traceback
+    assert [r.getMessage() for r in caplog.records if r.levelno >= 40 or r.exc_info] == []
 
 
 async def test_slow_subscriber_does_not_hold_up_others(server, api, world):

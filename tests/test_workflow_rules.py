@@ -307,6 +307,24 @@ async def test_a_due_date_in_the_past_is_refused_and_today_is_accepted(flow):
     assert today["errors"] == []
     assert today["turnos"][0]["businessDaysLeft"] == 0 and today["turnos"][0]["trafficLight"] == "YELLOW"
 
+    assert today["warnings"] == []
+
+
+async def test_a_fixed_due_date_on_a_non_working_day_is_accepted_with_a_warning(flow):
+    doc = await flow.register()
+    sent = await flow.send("dg_reg", document=doc["id"], recipients=[
+        {"unitId": "DA", "instruction": "RESPONSE", "dueDate": "2026-03-07"},  # Saturday
+        {"unitId": "DJ", "instruction": "RESPONSE", "dueDate": "2026-03-16"},  # Benito Juárez's birthday
+        {"unitId": "SRH", "instruction": "RESPONSE", "dueDate": "2026-03-13"},  # a Friday: nothing to say
+        {"unitId": "DRH", "instruction": "RESPONSE", "businessDays": 5},  # counted: always a business day
+    ])
+    assert sent["errors"] == []
+    assert [t["dueDate"] for t in sent["turnos"]] == ["2026-03-07", "2026-03-16", "2026-03-13", "2026-03-09"]
+    assert len(sent["warnings"]) == 2
+    assert "DA" in sent["warnings"][0] and "2026-03-07" in sent["warnings"][0]
+    assert sent["warnings"][0].endswith("el siguiente día hábil es 2026-03-09.")
+    assert "Benito Juárez" in sent["warnings"][1] and sent["warnings"][1].endswith("es 2026-03-17.")
+
 
 async def test_a_delegated_deadline_may_not_pass_the_parents(flow):
     doc_id, t = await turn(flow, to="DA", dueDate="2026-03-06")  # Friday
@@ -919,10 +937,12 @@ async def test_archiving_twice_is_refused(flow):
     assert [k for k, _ in await flow.kinds(doc["id"])].count("DOCUMENT_ARCHIVED") == 1
 
 
-async def test_the_archive_series_catalog_is_seeded(api, world):
-    series = {s["code"]: s for s in (await api.ok(SERIES, token=world.tokens["dj_staff"]))["archiveSeries"]}
+async def test_the_archive_series_catalog_is_seeded_in_natural_order(api, world):
+    listed = (await api.ok(SERIES, token=world.tokens["dj_staff"]))["archiveSeries"]
+    series = {s["code"]: s for s in listed}
     assert series["1C"] == {"code": "1C", "name": "Legislación", "active": True}
     assert series["2C"]["name"] == "Asuntos Jurídicos" and series["12C"]["name"] == "Vivienda"
+    assert [s["code"] for s in listed] == [f"{n}C" for n in range(1, 13)]  # not 1C, 10C, 11C, 12C, 2C…
 
 
 async def test_archive_series_are_managed_by_admin_only(api, world):

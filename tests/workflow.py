@@ -7,7 +7,7 @@ TURNO_FIELDS = """id number status trafficLight businessDaysLeft dueDate rounds 
   fromUnit { acronym } toUnit { acronym } parent { number }"""
 
 SEND = f"""mutation($input: SendTurnoInput!) {{ sendTurno(input: $input) {{
-  turnos {{ {TURNO_FIELDS} }} errors {{ code field message }} }} }}"""
+  turnos {{ {TURNO_FIELDS} }} warnings errors {{ code field message }} }} }}"""
 ACK = f"""mutation($id: ID!) {{ acknowledgeTurno(input: {{turnoId: $id}}) {{
   turno {{ {TURNO_FIELDS} }} errors {{ code field message }} }} }}"""
 RESPOND = f"""mutation($input: RespondTurnoInput!) {{ respondTurno(input: $input) {{

@@ -8,13 +8,14 @@ import strawberry
 from strawberry.types import Info
 
 from models import documents as document_models
+from models.actions import DocumentFacts, document_actions, pending_turno_numbers
 from models.filters import OPEN_DOCUMENT_STATUSES
 from models.traffic_light import document_light
 from models.workflow import OPEN_TURNO
 from resolvers.documents import document_stays
 from resolvers.events import document_history
 from resolvers.paper import acuse_link
-from schema.enums import DocumentStatus, Origin, Priority, SenderLevel, TrafficLight
+from schema.enums import DocumentAction, DocumentStatus, Origin, Priority, SenderLevel, TrafficLight
 from schema.guards import ConfidentialField, PersonalDataField
 from schema.ids import to_global_id
 from schema.types.events import Event
@@ -89,6 +90,17 @@ class Document(Node):
                                   "folio), signed for you like Attachment.url; null when not signed in.")
     def acuse_url(self, info: Info) -> str | None:
         return acuse_link(info.context, self.id, self.db_id)
+
+    @strawberry.field(description="The actions you may take on this document now, decided by the same rules as "
+                                  "the mutations (a listed action succeeds, another is refused).")
+    async def viewer_actions(self, info: Info) -> list[DocumentAction]:
+        ctx = info.context
+        if ctx.principal is None:
+            return []
+        document = await ctx.loaders.visible_document_by_id.load(self.db_id)
+        turnos = await ctx.loaders.turnos_by_document_id.load(self.db_id)
+        facts = DocumentFacts(document, pending_turno_numbers(turnos))
+        return [DocumentAction(a) for a in document_actions(ctx.principal, facts)]
 
     @strawberry.field(description="The turnos of this document that you may see, in the order they were sent.")
     async def turnos(self, info: Info) -> list[Turno]:

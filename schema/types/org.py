@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
 from models import org as org_models
 from models import users as user_models
 from schema.enums import OrgUnitKind, Role
+from schema.guards import UnitInScopeField
 from schema.ids import to_global_id
 from schema.types.node import Node
 
@@ -22,12 +25,13 @@ class OrgUnit(Node):
     db_id: strawberry.Private[int]
     parent_db_id: strawberry.Private[int | None]
     ancestor_db_ids: strawberry.Private[list[int]]
+    path: strawberry.Private[str]
 
     @classmethod
     def from_model(cls, m: org_models.OrgUnit) -> "OrgUnit":
         return cls(id=to_global_id("OrgUnit", m.id), code=m.code, acronym=m.acronym, name=m.name,
                    kind=OrgUnitKind(m.kind), active=m.active, db_id=m.id, parent_db_id=m.parent_id,
-                   ancestor_db_ids=m.ancestor_ids)
+                   ancestor_db_ids=m.ancestor_ids, path=m.path)
 
     @strawberry.field
     async def parent(self, info: Info) -> "OrgUnit | None":
@@ -44,6 +48,13 @@ class OrgUnit(Node):
         units = await info.context.loaders.org_unit_by_id.load_many(self.ancestor_db_ids)
         return [OrgUnit.from_model(u) for u in units if u is not None]
 
+    @strawberry.field(permission_classes=[UnitInScopeField], description=(
+        "The active people of this unit with their roles here, by name (a person with two roles appears twice). "
+        "Null with FORBIDDEN for a unit outside your scope (your units, the subtrees you see; ADMIN: all)."))
+    async def members(self, info: Info) -> list[Annotated["Membership", strawberry.lazy("schema.types.org")]] | None:
+        rows = await info.context.loaders.active_memberships_by_unit_id.load(self.db_id)
+        return [Membership(role=Role(m.role), unit_db_id=m.unit_id, user_db_id=m.user_id) for m in rows]
+
 
 async def unit_of(info: Info, unit_id: int) -> OrgUnit:
     return OrgUnit.from_model(await info.context.loaders.org_unit_by_id.load(unit_id))
@@ -53,10 +64,15 @@ async def unit_of(info: Info, unit_id: int) -> OrgUnit:
 class Membership:
     role: Role
     unit_db_id: strawberry.Private[int]
+    user_db_id: strawberry.Private[int]
 
     @strawberry.field
     async def unit(self, info: Info) -> OrgUnit:
         return await unit_of(info, self.unit_db_id)
+
+    @strawberry.field
+    async def user(self, info: Info) -> "User":
+        return await user_of(info, self.user_db_id)
 
 
 @strawberry.type(name="User")
@@ -76,7 +92,7 @@ class User(Node):
     @strawberry.field
     async def memberships(self, info: Info) -> list[Membership]:
         rows = await info.context.loaders.memberships_by_user_id.load(self.db_id)
-        return [Membership(role=Role(m.role), unit_db_id=m.unit_id) for m in rows]
+        return [Membership(role=Role(m.role), unit_db_id=m.unit_id, user_db_id=m.user_id) for m in rows]
 
 
 async def user_of(info: Info, user_id: int | None) -> User | None:

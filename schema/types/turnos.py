@@ -9,16 +9,17 @@ import strawberry
 from strawberry.types import Info
 
 from models import turnos as turno_models
+from models.actions import TurnoFacts, turno_actions
 from models.calendar import explain_due_date
 from models.traffic_light import turno_light, worst
 from models.turnos import descendants_of
 from models.workflow import CLOSED_TURNO, OPEN_TURNO
 from resolvers.paper import volante_link
-from schema.enums import Decision, Instruction, Priority, TrafficLight, TurnoStatus
+from schema.enums import Decision, Instruction, Priority, TrafficLight, TurnoAction, TurnoStatus
 from schema.guards import ResponseFilesField
 from schema.ids import to_global_id
 from schema.types.attachments import Attachment
-from schema.types.node import Connection, Node, connection
+from schema.types.node import Node
 from schema.types.org import OrgUnit, User, unit_of, user_of
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ class Turno(Node):
     status: TurnoStatus
     concluded_at: datetime | None
     cancelled_at: datetime | None
+    cancel_reason: str | None = strawberry.field(description="Why it was cancelled, when the canceller said so.")
     rounds: int = strawberry.field(description="How many answers were submitted (each RETURN opens a new round).")
     accepted_at_first_answer: bool | None = strawberry.field(
         description="True when the first answer was accepted; null until the turno concludes by acceptance.")
@@ -56,6 +58,7 @@ class Turno(Node):
             id=to_global_id("Turno", m.id), number=m.number, instruction=Instruction(m.instruction), notes=m.notes,
             priority=Priority(m.priority), sent_at=m.sent_at, received_at=m.received_at, due_date=m.due_date,
             status=TurnoStatus(m.status), concluded_at=m.concluded_at, cancelled_at=m.cancelled_at,
+            cancel_reason=m.cancel_reason,
             rounds=m.rounds, accepted_at_first_answer=m.accepted_at_first_answer, model=m,
         )
 
@@ -120,6 +123,19 @@ class Turno(Node):
                                   "signed for you like Attachment.url; null when not signed in.")
     def volante_url(self, info: Info) -> str | None:
         return volante_link(info.context, self.id, self.model.id)
+
+    @strawberry.field(description="The actions you may take on this turno now, decided by the same rules as the "
+                                  "mutations (a listed action succeeds, another is refused).")
+    async def viewer_actions(self, info: Info) -> list[TurnoAction]:
+        ctx = info.context
+        if ctx.principal is None:
+            return []
+        m = self.model
+        document = await ctx.loaders.visible_document_by_id.load(m.document_id)
+        recipient = await ctx.loaders.org_unit_by_id.load(m.to_unit_id)
+        children = await ctx.loaders.children_by_unit_id.load(m.to_unit_id)
+        facts = TurnoFacts(m, document.status, recipient.acronym, any(c.active for c in children))
+        return [TurnoAction(a) for a in turno_actions(ctx.principal, facts)]
 
     @strawberry.field
     async def responses(self, info: Info) -> list["Response"]:
