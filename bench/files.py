@@ -364,8 +364,8 @@ async def run_extraction(args, url: str, secret: str, workdir: Path, token: str,
                 seconds = time.perf_counter() - started
         print(Line(f"text extraction x{len(numeric)}", size * len(numeric), seconds, watch,
                    f"statuses {statuses}").row())
-        print("  pypdf in the server" + ("; OCR in child processes (pdftoppm, tesseract), not counted"
-                                         if args.extraction_ocr else "; OCR hidden from this server"))
+        print("  pypdf and OCR in a worker process per file (files/extraction.py), not counted"
+              + ("" if args.extraction_ocr else "; OCR hidden from this server"))
     finally:
         server.stop()
         os.environ["MCS_TEXT_EXTRACTION_SECONDS"] = "0"

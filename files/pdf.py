@@ -1,12 +1,13 @@
-"""What we read from PDFs: the page count (at upload) and the text of born-digital ones
-(in the background, for search). pypdf is pure Python; both run off the event loop."""
+"""What we read from PDFs: the page count (at upload, off the event loop) and the text of
+born-digital ones (in the background, for search, in the worker process of files/extraction.py)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
-from pypdf import PdfReader
+from pypdf import PageObject, PdfReader
 from pypdf.errors import PyPdfError
 
 log = logging.getLogger("mcs.files")
@@ -26,16 +27,17 @@ def page_count(path: Path) -> int | None:
         return None
 
 
-def extract_text(path: Path, max_chars: int = 2_000_000) -> str:
-    """The text layer of a PDF ('' for a scan without one)."""
-    parts, total = [], 0
-    with open(path, "rb") as stream:
-        reader = PdfReader(stream)
-        for page in reader.pages:
-            text = page.extract_text() or ""
-            parts.append(text)
-            total += len(text)
-            reader.resolved_objects.clear()  # pypdf keeps every object (page images) it resolved
-            if total >= max_chars:
-                break
-    return "\n".join(parts)[:max_chars]
+def page_texts(reader: PdfReader) -> Iterator[str]:
+    """The text layer of each page in turn ('' for a scanned page). Runs in the text-extraction
+    worker (files/extract_worker.py): a hostile page can cost seconds and hundreds of MB."""
+    for page in reader.pages:
+        text = page.extract_text() or ""
+        reader.resolved_objects.clear()  # pypdf keeps every object (page images) it resolved
+        yield text
+
+
+def page_size(page: PageObject) -> tuple[float, float]:
+    """Width and height in points of a page as poppler renders it (crop box, UserUnit, rotation)."""
+    box, unit = page.cropbox, float(page.user_unit or 1)
+    width, height = float(box.width) * unit, float(box.height) * unit
+    return (height, width) if page.rotation % 180 == 90 else (width, height)

@@ -21,6 +21,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from files.storage import LocalStorage
 from mcs import graphiql
+from mcs.disconnect import run_until_disconnect
 from mcs.downloads import download, download_export
 from mcs.paper import ROUTES as PAPER_ROUTES
 from mcs.settings import Settings
@@ -78,6 +79,7 @@ class MCSGraphQL(GraphQL):
             return Context(services=self.services, session=None, principal=None,
                            request_id=uuid.uuid4().hex[:12], request=request, response=response)
         session = SharedSession(request.scope["state"]["db_session"])
+        request.scope["state"]["db_shared"] = session  # a request cancelled on disconnect waits for its statements
         claims = decode_token(self.services, bearer_token(request.headers.get("authorization")))
         principal = await load_principal(session, claims.user_id, token_version=claims.token_version,
                                          token_id=claims.token_id) if claims else None
@@ -119,11 +121,23 @@ class MCSGraphQL(GraphQL):
 
     async def __call__(self, scope, receive, send):
         try:
-            await super().__call__(scope, receive, send)
+            if scope["type"] == "http":  # a client that hangs up stops its request (mcs/disconnect.py)
+                await run_until_disconnect(super().__call__, scope, receive, send,
+                                           cancelled=lambda: statements_done(scope))
+            else:
+                await super().__call__(scope, receive, send)
         finally:
             user_id = scope.get("state", {}).get("mcs_user_id") if scope["type"] == "websocket" else None
             if user_id is not None:
                 self.services.hub.connections_by_user[user_id] -= 1
+
+
+async def statements_done(scope) -> None:
+    """After a cancelled request: its DataLoaders' statements run in tasks of their own; the
+    session is closed only once they are done (RequestScope closes it right after)."""
+    shared = scope.get("state", {}).get("db_shared")
+    if shared is not None:
+        await shared.release()
 
 
 class RequestScope:
@@ -138,14 +152,20 @@ class RequestScope:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        settings = self.services.settings
         if headers.get("content-type", "").startswith("multipart/form-data"):
             # a form a foreign page could submit carries no custom header: such uploads are refused
             if "x-mcs-csrf" not in headers and "apollo-require-preflight" not in headers:
                 return await refuse(send, 400, "CSRF", "Las cargas de archivos requieren el encabezado x-mcs-csrf.")
-            limit = self.services.settings.max_request_bytes + 1024 * 1024  # room for the form's fields
-            if int(headers.get("content-length") or 0) > limit:
-                return await refuse(send, 413, "TOO_LARGE", "La solicitud excede el tamaño máximo permitido.")
-            receive = limited(receive, limit)
+            limit = settings.max_request_bytes + 1024 * 1024  # room for the form's fields
+        else:
+            limit = settings.max_json_bytes  # a query and its variables: never megabytes
+        declared = headers.get("content-length", "0").strip() or "0"
+        if not declared.isdigit():
+            return await refuse(send, 400, "BAD_REQUEST", "El encabezado Content-Length no es válido.")
+        if int(declared) > limit:  # refused before a byte of the body is read
+            return await refuse(send, 413, "TOO_LARGE", "La solicitud excede el tamaño máximo permitido.")
+        receive = limited(receive, limit)  # a body sent without Content-Length (chunked) too
         request_id = uuid.uuid4().hex[:12]
         state = scope.setdefault("state", {})
         state["request_id"] = request_id

@@ -10,7 +10,7 @@ from models.errors import DomainError, ErrorCode
 from models.events import EventKind, append_event
 from models.org import OrgUnit, OrgUnitKind, create_unit
 from models.clock import Clock
-from models.users import Membership, Role, User, hash_password
+from models.users import Membership, Role, User, hash_password_in_thread
 from resolvers.validation import Checker
 
 
@@ -21,6 +21,7 @@ async def create_admin(settings: Settings, username: str, password: str, *, full
     check = Checker()
     check.new_password(password, username)
     check.raise_if_any()
+    password_hash = await hash_password_in_thread(password)  # argon2 off the event loop, before the transaction
     db = Database(settings.database_url)
     clock = Clock(settings.timezone)
     try:
@@ -34,7 +35,7 @@ async def create_admin(settings: Settings, username: str, password: str, *, full
             if root is None:
                 root = await create_unit(session, code=root_code, acronym=root_acronym, name=root_name,
                                          kind=OrgUnitKind.UNIT, parent=None)
-            user = User(username=username, password_hash=hash_password(password), full_name=full_name,
+            user = User(username=username, password_hash=password_hash, full_name=full_name,
                         active=True, token_version=0, created_at=clock.now(),
                         memberships=[Membership(unit_id=root.id, role=Role.ADMIN.value)])
             session.add(user)

@@ -39,7 +39,7 @@ from models.org import OrgUnit, OrgUnitKind, create_unit
 from models.permissions import Principal
 from models.traffic_light import TrafficLight, turno_light
 from models.turnos import Response, Turno
-from models.users import Membership, Role, User, hash_password
+from models.users import Membership, Role, User, hash_password_in_thread
 from models.workflow import AWAITING_ANSWER, Decision, Instruction, TurnoStatus
 
 DEMO_PASSWORD = "mcs-demo-2026"
@@ -658,7 +658,7 @@ async def load_demo(settings: Settings, only_if_empty: bool = True) -> None:
 async def create_institution(services, demo: Demo) -> None:
     """The org tree and its people; existing units and users (by siglas/username) are reused."""
     codes = unit_codes(UNITS)
-    password_hash = hash_password(DEMO_PASSWORD)  # argon2 is slow on purpose: once for everyone
+    password_hash = await hash_password_in_thread(DEMO_PASSWORD)  # argon2 is slow on purpose: once for everyone
     async with services.db.transaction() as session:
         existing = {u.acronym.upper(): u for u in (await session.execute(select(OrgUnit))).scalars()}
         for acronym, name, kind, parent in UNITS:

@@ -12,7 +12,7 @@ from sqlalchemy import inspect, select
 from mcs.demo import DEMO_PASSWORD
 from models.db import Database
 from models.org import OrgUnit
-from models.users import Membership, Role, User, verify_password
+from models.users import Membership, Role, User, verify_password_in_thread
 
 # representative users of each role, in the order shown; mcs/demo.py creates them all
 SHOWN = {
@@ -45,19 +45,16 @@ async def demo_accounts(db: Database) -> list[DemoAccount]:
             .where(User.username.in_([name for names in SHOWN.values() for name in names]), User.active.is_(True))
             .order_by(Membership.id)
         )).all()
-    demo_hash: dict[str, bool] = {}  # argon2 is slow on purpose; the demo gives everyone one hash
-
-    def has_demo_password(password_hash: str) -> bool:
-        if password_hash not in demo_hash:
-            demo_hash[password_hash] = verify_password(password_hash, DEMO_PASSWORD)
-        return demo_hash[password_hash]
+    # argon2 is slow on purpose: once per distinct hash (the demo gives everyone one), in a worker
+    # thread (mcs serve calls this while serving)
+    demo_hash = {h: await verify_password_in_thread(h, DEMO_PASSWORD) for h in {r.password_hash for r in rows}}
 
     accounts = []
     for role, names in SHOWN.items():
         for name in names:
             grants = [(password_hash, acronym) for username, password_hash, granted, acronym in rows
                       if username == name and granted == role.value]
-            if grants and has_demo_password(grants[0][0]):
+            if grants and demo_hash[grants[0][0]]:
                 accounts.append(DemoAccount(name, ROLE_NAMES[role], ", ".join(acronym for _, acronym in grants)))
     return accounts
 

@@ -17,7 +17,7 @@ from files.xlsx import CONTENT_TYPE as XLSX_CONTENT_TYPE
 from resolvers.downloads import downloadable, principal_from_signature
 from resolvers.exports import downloadable_export, exports_dir
 from resolvers.links import principal_from_link
-from schema.ids import from_global_id
+from schema.ids import node_key
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -33,10 +33,7 @@ def unauthorized() -> Response:
 
 def requested_id(request: Request, type_name: str) -> int | None:
     """The database id behind the path's global id, if it names a `type_name`."""
-    parsed = from_global_id(request.path_params["id"])
-    if parsed is None or parsed[0] != type_name or not parsed[1].isdigit():
-        return None
-    return int(parsed[1])
+    return node_key(request.path_params["id"], type_name)
 
 
 async def download(request: Request) -> Response:
@@ -59,7 +56,11 @@ async def download(request: Request) -> Response:
         return not_found()
 
     etag = f'"{attachment.sha256}"'
-    headers = {"ETag": etag, "Accept-Ranges": "bytes", "Cache-Control": "private, max-age=3600",
+    # no-store: the URL carries a credential (?t=) and the file may be confidential; a shared or
+    # later user of the browser must not find it in the cache. Referrer-Policy: a PDF's links
+    # must not send the signed URL to another site.
+    headers = {"ETag": etag, "Accept-Ranges": "bytes", "Cache-Control": "private, no-store",
+               "Referrer-Policy": "no-referrer",
                "Content-Disposition": content_disposition(attachment.filename),
                "X-Content-Type-Options": "nosniff"}
     if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
@@ -117,4 +118,4 @@ async def download_export(request: Request) -> Response:
         return not_found()
     return FileResponse(path, stat_result=stat, media_type=XLSX_CONTENT_TYPE, headers={
         "Content-Disposition": content_disposition(export.filename, inline=False),
-        "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
+        "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})

@@ -25,7 +25,7 @@ from resolvers.paper import ACUSE_LINK, VOLANTE_LINK, acuse_for, paper_filename,
 
 CODE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")  # what models.verification.new_code makes, with room
 
-PDF_HEADERS = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+PDF_HEADERS = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 # the code in the address is the only key to the page: it is not passed on, indexed or framed
 PAGE_HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
                 "X-Robots-Tag": "noindex", "Content-Security-Policy":

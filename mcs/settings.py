@@ -54,6 +54,8 @@ class Settings:
     max_query_depth: int = 15
     max_query_tokens: int = 5000
     max_aliases: int = 200
+    max_query_nodes: int = 60_000  # values an answer may hold (schema/cost.py): a page of 100 with 100 each
+    max_query_cost: int = 1_000  # pages an operation may read (each connection, per object it is selected on)
     page_size_default: int = 50
     page_size_max: int = 100
     deadline_watch_seconds: float = 60.0  # 0 turns the background deadline watcher off
@@ -68,11 +70,20 @@ class Settings:
     max_request_bytes: int = 200 * 1024 * 1024
     file_url_ttl_seconds: int = 3600
     text_extraction_seconds: float = 5.0  # how often pending attachments are read for search (0: off)
+    text_extraction_timeout_seconds: float = 60.0  # one file's reading, OCR included (wall clock and CPU)
+    text_extraction_memory_mb: int = 512  # address space of the reading process and of each tool it runs
+    ocr_max_pages: int = 20  # pages of a scan read by OCR
+    ocr_max_megapixels: float = 25.0  # a page is rendered (an image reduced) to at most this for OCR
     export_max_per_user: int = 2  # Excel exports pending or running at once per user
     export_ttl_hours: float = 24.0  # exports and their files are deleted this long after the request
     export_workers: int = 2  # exports written at once per process (the others wait, PENDING)
     export_stale_seconds: float = 120.0  # a job not touched this long is FAILED (its process died)
     export_cleanup_seconds: float = 60.0  # how often expired exports are deleted and stale ones failed (0: off)
+    max_json_bytes: int = 1024 * 1024  # a GraphQL request that is not an upload
+    header_timeout_seconds: float = 30.0  # a request's headers must be complete by then
+    body_timeout_seconds: float = 60.0  # a request's body may make no progress this long
+    login_failures_per_minute: int = 60  # failed sign-ins a minute, institution-wide, before unknown clients wait
+    login_known_client_days: float = 90.0  # how long an address or device that signed in stays known
     public_url: str | None = None  # the address printed QR codes point at (None: the request's own)
     extra: dict = field(default_factory=dict)
 
@@ -104,12 +115,23 @@ class Settings:
             max_file_bytes=int(float(env.get("MCS_MAX_FILE_MB", "50")) * 1024 * 1024),
             max_request_bytes=int(float(env.get("MCS_MAX_REQUEST_MB", "200")) * 1024 * 1024),
             text_extraction_seconds=float(env.get("MCS_TEXT_EXTRACTION_SECONDS", "5")),
+            text_extraction_timeout_seconds=float(env.get("MCS_TEXT_EXTRACTION_TIMEOUT_SECONDS", "60")),
+            text_extraction_memory_mb=int(env.get("MCS_TEXT_EXTRACTION_MEMORY_MB", "512")),
+            ocr_max_pages=int(env.get("MCS_OCR_MAX_PAGES", "20")),
+            ocr_max_megapixels=float(env.get("MCS_OCR_MAX_MEGAPIXELS", "25")),
             export_max_per_user=int(env.get("MCS_EXPORT_MAX_PER_USER", "2")),
             export_ttl_hours=float(env.get("MCS_EXPORT_TTL_HOURS", "24")),
             export_workers=int(env.get("MCS_EXPORT_WORKERS", "2")),
             export_stale_seconds=float(env.get("MCS_EXPORT_STALE_SECONDS", "120")),
             export_cleanup_seconds=float(env.get("MCS_EXPORT_CLEANUP_SECONDS", "60")),
             public_url=env.get("MCS_PUBLIC_URL") or None,
+            login_failures_per_minute=int(env.get("MCS_LOGIN_FAILURES_PER_MINUTE", "60")),
+            login_known_client_days=float(env.get("MCS_LOGIN_KNOWN_CLIENT_DAYS", "90")),
+            max_json_bytes=int(float(env.get("MCS_MAX_JSON_KB", "1024")) * 1024),
+            header_timeout_seconds=float(env.get("MCS_HEADER_TIMEOUT_SECONDS", "30")),
+            body_timeout_seconds=float(env.get("MCS_BODY_TIMEOUT_SECONDS", "60")),
+            max_query_nodes=int(env.get("MCS_MAX_QUERY_NODES", "60000")),
+            max_query_cost=int(env.get("MCS_MAX_QUERY_COST", "1000")),
             introspection=_bool(env.get("MCS_INTROSPECTION"), True),
             allowed_origins=tuple(
                 o.strip() for o in env.get("MCS_ALLOWED_ORIGINS", "").split(",") if o.strip()

@@ -7,23 +7,10 @@ from sqlalchemy import pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import models
+from migrations.autogenerate import include_object
 from models.base import Base
 
 target_metadata = Base.metadata
-
-
-MIGRATION_ONLY_TABLES = ("document_search", "stats_settings")  # and FTS5's shadow tables on SQLite
-MIGRATION_ONLY_INDEXES = ("ix_turnos_open_sent_at",)  # a partial index
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    """What migrations make that the ORM models do not describe (the full-text index of 0005,
-    the statistics settings and partial index of 0007): autogenerate leaves it alone."""
-    if type_ == "table":
-        return not name.startswith(MIGRATION_ONLY_TABLES)
-    if type_ == "index":
-        return name not in MIGRATION_ONLY_INDEXES
-    return True
 
 
 def do_run_migrations(connection):

@@ -19,6 +19,16 @@ NAMING = {
 
 # BIGINT on PostgreSQL; INTEGER on SQLite, where only "INTEGER PRIMARY KEY" is the rowid alias.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+MAX_KEY = 2**63 - 1  # the largest key either database stores
+
+
+def parse_key(text: str) -> int | None:
+    """A database key written in decimal ASCII digits, or None: '²', '-1' or a 20-digit number
+    (past BIGINT) is no key, and must never reach a query (where it would be a server error)."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if value <= MAX_KEY else None
 
 
 class UTCDateTime(TypeDecorator):

@@ -18,16 +18,19 @@ class ErrorCode(str, Enum):
 class DomainError(Exception):
     """One expected failure: a code, a message in Spanish for the end user, the input field."""
 
-    def __init__(self, code: ErrorCode, message: str, field: str | None = None):
+    def __init__(self, code: ErrorCode, message: str, field: str | None = None, *,
+                 retry_after_seconds: int | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = field
+        self.retry_after_seconds = retry_after_seconds  # THROTTLED: the wait the message states
 
     @property
     def extensions(self) -> dict:
         """Copied by graphql-core into the GraphQL error when one escapes a query resolver."""
-        return {"code": self.code.value, **({"field": self.field} if self.field else {})}
+        return {"code": self.code.value, **({"field": self.field} if self.field else {}),
+                **({"retryAfterSeconds": self.retry_after_seconds} if self.retry_after_seconds is not None else {})}
 
 
 class ValidationFailed(DomainError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 
 from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import aliased
@@ -16,7 +17,7 @@ from models.calendar import BusinessCalendar
 from models.clock import Clock
 from models.documents import Document, DocumentStatus, DocumentUnit
 from models.org import OrgUnit
-from models.permissions import Principal, confidential_readable
+from models.permissions import Principal, confidential_readable, visible_attachments
 from models.search import parse_search, search_clause
 from models.traffic_light import TrafficLight, open_light_clause, turno_light_clause
 from models.turnos import Turno
@@ -102,11 +103,13 @@ def document_light_clause(light: TrafficLight, env: FilterEnv, document=Document
 
 def document_search_clause(search: str | None, env: FilterEnv, document=Document) -> ColumnElement[bool] | None:
     """Full-text search (models/search.py): every word, accent-insensitive; in a confidential
-    document's protected fields only for those who may read them."""
+    document's protected fields only for those who may read them, and in an answer's files only
+    for those who may see them."""
     query = parse_search(search)
     if query is None:
         return None
-    return search_clause(query, confidential_readable(env.principal, document), document.id)
+    return search_clause(query, confidential_readable(env.principal, document), document.id,
+                         partial(visible_attachments, env.principal))
 
 
 def document_filter_clauses(spec: DocumentFilterSpec | None, env: FilterEnv, document=Document, *,

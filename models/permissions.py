@@ -10,6 +10,9 @@ code decides visibility.
   chain and to HEADs of their ancestors only.
 - A citizen sender's personal data (email, phone, address) is shown to members of units on
   the chain only.
+- A file follows its document (row and confidential rule); a file of an answer also needs the
+  answer's turno to be visible (`visible_attachments`): everywhere a file or its text could
+  reach someone (node, downloads, search).
 """
 
 from __future__ import annotations
@@ -18,14 +21,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterable
 
-from sqlalchemy import ColumnElement, case, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, exists, false, or_, select, true
 from sqlalchemy.orm import aliased
 
+from models.attachments import Attachment
 from models.documents import Document, DocumentUnit
 from models.events import Event
 from models.org import OrgUnit
-from models.turnos import Turno
-from models.users import SUBTREE_ROLES, Role
+from models.turnos import Response, Turno
+from models.users import SUBTREE_ROLES, Membership, Role, User
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,18 @@ def visible_events(principal: Principal) -> ColumnElement[bool]:
     return case((Event.turno_id.is_not(None), about_turno), else_=chain_in_scope(principal, Event.document_id))
 
 
+def visible_users(principal: Principal, user=User) -> ColumnElement[bool]:
+    """SQL predicate: the directory a person may read (username, e-mail, memberships): themselves
+    and the people of the units in their scope; ADMIN: everyone. Others appear only by name, as
+    the actors of what the person may see."""
+    if principal.is_admin:
+        return true()
+    unit = aliased(OrgUnit)
+    return or_(user.id == principal.user_id, exists(
+        select(1).select_from(Membership).join(unit, unit.id == Membership.unit_id)
+        .where(Membership.user_id == user.id, unit_in_scope(principal, unit))))
+
+
 def confidential_readable(principal: Principal, document=Document) -> ColumnElement[bool]:
     """SQL twin of can_see_confidential: the document is not confidential, or the user is a
     member of a unit on its chain or HEAD above one. Filters on protected fields (search on
@@ -148,6 +164,29 @@ def confidential_readable(principal: Principal, document=Document) -> ColumnElem
     return or_(~document.confidential, exists(
         select(1).select_from(DocumentUnit).join(chain_unit, chain_unit.id == DocumentUnit.unit_id)
         .where(DocumentUnit.document_id == document.id, or_(*conditions))))
+
+
+# made once: a new alias of a wide table costs milliseconds, and a search asks for several; each
+# use is a subquery of its own, so one alias serves them all
+_FILE_DOCUMENT, _FILE_RESPONSE, _FILE_TURNO = (aliased(Document, name="file_document"),
+                                               aliased(Response, name="file_response"), aliased(Turno, name="file_turno"))
+
+
+def visible_attachments(principal: Principal, attachment=Attachment) -> ColumnElement[bool]:
+    """SQL predicate: the user may see this file, its name and its text. It is one of a document
+    whose row they see and whose protected fields they may read (files are a confidential
+    field); a file of an answer also needs the answer's turno visible (visible_turnos), or a
+    STAFF of a sibling unit would read an answer they cannot see. Aliases inside, so the
+    caller's own documents or turnos never get correlated by mistake."""
+    document, response, turno = _FILE_DOCUMENT, _FILE_RESPONSE, _FILE_TURNO
+    of_document = exists(select(1).where(
+        document.id == attachment.document_id, visible_documents(principal, document),
+        confidential_readable(principal, document)))
+    if principal.is_admin:
+        return of_document
+    answer_seen = exists(select(1).where(
+        response.id == attachment.response_id, turno.id == response.turno_id, visible_turnos(principal, turno)))
+    return and_(of_document, or_(attachment.response_id.is_(None), answer_seen))
 
 
 # --- field visibility (Python, over a document's chain) ---------------------------------
@@ -222,6 +261,17 @@ def sees_event(principal: Principal, *, turno_units: tuple[ChainUnit, ChainUnit]
     if has_turno:
         return turno_units is not None and sees_turno(principal, *turno_units)
     return any(sees_unit(principal, c) for c in chain)
+
+
+def sees_attachment(principal: Principal, *, chain: list[ChainUnit], confidential: bool,
+                    turno_units: tuple[ChainUnit, ChainUnit] | None) -> bool:
+    """Twin of visible_attachments. `turno_units`: the (from, to) units of the answer's turno;
+    None for a file of the document itself."""
+    if not sees_document(principal, chain):
+        return False
+    if confidential and not can_see_confidential(principal, chain):
+        return False
+    return turno_units is None or sees_turno(principal, *turno_units)
 
 
 # --- actions ----------------------------------------------------------------------------

@@ -1,25 +1,33 @@
 """Full-text search over documents: what a search box means, the match predicate and the rank.
 
 The index lives beside `documents`, one row per document, kept up to date by database
-triggers (migration 0005) whenever a document's searchable fields change and whenever the
-text of one of its attachments is stored:
+triggers (migrations 0005 and 0011) whenever a document's searchable fields change and whenever
+the text of one of its own files is stored:
 
 - PostgreSQL: table `document_search(document_id, search_vector, public_search_vector)`,
   tsvectors of the text search configuration `mcs_spanish` (Spanish stemming after
   `unaccent`), GIN-indexed. `search_vector` holds every searchable field plus the text of the
-  attachments, weighted (subject, folio and reference A; summary B; sender and addressee C;
-  attachments D); `public_search_vector` only the fields a confidential document shows to
-  everyone who sees its row (folio, reference, addressee).
+  document's own files, weighted (subject, folio and reference A; summary B; sender and
+  addressee C; files D); `public_search_vector` only the fields a confidential document shows
+  to everyone who sees its row (folio, reference, addressee).
 - SQLite: FTS5 table `document_search(subject, summary, sender, public, files)`, rowid = the
   document's id, tokenizer `unicode61 remove_diacritics 2`. No stemming: every word of the
   query matches as a prefix instead ("nomina" finds "nóminas").
+
+The files of answers have an index of their own, one row per file (migration 0011):
+`response_file_search(attachment_id, search_vector)` on PostgreSQL, the FTS5 table
+`response_file_search(files)` with rowid = the attachment's id on SQLite. An answer is not seen
+by everyone who sees its document (a STAFF sees the turnos of their own unit only), so its
+words count for a caller only through files they may see (`visible_attachments`, given by the
+caller as `visible_files`): one text per document could not tell whose words are whose.
 
 Both sides split text on anything that is not a letter or a digit ("JUZ-3/2026" is the words
 juz, 3 and 2026), fold case and accents, and drop the same Spanish stop words from the query.
 Plurals in -aciones/-uciones count as their singular (the stemmer, once accents are gone, would
 stem "informaciones" but not "información"). A query is the AND of its terms: words, and
 phrases for words joined by punctuation ("JUZ-3/2026"); there is no syntax, so no input can
-make it fail.
+make it fail. Each term may be found in the document's index or in one of its answers' files
+the caller may see ("contrato" in the subject and "finiquito" in an answer find it together).
 
 Confidential documents: their protected fields (subject, summary, sender, attachments) match
 only for callers who may read them (`confidential_readable`); the public fields match for
@@ -34,20 +42,27 @@ ignores them (migrations/env.py).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
+from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Select, and_, bindparam, case, false, func, literal_column, or_
+from sqlalchemy import (
+    ColumnElement, Float, Select, and_, bindparam, case, exists, false, func, literal_column, or_, select,
+)
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import column, table
 from sqlalchemy.sql.functions import FunctionElement
 
+from models.attachments import Attachment
 from models.text import fold
 
 TS_CONFIG = "mcs_spanish"
 SEARCH_TABLE = "document_search"
+ANSWER_FILES_TABLE = "response_file_search"  # the text of answers' files, one row per file
 FTS_COLUMNS = ("subject", "summary", "sender", "public", "files")
 # bm25 weights of the FTS5 columns: for who may read everything, and for who sees the public
 # fields only (the same weight on `public`, so both kinds of rows rank on one scale)
@@ -95,11 +110,11 @@ class SearchQuery:
         """For phraseto_tsquery (PostgreSQL), one per term, ANDed (&&)."""
         return [" ".join(term) for term in self.terms]
 
-    def fts(self, columns: tuple[str, ...] | None = None) -> str:
+    def fts(self, columns: tuple[str, ...] | None = None, *, any_term: bool = False) -> str:
         """An FTS5 query (SQLite): each term a quoted phrase (no operator or syntax can come
         through, a phrase of one word is that word) whose last word may be a prefix; all terms
-        required; optionally within some columns."""
-        expression = " ".join(f'"{" ".join(term)}"*' for term in self.terms)
+        required (or, `any_term`, one of them); optionally within some columns."""
+        expression = (" OR " if any_term else " ").join(f'"{" ".join(term)}"*' for term in self.terms)
         return f"{{{' '.join(columns)}}} : ({expression})" if columns else expression
 
 
@@ -119,18 +134,22 @@ def parse_search(text: str | None) -> SearchQuery | None:
 # --- the match predicate (plain SQL, either backend) ---------------------------------------
 
 class _matches(FunctionElement):
-    """`document_id IN (documents whose index matches)`; compiled per backend. Arguments: the
-    document id column, the FTS5 query, then one PostgreSQL text per term."""
+    """`key IN (rows of an index that match)`; compiled per backend. Arguments: the key column
+    (a document's id, or an attachment's for the answers' files), the FTS5 query, then one
+    PostgreSQL text per term."""
 
     # no Boolean type on purpose: SQLite would compare it "= 1", and the IN could no longer
     # drive the query from the index
     inherit_cache = True
+    table_name = SEARCH_TABLE
+    pg_key = "document_id"  # SQLite's key is the FTS5 rowid
     vector = "search_vector"
     fts_columns: tuple[str, ...] | None = None
+    any_term = False  # the terms ANDed, or (True) ORed
 
 
 class matches_all(_matches):
-    """Any searchable field, attachments included."""
+    """Any searchable field, the document's own files included."""
 
     inherit_cache = True
 
@@ -143,40 +162,134 @@ class matches_public(_matches):
     fts_columns = ("public",)
 
 
+class answer_file_matches(_matches):
+    """An answer's file whose text matches (the key is the attachment's id)."""
+
+    inherit_cache = True
+    table_name = ANSWER_FILES_TABLE
+    pg_key = "attachment_id"
+
+
+class answer_file_matches_any(answer_file_matches):
+    """An answer's file whose text matches one of the terms at least."""
+
+    inherit_cache = True
+    any_term = True
+
+
+class row_matches_all(_matches):
+    """`EXISTS` this document's own index row matching: a lookup by key, for a few documents."""
+
+    inherit_cache = True
+
+
+class matches_all_or_answers(_matches):
+    """`document_id IN (documents whose own index matches UNION ALL the given SELECT of document
+    ids)`. Arguments: the document id column, that SELECT (as a scalar subquery), the FTS5
+    query, one PostgreSQL text per term. One IN over a UNION, not two INs under an OR, so that
+    the database can still start from both indexes."""
+
+    inherit_cache = True
+
+
+def _condition(element, compiler, fts, texts, **kw) -> str:
+    """The WHERE of `element`'s index rows that match."""
+    name = element.table_name
+    if compiler.dialect.name == "postgresql":
+        join = " || " if element.any_term else " && "
+        ts_query = join.join(f"phraseto_tsquery('{TS_CONFIG}', {compiler.process(t, **kw)})" for t in texts)
+        return f"{name}.{element.vector} @@ ({ts_query})"
+    return f"{name} MATCH {compiler.process(fts, **kw)}"
+
+
+def _key(element, compiler) -> str:
+    return f"{element.table_name}.{element.pg_key if compiler.dialect.name == 'postgresql' else 'rowid'}"
+
+
+def _index_rows(element, compiler, fts, texts, **kw) -> str:
+    """The SELECT of the keys of `element`'s index that match."""
+    return (f"SELECT {_key(element, compiler)} FROM {element.table_name} "
+            f"WHERE {_condition(element, compiler, fts, texts, **kw)}")
+
+
 @compiles(_matches)
 def _matches_unsupported(element, compiler, **kw):
     raise CompileError(f"full-text search is implemented for PostgreSQL and SQLite, not {compiler.dialect.name}")
 
 
 @compiles(_matches, "postgresql")
-def _matches_postgresql(element, compiler, **kw):
-    document_id, _fts, *texts = list(element.clauses)
-    ts_query = " && ".join(f"phraseto_tsquery('{TS_CONFIG}', {compiler.process(t, **kw)})" for t in texts)
-    return (f"{compiler.process(document_id, **kw)} IN (SELECT {SEARCH_TABLE}.document_id FROM {SEARCH_TABLE} "
-            f"WHERE {SEARCH_TABLE}.{element.vector} @@ ({ts_query}))")
-
-
 @compiles(_matches, "sqlite")
-def _matches_sqlite(element, compiler, **kw):
-    document_id, fts, *_texts = list(element.clauses)
-    return (f"{compiler.process(document_id, **kw)} IN (SELECT {SEARCH_TABLE}.rowid FROM {SEARCH_TABLE} "
-            f"WHERE {SEARCH_TABLE} MATCH {compiler.process(fts, **kw)})")
+def _matches_supported(element, compiler, **kw):
+    key, fts, *texts = list(element.clauses)
+    return f"{compiler.process(key, **kw)} IN ({_index_rows(element, compiler, fts, texts, **kw)})"
 
 
-def _match(kind: type[_matches], document_id, query: SearchQuery) -> ColumnElement[bool]:
-    return kind(document_id, bindparam(None, query.fts(kind.fts_columns)), *[bindparam(None, t) for t in query.texts])
+@compiles(row_matches_all, "postgresql")
+@compiles(row_matches_all, "sqlite")
+def _row_matches_all(element, compiler, **kw):
+    key, fts, *texts = list(element.clauses)
+    return (f"EXISTS (SELECT 1 FROM {element.table_name} WHERE {_key(element, compiler)} = "
+            f"{compiler.process(key, **kw)} AND {_condition(element, compiler, fts, texts, **kw)})")
 
 
-def search_clause(query: SearchQuery | None, readable: ColumnElement[bool], document_id) -> ColumnElement[bool] | None:
+@compiles(matches_all_or_answers, "postgresql")
+@compiles(matches_all_or_answers, "sqlite")
+def _matches_all_or_answers(element, compiler, **kw):
+    document_id, answers, fts, *texts = list(element.clauses)
+    # the bare SELECT: SQLite takes no parenthesized member in a compound SELECT
+    return (f"{compiler.process(document_id, **kw)} IN ({_index_rows(element, compiler, fts, texts, **kw)} "
+            f"UNION ALL {compiler.process(answers.element, **kw)})")
+
+
+def _match(kind: type[_matches], key, query: SearchQuery, *extra) -> ColumnElement[bool]:
+    return kind(key, *extra, bindparam(None, query.fts(kind.fts_columns, any_term=kind.any_term)),
+                *[bindparam(None, t) for t in query.texts])
+
+
+VisibleFiles = Callable[[Any], ColumnElement[bool]]  # an Attachment (or alias) -> may the caller see it
+_OTHER_FILE = aliased(Attachment, name="other_file")  # made once (a new alias costs milliseconds); one per subquery
+
+
+def _found_through_answers(query: SearchQuery, visible_files: VisibleFiles) -> Select:
+    """The documents a query finds once their answers' files count: those with a file the caller
+    may see that holds a term, and whose every term is in their own index or in such a file.
+    Only a few documents have such a file, so each is checked term by term with lookups; every
+    other document is found (or not) by the one lookup of its own index, as without answers."""
+    found = select(Attachment.document_id).where(
+        _match(answer_file_matches_any, Attachment.id, query), Attachment.response_id.is_not(None),
+        visible_files(Attachment))
+    if len(query.terms) > 1:
+        for term in query.terms:
+            one = SearchQuery((term,))
+            other = _OTHER_FILE
+            found = found.where(or_(
+                _match(row_matches_all, Attachment.document_id, one),
+                exists(select(1).where(other.document_id == Attachment.document_id, other.response_id.is_not(None),
+                                       _match(answer_file_matches, other.id, one), visible_files(other)))))
+    return found
+
+
+def search_clause(query: SearchQuery | None, readable: ColumnElement[bool], document_id,
+                  visible_files: VisibleFiles | None = None) -> ColumnElement[bool] | None:
     """The search filter as a WHERE predicate (no rank): every term in the document's fields,
     the protected ones only where `readable` holds. As `search_vector` holds the public fields
     too, "(readable AND all) OR public" is "all AND (readable OR public)", which lets the
-    database start from the index."""
+    database start from the index.
+
+    `visible_files(attachment)`: whether the caller may see that answer's file
+    (models.permissions.visible_attachments), so that its words count; None: no answer's file
+    counts. A term may then be in the document's own index or in such a file. The public part
+    still needs every term in the public fields: an answer's file is a protected field too."""
     if query is None:
         return None
     if not query.terms:
         return false()
-    return and_(_match(matches_all, document_id, query), or_(readable, _match(matches_public, document_id, query)))
+    if visible_files is None:
+        everywhere = _match(matches_all, document_id, query)
+    else:
+        everywhere = _match(matches_all_or_answers, document_id, query,
+                            _found_through_answers(query, visible_files).scalar_subquery())
+    return and_(everywhere, or_(readable, _match(matches_public, document_id, query)))
 
 
 # --- ranked lists ---------------------------------------------------------------------------
@@ -186,10 +299,14 @@ _fts_index = table(SEARCH_TABLE, column("rowid"))
 _fts_table = literal_column(SEARCH_TABLE)  # FTS5's hidden column named after the table
 
 
-def ranked(query: Select, search: SearchQuery, readable: ColumnElement[bool], document, dialect: str) -> tuple[Select, ColumnElement]:
-    """`query` (which selects `document`) narrowed to the matches of `search` and with their
-    relevance as a second column, labelled search_rank; higher is better. Returns the query and
-    the rank (to sort and paginate on). Replaces search_clause for that query."""
+def ranked(query: Select, search: SearchQuery, readable: ColumnElement[bool], document, dialect: str,
+           visible_files: VisibleFiles | None = None) -> tuple[Select, ColumnElement]:
+    """`query` (which selects `document`) narrowed to the matches of `search` (search_clause,
+    answers' files included) and with their relevance as a second column, labelled
+    search_rank; higher is better. Returns the query and the rank (to sort and paginate on).
+    Replaces search_clause for that query. The rank is the document's own index's: a document
+    found only through an answer's words ranks as a weak match (PostgreSQL: ts_rank of what its
+    own fields hold; SQLite: 0), which the id then orders, so pages stay deterministic."""
     if not search.terms:  # only stop words: nothing matches
         rank = literal_column("0.0", Float)
         query = query.where(false())
@@ -199,17 +316,22 @@ def ranked(query: Select, search: SearchQuery, readable: ColumnElement[bool], do
                           [func.phraseto_tsquery(config, bindparam(None, t), type_=TSQUERY) for t in search.texts])
         rank = case((readable, func.ts_rank(_pg_index.c.search_vector, ts_query, type_=Float)),
                     else_=func.ts_rank(_pg_index.c.public_search_vector, ts_query, type_=Float))
+        # every document has its row (a trigger writes it with the document)
         query = query.join(_pg_index, _pg_index.c.document_id == document.id).where(
-            _pg_index.c.search_vector.op("@@")(ts_query),
-            or_(readable, _pg_index.c.public_search_vector.op("@@")(ts_query)))
+            search_clause(search, readable, document.id, visible_files))
     elif dialect == "sqlite":
         def bm25(weights):  # FTS5's bm25 is lower for better matches
             return -func.bm25(_fts_table, *[literal_column(repr(w)) for w in weights], type_=Float)
 
-        rank = case((readable, bm25(FTS_WEIGHTS_ALL)), else_=bm25(FTS_WEIGHTS_PUBLIC))
-        query = query.join(_fts_index, _fts_index.c.rowid == document.id).where(
-            _fts_table.match(bindparam(None, search.fts())),
-            or_(readable, _match(matches_public, document.id, search)))
+        # bm25 needs its own MATCH: the documents whose own fields hold every term, ranked once
+        # (SQLite keeps a virtual table on the right of a LEFT JOIN as a subquery of its own)
+        own = (select(_fts_index.c.rowid.label("document_id"), bm25(FTS_WEIGHTS_ALL).label("rank_all"),
+                      bm25(FTS_WEIGHTS_PUBLIC).label("rank_public"))
+               .where(_fts_table.match(bindparam(None, search.fts()))).subquery("own_rank"))
+        zero = literal_column("0.0", Float)
+        rank = case((readable, func.coalesce(own.c.rank_all, zero)), else_=func.coalesce(own.c.rank_public, zero))
+        query = query.outerjoin(own, own.c.document_id == document.id).where(
+            search_clause(search, readable, document.id, visible_files))
     else:
         raise CompileError(f"full-text search is implemented for PostgreSQL and SQLite, not {dialect}")
     labelled = rank.label("search_rank")

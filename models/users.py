@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from enum import Enum
 
@@ -26,11 +29,14 @@ class Role(str, Enum):
 SUBTREE_ROLES = frozenset({Role.HEAD, Role.REGISTRAR, Role.VIEWER})
 
 
+USERNAME_MAX = 80
+
+
 class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    username: Mapped[str] = mapped_column(String(80), unique=True)
+    username: Mapped[str] = mapped_column(String(USERNAME_MAX), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     full_name: Mapped[str] = mapped_column(String(200))
     position: Mapped[str | None] = mapped_column(String(200))
@@ -82,20 +88,32 @@ def _keep_search_text(mapper, connection, user: User) -> None:
 
 
 class LoginThrottle(Base):
-    """Consecutive failed sign-ins per username (known or not), to slow down guessing."""
+    """Failed sign-ins counted per key, shared by every instance through the database.
+
+    Keys (resolvers/throttle.py): "user:<username>" (clients not known to that account),
+    "ip:<address>" (clients not known to the account they tried, over every account),
+    "known:<username>|ip:<address>" and "known:<username>|dev:<device id>" (a client that signed
+    in to that account before: last_success_at says when), and "global:<minute>" (every failure
+    of that minute)."""
 
     __tablename__ = "login_throttle"
 
-    username: Mapped[str] = mapped_column(String(80), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
-    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 _hasher = PasswordHasher()
 # verified against when the username does not exist, so both answers take the same time
 _DUMMY_HASH = _hasher.hash("mcs-dummy-password")
 
-PASSWORD_MIN = 8
+PASSWORD_MIN = 12
+
+# argon2 costs tenths of a second of CPU by design: it runs here, never on the event loop (other
+# requests would wait behind it). argon2-cffi releases the GIL; half the cores at most, so a burst of
+# sign-ins leaves CPU for everything else (they queue here instead).
+_HASH_POOL = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) // 2), thread_name_prefix="mcs-argon2")
 
 
 def hash_password(password: str) -> str:
@@ -109,9 +127,16 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def throttle_delay_seconds(failures: int) -> float:
-    """Free tries first, then a wait that doubles per failure, capped at 15 minutes."""
-    free = 5
+async def hash_password_in_thread(password: str) -> str:
+    return await asyncio.get_running_loop().run_in_executor(_HASH_POOL, hash_password, password)
+
+
+async def verify_password_in_thread(password_hash: str | None, password: str) -> bool:
+    return await asyncio.get_running_loop().run_in_executor(_HASH_POOL, verify_password, password_hash, password)
+
+
+def throttle_delay_seconds(failures: int, free: int = 5) -> float:
+    """`free` tries first, then a wait that doubles per failure (2 s, 4 s, …), capped at 15 minutes."""
     if failures < free:
         return 0.0
-    return float(min(2 ** (failures - free + 1), 900))
+    return float(min(2 ** min(failures - free + 1, 10), 900))

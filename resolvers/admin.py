@@ -17,7 +17,8 @@ from models.errors import DomainError, ErrorCode, forbidden, not_found, validati
 from models.events import EventKind, append_event
 from models.org import OrgUnit, OrgUnitKind, create_unit, update_unit
 from models.permissions import can_administer
-from models.users import Membership, Role, User, hash_password
+from models.passwords import password_problem
+from models.users import Membership, Role, User, hash_password_in_thread
 from resolvers.context import Context
 from resolvers.validation import Checker
 
@@ -122,6 +123,9 @@ def _audience(memberships) -> list[int]:
 async def create_user(ctx: Context, *, username: str, password: str, full_name: str, position=None,
                       email=None, memberships: list[MembershipData]) -> User:
     principal = require_admin(ctx)
+    # argon2 in a worker thread and before the transaction (on SQLite it holds the one write lock)
+    password_hash = (await hash_password_in_thread(password)
+                     if password_problem(password, (username or "").strip().lower()) is None else None)
     async with administration(ctx) as session:
         check = Checker()
         username = (username or "").strip().lower()
@@ -135,7 +139,7 @@ async def create_user(ctx: Context, *, username: str, password: str, full_name: 
         email = check.email(email, "email")
         memberships = await _check_memberships(session, memberships, check)
         check.raise_if_any()
-        user = User(username=username, password_hash=hash_password(password), full_name=full_name,
+        user = User(username=username, password_hash=password_hash, full_name=full_name,
                     position=position, email=email, active=True, token_version=0, created_at=ctx.clock.now(),
                     memberships=[Membership(unit_id=m.unit_id, role=Role(m.role).value) for m in memberships])
         session.add(user)
@@ -149,6 +153,12 @@ async def create_user(ctx: Context, *, username: str, password: str, full_name: 
 async def update_user(ctx: Context, user_id: int, *, password=None, full_name=None, position=UNSET,
                       email=UNSET, memberships: list[MembershipData] | None = None, active: bool | None = None) -> User:
     principal = require_admin(ctx)
+    password_hash = None
+    if password is not None:  # hashed before the transaction, as in create_user
+        async with ctx.services.db.session() as session:
+            username = (await session.execute(select(User.username).where(User.id == user_id))).scalar_one_or_none()
+        if username is not None and password_problem(password, username) is None:
+            password_hash = await hash_password_in_thread(password)
     async with administration(ctx) as session:
         user = await session.get(User, user_id, options=[selectinload(User.memberships)])
         if user is None:
@@ -157,7 +167,7 @@ async def update_user(ctx: Context, user_id: int, *, password=None, full_name=No
         if password is not None:
             check.new_password(password, user.username)
             if not check.errors:
-                user.password_hash = hash_password(password)
+                user.password_hash = password_hash
                 user.token_version += 1  # sessions opened with the old password end
         if full_name is not None:
             user.full_name = check.text(full_name, "fullName", "El nombre completo", 200, required=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -19,9 +18,9 @@ from models.errors import DomainError, ErrorCode
 from models.org import OrgUnit
 from models.permissions import MembershipGrant, Principal
 from models.users import (
-    LoginThrottle, Membership, RevokedToken, Role, User, hash_password, throttle_delay_seconds,
-    verify_password,
+    USERNAME_MAX, Membership, RevokedToken, Role, User, hash_password_in_thread, verify_password_in_thread,
 )
+from resolvers import throttle
 from resolvers.context import Services
 
 ALGORITHM = "HS256"
@@ -40,32 +39,32 @@ def issue_token(services: Services, user: User) -> str:
     return jwt.encode(claims, services.settings.secret_key, algorithm=ALGORITHM)
 
 
-async def login(services: Services, username: str, password: str) -> tuple[str, User]:
-    """The same answer for an unknown user and a wrong password; repeated failures wait longer.
-
-    The throttle row of the username is locked while the password is checked, so guesses sent
-    at the same moment are counted one after another like any others."""
+async def login(ctx, username: str, password: str) -> tuple[str, User]:
+    """The same answer for an unknown user and a wrong password; repeated failures wait longer
+    (resolvers/throttle.py), and a throttled attempt costs no hashing. The password is checked
+    in a worker thread, outside any transaction."""
+    services = ctx.services
     username = (username or "").strip().lower()  # usernames are stored in lower case
-    now = services.clock.now()
-    async with services.db.transaction() as session:
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        await session.execute(insert(LoginThrottle).values(username=username, failures=0, last_failure_at=now)
-                              .on_conflict_do_nothing(index_elements=[LoginThrottle.username]))
-        throttle = (await session.execute(
-            select(LoginThrottle).where(LoginThrottle.username == username).with_for_update()
-        )).scalar_one()
-        wait = throttle_delay_seconds(throttle.failures)
-        remaining = (throttle.last_failure_at + timedelta(seconds=wait) - now).total_seconds()
-        if throttle.failures and remaining > 0:
-            raise DomainError(ErrorCode.THROTTLED,
-                              f"Demasiados intentos fallidos. Intente de nuevo en {math.ceil(remaining)} segundos.")
+    if len(username) > USERNAME_MAX:  # no such user can exist; a clear answer, not a database error
+        raise DomainError(ErrorCode.VALIDATION, f"El usuario admite a lo más {USERNAME_MAX} caracteres.", "username")
+    attempt = await throttle.admit(services, username, throttle.client_of(ctx))
+    async with services.db.session() as session:
         user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
-        if verify_password(user.password_hash if user else None, password or "") and user.active:
-            await session.delete(throttle)
-            return issue_token(services, user), user
-        throttle.failures += 1
-        throttle.last_failure_at = now
+    if await verify_password_in_thread(user.password_hash if user else None, password or "") and user.active:
+        await throttle.succeeded(services, attempt, getattr(ctx, "response", None))
+        token = issue_token(services, user)
+        await act_as(ctx, token)  # the rest of this request (the payload's user) is the signed-in person
+        return token, user
+    await throttle.failed(services, attempt)
     raise DomainError(ErrorCode.UNAUTHENTICATED, BAD_CREDENTIALS)
+
+
+async def act_as(ctx, token: str) -> None:
+    """Make `ctx` the session of `token` (just issued): its principal and claims."""
+    claims = decode_token(ctx.services, token)
+    async with ctx.services.db.session() as session:
+        ctx.principal = await load_principal(session, claims.user_id, token_version=claims.token_version)
+    ctx.token_version, ctx.token_expires_at, ctx.token_id = claims.token_version, claims.expires_at, claims.token_id
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -130,28 +129,53 @@ async def load_principal(session: AsyncSession, user_id: int, token_version: int
     return Principal(user_id=rows[0].id, username=rows[0].username, memberships=grants)
 
 
+async def current_principal(ctx) -> Principal | None:
+    """The caller's access as it is now, for a long-lived connection (a websocket authenticated
+    once): None when the token expired, was logged out, or its user was deactivated or changed
+    password; otherwise the principal with their current memberships."""
+    if ctx.token_expires_at is None or ctx.token_expires_at <= ctx.services.clock.now() or ctx.principal is None:
+        return None
+    async with ctx.services.db.session() as session:
+        return await load_principal(session, ctx.principal.user_id, token_version=ctx.token_version,
+                                    token_id=ctx.token_id)
+
+
 # --- my account -------------------------------------------------------------------------------
 
 async def change_password(ctx, current: str, new: str) -> tuple[str, User]:
     """Every token issued before stops working (here and on every instance: the version is
-    checked on each request and socket); the caller gets a new one."""
+    checked on each request and socket); the caller gets a new one.
+
+    A wrong current password counts as a failed sign-in of the account (a stolen token must not
+    allow unlimited guesses); the hashing runs in a worker thread, outside any transaction."""
     from resolvers.validation import Checker
 
     principal = ctx.require_principal()
     services = ctx.services
+    async with services.db.session() as session:
+        user = (await session.execute(select(User).where(User.id == principal.user_id))).scalar_one()
+    verified_hash = user.password_hash
+    check = Checker()
+    check.new_password(new, user.username, "newPassword")
+    check.raise_if_any()  # before the current password: a refused new one costs no hashing nor a try
+    attempt = await throttle.admit(services, user.username, throttle.client_of(ctx), field="currentPassword")
+    if not await verify_password_in_thread(user.password_hash, current or ""):
+        await throttle.failed(services, attempt)
+        raise DomainError(ErrorCode.VALIDATION, "La contraseña actual no es correcta.", "currentPassword")
+    await throttle.succeeded(services, attempt, getattr(ctx, "response", None))
+    new_hash = await hash_password_in_thread(new)
     async with services.db.transaction() as session:
         user = (await session.execute(select(User).where(User.id == principal.user_id).with_for_update())).scalar_one()
-        if not verify_password(user.password_hash, current or ""):
+        if user.password_hash != verified_hash:  # changed meanwhile (another device, an ADMIN)
             raise DomainError(ErrorCode.VALIDATION, "La contraseña actual no es correcta.", "currentPassword")
-        check = Checker()
-        check.new_password(new, user.username, "newPassword")
-        check.raise_if_any()
-        user.password_hash = hash_password(new)
+        user.password_hash = new_hash
         user.token_version += 1
         note_changes(session, users=[user.id])  # open subscriptions re-check their access
         await append_event(session, kind=EventKind.USER_CHANGED, occurred_at=services.clock.now(), actor_id=user.id,
                            audience=[], data={"userId": user.id, "change": "password"})
-    return issue_token(services, user), user
+    token = issue_token(services, user)
+    await act_as(ctx, token)  # the payload describes the session that goes on with the new token
+    return token, user
 
 
 async def logout(ctx, everywhere: bool) -> None:

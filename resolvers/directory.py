@@ -14,7 +14,7 @@ from models.users import Membership, User
 from models.errors import validation
 from resolvers.admin import require_admin
 from resolvers.context import Context
-from resolvers.pagination import Page, SortKey, int_key, keyset_page
+from resolvers.pagination import Page, int_key, keyset_page, text_key
 
 
 async def list_org_units(ctx: Context, include_inactive: bool) -> list[OrgUnit]:
@@ -52,7 +52,7 @@ async def list_non_working_days(ctx: Context, start: date | None, end: date | No
     return [(d, name, official) for d, (name, official) in sorted(days.items())]
 
 
-USER_ORDER = [SortKey(User.username, lambda row: row.username, str, str), int_key(User.id, "id")]
+USER_ORDER = [text_key(User.username, "username"), int_key(User.id, "id")]
 
 
 async def list_users(ctx: Context, *, search: str | None, unit_id: int | None, active: bool | None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from sqlalchemy import select
 
@@ -24,12 +25,14 @@ from models.org import OrgUnit
 from models.actions import (
     DocumentFacts, check_archive, check_attach, check_conclude, check_update, pending_turno_numbers,
 )
-from models.permissions import can_register_in, confidential_readable, visible_documents
+from models.permissions import (
+    can_register_in, confidential_readable, visible_attachments, visible_documents, visible_events,
+)
 from models.search import parse_search, ranked
 from models.turnos import Turno
 from models.workflow import DocumentTransition, next_document_status
 from resolvers.context import Context
-from resolvers.pagination import Page, SortKey, datetime_key, float_key, int_key, keyset_page
+from resolvers.pagination import Page, SortKey, bounded_int, datetime_key, float_key, int_key, keyset_page
 from resolvers.turnos import lock_document
 from resolvers.uploads import attachment_rows, uploads_for
 from resolvers.validation import Checker
@@ -220,7 +223,9 @@ def _json(value):
 
 
 async def duplicate_warnings(ctx: Context, session, document: Document) -> list[str]:
-    """Same sender organization and reference within the window, among documents the user sees."""
+    """Same sender organization and reference within the window, among documents whose sender
+    the user may read: a confidential document's sender must not be learnt by guessing it here
+    (the same reference with the right or a wrong sender gives the same warnings)."""
     if not document.duplicate_key:
         return []
     window = timedelta(days=ctx.settings.duplicate_window_days)
@@ -232,6 +237,7 @@ async def duplicate_warnings(ctx: Context, session, document: Document) -> list[
             Document.received_at >= document.received_at - window,
             Document.received_at <= document.received_at + window,
             visible_documents(ctx.principal),
+            confidential_readable(ctx.principal),
         )
         .order_by(Document.received_at)
         .limit(5)
@@ -259,8 +265,9 @@ async def list_documents(
     keys = DOCUMENT_ORDER
     if by_relevance:
         dialect = "sqlite" if ctx.services.db.is_sqlite else "postgresql"
-        query, rank = ranked(query, search, confidential_readable(principal), Document, dialect)
-        keys = [float_key(rank, lambda row: row.search_rank), SortKey(Document.id, lambda row: row[0].id, int, int)]
+        query, rank = ranked(query, search, confidential_readable(principal), Document, dialect,
+                             partial(visible_attachments, principal))
+        keys = [float_key(rank, lambda row: row.search_rank), SortKey(Document.id, lambda row: row[0].id, bounded_int, int)]
     return await keyset_page(
         ctx.session, query, keys, descending=True, first=first, after=after, last=last,
         before=before, default_size=ctx.settings.page_size_default, max_size=ctx.settings.page_size_max,
@@ -336,9 +343,12 @@ async def chain_audience(session, document_id: int) -> list[int]:
 
 
 async def document_stays(ctx: Context, document_id: int, registering_unit_id: int):
-    """How long the document stayed in each unit (the caller already sees the document)."""
+    """How long the document stayed in each unit (the caller already sees the document): read
+    from the events the caller may see, so a turno hidden from them (a sibling unit's) names no
+    unit, date or hour here; the registering unit's stay comes from the document's own events."""
     events = (await ctx.session.execute(
-        select(Event).where(Event.document_id == document_id).order_by(Event.id)
+        select(Event).where(Event.document_id == document_id, visible_events(ctx.require_principal()))
+        .order_by(Event.id)
     )).scalars().all()
     return stays_by_unit(events, registering_unit_id, ctx.clock.now(), ctx.clock, await ctx.calendar())
 

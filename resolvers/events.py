@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from models.base import parse_key
 from models.errors import validation
 from models.events import Event
 from models.permissions import visible_events
@@ -16,9 +17,10 @@ EVENT_ORDER = [int_key(Event.id, "id")]
 def parse_sequence(value: str | None, field: str = "afterSequence") -> int | None:
     if value is None or value == "":
         return None
-    if not value.isdigit():
+    sequence = parse_key(value)
+    if sequence is None:
         raise validation("La secuencia es un número entero decimal.", field)
-    return int(value)
+    return sequence
 
 
 async def list_events(ctx: Context, *, after_sequence: str | None, first: int | None) -> Page:

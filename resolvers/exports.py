@@ -670,11 +670,12 @@ async def progress_stream(ctx: Context, export_id: int) -> AsyncIterator[Export]
 
 # --- download ----------------------------------------------------------------------------------
 
-def sign_download(services: Services, export: Export, principal: Principal, token_version: int) -> str:
+def sign_download(services: Services, export: Export, principal: Principal, token_version: int,
+                  token_id: str | None = None) -> str:
     """A link token for the owner: user, token version and expiry (an hour, or the export's end)."""
     expires = min(int(services.clock.now().timestamp()) + services.settings.file_url_ttl_seconds,
                   int(export.expires_at.timestamp()))
-    return sign_link(services, "exports", export.id, principal, token_version, expires)
+    return sign_link(services, "exports", export.id, principal, token_version, expires, token_id)
 
 
 async def downloadable_export(services: Services, session, principal: Principal, export_id: int) -> Export | None:

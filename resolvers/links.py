@@ -22,9 +22,11 @@ def _signature(services: Services, kind: str, payload: bytes) -> str:
 
 
 def sign_link(services: Services, kind: str, object_id: int, principal: Principal, token_version: int,
-              expires: int) -> str:
-    """The `t` parameter of a link to `object_id`, valid until `expires` (a Unix time)."""
-    payload = json.dumps([object_id, principal.user_id, token_version, expires], separators=(",", ":")).encode()
+              expires: int, token_id: str | None = None) -> str:
+    """The `t` parameter of a link to `object_id`, valid until `expires` (a Unix time) and while
+    the token it was made for (`token_id`, its jti) is not logged out."""
+    payload = json.dumps([object_id, principal.user_id, token_version, expires, token_id],
+                         separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(payload).decode().rstrip("=") + "." + _signature(services, kind, payload)
 
 
@@ -34,11 +36,12 @@ async def principal_from_link(services: Services, session, kind: str, object_id:
     try:
         encoded, signature = token.split(".", 1)
         payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
-        signed_id, user_id, version, expires = json.loads(payload)
+        signed_id, user_id, version, expires, token_id = json.loads(payload)
     except (ValueError, TypeError):
         return None
     if not hmac.compare_digest(signature, _signature(services, kind, payload)):
         return None
     if signed_id != object_id or expires <= services.clock.now().timestamp():
         return None
-    return await load_principal(session, int(user_id), token_version=version)
+    return await load_principal(session, int(user_id), token_version=version,
+                                token_id=token_id if isinstance(token_id, str) else None)

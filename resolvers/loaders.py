@@ -17,7 +17,7 @@ from models.archive import ArchiveRecord
 from models.attachments import Attachment
 from models.documents import Document, DocumentUnit
 from models.org import OrgUnit
-from models.permissions import ChainUnit, visible_documents, visible_turnos
+from models.permissions import ChainUnit, visible_documents, visible_turnos, visible_users
 from models.turnos import Response, Turno
 from models.users import Membership, User
 
@@ -67,6 +67,18 @@ class ChildrenByUnitIdLoader(ContextLoader):
 class UserByIdLoader(ContextLoader):
     async def batch_load(self, keys):
         rows = (await self.session.execute(select(User).where(User.id.in_(keys)))).scalars()
+        return by_key(rows, keys)
+
+
+class VisibleUserByIdLoader(ContextLoader):
+    """People in the caller's directory (themselves, the people of units in their scope; ADMIN:
+    all), None for others."""
+
+    async def batch_load(self, keys):
+        principal = self.ctx.principal
+        if principal is None:
+            return [None] * len(keys)
+        rows = (await self.session.execute(select(User).where(User.id.in_(keys), visible_users(principal)))).scalars()
         return by_key(rows, keys)
 
 
@@ -210,6 +222,10 @@ class Loaders:
     @cached_property
     def user_by_id(self) -> UserByIdLoader:
         return UserByIdLoader(self._ctx)
+
+    @cached_property
+    def visible_user_by_id(self) -> VisibleUserByIdLoader:
+        return VisibleUserByIdLoader(self._ctx)
 
     @cached_property
     def memberships_by_user_id(self) -> MembershipsByUserIdLoader:

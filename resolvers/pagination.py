@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.base import MAX_KEY
 from models.errors import validation
 
 
@@ -30,8 +31,26 @@ def datetime_key(column, attr: str) -> SortKey:
     return SortKey(column, lambda row: getattr(row, attr), datetime.fromisoformat, lambda v: v.isoformat())
 
 
+def bounded_int(value) -> int:
+    """A cursor's integer: what a query may carry (a forged 2**70 is an invalid cursor, not a 500)."""
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_KEY:
+        raise ValueError
+    return value
+
+
+def text(value) -> str:
+    """A cursor's string: a NUL would be a server error in PostgreSQL, not a position."""
+    if not isinstance(value, str) or "\x00" in value:
+        raise ValueError
+    return value
+
+
+def text_key(column, attr: str) -> SortKey:
+    return SortKey(column, lambda row: getattr(row, attr), text, str)
+
+
 def int_key(column, attr: str) -> SortKey:
-    return SortKey(column, lambda row: getattr(row, attr), int, int)
+    return SortKey(column, lambda row: getattr(row, attr), bounded_int, int)
 
 
 def float_key(column, read: Callable[[Any], Any]) -> SortKey:

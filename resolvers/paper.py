@@ -50,7 +50,8 @@ def _link(ctx, kind: str, path: str, object_id: int) -> str | None:
     if ctx.token_version is None:
         return path
     expires = int(ctx.services.clock.now().timestamp()) + ctx.services.settings.file_url_ttl_seconds
-    return f"{path}?t={sign_link(ctx.services, kind, object_id, ctx.principal, ctx.token_version, expires)}"
+    signature = sign_link(ctx.services, kind, object_id, ctx.principal, ctx.token_version, expires, ctx.token_id)
+    return f"{path}?t={signature}"
 
 
 def acuse_link(ctx, global_id: str, document_id: int) -> str | None:

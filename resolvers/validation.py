@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-from models.users import PASSWORD_MIN
-
+from models.passwords import password_problem
 from models.errors import DomainError, ValidationFailed, required_message, too_long_message, validation
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -38,8 +37,8 @@ class Checker:
 
     def new_password(self, password: str | None, username: str, field: str = "password") -> None:
         """The one password policy: createUser, updateUser, changePassword and create-admin."""
-        if len(password or "") < PASSWORD_MIN:
-            self.add(f"La contraseña debe tener al menos {PASSWORD_MIN} caracteres.", field)
+        if problem := password_problem(password, username):  # one message: the first thing to fix
+            self.add(problem, field)
 
     def raise_if_any(self) -> None:
         if self.errors:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import strawberry
@@ -16,9 +17,11 @@ from strawberry.extensions import (
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from mcs.settings import Settings
-from models.errors import DomainError
+from models.errors import DomainError, ErrorCode
+from realtime.streams import close_socket
+from resolvers.auth import current_principal
 from schema.mutation import Mutation
-from schema.shared_render import SharedRenderExecutionContext
+from schema.cost import MeteredExecutionContext, cost_limiter
 from schema.subscription import Subscription
 from schema.query import Query
 from schema.types.documents import Document
@@ -62,18 +65,57 @@ class MaskUnexpectedErrors(MaskErrors):
 
 
 class WebsocketOperationScope(SchemaExtension):
-    """A query or mutation sent over a websocket gets its own database scope (the websocket's
-    context has none: it lives as long as the connection)."""
+    """Every operation sent over a websocket is authorized with the session's current state (the
+    socket was authenticated once, maybe hours ago): an expired or logged-out token, a changed
+    password or a deactivated user is refused, and the socket closed (4403); changed memberships
+    take effect. A query or mutation then gets its own database scope (the websocket's context
+    has none: it lives as long as the connection)."""
 
     async def on_execute(self):
         context = self.execution_context.context
-        needs_scope = (getattr(context, "_scope", True) is None
-                       and self.execution_context.operation_type != OperationType.SUBSCRIPTION)
-        if not needs_scope:
+        if getattr(context, "_scope", True) is not None:  # HTTP: authorized by its own request
+            yield
+            return
+        principal = await current_principal(context)
+        if principal is None:
+            close_socket_soon(context)
+            raise DomainError(ErrorCode.UNAUTHENTICATED, "La sesión terminó: inicie sesión de nuevo.")
+        context.principal = principal
+        if self.execution_context.operation_type == OperationType.SUBSCRIPTION:
             yield
             return
         async with context.event_scope():
             yield
+
+
+def close_socket_soon(context) -> None:
+    """Close with 4403 once the refusal is on its way (closing first would drop it)."""
+    async def close():
+        await asyncio.sleep(0.05)
+        await close_socket(context, 4403, "Sesión terminada")
+
+    context.closing = asyncio.get_running_loop().create_task(close())  # a reference keeps it alive
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class RefuseNulCharacters(SchemaExtension):
+    """A NUL character in a text (a filter, a name) is refused up front: PostgreSQL cannot store
+    or compare it, and it would surface as a server error deep inside a query."""
+
+    async def on_execute(self):
+        context = self.execution_context
+        if "\\u0000" in (context.query or "") or _has_nul(context.variables):
+            raise DomainError(ErrorCode.VALIDATION, "Un texto contiene el carácter nulo (U+0000), que no se admite.")
+        yield
 
 
 class MCSSchema(strawberry.Schema):
@@ -95,7 +137,11 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     extensions = [
         lambda: AddValidationRules(limits),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+        # after validation, before any resolver (and before WebsocketOperationScope opens a scope):
+        # what the operation may cost with its variables (schema/cost.py)
+        cost_limiter(settings),
         MaskUnexpectedErrors,
+        RefuseNulCharacters,
         WebsocketOperationScope,
         # clients send the same few operations over and over: parse and validate each text once
         # (bounded LRUs, so unique texts cannot grow memory); measured 11% of registerDocument's CPU
@@ -105,4 +151,4 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     if not settings.introspection:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     return MCSSchema(query=Query, mutation=Mutation, subscription=Subscription, types=[OrgUnit, User, Document, Event, Turno, Response, Attachment], extensions=extensions,
-                     execution_context_class=SharedRenderExecutionContext)
+                     execution_context_class=MeteredExecutionContext)

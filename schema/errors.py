@@ -15,11 +15,14 @@ class UserError:
     code: ErrorCode
     message: str
     field: str | None = None
+    retry_after_seconds: int | None = strawberry.field(
+        default=None, description="THROTTLED: the seconds to wait before trying again (the message says them too).")
 
     @classmethod
     def from_domain(cls, error: DomainError) -> list["UserError"]:
         errors = error.errors if isinstance(error, ValidationFailed) else [error]
-        return [cls(code=e.code, message=e.message, field=e.field) for e in errors]
+        return [cls(code=e.code, message=e.message, field=e.field, retry_after_seconds=e.retry_after_seconds)
+                for e in errors]
 
 
 P = TypeVar("P")

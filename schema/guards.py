@@ -8,7 +8,7 @@ from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from models.documents import SenderLevel
-from models.permissions import ChainUnit, can_see_confidential, can_see_personal_data, sees_unit
+from models.permissions import ChainUnit, can_see_confidential, can_see_personal_data, sees_attachment, sees_unit
 
 
 class IsAuthenticated(BasePermission):
@@ -48,7 +48,8 @@ class PersonalDataField(BasePermission):
 
 
 class ResponseFilesField(BasePermission):
-    """An answer's files are files of its document: the confidential rule applies to them too."""
+    """An answer's files: the rule of every file (models.permissions.sees_attachment, the twin of
+    visible_attachments): the answer's turno visible, and the confidential rule of its document."""
 
     message = ConfidentialField.message
     error_extensions = {"code": "FORBIDDEN"}
@@ -59,9 +60,10 @@ class ResponseFilesField(BasePermission):
         document = await loaders.visible_document_by_id.load(turno.document_id) if turno else None
         if principal is None or document is None:
             return False
-        if not document.confidential:
-            return True
-        return can_see_confidential(principal, await loaders.chain_by_document_id.load(document.id))
+        units = await loaders.org_unit_by_id.load_many([turno.from_unit_id, turno.to_unit_id])
+        return sees_attachment(principal, chain=await loaders.chain_by_document_id.load(document.id),
+                               confidential=document.confidential,
+                               turno_units=tuple(ChainUnit(u.id, u.path) for u in units))
 
 
 class UnitInScopeField(BasePermission):
@@ -73,3 +75,14 @@ class UnitInScopeField(BasePermission):
     def has_permission(self, source: Any, info: Info, **kwargs) -> bool:
         principal = info.context.principal
         return principal is not None and (principal.is_admin or sees_unit(principal, ChainUnit(source.db_id, source.path)))
+
+
+class DirectoryField(BasePermission):
+    """A person's username, e-mail and memberships: for themselves, the people of the units in
+    their scope, and ADMIN (models.permissions.visible_users); others see only the name."""
+
+    message = "Solo ve los datos de las personas de las unidades a su alcance."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    async def has_permission(self, source: Any, info: Info, **kwargs) -> bool:
+        return await info.context.loaders.visible_user_by_id.load(source.db_id) is not None

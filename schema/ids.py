@@ -7,6 +7,7 @@ import binascii
 
 import strawberry
 
+from models.base import parse_key
 from models.errors import DomainError, ErrorCode
 
 
@@ -30,10 +31,18 @@ TYPE_ES = {"OrgUnit": "una unidad", "User": "un usuario", "Document": "un docume
 
 def decode_id(global_id: str, expected: str, field: str) -> int:
     """The integer key of an ID of the expected type, or a NOT_FOUND error naming the field."""
-    parsed = from_global_id(global_id)
-    if parsed is None or parsed[0] != expected or not parsed[1].isdigit():
+    key = node_key(global_id, expected)
+    if key is None:
         raise DomainError(ErrorCode.NOT_FOUND, f"El identificador no corresponde a {TYPE_ES[expected]}.", field)
-    return int(parsed[1])
+    return key
+
+
+def node_key(global_id: str, expected: str | None = None) -> int | None:
+    """The database key of a global ID (of the expected type, if given), or None."""
+    parsed = from_global_id(global_id)
+    if parsed is None or (expected is not None and parsed[0] != expected):
+        return None
+    return parse_key(parsed[1])
 
 
 def decode_optional_id(global_id: str | None, expected: str, field: str) -> int | None:

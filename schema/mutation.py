@@ -144,10 +144,13 @@ def _given(value):
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation
+    @strawberry.mutation(description=(
+        "Sign in. Repeated failures make later tries wait (THROTTLED, with retryAfterSeconds); a browser or "
+        "address that signed in to the account before waits only for its own failures. Sets the `mcs_device` "
+        "cookie that marks this browser as known to the account."))
     async def login(self, info: Info, input: LoginInput) -> LoginPayload:
         async def run():
-            token, user = await auth.login(info.context.services, input.username, input.password)
+            token, user = await auth.login(info.context, input.username, input.password)
             return {"token": token, "user": User.from_model(user)}
         return await payload(LoginPayload, run)
 

@@ -18,7 +18,7 @@ from resolvers.events import list_events, visible_event
 from resolvers.stats import StatsRequest, stats
 from schema.enums import DocumentOrder, Granularity
 from schema.guards import IsAuthenticated
-from schema.ids import decode_optional_id, from_global_id
+from schema.ids import decode_optional_id, from_global_id, node_key
 from schema.inputs import DocumentFilter, Period, TurnoFilter
 from schema.types.attachments import Attachment
 from schema.types.catalogs import ArchiveSeriesEntry, DocumentTypeEntry
@@ -26,7 +26,7 @@ from schema.types.turnos import Response, Turno, turno_of
 from schema.types.documents import Document, document_of
 from schema.types.events import Event
 from schema.types.node import Connection, Node, connection
-from schema.types.org import OrgUnit, User, user_of
+from schema.types.org import OrgUnit, User, user_of, visible_user
 from schema.types.stats import StatsBucket
 from schema.types.summary import BoxSummary
 
@@ -46,7 +46,7 @@ async def _node(info: Info, type_name: str, pk: int) -> Node | None:
         unit = await ctx.loaders.org_unit_by_id.load(pk)
         return OrgUnit.from_model(unit) if unit else None
     if type_name == "User":
-        return await user_of(info, pk)
+        return await visible_user(info, pk)
     if type_name == "Document":
         return await document_of(info, pk)
     if type_name == "Turno":
@@ -73,10 +73,10 @@ async def _node(info: Info, type_name: str, pk: int) -> Node | None:
 class Query:
     @strawberry.field(permission_classes=AUTH, description="Any object by its global ID; null if missing or not visible.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        parsed = from_global_id(id)
-        if parsed is None or not parsed[1].isdigit():
+        parsed, key = from_global_id(id), node_key(id)
+        if parsed is None or key is None:
             return None
-        return await _node(info, parsed[0], int(parsed[1]))
+        return await _node(info, parsed[0], key)
 
     @strawberry.field(description="The signed-in user; null without a valid token.")
     async def me(self, info: Info) -> User | None:

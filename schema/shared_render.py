@@ -70,8 +70,9 @@ class SharedRenderExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if principal is None or operation is None:
             return None
         per_user = operation[-1]
-        who: Any = (principal.user_id, getattr(self.context_value, "token_version", None)) if per_user \
-            else principal.memberships
+        # a signed link names the token it was made for (its version and jti)
+        who: Any = (principal.user_id, getattr(self.context_value, "token_version", None),
+                    getattr(self.context_value, "token_id", None)) if per_user else principal.memberships
         return operation, who
 
     async def _render_for_group(self, shared: asyncio.Future, serially: bool | None) -> Any:

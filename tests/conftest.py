@@ -12,7 +12,6 @@ import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 
 import httpx
 import pytest

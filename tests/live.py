@@ -13,6 +13,7 @@ import uvicorn
 import websockets
 
 from mcs.app import create_app
+from mcs.serve import uvicorn_config
 
 PROTOCOL = "graphql-transport-ws"
 
@@ -60,7 +61,7 @@ class LiveServer:
 async def start_server(services) -> LiveServer:
     port = free_port()
     app = create_app(services=services, host="127.0.0.1")
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn_config(app, services.settings, "127.0.0.1", port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     for _ in range(500):

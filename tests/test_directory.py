@@ -310,7 +310,7 @@ async def test_a_renamed_user_is_found_by_the_new_name_only(api, world, director
 
 
 async def test_a_user_made_by_create_admin_is_found(api, world, services):
-    await create_admin(services.settings, "Jefa", "clave-de-la-jefa", full_name="Jefa de Sistemas Informáticos")
+    await create_admin(services.settings, "Jefa", "nopal-verde-en-la-mesa", full_name="Jefa de Sistemas Informáticos")
     assert await usernames(api, world, search="informaticos") == ["jefa"]
 
 

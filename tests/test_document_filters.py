@@ -1,6 +1,6 @@
 """DocumentFilter: each field narrows `documents` as the contract says."""
 
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 import pytest
 

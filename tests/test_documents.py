@@ -1,7 +1,7 @@
 """registerDocument: folios, validation, duplicates, events, listing."""
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 

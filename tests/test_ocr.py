@@ -22,6 +22,7 @@ import pytest
 
 from files import ocr
 from resolvers.text_extraction import extract_pending
+from tests.samples import pdf
 from tests.test_files import register_with
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -41,20 +42,6 @@ def ocr_tools():
         pytest.skip(message)
 
 
-def _pdf(objects: list[bytes]) -> bytes:
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    for offset in offsets:
-        out += f"{offset:010d} 00000 n \n".encode()
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
-
-
 def _stream(dictionary: bytes, data: bytes) -> bytes:
     return b"<< " + dictionary + b" /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
 
@@ -65,7 +52,7 @@ PAGE_TREE = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 
 def large_text_pdf(*lines: str) -> bytes:
     """A letter-size page with `lines` in 36 pt Helvetica (ASCII), the source of the scans."""
     content = ("BT /F1 36 Tf 60 700 Td 48 TL " + " ".join(f"({line}) Tj T*" for line in lines) + " ET").encode("ascii")
-    return _pdf(PAGE_TREE + [
+    return pdf(PAGE_TREE + [
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
         _stream(b"", content),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
@@ -90,7 +77,7 @@ def scanned_pdf(tmp: Path, *lines: str) -> bytes:
     magic, width, height, _maxval, pixels = pgm.split(maxsplit=4)
     assert magic == b"P5" and len(pixels) == int(width) * int(height)
     image = zlib.compress(pixels)
-    return _pdf(PAGE_TREE + [
+    return pdf(PAGE_TREE + [
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /XObject << /Im0 5 0 R >> >> /Contents 4 0 R >>",
         _stream(b"", b"q 612 0 0 792 0 0 cm /Im0 Do Q"),
         _stream(b"/Type /XObject /Subtype /Image /Width %s /Height %s /ColorSpace /DeviceGray /BitsPerComponent 8 "

@@ -149,3 +149,50 @@ async def test_unauthenticated_requests(api, world):
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     result = await api.ok(REGISTER, {"input": doc_input(world)})
     assert [e["code"] for e in result["registerDocument"]["errors"]] == ["UNAUTHENTICATED"]
+
+
+async def test_the_python_twin_of_visible_attachments_agrees_with_the_sql(api, world, services):
+    """Every user x every file (a document's own, answers' files on turnos seen or not, a
+    confidential document's): sees_attachment (the field guard of Response.attachments) and
+    visible_attachments (node, downloads, search) decide alike."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import aliased
+
+    from models.attachments import Attachment
+    from models.documents import Document, DocumentUnit
+    from models.org import OrgUnit
+    from models.permissions import ChainUnit, sees_attachment, visible_attachments
+    from models.turnos import Response, Turno
+    from resolvers.auth import load_principal
+    from tests.test_hidden_answers import build_scene
+    from tests.world import USERS
+
+    await build_scene(api, world, services)
+    await build_scene(api, world, services, user="da_reg", unit="DA", other="SRH", confidential=True, reference="C/1")
+    from_unit, to_unit = aliased(OrgUnit), aliased(OrgUnit)
+    async with services.db.session() as session:
+        chains: dict[int, list[ChainUnit]] = {}
+        for document_id, unit_id, path in (await session.execute(
+                select(DocumentUnit.document_id, OrgUnit.id, OrgUnit.path)
+                .join(OrgUnit, OrgUnit.id == DocumentUnit.unit_id))).all():
+            chains.setdefault(document_id, []).append(ChainUnit(unit_id, path))
+        files = {}
+        for a_id, document_id, confidential, f_id, f_path, t_id, t_path in (await session.execute(
+                select(Attachment.id, Attachment.document_id, Document.confidential,
+                       from_unit.id, from_unit.path, to_unit.id, to_unit.path)
+                .join(Document, Document.id == Attachment.document_id)
+                .outerjoin(Response, Response.id == Attachment.response_id)
+                .outerjoin(Turno, Turno.id == Response.turno_id)
+                .outerjoin(from_unit, from_unit.id == Turno.from_unit_id)
+                .outerjoin(to_unit, to_unit.id == Turno.to_unit_id))).all():
+            files[a_id] = {"chain": chains[document_id], "confidential": confidential,
+                           "turno_units": None if f_id is None else (ChainUnit(f_id, f_path), ChainUnit(t_id, t_path))}
+        assert len(files) == 6 and sum(f["turno_units"] is not None for f in files.values()) == 4
+        partial = 0
+        for name in USERS:
+            principal = await load_principal(session, world.users[name].id)
+            in_sql = set((await session.execute(select(Attachment.id).where(visible_attachments(principal)))).scalars())
+            in_python = {a for a, f in files.items() if sees_attachment(principal, **f)}
+            assert in_python == in_sql, name
+            partial += 0 < len(in_sql) < len(files)
+        assert partial >= 5  # most users see some files and not others: the rule is exercised

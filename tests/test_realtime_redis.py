@@ -14,7 +14,6 @@ import pytest
 from mcs.app import build_services
 from tests.conftest import unavailable
 from tests.live import WsClient, free_port, start_server
-from tests.workflow import Flow
 
 INBOX = "subscription($after: String) { inboxEvents(afterSequence: $after) { sequence kind } }"
 

@@ -114,7 +114,11 @@ async def test_serve_prints_the_port_it_bound_and_the_demo_accounts(demo_databas
 
         async with httpx.AsyncClient() as http:
             health = await http.get(f"http://127.0.0.1:{port}/health")
-        assert health.status_code == 200 and health.json()["status"] == "ok"
+            assert health.status_code == 200 and health.json()["status"] == "ok"
+            # a signed link's signature is a credential: the access log keeps the path only
+            await http.get(f"http://127.0.0.1:{port}/files/QXR0YWNobWVudDox?t=FIRMA-SECRETA.abc&x=1")
+        logged = await asyncio.wait_for(read_until(r"^.*GET /files/QXR0YWNobWVudDox\?t=.*$"), 10)
+        assert "FIRMA-SECRETA" not in logged.group(0) and "t=…&x=1" in logged.group(0), logged.group(0)
     finally:
         if process.returncode is None:
             process.terminate()

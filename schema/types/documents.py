@@ -111,7 +111,8 @@ class Document(Node):
         record = await info.context.loaders.archive_record_by_document_id.load(self.db_id)
         return ArchiveRecord.from_model(record) if record else None
 
-    @strawberry.field(description="How long the document stayed in each unit, read from its history.")
+    @strawberry.field(description="How long the document stayed in each unit, read from the history you may see: "
+                                  "the registering unit, and the units of the turnos you may see.")
     async def time_by_unit(self, info: Info) -> list[UnitStay]:
         return [UnitStay.from_stay(s) for s in await document_stays(info.context, self.db_id, self.unit_db_id)]
 

@@ -46,7 +46,7 @@ class Export(Node):
         link = f"/exports/{quote(self.id, safe='')}"
         if ctx.principal is None or ctx.token_version is None:
             return link
-        return f"{link}?t={sign_download(ctx.services, self.model, ctx.principal, ctx.token_version)}"
+        return f"{link}?t={sign_download(ctx.services, self.model, ctx.principal, ctx.token_version, ctx.token_id)}"
 
 
 @strawberry.input(description="Exactly one of the two.")

@@ -10,7 +10,8 @@ from strawberry.types import Info
 from models import org as org_models
 from models import users as user_models
 from schema.enums import OrgUnitKind, Role
-from schema.guards import UnitInScopeField
+from models.permissions import ChainUnit, sees_unit
+from schema.guards import DirectoryField, UnitInScopeField
 from schema.ids import to_global_id
 from schema.types.node import Node
 
@@ -80,7 +81,9 @@ class User(Node):
     username: str
     full_name: str
     position: str | None
-    email: str | None
+    email: str | None = strawberry.field(permission_classes=[DirectoryField], description=(
+        "Null with FORBIDDEN for people outside your directory (yourself and the people of the units in your "
+        "scope; ADMIN: everyone)."))
     active: bool
     db_id: strawberry.Private[int]
 
@@ -89,14 +92,29 @@ class User(Node):
         return cls(id=to_global_id("User", m.id), username=m.username, full_name=m.full_name,
                    position=m.position, email=m.email, active=m.active, db_id=m.id)
 
-    @strawberry.field
+    @strawberry.field(description="The memberships in units of your scope (yours and ADMIN's: all).")
     async def memberships(self, info: Info) -> list[Membership]:
-        rows = await info.context.loaders.memberships_by_user_id.load(self.db_id)
+        ctx = info.context
+        rows = await ctx.loaders.memberships_by_user_id.load(self.db_id)
+        principal = ctx.principal
+        if principal is None:
+            return []
+        if not (principal.is_admin or principal.user_id == self.db_id):
+            units = await ctx.loaders.org_unit_by_id.load_many([m.unit_id for m in rows])
+            seen = {u.id for u in units if u is not None and sees_unit(principal, ChainUnit(u.id, u.path))}
+            rows = [m for m in rows if m.unit_id in seen]
         return [Membership(role=Role(m.role), unit_db_id=m.unit_id, user_db_id=m.user_id) for m in rows]
 
 
 async def user_of(info: Info, user_id: int | None) -> User | None:
+    """A person named by something the caller sees (an actor, an author): always there by name."""
     if user_id is None:
         return None
     user = await info.context.loaders.user_by_id.load(user_id)
+    return User.from_model(user) if user else None
+
+
+async def visible_user(info: Info, user_id: int) -> User | None:
+    """`node(User)`: a person of the caller's directory, or None like a missing one."""
+    user = await info.context.loaders.visible_user_by_id.load(user_id)
     return User.from_model(user) if user else None
