@@ -14,7 +14,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from models.calendar import load_calendar
+from models.calendar import explain_due_date, load_calendar
 from models.documents import Document, Priority, add_to_chain
 from models.errors import DomainError, ErrorCode, not_found, validation
 from models.events import EventKind, append_event
@@ -204,22 +204,11 @@ async def _check_recipients(session, recipients: list[RecipientData], from_unit:
             if r.due_date is not None or r.business_days is not None:
                 check.add("Una copia para conocimiento no lleva fecha límite.",
                           f"{field}.{'dueDate' if r.due_date is not None else 'businessDays'}")
-        elif r.due_date is not None and r.business_days is not None:
-            check.add("Indique la fecha límite o los días hábiles, no ambos.", f"{field}.businessDays")
-        elif r.business_days is not None:
-            if not 1 <= r.business_days <= MAX_BUSINESS_DAYS:
-                check.add(f"Los días hábiles van de 1 a {MAX_BUSINESS_DAYS}.", f"{field}.businessDays")
-            else:
-                due, counted_from = calendar.add_business_days(today, r.business_days), today
-        elif r.due_date is not None:
-            if r.due_date < today:
-                check.add("La fecha límite ya pasó.", f"{field}.dueDate")
-            elif not calendar.is_business_day(r.due_date):
-                # accepted as given (the sender may mean it), but said plainly
-                why = calendar.holiday_name(r.due_date) or "fin de semana"
-                warnings.append(f"La fecha límite de {unit.acronym} ({r.due_date.isoformat()}) es inhábil ({why}); "
-                                f"el siguiente día hábil es {calendar.add_business_days(r.due_date, 1).isoformat()}.")
-            due, counted_from = r.due_date, today
+        elif r.due_date is not None or r.business_days is not None:
+            due, warning = deadline_of(check, calendar, today, r.due_date, r.business_days, field)
+            counted_from = today if due is not None else None
+            if warning:
+                warnings.append(f"{unit.acronym}: {warning}")
         elif parent is not None and parent.due_date is not None:
             due, counted_from = parent.due_date, today  # a delegated turno inherits its parent's deadline
         if due is not None and parent is not None and parent.due_date is not None and due > parent.due_date:
@@ -228,6 +217,46 @@ async def _check_recipients(session, recipients: list[RecipientData], from_unit:
         result.append((r, due, counted_from))
     check.raise_if_any()
     return result, warnings
+
+
+def deadline_of(check: Checker, calendar, today: date, due_date: date | None, business_days: int | None,
+                field: str) -> tuple[date | None, str | None]:
+    """A deadline asked as a date or as business days from today: the date, and a warning when a
+    fixed date falls on a non-working day (accepted as given: the sender may mean it). Problems
+    go to `check`, named under `field` (e.g. recipients.0). sendTurno and the preview
+    (`dueDatePreview`) share it."""
+    at = f"{field}." if field else ""
+    if due_date is not None and business_days is not None:
+        check.add("Indique la fecha límite o los días hábiles, no ambos.", f"{at}businessDays")
+        return None, None
+    if business_days is not None:
+        if not 1 <= business_days <= MAX_BUSINESS_DAYS:
+            check.add(f"Los días hábiles van de 1 a {MAX_BUSINESS_DAYS}.", f"{at}businessDays")
+            return None, None
+        return calendar.add_business_days(today, business_days), None
+    if due_date is None:
+        return None, None
+    if due_date < today:
+        check.add("La fecha límite ya pasó.", f"{at}dueDate")
+        return None, None
+    if calendar.is_business_day(due_date):
+        return due_date, None
+    why = calendar.holiday_name(due_date) or "fin de semana"
+    return due_date, (f"la fecha límite {due_date.isoformat()} es inhábil ({why}); el siguiente día hábil es "
+                      f"{calendar.add_business_days(due_date, 1).isoformat()}.")
+
+
+async def preview_deadline(ctx: Context, due_date: date | None, business_days: int | None):
+    """What sendTurno would set for this deadline today: the date, its explanation, a warning."""
+    ctx.require_principal()
+    today = ctx.clock.today()
+    calendar = await ctx.calendar()
+    check = Checker()
+    if due_date is None and business_days is None:
+        check.add("Indique la fecha límite o los días hábiles.", "businessDays")
+    due, warning = deadline_of(check, calendar, today, due_date, business_days, "")
+    check.raise_if_any()
+    return due, explain_due_date(calendar, today, due, business_days if due_date is None else None), warning
 
 
 # --- the recipient's side ---------------------------------------------------------------------

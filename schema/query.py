@@ -16,6 +16,7 @@ from resolvers.documents import list_documents, resolve_unit_filter
 from resolvers.downloads import visible_attachment
 from resolvers.events import list_events, visible_event
 from resolvers.stats import StatsRequest, stats
+from resolvers.turnos import preview_deadline
 from schema.enums import DocumentOrder, Granularity
 from schema.guards import IsAuthenticated
 from schema.ids import decode_optional_id, from_global_id, node_key
@@ -31,6 +32,13 @@ from schema.types.stats import StatsBucket
 from schema.types.summary import BoxSummary
 
 AUTH = [IsAuthenticated]
+
+
+@strawberry.type(description="A deadline as sendTurno would set it today.")
+class DueDatePreview:
+    due_date: date
+    explanation: str = strawberry.field(description="In words: the business days counted and what was skipped.")
+    warning: str | None = strawberry.field(description="A fixed date on a non-working day: the next business day.")
 
 
 @strawberry.type
@@ -110,6 +118,14 @@ class Query:
     async def non_working_days(self, info: Info, period: Period | None = None) -> list[NonWorkingDay]:
         rows = await list_non_working_days(info.context, period.from_ if period else None, period.to if period else None)
         return [NonWorkingDay(date=d, description=desc, official=official) for d, desc, official in rows]
+
+    @strawberry.field(permission_classes=AUTH, description=(
+        "The deadline a turno sent now would get, for a date or a number of business days (exactly one): "
+        "to show it, with its explanation, before sending. Errors as sendTurno's (VALIDATION)."))
+    async def due_date_preview(self, info: Info, business_days: int | None = None,
+                               due_date: date | None = None) -> DueDatePreview:
+        due, explanation, warning = await preview_deadline(info.context, due_date, business_days)
+        return DueDatePreview(due_date=due, explanation=explanation, warning=warning)
 
     @strawberry.field(permission_classes=AUTH, description="Turnos addressed to my units, newest first.")
     async def inbox(self, info: Info, filter: TurnoFilter | None = None, first: int | None = None,

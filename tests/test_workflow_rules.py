@@ -1040,3 +1040,24 @@ async def test_time_by_unit_leaves_left_at_null_while_a_unit_holds_the_document(
     assert stays["DA"]["leftAt"] is not None
     assert stays["DA"]["businessDays"] == 2 and stays["DA"]["hours"] == 48.0
     assert stays["DJ"]["businessDays"] == 3 and stays["DJ"]["hours"] == 72.0
+
+
+PREVIEW = """query($days: Int, $date: Date) { dueDatePreview(businessDays: $days, dueDate: $date) {
+  dueDate explanation warning } }"""
+
+
+async def test_the_deadline_is_previewed_as_send_turno_would_set_it(flow, api, world):
+    token = world.tokens["dg_reg"]
+    counted = (await api.ok(PREVIEW, {"days": 5}, token=token))["dueDatePreview"]
+    assert counted["dueDate"] == "2026-03-09" and counted["warning"] is None
+    assert "5 días hábiles" in counted["explanation"]
+    sent = await flow.send("dg_reg", document=(await flow.register())["id"],
+                           recipients=[{"unitId": "DA", "instruction": "RESPONSE", "businessDays": 5}])
+    assert sent["turnos"][0]["dueDate"] == counted["dueDate"]
+    assert sent["turnos"][0]["dueDateExplanation"] == counted["explanation"]
+    saturday = (await api.ok(PREVIEW, {"date": "2026-03-07"}, token=token))["dueDatePreview"]
+    assert saturday["dueDate"] == "2026-03-07" and saturday["warning"].endswith("2026-03-09.")
+    for variables, field in [({"days": 0}, "businessDays"), ({"date": "2026-03-01"}, "dueDate"),
+                             ({"days": 3, "date": "2026-03-10"}, "businessDays"), ({}, "businessDays")]:
+        body = await api.gql(PREVIEW, variables, token=token)
+        assert [(e["extensions"]["code"], e["extensions"].get("field")) for e in body["errors"]] == [("VALIDATION", field)]
