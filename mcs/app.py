@@ -20,7 +20,7 @@ from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from files.storage import LocalStorage
-from mcs import graphiql
+from mcs import graphiql, webapp
 from mcs.disconnect import run_until_disconnect
 from mcs.downloads import download, download_export
 from mcs.paper import ROUTES as PAPER_ROUTES
@@ -266,7 +266,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                 Route("/files/{id}", download, methods=["GET", "HEAD"]),
                 Route("/exports/{id}", download_export, methods=["GET", "HEAD"]), Route("/health", health),
                 *PAPER_ROUTES]
-        + ([graphiql.assets_mount()] if ide else []),
+        + ([graphiql.assets_mount()] if ide else [])
+        + webapp.routes(),  # last: the web app's assets, then its client routes
         lifespan=lifespan,
     )
     app.state.services = services
