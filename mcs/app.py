@@ -267,7 +267,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                 Route("/exports/{id}", download_export, methods=["GET", "HEAD"]), Route("/health", health),
                 *PAPER_ROUTES]
         + ([graphiql.assets_mount()] if ide else [])
-        + webapp.routes(),  # last: the web app's assets, then its client routes
+        + webapp.routes(settings.web_dir),  # last: the web app's assets, then its client routes
         lifespan=lifespan,
     )
     app.state.services = services

@@ -84,6 +84,7 @@ class Settings:
     body_timeout_seconds: float = 60.0  # a request's body may make no progress this long
     login_failures_per_minute: int = 60  # failed sign-ins a minute, institution-wide, before unknown clients wait
     login_known_client_days: float = 90.0  # how long an address or device that signed in stays known
+    web_dir: Path | None = None  # the built web app (None: web/dist beside the code)
     public_url: str | None = None  # the address printed QR codes point at (None: the request's own)
     extra: dict = field(default_factory=dict)
 
@@ -125,6 +126,7 @@ class Settings:
             export_stale_seconds=float(env.get("MCS_EXPORT_STALE_SECONDS", "120")),
             export_cleanup_seconds=float(env.get("MCS_EXPORT_CLEANUP_SECONDS", "60")),
             public_url=env.get("MCS_PUBLIC_URL") or None,
+            web_dir=Path(env["MCS_WEB_DIR"]).resolve() if env.get("MCS_WEB_DIR") else None,
             login_failures_per_minute=int(env.get("MCS_LOGIN_FAILURES_PER_MINUTE", "60")),
             login_known_client_days=float(env.get("MCS_LOGIN_KNOWN_CLIENT_DAYS", "90")),
             max_json_bytes=int(float(env.get("MCS_MAX_JSON_KB", "1024")) * 1024),

@@ -40,18 +40,18 @@ class ImmutableAssets(StaticFiles):
         return response
 
 
-async def shell(request: Request) -> Response:
-    first = request.url.path.strip("/").split("/", 1)[0]
-    if first in API_PREFIXES:
-        return Response("No existe.", status_code=404, media_type="text/plain; charset=utf-8")
-    index = DIST / "index.html"
-    if not index.is_file():
-        return HTMLResponse(MISSING, status_code=503)
-    return FileResponse(index, headers=SECURITY_HEADERS)
-
-
-def routes(dist: Path = DIST) -> list:
+def routes(dist: Path | None = None) -> list:
     """Last in the app's routes: the assets, then every other GET path to the app's shell."""
-    assets = dist / "assets"
-    return [Mount("/assets", ImmutableAssets(directory=assets, check_dir=False), name="assets"),
+    dist = dist or DIST
+
+    async def shell(request: Request) -> Response:
+        first = request.url.path.strip("/").split("/", 1)[0]
+        if first in API_PREFIXES:
+            return Response("No existe.", status_code=404, media_type="text/plain; charset=utf-8")
+        index = dist / "index.html"
+        if not index.is_file():
+            return HTMLResponse(MISSING, status_code=503)
+        return FileResponse(index, headers=SECURITY_HEADERS)
+
+    return [Mount("/assets", ImmutableAssets(directory=dist / "assets", check_dir=False), name="assets"),
             Route("/{path:path}", shell, methods=["GET", "HEAD"])]
