@@ -239,7 +239,7 @@ async def duplicate_warnings(ctx: Context, session, document: Document) -> list[
             visible_documents(ctx.principal),
             confidential_readable(ctx.principal),
         )
-        .order_by(Document.received_at)
+        .order_by(Document.received_at.desc())  # the most recent first: the likeliest duplicate
         .limit(5)
     )).all()
     return [

@@ -102,6 +102,9 @@ class Live {
         this.countingNovelties = false;
         if (this.state === "online") this.message = "";
       }, SHOW_RESTORED_MS);
+      // no event seen yet, so no cursor to replay from: what happened while down would be lost;
+      // the screens read their data again instead
+      if (this.cursor?.get() === null) for (const listener of this.resyncListeners) listener();
     } else {
       this.message = "";
     }
