@@ -3,6 +3,7 @@
 from playwright.async_api import expect
 
 from tests.web.conftest import ON_SQLITE, sign_in, url
+from tests.world import PASSWORD
 
 pytestmark = ON_SQLITE
 
@@ -55,3 +56,40 @@ async def test_administracion_only_for_admin_and_registrar_only_for_who_register
         await expect(nav.get_by_role("link", name=name, exact=True)).to_be_visible()
     await expect(nav.get_by_role("link", name="Administración")).to_have_count(0)
     await expect(nav.get_by_role("link", name="Registrar")).to_have_count(0)  # STAFF may not register
+
+
+async def test_a_session_that_ends_sends_to_entrar_and_back_to_where_one_was(server, api, browsing):
+    page = await browsing.page()
+    await sign_in(page, server, "da_reg")
+    await expect(page.get_by_role("heading", name="Bandeja")).to_be_visible()
+    token = await page.evaluate("localStorage.getItem('mcs.token')")
+    assert (await api.ok("mutation { logout { errors { code } } }", token=token))["logout"]["errors"] == []
+
+    await page.get_by_role("navigation").get_by_role("link", name="Enviados").click()  # the next request
+    await expect(page.get_by_role("button", name="Entrar")).to_be_visible()
+    await expect(page.get_by_role("status").filter(has_text="Su sesión terminó")).to_be_visible()
+    await page.get_by_label("Usuario").fill("da_reg")
+    await page.get_by_label("Contraseña").fill(PASSWORD)
+    await page.get_by_role("button", name="Entrar").click()
+    await expect(page.get_by_role("heading", name="Enviados")).to_be_visible()  # not the default Bandeja
+    assert page.url.endswith("/enviados")
+
+
+async def test_change_my_password_from_the_user_menu(server, api, browsing):
+    page = await browsing.page()
+    await sign_in(page, server, "da_staff")
+    await page.get_by_role("button", name="Da Staff").click()
+    await page.get_by_role("button", name="Cambiar contraseña").click()
+    await page.get_by_label("Contraseña actual").fill(PASSWORD)
+    await page.get_by_label("Contraseña nueva").fill("corta")
+    await page.get_by_role("button", name="Guardar contraseña").click()
+    await expect(page.locator("#nueva-error")).to_be_visible()  # the API's message, next to the field
+    await page.get_by_label("Contraseña nueva").fill("una frase larga y propia de prueba")
+    await page.get_by_role("button", name="Guardar contraseña").click()
+    await expect(page.get_by_role("status").filter(has_text="Contraseña cambiada")).to_be_visible()
+    await page.get_by_role("button", name="Cerrar").click()
+    # the app goes on with its new token; the old password no longer signs in
+    await page.get_by_role("navigation").get_by_role("link", name="Enviados").click()
+    await expect(page.get_by_role("heading", name="Enviados")).to_be_visible()
+    old = await api.ok(LOGIN, {"input": {"username": "da_staff", "password": PASSWORD}})
+    assert old["login"]["token"] is None
