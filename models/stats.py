@@ -49,6 +49,7 @@ from models.turnos import Response, Turno
 from models.workflow import OPEN_TURNO, TurnoStatus
 
 MAX_BUCKETS = 1000
+MAX_ROWS = 10_000  # buckets × units of a byUnit answer: beyond this nobody reads it, and it costs seconds
 # the period's dates must leave room for the UTC conversion of their midnights
 EARLIEST, LATEST = date(1900, 1, 1), date(9998, 12, 31)
 

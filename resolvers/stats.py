@@ -11,7 +11,7 @@ from sqlalchemy import text
 from models.errors import DomainError, ErrorCode, validation
 from models.org import OrgUnit
 from models.stats import (
-    EARLIEST, GRANULARITY_ES, LATEST, MAX_BUCKETS, Granularity, StatsQuery, StatsRow, UnitScope, assemble,
+    EARLIEST, GRANULARITY_ES, LATEST, MAX_BUCKETS, MAX_ROWS, Granularity, StatsQuery, StatsRow, UnitScope, assemble,
     bucket_count, counted_units, make_buckets, rollup_statements, stats_statements,
 )
 from resolvers.context import Context
@@ -83,5 +83,9 @@ async def stats(ctx: Context, request: StatsRequest) -> list[tuple[StatsRow, Org
     if not request.by_unit:
         return [(rows[i, None], None) for i in range(len(buckets))]
     units = [u for u in await ctx.loaders.org_unit_by_id.load_many(sorted({u for _, u in rows})) if u is not None]
+    if len(buckets) * len(units) > MAX_ROWS:  # refused before the rows are built and rendered
+        raise validation(f"El resultado tendría {len(buckets) * len(units):,} filas ({len(buckets):,} periodos × "
+                         f"{len(units):,} unidades); el máximo es {MAX_ROWS:,}. Acorte el periodo, elija una "
+                         "granularidad mayor o una unidad.", "byUnit")
     units.sort(key=lambda u: u.path)  # the org tree's order, as in orgUnits
     return [(rows[i, u.id], u) for i in range(len(buckets)) for u in units]

@@ -370,6 +370,18 @@ async def test_invalid_arguments(api, world):
     assert message == "El periodo abarca 1,358 semanas; el máximo es 1,000. Acorte el periodo o elija una granularidad mayor."
 
 
+async def test_a_by_unit_answer_past_the_row_limit_is_refused_before_it_is_built(api, world, history, monkeypatch):
+    """Buckets × units is bounded too (1,000 days × 64 units took seconds to render)."""
+    monkeypatch.setattr("resolvers.stats.MAX_ROWS", 15)
+    variables = {"period": {"from": "2026-01-01", "to": "2026-03-31"}, "granularity": "MONTH", "byUnit": True}
+    allowed = await api.ok(STATS, variables, token=world.tokens["admin"])
+    assert len(allowed["stats"]) == 15  # 3 months × 5 units
+    body = await api.gql(STATS, {**variables, "granularity": "WEEK"}, token=world.tokens["admin"])
+    assert body["data"] is None
+    assert (body["errors"][0]["extensions"]["code"], body["errors"][0]["extensions"]["field"]) == ("VALIDATION", "byUnit")
+    assert "filas" in body["errors"][0]["message"]
+
+
 # --- cost ---------------------------------------------------------------------------------------
 
 async def test_query_count_does_not_grow_with_buckets(api, world, history, source, queries):
