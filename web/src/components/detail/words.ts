@@ -78,7 +78,18 @@ export function fold(text: string): string {
 }
 
 export type FieldErrors = Record<string, string>;
-interface ErrorLike { field?: string | null; message: string }
+export interface ErrorLike { field?: string | null; message: string }
+
+/**
+ * What a mutation of the detail screens answered, as its form or button needs it: the whole
+ * result (its top-level errors are placed too), the payload's errors, and what to announce when
+ * it worked (null when it did not).
+ */
+export interface Answer {
+  result: Result<unknown>;
+  errors: readonly ErrorLike[] | null | undefined;
+  done: string | null;
+}
 
 /**
  * The errors of a mutation by the field they name (`place` turns an API field into one of the
