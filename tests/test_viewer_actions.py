@@ -21,6 +21,29 @@ TURNO_ACTIONS = ["ACKNOWLEDGE", "RESPOND", "DELEGATE", "EVALUATE", "CANCEL"]
 DOCUMENT_ACTIONS = ["SEND_TURNO", "UPDATE", "ATTACH", "CONCLUDE", "ARCHIVE"]
 
 
+async def walk_the_matrix(flow, what: str, query: str, actions: list[str], *, make, attempt, snapshot) -> set[str]:
+    """Every user against one object made by `make`: each listed action succeeds on a fresh
+    object in the same state; each other one is refused and changes nothing. Returns the actions
+    someone was offered."""
+    api, world = flow.api, flow.world
+    subject = await make()
+    before = await snapshot(flow, subject["id"])
+    offered = set()
+    for user in USERS:
+        node = (await api.ok(query, {"id": subject["id"]}, token=world.tokens[user]))["node"]
+        listed = node["viewerActions"] if node else []
+        offered |= set(listed)
+        for action in actions:
+            if action in listed:
+                errors = await attempt(flow, user, action, (await make())["id"])
+                assert errors == [], f"{user} was offered {action} on a {what}, and it failed: {errors}"
+            else:
+                errors = await attempt(flow, user, action, subject["id"])
+                assert errors, f"{user} was not offered {action} on a {what}, yet it succeeded"
+                assert await snapshot(flow, subject["id"]) == before, (user, action)
+    return offered
+
+
 # --- turnos ------------------------------------------------------------------------------------
 
 async def sent(flow, to="DA", instruction="RESPONSE", parent_to=None):
@@ -127,23 +150,9 @@ async def try_turno_action(flow, user, action, turno_id):
 
 @pytest.mark.parametrize("state", TURNO_STATES)
 async def test_turno_actions_are_exactly_what_the_mutations_allow(flow, state):
-    api, world = flow.api, flow.world
-    turno = await in_state(flow, state)
-    before = await turno_as_admin(flow, turno["id"])
-    allowed_somewhere = set()
-    for user in USERS:
-        node = (await api.ok(TURNO, {"id": turno["id"]}, token=world.tokens[user]))["node"]
-        listed = node["viewerActions"] if node else []
-        allowed_somewhere |= set(listed)
-        for action in TURNO_ACTIONS:
-            if action in listed:
-                fresh = await in_state(flow, state)
-                errors = await try_turno_action(flow, user, action, fresh["id"])
-                assert errors == [], f"{user} was offered {action} on a {state} turno, and it failed: {errors}"
-            else:
-                errors = await try_turno_action(flow, user, action, turno["id"])
-                assert errors, f"{user} was not offered {action} on a {state} turno, yet it succeeded"
-                assert await turno_as_admin(flow, turno["id"]) == before, (user, action)
+    allowed_somewhere = await walk_the_matrix(
+        flow, f"{state} turno", TURNO, TURNO_ACTIONS, make=lambda: in_state(flow, state), attempt=try_turno_action,
+        snapshot=turno_as_admin)
     expected = {  # who may do something at all, per state (the matrix above checks who exactly)
         "SENT": {"ACKNOWLEDGE", "RESPOND", "DELEGATE", "CANCEL"},
         "SENT to a unit without subunits": {"ACKNOWLEDGE", "RESPOND", "CANCEL"},
@@ -215,23 +224,9 @@ async def document_as_admin(flow, doc_id):
 
 @pytest.mark.parametrize("state", DOCUMENT_STATES)
 async def test_document_actions_are_exactly_what_the_mutations_allow(flow, state):
-    api, world = flow.api, flow.world
-    doc = await document_in_state(flow, state)
-    before = await document_as_admin(flow, doc["id"])
-    allowed_somewhere = set()
-    for user in USERS:
-        node = (await api.ok(DOCUMENT, {"id": doc["id"]}, token=world.tokens[user]))["node"]
-        listed = node["viewerActions"] if node else []
-        allowed_somewhere |= set(listed)
-        for action in DOCUMENT_ACTIONS:
-            if action in listed:
-                fresh = await document_in_state(flow, state)
-                errors = await try_document_action(flow, user, action, fresh["id"])
-                assert errors == [], f"{user} was offered {action} on a {state} document, and it failed: {errors}"
-            else:
-                errors = await try_document_action(flow, user, action, doc["id"])
-                assert errors, f"{user} was not offered {action} on a {state} document, yet it succeeded"
-                assert await document_as_admin(flow, doc["id"]) == before, (user, action)
+    allowed_somewhere = await walk_the_matrix(
+        flow, f"{state} document", DOCUMENT, DOCUMENT_ACTIONS, make=lambda: document_in_state(flow, state),
+        attempt=try_document_action, snapshot=document_as_admin)
     expected = {
         "REGISTERED": {"SEND_TURNO", "UPDATE", "ATTACH", "CONCLUDE"},
         "IN_PROGRESS with an open turno": {"SEND_TURNO", "UPDATE", "ATTACH"},
