@@ -1,9 +1,15 @@
 """Storage of digitized files, content-addressed by SHA-256.
 
-An upload is streamed in chunks to a temporary name (memory does not grow with its size),
-hashed on the way; only after the database row commits is it moved into place, and when the
-same content is already stored the copy is simply dropped (one scan, stored once). A failed
-or refused upload leaves no file behind.
+An upload is streamed in chunks to a temporary name in `tmp/`, on the same filesystem as the
+store (memory does not grow with its size), hashed on the way; its directory in the store is
+made then too. Inside the database transaction, just before COMMIT, it is renamed into place:
+a rename within one filesystem into a directory that exists needs no new space, so a full disk
+can refuse an upload while it is received (STORAGE_FULL, nothing written) but can never leave a
+committed row without its file. When the same content is already stored the copy is dropped
+(one scan, stored once). A refused upload leaves no file behind; a transaction that fails after
+the rename leaves a stored file no row names, which is harmless (content-addressed: a retry
+finds it in place) and which `mcs fsck` reports. Staged files that nothing claimed (a process
+killed mid-upload) are removed by `sweep_staging`.
 
 `LocalStorage` is the local-disk implementation; an S3-compatible store would implement the
 same methods (stage to a multipart upload, commit = copy to the content key) without touching
@@ -12,12 +18,15 @@ the use cases.
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import hashlib
 import os
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AsyncIterator, Protocol
+from typing import AsyncIterator, Iterator, Protocol
 
 import aiofiles
 import aiofiles.os
@@ -28,6 +37,13 @@ HEAD = 8192  # bytes kept for content sniffing
 
 class TooLarge(Exception):
     pass
+
+
+class StorageFull(Exception):
+    """The files' filesystem (or its quota) has no room left."""
+
+
+NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
 
 
 @dataclass
@@ -62,11 +78,11 @@ class LocalStorage:
 
     async def stage(self, source: Readable, max_size: int) -> StagedFile:
         """Copy `source` to a temporary file in chunks, hashing it; TooLarge past max_size."""
-        self._ensure_dirs()
         token = uuid.uuid4().hex
         path = self.tmp / token
         digest, size, head = hashlib.sha256(), 0, b""
         try:
+            self._ensure_dirs()
             async with aiofiles.open(path, "wb") as out:
                 while chunk := await source.read(CHUNK):
                     size += len(chunk)
@@ -76,26 +92,64 @@ class LocalStorage:
                         head += chunk[: HEAD - len(head)]
                     digest.update(chunk)
                     await out.write(chunk)
-        except BaseException:
+                await out.flush()
+                await asyncio.to_thread(os.fsync, out.fileno())  # ENOSPC of delayed writes shows here
+            sha256 = digest.hexdigest()
+            # the directory now, while a refusal is still harmless: placing needs no new space
+            self.path_of(sha256).parent.mkdir(parents=True, exist_ok=True)
+        except BaseException as error:
             await self._remove(path)
+            if isinstance(error, OSError) and error.errno in NO_SPACE:
+                raise StorageFull(str(error)) from error
             raise
-        return StagedFile(token=token, sha256=digest.hexdigest(), size=size, head=head)
+        return StagedFile(token=token, sha256=sha256, size=size, head=head)
 
-    async def commit(self, staged: StagedFile) -> None:
-        """Move a staged file into place (after its row committed); drop it if already stored."""
+    def place(self, staged: StagedFile) -> None:
+        """Rename a staged file into the store (inside its row's transaction, before COMMIT);
+        drop it if the same content is already stored."""
         target = self.path_of(staged.sha256)
         source = self.staged_path(staged)
         if target.exists():
-            await self._remove(source)
+            source.unlink(missing_ok=True)
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(source, target)  # atomic on one filesystem
+        os.replace(source, target)  # atomic on one filesystem; the directory was made at staging
 
     async def discard(self, staged: StagedFile) -> None:
         await self._remove(self.staged_path(staged))
 
     def exists(self, sha256: str) -> bool:
         return self.path_of(sha256).exists()
+
+    def sweep_staging(self, max_age_seconds: float) -> int:
+        """Remove staged files untouched for max_age_seconds (an upload being received is written
+        to all the time; one older than that was abandoned by a killed process). Returns how many."""
+        removed = 0
+        limit = time.time() - max_age_seconds
+        for entry in os.scandir(self.tmp) if self.tmp.is_dir() else ():
+            try:
+                if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < limit:
+                    os.unlink(entry.path)
+                    removed += 1
+            except FileNotFoundError:
+                pass
+        return removed
+
+    def stored(self) -> Iterator[tuple[str, Path]]:
+        """Every stored file: (its name, which should be its sha256; its path)."""
+        if not self.objects.is_dir():
+            return
+        for first in sorted(self.objects.iterdir()):
+            for second in sorted(first.iterdir()) if first.is_dir() else ():
+                for item in sorted(second.iterdir()) if second.is_dir() else ():
+                    yield item.name, item
+
+    @staticmethod
+    def hash_file(path: Path) -> str:
+        digest = hashlib.sha256()
+        with open(path, "rb") as source:
+            while chunk := source.read(CHUNK):
+                digest.update(chunk)
+        return digest.hexdigest()
 
     async def read_range(self, sha256: str, start: int, end: int) -> AsyncIterator[bytes]:
         """Bytes start..end (inclusive) of a stored file, in chunks."""

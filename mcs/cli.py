@@ -125,6 +125,26 @@ def cmd_stats_rebuild(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_fsck(settings: Settings, args) -> int:
+    """Check that the attachment rows and the files' store agree (exit 1 when a file is missing
+    or damaged)."""
+    from files.storage import LocalStorage
+    from mcs.fsck import check
+    from models.db import Database
+
+    async def run():
+        db = Database(settings.database_url)
+        try:
+            return await check(db, LocalStorage(settings.files_dir), quick=args.quick,
+                               delete_orphans=args.delete_orphans)
+        finally:
+            await db.dispose()
+
+    report = asyncio.run(run())
+    print("\n".join(report.lines()))
+    return 0 if report.ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
@@ -156,6 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("export-schema", help="write schema/schema.graphql").set_defaults(run=cmd_export_schema)
     sub.add_parser("stats-rebuild", help="PostgreSQL: refill the indicators' daily table in MCS_TIMEZONE"
                    ).set_defaults(run=cmd_stats_rebuild)
+
+    fsck = sub.add_parser("fsck", help="check that every attachment row has its file, intact, and report orphans")
+    fsck.add_argument("--quick", action="store_true", help="compare sizes only, do not hash every file")
+    fsck.add_argument("--delete-orphans", action="store_true", help="delete stored files no row names (older than an hour)")
+    fsck.set_defaults(run=cmd_fsck)
 
     args = parser.parse_args(argv)
     return args.run(Settings.from_env(), args)

@@ -62,6 +62,8 @@ class Settings:
     realtime_catchup_seconds: float = 5.0  # how often each process checks for events no wake-up announced
     realtime_max_backlog: int = 10_000  # afterSequence further back than this is refused
     realtime_buffer_size: int = 100  # events queued per subscription before it reads from its cursor instead
+    realtime_publish_queue: int = 1000  # wake-ups waiting to be published to Redis; past it the oldest are dropped
+    shutdown_grace_seconds: float = 30.0  # on SIGTERM, how long requests in flight may take to finish
     db_pool_size: int = 20  # PostgreSQL connections kept per process (as many again may overflow)
     max_connections_per_user: int = 10
     max_subscriptions_per_connection: int = 20
@@ -77,14 +79,16 @@ class Settings:
     export_max_per_user: int = 2  # Excel exports pending or running at once per user
     export_ttl_hours: float = 24.0  # exports and their files are deleted this long after the request
     export_workers: int = 2  # exports written at once per process (the others wait, PENDING)
-    export_stale_seconds: float = 120.0  # a job not touched this long is FAILED (its process died)
-    export_cleanup_seconds: float = 60.0  # how often expired exports are deleted and stale ones failed (0: off)
+    export_stale_seconds: float = 20.0  # a job not touched this long is FAILED (its process died); it beats every 5 s
+    export_cleanup_seconds: float = 10.0  # how often expired exports are deleted and stale ones failed (0: off)
     max_json_bytes: int = 1024 * 1024  # a GraphQL request that is not an upload
     header_timeout_seconds: float = 30.0  # a request's headers must be complete by then
     body_timeout_seconds: float = 60.0  # a request's body may make no progress this long
     login_failures_per_minute: int = 60  # failed sign-ins a minute, institution-wide, before unknown clients wait
     login_known_client_days: float = 90.0  # how long an address or device that signed in stays known
     web_dir: Path | None = None  # the built web app (None: web/dist beside the code)
+    idempotency_key_hours: float = 24.0  # an Idempotency-Key is answered with its first result this long at least
+    staging_sweep_seconds: float = 3600.0  # staged uploads untouched this long are removed, checked this often (0: off)
     public_url: str | None = None  # the address printed QR codes point at (None: the request's own)
     extra: dict = field(default_factory=dict)
 
@@ -108,6 +112,8 @@ class Settings:
             realtime_catchup_seconds=float(env.get("MCS_REALTIME_CATCHUP_SECONDS", "5")),
             realtime_max_backlog=int(env.get("MCS_REALTIME_MAX_BACKLOG", "10000")),
             realtime_buffer_size=int(env.get("MCS_REALTIME_BUFFER_SIZE", "100")),
+            realtime_publish_queue=int(env.get("MCS_REALTIME_PUBLISH_QUEUE", "1000")),
+            shutdown_grace_seconds=float(env.get("MCS_SHUTDOWN_GRACE_SECONDS", "30")),
             db_pool_size=int(env.get("MCS_DB_POOL_SIZE", "20")),
             max_connections_per_user=int(env.get("MCS_MAX_CONNECTIONS_PER_USER", "10")),
             max_subscriptions_per_connection=int(env.get("MCS_MAX_SUBSCRIPTIONS_PER_CONNECTION", "20")),
@@ -123,9 +129,11 @@ class Settings:
             export_max_per_user=int(env.get("MCS_EXPORT_MAX_PER_USER", "2")),
             export_ttl_hours=float(env.get("MCS_EXPORT_TTL_HOURS", "24")),
             export_workers=int(env.get("MCS_EXPORT_WORKERS", "2")),
-            export_stale_seconds=float(env.get("MCS_EXPORT_STALE_SECONDS", "120")),
-            export_cleanup_seconds=float(env.get("MCS_EXPORT_CLEANUP_SECONDS", "60")),
+            export_stale_seconds=float(env.get("MCS_EXPORT_STALE_SECONDS", "20")),
+            export_cleanup_seconds=float(env.get("MCS_EXPORT_CLEANUP_SECONDS", "10")),
             public_url=env.get("MCS_PUBLIC_URL") or None,
+            idempotency_key_hours=float(env.get("MCS_IDEMPOTENCY_KEY_HOURS", "24")),
+            staging_sweep_seconds=float(env.get("MCS_STAGING_SWEEP_SECONDS", "3600")),
             web_dir=Path(env["MCS_WEB_DIR"]).resolve() if env.get("MCS_WEB_DIR") else None,
             login_failures_per_minute=int(env.get("MCS_LOGIN_FAILURES_PER_MINUTE", "60")),
             login_known_client_days=float(env.get("MCS_LOGIN_KNOWN_CLIENT_DAYS", "90")),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from contextlib import asynccontextmanager
-from typing import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+from typing import AsyncIterator, Awaitable, Callable, Iterator, Protocol
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -25,7 +26,10 @@ class Database:
             # root that sorted the whole visible set per page (0.5 s instead of 20-40 ms,
             # bench/EXPORTS.md). Planning each time costs far less.
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                          connect_args={"server_settings": {"jit": "off", "plan_cache_mode": "force_custom_plan"}})
+                          # a database host that stops answering (not refusing) must not hold each request
+                          # for asyncpg's default 60 s before its 503 (mcs/outages.py)
+                          connect_args={"timeout": 5,
+                                        "server_settings": {"jit": "off", "plan_cache_mode": "force_custom_plan"}})
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
@@ -46,8 +50,13 @@ class Database:
         """
         async with self.sessions() as session:
             await session.connection(execution_options={"sqlite_immediate": True})
+            hooks = _hooks.get()
             try:
+                for hook in hooks:
+                    hook.begin(session)
                 yield session
+                for hook in hooks:
+                    await hook.before_commit(session)
                 await session.commit()
             except BaseException:
                 await session.rollback()
@@ -58,6 +67,29 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class TransactionHook(Protocol):
+    """Work the current task attaches to its transactions (`hooked`)."""
+
+    def begin(self, session: AsyncSession) -> None: ...
+    async def before_commit(self, session: AsyncSession) -> None: ...
+
+
+# Hooks of the current task (a request's use case): nothing after COMMIT may fail, so what must
+# accompany a commit happens inside the transaction, just before it: the uploaded files are moved
+# into the store (resolvers/uploads.py), the idempotency key is written (models/idempotency.py).
+_hooks: ContextVar[tuple[TransactionHook, ...]] = ContextVar("mcs_transaction_hooks", default=())
+
+
+@contextmanager
+def hooked(hook: TransactionHook) -> Iterator[None]:
+    """Attach `hook` to every transaction this task opens within the block."""
+    token = _hooks.set(_hooks.get() + (hook,))
+    try:
+        yield
+    finally:
+        _hooks.reset(token)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

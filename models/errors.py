@@ -13,6 +13,7 @@ class ErrorCode(str, Enum):
     CONFLICT = "CONFLICT"
     UNAUTHENTICATED = "UNAUTHENTICATED"
     THROTTLED = "THROTTLED"
+    STORAGE_FULL = "STORAGE_FULL"  # the server's disk for files is full: nothing was written
 
 
 class DomainError(Exception):

@@ -1,24 +1,30 @@
 """Receiving digitized files: stage, check by content, record, then move into the store.
 
 The bytes go to a temporary place before the transaction; the rows are written in the use
-case's transaction; only after it commits are the files moved into place. Any refusal (a
-type we do not accept, a file too large, a failed transaction) discards every staged file of
-the request: no document, no answer, no file.
+case's transaction, and the files are renamed into the store inside it, just before COMMIT (a
+transaction hook): whatever the outcome of COMMIT, even one the client never hears of, a
+committed row has its file (files/storage.py). Any refusal (a type we do not accept, a file too
+large, a full disk, a failed transaction) discards every staged file of the request not yet
+placed: no document, no answer, no file.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from files.names import sanitize_filename
 from files.pdf import page_count
 from files.sniff import EXTENSIONS, sniff
-from files.storage import StagedFile, TooLarge
+from files.storage import StagedFile, StorageFull, TooLarge
 from models.attachments import Attachment, TextStatus
-from models.errors import validation
+from models.db import hooked
+from models.errors import DomainError, ErrorCode, validation
 from resolvers.context import Context
+
+log = logging.getLogger("mcs.files")
 
 
 @dataclass
@@ -47,6 +53,13 @@ async def stage_uploads(ctx: Context, uploads: list, field: str = "files") -> li
             except TooLarge:
                 raise validation(f"«{name}» excede el máximo de {_mb(settings.max_file_bytes)} por archivo.",
                                  f"{field}.{i}") from None
+            except StorageFull as error:
+                # the operator must act (the users cannot): one ERROR line says so
+                log.error("STORAGE_FULL: no queda espacio para archivos en %s (%s); se rechazó «%s»",
+                          storage.root, error, name)
+                raise DomainError(ErrorCode.STORAGE_FULL, "No hay espacio para guardar archivos en el servidor. "
+                                  "No se registró nada; avise al administrador del sistema e intente más tarde.",
+                                  f"{field}.{i}") from None
             finally:
                 close = getattr(upload, "close", None)
                 if close is not None:
@@ -88,15 +101,33 @@ async def discard(ctx: Context, uploads: list[StagedUpload]) -> None:
         await ctx.services.storage.discard(u.staged)
 
 
+class PlaceFiles:
+    """The transaction hook that renames the staged files into the store before COMMIT."""
+
+    def __init__(self, ctx: Context, uploads: list[StagedUpload]):
+        self.storage, self.uploads = ctx.services.storage, uploads
+        self.placed = False
+
+    def begin(self, session) -> None:
+        pass
+
+    async def before_commit(self, session) -> None:
+        if self.uploads and not self.placed:
+            for u in self.uploads:
+                self.storage.place(u.staged)
+            self.placed = True
+
+
 @asynccontextmanager
 async def uploads_for(ctx: Context, files: list, field: str = "files"):
-    """Staged uploads for the block of a use case: moved into the store if the block (and its
-    transaction) succeeds, discarded otherwise."""
+    """Staged uploads for the block of a use case: placed in the store by its transaction,
+    discarded if the block fails before that."""
     staged = await stage_uploads(ctx, files, field) if files else []
+    placing = PlaceFiles(ctx, staged)
     try:
-        yield staged
+        with hooked(placing):
+            yield staged
     except BaseException:
-        await discard(ctx, staged)
+        if not placing.placed:
+            await discard(ctx, staged)
         raise
-    for u in staged:
-        await ctx.services.storage.commit(u.staged)

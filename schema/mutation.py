@@ -13,8 +13,17 @@ from resolvers.documents import (
     RegisterDocumentData, SenderData, archive_document, attach_files, conclude_document, register_document,
     update_document,
 )
+from sqlalchemy import select
+
+from models.documents import Document as DocumentModel
 from models.errors import validation
+from models.exports import Export as ExportModel
+from models.org import OrgUnit as OrgUnitModel
+from models.turnos import Response as ResponseModel, Turno as TurnoModel
+from models.attachments import Attachment as AttachmentModel
+from models.users import User as UserModel
 from schema.errors import UserError, payload
+from schema.idempotency import idempotent_payload
 from schema.ids import decode_id, decode_optional_id
 from schema.inputs import (
     ArchiveDocumentInput, AttachFilesInput, ChangePasswordInput, CreateArchiveSeriesInput, CreateDocumentTypeInput, CreateOrgUnitInput, CreateUserInput,
@@ -138,6 +147,41 @@ def _memberships(items: list[MembershipInput] | None) -> list[admin.MembershipDa
             for i, m in enumerate(items)]
 
 
+async def _one(session, model, key, table: str):
+    return await session.get(model, key.created_ids(table)[0])
+
+
+async def _replay_document(session, key) -> dict:
+    return {"document": Document.from_model(await _one(session, DocumentModel, key, "documents"))}
+
+
+async def _replay_turnos(session, key) -> dict:
+    ids = key.created_ids("turnos")
+    rows = (await session.execute(select(TurnoModel).where(TurnoModel.id.in_(ids)).order_by(TurnoModel.id))).scalars()
+    return {"turnos": [Turno.from_model(t) for t in rows]}
+
+
+async def _replay_response(session, key) -> dict:
+    return {"response": Response.from_model(await _one(session, ResponseModel, key, "responses"))}
+
+
+async def _replay_attached(session, key) -> dict:
+    attachment = await _one(session, AttachmentModel, key, "attachments")
+    return {"document": Document.from_model(await session.get(DocumentModel, attachment.document_id))}
+
+
+async def _replay_org_unit(session, key) -> dict:
+    return {"org_unit": OrgUnit.from_model(await _one(session, OrgUnitModel, key, "org_units"))}
+
+
+async def _replay_user(session, key) -> dict:
+    return {"user": User.from_model(await _one(session, UserModel, key, "users"))}
+
+
+async def _replay_export(session, key) -> dict:
+    return {"export": Export.from_model(await _one(session, ExportModel, key, "exports"))}
+
+
 def _given(value):
     return admin.UNSET if value is strawberry.UNSET else value
 
@@ -183,7 +227,7 @@ class Mutation:
             )
             document, warnings = await register_document(info.context, data)
             return {"document": Document.from_model(document), "warnings": warnings}
-        return await payload(RegisterDocumentPayload, run)
+        return await idempotent_payload(info, "registerDocument", input, RegisterDocumentPayload, run, _replay_document)
 
     @strawberry.mutation(description=(
         "Correct a registration: REGISTRAR or HEAD of the registering unit, while the document is not concluded. "
@@ -209,7 +253,7 @@ class Mutation:
                 info.context, code=input.code, acronym=input.acronym, name=input.name, kind=input.kind,
                 parent_id=decode_optional_id(input.parent_id, "OrgUnit", "parentId"))
             return {"org_unit": OrgUnit.from_model(unit)}
-        return await payload(OrgUnitPayload, run)
+        return await idempotent_payload(info, "createOrgUnit", input, OrgUnitPayload, run, _replay_org_unit)
 
     @strawberry.mutation(description="ADMIN only: rename, move (no cycles), deactivate.")
     async def update_org_unit(self, info: Info, input: UpdateOrgUnitInput) -> OrgUnitPayload:
@@ -228,7 +272,7 @@ class Mutation:
                 info.context, username=input.username, password=input.password, full_name=input.full_name,
                 position=input.position, email=input.email, memberships=_memberships(input.memberships))
             return {"user": User.from_model(user)}
-        return await payload(UserPayload, run)
+        return await idempotent_payload(info, "createUser", input, UserPayload, run, _replay_user)
 
     @strawberry.mutation(description="ADMIN only: profile, memberships, active, password.")
     async def update_user(self, info: Info, input: UpdateUserInput) -> UserPayload:
@@ -269,7 +313,7 @@ class Mutation:
             )
             sent, warnings = await turnos.send_turno(info.context, data)
             return {"turnos": [Turno.from_model(t) for t in sent], "warnings": warnings}
-        return await payload(SendTurnoPayload, run)
+        return await idempotent_payload(info, "sendTurno", input, SendTurnoPayload, run, _replay_turnos)
 
     @strawberry.mutation(description="Record that the recipient unit received (opened) the turno.")
     async def acknowledge_turno(self, info: Info, input: TurnoIdInput) -> TurnoPayload:
@@ -286,7 +330,7 @@ class Mutation:
             response = await turnos.respond_turno(info.context, decode_id(input.turno_id, "Turno", "turnoId"),
                                                   body=input.body, reference=input.reference, files=list(input.files or []))
             return {"response": Response.from_model(response)}
-        return await payload(RespondTurnoPayload, run)
+        return await idempotent_payload(info, "respondTurno", input, RespondTurnoPayload, run, _replay_response)
 
     @strawberry.mutation(description="ACCEPT concludes the turno; RETURN sends it back with observations.")
     async def evaluate_response(self, info: Info, input: EvaluateResponseInput) -> EvaluateResponsePayload:
@@ -312,7 +356,7 @@ class Mutation:
             document = await attach_files(info.context, decode_id(input.document_id, "Document", "documentId"),
                                           list(input.files))
             return {"document": Document.from_model(document)}
-        return await payload(DocumentPayload, run)
+        return await idempotent_payload(info, "attachFiles", input, DocumentPayload, run, _replay_attached)
 
     @strawberry.mutation
     async def conclude_document(self, info: Info, input: DocumentIdInput) -> DocumentPayload:
@@ -339,7 +383,7 @@ class Mutation:
                 turnos=input.turnos.to_spec() if input.turnos else None,
                 documents_given=input.documents is not None, turnos_given=input.turnos is not None)
             return {"export": Export.from_model(export)}
-        return await payload(ExportPayload, run)
+        return await idempotent_payload(info, "startExport", input, ExportPayload, run, _replay_export)
 
     @strawberry.mutation(description="ADMIN only: the institution's own non-working days (vacation periods).")
     async def add_holidays(self, info: Info, input: HolidaysInput) -> HolidaysPayload:
