@@ -20,9 +20,11 @@ from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from files.storage import LocalStorage
-from mcs import graphiql, webapp
+from mcs import graphiql, outages, webapp
 from mcs.disconnect import run_until_disconnect
 from mcs.downloads import download, download_export
+from mcs.health import health_report
+from mcs.jobs import start_jobs
 from mcs.paper import ROUTES as PAPER_ROUTES
 from mcs.settings import Settings
 from models.clock import Clock
@@ -34,7 +36,6 @@ from resolvers.context import Context, Services
 from resolvers.deadlines import watch_deadlines
 from resolvers.exports import clean_exports_forever, export_runner
 from resolvers.text_extraction import extract_forever
-from files import ocr
 from schema.build import build_schema
 
 log = logging.getLogger("mcs")
@@ -43,7 +44,8 @@ log = logging.getLogger("mcs")
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     services = Services(settings=settings, db=Database(settings.database_url, pool_size=settings.db_pool_size),
                         clock=clock or Clock(settings.timezone), storage=LocalStorage(settings.files_dir))
-    services.hub = Hub(services, create_bus(settings.redis_url, settings.redis_channel),
+    services.hub = Hub(services, create_bus(settings.redis_url, settings.redis_channel,
+                                            publish_queue=settings.realtime_publish_queue),
                        catchup_seconds=settings.realtime_catchup_seconds, buffer_size=settings.realtime_buffer_size)
 
     async def wake_subscribers(changes: dict) -> None:
@@ -62,6 +64,11 @@ class QuietWebSocketAdapter(ASGIWebSocketAdapter):
         if self.ws.application_state == WebSocketState.DISCONNECTED:
             return
         await super().send_json(message)
+
+    async def close(self, code: int, reason: str) -> None:
+        if self.ws.application_state == WebSocketState.DISCONNECTED:
+            return  # closed by us already (e.g. 1013 while the database is out of reach)
+        await super().close(code, reason)
 
 
 class MCSGraphQL(GraphQL):
@@ -94,6 +101,15 @@ class MCSGraphQL(GraphQL):
         return context
 
 
+    def create_response(self, response_data, sub_response):
+        """A result that met a database outage (code UNAVAILABLE, schema/build.py) is a 503 with
+        Retry-After: the client tries again, on this connection or another instance."""
+        response_data, unavailable = outages.graphql_answer(response_data)
+        if unavailable:
+            sub_response.status_code = 503
+            sub_response.headers["retry-after"] = str(outages.RETRY_AFTER_SECONDS)
+        return super().create_response(response_data, sub_response)
+
     async def render_graphql_ide(self, request):
         return graphiql.render()  # our page, with its assets served here rather than from a CDN
 
@@ -105,9 +121,17 @@ class MCSGraphQL(GraphQL):
         claims = decode_token(self.services, token)
         if claims is None:
             raise ConnectionRejectionError()
-        async with self.services.db.session() as session:
-            principal = await load_principal(session, claims.user_id, token_version=claims.token_version,
-                                             token_id=claims.token_id)
+        try:
+            async with self.services.db.session() as session:
+                principal = await load_principal(session, claims.user_id, token_version=claims.token_version,
+                                                 token_id=claims.token_id)
+        except Exception as error:
+            if not outages.database_unavailable(error):
+                raise
+            # 1013 "try again later": clients reconnect (with their backoff), here or elsewhere
+            log.warning("database unavailable at a websocket's connection_init: %s", outages.describe(error))
+            await context.request.close(code=1013, reason="Servicio no disponible")
+            raise ConnectionRejectionError() from None
         if principal is None:
             raise ConnectionRejectionError()
         hub = self.services.hub
@@ -186,6 +210,14 @@ class RequestScope:
             except BodyTooLarge:
                 if not started:
                     await refuse(send, 413, "TOO_LARGE", "La solicitud excede el tamaño máximo permitido.")
+            except Exception as error:
+                # the database out of reach (e.g. while reading the caller's session, before any
+                # resolver ran): 503 with Retry-After, and the connection stays open for the retry
+                if started or not outages.database_unavailable(error):
+                    raise
+                log.warning("database unavailable [request %s] %s %s: %s", request_id, scope.get("method"),
+                            scope.get("path"), outages.describe(error))
+                await outages.send_unavailable(send_with_id)
 
 
 class BodyTooLarge(Exception):
@@ -240,12 +272,14 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     )
 
     async def health(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", "textExtraction": True, "ocr": ocr.available()})
+        body, status = await health_report(services)  # mcs/health.py: 503 while the database is down
+        headers = {"Retry-After": str(outages.RETRY_AFTER_SECONDS)} if status == 503 else None
+        return JSONResponse(body, status_code=status, headers=headers)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
         await services.hub.start()
-        background = []
+        background = start_jobs(services)
         if settings.deadline_watch_seconds > 0:
             background.append(asyncio.create_task(watch_deadlines(services, settings.deadline_watch_seconds)))
         if settings.text_extraction_seconds > 0:

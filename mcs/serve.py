@@ -3,10 +3,12 @@ shows the port really served, also with --port 0) with the demo accounts while t
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import ipaddress
 import logging
 import re
+import signal
 import sys
 
 import uvicorn
@@ -41,6 +43,15 @@ class Server(uvicorn.Server):
         if self.started and self.servers:
             await self.banner(self.servers[0].sockets[0].getsockname())
 
+    async def shutdown(self, sockets=None) -> None:
+        """Graceful (SIGTERM, ^C): uvicorn stops accepting, closes idle connections and websockets
+        (1012, "service restart": clients reconnect elsewhere at once), waits up to
+        MCS_SHUTDOWN_GRACE_SECONDS for the requests in flight, then runs the lifespan's shutdown.
+        First, a moment for requests already sent on kept-alive connections, not yet read by the
+        event loop, to be read: uvicorn closes at once a connection with no request in progress."""
+        await asyncio.sleep(0.05)
+        await super().shutdown(sockets)
+
     async def banner(self, sockname) -> None:
         url = base_url(self.config.host, sockname)
         lines = ["", f"MCS sirve en {url} (API: {url}graphql)"]
@@ -74,8 +85,11 @@ def uvicorn_config(app, settings: Settings, host: str, port: int, **options) -> 
     """How we run uvicorn (`mcs serve`, and the tests' live servers)."""
     # no permessage-deflate: our messages are small JSON; browsers offer it, and it cost +25% CPU
     # per delivered event and +44 MB at 1,000 connections (bench/REALTIME.md)
+    # on SIGTERM (or ^C) uvicorn stops accepting, closes websockets with 1012 and waits this long
+    # for the requests in flight before cancelling them (Server.shutdown)
     return uvicorn.Config(app, host=host, port=port, proxy_headers=True, ws_per_message_deflate=False,
                           http=guarded_protocol(settings.header_timeout_seconds, settings.body_timeout_seconds),
+                          timeout_graceful_shutdown=max(settings.shutdown_grace_seconds, 0.0),
                           **{"log_level": "info", **options})
 
 
@@ -91,6 +105,11 @@ def serve(settings: Settings, host: str, port: int) -> int:
     config = uvicorn_config(app, settings, host, port)
     logging.getLogger("uvicorn.access").addFilter(RedactSignatures())  # after Config set logging up
     server = Server(config, settings)
+    # uvicorn handles SIGTERM during the run, then raises it again once it has stopped, which would
+    # end the process "killed by SIGTERM" (-15) after a clean shutdown: this handler (restored by
+    # uvicorn after the run) takes that second delivery, so a graceful stop exits 0. It also covers
+    # a SIGTERM arriving before uvicorn's own handler is in place: the server then stops at once.
+    signal.signal(signal.SIGTERM, lambda signum, frame: setattr(server, "should_exit", True))
     try:
         server.run()
     except KeyboardInterrupt:

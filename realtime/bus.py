@@ -36,13 +36,17 @@ Listener = Callable[[WakeUp], Awaitable[None]]
 
 
 class Bus(Protocol):
+    state: str  # for /health: "off" (in-process), "up" or "down" (Redis)
+
     async def start(self, listener: Listener) -> None: ...
-    async def publish(self, wakeup: WakeUp) -> None: ...
+    async def publish(self, wakeup: WakeUp) -> None: ...  # must not wait for the network
     async def close(self) -> None: ...
 
 
 class InProcessBus:
     """One process: a publish reaches this process's hub directly."""
+
+    state = "off"
 
     def __init__(self):
         self._listener: Listener | None = None
@@ -58,9 +62,9 @@ class InProcessBus:
         self._listener = None
 
 
-def create_bus(redis_url: str | None, channel: str = "mcs:events") -> Bus:
+def create_bus(redis_url: str | None, channel: str = "mcs:events", *, publish_queue: int = 1000) -> Bus:
     if redis_url:
         from realtime.redis_bus import RedisBus
 
-        return RedisBus(redis_url, channel)
+        return RedisBus(redis_url, channel, publish_queue=publish_queue)
     return InProcessBus()

@@ -16,6 +16,8 @@ from strawberry.extensions import (
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
+from mcs import outages
+from mcs.outages import database_unavailable
 from mcs.settings import Settings
 from models.errors import DomainError, ErrorCode
 from realtime.streams import close_socket
@@ -57,6 +59,17 @@ class MaskUnexpectedErrors(MaskErrors):
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         context = self.execution_context.context
         request_id = getattr(context, "request_id", "-")
+        if database_unavailable(error.original_error):
+            # not a bug: the database is out of reach (mcs/outages.py); over HTTP the view answers
+            # 503. A subscription keeps the code INTERNAL, the one its clients resume after
+            # (client-examples/); either way one line in the log, no traceback
+            log.warning("database unavailable [request %s] at %s: %s", request_id, error.path,
+                        outages.describe(error.original_error))
+            subscription = self.execution_context.operation_type == OperationType.SUBSCRIPTION
+            return GraphQLError(
+                outages.MESSAGE, nodes=error.nodes, source=error.source, positions=error.positions, path=error.path,
+                extensions={"code": "INTERNAL" if subscription else outages.CODE, "requestId": request_id},
+            )
         log.error("unexpected error [request %s] at %s", request_id, error.path, exc_info=error.original_error)
         return GraphQLError(
             f"Error interno del servidor (solicitud {request_id}).", nodes=error.nodes, source=error.source,
@@ -122,7 +135,8 @@ class MCSSchema(strawberry.Schema):
     def process_errors(self, errors, execution_context=None) -> None:
         """Expected errors (auth, permissions, domain) are answers, not incidents: no traceback in
         the log. Unexpected ones were already logged with their request id when masked."""
-        unexpected = [e for e in errors if not is_expected(e) and e.original_error is not None]
+        unexpected = [e for e in errors if not is_expected(e) and e.original_error is not None
+                      and not database_unavailable(e.original_error)]  # logged in one line when masked
         if unexpected:
             super().process_errors(unexpected, execution_context)
 
