@@ -1,9 +1,10 @@
 """Excel exports: the job table, and what a row of each kind of export says, in Spanish.
 
 An export is a background job owned by one user: PENDING when asked for, RUNNING while a
-server instance writes the workbook (it touches `heartbeat_at` while alive), then DONE with a
-file or FAILED with a reason. A job whose heartbeat stops (its process died) is FAILED by the
-next check (`stale_clause`). Exports and their files are deleted `expires_at` (the TTL).
+server instance writes the workbook (a task of the job touches `heartbeat_at` every few seconds
+while it is alive, whatever its queries take), then DONE with a file or FAILED with a reason. A
+job whose heartbeat stops for MCS_EXPORT_STALE_SECONDS (its process died) is FAILED by the next
+check (`stale_clause`), on any instance. Exports and their files are deleted `expires_at` (the TTL).
 
 The columns and the labels live here, beside no I/O: resolvers/exports.py reads the rows,
 files/xlsx.py writes them.

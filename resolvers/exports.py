@@ -8,10 +8,15 @@
   permission predicates as `documents` and the inbox (models/filters.py, models/permissions.py).
   Each chunk is shaped and written by a worker thread (files/xlsx.py), the event loop only
   waits for the database; progress is written after every chunk. The workbook is written under
-  temporary names in <files_dir>/exports/tmp and renamed into place at the end: any error marks
-  the job FAILED with a reason in Spanish and removes every temporary file.
-- A job touches `heartbeat_at` while it lives; one whose process died is FAILED by the next check
-  (the periodic cleaner, `startExport` of its owner, `node`, `exportProgress`).
+  temporary names in the job's own folder <files_dir>/exports/tmp/<id>-<random> and renamed into
+  place at the end: any error marks the job FAILED with a reason in Spanish and removes the folder.
+- While a job lives, a task of its own (`_keepalive`, apart from the chunks: a chunk's query may
+  take longer than the stale timeout) touches `heartbeat_at` every HEARTBEAT_SECONDS in its own
+  short transaction. One whose process died (kill -9, a lost machine) is FAILED after
+  MCS_EXPORT_STALE_SECONDS by the next check: the periodic cleaner of any instance (which wakes
+  up when the oldest heartbeat it saw turns stale), `startExport` of its owner, `node`,
+  `exportProgress`. Its temporary folder is tied to it by name and deleted with it. A job that
+  finds its row no longer active (failed as stale meanwhile) stops after its current chunk.
 - `progress_stream` polls the row (a job may run on another instance; PostgreSQL is what they
   share) and yields each change until DONE or FAILED.
 - `downloadable_export` decides GET /exports/{id} (served by mcs/downloads.py): the owner only, with a valid token or a signed
@@ -22,14 +27,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import dataclasses
 import logging
 import os
+import re
 import secrets
+import shutil
 import time
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import AsyncIterator
 
@@ -65,7 +73,9 @@ log = logging.getLogger("mcs.exports")
 CHUNK = 2_000  # rows read, written and reported at a time
 POLL_SECONDS = 0.4  # how often exportProgress looks at the row
 EXPORT_LOCK = 7_243_003  # advisory lock namespace: one startExport at a time per user (PostgreSQL)
-ORPHAN_MIN_AGE_SECONDS = 600  # a file with no row is deleted only once this old (its job may be finishing)
+ORPHAN_MIN_AGE_SECONDS = 600  # a file whose name ties it to no export is deleted only once this old
+HEARTBEAT_SECONDS = 5.0  # how often a live job touches its row (a quarter of the stale timeout when shorter)
+JOB_FILE = re.compile(r"^\.?(\d+)-")  # <id>-... (a job's folder, a finished file) or .<id>-... (an older part file)
 OPEN_TURNO_VALUES = [s.value for s in OPEN_TURNO]
 D_ID, D_RECEIVED_AT, D_STATUS, D_DUE_DATE, D_CONFIDENTIAL = (
     DOCUMENT_FIELDS.index(name) for name in ("id", "received_at", "status", "due_date", "confidential"))
@@ -131,8 +141,10 @@ class ExportRunner:
         self.tasks: set[asyncio.Task] = set()
 
     def launch(self, export_id: int) -> asyncio.Task:
+        # a context of its own: the job outlives the request that started it, and must not carry
+        # the request's context variables (e.g. the hooks models/db.py runs before its commits)
         task = asyncio.get_running_loop().create_task(run_export(self.services, export_id, self.slots),
-                                                      name=f"export-{export_id}")
+                                                      name=f"export-{export_id}", context=contextvars.Context())
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return task
@@ -160,15 +172,28 @@ def export_runner(services: Services) -> ExportRunner:
 
 # --- the job ----------------------------------------------------------------------------------
 
+@dataclass
+class JobState:
+    """What the heartbeat task tells the job."""
+    lost: bool = False  # its row is no longer PENDING/RUNNING (failed as stale, deleted): stop
+
+
+class JobLost(Exception):
+    """The job's row was failed by someone else (it looked dead): nothing is left to record."""
+
+
 async def run_export(services: Services, export_id: int, slots: asyncio.Semaphore | None = None) -> None:
     """Run one job to DONE or FAILED (never raises, except cancellation)."""
-    keepalive = asyncio.create_task(_keepalive(services, export_id))
+    state = JobState()
+    keepalive = asyncio.create_task(_keepalive(services, export_id, state), name=f"export-{export_id}-heartbeat")
     try:
         async with slots or nullcontext():
-            await _run(services, export_id)
+            await _run(services, export_id, state)
     except asyncio.CancelledError:
         await _fail(services, export_id, SHUTDOWN_ERROR)
         raise
+    except JobLost:
+        log.warning("export %s: its row was failed as stale meanwhile; stopped", export_id)
     except DomainError as error:
         await _fail(services, export_id, error.message)
     except Exception:  # noqa: BLE001 - whatever it was, the job ends FAILED and says so
@@ -180,18 +205,35 @@ async def run_export(services: Services, export_id: int, slots: asyncio.Semaphor
             await keepalive
 
 
-async def _keepalive(services: Services, export_id: int) -> None:
-    interval = max(0.5, services.settings.export_stale_seconds / 4)
+def heartbeat_seconds(settings) -> float:
+    """How often a live job touches its row: every HEARTBEAT_SECONDS, and at least four times per
+    stale timeout (so a beat or two may be slow or lost without the job looking dead)."""
+    return max(0.1, min(HEARTBEAT_SECONDS, settings.export_stale_seconds / 4))
+
+
+async def _keepalive(services: Services, export_id: int, state: JobState) -> None:
+    """The job's heartbeat, a task apart from the job: it beats while the job waits for a slot,
+    for a chunk's query or for the worker thread. Each beat is its own short transaction on its
+    own connection (never the job's read-only snapshot)."""
+    loop = asyncio.get_running_loop()
+    interval = heartbeat_seconds(services.settings)
+    next_beat = loop.time() + interval
     while True:
-        await asyncio.sleep(interval)
+        await asyncio.sleep(max(0.0, next_beat - loop.time()))
+        next_beat = max(next_beat + interval, loop.time())  # a fixed cadence; a slow beat is not followed by a burst
         try:
             async with services.db.transaction() as session:
-                await session.execute(update(Export).where(Export.id == export_id, Export.status.in_(ACTIVE_STATUSES))
-                                      .values(heartbeat_at=services.clock.now()))
+                touched = (await session.execute(
+                    update(Export).where(Export.id == export_id, Export.status.in_(ACTIVE_STATUSES))
+                    .values(heartbeat_at=services.clock.now()))).rowcount
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - the next beat tries again
             log.warning("export %s: heartbeat failed", export_id, exc_info=True)
+            continue
+        if not touched:  # failed as stale by another check, or deleted: the job stops at its next chunk
+            state.lost = True
+            return
 
 
 async def _fail(services: Services, export_id: int, reason: str) -> None:
@@ -226,7 +268,8 @@ async def _in_thread(fn, *args):
         raise
 
 
-async def _run(services: Services, export_id: int) -> None:
+async def _run(services: Services, export_id: int, state: JobState | None = None) -> None:
+    state = state or JobState()
     clock, settings = services.clock, services.settings
     now = clock.now()
     async with services.db.transaction() as session:
@@ -278,9 +321,14 @@ async def _run(services: Services, export_id: int) -> None:
             *indicators,
         ]
 
-        work = exports_dir(services) / "tmp"
-        book = await _in_thread(XlsxBook, work)
-        part = work / f".{export_id}-{secrets.token_hex(8)}.xlsx.part"
+        # the job's own folder: every temporary file of it, tied to it by its name
+        work = exports_dir(services) / "tmp" / f"{export_id}-{secrets.token_hex(8)}"
+        try:
+            book = await _in_thread(XlsxBook, work)
+        except BaseException:
+            _remove_tree(work)
+            raise
+        part = work / f".{export_id}.xlsx.part"
         chunks = source.chunks(session)
 
         async def read_chunk():
@@ -297,10 +345,14 @@ async def _run(services: Services, export_id: int) -> None:
             written = 0
             reading = asyncio.ensure_future(read_chunk())
             while (chunk := await reading) is not None:
+                if state.lost:
+                    raise JobLost()
                 # the database reads the next chunk while the worker thread writes this one
                 reading = asyncio.ensure_future(read_chunk())
                 written += await _in_thread(_write_chunk, sheet, source, *chunk, context)
                 await _set_progress(services, export_id, written, total)
+            if state.lost:
+                raise JobLost()
             await _in_thread(book.key_values, "Indicadores", summary)
             size = await _in_thread(book.save, part)
             file_key = f"{export_id}-{secrets.token_hex(12)}.xlsx"
@@ -313,6 +365,7 @@ async def _run(services: Services, export_id: int) -> None:
             _remove(part)
             raise
         finally:
+            _remove_tree(work)
             await chunks.aclose()
 
     try:
@@ -620,9 +673,11 @@ async def _owned(session, services: Services, user_id: int, export_id: int) -> E
     stale_before = now - timedelta(seconds=services.settings.export_stale_seconds)
     if export is not None and export.status in ACTIVE_STATUSES and export.heartbeat_at < stale_before:
         async with services.db.transaction() as writer:
-            await writer.execute(update(Export).where(Export.id == export_id,
-                                                      stale_clause(now, services.settings.export_stale_seconds))
-                                 .values(status=ExportStatus.FAILED.value, error=STALE_ERROR, finished_at=now))
+            failed = (await writer.execute(
+                update(Export).where(Export.id == export_id, stale_clause(now, services.settings.export_stale_seconds))
+                .values(status=ExportStatus.FAILED.value, error=STALE_ERROR, finished_at=now))).rowcount
+        if failed:  # its partial files go with it (its process is gone)
+            await asyncio.to_thread(_remove_partials, exports_dir(services), {export_id})
         await session.rollback()  # read it again, after the write
         export = (await session.execute(select(Export).where(Export.id == export_id))).scalar()
     return export
@@ -692,17 +747,26 @@ class CleanResult:
     failed: int = 0
     deleted: int = 0
     files: int = 0
+    next_stale_at: datetime | None = None  # when the oldest live job seen turns stale if it stops beating
 
 
 async def clean_exports(services: Services) -> CleanResult:
     """One pass: FAIL the stale jobs, delete the expired exports and their files, and remove
-    files nothing refers to any more (a crash between writing and recording)."""
+    files nothing refers to any more: the folders of jobs that are no longer running (a process
+    killed mid-job), a finished file whose job did not record it."""
     result = CleanResult()
     now = services.clock.now()
-    async with services.db.transaction() as session:
-        result.failed = (await session.execute(
-            update(Export).where(stale_clause(now, services.settings.export_stale_seconds))
-            .values(status=ExportStatus.FAILED.value, error=STALE_ERROR, finished_at=now))).rowcount or 0
+    stale_seconds = services.settings.export_stale_seconds
+    oldest = await _oldest_heartbeat(services)
+    if oldest is not None and oldest < now - timedelta(seconds=stale_seconds):
+        # written only when there is something to fail (on SQLite a write takes the database's lock)
+        async with services.db.transaction() as session:
+            result.failed = (await session.execute(
+                update(Export).where(stale_clause(now, stale_seconds))
+                .values(status=ExportStatus.FAILED.value, error=STALE_ERROR, finished_at=now))).rowcount or 0
+        oldest = await _oldest_heartbeat(services)
+    if oldest is not None:
+        result.next_stale_at = oldest + timedelta(seconds=stale_seconds)
     directory = exports_dir(services)
     while True:
         async with services.db.session() as session:
@@ -722,37 +786,95 @@ async def clean_exports(services: Services) -> CleanResult:
     return result
 
 
+async def _oldest_heartbeat(services: Services) -> datetime | None:
+    async with services.db.session() as session:
+        return (await session.execute(select(func.min(Export.heartbeat_at))
+                                      .where(Export.status.in_(ACTIVE_STATUSES)))).scalar()
+
+
+def _job_id(name: str) -> int | None:
+    match = JOB_FILE.match(name)
+    return int(match.group(1)) if match else None
+
+
 async def _remove_orphans(services: Services, directory: Path) -> int:
-    """Old files of exports whose row is gone, and old temporary files of jobs that died."""
+    """What is left of jobs that will never finish, and files of exports that are gone.
+
+    Under exports/tmp: a job's folder (or an older version's part file) named after its export
+    goes as soon as that export is not PENDING or RUNNING (its job ended or was failed as dead:
+    nothing will write there any more). In exports/: a finished file goes when its export is gone,
+    or ended without recording it (the process died between the rename and DONE). Anything whose
+    name ties it to no export goes once ORPHAN_MIN_AGE_SECONDS old."""
     if not directory.is_dir():
         return 0
-    cutoff = time.time() - max(ORPHAN_MIN_AGE_SECONDS, 2 * services.settings.export_stale_seconds)
-    old = []
-    for folder in (directory, directory / "tmp"):
-        if folder.is_dir():
-            old += [p for p in folder.iterdir() if p.is_file() and p.stat().st_mtime < cutoff]
-    finals = {p: p.name.split("-", 1)[0] for p in old if p.parent == directory}
-    known: set[str] = set()
-    ids = sorted({int(i) for i in finals.values() if i.isdigit()})
+    tmp = directory / "tmp"
+    entries = [p for p in directory.iterdir() if p.is_file()] + (list(tmp.iterdir()) if tmp.is_dir() else [])
+    ids = sorted({i for p in entries if (i := _job_id(p.name)) is not None})
+    rows: dict[int, tuple[str, str | None]] = {}
     if ids:
         async with services.db.session() as session:
-            known = {str(i) for i in (await session.execute(select(Export.id).where(Export.id.in_(ids)))).scalars()}
+            for batch in range(0, len(ids), 500):
+                rows.update({r.id: (r.status, r.file_key) for r in (await session.execute(
+                    select(Export.id, Export.status, Export.file_key)
+                    .where(Export.id.in_(ids[batch:batch + 500])))).all()})
+    cutoff = time.time() - max(ORPHAN_MIN_AGE_SECONDS, 2 * services.settings.export_stale_seconds)
     removed = 0
-    for path in old:
-        if path.parent != directory or finals[path] not in known:
-            removed += _remove(path)
+    for path in entries:
+        export_id = _job_id(path.name)
+        if export_id is None:
+            doomed = _mtime(path) < cutoff
+        else:
+            status, file_key = rows.get(export_id, (None, None))
+            doomed = status not in ACTIVE_STATUSES and (path.parent == tmp or file_key != path.name)
+        if doomed:
+            removed += await asyncio.to_thread(_remove_entry, path)
     return removed
 
 
+def _remove_partials(directory: Path, export_ids: set[int]) -> int:
+    """The temporary files of these exports' jobs (their folders under exports/tmp)."""
+    tmp = directory / "tmp"
+    if not tmp.is_dir():
+        return 0
+    return sum(_remove_entry(p) for p in tmp.iterdir() if _job_id(p.name) in export_ids)
+
+
 async def clean_exports_forever(services: Services, interval_seconds: float) -> None:
+    """A pass every `interval_seconds`, and sooner when a job seen alive in the last pass turns
+    stale before then if it stops beating (so a dead job is FAILED about MCS_EXPORT_STALE_SECONDS
+    after its last heartbeat, not up to a whole interval later)."""
     while True:
+        delay = interval_seconds
         try:
-            await clean_exports(services)
+            result = await clean_exports(services)
+            if result.next_stale_at is not None:
+                until = (result.next_stale_at - services.clock.now()).total_seconds() + 0.25
+                delay = min(interval_seconds, max(until, 1.0))
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - the next pass tries again
             log.exception("export clean-up failed")
-        await asyncio.sleep(interval_seconds)
+        await asyncio.sleep(delay)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return time.time()
+
+
+def _remove_entry(path: Path) -> bool:
+    """A file, or a job's folder with what is in it."""
+    if path.is_dir() and not path.is_symlink():
+        existed = path.exists()
+        _remove_tree(path)
+        return existed
+    return _remove(path)
+
+
+def _remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _remove(path: Path) -> bool:
