@@ -7,19 +7,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import partial
 
-from sqlalchemy import select
+from sqlalchemy import Insert, insert, select
 
 from models.archive import ArchiveRecord
 from models.catalogs import ArchiveSeries, DocumentType
 from models.documents import (
-    Document, DocumentOrder, DocumentStatus, DocumentUnit, Origin, Priority, SenderLevel, add_to_chain, format_folio,
+    Document, DocumentOrder, DocumentStatus, DocumentUnit, Origin, Priority, SenderLevel, format_folio,
     next_folio_number,
 )
 from models.errors import (
     DomainError, ErrorCode, ValidationFailed, forbidden, not_found, required_message, validation,
 )
 from models.dwell import stays_by_unit
-from models.events import Event, EventKind, append_event
+from models.events import Event, EventKind, append_event, append_event_with
 from models.filters import DocumentFilterSpec, document_filter_clauses
 from models.org import OrgUnit
 from models.actions import (
@@ -71,7 +71,15 @@ class RegisterDocumentData:
 
 
 async def register_document(ctx: Context, data: RegisterDocumentData) -> tuple[Document, list[str]]:
-    """Register a received document with the next folio of its unit; warn of likely duplicates."""
+    """Register a received document with the next folio of its unit; warn of likely duplicates.
+
+    From the moment its number is taken until COMMIT the unit's folio counter row is locked (that
+    keeps the folios gapless), so the unit's registrations go one at a time through that stretch:
+    everything that needs no lock comes before it (checks, catalog, duplicate search, the rows
+    built), and then three round trips and the COMMIT: the number, the document (in the session),
+    one statement for the chain, the files, the event-log lock, the event and its audience
+    (models.events.append_event_with). See bench/REGISTRATIONS.md.
+    """
     principal = ctx.require_principal()
     now = ctx.clock.now()
     async with uploads_for(ctx, data.files) as staged, ctx.services.db.transaction() as session:
@@ -85,24 +93,40 @@ async def register_document(ctx: Context, data: RegisterDocumentData) -> tuple[D
 
         columns = await checked_columns(ctx, session, data)
         year = ctx.clock.local_date(now).year
-        number = await next_folio_number(session, unit.id, year)
         document = Document(
-            folio=format_folio(unit.acronym, year, number), unit_id=unit.id, year=year, number=number, **columns,
-            status=DocumentStatus.REGISTERED.value, registered_by_id=principal.user_id, created_at=now,
+            unit_id=unit.id, year=year, **columns, status=DocumentStatus.REGISTERED.value,
+            registered_by_id=principal.user_id, created_at=now,
         )
         document.refresh_derived()
+        # before the number: it sees what was committed until now, as it did under the lock for
+        # the unit's own registrations, which alone queued there (those of other units never did)
+        warnings = await duplicate_warnings(ctx, session, document)
+        files = attachment_rows(staged, document_id=None, response_id=None, user_id=principal.user_id, now=now)
+
+        # locked from here to COMMIT: the unit's counter row, then the event log (models/events.py)
+        number = await next_folio_number(session, unit.id, year)
+        document.number, document.folio = number, format_folio(unit.acronym, year, number)
         session.add(document)
         await session.flush()
-        await add_to_chain(session, document.id, [unit.id])
-        session.add_all(attachment_rows(staged, document_id=document.id, response_id=None,
-                                        user_id=principal.user_id, now=now))
-        warnings = await duplicate_warnings(ctx, session, document)
-        await append_event(
-            session, kind=EventKind.DOCUMENT_REGISTERED, occurred_at=now, actor_id=principal.user_id,
+        await append_event_with(
+            session, [insert(DocumentUnit.__table__).values(document_id=document.id, unit_id=unit.id),
+                      *rows_insert(files, document_id=document.id)],
+            kind=EventKind.DOCUMENT_REGISTERED, occurred_at=now, actor_id=principal.user_id,
             document_id=document.id, audience=unit.lineage_ids,
             data={"folio": document.folio, "unitId": unit.id, "attachments": len(staged)},
         )
     return document, warnings
+
+
+def rows_insert(objects: list, **columns) -> list[Insert]:
+    """One INSERT of mapped objects built but not added to the session, in their order (their ids
+    follow it; none for no objects): the columns each was given, then `columns` (the id of the
+    document they belong to, known only now). A single row is a single-row INSERT, whose compiled
+    form SQLAlchemy caches (a multi-row one is compiled each time)."""
+    if not objects:
+        return []
+    rows = [{c.key: getattr(o, c.key) for c in o.__table__.columns if c.key in vars(o)} | columns for o in objects]
+    return [insert(objects[0].__table__).values(rows[0] if len(rows) == 1 else rows)]
 
 
 async def checked_columns(ctx: Context, session, data: RegisterDocumentData, kept_type: str | None = None) -> dict:
@@ -225,7 +249,8 @@ def _json(value):
 async def duplicate_warnings(ctx: Context, session, document: Document) -> list[str]:
     """Same sender organization and reference within the window, among documents whose sender
     the user may read: a confidential document's sender must not be learnt by guessing it here
-    (the same reference with the right or a wrong sender gives the same warnings)."""
+    (the same reference with the right or a wrong sender gives the same warnings). `document` may
+    not be written yet (a registration looks before taking its number)."""
     if not document.duplicate_key:
         return []
     window = timedelta(days=ctx.settings.duplicate_window_days)
@@ -233,7 +258,7 @@ async def duplicate_warnings(ctx: Context, session, document: Document) -> list[
         select(Document.folio, Document.received_at)
         .where(
             Document.duplicate_key == document.duplicate_key,
-            Document.id != document.id,
+            *([Document.id != document.id] if document.id is not None else []),
             Document.received_at >= document.received_at - window,
             Document.received_at <= document.received_at + window,
             visible_documents(ctx.principal),
