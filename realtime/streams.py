@@ -91,7 +91,10 @@ async def event_stream(ctx: Context, *, after_sequence: int | None,
                     cursor = event.id
                     async with ctx.event_scope():
                         yield event, None
-                if len(rows) == BATCH:
+                more = len(rows) == BATCH
+                # an idle subscription holds none of the events it delivered (tests/test_realtime_memory.py)
+                rows = event = None
+                if more:
                     subscription.fallback = True  # more to read
                 else:
                     subscription.live.set()
@@ -104,6 +107,7 @@ async def event_stream(ctx: Context, *, after_sequence: int | None,
                 batch, event = delivery.batch, delivery.event
                 async with ctx.event_scope(prime=lambda loaders: batch.prime(loaders, principal, event)):
                     yield event, delivery.renders
+                delivery = batch = event = None  # nor, until its next event, the batch of its last one
                 continue
             subscription.wake.clear()
             if not (subscription.queue or subscription.fallback or subscription.recheck):

@@ -28,7 +28,8 @@ async def summary_stream(ctx, box: str, filter: TurnoFilter | None) -> AsyncGene
         last = await box_summary(ctx, box, spec)
     yield BoxSummary.from_data(last)
     async with aclosing(event_stream(ctx, after_sequence=None)) as events:
-        async for _event, _ in events:
+        async for delivered in events:
+            del delivered  # not held while waiting for the next one (tests/test_realtime_memory.py)
             current = await box_summary(ctx, box, spec)  # inside the event's database scope
             if current != last:
                 last = current
@@ -47,6 +48,7 @@ class Subscription:
         async with aclosing(event_stream(info.context, after_sequence=after)) as events:
             async for event, shared_renders in events:
                 yield Event.from_model(event, shared_renders)
+                del event, shared_renders  # not held while waiting for the next one
 
     @strawberry.subscription(
         permission_classes=[IsAuthenticated],
@@ -58,6 +60,7 @@ class Subscription:
                                          document_id=pk)) as events:
             async for event, shared_renders in events:
                 yield Event.from_model(event, shared_renders)
+                del event, shared_renders  # not held while waiting for the next one
 
     @strawberry.subscription(
         permission_classes=[IsAuthenticated],
