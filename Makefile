@@ -77,7 +77,7 @@ $(GRAPHIQL_STAMP): $(NPM_STAMP) $(WEB)/scripts/vendor-graphiql.mjs
 # The web app: typed operations generated from the schema, then the build, again whenever a
 # source, the schema or the lock file changed. The output (web/dist) is not committed.
 WEB_SOURCES = $(shell find $(WEB)/src -type f ! -name generated.ts 2>/dev/null) $(WEB)/index.html \
-  $(wildcard $(WEB)/public/*) $(WEB)/vite.config.ts $(WEB)/svelte.config.js $(WEB)/tsconfig.json $(WEB)/codegen.ts
+  $(shell find $(WEB)/public -type f 2>/dev/null) $(WEB)/vite.config.ts $(WEB)/svelte.config.js $(WEB)/tsconfig.json $(WEB)/codegen.ts
 $(WEB_STAMP): $(NPM_STAMP) schema/schema.graphql $(WEB_SOURCES)
 	cd $(WEB) && $(WITH_NODE) npm run --silent codegen && $(WITH_NODE) npm run --silent build
 	@touch $@
