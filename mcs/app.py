@@ -89,7 +89,7 @@ class MCSGraphQL(GraphQL):
         request.scope["state"]["db_shared"] = session  # a request cancelled on disconnect waits for its statements
         claims = decode_token(self.services, bearer_token(request.headers.get("authorization")))
         principal = await load_principal(session, claims.user_id, token_version=claims.token_version,
-                                         token_id=claims.token_id) if claims else None
+                                         token_id=claims.token_id, today=self.services.clock.today()) if claims else None
         # hand the connection back to the pool: a mutation's own transaction must never wait
         # for a connection while this request still holds another one
         await session.release()
@@ -124,7 +124,7 @@ class MCSGraphQL(GraphQL):
         try:
             async with self.services.db.session() as session:
                 principal = await load_principal(session, claims.user_id, token_version=claims.token_version,
-                                                 token_id=claims.token_id)
+                                                 token_id=claims.token_id, today=self.services.clock.today())
         except Exception as error:
             if not outages.database_unavailable(error):
                 raise

@@ -17,7 +17,7 @@ from models.calendar import BusinessCalendar
 from models.clock import Clock
 from models.documents import Document, DocumentStatus, DocumentUnit
 from models.org import OrgUnit
-from models.permissions import Principal, confidential_readable, visible_attachments
+from models.permissions import Principal, confidential_readable, unit_id_in_scope, visible_attachments
 from models.search import parse_search, search_clause
 from models.traffic_light import TrafficLight, open_light_clause, turno_light_clause
 from models.turnos import Turno
@@ -152,6 +152,16 @@ class TurnoFilterSpec:
     sender_level: list[str] = field(default_factory=list)
     document_type: list[str] = field(default_factory=list)
     search: str | None = None
+    box: str | None = None  # "inbox" / "outbox": the turnos that list shows (exports); None: every visible one
+
+
+def box_scope(principal: Principal, spec: TurnoFilterSpec, unit_column) -> ColumnElement[bool]:
+    """The turnos of a box: to (inbox, `unit_column` to_unit_id) or from (outbox, from_unit_id) the
+    caller's units and, for HEAD, REGISTRAR and VIEWER, their descendants unless the filter says
+    includeSubunits: false. A unit filter narrows that, never widens it."""
+    if spec.unit_id is None and not spec.include_subunits:
+        return unit_column.in_(sorted(principal.unit_ids))
+    return unit_id_in_scope(principal, unit_column)
 
 
 def turno_filter_clauses(spec: TurnoFilterSpec | None, env: FilterEnv, unit_column, turno=Turno) -> list[ColumnElement[bool]]:

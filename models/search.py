@@ -336,3 +336,156 @@ def ranked(query: Select, search: SearchQuery, readable: ColumnElement[bool], do
         raise CompileError(f"full-text search is implemented for PostgreSQL and SQLite, not {dialect}")
     labelled = rank.label("search_rank")
     return query.add_columns(labelled), labelled
+
+
+# --- snippets: why a document matched ---------------------------------------------------------
+# A short excerpt of one field (or one file's text) with the words the query finds marked, as
+# segments {text, match}: clients render them as text, never as HTML. Which fields and files may
+# give it is the caller's business (resolvers/search_snippet.py asks models.permissions); here
+# only how one text is cut and marked. PostgreSQL marks with ts_headline in `mcs_spanish`, so its
+# stemming decides ("nóminas" marks for "nomina"); SQLite with `highlight` below, the FTS5 rule
+# (accents and case folded, each term's last word a prefix).
+
+SNIPPET_WORDS = 30  # words around the best match
+SNIPPET_MAX_SEGMENTS = 2 * SNIPPET_WORDS + 1  # every word marked, and the text between (schema/cost.py)
+# characters of a file's text a snippet looks at, about six pages: ts_headline parses the whole text
+# (100 KB take 0.1 s), for each file of each result. A word found only further on still finds the
+# document, without a snippet from that file.
+SNIPPET_TEXT_LIMIT = 20_000
+_START, _STOP = "\ue000", "\ue001"  # private-use characters: markers no text holds (removed from it first)
+_SPLIT = "\ue002"  # put after punctuation for ts_headline, so that it splits words as the index does; removed after
+HEADLINE_OPTIONS = (f"StartSel={_START}, StopSel={_STOP}, MaxWords={SNIPPET_WORDS}, MinWords={SNIPPET_WORDS // 2}, "
+                    "ShortWord=2, MaxFragments=1, HighlightAll=false")
+HEADLINE_WHOLE = f"StartSel={_START}, StopSel={_STOP}, HighlightAll=true"
+SNIPPET_SHORT_TEXT = 240  # characters: a text this short is shown whole (about SNIPPET_WORDS words)
+_SPACE = re.compile(r"\s+")
+
+Segment = tuple[str, bool]  # (text, is a match)
+
+
+def headline_tsquery(search: SearchQuery):
+    """PostgreSQL: the query's terms ORed (a field holds some of them; the document held all)."""
+    config = literal_column(f"'{TS_CONFIG}'::regconfig")
+    return reduce(lambda a, b: a.op("||")(b),
+                  [func.phraseto_tsquery(config, bindparam(None, t), type_=TSQUERY) for t in search.texts])
+
+
+def headline(text_column, search: SearchQuery):
+    """PostgreSQL: the excerpt of `text_column` marked by ts_headline (the markers taken out of
+    the text first), or NULL when it holds none of the query's terms (decided by the index's own
+    function, mcs_search_vector: punctuation and plurals as indexed)."""
+    config = literal_column(f"'{TS_CONFIG}'::regconfig")
+    query = headline_tsquery(search)
+    # the index reads "JUZ-3/2026" as juz, 3 and 2026 (punctuation is a space to it); the parser of
+    # ts_headline would read "-3" and "/2026": a separator after each punctuation mark fixes that
+    clean = func.regexp_replace(func.translate(text_column, _START + _STOP + _SPLIT, ""), "([[:punct:]]+)",
+                                "\\1" + _SPLIT, "g")
+    matches = func.mcs_search_vector(text_column, literal_column("'D'")).op("@@")(query)
+    # a short text whole (the fragment mode would drop its last word), a long one cut around the best match
+    whole = func.ts_headline(config, clean, query, literal_column(f"'{HEADLINE_WHOLE}'"))
+    cut = func.ts_headline(config, clean, query, literal_column(f"'{HEADLINE_OPTIONS}'"))
+    return case((~matches, None), (func.length(text_column) <= SNIPPET_SHORT_TEXT, whole), else_=cut)
+
+
+def _squeeze(segments: list[Segment]) -> list[Segment]:
+    """Runs of spaces (OCR's line breaks) as one; neighbours of one kind merged; empty ones out;
+    at most SNIPPET_MAX_SEGMENTS."""
+    out: list[Segment] = []
+    for text, match in segments:
+        text = _SPACE.sub(" ", text)
+        if not text:
+            continue
+        if out and out[-1][1] == match:
+            out[-1] = (out[-1][0] + text, match)
+        else:
+            out.append((text, match))
+    if out:
+        out[0] = (out[0][0].lstrip(), out[0][1])
+        out[-1] = (out[-1][0].rstrip(), out[-1][1])
+    return [s for s in out if s[0]][:SNIPPET_MAX_SEGMENTS]
+
+
+def marked_segments(marked: str | None, text_start: str, text_end: str) -> list[Segment] | None:
+    """Segments of a ts_headline result; None when it marks nothing. An ellipsis says the excerpt
+    starts after the text's beginning or ends before its end (`text_start`, `text_end`: the
+    text's first and last characters, to compare with)."""
+    if not marked or _START not in marked:
+        return None
+    marked = marked.replace(_SPLIT, "")
+    segments: list[Segment] = []
+    for i, piece in enumerate(marked.split(_START)):
+        if i == 0:
+            segments.append((piece, False))
+            continue
+        word, _, rest = piece.partition(_STOP)
+        segments += [(word, True), (rest, False)]
+    plain = _SPACE.sub(" ", "".join(t for t, _ in segments)).strip()
+    start, end = _SPACE.sub(" ", text_start).strip(), _SPACE.sub(" ", text_end).strip()
+    if plain and not start.startswith(plain[:40]):
+        segments.insert(0, ("… ", False))
+    if plain and not end.endswith(plain[-40:]):
+        segments.append((" …", False))
+    # the words of a phrase ("JUZ-3/2026") come marked one by one: one mark, punctuation included
+    for i in range(1, len(segments) - 1):
+        text, match = segments[i]
+        if not match and text and segments[i - 1][1] and segments[i + 1][1] and not any(
+                c.isalnum() or c.isspace() for c in text):
+            segments[i] = (text, True)
+    return _squeeze(segments)
+
+
+def highlight(text: str | None, search: SearchQuery, words: int = SNIPPET_WORDS) -> list[Segment] | None:
+    """The excerpt of `text` around its best match, the words the query finds marked; None when
+    it holds none. A term's words must follow one another (a phrase), the last one as a prefix,
+    folded: what FTS5 matches (SQLite)."""
+    if not text or not search.terms:
+        return None
+    cut = len(text) > SNIPPET_TEXT_LIMIT  # the text goes on past what is looked at
+    text = text[:SNIPPET_TEXT_LIMIT]
+    tokens = [(m.start(), m.end(), fold(m.group())) for m in _WORD.finditer(text)]
+    marked: dict[int, int] = {}  # token index -> the term it belongs to
+    joined: set[int] = set()  # tokens whose gap to the next one is inside a phrase found ("JUZ-3/2026")
+    for number, term in enumerate(search.terms):
+        last = len(term) - 1
+        for i in range(len(tokens) - last):
+            if all(tokens[i + k][2] == w if k < last else tokens[i + k][2].startswith(w) for k, w in enumerate(term)):
+                for k in range(len(term)):
+                    marked.setdefault(i + k, number)
+                joined.update(range(i, i + last))
+    if not marked:
+        return None
+    # the window of `words` tokens with the most distinct terms (then the most marks), from a few
+    # words before its first mark
+    lead = words // 4
+    positions, span = sorted(marked), words - lead
+    best, best_score = positions[0], (0, 0)
+    counts: dict[int, int] = {}
+    k = 0
+    for j, first in enumerate(positions):  # a sliding window over the marks: [j, k)
+        while k < len(positions) and positions[k] < first + span:
+            counts[marked[positions[k]]] = counts.get(marked[positions[k]], 0) + 1
+            k += 1
+        score = (len(counts), k - j)
+        if score > best_score:
+            best, best_score = first, score
+        counts[marked[first]] -= 1
+        if not counts[marked[first]]:
+            del counts[marked[first]]
+    begin = max(0, min(best - lead, len(tokens) - words))
+    end = min(len(tokens), begin + words)
+    segments: list[Segment] = []
+    if begin > 0:
+        segments.append(("… ", False))
+    cursor = tokens[begin][0]
+    for i in range(begin, end):
+        start, stop, _ = tokens[i]
+        if i in marked:
+            if i in joined and i + 1 < end:
+                stop = tokens[i + 1][0]  # the punctuation inside the phrase is part of the mark
+            segments += [(text[cursor:start], False), (text[start:stop], True)]
+            cursor = stop
+    if end < len(tokens) or cut:
+        segments += [(text[cursor:tokens[end - 1][1]], False), (" …", False)]
+    else:
+        segments.append((text[cursor:], False))
+    return _squeeze(segments)

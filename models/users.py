@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, event
+from sqlalchemy import Boolean, ColumnElement, Date, ForeignKey, Integer, String, UniqueConstraint, and_, event, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, BigId, UTCDateTime
@@ -61,8 +61,28 @@ class Membership(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
     role: Mapped[str] = mapped_column(String(20))
+    # A membership with dates (a substitute standing in for an absent head: suplencia) counts only
+    # from starts_on to ends_on, both included, in the institution's time zone; without them, always.
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
 
     user: Mapped[User] = relationship(back_populates="memberships")
+
+    def active_on(self, day: date) -> bool:
+        """Python twin of `active_membership_clause`: the membership counts on `day`."""
+        return membership_in_force(self.starts_on, self.ends_on, day)
+
+
+def membership_in_force(starts_on: date | None, ends_on: date | None, day: date) -> bool:
+    return (starts_on is None or starts_on <= day) and (ends_on is None or day <= ends_on)
+
+
+def active_membership_clause(today: date, membership=Membership) -> ColumnElement[bool]:
+    """SQL predicate: the membership counts on `today` (the institution's date, models/clock).
+    The one rule of membership dates: whatever makes a Principal, or counts who holds a role, uses it
+    (or its twin, Membership.active_on)."""
+    return and_(or_(membership.starts_on.is_(None), membership.starts_on <= today),
+                or_(membership.ends_on.is_(None), membership.ends_on >= today))
 
 
 class RevokedToken(Base):

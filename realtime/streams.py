@@ -151,7 +151,7 @@ async def _recheck(ctx: Context, subscription: Subscription) -> Principal | None
     if not (subscription.expires_at and subscription.expires_at <= now):
         async with ctx.services.db.session() as session:
             principal = await load_principal(session, subscription.user_id, token_version=subscription.token_version,
-                                             token_id=subscription.token_id)
+                                             token_id=subscription.token_id, today=ctx.services.clock.today())
     if principal is None:
         await close_socket(ctx, 4403, "Sesión terminada")
         return None

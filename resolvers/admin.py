@@ -18,7 +18,7 @@ from models.events import EventKind, append_event
 from models.org import OrgUnit, OrgUnitKind, create_unit, update_unit
 from models.permissions import can_administer
 from models.passwords import password_problem
-from models.users import Membership, Role, User, hash_password_in_thread
+from models.users import Membership, Role, User, active_membership_clause, hash_password_in_thread
 from resolvers.context import Context
 from resolvers.validation import Checker
 
@@ -95,24 +95,41 @@ async def update_org_unit(ctx: Context, unit_id: int, *, code=None, acronym=None
 class MembershipData:
     unit_id: int
     role: Role
+    # a substitute (suplencia): the membership counts only from starts_on to ends_on, both included
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+    def model(self) -> Membership:
+        return Membership(unit_id=self.unit_id, role=Role(self.role).value, starts_on=self.starts_on,
+                          ends_on=self.ends_on)
 
 
 async def _check_memberships(session, memberships: list[MembershipData], check: Checker) -> list[MembershipData]:
-    """Errors name the position in the input; repeated entries are merged afterwards."""
+    """Errors name the position in the input; identical repeated entries are merged afterwards.
+    A unit and role appear once per person (one dated period at a time)."""
+    seen: dict[tuple[int, Role], MembershipData] = {}
     for i, m in enumerate(memberships):
         unit = await session.get(OrgUnit, m.unit_id)
         if unit is None:
             check.add("La unidad no existe.", f"memberships.{i}.unitId")
         elif not unit.active:
             check.add("La unidad está inactiva.", f"memberships.{i}.unitId")
-    return list({(m.unit_id, Role(m.role)): m for m in memberships}.values())
+        if m.starts_on is not None and m.ends_on is not None and m.ends_on < m.starts_on:
+            check.add("La fecha de término no puede ser anterior a la de inicio.", f"memberships.{i}.endsOn")
+        key = (m.unit_id, Role(m.role))
+        other = seen.get(key)
+        if other is not None and (other.starts_on, other.ends_on) != (m.starts_on, m.ends_on):
+            check.add("Esta persona ya tiene ese rol en esa unidad en otra fila; deje una sola.", f"memberships.{i}.role")
+        seen.setdefault(key, m)
+    return list(seen.values())
 
 
-async def _admin_count_without(session, user_id: int) -> int:
+async def _admin_count_without(session, user_id: int, today: date) -> int:
+    """Other active people with an ADMIN membership in force today."""
     return (await session.execute(
         select(func.count(func.distinct(Membership.user_id)))
         .join(User, User.id == Membership.user_id)
-        .where(Membership.role == Role.ADMIN.value, User.active, User.id != user_id)
+        .where(Membership.role == Role.ADMIN.value, User.active, User.id != user_id, active_membership_clause(today))
     )).scalar_one()
 
 
@@ -141,7 +158,7 @@ async def create_user(ctx: Context, *, username: str, password: str, full_name: 
         check.raise_if_any()
         user = User(username=username, password_hash=password_hash, full_name=full_name,
                     position=position, email=email, active=True, token_version=0, created_at=ctx.clock.now(),
-                    memberships=[Membership(unit_id=m.unit_id, role=Role(m.role).value) for m in memberships])
+                    memberships=[m.model() for m in memberships])
         session.add(user)
         await session.flush()
         await append_event(session, kind=EventKind.USER_CHANGED, occurred_at=ctx.clock.now(),
@@ -178,17 +195,19 @@ async def update_user(ctx: Context, user_id: int, *, password=None, full_name=No
         if memberships is not None:
             memberships = await _check_memberships(session, memberships, check)
         check.raise_if_any()
-        was_admin = any(m.role == Role.ADMIN.value for m in user.memberships)
-        stays_admin = (any(m.role == Role.ADMIN for m in memberships) if memberships is not None else was_admin)
+        today = ctx.clock.today()
+        was_admin = any(m.role == Role.ADMIN.value and m.active_on(today) for m in user.memberships)
+        stays_admin = (any(m.role == Role.ADMIN and m.model().active_on(today) for m in memberships)
+                       if memberships is not None else was_admin)
         if active is False:
             stays_admin = False
-        if was_admin and not stays_admin and await _admin_count_without(session, user.id) == 0:
+        if was_admin and not stays_admin and await _admin_count_without(session, user.id, today) == 0:
             raise DomainError(ErrorCode.CONFLICT, "No se puede retirar al último administrador activo.",
                               "active" if active is False else "memberships")
         if memberships is not None:
             user.memberships.clear()
             await session.flush()  # the unique (user, unit, role) rows go before new ones come
-            user.memberships.extend(Membership(unit_id=m.unit_id, role=Role(m.role).value) for m in memberships)
+            user.memberships.extend(m.model() for m in memberships)
         if active is not None and active != user.active:
             user.active = active
             user.token_version += 1

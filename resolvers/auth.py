@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import jwt
-from sqlalchemy import delete, exists, false, select
+from sqlalchemy import and_, delete, exists, false, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.db import note_changes
+from models.clock import Clock
 from models.events import EventKind, append_event
 from models.errors import DomainError, ErrorCode
 from models.org import OrgUnit
 from models.permissions import MembershipGrant, Principal
 from models.users import (
-    USERNAME_MAX, Membership, RevokedToken, Role, User, hash_password_in_thread, verify_password_in_thread,
+    USERNAME_MAX, Membership, RevokedToken, Role, User, active_membership_clause, hash_password_in_thread,
+    verify_password_in_thread,
 )
 from resolvers import throttle
 from resolvers.context import Services
@@ -63,7 +65,8 @@ async def act_as(ctx, token: str) -> None:
     """Make `ctx` the session of `token` (just issued): its principal and claims."""
     claims = decode_token(ctx.services, token)
     async with ctx.services.db.session() as session:
-        ctx.principal = await load_principal(session, claims.user_id, token_version=claims.token_version)
+        ctx.principal = await load_principal(session, claims.user_id, token_version=claims.token_version,
+                                             today=ctx.services.clock.today())
     ctx.token_version, ctx.token_expires_at, ctx.token_id = claims.token_version, claims.expires_at, claims.token_id
 
 
@@ -105,18 +108,27 @@ async def authenticate(services: Services, session: AsyncSession, token: str | N
     claims = decode_token(services, token)
     if claims is None:
         return None
-    return await load_principal(session, claims.user_id, token_version=claims.token_version, token_id=claims.token_id)
+    return await load_principal(session, claims.user_id, token_version=claims.token_version, token_id=claims.token_id,
+                                today=services.clock.today())
 
 
 async def load_principal(session: AsyncSession, user_id: int, token_version: int | None = None,
-                         token_id: str | None = None) -> Principal | None:
+                         token_id: str | None = None, *, today: date | None = None) -> Principal | None:
     """The user's current access, or None when the user is inactive, or the token's version is
-    old (password changed, logged out everywhere), or the token itself was logged out."""
+    old (password changed, logged out everywhere), or the token itself was logged out.
+
+    Only the memberships in force `today` count (a substitute's dated membership: models/users.py
+    active_membership_clause). `today` is the institution's date, `services.clock.today()`: every
+    server path passes it; without it, the wall clock's date in the default zone (scripts, tests of
+    undated memberships). A membership that begins at midnight counts from the next load of the
+    principal: each request, and a websocket's recheck."""
+    if today is None:
+        today = Clock().today()
     revoked = (exists(select(1).where(RevokedToken.jti == token_id)) if token_id else false()).label("revoked")
     rows = (await session.execute(
         select(User.id, User.username, User.active, User.token_version,
                Membership.unit_id, Membership.role, OrgUnit.path, revoked)
-        .outerjoin(Membership, Membership.user_id == User.id)
+        .outerjoin(Membership, and_(Membership.user_id == User.id, active_membership_clause(today)))
         .outerjoin(OrgUnit, OrgUnit.id == Membership.unit_id)
         .where(User.id == user_id)
         .order_by(Membership.id)
@@ -137,7 +149,7 @@ async def current_principal(ctx) -> Principal | None:
         return None
     async with ctx.services.db.session() as session:
         return await load_principal(session, ctx.principal.user_id, token_version=ctx.token_version,
-                                    token_id=ctx.token_id)
+                                    token_id=ctx.token_id, today=ctx.services.clock.today())
 
 
 # --- my account -------------------------------------------------------------------------------

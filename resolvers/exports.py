@@ -56,7 +56,7 @@ from models.exports import (
     stale_clause, turno_row,
 )
 from models.filters import (
-    OPEN_DOCUMENT_STATUSES, DocumentFilterSpec, FilterEnv, TurnoFilterSpec, document_filter_clauses,
+    OPEN_DOCUMENT_STATUSES, DocumentFilterSpec, FilterEnv, TurnoFilterSpec, box_scope, document_filter_clauses,
     document_light_clause, turno_filter_clauses,
 )
 from models.org import OrgUnit
@@ -92,14 +92,18 @@ def exports_dir(services: Services) -> Path:
 # --- start ------------------------------------------------------------------------------------
 
 async def start_export(ctx: Context, *, documents: DocumentFilterSpec | None, turnos: TurnoFilterSpec | None,
-                       documents_given: bool, turnos_given: bool) -> Export:
+                       documents_given: bool, turnos_given: bool, box: str | None = None) -> Export:
     """Check the request, write the PENDING job and start it; the caller follows it with
-    exportProgress or `node`."""
+    exportProgress or `node`. `box` ("inbox", "outbox"): the turnos that list shows."""
     principal = ctx.require_principal()
     if documents_given == turnos_given:
         raise validation("Indique qué exportar: «documents» o «turnos», solo uno de los dos.", "input")
+    if box is not None and not turnos_given:
+        raise validation("«box» elige la bandeja de los turnos: solo se usa al exportar «turnos».", "input.box")
     kind = ExportKind.DOCUMENTS if documents_given else ExportKind.TURNOS
     spec = (documents or DocumentFilterSpec()) if documents_given else (turnos or TurnoFilterSpec(include_subunits=True))
+    if box is not None:
+        spec.box = box
     services, settings = ctx.services, ctx.settings
     now = ctx.clock.now()
     async with services.db.transaction() as session:
@@ -279,7 +283,7 @@ async def _run(services: Services, export_id: int, state: JobState | None = None
         export = await session.get(Export, export_id) if claimed else None
         if export is None:
             return  # failed as stale meanwhile, or gone
-        principal = await load_principal(session, export.user_id)
+        principal = await load_principal(session, export.user_id, today=services.clock.today())
     if principal is None:
         raise DomainError(ErrorCode.FORBIDDEN, "El usuario que solicitó la exportación ya no está activo.")
     kind = ExportKind(export.kind)
@@ -549,9 +553,12 @@ class TurnoSource:
     columns = TURNO_COLUMNS
 
     def __post_init__(self):
-        # the turnos the owner may see (from or to their scope); unitId is the recipient, as in the inbox
-        self.where = [visible_turnos(self.env.principal),
-                      *turno_filter_clauses(self.spec, self.env, Turno.to_unit_id)]
+        # the turnos the owner may see (from or to their scope); unitId is the recipient, as in the inbox;
+        # with a box, the turnos of that list (the outbox: unitId the sending unit, as there)
+        unit_column = Turno.from_unit_id if self.spec.box == "outbox" else Turno.to_unit_id
+        mine = [box_scope(self.env.principal, self.spec, unit_column)] if self.spec.box else []
+        self.where = [*mine, visible_turnos(self.env.principal),
+                      *turno_filter_clauses(self.spec, self.env, unit_column)]
         self.today = self.env.clock.today()
         self.light_of = Lights(self.calendar, self.today, self.env.yellow_threshold)
         self._days_left: dict = {}
@@ -636,13 +643,17 @@ def _tally(rows, attribute: str) -> dict[str, int]:
 def describe_filter(kind: ExportKind, spec, unit: OrgUnit | None) -> str:
     """The filter in words, for the Indicadores sheet."""
     parts = []
+    if getattr(spec, "box", None):
+        parts.append({"inbox": "Bandeja (turnos dirigidos a sus unidades)",
+                      "outbox": "Enviados (turnos enviados por sus unidades)"}[spec.box])
     if spec.period_from or spec.period_to:
         label = "Periodo de recepción" if kind == ExportKind.DOCUMENTS else "Periodo de envío"
         since = spec.period_from.strftime("%d/%m/%Y") if spec.period_from else "el inicio"
         until = spec.period_to.strftime("%d/%m/%Y") if spec.period_to else "hoy"
         parts.append(f"{label}: de {since} a {until}")
     if unit is not None:
-        parts.append(f"Unidad: {unit.acronym}{' y subunidades' if spec.include_subunits else ''}")
+        label = "Unidad que envía" if getattr(spec, "box", None) == "outbox" else "Unidad"
+        parts.append(f"{label}: {unit.acronym}{' y subunidades' if spec.include_subunits else ''}")
     labels = DOCUMENT_STATUS_LABEL if kind == ExportKind.DOCUMENTS else TURNO_STATUS_LABEL
     if spec.status:
         parts.append("Estado: " + ", ".join(labels.get(s, s) for s in spec.status))
@@ -706,7 +717,8 @@ async def progress_stream(ctx: Context, export_id: int) -> AsyncIterator[Export]
         async with services.db.session() as session:
             if loop.time() >= recheck_at:  # deactivated, or the password changed
                 recheck_at = loop.time() + services.settings.realtime_catchup_seconds
-                if await load_principal(session, principal.user_id, token_version=ctx.token_version) is None:
+                if await load_principal(session, principal.user_id, token_version=ctx.token_version,
+                                        today=services.clock.today()) is None:
                     await close_socket(ctx, 4403, "Sesión terminada")
                     return
             export = await _owned(session, services, principal.user_id, export_id)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, func, select
 
 from models.errors import DomainError, ErrorCode
-from models.filters import TurnoFilterSpec, turno_filter_clauses
-from models.permissions import unit_id_in_scope, visible_turnos
+from models.filters import TurnoFilterSpec, box_scope, turno_filter_clauses
+from models.permissions import visible_turnos
 from models.traffic_light import TrafficLight, turno_light_clause
 from models.turnos import Turno
 from models.workflow import OPEN_TURNO, TurnoStatus
@@ -30,12 +30,8 @@ async def box_clauses(ctx: Context, box: str, spec: TurnoFilterSpec | None) -> l
         if unit is None:
             raise DomainError(ErrorCode.NOT_FOUND, "La unidad no existe.", "filter.unitId")
         spec.unit_path = unit.path
-        mine = unit_id_in_scope(principal, unit_column)  # a unit filter narrows, never widens
-    elif spec.include_subunits:
-        mine = unit_id_in_scope(principal, unit_column)
-    else:
-        mine = unit_column.in_(sorted(principal.unit_ids))
-    return [mine, visible_turnos(principal), *turno_filter_clauses(spec, await ctx.filter_env(), unit_column)]
+    return [box_scope(principal, spec, unit_column), visible_turnos(principal),
+            *turno_filter_clauses(spec, await ctx.filter_env(), unit_column)]
 
 
 async def list_box(ctx: Context, box: str, spec: TurnoFilterSpec | None, *, first=None, after=None) -> Page:

@@ -44,4 +44,4 @@ async def principal_from_link(services: Services, session, kind: str, object_id:
     if signed_id != object_id or expires <= services.clock.now().timestamp():
         return None
     return await load_principal(session, int(user_id), token_version=version,
-                                token_id=token_id if isinstance(token_id, str) else None)
+                                token_id=token_id if isinstance(token_id, str) else None, today=services.clock.today())

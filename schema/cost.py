@@ -39,6 +39,7 @@ from graphql.execution.values import get_argument_values, get_directive_values, 
 from graphql.pyutils import Undefined, gather_with_cancel
 from strawberry.extensions import SchemaExtension
 
+from models.search import SNIPPET_MAX_SEGMENTS
 from models.stats import MAX_BUCKETS, bucket_count
 from schema.enums import DocumentAction, TurnoAction
 from schema.shared_render import SharedRenderExecutionContext
@@ -90,6 +91,8 @@ LIST_BOUNDS: dict[str, Bound] = {
     "Turno.responses": Bound(20, "the answer rounds of one turno (each RETURN opens one)"),
     "Turno.viewerActions": Bound(len(TurnoAction), "every action there is"),
     "Response.attachments": Bound(50, "the files of one answer"),
+    "SearchSnippet.segments": Bound(SNIPPET_MAX_SEGMENTS, "one excerpt of about 30 words: each word found, and the "
+                                                          "text between (models.search.SNIPPET_MAX_SEGMENTS)"),
     "SendTurnoPayload.turnos": Bound(100, "one turno per recipient sent at once"),
     "HolidaysPayload.holidays": Bound(1_000, "the institution's own non-working days, all years"),
     "*.errors": Bound(50, "the problems of one mutation's input, one per field"),

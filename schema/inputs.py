@@ -139,6 +139,10 @@ class UpdateOrgUnitInput:
 class MembershipInput:
     unit_id: strawberry.ID
     role: Role
+    starts_on: date | None = strawberry.field(default=None, description=(
+        "A substitute (suplencia): the membership counts from this day (the institution's date), included."))
+    ends_on: date | None = strawberry.field(default=None, description=(
+        "A substitute (suplencia): the membership counts up to this day, included; not before startsOn."))
 
 
 @strawberry.input

@@ -143,7 +143,8 @@ CORRECTION_FIELDS = ("origin", "document_type", "subject", "sender", "reference"
 def _memberships(items: list[MembershipInput] | None) -> list[admin.MembershipData] | None:
     if items is None:
         return None
-    return [admin.MembershipData(unit_id=decode_id(m.unit_id, "OrgUnit", f"memberships.{i}.unitId"), role=m.role)
+    return [admin.MembershipData(unit_id=decode_id(m.unit_id, "OrgUnit", f"memberships.{i}.unitId"), role=m.role,
+                                 starts_on=m.starts_on, ends_on=m.ends_on)
             for i, m in enumerate(items)]
 
 
@@ -381,7 +382,8 @@ class Mutation:
             export = await start_export(
                 info.context, documents=input.documents.to_spec() if input.documents else None,
                 turnos=input.turnos.to_spec() if input.turnos else None,
-                documents_given=input.documents is not None, turnos_given=input.turnos is not None)
+                documents_given=input.documents is not None, turnos_given=input.turnos is not None,
+                box=input.box.value if input.box else None)
             return {"export": Export.from_model(export)}
         return await idempotent_payload(info, "startExport", input, ExportPayload, run, _replay_export)
 

@@ -15,6 +15,7 @@ from models.workflow import OPEN_TURNO
 from resolvers.documents import document_stays
 from resolvers.events import document_history
 from resolvers.paper import acuse_link
+from resolvers.search_snippet import search_snippet
 from schema.enums import DocumentAction, DocumentStatus, Origin, Priority, SenderLevel, TrafficLight
 from schema.guards import ConfidentialField, PersonalDataField
 from schema.ids import to_global_id
@@ -22,6 +23,7 @@ from schema.types.events import Event
 from schema.types.node import Connection, Node, connection
 from schema.types.attachments import Attachment
 from schema.types.org import OrgUnit, User, unit_of, user_of
+from schema.types.search import SearchSnippet
 from schema.types.turnos import Turno, light_of
 
 OPEN_TURNO_VALUES = {s.value for s in OPEN_TURNO}
@@ -123,6 +125,16 @@ class Document(Node):
     @strawberry.field
     async def registered_by(self, info: Info) -> User:
         return await user_of(info, self.registered_by_db_id)
+
+    @strawberry.field(description=(
+        "Why this document matches `search` (the text given as filter.search): a short excerpt of its summary, "
+        "sender, reference, addressee or of the text read from a file, the words found marked. Only what you "
+        "may read: a confidential document's summary, sender and files only if you may read them, an answer's "
+        "file only if you may see it (as the search itself). Null when none of those holds a word of `search` "
+        "(its folio or subject may: they are on the row already)."))
+    async def search_snippet(self, info: Info, search: str) -> SearchSnippet | None:
+        snippet = await search_snippet(info.context, self.db_id, search)
+        return SearchSnippet.from_snippet(snippet) if snippet else None
 
     @strawberry.field(description="What happened to this document, oldest first.")
     async def history(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Event]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from urllib.parse import quote
 
 import strawberry
@@ -49,13 +50,22 @@ class Export(Node):
         return f"{link}?t={sign_download(ctx.services, self.model, ctx.principal, ctx.token_version, ctx.token_id)}"
 
 
-@strawberry.input(description="Exactly one of the two.")
+@strawberry.enum(name="TurnoBox", description="A list of turnos: INBOX as `inbox`, OUTBOX as `outbox`.")
+class TurnoBox(Enum):
+    INBOX = "inbox"
+    OUTBOX = "outbox"
+
+
+@strawberry.input(description="Exactly one of documents and turnos.")
 class ExportInput:
     documents: DocumentFilter | None = strawberry.field(default=None, description=(
         "The documents you may see matching this filter, as the `documents` list (newest received first)."))
     turnos: TurnoFilter | None = strawberry.field(default=None, description=(
         "The turnos you may see (sent from or to your units and, for HEAD, REGISTRAR and VIEWER, their "
         "subunits) matching this filter, newest sent first; unitId is the recipient unit, as in the inbox."))
+    box: TurnoBox | None = strawberry.field(default=None, description=(
+        "With turnos only: the turnos that list shows for the filter (INBOX: to your units, OUTBOX: from them, "
+        "unitId then meaning what it means there), as on the screen."))
 
 
 @strawberry.type

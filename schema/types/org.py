@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 import strawberry
@@ -50,11 +51,13 @@ class OrgUnit(Node):
         return [OrgUnit.from_model(u) for u in units if u is not None]
 
     @strawberry.field(permission_classes=[UnitInScopeField], description=(
-        "The active people of this unit with their roles here, by name (a person with two roles appears twice). "
+        "The active people of this unit with their roles here in force today, by name (a person with two roles "
+        "appears twice). "
         "Null with FORBIDDEN for a unit outside your scope (your units, the subtrees you see; ADMIN: all)."))
     async def members(self, info: Info) -> list[Annotated["Membership", strawberry.lazy("schema.types.org")]] | None:
         rows = await info.context.loaders.active_memberships_by_unit_id.load(self.db_id)
-        return [Membership(role=Role(m.role), unit_db_id=m.unit_id, user_db_id=m.user_id) for m in rows]
+        today = info.context.clock.today()
+        return [Membership.from_model(m, today) for m in rows if m.active_on(today)]
 
 
 async def unit_of(info: Info, unit_id: int) -> OrgUnit:
@@ -64,8 +67,19 @@ async def unit_of(info: Info, unit_id: int) -> OrgUnit:
 @strawberry.type
 class Membership:
     role: Role
+    starts_on: date | None = strawberry.field(description=(
+        "A substitute (suplencia): the first day the membership counts (the institution's date); null: always."))
+    ends_on: date | None = strawberry.field(description=(
+        "A substitute (suplencia): the last day the membership counts, included; null: no end."))
+    in_force: bool = strawberry.field(description=(
+        "It counts today (between startsOn and endsOn): only memberships in force give access."))
     unit_db_id: strawberry.Private[int]
     user_db_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, m: user_models.Membership, today: date) -> "Membership":
+        return cls(role=Role(m.role), starts_on=m.starts_on, ends_on=m.ends_on, in_force=m.active_on(today),
+                   unit_db_id=m.unit_id, user_db_id=m.user_id)
 
     @strawberry.field
     async def unit(self, info: Info) -> OrgUnit:
@@ -92,18 +106,23 @@ class User(Node):
         return cls(id=to_global_id("User", m.id), username=m.username, full_name=m.full_name,
                    position=m.position, email=m.email, active=m.active, db_id=m.id)
 
-    @strawberry.field(description="The memberships in units of your scope (yours and ADMIN's: all).")
-    async def memberships(self, info: Info) -> list[Membership]:
+    @strawberry.field(description=(
+        "The memberships in units of your scope (yours and ADMIN's: all) in force today; with includeInactive also "
+        "those whose dates (a substitute's) have not begun or have ended."))
+    async def memberships(self, info: Info, include_inactive: bool | None = False) -> list[Membership]:
         ctx = info.context
         rows = await ctx.loaders.memberships_by_user_id.load(self.db_id)
         principal = ctx.principal
         if principal is None:
             return []
+        today = ctx.clock.today()
+        if not include_inactive:
+            rows = [m for m in rows if m.active_on(today)]
         if not (principal.is_admin or principal.user_id == self.db_id):
             units = await ctx.loaders.org_unit_by_id.load_many([m.unit_id for m in rows])
             seen = {u.id for u in units if u is not None and sees_unit(principal, ChainUnit(u.id, u.path))}
             rows = [m for m in rows if m.unit_id in seen]
-        return [Membership(role=Role(m.role), unit_db_id=m.unit_id, user_db_id=m.user_id) for m in rows]
+        return [Membership.from_model(m, today) for m in rows]
 
 
 async def user_of(info: Info, user_id: int | None) -> User | None:

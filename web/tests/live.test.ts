@@ -182,6 +182,29 @@ describe("live connection", () => {
     expect(client().terminated).toBe(1);
   });
 
+  it("opened without network (the shell from the service worker): says so at once, and once connected the screens read again", () => {
+    const g = globalThis as { navigator?: unknown };
+    const before = Object.getOwnPropertyDescriptor(globalThis, "navigator");
+    Object.defineProperty(globalThis, "navigator", { value: { onLine: false }, configurable: true });
+    try {
+      live.start("u1");
+      expect(live.state).toBe("down");
+      expect(live.message).toMatch(/^Sin conexión/);
+      env.store.set("mcs.cursor.u1", "41"); // a cursor from an earlier visit: the replay alone would not fill empty screens
+      live.start("u1");
+      client().connect();
+      expect(live.state).toBe("online");
+      expect(client().current.variables).toEqual({ after: "41" });
+      expect(resyncs).toBe(1);
+      client().drop();
+      client().connect();
+      expect(resyncs).toBe(1); // later outages: the replay is enough
+    } finally {
+      if (before) Object.defineProperty(globalThis, "navigator", before);
+      else delete g.navigator;
+    }
+  });
+
   it("drops a silent socket: a ping without its pong within 5 s", () => {
     vi.useFakeTimers();
     live.start("u1");

@@ -3,7 +3,7 @@
 // backoff, notices a silent socket within 10 s (a ping every 5 s must get its pong within 5 s),
 // and resubscribes from the cursor after every reconnection so nothing is missed.
 
-import { createClient, type Client } from "graphql-ws";
+import { createClient, type Client, type FormattedExecutionResult, type Sink } from "graphql-ws";
 import { InboxEventsDocument, type InboxEventsSubscription } from "../graphql/generated";
 import { Cursor } from "./cursor";
 import { request } from "./api";
@@ -28,6 +28,7 @@ class Live {
   private resyncListeners = new Set<() => void>();
   private stopSubscription: (() => void) | null = null;
   private wasDown = false;
+  private connectedOnce = false;
   private novelties = 0;
   private countingNovelties = false;
   private pongTimer: ReturnType<typeof setTimeout> | null = null;
@@ -43,6 +44,9 @@ class Live {
 
   start(userId: string): void {
     this.stop();
+    this.connectedOnce = false;
+    // a reload without network (the shell from the service worker): say so at once
+    if (typeof navigator !== "undefined" && navigator.onLine === false) this.markDown();
     this.cursor = new Cursor(typeof localStorage === "undefined" ? null : localStorage, userId);
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     this.client = createClient({
@@ -78,6 +82,13 @@ class Live {
     this.message = "";
   }
 
+  /** Another operation on this tab's socket (e.g. exportProgress); graphql-ws sends it again after a
+   *  reconnection. Null without a socket (signed out): the caller reads by HTTP instead. */
+  subscribeTo<T>(query: string, variables: Record<string, unknown>,
+                 sink: Sink<FormattedExecutionResult<T, unknown>>): (() => void) | null {
+    return this.client ? this.client.subscribe<T>({ query, variables }, sink) : null;
+  }
+
   /** Called for every event the person may see, in order, once. */
   onEvent(listener: Listener): () => void {
     this.listeners.add(listener);
@@ -103,11 +114,13 @@ class Live {
         if (this.state === "online") this.message = "";
       }, SHOW_RESTORED_MS);
       // no event seen yet, so no cursor to replay from: what happened while down would be lost;
-      // the screens read their data again instead
-      if (this.cursor?.get() === null) for (const listener of this.resyncListeners) listener();
+      // the screens read their data again instead (also when this page never had a connection:
+      // opened offline, they could read nothing yet)
+      if (this.cursor?.get() === null || !this.connectedOnce) for (const listener of this.resyncListeners) listener();
     } else {
       this.message = "";
     }
+    this.connectedOnce = true;
     this.subscribe();
   }
 
