@@ -226,17 +226,19 @@ class Hub:
 
     async def _pump_forever(self) -> None:
         delay = 0.1
+        failures = Failures("realtime: reading new events")
         while True:
             await self._news.wait()
             self._news.clear()
             try:
                 await self.pump()
                 delay = 0.1
+                failures.ok()
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as error:
                 # the database is away: the cursor stays, so nothing is lost; try again
-                log.exception("realtime: reading new events failed; retrying in %.1f s", delay)
+                failures.failed(error)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 self._news.set()
@@ -266,11 +268,35 @@ class Hub:
             await self.on_wakeup(WakeUp(sequence=newest, users=frozenset(changed)))
 
     async def _catch_up_forever(self) -> None:
+        failures = Failures("realtime: catch-up")
         while True:
             await asyncio.sleep(self.catchup_seconds)
             try:
                 await self.catch_up()
+                failures.ok()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("realtime catch-up failed; retrying")
+            except Exception as error:
+                failures.failed(error)
+
+
+class Failures:
+    """A loop that retries through an outage logs it calmly: the first failure with its
+    traceback, the next ones not at all (a database down for a minute would otherwise write a
+    traceback every few seconds), and one line when it works again."""
+
+    def __init__(self, what: str):
+        self.what = what
+        self.count = 0
+
+    def failed(self, error: Exception) -> None:
+        self.count += 1
+        if self.count == 1:
+            log.exception("%s failed; retrying until it works (%s)", self.what, error)
+        else:
+            log.debug("%s failed again (%d): %s", self.what, self.count, error)
+
+    def ok(self) -> None:
+        if self.count:
+            log.warning("%s works again after %d failed tries", self.what, self.count)
+            self.count = 0
