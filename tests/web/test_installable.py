@@ -8,6 +8,8 @@ deploys "a new build" into it by rewriting its sw.js and index.html, as a deploy
 
 from __future__ import annotations
 
+import asyncio
+
 import dataclasses
 import gzip
 import re
@@ -42,8 +44,13 @@ def png_size(data: bytes) -> tuple[int, int]:
 async def worker_in_control(page: Page) -> str:
     """Waits until a service worker is active and controls the page; its script's URL."""
     await page.evaluate("navigator.serviceWorker.ready")
-    await page.wait_for_function("navigator.serviceWorker.controller !== null")
-    return await page.evaluate("navigator.serviceWorker.controller.scriptURL")
+    # polled from here, not with wait_for_function: a string predicate polled inside the page can
+    # land in a document that just reloaded, whose CSP forbids eval (an "uncaught error")
+    for _ in range(200):
+        if url := await page.evaluate("navigator.serviceWorker.controller?.scriptURL ?? null"):
+            return url
+        await asyncio.sleep(0.05)
+    raise AssertionError("no service worker took control of the page")
 
 
 async def cached_urls(page: Page) -> dict[str, list[str]]:
@@ -230,8 +237,9 @@ async def test_a_new_version_announces_itself_and_updates_only_when_asked(copy_s
     await check_screen(page, request, "new-version-banner")
 
     await update.click()
-    await page.wait_for_function("window.__sameDocument === undefined")  # reloaded
+    # reloaded: the new document's marker (a locator waits without evaluating strings in the page)
     await expect(page.locator('meta[name="mcs-build"]')).to_have_attribute("content", "nueva")
+    assert await page.evaluate("window.__sameDocument === undefined")
     await expect(page.get_by_role("searchbox", name="Buscar")).to_be_visible()
     await expect(page.get_by_role("status").filter(has_text="Hay una nueva versión")).to_have_count(0)
     assert await worker_in_control(page) == url(server, "/sw.js")
