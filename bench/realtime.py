@@ -199,8 +199,10 @@ class Instance(Server):
     """`mcs serve --no-migrate` (bench.core.Server) with the realtime settings in its environment."""
 
     def __init__(self, url: str, secret: str, workdir: Path, redis_url: str | None, channel: str, name: str,
-                 extra_env: dict[str, str] | None = None):
+                 extra_env: dict[str, str] | None = None, workers: int = 1):
         self.name = name
+        self.workers = workers
+        self.worker_pids: list[int] = []  # with --workers N: the forked workers (read once ready)
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/graphql"
@@ -215,12 +217,51 @@ class Instance(Server):
         env.update(extra_env or {})
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "mcs.cli", "serve", "--no-migrate", "--host", "127.0.0.1", "--port", str(self.port)],
+                [sys.executable, "-m", "mcs.cli", "serve", "--no-migrate", "--host", "127.0.0.1", "--port", str(self.port),
+                 "--workers", str(workers)],
                 env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
 
     @property
     def pid(self) -> int:
         return self.process.pid
+
+    async def wait_ready(self, timeout: float = 60) -> None:
+        await super().wait_ready(timeout)
+        if self.workers > 1:  # /health answered by one worker: wait for all of them
+            deadline = time.monotonic() + timeout
+            while len(self.worker_pids) < self.workers and time.monotonic() < deadline:
+                self.worker_pids = sorted(children_of(self.pid))
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(1.0)  # the last one's startup
+
+    @property
+    def pids(self) -> list[int]:
+        """The processes whose CPU counts: the server, or the supervisor and its workers."""
+        return [self.pid, *self.worker_pids]
+
+    @property
+    def cpu(self) -> float:
+        return sum(cpu_seconds(pid) for pid in self.pids)
+
+    @property
+    def rss_mb(self) -> float | None:
+        return sum(proc_status_mb(pid, "VmRSS") or 0 for pid in self.pids) or None
+
+    @property
+    def peak_rss_mb(self) -> float | None:
+        return sum(proc_status_mb(pid, "VmHWM") or 0 for pid in self.pids) or None
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.add(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
 
 
 def raise_fd_limit() -> None:
@@ -286,7 +327,7 @@ class Meter:
             await self._sample_pg()
 
     def _snapshot(self) -> dict[str, float]:
-        values = {i.name: cpu_seconds(i.pid) for i in self.instances}
+        values = {i.name: i.cpu for i in self.instances}
         values["redis"] = cpu_seconds(self.redis) if self.redis else 0.0
         values["client"] = time.process_time()
         values["machine"] = machine_busy_seconds()
@@ -619,10 +660,15 @@ async def settle(clients: list[Client], quiet: float = 1.0, timeout: float = 30)
 @dataclass
 class Report:
     lines: list[str] = field(default_factory=list)
+    results: list[str] = field(default_factory=list)  # the machine-readable lines, printed last
 
     def add(self, line: str = "") -> None:
         print(line, flush=True)
         self.lines.append(line)
+
+    def result(self, name: str, **values) -> None:
+        self.results.append(f"RESULT realtime.{name} " + " ".join(
+            f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items()))
 
 
 def ended_report(inbox: Inbox, report: Report) -> None:
@@ -767,6 +813,20 @@ def report_steady(args, run: SteadyRun, m: Matched, problems: list[str], clients
     if problems:
         report.add(f"  {len(problems)} messages with errors, first: {problems[0]}")
     ended_report(inbox, report)
+    server_seconds = sum(seconds.values())
+    report.result(f"steady.{config_name(args)}", ev_s=len(ok) / run.elapsed,
+                  p50_ms=1000 * pct(m.from_response, 0.5), p95_ms=1000 * pct(m.from_response, 0.95),
+                  p99_ms=1000 * pct(m.from_response, 0.99),
+                  server_cpu_ms_per_delivery=1000 * server_seconds / max(1, m.received),
+                  server_cpu_ms_per_event=1000 * server_seconds / max(1, len(ok)),
+                  register_p50_ms=1000 * pct(mutation, 0.5), register_p99_ms=1000 * pct(mutation, 0.99),
+                  deliveries=m.received, missing=m.missing, duplicates=m.duplicates,
+                  machine_pct=100 * run.producing["machine"], others_pct=100 * run.producing["others"])
+
+
+def config_name(args) -> str:
+    """e.g. i1w2: one instance (`mcs serve`) of two workers."""
+    return f"i{args.instances}w{args.workers}" + ("_all" if args.produce_on_all else "")
 
 
 async def steady_run(args, world: World, instances: list[Instance], meter: Meter, report: Report) -> None:
@@ -859,24 +919,29 @@ def report_worst_case(args, produced: list[Produced], m: Matched, problems: list
     if problems:
         report.add(f"  {len(problems)} messages with errors, first: {problems[0]}")
     ended_report(inbox, report)
+    report.result(f"worst_case.{config_name(args)}", ev_s=len(produced) / max(meter.elapsed, 1e-9),
+                  p50_ms=1000 * pct(m.from_response, 0.5), p99_ms=1000 * pct(m.from_response, 0.99),
+                  last_p50_ms=1000 * pct(lasts, 0.5),
+                  server_cpu_ms_per_delivery=1000 * sum(seconds.values()) / max(1, m.received),
+                  deliveries=m.received, missing=m.missing)
 
 
 async def run(args, world: World, secret: str, report: Report) -> None:
     channel = f"mcs:bench-rt:{secrets.token_hex(4)}"
-    redis_url = args.redis_url if args.instances > 1 else None
+    redis_url = args.redis_url if args.instances > 1 or args.workers > 1 else None
     workdir = tempfile.mkdtemp(prefix="mcs-bench-rt-")
     failed = False
     try:
         extra = dict(item.split("=", 1) for item in args.server_env)
         instances = [Instance(args.database_url, secret, Path(workdir) / f"s{n}", redis_url, channel, f"server{n + 1}",
-                              extra) for n in range(args.instances)]
+                              extra, workers=args.workers) for n in range(args.instances)]
         monitor = None
         try:
             for instance in instances:
                 await instance.wait_ready()
             monitor = await asyncpg.connect(libpq_dsn(args.database_url))
             meter = Meter(instances, monitor, await redis_pid(redis_url) if redis_url else None)
-            report.add(f"servers: {', '.join(f'{i.name} pid {i.pid}' for i in instances)}"
+            report.add(f"servers: {', '.join(f'{i.name} pid {i.pid}' + (f' (workers {i.worker_pids})' if i.worker_pids else '') for i in instances)}"
                        + (f", Redis {redis_url} channel {channel}" if redis_url else " (in-process bus)")
                        + (f"; events produced round-robin on {', '.join(i.name for i in instances)}" if args.produce_on_all
                           else f"; events produced on {instances[0].name}")
@@ -920,8 +985,9 @@ async def profiling(args, instances: list[Instance], label: str):
     out.mkdir(parents=True, exist_ok=True)
     spy_bin = str(Path(sys.executable).parent / "py-spy")
     spies = [subprocess.Popen([spy_bin, "record", "--format", "raw", "--rate", "200", "--nonblocking",
-                               "-o", str(out / f"{label}-{i.name}.txt"), "-p", str(i.pid)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in instances]
+                               "-o", str(out / f"{label}-{i.name}-{pid}.txt"), "-p", str(pid)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for i in instances for pid in (i.worker_pids or [i.pid])]
     try:
         yield
     finally:
@@ -942,6 +1008,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=50, help="events per second (default 50)")
     parser.add_argument("--seconds", type=float, default=20, help="seconds of production (default 20)")
     parser.add_argument("--instances", type=int, choices=(1, 2), default=1, help="server processes (2: behind Redis)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="`mcs serve --workers N` per instance (N > 1: on the Redis bus; default 1)")
     parser.add_argument("--produce-on-all", action="store_true",
                         help="steady run: registrations round-robin over the instances (default: all on the first)")
     parser.add_argument("--worst-events", type=int, default=10, help="worst case: events to all subscribers")
@@ -984,12 +1052,13 @@ def main(argv: list[str] | None = None) -> int:
     world = asyncio.run(create_world(args.database_url, args.units, args.subscribers, secret,
                                      worst_case=not args.no_worst_case))
     roles = Counter(s.role.value for s in world.subscribers)
-    report.add(f"bench.realtime: {args.instances} instance(s), {len(world.subscribers)} subscribers in "
+    report.add(f"bench.realtime: {args.instances} instance(s) of {args.workers} worker(s), {len(world.subscribers)} subscribers in "
                f"{len(world.units)} units ({', '.join(f'{n} {r}' for r, n in sorted(roles.items()))}), "
                f"{args.rate:g} ev/s for {args.seconds:g} s; {os.cpu_count()} cores shared by client, servers, "
                f"PostgreSQL and Redis; websocket compression {'offered' if args.compression else 'off'}")
     report.add(f"setup (database, {len(world.units) + 1} units, users, tokens): {time.perf_counter() - started:.1f} s")
     asyncio.run(run(args, world, secret, report))
+    print("\n".join(report.results), flush=True)
     return 0
 
 

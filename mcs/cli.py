@@ -22,14 +22,26 @@ def cmd_migrate(settings: Settings, args) -> int:
 
 def cmd_serve(settings: Settings, args) -> int:
     from mcs.migrations import migrate
-    from mcs.serve import serve
+    from mcs.workers import check_workers
 
+    workers = args.workers
+    if problem := check_workers(settings, workers):
+        # refused rather than run as one process: whoever asked for N processes sized the host for
+        # them, and one process quietly serving instead would only show up as slowness
+        print(f"Error: {problem}", file=sys.stderr)
+        return 2
     if not args.no_migrate:
         migrate(settings.database_url)
     if args.demo_if_empty:
         from mcs.demo import load_demo
 
         asyncio.run(load_demo(settings, only_if_empty=True))
+    if workers > 1:
+        from mcs.workers import serve_workers
+
+        return serve_workers(settings, args.host, args.port, workers)
+    from mcs.serve import serve
+
     return serve(settings, args.host, args.port)
 
 
@@ -156,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-migrate", action="store_true", help="do not migrate before serving")
     serve.add_argument("--demo-if-empty", action="store_true", help="load the demo data into an empty database")
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="N processes sharing the port (default 1); N > 1 needs PostgreSQL and MCS_REDIS_URL")
     serve.set_defaults(run=cmd_serve)
 
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(run=cmd_migrate)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from models.documents import Document, DocumentUnit
 from models.events import Event, EventAudience
@@ -77,13 +78,23 @@ class EventBatch:
                 loaders.org_unit_by_id.prime(unit_id, self.units[unit_id])
 
 
+# made once: building an alias and its column proxies per read costs more than the query (bench/REALTIME.md)
+_HOME, _CHAIN_UNIT = aliased(OrgUnit, name="home_unit"), aliased(OrgUnit, name="chain_unit")
+
+
 async def load_batch(session: AsyncSession, *, after: int, limit: int) -> EventBatch:
-    """The events after `after` (at most `limit`) and their facts: six queries whatever the size."""
-    events = list((await session.execute(
-        select(Event).where(Event.id > after).order_by(Event.id).limit(limit))).scalars())
+    """The events after `after` (at most `limit`) and their facts: three queries for the usual
+    batch (four or five with turnos), whatever its size. Each round trip counts twice: it costs a
+    send and a wake-up of the database on a busy host, and the hub's read waits for all of them
+    before anyone receives the events (bench/REALTIME.md)."""
+    rows = (await session.execute(
+        select(Event, User).outerjoin(User, User.id == Event.actor_id)
+        .where(Event.id > after).order_by(Event.id).limit(limit))).all()
+    events = [event for event, _ in rows]
     batch = EventBatch(events)
     if not events:
         return batch
+    batch.actors = {user.id: user for _, user in rows if user is not None}
     audience: dict[int, list[int]] = defaultdict(list)
     for event_id, unit_id in (await session.execute(
             select(EventAudience.event_id, EventAudience.unit_id)
@@ -93,24 +104,25 @@ async def load_batch(session: AsyncSession, *, after: int, limit: int) -> EventB
 
     document_ids = {e.document_id for e in events if e.document_id is not None}
     turno_ids = {e.turno_id for e in events if e.turno_id is not None}
-    actor_ids = {e.actor_id for e in events if e.actor_id is not None}
     unit_ids: set[int] = set()
     if document_ids:
-        batch.documents = {d.id: d for d in (await session.execute(
-            select(Document).where(Document.id.in_(document_ids)))).scalars()}
+        # each document with its own unit, and its chain (one row per chain unit)
         chains: dict[int, list[ChainUnit]] = defaultdict(list)
-        for document_id, unit_id, path in (await session.execute(
-                select(DocumentUnit.document_id, OrgUnit.id, OrgUnit.path)
-                .join(OrgUnit, OrgUnit.id == DocumentUnit.unit_id)
-                .where(DocumentUnit.document_id.in_(document_ids)))).all():
-            chains[document_id].append(ChainUnit(unit_id, path))
+        for document, unit, unit_id, path in (await session.execute(
+                select(Document, _HOME, _CHAIN_UNIT.id, _CHAIN_UNIT.path)
+                .join(_HOME, _HOME.id == Document.unit_id)
+                .outerjoin(DocumentUnit, DocumentUnit.document_id == Document.id)
+                .outerjoin(_CHAIN_UNIT, _CHAIN_UNIT.id == DocumentUnit.unit_id)
+                .where(Document.id.in_(document_ids)))).all():
+            batch.documents[document.id] = document
+            batch.units[unit.id] = unit
+            if unit_id is not None:
+                chains[document.id].append(ChainUnit(unit_id, path))
         batch.chains = dict(chains)
-        unit_ids |= {d.unit_id for d in batch.documents.values()}
     if turno_ids:
         batch.turnos = {t.id: t for t in (await session.execute(select(Turno).where(Turno.id.in_(turno_ids)))).scalars()}
-        unit_ids |= {u for t in batch.turnos.values() for u in (t.from_unit_id, t.to_unit_id)}
+        unit_ids |= {u for t in batch.turnos.values() for u in (t.from_unit_id, t.to_unit_id)} - set(batch.units)
     if unit_ids:
-        batch.units = {u.id: u for u in (await session.execute(select(OrgUnit).where(OrgUnit.id.in_(unit_ids)))).scalars()}
-    if actor_ids:
-        batch.actors = {u.id: u for u in (await session.execute(select(User).where(User.id.in_(actor_ids)))).scalars()}
+        batch.units.update({u.id: u for u in (await session.execute(
+            select(OrgUnit).where(OrgUnit.id.in_(unit_ids)))).scalars()})
     return batch
