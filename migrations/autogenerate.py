@@ -2,7 +2,7 @@
 describe. Used by env.py and by tests/test_migrations.py (models and migrations agree)."""
 
 MIGRATION_ONLY_TABLES = ("document_search", "response_file_search", "stats_settings")  # and FTS5's shadow tables on SQLite
-MIGRATION_ONLY_INDEXES = ("ix_turnos_open_sent_at",)  # a partial index
+MIGRATION_ONLY_INDEXES = ("ix_turnos_open_sent_at", "ix_turnos_open_to_unit_id", "ix_turnos_open_from_unit_id")  # partial (0007, 0014)
 
 
 def include_object(obj, name, type_, reflected, compare_to):

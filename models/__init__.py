@@ -7,3 +7,4 @@ from models.base import Base  # noqa: F401
 from models import archive, attachments, calendar, catalogs, documents, events, exports, org, stats, turnos, users  # noqa: F401  (register tables)
 from models import verification  # noqa: F401  (the printed papers' QR codes)
 from models import idempotency  # noqa: F401  (retried mutations)
+from models import turno_counts  # noqa: F401  (an inbox's totalCount)

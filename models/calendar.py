@@ -33,6 +33,9 @@ def official_holidays(year: int) -> dict[date, str]:
 class BusinessCalendar:
     def __init__(self, institution_days: dict[date, str | None] | None = None):
         self.institution_days = dict(institution_days or {})
+        # a page of turnos asks the same (today, due) pairs many times (each light, days left,
+        # the document's light): each walk is done once per calendar (one per request)
+        self._days_left: dict[tuple[date, date], int] = {}
 
     def holiday_name(self, day: date) -> str | None:
         """Why a weekday is not a business day, or None when it is one."""
@@ -69,9 +72,15 @@ class BusinessCalendar:
 
         Past the due date it is never 0, even when only non-working days came since
         (a Friday deadline is overdue on Saturday: -1)."""
+        key = (today, due)
+        if (known := self._days_left.get(key)) is not None:
+            return known
         if due < today:
-            return -max(1, self.business_days_between(due, today))
-        return self.business_days_between(today, due)
+            left = -max(1, self.business_days_between(due, today))
+        else:
+            left = self.business_days_between(today, due)
+        self._days_left[key] = left
+        return left
 
     def last_day_with_at_most(self, today: date, days_left: int) -> date:
         """The last date whose business_days_left(today, date) is at most `days_left`."""

@@ -17,7 +17,9 @@ from models.calendar import BusinessCalendar
 from models.clock import Clock
 from models.documents import Document, DocumentStatus, DocumentUnit
 from models.org import OrgUnit
-from models.permissions import Principal, confidential_readable, unit_id_in_scope, visible_attachments
+from models.permissions import (
+    Principal, confidential_readable, unit_id_in_scope, unit_ids_in_scope, visible_attachments,
+)
 from models.search import parse_search, search_clause
 from models.traffic_light import TrafficLight, open_light_clause, turno_light_clause
 from models.turnos import Turno
@@ -162,6 +164,24 @@ def box_scope(principal: Principal, spec: TurnoFilterSpec, unit_column) -> Colum
     if spec.unit_id is None and not spec.include_subunits:
         return unit_column.in_(sorted(principal.unit_ids))
     return unit_id_in_scope(principal, unit_column)
+
+
+async def box_unit_ids(session, principal: Principal, spec: TurnoFilterSpec) -> frozenset[int]:
+    """Twin of box_scope with the filter's unit applied (turno_filter_clauses' unitId): the ids of
+    the units whose turnos the box lists, read once so that the turnos are matched by an index."""
+    if spec.unit_id is None and not spec.include_subunits:
+        return principal.unit_ids
+    if spec.unit_id is None:
+        return await unit_ids_in_scope(session, principal)
+    if not spec.include_subunits:
+        return (await unit_ids_in_scope(session, principal)) & {spec.unit_id}
+    return await unit_ids_in_scope(session, principal, within=spec.unit_path)
+
+
+def counted_by_unit_and_status(spec: TurnoFilterSpec) -> bool:
+    """The filter narrows by unit and status only: models/turno_counts.py can count it."""
+    return not (spec.period_from or spec.period_to or spec.instruction or spec.traffic_light or spec.priority
+                or spec.origin or spec.sender_level or spec.document_type or spec.search)
 
 
 def turno_filter_clauses(spec: TurnoFilterSpec | None, env: FilterEnv, unit_column, turno=Turno) -> list[ColumnElement[bool]]:

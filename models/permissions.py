@@ -118,6 +118,21 @@ def unit_id_in_scope(principal: Principal, unit_id) -> ColumnElement[bool]:
     return or_(direct, below)
 
 
+async def unit_ids_in_scope(session, principal: Principal, within: str | None = None) -> frozenset[int]:
+    """The ids of the units `unit_id_in_scope` admits (with `within`, only those under that path),
+    read once: a list of turnos is then matched by `unit_id IN (ids)`, which its indexes serve,
+    instead of a subquery over paths for each row (bench/INBOX.md: 211 -> 40 ms for a HEAD)."""
+    if within is None and not principal.subtree_paths:
+        return principal.unit_ids
+    conditions = [OrgUnit.path.startswith(p, autoescape=True) for p in principal.subtree_paths]
+    if principal.unit_ids:
+        conditions.append(OrgUnit.id.in_(sorted(principal.unit_ids)))
+    if not conditions:
+        return frozenset()
+    rows = await session.execute(select(OrgUnit.id, OrgUnit.path).where(or_(*conditions)))
+    return frozenset(unit_id for unit_id, path in rows if within is None or path.startswith(within))
+
+
 def visible_turnos(principal: Principal, turno=Turno) -> ColumnElement[bool]:
     """Turnos follow their document, narrowed by role: STAFF see the turnos from or to their own
     units; HEAD, REGISTRAR and VIEWER also those of their units' descendants. ADMIN: all."""

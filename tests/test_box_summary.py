@@ -233,9 +233,9 @@ async def test_the_summary_needs_a_session(api):
 
 # --- cost ------------------------------------------------------------------------------------
 
-# 1 authentication, 1 holiday calendar (the lights' business days), 1 the counters (one statement);
-# with unitId, 1 more for the unit
-EXPECTED_SUMMARY_QUERIES = 3
+# 1 authentication, 1 holiday calendar (the lights' business days), 1 the ids of the units in the
+# HEAD's scope, 1 the counters (one statement); with unitId, 1 more for the unit
+EXPECTED_SUMMARY_QUERIES = 4
 
 
 async def test_the_summary_costs_a_fixed_number_of_statements(api, world, clock, queries):

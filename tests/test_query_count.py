@@ -61,9 +61,10 @@ INBOX = """query($first: Int) { inbox(first: $first) {
   } }
 } }"""
 
-# 1 authentication, 1 calendar, 1 page, 1 count, 1 units, 1 users, 1 documents,
-# 1 turnos of those documents (document light, descendants light), 1 chains (subject guard)
-EXPECTED_INBOX_QUERIES = 9
+# 1 authentication, 1 ids of the units in the HEAD's scope, 1 calendar, 1 page, 1 count (from
+# turno_counts on PostgreSQL), 1 units, 1 users, 1 documents, 1 open turnos of those documents (their
+# lights), 1 turnos of those documents (descendants light), 1 chains (subject guard)
+EXPECTED_INBOX_QUERIES = 11
 
 
 async def test_inbox_page_costs_a_fixed_number_of_queries(api, world, services, queries):

@@ -10,7 +10,7 @@ from strawberry.types import Info
 from models import documents as document_models
 from models.actions import DocumentFacts, document_actions, pending_turno_numbers
 from models.filters import OPEN_DOCUMENT_STATUSES
-from models.traffic_light import document_light
+from models.traffic_light import document_light, turno_light
 from models.workflow import OPEN_TURNO
 from resolvers.documents import document_stays
 from resolvers.events import document_history
@@ -79,10 +79,13 @@ class Document(Node):
                                   "Concluded or archived: NONE.")
     async def traffic_light(self, info: Info) -> TrafficLight:
         ctx = info.context
-        turnos = await ctx.loaders.turnos_by_document_id.load(self.db_id)
-        lights = [await light_of(info, t) for t in turnos if t.status in OPEN_TURNO_VALUES]
-        return document_light(self.status.value in OPEN_DOCUMENT_STATUSES, self.due_date, lights, await ctx.calendar(),
-                              ctx.clock.today(), ctx.settings.yellow_threshold_days)
+        is_open = self.status.value in OPEN_DOCUMENT_STATUSES
+        if not is_open:
+            return TrafficLight.NONE
+        calendar, today, threshold = await ctx.calendar(), ctx.clock.today(), ctx.settings.yellow_threshold_days
+        lights = [turno_light(status, due, on_time, calendar, today, threshold)
+                  for status, due, on_time in await ctx.loaders.open_turno_lights_by_document_id.load(self.db_id)]
+        return document_light(is_open, self.due_date, lights, calendar, today, threshold)
 
     @strawberry.field(permission_classes=[ConfidentialField], description="The document's own digitized files.")
     async def attachments(self, info: Info) -> list[Attachment] | None:

@@ -61,7 +61,10 @@ class OrgUnit(Node):
 
 
 async def unit_of(info: Info, unit_id: int) -> OrgUnit:
-    return OrgUnit.from_model(await info.context.loaders.org_unit_by_id.load(unit_id))
+    loaders = info.context.loaders
+    if (built := loaders.built.get(("OrgUnit", unit_id))) is None:
+        built = loaders.built[("OrgUnit", unit_id)] = OrgUnit.from_model(await loaders.org_unit_by_id.load(unit_id))
+    return built
 
 
 @strawberry.type

@@ -26,12 +26,27 @@ if TYPE_CHECKING:
     from schema.types.documents import Document
 
 DocumentRef = Annotated["Document", strawberry.lazy("schema.types.documents")]
+CLOSED_TURNO_VALUES = frozenset(s.value for s in CLOSED_TURNO)
 
 
 async def light_of(info: Info, m: turno_models.Turno) -> TrafficLight:
     ctx = info.context
     return turno_light(m.status, m.due_date, m.answered_on_time, await ctx.calendar(), ctx.clock.today(),
                        ctx.settings.yellow_threshold_days)
+
+
+def with_calendar(info: Info, compute):
+    """`compute(calendar)` now if this request already read the calendar (a list of turnos does,
+    for its filters), else a coroutine that reads it first. graphql-core awaits what a resolver
+    returns when it is awaitable, so these fields cost a plain call on a page: an async resolver
+    costs ~3 times as much in strawberry (bench/INBOX.md), and a page has ~100 of them."""
+    calendar = info.context.scope.calendar
+    if calendar is not None:
+        return compute(calendar)
+
+    async def later():
+        return compute(await info.context.calendar())
+    return later()
 
 
 @strawberry.type(name="Turno")
@@ -94,16 +109,19 @@ class Turno(Node):
 
     @strawberry.field(description="Business days after today up to the due date: 0 = due today, negative = overdue; "
                                   "null without deadline or when closed.")
-    async def business_days_left(self, info: Info) -> int | None:
+    def business_days_left(self, info: Info) -> int | None:
         m = self.model
-        if m.due_date is None or self.status.value in {s.value for s in CLOSED_TURNO}:
+        if m.due_date is None or m.status in CLOSED_TURNO_VALUES:
             return None
-        ctx = info.context
-        return (await ctx.calendar()).business_days_left(ctx.clock.today(), m.due_date)
+        today = info.context.clock.today()
+        return with_calendar(info, lambda calendar: calendar.business_days_left(today, m.due_date))
 
     @strawberry.field
-    async def traffic_light(self, info: Info) -> TrafficLight:
-        return await light_of(info, self.model)
+    def traffic_light(self, info: Info) -> TrafficLight:
+        m, ctx = self.model, info.context
+        today, threshold = ctx.clock.today(), ctx.settings.yellow_threshold_days
+        return with_calendar(info, lambda calendar: turno_light(m.status, m.due_date, m.answered_on_time, calendar,
+                                                                today, threshold))
 
     @strawberry.field(description="The worst light among this turno's open delegations, at any depth (NONE if none).")
     async def descendants_traffic_light(self, info: Info) -> TrafficLight:

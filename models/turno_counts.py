@@ -1,0 +1,48 @@
+"""How many turnos each unit received and sent, by status: an inbox's totalCount without a
+scan of its rows.
+
+PostgreSQL keeps `turno_counts` with triggers deferred to the commit (migration 0014), so a
+count is a sum over the units in scope whatever their number of turnos; its twin, counting the
+rows, is what SQLite runs and what tests hold it to. Only a count the table can answer uses it:
+a filter by status and unit, nothing else (a light depends on today, a period on the rows).
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from sqlalchemy import BigInteger, Integer, String, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base
+
+BOXES = {"inbox": "in", "outbox": "out"}
+
+
+class TurnoCount(Base):
+    __tablename__ = "turno_counts"
+
+    unit_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    box: Mapped[str] = mapped_column(String(3), primary_key=True)  # "in": addressed to the unit, "out": sent by it
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
+def kept_in_table(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+async def box_count(session: AsyncSession, box: str, unit_ids: Iterable[int], statuses: Iterable[str] = ()) -> int:
+    """Turnos to (inbox) or from (outbox) the given units, with one of `statuses` (any if empty),
+    from the table (PostgreSQL only)."""
+    query = select(func.coalesce(func.sum(TurnoCount.n), 0)).where(
+        TurnoCount.box == BOXES[box], TurnoCount.unit_id.in_(sorted(unit_ids)))
+    if statuses:
+        query = query.where(TurnoCount.status.in_(sorted(statuses)))
+    return int((await session.execute(query)).scalar_one())
+
+
+async def rebuild(session: AsyncSession) -> None:
+    """Recompute the table from the rows (after a bulk load with the triggers off)."""
+    await session.execute(text("SELECT mcs_turno_counts_rebuild()"))
