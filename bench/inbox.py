@@ -2,25 +2,31 @@
 
     .venv/bin/python -m bench.inbox [--turnos 1000000] [--seconds 10] [--reuse]
 
-1. drop, recreate and migrate the database (default `mcs_bench_inbox`); the org tree and users
-   of bench.core plus a HEAD of a general directorate (DG2: 25 units with its subtree)
-   and a STAFF of a department (DG2D3S4, a leaf);
-2. bulk-load turnos/2 documents (bench.core's generator and COPY) and the turnos (COPY): trees
-   of first-level turnos and delegations, numbered folio-T<n> in send order, the documents'
-   turno_count, chain (document_units) and status kept consistent; sent_at over two years,
-   most turnos CONCLUDED, the open ones with due dates around today. VACUUM ANALYZE;
+1. drop, recreate and migrate the database (default `mcs_bench_inbox`; with --reuse only
+   migrate it); the org tree and users of bench.core plus a HEAD of a general directorate
+   (DG2: 25 units with its subtree) and a STAFF of a department (DG2D3S4, a leaf);
+2. bulk-load turnos/2 documents (bench.core's generator and COPY) and the turnos (COPY, the
+   turno_counts triggers off, the table rebuilt after): trees of first-level turnos and
+   delegations, numbered folio-T<n> in send order, the documents' turno_count, chain
+   (document_units) and status kept consistent; sent_at over two years, most turnos CONCLUDED,
+   the open ones with due dates around today. VACUUM ANALYZE;
 3. start `mcs serve` and drive it with concurrent clients (bench.core): `{__typename}` and
    `inbox(first: 50)` as the HEAD and the STAFF, with and without a status + trafficLight filter;
-4. the limit: the HEAD's pages served by a tiny strawberry schema (same type and field names)
-   from pre-built Python objects, on the same stack (starlette + strawberry ASGI + uvicorn, in
-   a subprocess), driven by the same client loop; its answers are checked identical to the
-   real server's;
+4. the limit: the same four pages served by a tiny strawberry schema (same type and field names,
+   the same fields sync or async as schema/types/turnos.py and documents.py) from pre-built
+   Python objects, by the same with every resolver sync (a what-if) and by one with plain
+   attributes, on the same stack (starlette + strawberry
+   ASGI + uvicorn, in a subprocess), driven by the same client loop; its answers are checked
+   identical to the real server's. ratio_memory = in-memory server CPU per request / (real
+   server + PostgreSQL CPU per request): robust when the machine is busy, unlike req/s;
 5. in-process (`httpx.ASGITransport`): the SQL statements per request for first = 5, 50, 100,
    where the in-process time goes (database wait, Python, garbage collector; and after
-   gc.freeze()), EXPLAIN ANALYZE of the slowest statement of each page, and what-ifs: the count
-   and the page with JIT forced on and with the scope rewritten as `to_unit_id = ANY(ids)`.
+   gc.freeze()), EXPLAIN ANALYZE of the slowest statement of each page, and of each page's
+   page and count statements now against the form before commit 3aa411f (scope as an
+   EXISTS on org_units.path plus visible_turnos, count(*) of the rows), built here.
 
-It prints figures and asserts nothing about speed. See bench/INBOX.md.
+It prints figures, then one `RESULT …` line per measured line, and asserts nothing about speed.
+See bench/INBOX.md.
 """
 
 from __future__ import annotations
@@ -50,7 +56,7 @@ from typing import Any
 import asyncpg
 import httpx
 import strawberry
-from sqlalchemy import event, func, or_, select
+from sqlalchemy import event, func, select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -58,10 +64,12 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.permission import BasePermission
+from strawberry.types import Info
 from sqlalchemy.engine import make_url
 
 from bench.core import (
     COPY_BATCH, FINISH_LOAD, PASSWORD, REPO, TYPENAME, CpuMeter, Result, Server, ServerRun, World, copy_batch,
+    cpu_seconds, machine_busy_seconds,
     create_org_and_users, free_port, generate_documents, libpq_dsn, login, measure, ok, recreate_database,
     shorten_sql, SKIP_SQL,
 )
@@ -73,10 +81,11 @@ from models.calendar import BusinessCalendar, load_calendar
 from models.clock import Clock
 from models.db import Database
 from models.documents import Document, DocumentStatus
-from models.filters import FilterEnv, TurnoFilterSpec, turno_filter_clauses
+from models.filters import FilterEnv, TurnoFilterSpec, box_scope, turno_filter_clauses
 from models.org import OrgUnit
 from models.traffic_light import TrafficLight as Light, turno_light
 from models.turnos import Turno
+from models.permissions import visible_turnos
 from models.users import Membership, Role, User, hash_password
 from models.workflow import AWAITING_ANSWER, OPEN_TURNO, Instruction, TurnoStatus as TS
 from schema.enums import TrafficLight, TurnoStatus
@@ -99,6 +108,7 @@ CASES = [("HEAD DG2, no filter", HEAD_USERNAME, None),
          ("HEAD DG2, open & late", HEAD_USERNAME, OPEN_LATE),
          ("STAFF DG2D3S4, no filter", STAFF_USERNAME, None),
          ("STAFF DG2D3S4, open & late", STAFF_USERNAME, OPEN_LATE)]
+RESULT_NAMES = dict(zip([c[0] for c in CASES], ["head.all", "head.open_late", "staff.all", "staff.open_late"]))
 
 
 def inbox_body(first: int, inbox_filter: dict | None) -> dict:
@@ -386,6 +396,9 @@ class LoadStats:
 
 
 FINISH_TURNOS = "SELECT setval(pg_get_serial_sequence('turnos', 'id'), (SELECT max(id) FROM turnos));"
+# migration 0014's triggers keep turno_counts row by row: off during the COPY, the table rebuilt
+# from the rows once after it (what the function is for)
+COUNT_TRIGGERS = "SELECT tgname FROM pg_trigger WHERE tgrelid = 'turnos'::regclass AND tgname LIKE 'turno_counts_%'"
 
 
 async def load(url: str, world: World, turnos: int, seed: int) -> LoadStats:
@@ -407,10 +420,13 @@ async def load(url: str, world: World, turnos: int, seed: int) -> LoadStats:
         await copy_batch(conn, batch, lineage)  # documents, their registering unit, one event each
         await conn.copy_records_to_table("document_units", columns=["document_id", "unit_id"], records=chain)
         await conn.copy_records_to_table("turnos", columns=TURNO_COLUMNS,
-                                         records=[tuple(r[c] for c in TURNO_COLUMNS) for r in rows])
+                                         records=[tuple(r.get(c) for c in TURNO_COLUMNS) for r in rows])
 
     try:
         async with conn.transaction():
+            triggers = [r["tgname"] for r in await conn.fetch(COUNT_TRIGGERS)]
+            for name in triggers:
+                await conn.execute(f"ALTER TABLE turnos DISABLE TRIGGER {name}")
             batch: list[Document] = []
             done = 0
             for document in generate_documents(world, documents, seed, clock):
@@ -425,6 +441,11 @@ async def load(url: str, world: World, turnos: int, seed: int) -> LoadStats:
             if batch:
                 await flush(batch)
             await conn.execute(FINISH_LOAD + FINISH_TURNOS)
+            await conn.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the other deferred triggers fire now: no
+            for name in triggers:                                # ALTER TABLE with pending trigger events
+                await conn.execute(f"ALTER TABLE turnos ENABLE TRIGGER {name}")
+            if triggers:
+                await conn.execute("SELECT mcs_turno_counts_rebuild()")
         await conn.execute("VACUUM ANALYZE")
     finally:
         await conn.close()
@@ -448,6 +469,12 @@ async def check_load(url: str) -> list[str]:
         "a document with open turnos is not IN_PROGRESS": """
             SELECT count(DISTINCT d.id) FROM documents d JOIN turnos t ON t.document_id = d.id
              WHERE t.status IN ('SENT','RECEIVED','ANSWERED','RETURNED') AND d.status <> 'IN_PROGRESS'""",
+        "turno_counts (unit, box, status) rows that differ from the turnos": """
+            SELECT count(*) FROM (SELECT unit_id, box, status, n FROM turno_counts WHERE n <> 0) c
+              FULL JOIN (SELECT to_unit_id unit_id, 'in' box, status, count(*) n FROM turnos GROUP BY 1, 3 UNION ALL
+                         SELECT from_unit_id, 'out', status, count(*) FROM turnos GROUP BY 1, 3) t
+                USING (unit_id, box, status)
+             WHERE c.n IS DISTINCT FROM t.n""",
     }
     conn = await asyncpg.connect(libpq_dsn(url))
     try:
@@ -458,6 +485,51 @@ async def check_load(url: str) -> list[str]:
 
 # --- phase 3: the real server -------------------------------------------------------------------
 
+def tcp_ports_of(pid: int) -> set[int]:
+    """The local TCP ports of a process's sockets (its connections to PostgreSQL among them)."""
+    inodes = set()
+    fd_dir = Path(f"/proc/{pid}/fd")
+    try:
+        for fd in fd_dir.iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    except FileNotFoundError:
+        return set()
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except FileNotFoundError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if fields[9] in inodes:
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+class ServerCpuMeter(CpuMeter):
+    """bench.core's CpuMeter counting only the PostgreSQL backends connected to the measured server
+    (matched by the client port of their connection) and their parallel workers: other sessions on
+    this machine query the same database at times (a helper's search trials on mcs_bench_inbox
+    added ±30 ms per request to lines, and 22 ms to lines that send no SQL at all)."""
+
+    async def snapshot(self) -> dict[str, float]:
+        ports = sorted(tcp_ports_of(self.server.process.pid))
+        pids = [r["pid"] for r in await self.monitor.fetch(
+            "WITH ours AS (SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "              AND client_port = ANY($1::int[])) "
+            "SELECT pid FROM ours UNION SELECT pid FROM pg_stat_activity WHERE leader_pid IN (SELECT pid FROM ours)",
+            ports)]
+        ours = {"server": cpu_seconds(self.server.process.pid), "db": sum(cpu_seconds(p) for p in pids),
+                "client": time.process_time()}
+        return {**ours, "others": machine_busy_seconds() - sum(ours.values())}
+
+
 @dataclass
 class Pages:
     """What the real server answered, per case and page size: the in-memory server serves these."""
@@ -466,8 +538,13 @@ class Pages:
     total_counts: dict[str, int] = field(default_factory=dict)
 
 
-def page_key(first: int | None, statuses: list[str], lights: list[str]) -> str:
-    return json.dumps([first, sorted(statuses), sorted(lights)])
+def page_key(username: str, first: int | None, statuses: list[str], lights: list[str]) -> str:
+    return json.dumps([username, first, sorted(statuses), sorted(lights)])
+
+
+def case_key(username: str, inbox_filter: dict | None, first: int = 50) -> str:
+    f = inbox_filter or {}
+    return page_key(username, first, f.get("status", []), f.get("trafficLight", []))
 
 
 async def run_real_server(url: str, secret: str, seconds: float, clients: int) -> tuple[ServerRun, Pages]:
@@ -477,7 +554,7 @@ async def run_real_server(url: str, secret: str, seconds: float, clients: int) -
         monitor = await asyncpg.connect(libpq_dsn(url))
         try:
             await server.wait_ready()
-            meter = CpuMeter(server, monitor)
+            meter = ServerCpuMeter(server, monitor)
             limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
             async with httpx.AsyncClient(base_url=server.base_url, timeout=120, limits=limits) as client:
                 tokens = {u: await login(client, u) for u in (HEAD_USERNAME, STAFF_USERNAME)}
@@ -491,9 +568,8 @@ async def run_real_server(url: str, secret: str, seconds: float, clients: int) -
                     answer = (await client.post("/graphql", json=body,
                                                 headers={"Authorization": f"Bearer {tokens[username]}"})).json()
                     pages.total_counts[label] = ((answer.get("data") or {}).get("inbox") or {}).get("totalCount", 0)
-                    if username == HEAD_USERNAME and "data" in answer and not answer.get("errors"):
-                        f = inbox_filter or {}
-                        pages.data[page_key(50, f.get("status", []), f.get("trafficLight", []))] = answer["data"]
+                    if "data" in answer and not answer.get("errors"):
+                        pages.data[case_key(username, inbox_filter)] = answer["data"]
                     results.append(await measure(f"inbox {label}", client, meter, lambda b=body: b, inbox_check,
                                                  tokens[username], seconds, clients))
                 return ServerRun(results, {}, rss_idle, server.rss_mb, server.peak_rss_mb), pages
@@ -504,12 +580,26 @@ async def run_real_server(url: str, secret: str, seconds: float, clients: int) -
 
 # --- phase 4: the in-memory limit ---------------------------------------------------------------
 
-# Two tiny schemas whose types and fields are named like ours. "R" resolves the relations, the
-# lights and totalCount with async resolvers and guards `subject` with an async permission class,
-# as schema/types/turnos.py and documents.py do (only without a database); "P" has plain
-# attributes everywhere. Module level: strawberry resolves the annotations from the globals.
+# Two tiny schemas whose types and fields are named like ours. "R" mirrors which resolvers of
+# schema/types/turnos.py, documents.py, node.py and query.py are async and which are sync
+# (only without a database): async document, fromUnit, toUnit, Document.trafficLight and
+# totalCount, and an async permission class on `subject`; sync Turno.trafficLight and
+# businessDaysLeft (with_calendar: the request has read the calendar), and a sync permission
+# class on `inbox` (IsAuthenticated). "S", a what-if: R with every resolver and permission
+# class synchronous (what with_calendar does for the lights, applied to all: a value when the
+# data are at hand). "P" has plain attributes everywhere. The page is chosen by the
+# Authorization header, "Bearer <username>". Module level: strawberry resolves the annotations
+# from the globals.
 
-MEMORY_PAGES: dict[bool, dict[str, Any]] = {}  # plain? -> page key -> the pre-built connection
+MEMORY_PAGES: dict[str, dict[str, Any]] = {}  # variant (R, S, P) -> page key -> the pre-built connection
+MEMORY_VARIANTS = {"R": ("", ""), "S": ("sync ", "/sync"), "P": ("plain ", "/plain")}  # -> line prefix, path
+
+
+class SignedIn(BasePermission):
+    message = "Inicie sesión para continuar."
+
+    def has_permission(self, source: Any, info, **kwargs) -> bool:
+        return info.context["request"].headers.get("authorization") is not None
 
 
 class Confidential(BasePermission):
@@ -564,11 +654,11 @@ class TurnoR:
         return self.to
 
     @strawberry.field
-    async def business_days_left(self) -> int | None:
+    def business_days_left(self) -> int | None:
         return self.days_left
 
     @strawberry.field
-    async def traffic_light(self) -> TrafficLight:
+    def traffic_light(self) -> TrafficLight:
         return self.light
 
 
@@ -594,6 +684,77 @@ class TurnoConnectionR:
 
     @strawberry.field
     async def total_count(self) -> int:
+        return self.total
+
+
+class ConfidentialSync(BasePermission):
+    message = "Documento confidencial: no tiene acceso a este campo."
+
+    def has_permission(self, source: Any, info, **kwargs) -> bool:
+        return not source.confidential or source.readable
+
+
+@strawberry.type(name="Document")
+class DocumentS:
+    id: strawberry.ID
+    folio: str
+    subject: str | None = strawberry.field(permission_classes=[ConfidentialSync])
+    confidential: strawberry.Private[bool] = False
+    readable: strawberry.Private[bool] = True
+    light: strawberry.Private[TrafficLight] = TrafficLight.NONE
+
+    @strawberry.field
+    def traffic_light(self) -> TrafficLight:
+        return self.light
+
+
+@strawberry.type(name="Turno")
+class TurnoS:
+    id: strawberry.ID
+    number: str
+    status: TurnoStatus
+    due_date: date | None
+    light: strawberry.Private[TrafficLight]
+    days_left: strawberry.Private[int | None]
+    doc: strawberry.Private[DocumentS]
+    from_: strawberry.Private[OrgUnitR]
+    to: strawberry.Private[OrgUnitR]
+
+    @strawberry.field
+    def document(self) -> DocumentS:
+        return self.doc
+
+    @strawberry.field
+    def from_unit(self) -> OrgUnitR:
+        return self.from_
+
+    @strawberry.field
+    def to_unit(self) -> OrgUnitR:
+        return self.to
+
+    @strawberry.field
+    def business_days_left(self) -> int | None:
+        return self.days_left
+
+    @strawberry.field
+    def traffic_light(self) -> TrafficLight:
+        return self.light
+
+
+@strawberry.type(name="TurnoEdge")
+class TurnoEdgeS:
+    cursor: str
+    node: TurnoS
+
+
+@strawberry.type(name="TurnoConnection")
+class TurnoConnectionS:
+    edges: list[TurnoEdgeS]
+    page_info: PageInfoM
+    total: strawberry.Private[int]
+
+    @strawberry.field
+    def total_count(self) -> int:
         return self.total
 
 
@@ -643,30 +804,44 @@ class TurnoFilterM:
     traffic_light: list[TrafficLight] | None = None
 
 
-def memory_key(first: int | None, inbox_filter: TurnoFilterM | None) -> str:
+def memory_key(info: Info, first: int | None, inbox_filter: TurnoFilterM | None) -> str:
+    username = info.context["request"].headers.get("authorization", "").removeprefix("Bearer ")
     statuses = [s.value for s in (inbox_filter.status or [])] if inbox_filter else []
     lights = [t.value for t in (inbox_filter.traffic_light or [])] if inbox_filter else []
-    return page_key(first, statuses, lights)
+    return page_key(username, first, statuses, lights)
 
 
 @strawberry.type(name="Query")
 class QueryR:
-    @strawberry.field
-    async def inbox(self, filter: TurnoFilterM | None = None, first: int | None = None,
+    @strawberry.field(permission_classes=[SignedIn])
+    async def inbox(self, info: Info, filter: TurnoFilterM | None = None, first: int | None = None,
                     after: str | None = None) -> TurnoConnectionR:
-        return MEMORY_PAGES[False][memory_key(first, filter)]
+        return MEMORY_PAGES["R"][memory_key(info, first, filter)]
+
+
+@strawberry.type(name="Query")
+class QueryS:
+    @strawberry.field(permission_classes=[SignedIn])
+    async def inbox(self, info: Info, filter: TurnoFilterM | None = None, first: int | None = None,
+                    after: str | None = None) -> TurnoConnectionS:
+        return MEMORY_PAGES["S"][memory_key(info, first, filter)]
 
 
 @strawberry.type(name="Query")
 class QueryP:
     @strawberry.field
-    async def inbox(self, filter: TurnoFilterM | None = None, first: int | None = None,
+    async def inbox(self, info: Info, filter: TurnoFilterM | None = None, first: int | None = None,
                     after: str | None = None) -> TurnoConnectionP:
-        return MEMORY_PAGES[True][memory_key(first, filter)]
+        return MEMORY_PAGES["P"][memory_key(info, first, filter)]
 
 
-def build_memory_page(data: dict, plain: bool):
+def build_memory_page(data: dict, variant: str):
     """The pre-built objects of one recorded page: units and documents shared like loaders share them."""
+    plain = variant == "P"
+    document_type, turno_type, edge_type, connection_type = {
+        "R": (DocumentR, TurnoR, TurnoEdgeR, TurnoConnectionR),
+        "S": (DocumentS, TurnoS, TurnoEdgeS, TurnoConnectionS),
+        "P": (DocumentP, TurnoP, TurnoEdgeP, TurnoConnectionP)}[variant]
     units, documents, edges = {}, {}, []
     for n, edge in enumerate(data["inbox"]["edges"]):
         node = edge["node"]
@@ -677,8 +852,8 @@ def build_memory_page(data: dict, plain: bool):
         d = node["document"]
         if d["folio"] not in documents:
             kwargs = dict(id=strawberry.ID(f"d{len(documents)}"), folio=d["folio"], subject=d["subject"])
-            documents[d["folio"]] = (DocumentP(**kwargs, traffic_light=TrafficLight(d["trafficLight"])) if plain
-                                     else DocumentR(**kwargs, light=TrafficLight(d["trafficLight"])))
+            light = TrafficLight(d["trafficLight"])
+            documents[d["folio"]] = document_type(**kwargs, **({"traffic_light": light} if plain else {"light": light}))
         common = dict(id=strawberry.ID(f"t{n}"), number=node["number"], status=TurnoStatus(node["status"]),
                       due_date=date.fromisoformat(node["dueDate"]) if node["dueDate"] else None)
         from_unit, to_unit = units[node["fromUnit"]["acronym"]], units[node["toUnit"]["acronym"]]
@@ -687,21 +862,21 @@ def build_memory_page(data: dict, plain: bool):
                            business_days_left=node["businessDaysLeft"], from_unit=from_unit, to_unit=to_unit,
                            document=documents[d["folio"]])
         else:
-            turno = TurnoR(**common, light=TrafficLight(node["trafficLight"]), days_left=node["businessDaysLeft"],
-                           from_=from_unit, to=to_unit, doc=documents[d["folio"]])
-        edges.append((TurnoEdgeP if plain else TurnoEdgeR)(cursor=f"c{n}", node=turno))
+            turno = turno_type(**common, light=TrafficLight(node["trafficLight"]), days_left=node["businessDaysLeft"],
+                               from_=from_unit, to=to_unit, doc=documents[d["folio"]])
+        edges.append(edge_type(cursor=f"c{n}", node=turno))
     info = PageInfoM(has_next_page=True, has_previous_page=False, start_cursor="c0", end_cursor=f"c{len(edges) - 1}")
     total = data["inbox"]["totalCount"]
     return (TurnoConnectionP(edges=edges, page_info=info, total_count=total) if plain
-            else TurnoConnectionR(edges=edges, page_info=info, total=total))
+            else connection_type(edges=edges, page_info=info, total=total))
 
 
 def memory_app(pages_file: Path) -> Starlette:
     """Starlette + strawberry's ASGI view, like mcs.app, serving the recorded pages: /graphql with
-    schema R, /plain/graphql with schema P, /health for Server.wait_ready."""
+    schema R, /sync/graphql with S, /plain/graphql with P, /health for Server.wait_ready."""
     recorded = json.loads(pages_file.read_text())
-    for plain in (False, True):
-        MEMORY_PAGES[plain] = {key: build_memory_page(data, plain) for key, data in recorded.items()}
+    for variant in MEMORY_VARIANTS:
+        MEMORY_PAGES[variant] = {key: build_memory_page(data, variant) for key, data in recorded.items()}
     defaults = Settings.__dataclass_fields__
 
     def view(query) -> GraphQL:
@@ -717,8 +892,9 @@ def memory_app(pages_file: Path) -> Starlette:
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    return Starlette(routes=[Route("/graphql", view(QueryR), methods=["GET", "POST"]),
-                             Route("/plain/graphql", view(QueryP), methods=["GET", "POST"]),
+    queries = {"R": QueryR, "S": QueryS, "P": QueryP}
+    return Starlette(routes=[*[Route(f"{path}/graphql", view(queries[variant]), methods=["GET", "POST"])
+                               for variant, (_prefix, path) in MEMORY_VARIANTS.items()],
                              Route("/health", health)])
 
 
@@ -749,8 +925,8 @@ def comparable(data: dict) -> str:
 
 
 async def run_memory_server(url: str, pages: Pages, seconds: float, clients: int) -> tuple[list[Result], list[str]]:
-    """{__typename} and the recorded HEAD pages on the in-memory server (with resolvers, and with
-    plain attributes); also whether its answers are identical to the real server's."""
+    """{__typename} and the recorded pages on the in-memory server (resolvers sync or async as ours,
+    all sync, plain attributes); also whether its answers are identical to the real server's."""
     notes = []
     with tempfile.TemporaryDirectory(prefix="mcs-bench-") as workdir:
         pages_file = Path(workdir) / "pages.json"
@@ -759,26 +935,26 @@ async def run_memory_server(url: str, pages: Pages, seconds: float, clients: int
         monitor = await asyncpg.connect(libpq_dsn(url))
         try:
             await server.wait_ready()
-            meter = CpuMeter(server, monitor)
+            meter = ServerCpuMeter(server, monitor)
             limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
             results = []
-            for prefix, path in (("", ""), ("plain ", "/plain")):
+            for prefix, path in MEMORY_VARIANTS.values():
                 async with httpx.AsyncClient(base_url=server.base_url + path, timeout=120, limits=limits) as client:
                     if not prefix:
                         results.append(await measure("memory {__typename}", client, meter, lambda: {"query": TYPENAME},
                                                      ok, None, seconds, clients))
                     for label, username, inbox_filter in CASES:
-                        if username != HEAD_USERNAME:
-                            continue
+                        expected = pages.data.get(case_key(username, inbox_filter))
+                        if expected is None:
+                            continue  # the real server failed on it: reported there
                         body = inbox_body(50, inbox_filter)
-                        answer = (await client.post("/graphql", json=body)).json()
-                        f = inbox_filter or {}
-                        expected = pages.data.get(page_key(50, f.get("status", []), f.get("trafficLight", [])))
+                        answer = (await client.post("/graphql", json=body,
+                                                    headers={"Authorization": f"Bearer {username}"})).json()
                         same = answer.get("data") is not None and comparable(answer["data"]) == comparable(expected)
-                        notes.append(f"memory{' plain' if prefix else ''} page «{label}» identical to the real "
+                        notes.append(f"memory {prefix}page «{label}» identical to the real "
                                      f"server's answer: {'yes' if same else 'NO'}")
                         results.append(await measure(f"memory {prefix}inbox {label}", client, meter, lambda b=body: b,
-                                                     inbox_check, None, seconds, clients))
+                                                     inbox_check, username, seconds, clients))  # token: the page
             return results, notes
         finally:
             await monitor.close()
@@ -835,10 +1011,18 @@ class StatementTimer:
         self.records = []
 
 
-async def profile_in_process(url: str, secret: str, repeat: int, explain_all: bool, python_profile: bool) -> list[str]:
+def is_count(statement: str) -> bool:
+    """totalCount, in either form: count(*) of the rows, or a sum over turno_counts."""
+    return statement_kind(statement) in ("count turnos", "turno_counts")
+
+
+async def profile_in_process(url: str, secret: str, repeat: int, explain_all: bool,
+                             python_profile: bool) -> tuple[list[str], dict[str, int]]:
     """Statements per request for first = 5, 50, 100; in-process time split; EXPLAIN ANALYZE of the
-    slowest statement of each case. Returns the problems found (bugs), printed at the end too."""
+    statements of each case. Returns the problems found (bugs), printed at the end too, and the
+    statements per request of each case's page of 50."""
     problems = []
+    statements: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="mcs-bench-") as workdir:
         settings = Settings.from_env(database_url=url, redis_url=None, secret_key=secret, files_dir=Path(workdir))
         services = build_services(settings)
@@ -863,6 +1047,7 @@ async def profile_in_process(url: str, secret: str, repeat: int, explain_all: bo
                     kinds = [Counter(statement_kind(s) for s, _p, _t in await one(username, inbox_body(first, inbox_filter)))
                              for first in (5, 50, 100)]
                     counts = [sum(k.values()) for k in kinds]
+                    statements[label] = counts[1]
                     differ = {k for k in set().union(*kinds) if len({c[k] for c in kinds}) > 1}
                     grows = {k for k in differ if max(c[k] for c in kinds) > 1}  # an N+1 would show here
                     optional = differ - grows
@@ -906,10 +1091,9 @@ async def profile_in_process(url: str, secret: str, repeat: int, explain_all: bo
                     worst = max(means, key=means.get)
                     slowest[label] = (*texts[worst], means[worst])
                     for i, (statement, parameters) in texts.items():
-                        kind = statement_kind(statement)
-                        if kind == "count turnos":
+                        if is_count(statement):
                             box_sql[label, "count"] = (statement, parameters)
-                        elif kind == "turnos" and " LIMIT " in statement:
+                        elif statement_kind(statement) == "turnos" and " LIMIT " in statement:
                             box_sql[label, "page"] = (statement, parameters)
 
                 # what-if: gc.freeze() once started, so that the objects alive by then (modules, schema,
@@ -927,12 +1111,18 @@ async def profile_in_process(url: str, secret: str, repeat: int, explain_all: bo
                     print(f"{label:32} CPU {cpu_ms:6.1f} ms, of it GC {1000 * gc_meter.stop() / repeat:6.1f} ms")
                 gc.unfreeze()
 
-                print("\nStatements of one HEAD page (no filter):")
-                for statement, _parameters, took in await one(HEAD_USERNAME, inbox_body(50, None)):
-                    print(f"  {1000 * took:7.2f} ms  {shorten_sql(statement)}")
-
                 timer.enabled = False
                 async with services.db.engine.connect() as conn:
+                    for label, username, inbox_filter in CASES:
+                        timer.enabled = True
+                        records = await one(username, inbox_body(50, inbox_filter))
+                        timer.enabled = False
+                        print(f"\nStatements of one page «{label}» (in the request; EXPLAIN ANALYZE execution "
+                              f"time, best of 3):")
+                        for statement, parameters, took in records:
+                            plan_ms = (f"{await explain_ms(conn, statement, parameters):7.2f} ms"
+                                       if statement.lstrip().upper().startswith("SELECT") else "      –   ")
+                            print(f"  {1000 * took:7.2f} ms {plan_ms}  {shorten_sql(statement, 130)}")
                     for label, (statement, parameters, took) in slowest.items():
                         plan = (await conn.exec_driver_sql(
                             "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)).scalars().all()
@@ -957,7 +1147,7 @@ async def profile_in_process(url: str, secret: str, repeat: int, explain_all: bo
                     print_profile(profiler, f"the two HEAD pages in-process, {repeat} requests each")
         finally:
             await services.db.dispose()
-    return problems
+    return problems, statements
 
 
 async def explain_ms(conn, statement: str, parameters, jit: bool | None = None, tries: int = 3) -> float:
@@ -975,11 +1165,11 @@ async def explain_ms(conn, statement: str, parameters, jit: bool | None = None, 
 
 
 async def print_what_ifs(services, timer: StatementTimer, box_sql: dict[tuple[str, str], tuple[str, Any]]) -> None:
-    """The inbox's count and page as they are, with JIT forced on, and written the way we suggest: the
-    caller's scope resolved to unit ids first (the org tree is small) and `to_unit_id = ANY(ids)`
-    instead of the EXISTS-on-path predicate and the redundant visible_turnos (in an inbox the
-    recipient is in scope, which already makes the turno visible). Same filters (the project's
-    turno_filter_clauses), same order. Execution times only: EXPLAIN ANALYZE, best of 3."""
+    """Each page's count and page statements now (as the app sent them: the scope resolved to unit
+    ids, the count a sum over turno_counts when the filter allows it) against the form before:
+    the scope as an EXISTS on org_units.path (models/filters.py box_scope) AND visible_turnos,
+    totalCount a count(*) of the rows, built here with the project's own clauses. Same filters
+    (turno_filter_clauses), same order. Execution times only: EXPLAIN ANALYZE, best of 3."""
     clock = services.clock
     async with services.db.session() as session:
         calendar = await load_calendar(session)
@@ -988,32 +1178,32 @@ async def print_what_ifs(services, timer: StatementTimer, box_sql: dict[tuple[st
         principals = {u: await load_principal(session, i) for u, i in user_ids.items()}
     async with services.db.engine.connect() as probe:
         jit = (await probe.exec_driver_sql("SHOW jit")).scalar()
-    print(f"\nWhat-ifs (EXPLAIN ANALYZE execution time, best of 3; JIT as the app's connections have it: {jit}; "
-          "the rewrite: scope as to_unit_id = ANY(ids), no redundant visibility):")
-    print(f"{'':32} {'count as is':>12} {'JIT forced on':>12} {'rewritten':>10}   {'page as is':>10} {'rewritten':>10}")
+    print(f"\nThe inbox's statements before and now (EXPLAIN ANALYZE execution time, best of 3; JIT as the app's "
+          f"connections have it: {jit}). Before: scope as EXISTS on org_units.path + visible_turnos, count(*) of "
+          f"the rows; now: as the app sent them")
+    print(f"{'':32} {'count before':>12} {'count now':>10}  {'(form)':14} {'page before':>11} {'page now':>9}")
     async with services.db.engine.connect() as conn:
         for label, username, inbox_filter in CASES:
             principal = principals[username]
             env = FilterEnv(clock, calendar, services.settings.yellow_threshold_days, principal)
             spec = TurnoFilterSpec(include_subunits=True, status=list((inbox_filter or {}).get("status", [])),
                                    traffic_light=list((inbox_filter or {}).get("trafficLight", [])))
-            scope = or_(OrgUnit.id.in_(sorted(principal.unit_ids)),
-                        *[OrgUnit.path.startswith(p, autoescape=True) for p in principal.subtree_paths])
-            ids = list((await conn.execute(select(OrgUnit.id).where(scope))).scalars())
-            where = [Turno.to_unit_id.in_(ids), *turno_filter_clauses(spec, env, Turno.to_unit_id)]
-            captured = {}
-            for name, stmt in (("count", select(func.count()).select_from(Turno).where(*where)),
+            where = [box_scope(principal, spec, Turno.to_unit_id), visible_turnos(principal),
+                     *turno_filter_clauses(spec, env, Turno.to_unit_id)]
+            before = {}
+            for name, stmt in (("count", select(func.count()).select_from(select(Turno).where(*where).subquery())),
                                ("page", select(Turno).where(*where).order_by(Turno.sent_at.desc(), Turno.id.desc())
                                 .limit(51))):
                 timer.reset()
                 await conn.execute(stmt)
-                captured[name] = timer.records[-1][:2]
-            as_is_count, as_is_page = box_sql[label, "count"], box_sql[label, "page"]
-            count_ms = [await explain_ms(conn, *as_is_count), await explain_ms(conn, *as_is_count, jit=True),
-                        await explain_ms(conn, *captured["count"])]
-            page_ms = [await explain_ms(conn, *as_is_page), await explain_ms(conn, *captured["page"])]
-            print(f"{label:32} {count_ms[0]:9.1f} ms {count_ms[1]:9.1f} ms {count_ms[2]:7.1f} ms"
-                  f"   {page_ms[0]:7.1f} ms {page_ms[1]:7.1f} ms")
+                before[name] = timer.records[-1][:2]
+            now_count, now_page = box_sql.get((label, "count")), box_sql.get((label, "page"))
+            form = ("–" if now_count is None else
+                    "turno_counts" if statement_kind(now_count[0]) == "turno_counts" else "count(*)")
+            count_now = f"{await explain_ms(conn, *now_count):7.2f} ms" if now_count else "   missing"
+            page_now = f"{await explain_ms(conn, *now_page):6.2f} ms" if now_page else "  missing"
+            print(f"{label:32} {await explain_ms(conn, *before['count']):9.2f} ms {count_now}  {form:14} "
+                  f"{await explain_ms(conn, *before['page']):8.2f} ms {page_now}")
         await conn.rollback()
 
 
@@ -1063,15 +1253,15 @@ def print_results(title: str, results: list[Result], baseline: Result) -> None:
 
 
 def print_breakdown(real: list[Result], memory: list[Result]) -> None:
-    """Where one HEAD page's CPU goes: HTTP + GraphQL floor, GraphQL execution of the page,
-    data access in the server process, PostgreSQL."""
+    """Where one page's CPU goes: HTTP + GraphQL floor, GraphQL execution of the page, data access
+    in the server process, PostgreSQL."""
     by = {r.name: r for r in real + memory}
     floor = per_request_ms(by["memory {__typename}"], "server")
     print("\nWhere the CPU of one page goes (ms per request; server process and PostgreSQL backends):")
     print(f"{'':30} {'HTTP+floor':>10} {'GraphQL':>8} {'data (py)':>10} {'postgres':>9} {'total':>7}   "
           f"{'DB share':>8}  real/memory req/s")
     for label, _username, _filter in CASES:
-        if f"memory inbox {label}" not in by:
+        if f"memory inbox {label}" not in by or f"inbox {label}" not in by:
             continue
         r, m = by[f"inbox {label}"], by[f"memory inbox {label}"]
         graphql = per_request_ms(m, "server") - floor
@@ -1087,16 +1277,99 @@ def print_breakdown(real: list[Result], memory: list[Result]) -> None:
           "postgres: the backends' CPU. DB share = (data + postgres) / total.")
 
 
+@dataclass
+class Line:
+    """One measured inbox line against its in-memory twins."""
+
+    label: str
+    real: Result
+    memory: Result | None
+    sync: Result | None
+    plain: Result | None
+
+    @property
+    def real_cpu_ms(self) -> float:
+        return per_request_ms(self.real, "server") + per_request_ms(self.real, "db")
+
+    @property
+    def ratio_memory(self) -> float:
+        """In-memory server CPU per request / (real server + PostgreSQL CPU per request)."""
+        return per_request_ms(self.memory, "server") / self.real_cpu_ms if self.memory else float("nan")
+
+    @property
+    def ratio_memory_req_s(self) -> float:
+        return self.real.rate / self.memory.rate if self.memory and self.memory.rate else float("nan")
+
+    @property
+    def ratio_plain(self) -> float:
+        """Plain-attribute CPU per request / resolver CPU per request, both in memory: 1 is the ceiling."""
+        if not (self.memory and self.plain):
+            return float("nan")
+        return per_request_ms(self.plain, "server") / per_request_ms(self.memory, "server")
+
+
+def lines_of(real: list[Result], memory: list[Result]) -> list[Line]:
+    by = {r.name: r for r in real + memory}
+    return [Line(label, by[f"inbox {label}"], *[by.get(f"memory {prefix}inbox {label}")
+                                                 for prefix, _path in MEMORY_VARIANTS.values()])
+            for label, _u, _f in CASES if f"inbox {label}" in by]
+
+
+def print_ratios(lines: list[Line]) -> None:
+    print("\nReal against in-memory, per line. CPU ms per request: real = server + PostgreSQL backends; memory and "
+          "sync, plain = the in-memory server.\nratio_memory = memory CPU / real CPU (the robust one); by req/s: real / "
+          "memory req/s (pessimistic when the machine is busy); plain/memory: how close the resolvers are to plain "
+          "attributes; sync: what-if, every resolver of memory synchronous")
+    print(f"{'':30} {'real CPU':>9} {'memory':>8} {'sync':>7} {'plain':>7}   {'ratio_memory':>12} {'by req/s':>9} "
+          f"{'plain/memory':>12}")
+
+    def cpu(r: Result | None) -> float:
+        return per_request_ms(r, "server") if r else float("nan")
+    for x in lines:
+        print(f"{x.label:30} {x.real_cpu_ms:6.1f} ms {cpu(x.memory):5.1f} ms {cpu(x.sync):4.1f} ms {cpu(x.plain):4.1f} ms"
+              f"   {x.ratio_memory:12.2f} {x.ratio_memory_req_s:9.2f} {x.ratio_plain:12.2f}")
+
+
+def result_fields(r: Result) -> str:
+    return (f"req_s={r.rate:.1f} p50_ms={r.percentile_ms(0.5):.1f} p99_ms={r.percentile_ms(0.99):.1f} "
+            f"server_cpu_ms={per_request_ms(r, 'server'):.2f}")
+
+
+def print_result_lines(lines: list[Line], statements: dict[str, int]) -> None:
+    """The machine-readable summary: one RESULT line per measured line."""
+    print()
+    for x in lines:
+        r, name = x.real, RESULT_NAMES[x.label]
+        print(f"RESULT inbox.{name} req_s={r.rate:.1f} p50_ms={r.percentile_ms(0.5):.1f} "
+              f"p99_ms={r.percentile_ms(0.99):.1f} ratio_memory={x.ratio_memory:.3f} "
+              f"ratio_memory_req_s={x.ratio_memory_req_s:.3f} server_cpu_ms={per_request_ms(r, 'server'):.2f} "
+              f"pg_cpu_ms={per_request_ms(r, 'db'):.2f} statements={statements.get(x.label, 'nan')} "
+              f"busy_rest={r.cpu.get('others', 0):.2f}")
+    for x in lines:
+        name = RESULT_NAMES[x.label]
+        if x.memory:
+            print(f"RESULT inbox.memory.{name} {result_fields(x.memory)} ratio_plain={x.ratio_plain:.3f} "
+                  f"busy_rest={x.memory.cpu.get('others', 0):.2f}")
+        for kind, r in (("memory_sync", x.sync), ("memory_plain", x.plain)):
+            if r:
+                print(f"RESULT inbox.{kind}.{name} {result_fields(r)} busy_rest={r.cpu.get('others', 0):.2f}")
+    if not lines:  # --skip-server: the statements only
+        for label, count in statements.items():
+            print(f"RESULT inbox.{RESULT_NAMES[label]} statements={count}")
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.inbox", description=__doc__.split("\n\n")[0])
     parser.add_argument("--turnos", type=int, default=1_000_000, help="turnos to bulk-load (default 1000000); "
                                                                      "documents: half as many")
     parser.add_argument("--database-url", default=DEFAULT_URL,
-                        help=f"PostgreSQL database to DROP and recreate (default {DEFAULT_URL})")
+                        help=f"PostgreSQL database to DROP and recreate, or with --reuse to migrate "
+                             f"(default {DEFAULT_URL})")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per line (default 10)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients (default 8)")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the generated data")
-    parser.add_argument("--reuse", action="store_true", help="keep the database of a previous run (no reload)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the database of a previous run (no reload; migrated to the head first)")
     parser.add_argument("--repeat", type=int, default=20, help="in-process requests per page for the time split")
     parser.add_argument("--explain", action="store_true", help="print every slowest statement's full plan")
     parser.add_argument("--python-profile", action="store_true", help="cProfile the HEAD pages in-process")
@@ -1116,8 +1389,9 @@ def main(argv: list[str] | None = None) -> int:
     secret = secrets.token_urlsafe(48)
     stats = None
     if args.reuse:
+        print(f"reusing {make_url(url).render_as_string(hide_password=True)}; migrating…", flush=True)
+        migrate(url)  # loaded before a newer migration (0014: turno_counts, rebuilt from the rows): bring it up
         world = asyncio.run(read_world(url))
-        print(f"reusing {make_url(url).render_as_string(hide_password=True)}", flush=True)
     else:
         print(f"recreating {make_url(url).render_as_string(hide_password=True)} and migrating…", flush=True)
         asyncio.run(recreate_database(url))
@@ -1135,6 +1409,7 @@ def main(argv: list[str] | None = None) -> int:
     for p in problems:
         print(f"LOAD PROBLEM: {p}")
 
+    lines: list[Line] = []
     if not args.skip_server:
         print(f"\nmeasuring the real server ({args.seconds:g} s per line, {args.clients} clients)…", flush=True)
         run, pages = asyncio.run(run_real_server(url, secret, args.seconds, args.clients))
@@ -1152,12 +1427,20 @@ def main(argv: list[str] | None = None) -> int:
         for note in notes:
             print(note)
         print_breakdown(run.results, memory)
-        if max(r.cpu.get("others", 0) for r in run.results + memory) > 0.25:
-            print("warning: the rest of the machine was busy during some runs: req/s and latencies are pessimistic.")
+        lines = lines_of(run.results, memory)
+        print_ratios(lines)
+        busy = [r.cpu.get("others", 0) for r in run.results + memory]
+        print(f"the rest of the machine took {min(busy):.2f}–{max(busy):.2f} cores during the lines "
+              f"(mean {sum(busy) / len(busy):.2f}) of {os.cpu_count()}")
+        if max(busy) > 0.25:
+            print("warning: the rest of the machine was busy during some runs: req/s and latencies are pessimistic; "
+                  "the CPU-per-request figures and ratio_memory much less so.")
 
-    problems += asyncio.run(profile_in_process(url, secret, args.repeat, args.explain, args.python_profile))
+    found, statements = asyncio.run(profile_in_process(url, secret, args.repeat, args.explain, args.python_profile))
+    problems += found
     if problems:
         print("\nPROBLEMS:\n" + "\n".join(f"- {p}" for p in problems))
+    print_result_lines(lines, statements)
     return 0
 
 
