@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import BigInteger, Integer, String, func, select, text
+from sqlalchemy import (
+    BigInteger, Boolean, Column, ColumnElement, Date, Integer, String, Table, and_, false, func, or_, select, text,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
+from models.permissions import Principal
 
 BOXES = {"inbox": "in", "outbox": "out"}
 
@@ -27,6 +30,38 @@ class TurnoCount(Base):
     box: Mapped[str] = mapped_column(String(3), primary_key=True)  # "in": addressed to the unit, "out": sent by it
     status: Mapped[str] = mapped_column(String(20), primary_key=True)
     n: Mapped[int] = mapped_column(BigInteger)
+
+
+# The open turnos of each unit alone (subtree false) and of each subtree (true), by what the light
+# rule reads: a HEAD's counters are a few hundred rows of their subtree's root (migration 0015).
+# Core only: no column is a key (due_date and answered_on_time may be null); a unique index
+# NULLS NOT DISTINCT keeps one row per group.
+open_turno_rollup = Table(
+    "open_turno_rollup", Base.metadata,
+    Column("box", String(3), nullable=False),
+    Column("unit_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
+    Column("subtree", Boolean, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("due_date", Date),
+    Column("answered_on_time", Boolean),
+    Column("n", BigInteger, nullable=False),
+)
+
+
+def rollup_scope(principal: Principal, box: str, include_subunits: bool) -> ColumnElement[bool]:
+    """Twin of models.filters.box_unit_ids without a unit filter, over open_turno_rollup: the
+    subtrees the principal sees whole and, alone, their other units."""
+    rollup = open_turno_rollup.c
+    roots = sorted({m.unit_id for m in principal.memberships if m.unit_path in principal.subtree_paths}) \
+        if include_subunits else []
+    alone = sorted(m.unit_id for m in principal.memberships
+                   if not any(m.unit_path.startswith(p) for p in (principal.subtree_paths if include_subunits else ())))
+    parts = []
+    if roots:
+        parts.append(and_(rollup.subtree.is_(True), rollup.unit_id.in_(roots)))
+    if alone:
+        parts.append(and_(rollup.subtree.is_(False), rollup.unit_id.in_(sorted(set(alone)))))
+    return and_(rollup.box == BOXES[box], or_(*parts) if parts else false())
 
 
 def kept_in_table(session: AsyncSession) -> bool:

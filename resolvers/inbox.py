@@ -69,17 +69,28 @@ class BoxSummary:
 async def box_summary(ctx: Context, box: str, spec: TurnoFilterSpec | None) -> BoxSummary:
     """What the same filter lists, counted in one statement: the open turnos by light, those not
     yet acknowledged (SENT) and those waiting for the sender's evaluation (ANSWERED). Every one
-    of them is open, so only open turnos are read (a partial index holds them, migration 0014)."""
+    of them is open, so only open turnos are read: on PostgreSQL, without a filter but status,
+    their rollup by subtree (migration 0015); else the rows (a partial index holds them, 0014)."""
     env = await ctx.filter_env()
-    is_open = Turno.status.in_(sorted(s.value for s in OPEN_TURNO))
+    spec = spec or TurnoFilterSpec(include_subunits=True)
+    today = env.clock.today()
+    if counted_by_unit_and_status(spec) and spec.unit_id is None and turno_counts.kept_in_table(ctx.session):
+        rows = turno_counts.open_turno_rollup.c
 
-    def count(condition) -> ColumnElement[int]:
-        return func.count().filter(condition)
-
-    lights = [count(turno_light_clause(light, Turno, env.calendar, env.clock.today(), env.yellow_threshold))
+        def count(condition) -> ColumnElement[int]:
+            return func.coalesce(func.sum(rows.n).filter(condition), 0)
+        where = [turno_counts.rollup_scope(ctx.require_principal(), box, spec.include_subunits),
+                 *([rows.status.in_(spec.status)] if spec.status else [])]
+        turno = rows
+    else:
+        def count(condition) -> ColumnElement[int]:
+            return func.count().filter(condition)
+        where = [Turno.status.in_(sorted(s.value for s in OPEN_TURNO)), *await box_clauses(ctx, box, spec)]
+        turno = Turno
+    lights = [count(turno_light_clause(light, turno, env.calendar, today, env.yellow_threshold))
               for light in (TrafficLight.GREEN, TrafficLight.YELLOW, TrafficLight.RED, TrafficLight.NONE)]
     row = (await ctx.session.execute(
-        select(*lights, count(Turno.status == TurnoStatus.SENT.value), count(Turno.status == TurnoStatus.ANSWERED.value))
-        .where(is_open, *await box_clauses(ctx, box, spec))
+        select(*lights, count(turno.status == TurnoStatus.SENT.value), count(turno.status == TurnoStatus.ANSWERED.value))
+        .where(*where)
     )).one()
-    return BoxSummary(*row)
+    return BoxSummary(*(int(n) for n in row))

@@ -77,3 +77,45 @@ async def test_total_count_is_the_number_of_rows_listed(api, world, clock, servi
         seen.append(box["totalCount"])
     # not a vacuous comparison of zeros: DG and its subunits sent 8 (6 + 2 delegations), one cancelled
     assert all(seen[:3]) and seen[-4] == 8 and seen[-3] == 1
+
+
+# --- the open turnos' rollup by subtree (migration 0015): inboxSummary on PostgreSQL ------------
+
+SUMMARY = """query($f: TurnoFilter) { inboxSummary(filter: $f) { green yellow red none notAcknowledged awaitingEvaluation }
+  outboxSummary(filter: $f) { green yellow red none notAcknowledged awaitingEvaluation } }"""
+MOVE = """mutation($input: UpdateOrgUnitInput!) { updateOrgUnit(input: $input) { errors { code field message } } }"""
+ROWS = {"period": {"from": "2000-01-01"}}  # excludes nothing, and makes the counters count the rows
+
+
+async def rollup(services) -> list[tuple]:
+    async with services.db.engine.connect() as conn:
+        return [tuple(r) for r in await conn.execute(text(
+            "SELECT box, unit_id, subtree, status, due_date, answered_on_time, n FROM open_turno_rollup"
+            " WHERE n <> 0 ORDER BY 1, 2, 3, 4, 5, 6"))]
+
+
+async def test_the_rollup_gives_the_counters_the_rows_give(api, world, clock, services, backend):
+    await workflow(api, world, clock)
+
+    async def same_counters():
+        for user in ("dg_head", "da_head", "da_staff", "srh_staff", "dg_reg", "admin"):
+            for extra in ({}, {"includeSubunits": False}, {"status": ["SENT", "ANSWERED"]}):
+                kept = await api.ok(SUMMARY, {"f": extra or None}, token=world.tokens[user])
+                rows = await api.ok(SUMMARY, {"f": {**extra, **ROWS}}, token=world.tokens[user])
+                assert kept == rows, (user, extra)
+    await same_counters()
+    head = (await api.ok(SUMMARY, {"f": None}, token=world.tokens["dg_head"]))["inboxSummary"]
+    assert sum(head.values()) > 0  # not a comparison of zeros
+    if backend == "sqlite":
+        assert await rollup(services) == []  # SQLite counts the rows
+        return
+    kept = await rollup(services)
+    async with services.db.engine.begin() as conn:
+        await conn.execute(text("SELECT mcs_open_rollup_rebuild()"))
+    assert await rollup(services) == kept
+    # a unit moved under another: its turnos now count in its new ancestors' subtrees
+    moved = await api.ok(MOVE, {"input": {"id": world.unit_id("SRH"), "parentId": world.unit_id("DJ")}},
+                         token=world.tokens["admin"])
+    assert moved["updateOrgUnit"]["errors"] == []
+    assert await rollup(services) != kept
+    await same_counters()
