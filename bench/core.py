@@ -10,7 +10,8 @@
    without a search term) and `registerDocument`;
 4. replay one documents page in-process, capture its SQL and run it under EXPLAIN ANALYZE.
 
-It prints figures and asserts nothing about speed. See bench/README.md.
+It prints figures, then one `RESULT core.<line> …` line per measured line, and asserts nothing
+about speed. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -414,17 +415,55 @@ def machine_busy_seconds() -> float:
     return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
 
 
+def tcp_ports_of(pid: int) -> set[int]:
+    """The local TCP ports of a process's sockets (its connections to PostgreSQL among them)."""
+    inodes = set()
+    try:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    except FileNotFoundError:
+        return set()
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except FileNotFoundError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if fields[9] in inodes:
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
 class CpuMeter:
-    """CPU used by the server process, the PostgreSQL backends of the database, this process (the
-    client) and everything else on the machine (other work competing for the cores)."""
+    """CPU used by the server process, the PostgreSQL backends connected to it, this process (the
+    client) and everything else on the machine (other work competing for the cores).
+
+    Backends are matched by the client port of their connection (and parallel workers by their
+    leader): other sessions on the same database are not the server's cost. A backend's last CPU
+    seen is kept after it exits, so the count never goes backwards (a pooled connection closed
+    between two snapshots made the difference negative)."""
 
     def __init__(self, server: Server, monitor: asyncpg.Connection):
         self.server, self.monitor = server, monitor
+        self.backend_cpu: dict[int, float] = {}
 
     async def snapshot(self) -> dict[str, float]:
+        ports = sorted(tcp_ports_of(self.server.process.pid))
         pids = [r["pid"] for r in await self.monitor.fetch(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")]
-        ours = {"server": cpu_seconds(self.server.process.pid), "db": sum(cpu_seconds(p) for p in pids),
+            "WITH ours AS (SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "              AND client_port = ANY($1::int[])) "
+            "SELECT pid FROM ours UNION SELECT pid FROM pg_stat_activity WHERE leader_pid IN (SELECT pid FROM ours)",
+            ports)]
+        for pid in pids:
+            self.backend_cpu[pid] = max(self.backend_cpu.get(pid, 0.0), cpu_seconds(pid))
+        ours = {"server": cpu_seconds(self.server.process.pid), "db": sum(self.backend_cpu.values()),
                 "client": time.process_time()}
         return {**ours, "others": machine_busy_seconds() - sum(ours.values())}
 
@@ -684,10 +723,27 @@ def print_report(documents: int, load_seconds: float, world: World, run: ServerR
         if r.failures:
             print(f"    {len(r.failures)} failed requests, first: {r.failures[0]}")
     print("ratio: throughput relative to {__typename}. CPU/req: CPU time of the server process and of the\n"
-          "PostgreSQL backends it is connected to (not their parallel workers), per request. busy: share of\n"
-          "one core used by this process (the clients) and by the rest of the machine during the run.")
+          "PostgreSQL backends connected to it (parallel workers only if alive at a snapshot), per request.\n"
+          "busy: share of one core used by this process (the clients) and by the rest of the machine.")
     if max(r.cpu.get("others", 0) for r in run.results) > 0.25:
         print("warning: the rest of the machine was busy during the runs: req/s and latencies are pessimistic.")
+
+
+RESULT_NAMES = {"{__typename}": "typename", "{__typename} with a token": "typename_token",
+                'documents page of 50, search "vivienda"': "documents.search",
+                "documents page of 50, no search": "documents.page", "registerDocument": "register"}
+
+
+def print_results(run: ServerRun, documents: int) -> None:
+    """The machine-readable summary: one RESULT line per measured line (CPU in ms per request;
+    busy_rest: share of one core used by the rest of the machine)."""
+    print()
+    for r in run.results:
+        per_request = {k: (1000 * r.cpu.get(k, 0) / r.rate if r.rate else float("nan")) for k in ("server", "db")}
+        print(f"RESULT core.{RESULT_NAMES.get(r.name, r.name)} documents={documents} req_s={r.rate:.1f} "
+              f"p50_ms={r.percentile_ms(0.5):.1f} p99_ms={r.percentile_ms(0.99):.1f} "
+              f"server_cpu_ms={per_request['server']:.1f} pg_cpu_ms={per_request['db']:.1f} "
+              f"failures={len(r.failures)} busy_rest={r.cpu.get('others', 0):.2f}")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -720,6 +776,7 @@ def main(argv: list[str] | None = None) -> int:
     run = asyncio.run(run_server_phases(url, secret, world, args.seconds, args.clients))
     print_report(args.documents, load_seconds, world, run, args.seconds, args.clients)
     asyncio.run(profile_documents_sql(url, secret, args.explain))
+    print_results(run, args.documents)
     return 0
 
 

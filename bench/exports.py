@@ -13,7 +13,8 @@
    /proc/self/clear_refs when allowed, and a 5 ms RSS sampler either way), and how busy the
    machine was (load average, CPU of other processes).
 
-It prints figures and asserts nothing about speed. See bench/EXPORTS.md.
+It prints figures, then one `RESULT exports.xlsx.run<i> …` line per run, and asserts nothing
+about speed. See bench/EXPORTS.md.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -163,6 +165,7 @@ async def run(url: str, documents: int, runs: int, seed: int) -> None:
         async with services.db.session() as session:
             head_id = (await session.execute(select(User.id).where(User.username == HEAD_USERNAME))).scalar_one()
             principal = await load_principal(session, head_id)
+        results: list[str] = []
         for i in range(1, runs + 1):
             result = await one_export(services, principal, phases)
             hwm = result["peak_growth_hwm"]
@@ -177,10 +180,18 @@ async def run(url: str, documents: int, runs: int, seed: int) -> None:
                   f"{result['seconds'] * os.cpu_count():.1f} s")
             print("  wall time inside (the reads of chunk n+1 overlap the writing of chunk n): "
                   + ", ".join(f"{k} {v:.2f} s" for k, v in result["phases"].items()))
+            results.append(
+                f"RESULT exports.xlsx.run{i} status={result['status']} rows={result['rows']} "
+                f"seconds={result['seconds']:.2f} rows_s={result['rows'] / result['seconds']:.0f} "
+                f"size_mb={result['size'] / 1e6:.1f} cpu_s={result['cpu']:.2f} "
+                f"peak_rss_growth_mb={result['peak_growth_sampled']:.1f} "
+                f"peak_hwm_growth_mb={'nan' if hwm is None else f'{hwm:.1f}'} others_cpu_s={result['others']:.2f}")
         print(f"\nload average after: {open('/proc/loadavg').read().split()[:3]}")
+        print("\n" + "\n".join(results))
     finally:
         await services.hub.close()
         await services.db.dispose()
+        shutil.rmtree(workdir, ignore_errors=True)  # the exported files
 
 
 def main(argv: list[str] | None = None) -> int:

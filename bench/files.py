@@ -22,7 +22,9 @@
    until they are read by pypdf (OCR hidden from it unless --extraction-ocr: Tesseract on 100
    pages takes several minutes per file).
 
-It prints figures and asserts nothing about speed. See bench/FILES.md.
+It prints figures, then one `RESULT files.<kind> …` line per kind of request (medians over the
+repetitions; `files.extraction` with --extraction), and asserts nothing about speed. See
+bench/FILES.md.
 """
 
 from __future__ import annotations
@@ -364,6 +366,8 @@ async def run_extraction(args, url: str, secret: str, workdir: Path, token: str,
                 seconds = time.perf_counter() - started
         print(Line(f"text extraction x{len(numeric)}", size * len(numeric), seconds, watch,
                    f"statuses {statuses}").row())
+        print(f"RESULT files.extraction files={len(numeric)} seconds={seconds:.1f} server_cpu_s={watch.cpu:.2f} "
+              f"rss_growth_mb={watch.growth:.1f} pending={statuses.count('PENDING')} ocr={int(args.extraction_ocr)}")
         print("  pypdf and OCR in a worker process per file (files/extraction.py), not counted"
               + ("" if args.extraction_ocr else "; OCR hidden from this server"))
     finally:
@@ -453,6 +457,20 @@ def summarize(report: Report) -> None:
               f"  {median([l.seconds for l in lines]) * 1000:9.1f} ms"
               f"  peak RSS growth {median([l.watch.growth for l in lines]):6.1f} MB"
               f" (max {max(l.watch.growth for l in lines):.1f})")
+    print()
+    for kind, lines in kinds.items():
+        hwm = [g for l in lines if (g := l.watch.hwm_growth) is not None]
+        print(f"RESULT files.{RESULT_NAMES.get(kind, kind)} repeats={len(lines)} size_mb={median([l.bytes / MB for l in lines]):.1f} "
+              f"mb_s={median([l.bytes / MB / l.seconds for l in lines]):.1f} ms={median([l.seconds for l in lines]) * 1000:.1f} "
+              f"server_cpu_s={median([l.watch.cpu for l in lines]):.2f} "
+              f"rss_growth_mb={median([l.watch.growth for l in lines]):.1f} "
+              f"rss_growth_max_mb={max(l.watch.growth for l in lines):.1f} "
+              f"hwm_growth_max_mb={f'{max(hwm):.1f}' if hwm else 'nan'}")
+
+
+# RESULT names of the summary's kinds (a line's name without its "#n ")
+RESULT_NAMES = {"upload (registerDocument)": "upload", "download GET /files/{id}": "download",
+                "Range 1 MiB (middle)": "range_1mib", "Range second half": "range_half"}
 
 
 if __name__ == "__main__":

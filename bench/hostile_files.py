@@ -11,7 +11,9 @@ the sum over this process and all its descendants (the worker, pdftoppm, tessera
 - huge_page_pdf: one image-only page of 100 × 100 inches, 706 bytes; OCR at 200 dpi would be
   400 million pixels.
 
-It prints figures and asserts nothing. See bench/FILES.md.
+It prints a table, then one `RESULT hostile_files.<file> …` line per file, and asserts nothing.
+The files are fixed; the limits are the arguments (a reduced run: `--timeout 15`). See
+bench/FILES.md.
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ async def main() -> None:
     print(f"limits: {limits}; OCR available: {ocr.available()}")
     print("| file | bytes | outcome | pages read | wall | peak RSS, this process | peak RSS, with its descendants |")
     print("|---|---|---|---|---|---|---|")
+    results: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, content in [("slow_text_pdf", slow_text_pdf()), ("huge_page_pdf", huge_page_pdf())]:
             path = Path(tmp) / f"{name}.pdf"
@@ -99,6 +102,11 @@ async def main() -> None:
             seconds = time.monotonic() - started
             print(f"| {name} | {len(content):,} | {result.cut or 'complete'} | {result.pages_read} of {result.pages} "
                   f"| {seconds:.1f} s | {watch.own / 2**20:.0f} MB | {watch.tree / 2**20:.0f} MB |", flush=True)
+            results.append(f"RESULT hostile_files.{name} bytes={len(content)} outcome={result.cut or 'complete'} "
+                           f"pages_read={result.pages_read} pages={result.pages} seconds={seconds:.1f} "
+                           f"rss_mb={watch.own / 2**20:.0f} rss_tree_mb={watch.tree / 2**20:.0f} "
+                           f"timeout_s={args.timeout:g} memory_mb={args.memory_mb}")
+    print("\n" + "\n".join(results))
 
 
 if __name__ == "__main__":

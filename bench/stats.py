@@ -19,7 +19,8 @@
 5. with `--from-rows`, the same measurements counting from the rows (what SQLite does, and
    PostgreSQL when stats_daily follows another time zone), for comparison.
 
-It prints figures and asserts nothing about speed. See bench/STATS.md.
+It prints figures, then one `RESULT stats.<daily|rows>.<user>.<granularity>[.by_unit] …` line per
+measured line (and `stats.load`), and asserts nothing about speed. See bench/STATS.md.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ USERS = [  # username, unit acronym, role, label
     ("head_dg1d1", "DG1D1", Role.HEAD, "HEAD of a directorate (6 units)"),
     ("staff_dg1d1s1", "DG1D1S1", Role.STAFF, "STAFF of a department"),
 ]
+REFUSALS = {"VALIDATION", "QUERY_TOO_COSTLY"}  # error codes of an answer too large to give
 STATS = """query($period: Period!, $granularity: Granularity!, $byUnit: Boolean) {
   stats(period: $period, granularity: $granularity, byUnit: $byUnit) {
     start unit { acronym } documentsReceived turnosSent turnosReceived responsesSent responsesReceived
@@ -230,7 +232,10 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def measure(url: str, users: dict[str, User], year: int, runs: int, explain: bool, from_rows: bool) -> None:
+async def measure(url: str, users: dict[str, User], year: int, runs: int, explain: bool,
+                  from_rows: bool) -> list[str]:
+    """Prints the latencies per caller and case; returns their RESULT lines."""
+    results: list[str] = []
     with tempfile.TemporaryDirectory(prefix="mcs-bench-") as workdir:
         settings = Settings.from_env(database_url=url, redis_url=None, secret_key=secrets.token_urlsafe(48),
                                      files_dir=Path(workdir), deadline_watch_seconds=0, text_extraction_seconds=0)
@@ -263,21 +268,32 @@ async def measure(url: str, users: dict[str, User], year: int, runs: int, explai
                         body = {"query": STATS, "variables": {"period": period, "granularity": granularity,
                                                               "byUnit": by_unit}}
                         before = load_average()
-                        timings, rows = [], 0
+                        timings, rows, refused = [], 0, False
                         for i in range(n + 1):
                             started = time.perf_counter()
                             response = await client.post("/graphql", json=body, headers=headers)
                             took = time.perf_counter() - started
                             data = response.json()
                             if "errors" in data:
-                                raise SystemExit(f"stats failed: {data['errors']}")
-                            rows = len(data["data"]["stats"])
+                                # over models.stats.MAX_ROWS or the response size limit (DAY byUnit of a
+                                # large scope): the refusal is the answer, timed like one
+                                if not all((e.get("extensions") or {}).get("code") in REFUSALS for e in data["errors"]):
+                                    raise SystemExit(f"stats failed: {data['errors']}")
+                                refused = True
+                            else:
+                                rows = len(data["data"]["stats"])
                             if i:
                                 timings.append(1000 * took)
                         name = granularity + (" byUnit" if by_unit else "")
-                        print(f"{label:44} {name:12} {rows:5} {percentile(timings, .5):6.1f} ms "
-                              f"{percentile(timings, .99):6.1f} ms {max(timings):6.1f} ms   {before} → {load_average()}",
+                        after = load_average()
+                        print(f"{label:44} {name:12} {'refused' if refused else rows:>5} {percentile(timings, .5):6.1f} ms "
+                              f"{percentile(timings, .99):6.1f} ms {max(timings):6.1f} ms   {before} → {after}",
                               flush=True)
+                        results.append(
+                            f"RESULT stats.{'rows' if from_rows else 'daily'}.{username}.{granularity.lower()}"
+                            f"{'.by_unit' if by_unit else ''} rows={rows} refused={int(refused)} runs={n} "
+                            f"p50_ms={percentile(timings, .5):.1f} p99_ms={percentile(timings, .99):.1f} "
+                            f"max_ms={max(timings):.1f} load1={after.split()[0]}")
                 # the SQL of one request, replayed under EXPLAIN ANALYZE
                 for username, granularity in [("admin", "MONTH"), ("head_dg1d1", "MONTH")]:
                     headers = {"Authorization": f"Bearer {issue_token(services, users[username])}"}
@@ -291,6 +307,7 @@ async def measure(url: str, users: dict[str, User], year: int, runs: int, explai
                     await explain_statements(services.db.engine, list(captured), explain, width=120)
         finally:
             await services.db.dispose()
+    return results
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -327,6 +344,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("bench.stats needs a PostgreSQL URL (postgresql+asyncpg://...)")
     clock = Clock()
     year = args.year or clock.today().year - 1
+    results: list[str] = []
     print(f"machine: {os.cpu_count()} cores, load average {load_average()}; code {code_version()}", flush=True)
     if not args.skip_load:
         print(f"recreating {make_url(url).render_as_string(hide_password=True)} and migrating…", flush=True)
@@ -340,11 +358,15 @@ def main(argv: list[str] | None = None) -> int:
               f"{loader.counts['responses']:,} responses over {args.years} years in "
               f"{time.perf_counter() - started:.0f} s (with VACUUM ANALYZE); mcs_stats_rebuild(): "
               f"{loader.rebuild_seconds:.1f} s, {loader.daily_rows:,} rows in stats_daily", flush=True)
+        results.append(f"RESULT stats.load documents={loader.counts['documents']} turnos={loader.counts['turnos']} "
+                       f"responses={loader.counts['responses']} seconds={time.perf_counter() - started:.0f} "
+                       f"rebuild_s={loader.rebuild_seconds:.1f} daily_rows={loader.daily_rows}")
     users = asyncio.run(existing_users(url))
-    asyncio.run(measure(url, users, year, args.runs, args.explain, from_rows=False))
+    results += asyncio.run(measure(url, users, year, args.runs, args.explain, from_rows=False))
     if args.from_rows:
-        asyncio.run(measure(url, users, year, args.runs, args.explain, from_rows=True))
+        results += asyncio.run(measure(url, users, year, args.runs, args.explain, from_rows=True))
     print(f"\nload average at the end: {load_average()} (2 cores shared with other work)")
+    print("\n" + "\n".join(results))
     return 0
 
 
