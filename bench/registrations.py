@@ -1,28 +1,35 @@
-"""Registrations for ONE unit across two instances: rate, latency, gapless folios, and where the
-time goes while the folio counter row and the event-log lock are held.
+"""Registrations for ONE unit on one or several instances: rate, CPU per registration, latency,
+gapless folios, and where the time goes while the folio counter row and the event-log lock are held.
 
-    .venv/bin/python -m bench.registrations [--count 400] [--clients 20] [--instances 2]
-                                            [--runs 3] [--variants plain,pdf] [--documents 20000]
+    .venv/bin/python -m bench.registrations [--count 400] [--concurrency 20] [--instances 2]
+                                            [--setups 1x20,2x200] [--runs 3] [--variants plain,pdf,key]
+                                            [--documents 20000] [--probe] [--profile]
                                             [--tree before=DIR --tree after=DIR]
 
 1. drop, recreate and migrate the database (default mcs_bench_reg); the org tree and users of
    bench/core.py (101 units, a REGISTRAR per unit) and `--documents` documents bulk-loaded;
-2. start `--instances` `mcs serve` processes on PostgreSQL + Redis (db 14, a channel of their
-   own), each under bench/txn_probe.py, which times every statement of every registration's
-   transaction without touching the application's code;
+2. per setup (`--setups INSTANCESxCLIENTS,...`, or `--instances` x `--concurrency`), start that
+   many `mcs serve` processes on PostgreSQL + Redis (db 14, a channel of their own), with `--probe`
+   each under bench/txn_probe.py, which times every statement of every registration's transaction
+   without touching the application's code (it costs some server CPU: off by default);
 3. per variant (`plain`: no files; `pdf`: one small PDF, GraphQL multipart; `key`: plain with an
-   Idempotency-Key header, as the web app sends) a warm-up, a
-   serial line (one client: the uncontended cost) and `--runs` runs of `--count` registrations by
-   `--clients` concurrent clients, all in the unit DG1D1 as its REGISTRAR, round-robin over the
-   instances, each with a fresh reference;
+   Idempotency-Key header, as the web app sends) a warm-up, a serial line (one client: the
+   uncontended cost; first setup only) and `--runs` runs of `--count` registrations by that many
+   concurrent clients, all in the unit DG1D1 as its REGISTRAR, round-robin over the instances,
+   each with a fresh reference; with `--profile`, py-spy samples the first server during the
+   first run of each line (where its CPU goes);
 4. for each run: registrations/s, p50/p95/p99 latency, the folios it got (consecutive, no
-   duplicates), CPU of each part; and from the probe, per registration, the time before the
-   folio counter, the wait for it, and every statement and every Python gap from then to the end
-   of COMMIT (the row lock is held that long; the event-log lock from its statement on);
+   duplicates), CPU of each part (servers and PostgreSQL: milliseconds per registration); and
+   from the probe, per registration, the time before the folio counter, the wait for it, and every
+   statement and every Python gap from then to the end of COMMIT;
 5. at the end: the folios of the unit and year in the database (1..max, no gap, no duplicate),
-   the DOCUMENT_REGISTERED events in folio order (the sequence grows in commit order), and the
+   the DOCUMENT_REGISTERED events in folio order (the sequence grows in commit order), the
    in-database cost of the statements run under the locks (EXPLAIN ANALYZE in a rolled-back
-   transaction, and the time of an empty COMMIT that must flush the WAL).
+   transaction, and the time of an empty COMMIT that must flush the WAL), and one line per
+   measured line: `RESULT registrations.<variant>.i<instances>.c<clients> reg_s=… p50_ms=… p99_ms=…
+   server_cpu_ms=… pg_cpu_ms=… gapless=yes|no failed=N` (medians over its runs; gapless: every
+   run's folios consecutive and distinct and the database check passed; failed: calls that got
+   no folio, e.g. 503 when PostgreSQL refused connections).
 
 With `--tree LABEL=DIR` (twice or more: copies of the application, e.g. `git archive` of two
 commits, each with bench/txn_probe.py) each copy gets its own instances on the same database and
@@ -55,7 +62,7 @@ import httpx
 from sqlalchemy.engine import make_url
 
 from bench.core import (ORGANIZATIONS, POSITIONS, REGISTER, REGISTER_UNIT, REPO, SUBJECTS, SUMMARIES, Server,
-                        code_version, create_org_and_users, free_port, libpq_dsn, load_documents, login, person,
+                        code_version, cpu_seconds, create_org_and_users, free_port, libpq_dsn, load_documents, login, person,
                         recreate_database)
 from bench.realtime import Meter, redis_pid
 from mcs.migrations import migrate
@@ -78,10 +85,10 @@ def small_pdf() -> bytes:
 # --- the servers -----------------------------------------------------------------------------
 
 class Instance(Server):
-    """`mcs serve --no-migrate` under bench/txn_probe.py, on PostgreSQL + Redis."""
+    """`mcs serve --no-migrate` on PostgreSQL + Redis, under bench/txn_probe.py with `probe`."""
 
     def __init__(self, url: str, secret: str, workdir: Path, files_dir: Path, redis_url: str, channel: str,
-                 name: str, repo: Path = REPO):
+                 name: str, repo: Path = REPO, probe: bool = True, pool_size: int | None = None):
         self.name = name
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -91,18 +98,27 @@ class Instance(Server):
         env = {**os.environ, "MCS_DATABASE_URL": url, "MCS_SECRET_KEY": secret, "MCS_VAR_DIR": str(workdir),
                "MCS_FILES_DIR": str(files_dir), "MCS_REDIS_URL": redis_url, "MCS_REDIS_CHANNEL": channel,
                # nothing else competes for the cores: no deadline watcher, no text extraction of the PDFs
-               "MCS_DEADLINE_WATCH_SECONDS": "0", "MCS_TEXT_EXTRACTION_SECONDS": "0"}
+               "MCS_DEADLINE_WATCH_SECONDS": "0", "MCS_TEXT_EXTRACTION_SECONDS": "0",
+               **({"MCS_DB_POOL_SIZE": str(pool_size)} if pool_size else {})}
+        self.probe = probe
+        command = (["-m", "bench.txn_probe", str(self.probe_path)] if probe else ["-m", "mcs.cli"])
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bench.txn_probe", str(self.probe_path), "serve", "--no-migrate",
-                 "--host", "127.0.0.1", "--port", str(self.port)],
+                [sys.executable, *command, "serve", "--no-migrate", "--host", "127.0.0.1", "--port", str(self.port)],
                 env=env, cwd=repo, stdout=log, stderr=subprocess.STDOUT)
 
     @property
     def pid(self) -> int:
         return self.process.pid
 
+    @property
+    def cpu(self) -> float:
+        """CPU seconds of the server so far (bench/realtime.py's Meter reads it)."""
+        return cpu_seconds(self.pid)
+
     def probe_records(self, since: float, until: float) -> list[dict]:
+        if not self.probe:
+            return []
         records = []
         for line in self.probe_path.read_text().splitlines():
             record = json.loads(line)
@@ -394,7 +410,8 @@ def report_run(run: Run, instances: list[Instance]) -> None:
         servers = " + ".join(f"{100 * run.cpu.get(i.name, 0):.0f}%" for i in instances)
         print(f"{'':40} CPU (share of one core): servers {servers}, postgres {100 * run.cpu['postgres']:.0f}%, "
               f"redis {100 * run.cpu['redis']:.0f}%, clients {100 * run.cpu['client']:.0f}%, "
-              f"rest of the machine {100 * run.cpu['others']:.0f}%", flush=True)
+              f"rest of the machine {100 * run.cpu['others']:.0f}%; per registration: servers "
+              f"{cpu_ms(run, [i.name for i in instances]):.2f} ms, postgres {cpu_ms(run, ['postgres']):.2f} ms", flush=True)
 
 
 def report_breakdown(title: str, b: Breakdown | None) -> None:
@@ -418,6 +435,69 @@ def report_breakdown(title: str, b: Breakdown | None) -> None:
           " (near 100%: the unit's registrations go one at a time)")
 
 
+# --- profile ---------------------------------------------------------------------------------
+
+class Profiler:
+    """py-spy (raw collapsed stacks) on a server while a run goes; where its CPU went."""
+
+    def __init__(self, instance: Instance, out: Path):
+        self.out = out
+        spy = Path(sys.executable).parent / "py-spy"
+        self.process = subprocess.Popen([str(spy), "record", "-p", str(instance.pid), "-r", "200", "-f", "raw",
+                                         "-o", str(out), "--nonblocking"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) if spy.exists() else None
+
+    def stop(self) -> list[str]:
+        if self.process is None:
+            return ["(py-spy is not installed in this environment: pip install py-spy)"]
+        self.process.send_signal(2)
+        self.process.wait(timeout=30)
+        return profile_summary(self.out)
+
+
+OURS = ("mcs/", "models/", "resolvers/", "schema/", "realtime/", "files/")
+PROFILE_MARKS = [  # (label, frame substring): inclusive share of the busy samples
+    ("HTTP: uvicorn, starlette, the response", "RequestResponseCycle.run_asgi"),
+    ("caller: token and principal (get_context)", "MCSGraphQL.get_context"),
+    ("GraphQL: parse, validate, execute", "Schema.execute"),
+    ("registerDocument use case", "register_document (resolvers/documents.py"),
+    ("Idempotency-Key lookup (replay check)", "_replayed (schema/idempotency.py"),
+    ("SQLAlchemy Session.execute (ORM + Core)", "Session.execute (sqlalchemy/orm/session.py"),
+    ("asyncpg: send a statement, wait", "asyncpg/"),
+    ("pool checkout (pre-ping: BEGIN; ';'; ROLLBACK)", "_async_ping"),
+    ("BEGIN", "_start_transaction"),
+    ("COMMIT", "AsyncAdapt_asyncpg_connection.commit"),
+    ("realtime hub: read the batch of each wake-up", "Hub.pump"),
+    ("redis (publish, wake-ups)", "redis/"),
+]
+
+
+def profile_summary(path: Path) -> list[str]:
+    stacks = []
+    for line in path.read_text().splitlines() if path.exists() else []:
+        stack, _, n = line.rpartition(" ")
+        if n.isdigit():
+            stacks.append((stack, int(n)))
+    busy = sum(n for _, n in stacks)
+    if not busy:
+        return ["(no samples)"]
+    lines = [f"{busy} samples of the busy server (py-spy, 200/s); inclusive share of each part:"]
+    for label, mark in PROFILE_MARKS:
+        share = sum(n for stack, n in stacks if mark in stack) / busy
+        lines.append(f"  {100 * share:5.1f}%  {label}")
+    own: dict[str, int] = defaultdict(int)
+    for stack, n in stacks:
+        leaf = stack.rsplit(";", 1)[-1]
+        where = leaf[leaf.find("(") + 1:leaf.rfind(")")]
+        where = where.split("site-packages/", 1)[-1]  # py-spy names a package's files from its directory
+        package = ("ours" if where.startswith(OURS) else where.split("/", 1)[0] if "/" in where
+                   else "C/stdlib" if not where.endswith(".py") or "<" in where else where)
+        own[package] += n
+    lines.append("  own time by package: " + ", ".join(
+        f"{k} {100 * v / busy:.0f}%" for k, v in sorted(own.items(), key=lambda kv: -kv[1]) if v / busy >= 0.01))
+    return lines
+
+
 # --- main ------------------------------------------------------------------------------------
 
 @dataclass
@@ -430,80 +510,135 @@ class Tree:
     driver: Driver | None = None
 
 
-async def drive_all(args, url: str, secret: str, unit_id: int) -> list[tuple[str, str, Run]]:
-    """(tree, variant, run) of every run. With several trees, their runs alternate (ABBA), so
-    that the load the rest of the machine puts on the cores weighs on them alike."""
-    results: list[tuple[str, str, Run]] = []
+@dataclass
+class Line:
+    """The runs of one measured line: a tree, a setup (instances x clients), a variant."""
+
+    tree: str
+    name: str  # e.g. plain.i2.c200
+    runs: list[Run] = field(default_factory=list)
+    instances: int = 0
+    profile: list[str] = field(default_factory=list)
+
+
+def setups_of(args) -> list[tuple[int, int]]:
+    """(instances, clients) of each setup: --setups 1x20,2x200, or --instances x --clients."""
+    if args.setups:
+        return [tuple(int(v) for v in setup.lower().split("x", 1)) for setup in args.setups.split(",") if setup]
+    return [(args.instances, args.clients)]
+
+
+async def drive_all(args, url: str, secret: str, unit_id: int) -> list[Line]:
+    """Every line measured: per setup, its instances are started for each tree, the variants run
+    (with several trees, their runs alternate ABBA, so that the load the rest of the machine puts
+    on the cores weighs on them alike) and the instances are stopped."""
+    lines: dict[tuple[str, str], Line] = {}
     channel = f"mcs:bench-reg:{secrets.token_hex(4)}"
     trees = args.trees or [Tree(args.label or code_version(), REPO)]
+    token = None
     with tempfile.TemporaryDirectory(prefix="mcs-bench-reg-") as tmp:
         files_dir = Path(tmp) / "files"
-        for t, tree in enumerate(trees):
-            tree.instances = [Instance(url, secret, Path(tmp) / f"t{t}i{i}", files_dir, args.redis_url, channel,
-                                       f"server{i + 1}", tree.path) for i in range(args.instances)]
-        monitor = await asyncpg.connect(libpq_dsn(url))
-        try:
-            for tree in trees:
-                for instance in tree.instances:
-                    await instance.wait_ready()
-            redis = await redis_pid(args.redis_url)
-            async with httpx.AsyncClient(base_url=trees[0].instances[0].base_url, timeout=60) as client:
-                token = await login(client, f"reg_{REGISTER_UNIT.lower()}")
-            for tree in trees:
-                tree.driver = Driver(tree.instances, token, unit_id, args.seed, args.clients)
-                print(f"\n{tree.label}: {args.instances} instances (mcs serve under bench/txn_probe.py) from "
-                      f"{tree.path}, {os.cpu_count()} cores; unit {REGISTER_UNIT}; {args.clients} clients", flush=True)
-
-            async def measure(tree: Tree, variant: str, name: str, count: int, clients: int, meter=None) -> Run:
-                run = await tree.driver.run(f"{tree.label[:24]} {variant}: {name}", variant, count, clients, meter)
-                run.probe = [r for i in tree.instances for r in i.probe_records(run.started, run.ended)]
-                report_run(run, tree.instances)
-                return run
-
-            for variant in args.variants:
+        for s, (n_instances, clients) in enumerate(setups_of(args)):
+            for t, tree in enumerate(trees):
+                tree.instances = [Instance(url, secret, Path(tmp) / f"s{s}t{t}i{i}", files_dir, args.redis_url, channel,
+                                           f"server{i + 1}", tree.path, probe=args.probe, pool_size=args.pool_size)
+                                  for i in range(n_instances)]
+            monitor = await asyncpg.connect(libpq_dsn(url))
+            try:
                 for tree in trees:
-                    await measure(tree, variant, "warm-up", args.warmup, args.clients)
-                    if args.serial:
-                        results.append((tree.label, variant, await measure(tree, variant, "1 client", args.serial, 1)))
-                for k in range(args.runs):
-                    for tree in (trees if k % 2 == 0 else trees[::-1]):
-                        meter = Meter(tree.instances, monitor, redis)
-                        results.append((tree.label, variant, await measure(
-                            tree, variant, f"{args.clients} clients #{k + 1}", args.count, args.clients, meter)))
-        finally:
-            for tree in trees:
-                if tree.driver:
-                    await tree.driver.close()
-            await monitor.close()
-            for tree in trees:
-                for instance in tree.instances:
-                    instance.stop()
-    return results
+                    for instance in tree.instances:
+                        await instance.wait_ready()
+                redis = await redis_pid(args.redis_url)
+                if token is None:
+                    async with httpx.AsyncClient(base_url=trees[0].instances[0].base_url, timeout=60) as client:
+                        token = await login(client, f"reg_{REGISTER_UNIT.lower()}")
+                for tree in trees:
+                    tree.driver = Driver(tree.instances, token, unit_id, args.seed, clients)
+                    print(f"\n{tree.label}: {n_instances} instance(s) (mcs serve{' under bench/txn_probe.py' if args.probe else ''}) "
+                          f"from {tree.path}, {os.cpu_count()} cores; unit {REGISTER_UNIT}; {clients} clients", flush=True)
+
+                async def measure(tree: Tree, variant: str, name: str, count: int, n_clients: int, meter=None) -> Run:
+                    run = await tree.driver.run(f"{tree.label[:24]} {variant} i{n_instances}: {name}", variant, count,
+                                                n_clients, meter)
+                    run.probe = [r for i in tree.instances for r in i.probe_records(run.started, run.ended)]
+                    report_run(run, tree.instances)
+                    return run
+
+                def line(tree: Tree, variant: str, n_clients: int) -> Line:
+                    key = (tree.label, f"{variant}.i{n_instances}.c{n_clients}")
+                    return lines.setdefault(key, Line(tree.label, key[1], instances=n_instances))
+
+                for variant in args.variants:
+                    for tree in trees:
+                        await measure(tree, variant, "warm-up", args.warmup, clients)
+                        if args.serial and s == 0:
+                            line(tree, variant, 1).runs.append(await measure(tree, variant, "1 client", args.serial, 1))
+                    for k in range(args.runs):
+                        for tree in (trees if k % 2 == 0 else trees[::-1]):
+                            meter = Meter(tree.instances, monitor, redis)
+                            profiler = (Profiler(tree.instances[0], Path(tmp) / f"{tree.label}-{variant}-{s}.raw")
+                                        if args.profile and k == 0 else None)
+                            run = await measure(tree, variant, f"{clients} clients #{k + 1}", args.count, clients, meter)
+                            target = line(tree, variant, clients)
+                            target.runs.append(run)
+                            if profiler:
+                                target.profile = profiler.stop()
+                                print("\n".join(f"{'':40} {p}" for p in target.profile), flush=True)
+            finally:
+                for tree in trees:
+                    if tree.driver:
+                        await tree.driver.close()
+                        tree.driver = None
+                await monitor.close()
+                for tree in trees:
+                    for instance in tree.instances:
+                        instance.stop()
+    return list(lines.values())
 
 
-def summarize(results: list[tuple[str, str, Run]]) -> None:
-    print("\nmedians over the runs:")
-    groups: dict[tuple[str, str], list[Run]] = defaultdict(list)
-    for tree, variant, run in results:
-        groups[tree, variant].append(run)
-    for (tree, variant), runs in groups.items():
-        serial = [r for r in runs if r.clients == 1]
-        loaded = [r for r in runs if r.clients != 1]
-        for label, group in (("1 client", serial), (f"{loaded[0].clients if loaded else '?'} clients", loaded)):
-            if not group:
-                continue
-            lat = [[1000 * v for v in r.latencies] for r in group]
-            print(f"  {tree[:30]:30} {variant:6} {label:11} {statistics.median(r.rate for r in group):6.1f}/s  "
-                  f"p50 {statistics.median(pct(v, .5) for v in lat):7.1f} ms  "
-                  f"p95 {statistics.median(pct(v, .95) for v in lat):7.1f} ms  (runs: "
-                  + ", ".join(f"{r.rate:.1f}" for r in group) + "; rest of the machine: "
-                  + ", ".join(f"{100 * r.cpu['others']:.0f}%" for r in group if r.cpu) + ")")
-    for (tree, variant), runs in groups.items():
-        for label, group in (("1 client", [r for r in runs if r.clients == 1]),
-                             ("loaded", [r for r in runs if r.clients != 1])):
+def cpu_ms(run: Run, keys: list[str]) -> float:
+    """CPU milliseconds per registration of those parts (server1.., postgres) in a run."""
+    if not run.cpu or not run.folios:
+        return float("nan")
+    return 1000 * sum(run.cpu.get(k, 0.0) for k in keys) * run.elapsed / len(run.folios)
+
+
+def summarize(lines: list[Line], database_ok: bool) -> list[str]:
+    """Prints the medians of each line; returns its RESULT lines."""
+    print("\nmedians over the runs (CPU: milliseconds per registration; rest: the rest of the machine, % of a core):")
+    results = []
+    for line in lines:
+        runs = line.runs
+        if not runs:
+            continue
+        lat = [[1000 * v for v in r.latencies] for r in runs]
+        servers = [f"server{i + 1}" for i in range(line.instances)]
+        rate = statistics.median(r.rate for r in runs)
+        p50 = statistics.median(pct(v, .5) for v in lat)
+        p95 = statistics.median(pct(v, .95) for v in lat)
+        p99 = statistics.median(pct(v, .99) for v in lat)
+        server = statistics.median(cpu_ms(r, servers) for r in runs)
+        pg = statistics.median(cpu_ms(r, ["postgres"]) for r in runs)
+        gapless = database_ok and all(folio_problem(r.folios) is None for r in runs)
+        failed = sum(len(r.failures) for r in runs)
+        print(f"  {line.tree[:30]:30} {line.name:18} {rate:6.1f}/s  p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
+              f"p99 {p99:7.1f} ms  CPU: servers {server:5.2f}, postgres {pg:5.2f}  "
+              f"folios {'gapless, distinct' if gapless else 'BROKEN'}"
+              + (f", {failed} calls FAILED" if failed else "") + "  (runs: "
+              + ", ".join(f"{r.rate:.1f}" for r in runs) + "; rest: "
+              + ", ".join(f"{100 * r.cpu['others']:.0f}%" for r in runs if r.cpu) + ")")
+        prefix = "" if len(lines) == len({ln.name for ln in lines}) else f"{line.tree}."
+        results.append(f"RESULT registrations.{prefix}{line.name} reg_s={rate:.1f} p50_ms={p50:.1f} p99_ms={p99:.1f} "
+                       + (f"server_cpu_ms={server:.2f} pg_cpu_ms={pg:.2f} " if runs[0].cpu else "")
+                       + f"gapless={'yes' if gapless else 'no'} failed={failed}")
+    for line in lines:
+        for label, group in (("1 client", [r for r in line.runs if r.clients == 1]),
+                             ("loaded", [r for r in line.runs if r.clients != 1])):
             records = [rec for r in group for rec in r.probe]
-            report_breakdown(f"{tree}, {variant}, {label}: where the time goes",
-                             breakdown(records, sum(r.elapsed for r in group)))
+            if records:
+                report_breakdown(f"{line.tree}, {line.name}, {label}: where the time goes",
+                                 breakdown(records, sum(r.elapsed for r in group)))
+    return results
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -512,7 +647,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--redis-url", default=DEFAULT_REDIS, help=f"Redis of the wake-ups (default {DEFAULT_REDIS})")
     parser.add_argument("--documents", type=int, default=20_000, help="documents bulk-loaded first (default 20000)")
     parser.add_argument("--instances", type=int, default=2, help="mcs serve processes (default 2)")
-    parser.add_argument("--clients", type=int, default=20, help="concurrent clients (default 20)")
+    parser.add_argument("--clients", "--concurrency", type=int, default=20, dest="clients",
+                        help="concurrent clients, i.e. registrations in flight (default 20)")
+    parser.add_argument("--setups", help="several setups one after the other, INSTANCESxCLIENTS each, e.g. 1x20,2x200 "
+                                         "(instead of --instances and --clients)")
     parser.add_argument("--count", type=int, default=400, help="registrations per run (default 400)")
     parser.add_argument("--runs", type=int, default=3, help="runs per variant (default 3)")
     parser.add_argument("--warmup", type=int, default=60, help="registrations before measuring (default 60)")
@@ -520,6 +658,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--variants", default="plain,pdf",
                         help="plain (no files), pdf (one small PDF), key (plain with an Idempotency-Key header); "
                              "default plain,pdf")
+    parser.add_argument("--pool-size", type=int, help="MCS_DB_POOL_SIZE of the servers (as many again may overflow; "
+                                                        "default the server's); keep instances x 2 x this under "
+                                                        "PostgreSQL's max_connections")
+    parser.add_argument("--probe", action=argparse.BooleanOptionalAction, default=False,
+                        help="run the servers under bench/txn_probe.py: where the time goes while the folio row "
+                             "is held (costs some server CPU; default off)")
+    parser.add_argument("--profile", action="store_true",
+                        help="py-spy on the first server during each line's first run: where its CPU goes")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--label", help="what is measured, for the record (default: git describe of the tree)")
     parser.add_argument("--tree", action="append", default=[], metavar="LABEL=DIR",
@@ -546,14 +692,19 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(load_documents(url, world, args.documents, args.seed))
     unit_id = asyncio.run(unit_of(url, REGISTER_UNIT))
     loaded = asyncio.run(newest_document(url))
-    results = asyncio.run(drive_all(args, url, secret, unit_id))
-    summarize(results)
+    lines = asyncio.run(drive_all(args, url, secret, unit_id))
+    checks = asyncio.run(check_database(url, unit_id, loaded))
+    database_ok = not any("BROKEN" in c or "INVERSIONS" in c for c in checks)
+    results = summarize(lines, database_ok)
     print()
-    for line in asyncio.run(check_database(url, unit_id, loaded)):
-        print(line)
+    for check in checks:
+        print(check)
     print("\nin-database cost of the statements run under the locks (EXPLAIN ANALYZE, median of 20, rolled back):")
-    for line in asyncio.run(database_costs(url, unit_id)):
-        print(line)
+    for cost in asyncio.run(database_costs(url, unit_id)):
+        print(cost)
+    print()
+    for result in results:
+        print(result)
     return 0
 
 

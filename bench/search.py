@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import re
 import sys
 import tempfile
 import time
@@ -230,6 +231,11 @@ def like_clause(search: str, principal):
                       public_text.contains(term, autoescape=True)) for term in fold(search).split()])
 
 
+def slug(name: str) -> str:
+    """A RESULT line's name for a query: «common word, page 2 «solicitud»» -> common_word_page_2."""
+    return re.sub(r"[^a-z0-9]+", "_", name.split("«")[0].lower()).strip("_")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return 1000 * ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -272,6 +278,7 @@ async def measure(url: str, runs: int, with_like: bool, label: str) -> None:
             if with_like:
                 variants += [(f"LIKE {name} «{search}»", search, None, page, True)
                              for name, search, order, page in QUERIES if order is None and search]
+            results = []
             for name, search, order, page, like in variants:
                 for _ in range(3):  # warm-up: plans, caches
                     await one(search, order, page, like)
@@ -282,6 +289,10 @@ async def measure(url: str, runs: int, with_like: bool, label: str) -> None:
                     totals.append(total_s)
                 print(f"  {name:<38}{matches:>9}{percentile(pages, .5):>10.1f}{percentile(pages, .99):>9.1f}"
                       f"{percentile(totals, .5):>12.1f}{percentile(totals, .99):>9.1f}", flush=True)
+                results.append(f"RESULT search.{label}.{slug(name)} matches={matches} page_p50_ms={percentile(pages, .5):.1f} "
+                               f"page_p99_ms={percentile(pages, .99):.1f} with_count_p50_ms={percentile(totals, .5):.1f} "
+                               f"with_count_p99_ms={percentile(totals, .99):.1f}")
+            print("\n".join(results), flush=True)
         finally:
             await services.hub.close()
             await services.db.dispose()

@@ -32,6 +32,8 @@ _TABLE = re.compile(r"^\s*(?:INSERT INTO|UPDATE|DELETE FROM)\s+\"?(\w+)", re.I)
 def label(sql: str) -> str:
     """A short name for a statement: verb and table, with the few special ones named."""
     flat = " ".join(sql.split())
+    if "INSERT INTO folio_counters" in flat:  # a registration's number (alone, or with all its writes)
+        return "folio counter"
     if flat.upper().startswith("WITH"):
         tables = " ".join(dict.fromkeys(re.findall(r"INSERT INTO \"?(\w+)", flat, re.I)))
         return f"WITH {tables}" + (" (takes the event-log lock)" if LOCK in flat else "")

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
+from functools import lru_cache
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import (
+    BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, bindparam, cast, func,
+    insert, null, select, true,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -135,6 +140,79 @@ async def next_folio_number(session: AsyncSession, unit_id: int, year: int) -> i
 
 def format_folio(acronym: str, year: int, number: int) -> str:
     return f"{acronym}/{year}/{number:06d}"
+
+
+def folio_prefix(acronym: str, year: int) -> str:
+    """The folio without its number (registration_statement adds the number in SQL)."""
+    return f"{acronym}/{year}/"
+
+
+# the columns of `attachments` a registration gives (resolvers/uploads.py attachment_rows)
+ATTACHMENT_COLUMNS = ("response_id", "sha256", "filename", "content_type", "size", "pages", "unreadable",
+                      "uploaded_at", "uploaded_by_id", "text_status")
+
+
+@lru_cache(maxsize=32)
+def registration_statement(files: int, keyed: bool = False):
+    """PostgreSQL: everything a registration writes once its checks passed, in ONE statement of
+    data-modifying CTEs (bench/REGISTRATIONS.md): the unit's next number (the counter row is
+    locked from here to COMMIT), the document with its folio formatted here as format_folio does,
+    its chain, its `files` attachments (one multi-row INSERT: ids in upload order), the event-log
+    lock, the DOCUMENT_REGISTERED event (its data gets the folio) and its audience. Returns one row
+    (event id, number). Built once per number of files, run with bind parameters: `d_<column>`
+    for every column of the document but its folio and number (`d_id` drawn beforehand from its
+    sequence), unit_id, year, folio_prefix, `a<i>_<column>` per file, e_kind, e_occurred_at,
+    e_actor_id, e_data (without the folio), audience; `keyed`: also the Idempotency-Key's row, `k_<column>`
+    (models/idempotency.py PendingKey.take), which the transaction hook would write in one more round trip.
+
+    Foreign keys are checked at the end of the statement, with the event-log lock held: the caller
+    has locked its user's row (FOR KEY SHARE) before, so that a changePassword or logout holding that
+    row FOR UPDATE while it waits for the event log cannot deadlock with it; the units (the
+    counter's, the chain's, the audience's) are locked under the event log as in append_event."""
+    from models.attachments import Attachment
+    from models.events import Event, EventAudience, locked_event_id
+
+    counter = (pg_insert(FolioCounter)
+               .values(unit_id=bindparam("unit_id", type_=BigInteger), year=bindparam("year", type_=Integer), last_number=1)
+               .on_conflict_do_update(index_elements=[FolioCounter.unit_id, FolioCounter.year],
+                                      set_={"last_number": FolioCounter.last_number + 1})
+               .returning(FolioCounter.last_number).cte("folio_number"))
+    number = counter.c.last_number
+    digits = cast(number, Text)
+    folio = bindparam("folio_prefix", type_=String).concat(func.lpad(digits, func.greatest(6, func.length(digits)), "0"))
+    table = Document.__table__
+    given = [c for c in table.c if c.key not in ("folio", "number")]
+    document = (insert(table)
+                .from_select([*(c.key for c in given), "folio", "number"],
+                             select(*(bindparam(f"d_{c.key}", type_=c.type) for c in given), folio, number))
+                .returning(table.c.folio, table.c.number).cte("registered_document"))
+    document_id = bindparam("d_id", type_=BigInteger)
+    writes = [insert(DocumentUnit.__table__).values(document_id=document_id, unit_id=bindparam("unit_id", type_=BigInteger))
+              .cte("chain")]
+    if files:
+        columns = Attachment.__table__.c
+        writes.append(insert(Attachment.__table__).values([
+            {"document_id": document_id, **{k: bindparam(f"a{i}_{k}", type_=columns[k].type) for k in ATTACHMENT_COLUMNS}}
+            for i in range(files)]).cte("files"))
+    if keyed:
+        from models.idempotency import IdempotencyKey
+
+        keys = IdempotencyKey.__table__
+        writes.append(insert(keys).values({c.key: bindparam(f"k_{c.key}", type_=c.type) for c in keys.c if c.key != "id"})
+                      .cte("idempotency_key"))
+    events = Event.__table__
+    data = bindparam("e_data", type_=JSONB).op("||", return_type=JSONB)(func.jsonb_build_object("folio", document.c.folio))
+    event = (insert(events)
+             .from_select(["id", "kind", "occurred_at", "actor_id", "document_id", "turno_id", "data"],
+                          select(locked_event_id(), bindparam("e_kind", type_=events.c.kind.type),
+                                 bindparam("e_occurred_at", type_=events.c.occurred_at.type),
+                                 bindparam("e_actor_id", type_=BigInteger), document_id, null(), data))
+             .returning(events.c.id).cte("appended_event"))
+    audience = insert(EventAudience.__table__).from_select(
+        ["event_id", "unit_id"], select(event.c.id, func.unnest(bindparam("audience", type_=ARRAY(BigInteger))))
+    ).cte("appended_audience")
+    # data-modifying CTEs run exactly once, to completion, whether or not the query reads them
+    return select(event.c.id, document.c.number).select_from(event.join(document, true())).add_cte(*writes, audience)
 
 
 async def add_to_chain(session: AsyncSession, document_id: int, unit_ids: list[int]) -> None:

@@ -99,6 +99,13 @@ async def append_event(
     return event
 
 
+def locked_event_id():
+    """PostgreSQL: the id of an event appended inside a larger statement, drawn only once the
+    event-log lock is held (CASE evaluates its condition first; see append_event_with)."""
+    return case((func.pg_advisory_xact_lock(literal(EVENT_APPEND_LOCK, BigInteger)).is_not(None),
+                 func.nextval(literal_column("pg_get_serial_sequence('events', 'id')"))))
+
+
 async def append_event_with(
     session: AsyncSession,
     writes: Sequence[Insert] = (),
@@ -130,9 +137,7 @@ async def append_event_with(
                    turno_id=turno_id, data=data or None)
     table = Event.__table__
     if session.get_bind().dialect.name == "postgresql":
-        after_lock = case((func.pg_advisory_xact_lock(literal(EVENT_APPEND_LOCK, BigInteger)).is_not(None),
-                           func.nextval(literal_column("pg_get_serial_sequence('events', 'id')"))))
-        appended = insert(table).values(id=after_lock, **columns).returning(table.c.id).cte("appended_event")
+        appended = insert(table).values(id=locked_event_id(), **columns).returning(table.c.id).cte("appended_event")
         ctes = [write.cte(f"write_{i}") for i, write in enumerate(writes)]
         if units:
             ctes.append(insert(EventAudience.__table__).from_select(

@@ -7,7 +7,8 @@ it created (a transaction hook, models/db.py), so a key exists exactly when its 
 
 - one key per user (two users may use the same key); kept at least MCS_IDEMPOTENCY_KEY_HOURS
 - `created` is what the transaction added, by table: {"documents": [12], "attachments": [40, 41]}
-  (collected by an after_flush listener while a key is pending)
+  (collected by an after_flush listener while a key is pending; a use case that writes its rows
+  with Core statements writes the key with them: PendingKey.take)
 - `fingerprint` is a hash of the operation's input: the same key with another input is refused
   (CONFLICT) rather than answered with the result of something else
 """
@@ -59,6 +60,20 @@ class PendingKey:
         if not self.recorded:
             session.sync_session.info[TRACK] = self
 
+    def take(self, session, created: dict[str, list[int]]) -> dict | None:
+        """For a use case that writes the key itself, in its own statement (a registration on
+        PostgreSQL): the key's row with `created`, or None when no key is pending in this
+        transaction. Once taken, the hook writes nothing; the caller sets `recorded` once its
+        statement succeeded (if it fails, so does the transaction; a concurrent try's key is then
+        found by the replay, as after the hook's flush)."""
+        if getattr(session, "sync_session", session).info.get(TRACK) is not self:
+            return None
+        del getattr(session, "sync_session", session).info[TRACK]
+        for table, ids in created.items():
+            self.created.setdefault(table, []).extend(ids)
+        return dict(user_id=self.user_id, key=self.key, operation=self.operation, fingerprint=self.fingerprint,
+                    created=json.dumps(self.created), created_at=self.now)
+
     async def before_commit(self, session) -> None:
         if session.sync_session.info.get(TRACK) is not self:
             return
@@ -86,6 +101,11 @@ def _collect_created(session: Session, _flush_context) -> None:
         ident = getattr(obj, "id", None)
         if table and isinstance(ident, int):
             pending.created.setdefault(table, []).append(ident)
+
+
+def pending_key(session) -> PendingKey | None:
+    """The Idempotency-Key to be recorded with this transaction, if any."""
+    return getattr(session, "sync_session", session).info.get(TRACK)
 
 
 async def find_key(session, user_id: int, key: str) -> IdempotencyKey | None:

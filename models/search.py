@@ -48,7 +48,7 @@ from functools import reduce
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement, Float, Select, and_, bindparam, case, exists, false, func, literal_column, or_, select,
+    ColumnElement, Float, Select, and_, any_, bindparam, case, exists, false, func, literal_column, or_, select, union_all,
 )
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.exc import CompileError
@@ -93,6 +93,7 @@ _WORD = re.compile(r"[^\W_]+")  # letters and digits: what both indexes call a w
 _PLURAL = re.compile(r"([au])ciones$")
 MAX_TERMS = 16  # a query is a few words; more is not a search, and each one costs a lookup
 MAX_PHRASE = 16
+RANK_WINDOW = 1_000  # PostgreSQL ranks the newest this many matches of a search (ranked())
 
 
 @dataclass(frozen=True)
@@ -295,6 +296,7 @@ def search_clause(query: SearchQuery | None, readable: ColumnElement[bool], docu
 # --- ranked lists ---------------------------------------------------------------------------
 
 _pg_index = table(SEARCH_TABLE, column("document_id"), column("search_vector"), column("public_search_vector"))
+_pg_own_index = _pg_index.alias("own_index")
 _fts_index = table(SEARCH_TABLE, column("rowid"))
 _fts_table = literal_column(SEARCH_TABLE)  # FTS5's hidden column named after the table
 
@@ -316,9 +318,34 @@ def ranked(query: Select, search: SearchQuery, readable: ColumnElement[bool], do
                           [func.phraseto_tsquery(config, bindparam(None, t), type_=TSQUERY) for t in search.texts])
         rank = case((readable, func.ts_rank(_pg_index.c.search_vector, ts_query, type_=Float)),
                     else_=func.ts_rank(_pg_index.c.public_search_vector, ts_query, type_=Float))
+        # Ranking costs a read of each match's vector: 0.6 s for the 47,000 matches of a common
+        # word in 100,000 documents, seconds at a million (bench/SEARCH.md). So the newest
+        # RANK_WINDOW documents whose own index holds every term are ranked: for a common word
+        # PostgreSQL walks documents by date and stops after a few thousand, for a rare one it
+        # starts from the index (the per-row EXISTS keeps its estimate from the word's
+        # statistics). Those found through answers' files are few and always join them.
+        own = _pg_own_index
+
+        def own_index_holds(vector) -> ColumnElement[bool]:
+            return exists(select(1).select_from(own).where(own.c.document_id == document.id, vector.op("@@")(ts_query)))
+        # `readable` stays outside: a subquery correlates with the query right around it only
+        own_match = and_(own_index_holds(own.c.search_vector),
+                         or_(readable, own_index_holds(own.c.public_search_vector)))
+        window = (query.where(own_match).with_only_columns(document.id)
+                  .order_by(document.received_at.desc(), document.id.desc()).limit(RANK_WINDOW))
+        candidates = [window]
+        if visible_files is not None:
+            candidates.append(query.where(document.id.in_(_found_through_answers(search, visible_files)),
+                                          or_(readable, _match(matches_public, document.id, search)))
+                              .with_only_columns(document.id))
+        # the page reads the candidates by id (their conditions are inside): a few thousand rows,
+        # never a walk over every visible document
+        # (as one array, so that PostgreSQL looks them up by key instead of merging indexes)
+        found = union_all(*[select(c.subquery().c.id) for c in candidates]).subquery()
+        ids = func.coalesce(select(func.array_agg(found.c.id)).scalar_subquery(), literal_column("'{}'::bigint[]"))
         # every document has its row (a trigger writes it with the document)
-        query = query.join(_pg_index, _pg_index.c.document_id == document.id).where(
-            search_clause(search, readable, document.id, visible_files))
+        query = (select(document).join(_pg_index, _pg_index.c.document_id == document.id)
+                 .where(document.id == any_(ids)))
     elif dialect == "sqlite":
         def bm25(weights):  # FTS5's bm25 is lower for better matches
             return -func.bm25(_fts_table, *[literal_column(repr(w)) for w in weights], type_=Float)

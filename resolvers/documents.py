@@ -5,22 +5,25 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import partial
+from functools import lru_cache, partial
 
-from sqlalchemy import Insert, insert, select
+from sqlalchemy import BigInteger, Insert, String, bindparam, func, insert, literal, literal_column, select, true
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from models.archive import ArchiveRecord
 from models.catalogs import ArchiveSeries, DocumentType
 from models.documents import (
-    Document, DocumentOrder, DocumentStatus, DocumentUnit, Origin, Priority, SenderLevel, format_folio,
-    next_folio_number,
+    ATTACHMENT_COLUMNS, Document, DocumentOrder, DocumentStatus, DocumentUnit, Origin, Priority, SenderLevel,
+    folio_prefix, format_folio, next_folio_number, registration_statement,
 )
+from models.db import note_changes
+from models.idempotency import pending_key
 from models.errors import (
     DomainError, ErrorCode, ValidationFailed, forbidden, not_found, required_message, validation,
 )
 from models.dwell import stays_by_unit
 from models.events import Event, EventKind, append_event, append_event_with
-from models.filters import DocumentFilterSpec, document_filter_clauses
+from models.filters import DocumentFilterSpec, document_filter_clauses, document_search_clause
 from models.org import OrgUnit
 from models.actions import (
     DocumentFacts, check_archive, check_attach, check_conclude, check_update, pending_turno_numbers,
@@ -30,6 +33,7 @@ from models.permissions import (
 )
 from models.search import parse_search, ranked
 from models.turnos import Turno
+from models.users import User
 from models.workflow import DocumentTransition, next_document_status
 from resolvers.context import Context
 from resolvers.pagination import Page, SortKey, bounded_int, datetime_key, float_key, int_key, keyset_page
@@ -74,47 +78,131 @@ async def register_document(ctx: Context, data: RegisterDocumentData) -> tuple[D
     """Register a received document with the next folio of its unit; warn of likely duplicates.
 
     From the moment its number is taken until COMMIT the unit's folio counter row is locked (that
-    keeps the folios gapless), so the unit's registrations go one at a time through that stretch:
-    everything that needs no lock comes before it (checks, catalog, duplicate search, the rows
-    built), and then three round trips and the COMMIT: the number, the document (in the session),
-    one statement for the chain, the files, the event-log lock, the event and its audience
-    (models.events.append_event_with). See bench/REGISTRATIONS.md.
+    keeps the folios gapless), so the unit's registrations go one at a time through that stretch.
+    On PostgreSQL a registration is two statements and the COMMIT (bench/REGISTRATIONS.md): one
+    read without the counter (the unit, the document type, the duplicate search, the document's id,
+    the caller's user row locked FOR KEY SHARE) and one that writes everything
+    (models.documents.registration_statement), so the row is held for one round trip and the
+    COMMIT. SQLite (one writer at a time) runs the same steps in separate statements.
     """
     principal = ctx.require_principal()
     now = ctx.clock.now()
     async with uploads_for(ctx, data.files) as staged, ctx.services.db.transaction() as session:
-        unit = await session.get(OrgUnit, data.unit_id)
-        if unit is None:
-            raise not_found("La unidad no existe.", "unitId")
-        if not can_register_in(principal, unit.id):
-            raise forbidden("Solo el titular, el control de gestión de la unidad o un administrador pueden registrar en ella.", "unitId")
-        if not unit.active:
-            raise validation("La unidad está inactiva.", "unitId")
+        if ctx.services.db.is_sqlite:
+            return await _register_step_by_step(ctx, session, principal, data, staged, now)
+        return await _register_in_two_statements(ctx, session, principal, data, staged, now)
 
-        columns = await checked_columns(ctx, session, data)
-        year = ctx.clock.local_date(now).year
-        document = Document(
-            unit_id=unit.id, year=year, **columns, status=DocumentStatus.REGISTERED.value,
-            registered_by_id=principal.user_id, created_at=now,
-        )
-        document.refresh_derived()
-        # before the number: it sees what was committed until now, as it did under the lock for
-        # the unit's own registrations, which alone queued there (those of other units never did)
-        warnings = await duplicate_warnings(ctx, session, document)
-        files = attachment_rows(staged, document_id=None, response_id=None, user_id=principal.user_id, now=now)
 
-        # locked from here to COMMIT: the unit's counter row, then the event log (models/events.py)
-        number = await next_folio_number(session, unit.id, year)
-        document.number, document.folio = number, format_folio(unit.acronym, year, number)
-        session.add(document)
-        await session.flush()
-        await append_event_with(
-            session, [insert(DocumentUnit.__table__).values(document_id=document.id, unit_id=unit.id),
-                      *rows_insert(files, document_id=document.id)],
-            kind=EventKind.DOCUMENT_REGISTERED, occurred_at=now, actor_id=principal.user_id,
-            document_id=document.id, audience=unit.lineage_ids,
-            data={"folio": document.folio, "unitId": unit.id, "attachments": len(staged)},
-        )
+async def _register_in_two_statements(ctx: Context, session, principal, data: RegisterDocumentData, staged,
+                                      now: datetime) -> tuple[Document, list[str]]:
+    # the duplicate key as the checked columns will give it (check.text strips): the search runs in
+    # the first statement; its answer is used only if every check passes
+    received_at = data.received_at or now
+    probe = Document(reference=_stripped(data.reference), sender_name=_stripped(data.sender.name),
+                     sender_organization=_stripped(data.sender.organization))
+    probe.refresh_derived()
+    window = timedelta(days=ctx.settings.duplicate_window_days)
+    search = probe.duplicate_key is not None and received_at.tzinfo is not None
+    row = (await session.execute(_registration_read(principal, search), {
+        "unit_id": data.unit_id, "type_code": data.document_type, "me": principal.user_id,
+        **({"dup_key": probe.duplicate_key, "dup_self": 0, "dup_from": received_at - window,
+            "dup_to": received_at + window} if search else {})})).one_or_none()
+    if row is None:
+        raise not_found("La unidad no existe.", "unitId")
+    unit = row.OrgUnit  # and the document type, if any, is in the session for checked_columns
+    if not can_register_in(principal, unit.id):
+        raise forbidden("Solo el titular, el control de gestión de la unidad o un administrador pueden registrar en ella.", "unitId")
+    if not unit.active:
+        raise validation("La unidad está inactiva.", "unitId")
+    columns = await checked_columns(ctx, session, data)
+    year = ctx.clock.local_date(now).year
+    document = Document(
+        id=row.document_id, unit_id=unit.id, year=year, **columns, status=DocumentStatus.REGISTERED.value,
+        registered_by_id=principal.user_id, created_at=now, concluded_at=None, turno_count=0,
+    )
+    document.refresh_derived()
+    warnings = _warnings(ctx, zip(row.dup_folios or (), row.dup_times or ())) if search else []
+    files = attachment_rows(staged, document_id=document.id, response_id=None, user_id=principal.user_id, now=now)
+
+    # locked from here to COMMIT: the unit's counter row, then the event log (models/events.py)
+    params = {f"d_{c.key}": getattr(document, c.key) for c in Document.__table__.c if c.key not in ("folio", "number")}
+    for i, f in enumerate(files):
+        params.update({f"a{i}_{k}": getattr(f, k) for k in ATTACHMENT_COLUMNS})
+    # the Idempotency-Key, if the request has one, is written by this statement too (one round trip less)
+    key = pending_key(session)
+    key_row = key.take(session, {"documents": [document.id]}) if key is not None else None
+    if key_row is not None:
+        params.update({f"k_{k}": v for k, v in key_row.items()})
+    sequence, number = (await session.execute(registration_statement(len(files), key_row is not None), {
+        **params, "unit_id": unit.id, "year": year, "folio_prefix": folio_prefix(unit.acronym, year),
+        "e_kind": EventKind.DOCUMENT_REGISTERED.value, "e_occurred_at": now, "e_actor_id": principal.user_id,
+        "e_data": {"unitId": unit.id, "attachments": len(staged)}, "audience": unit.lineage_ids,
+    })).one()
+    document.number, document.folio = number, format_folio(unit.acronym, year, number)
+    note_changes(session, sequence=sequence)
+    if key_row is not None:
+        key.recorded = True
+    return document, warnings
+
+
+def _stripped(value: str | None) -> str | None:
+    value = value.strip() if isinstance(value, str) else value
+    return value or None
+
+
+@lru_cache(maxsize=128)
+def _registration_read(principal, search: bool):
+    """PostgreSQL, the registration's one read before its number: the unit, the document type
+    (outer-joined: a missing one is reported by checked_columns), the caller's user row locked FOR
+    KEY SHARE (registration_statement's foreign keys), the document's id from its sequence and, if
+    `search`, the duplicates (folios and reception times, most recent first). Built once per caller
+    (the visibility predicates depend on them) and search; the values are bind parameters."""
+    me = select(literal(1)).select_from(User).where(User.id == bindparam("me")).with_for_update(key_share=True)
+    columns = [OrgUnit, DocumentType, func.nextval(literal_column("pg_get_serial_sequence('documents', 'id')"))
+               .label("document_id"), me.scalar_subquery().label("user_locked")]
+    query = select(*columns).select_from(OrgUnit).outerjoin(DocumentType, DocumentType.code == bindparam("type_code"))
+    if search:
+        found = _duplicates_query(principal).subquery()
+        newest_first = found.c.received_at.desc()
+        duplicates = select(func.array_agg(aggregate_order_by(found.c.folio, newest_first)).label("dup_folios"),
+                            func.array_agg(aggregate_order_by(found.c.received_at, newest_first)).label("dup_times")
+                            ).subquery()
+        query = query.add_columns(duplicates.c.dup_folios, duplicates.c.dup_times).join(duplicates, true())
+    return query.where(OrgUnit.id == bindparam("unit_id"))
+
+
+async def _register_step_by_step(ctx: Context, session, principal, data: RegisterDocumentData, staged,
+                                 now: datetime) -> tuple[Document, list[str]]:
+    """SQLite: the same checks and writes, one statement each."""
+    unit = await session.get(OrgUnit, data.unit_id)
+    if unit is None:
+        raise not_found("La unidad no existe.", "unitId")
+    if not can_register_in(principal, unit.id):
+        raise forbidden("Solo el titular, el control de gestión de la unidad o un administrador pueden registrar en ella.", "unitId")
+    if not unit.active:
+        raise validation("La unidad está inactiva.", "unitId")
+
+    columns = await checked_columns(ctx, session, data)
+    year = ctx.clock.local_date(now).year
+    document = Document(
+        unit_id=unit.id, year=year, **columns, status=DocumentStatus.REGISTERED.value,
+        registered_by_id=principal.user_id, created_at=now,
+    )
+    document.refresh_derived()
+    warnings = await duplicate_warnings(ctx, session, document)
+    files = attachment_rows(staged, document_id=None, response_id=None, user_id=principal.user_id, now=now)
+
+    number = await next_folio_number(session, unit.id, year)
+    document.number, document.folio = number, format_folio(unit.acronym, year, number)
+    session.add(document)
+    await session.flush()
+    await append_event_with(
+        session, [insert(DocumentUnit.__table__).values(document_id=document.id, unit_id=unit.id),
+                  *rows_insert(files, document_id=document.id)],
+        kind=EventKind.DOCUMENT_REGISTERED, occurred_at=now, actor_id=principal.user_id,
+        document_id=document.id, audience=unit.lineage_ids,
+        data={"folio": document.folio, "unitId": unit.id, "attachments": len(staged)},
+    )
     return document, warnings
 
 
@@ -254,24 +342,38 @@ async def duplicate_warnings(ctx: Context, session, document: Document) -> list[
     if not document.duplicate_key:
         return []
     window = timedelta(days=ctx.settings.duplicate_window_days)
-    rows = (await session.execute(
-        select(Document.folio, Document.received_at)
-        .where(
-            Document.duplicate_key == document.duplicate_key,
-            *([Document.id != document.id] if document.id is not None else []),
-            Document.received_at >= document.received_at - window,
-            Document.received_at <= document.received_at + window,
-            visible_documents(ctx.principal),
-            confidential_readable(ctx.principal),
-        )
-        .order_by(Document.received_at.desc())  # the most recent first: the likeliest duplicate
-        .limit(5)
-    )).all()
+    rows = (await session.execute(_duplicates_query(ctx.principal), {
+        "dup_key": document.duplicate_key, "dup_self": document.id or 0,
+        "dup_from": document.received_at - window, "dup_to": document.received_at + window})).all()
+    return _warnings(ctx, rows)
+
+
+def _warnings(ctx: Context, rows) -> list[str]:
     return [
         f"Posible duplicado: {folio}, recibido el {ctx.clock.local_date(at).isoformat()}, "
         "tiene el mismo remitente y la misma referencia."
         for folio, at in rows
     ]
+
+
+@lru_cache(maxsize=128)
+def _duplicates_query(principal):
+    """The duplicate search of `principal`, the most recent 5 (the likeliest duplicates), its values
+    as bind parameters (dup_key, dup_self: the document's own id or 0, dup_from, dup_to). Built once
+    per caller: composing the visibility predicates cost more than running them (bench/REGISTRATIONS.md)."""
+    return (
+        select(Document.folio, Document.received_at)
+        .where(
+            Document.duplicate_key == bindparam("dup_key", type_=String),
+            Document.id != bindparam("dup_self", type_=BigInteger),
+            Document.received_at >= bindparam("dup_from", type_=Document.received_at.type),
+            Document.received_at <= bindparam("dup_to", type_=Document.received_at.type),
+            visible_documents(principal),
+            confidential_readable(principal),
+        )
+        .order_by(Document.received_at.desc())
+        .limit(5)
+    )
 
 
 async def list_documents(
@@ -287,8 +389,14 @@ async def list_documents(
     query = select(Document).where(
         visible_documents(principal), *document_filter_clauses(spec, env, with_search=not by_relevance)
     )
-    keys = DOCUMENT_ORDER
+    keys, count = DOCUMENT_ORDER, None
     if by_relevance:
+        # totalCount is every match, also past the window the ranking reads (models/search.py ranked)
+        every_match = select(func.count()).select_from(
+            query.where(document_search_clause(spec.search, env)).with_only_columns(Document.id).subquery())
+
+        async def count():
+            return (await ctx.session.execute(every_match)).scalar_one()
         dialect = "sqlite" if ctx.services.db.is_sqlite else "postgresql"
         query, rank = ranked(query, search, confidential_readable(principal), Document, dialect,
                              partial(visible_attachments, principal))
@@ -296,6 +404,7 @@ async def list_documents(
     return await keyset_page(
         ctx.session, query, keys, descending=True, first=first, after=after, last=last,
         before=before, default_size=ctx.settings.page_size_default, max_size=ctx.settings.page_size_max,
+        count=count,
     )
 
 

@@ -13,12 +13,15 @@ from sqlalchemy import event, select, text
 from models.attachments import Attachment
 from models.documents import Document, DocumentUnit, FolioCounter
 from models.events import EVENT_APPEND_LOCK, Event, EventAudience
-from resolvers import documents as use_cases
 from schema.ids import from_global_id
 from tests.samples import pdf_with_text
 from tests.test_documents import REGISTER, doc_input, register
 from tests.test_files import register_with
 
+# what the web app asks back (its folio): no field that reads more
+REGISTER_ONLY = """mutation($input: RegisterDocumentInput!) {
+  registerDocument(input: $input) { document { id folio } warnings errors { code field message } }
+}"""
 ADVISORY_WAITERS = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
 
 
@@ -62,25 +65,26 @@ async def test_what_a_registration_writes(api, world, services):
         {"kind": "DOCUMENT_REGISTERED", "document": {"folio": "DA/2026/000001"}}]
 
 
-async def test_a_registration_that_fails_after_its_number_gives_it_back(api, world, services, monkeypatch):
-    original = use_cases.append_event_with
+async def test_a_registration_that_fails_after_its_number_gives_it_back(api, world, services):
+    def fail_once_written(conn, cursor, statement, parameters, context, executemany):
+        if "event_audience" in statement:  # the last write: everything before COMMIT is done
+            raise RuntimeError("the connection dropped before COMMIT")
 
-    async def append_then_fail(*args, **kwargs):
-        await original(*args, **kwargs)
-        raise RuntimeError("the connection dropped before COMMIT")
-
-    monkeypatch.setattr(use_cases, "append_event_with", append_then_fail)
-    response = await api.post(REGISTER, {"input": doc_input(world)}, token=world.tokens["da_reg"])
+    engine = services.db.engine.sync_engine
+    event.listen(engine, "after_cursor_execute", fail_once_written)
+    try:
+        response = await api.post(REGISTER, {"input": doc_input(world)}, token=world.tokens["da_reg"])
+    finally:
+        event.remove(engine, "after_cursor_execute", fail_once_written)
     assert response.status_code == 200 and response.json()["errors"]
     for table in (Document, DocumentUnit, Event, EventAudience, Attachment):
         assert await rows(services, select(table)) == []
-    monkeypatch.setattr(use_cases, "append_event_with", original)
     assert (await register(api, world))["document"]["folio"] == "DA/2026/000001"
 
 
 async def test_statements_while_the_folio_counter_is_held(api, world, services, backend):
-    """From the number to COMMIT (PostgreSQL): the number, the document, and one statement for the
-    chain, the files, the event-log lock, the event and its audience."""
+    """From the number to COMMIT (PostgreSQL): ONE statement, the number, the document, its chain,
+    the files, the event-log lock, the event and its audience; before it, one read."""
     await register(api, world, reference="PRIMERO/1")  # the catalogs and the counter exist
     statements: list[str] = []
 
@@ -103,11 +107,33 @@ async def test_statements_while_the_folio_counter_is_held(api, world, services, 
     first = next(i for i, s in enumerate(statements) if "folio_counters" in s)
     held = statements[first:statements.index("COMMIT", first)]
     if backend == "postgresql":
-        assert len(held) == 3, "\n---\n".join(s[:200] for s in held)
-        assert "INSERT INTO documents" in held[1]
-        assert all(t in held[2] for t in ("document_units", "attachments", "pg_advisory_xact_lock", "event_audience"))
+        assert len(held) == 1, "\n---\n".join(s[:200] for s in held)
+        assert all(t in held[0] for t in ("INSERT INTO documents", "document_units", "attachments",
+                                          "pg_advisory_xact_lock", "event_audience")), held[0]
+        # the caller's principal, then the registration's one read (unit, type, duplicates, id)
+        assert len(statements[:first]) == 2, "\n---\n".join(s[:200] for s in statements[:first])
     # nothing is read under the lock: the unit, the catalog and the duplicate search came before it
     assert not [s for s in held if s.lstrip().upper().startswith("SELECT")], held
+
+
+async def test_statements_of_a_registration(api, world, queries, backend):
+    """The statements of one registerDocument request, BEGIN and COMMIT aside: on PostgreSQL the
+    caller's principal, one read, one write (with an Idempotency-Key: its look-up first, and its row
+    written by that one write)."""
+    await register(api, world, reference="PRIMERO/1")
+    counts = []
+    for reference, key in (("SEGUNDO/2", None), ("TERCERO/3", "registro-3")):
+        queries.reset()
+        response = await api.client.post(
+            "/graphql", json={"query": REGISTER_ONLY, "variables": {"input": doc_input(world, reference=reference)}},
+            headers={"Authorization": f"Bearer {world.tokens['da_reg']}", **({"Idempotency-Key": key} if key else {})})
+        assert response.json()["data"]["registerDocument"]["errors"] == []
+        counts.append(queries.count)
+    plain, keyed = counts
+    if backend == "postgresql":
+        assert (plain, keyed) == (3, 4), queries.statements
+    else:  # one statement each: principal, unit, type, duplicates, number, document, chain, event, audience
+        assert (plain, keyed) == (9, 11), queries.statements
 
 
 async def test_a_registration_takes_its_sequence_only_once_it_holds_the_event_log(api, world, services,
@@ -129,6 +155,42 @@ async def test_a_registration_takes_its_sequence_only_once_it_holds_the_event_lo
             pytest.fail("the registration never waited for the event-log lock")
         earlier = (await holder.execute(text(
             "INSERT INTO events (kind, occurred_at) VALUES ('CATALOG_CHANGED', now()) RETURNING id"))).scalar_one()
+        await holder.commit()
+        result = await asyncio.wait_for(registration, 30)
+    finally:
+        await holder.close()
+    assert result["errors"] == []
+    [(sequence,)] = await rows(services, select(Event.id).where(Event.document_id == db_id(result["document"]["id"])))
+    assert sequence > earlier
+
+
+async def test_a_registration_waits_for_its_users_row_before_the_event_log(api, world, services, postgresql_only):
+    """What changePassword and logout(everywhere) do: hold the user's row FOR UPDATE, then append an
+    event. A registration of that user meanwhile waits for the row before it takes the event log
+    (its one read locks the row FOR KEY SHARE), so both finish. Were the row's key lock left to the
+    foreign-key checks of the registration's one write, it could be taken with the event log held:
+    a deadlock, whose victim gets an error after deadlock_timeout."""
+    me = world.users["da_reg"].id
+    holder = await services.db.engine.connect()
+    try:
+        await holder.begin()
+        await holder.execute(text("SELECT id FROM users WHERE id = :me FOR UPDATE"), {"me": me})
+        registration = asyncio.create_task(register(api, world))
+        for _ in range(200):
+            async with services.db.engine.connect() as conn:
+                waiting = (await conn.execute(text(
+                    "SELECT a.query FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted"))).scalars().all()
+            if waiting:
+                break
+            assert not registration.done(), "the registration did not wait for its user's row"
+            await asyncio.sleep(0.05)
+        else:
+            pytest.fail("the registration never waited for its user's row")
+        # it waits in its read, before its number and the event log
+        assert [q.lstrip()[:6] for q in waiting] == ["SELECT"] and "folio_counters" not in waiting[0], waiting
+        await holder.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_APPEND_LOCK})
+        earlier = (await holder.execute(text(
+            "INSERT INTO events (kind, occurred_at) VALUES ('USER_CHANGED', now()) RETURNING id"))).scalar_one()
         await holder.commit()
         result = await asyncio.wait_for(registration, 30)
     finally:
