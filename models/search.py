@@ -301,6 +301,38 @@ _fts_index = table(SEARCH_TABLE, column("rowid"))
 _fts_table = literal_column(SEARCH_TABLE)  # FTS5's hidden column named after the table
 
 
+def _pg_ts_query(search: SearchQuery):
+    config = literal_column(f"'{TS_CONFIG}'::regconfig")
+    return reduce(lambda a, b: a.op("&&")(b),
+                  [func.phraseto_tsquery(config, bindparam(None, t), type_=TSQUERY) for t in search.texts])
+
+
+def newest_matches(query: Select, search: SearchQuery, readable: ColumnElement[bool], document,
+                   visible_files: VisibleFiles | None, size: int, *after: ColumnElement[bool]) -> ColumnElement:
+    """PostgreSQL: an array of the ids of the newest `size` documents of `query` (which selects
+    `document`) whose own index holds every term (past the `after` conditions), and of those
+    found through answers' files (a few): a superset of the next page by date, and the window a
+    ranking reads. The own-index test is a per-row EXISTS whose estimate comes from the words'
+    statistics: PostgreSQL walks the documents by date for a common word (it stops after a few
+    thousand) and starts from the GIN index for a rare one; the `IN (… UNION ALL …)` form of
+    search_clause reads every match first (13 s by date for a common word in 3,000,000
+    documents, bench/STATE.md). As one array, so that the page looks them up by key."""
+    ts_query, own = _pg_ts_query(search), _pg_own_index
+
+    def own_index_holds(vector) -> ColumnElement[bool]:
+        return exists(select(1).select_from(own).where(own.c.document_id == document.id, vector.op("@@")(ts_query)))
+    # `readable` stays outside: a subquery correlates with the query right around it only
+    own_match = and_(own_index_holds(own.c.search_vector), or_(readable, own_index_holds(own.c.public_search_vector)))
+    candidates = [query.where(own_match, *after).with_only_columns(document.id)
+                  .order_by(document.received_at.desc(), document.id.desc()).limit(size)]
+    if visible_files is not None:
+        candidates.append(query.where(document.id.in_(_found_through_answers(search, visible_files)),
+                                      or_(readable, _match(matches_public, document.id, search)), *after)
+                          .with_only_columns(document.id))
+    found = union_all(*[select(c.subquery().c.id) for c in candidates]).subquery()
+    return func.coalesce(select(func.array_agg(found.c.id)).scalar_subquery(), literal_column("'{}'::bigint[]"))
+
+
 def ranked(query: Select, search: SearchQuery, readable: ColumnElement[bool], document, dialect: str,
            visible_files: VisibleFiles | None = None) -> tuple[Select, ColumnElement]:
     """`query` (which selects `document`) narrowed to the matches of `search` (search_clause,
@@ -313,36 +345,13 @@ def ranked(query: Select, search: SearchQuery, readable: ColumnElement[bool], do
         rank = literal_column("0.0", Float)
         query = query.where(false())
     elif dialect == "postgresql":
-        config = literal_column(f"'{TS_CONFIG}'::regconfig")
-        ts_query = reduce(lambda a, b: a.op("&&")(b),
-                          [func.phraseto_tsquery(config, bindparam(None, t), type_=TSQUERY) for t in search.texts])
+        ts_query = _pg_ts_query(search)
         rank = case((readable, func.ts_rank(_pg_index.c.search_vector, ts_query, type_=Float)),
                     else_=func.ts_rank(_pg_index.c.public_search_vector, ts_query, type_=Float))
         # Ranking costs a read of each match's vector: 0.6 s for the 47,000 matches of a common
         # word in 100,000 documents, seconds at a million (bench/SEARCH.md). So the newest
-        # RANK_WINDOW documents whose own index holds every term are ranked: for a common word
-        # PostgreSQL walks documents by date and stops after a few thousand, for a rare one it
-        # starts from the index (the per-row EXISTS keeps its estimate from the word's
-        # statistics). Those found through answers' files are few and always join them.
-        own = _pg_own_index
-
-        def own_index_holds(vector) -> ColumnElement[bool]:
-            return exists(select(1).select_from(own).where(own.c.document_id == document.id, vector.op("@@")(ts_query)))
-        # `readable` stays outside: a subquery correlates with the query right around it only
-        own_match = and_(own_index_holds(own.c.search_vector),
-                         or_(readable, own_index_holds(own.c.public_search_vector)))
-        window = (query.where(own_match).with_only_columns(document.id)
-                  .order_by(document.received_at.desc(), document.id.desc()).limit(RANK_WINDOW))
-        candidates = [window]
-        if visible_files is not None:
-            candidates.append(query.where(document.id.in_(_found_through_answers(search, visible_files)),
-                                          or_(readable, _match(matches_public, document.id, search)))
-                              .with_only_columns(document.id))
-        # the page reads the candidates by id (their conditions are inside): a few thousand rows,
-        # never a walk over every visible document
-        # (as one array, so that PostgreSQL looks them up by key instead of merging indexes)
-        found = union_all(*[select(c.subquery().c.id) for c in candidates]).subquery()
-        ids = func.coalesce(select(func.array_agg(found.c.id)).scalar_subquery(), literal_column("'{}'::bigint[]"))
+        # RANK_WINDOW matches are ranked (newest_matches).
+        ids = newest_matches(query, search, readable, document, visible_files, RANK_WINDOW)
         # every document has its row (a trigger writes it with the document)
         query = (select(document).join(_pg_index, _pg_index.c.document_id == document.id)
                  .where(document.id == any_(ids)))

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache, partial
 
-from sqlalchemy import BigInteger, Insert, String, bindparam, func, insert, literal, literal_column, select, true
+from sqlalchemy import (
+    BigInteger, Insert, String, any_, bindparam, func, insert, literal, literal_column, select, true, tuple_,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from models.archive import ArchiveRecord
@@ -31,12 +33,14 @@ from models.actions import (
 from models.permissions import (
     can_register_in, confidential_readable, visible_attachments, visible_documents, visible_events,
 )
-from models.search import parse_search, ranked
+from models.search import newest_matches, parse_search, ranked
 from models.turnos import Turno
 from models.users import User
 from models.workflow import DocumentTransition, next_document_status
 from resolvers.context import Context
-from resolvers.pagination import Page, SortKey, bounded_int, datetime_key, float_key, int_key, keyset_page
+from resolvers.pagination import (
+    Page, SortKey, bounded_int, datetime_key, decode_cursor, float_key, int_key, keyset_page, page_size,
+)
 from resolvers.turnos import lock_document
 from resolvers.uploads import attachment_rows, uploads_for
 from resolvers.validation import Checker
@@ -390,6 +394,21 @@ async def list_documents(
         visible_documents(principal), *document_filter_clauses(spec, env, with_search=not by_relevance)
     )
     keys, count = DOCUMENT_ORDER, None
+    if search is not None and search.terms and not by_relevance and last is None and before is None \
+            and not ctx.services.db.is_sqlite:
+        # by date, forward: the page is among the next newest matches (models/search.py newest_matches)
+        every_match = select(func.count()).select_from(query.with_only_columns(Document.id).subquery())
+
+        async def count():
+            return (await ctx.session.execute(every_match)).scalar_one()
+        size = page_size(first, ctx.settings.page_size_default, ctx.settings.page_size_max, "first") + 1
+        bound = [tuple_(Document.received_at, Document.id) < tuple_(*decode_cursor(DOCUMENT_ORDER, after, "after"))] \
+            if after else []
+        unfiltered = select(Document).where(
+            visible_documents(principal), *document_filter_clauses(spec, env, with_search=False))
+        ids = newest_matches(unfiltered, search, confidential_readable(principal), Document,
+                             partial(visible_attachments, principal), size, *bound)
+        query = select(Document).where(Document.id == any_(ids))
     if by_relevance:
         # totalCount is every match, also past the window the ranking reads (models/search.py ranked)
         every_match = select(func.count()).select_from(

@@ -97,6 +97,29 @@ async def test_search_pages_continue_exactly_where_they_left_off(api, world, ser
     assert "Cursor inválido" in str(body)
 
 
+async def test_search_pages_by_date_continue_exactly_where_they_left_off(api, world, services):
+    """By date, PostgreSQL takes each page among the next newest matches (models/search.py
+    newest_matches): pages of any size make the whole list, newest first, ties by id."""
+    await register_many(services, world, 17, subject=lambda i: f"Convenio número {i}", reference=lambda i: f"C/{i}")
+    await register_many(services, world, 4, subject=lambda i: f"Otro asunto {i}")
+    await register_many(services, world, 6, subject=lambda i: f"Convenio tardío {i}", reference=lambda i: f"T/{i}")
+    variables = {"filter": {"search": "convenio"}, "orderBy": "RECEIVED"}
+    whole = (await api.ok(SEARCH, {**variables, "first": 100}, token=world.tokens["admin"]))["documents"]
+    assert whole["totalCount"] == 23 and len(whole["edges"]) == 23
+    folios = [e["node"]["folio"] for e in whole["edges"]]
+    for size in (1, 5, 22):
+        pages, after = [], None
+        while True:
+            data = (await api.ok(SEARCH, {**variables, "first": size, "after": after},
+                                 token=world.tokens["admin"]))["documents"]
+            pages.append([e["node"]["folio"] for e in data["edges"]])
+            assert data["totalCount"] == 23
+            if not data["pageInfo"]["hasNextPage"]:
+                break
+            after = data["pageInfo"]["endCursor"]
+        assert [f for page in pages for f in page] == folios, size
+
+
 async def test_a_confidential_subject_is_not_matched_for_who_may_not_read_it_but_its_folio_is(api, world):
     folio = await reg(api, world, user="srh_reg", unit="SRH", confidential=True, subject="Expediente de Zacarías",
                       summary="Queja reservada", reference="CONF/77", addressee="Contraloría Interna")
