@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.events import Event
 from models.permissions import Principal
@@ -102,7 +101,6 @@ class Hub:
         self.read_slots = asyncio.Semaphore(8)
         self._news = asyncio.Event()
         self._pumping = asyncio.Lock()  # one read at a time: the cursor, and the reading connection
-        self._reader = None  # PostgreSQL: the connection the pump keeps (see _read_session)
         self._tasks: list[asyncio.Task] = []
         self.stats = {"batches": 0, "events": 0, "deliveries": 0, "overflows": 0}
 
@@ -124,7 +122,6 @@ class Hub:
                 await task
         self._tasks.clear()
         await self.bus.close()
-        await self._drop_reader()
 
     # --- registry ----------------------------------------------------------------------------
 
@@ -187,39 +184,6 @@ class Hub:
         if self.last_sequence > self.cursor:
             self._news.set()
 
-    @contextlib.asynccontextmanager
-    async def _read_session(self):
-        """A session for the pump's read. On PostgreSQL it runs on a connection the hub keeps, in
-        autocommit: no checkout with its pre-ping, no BEGIN and ROLLBACK, so a wake-up costs its
-        few queries only (each statement sees what was committed before it, as in a READ
-        COMMITTED transaction). A failure drops that connection; the next read takes a new one."""
-        db = self.services.db
-        if db.is_sqlite:
-            async with db.session() as session:
-                yield session
-            return
-        if self._reader is None:
-            connection = await db.engine.connect()
-            try:
-                self._reader = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            except BaseException:
-                await connection.close()
-                raise
-        try:
-            async with AsyncSession(bind=self._reader, expire_on_commit=False) as session:
-                yield session
-        except BaseException:
-            await self._drop_reader()
-            raise
-
-    async def _drop_reader(self) -> None:
-        reader, self._reader = self._reader, None
-        if reader is not None:
-            with contextlib.suppress(Exception):
-                await reader.invalidate()
-            with contextlib.suppress(Exception):
-                await reader.close()
-
     async def pump(self) -> None:
         """Hand every event after the hub's cursor to the subscriptions that may see it."""
         async with self._pumping:
@@ -227,7 +191,9 @@ class Hub:
 
     async def _pump(self) -> None:
         while True:
-            async with self._read_session() as session:
+            # a pooled session per read: a connection kept by the hub in autocommit (065b395) left
+            # requests without an answer while PostgreSQL held a lock (tests/test_outages.py)
+            async with self.services.db.session() as session:
                 batch = await load_batch(session, after=self.cursor, limit=PUMP_BATCH)
             if not batch.events:
                 return
