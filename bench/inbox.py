@@ -69,7 +69,6 @@ from sqlalchemy.engine import make_url
 
 from bench.core import (
     COPY_BATCH, FINISH_LOAD, PASSWORD, REPO, TYPENAME, CpuMeter, Result, Server, ServerRun, World, copy_batch,
-    cpu_seconds, machine_busy_seconds,
     create_org_and_users, free_port, generate_documents, libpq_dsn, login, measure, ok, recreate_database,
     shorten_sql, SKIP_SQL,
 )
@@ -485,51 +484,6 @@ async def check_load(url: str) -> list[str]:
 
 # --- phase 3: the real server -------------------------------------------------------------------
 
-def tcp_ports_of(pid: int) -> set[int]:
-    """The local TCP ports of a process's sockets (its connections to PostgreSQL among them)."""
-    inodes = set()
-    fd_dir = Path(f"/proc/{pid}/fd")
-    try:
-        for fd in fd_dir.iterdir():
-            try:
-                target = os.readlink(fd)
-            except OSError:
-                continue
-            if target.startswith("socket:["):
-                inodes.add(target[8:-1])
-    except FileNotFoundError:
-        return set()
-    ports = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            rows = Path(table).read_text().splitlines()[1:]
-        except FileNotFoundError:
-            continue
-        for row in rows:
-            fields = row.split()
-            if fields[9] in inodes:
-                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
-    return ports
-
-
-class ServerCpuMeter(CpuMeter):
-    """bench.core's CpuMeter counting only the PostgreSQL backends connected to the measured server
-    (matched by the client port of their connection) and their parallel workers: other sessions on
-    this machine query the same database at times (a helper's search trials on mcs_bench_inbox
-    added ±30 ms per request to lines, and 22 ms to lines that send no SQL at all)."""
-
-    async def snapshot(self) -> dict[str, float]:
-        ports = sorted(tcp_ports_of(self.server.process.pid))
-        pids = [r["pid"] for r in await self.monitor.fetch(
-            "WITH ours AS (SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-            "              AND client_port = ANY($1::int[])) "
-            "SELECT pid FROM ours UNION SELECT pid FROM pg_stat_activity WHERE leader_pid IN (SELECT pid FROM ours)",
-            ports)]
-        ours = {"server": cpu_seconds(self.server.process.pid), "db": sum(cpu_seconds(p) for p in pids),
-                "client": time.process_time()}
-        return {**ours, "others": machine_busy_seconds() - sum(ours.values())}
-
-
 @dataclass
 class Pages:
     """What the real server answered, per case and page size: the in-memory server serves these."""
@@ -554,7 +508,7 @@ async def run_real_server(url: str, secret: str, seconds: float, clients: int) -
         monitor = await asyncpg.connect(libpq_dsn(url))
         try:
             await server.wait_ready()
-            meter = ServerCpuMeter(server, monitor)
+            meter = CpuMeter(server, monitor)
             limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
             async with httpx.AsyncClient(base_url=server.base_url, timeout=120, limits=limits) as client:
                 tokens = {u: await login(client, u) for u in (HEAD_USERNAME, STAFF_USERNAME)}
@@ -935,7 +889,7 @@ async def run_memory_server(url: str, pages: Pages, seconds: float, clients: int
         monitor = await asyncpg.connect(libpq_dsn(url))
         try:
             await server.wait_ready()
-            meter = ServerCpuMeter(server, monitor)
+            meter = CpuMeter(server, monitor)
             limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
             results = []
             for prefix, path in MEMORY_VARIANTS.values():

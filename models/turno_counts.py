@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from sqlalchemy import (
-    BigInteger, Boolean, Column, ColumnElement, Date, Integer, String, Table, and_, false, func, or_, select, text,
+    BigInteger, Boolean, Column, ColumnElement, Date, Integer, Select, String, Table, and_, false, func, or_, select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -68,16 +68,11 @@ def kept_in_table(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-async def box_count(session: AsyncSession, box: str, unit_ids: Iterable[int], statuses: Iterable[str] = ()) -> int:
+def box_count_query(box: str, unit_ids: Iterable[int], statuses: Iterable[str] = ()) -> Select:
     """Turnos to (inbox) or from (outbox) the given units, with one of `statuses` (any if empty),
     from the table (PostgreSQL only)."""
     query = select(func.coalesce(func.sum(TurnoCount.n), 0)).where(
         TurnoCount.box == BOXES[box], TurnoCount.unit_id.in_(sorted(unit_ids)))
     if statuses:
         query = query.where(TurnoCount.status.in_(sorted(statuses)))
-    return int((await session.execute(query)).scalar_one())
-
-
-async def rebuild(session: AsyncSession) -> None:
-    """Recompute the table from the rows (after a bulk load with the triggers off)."""
-    await session.execute(text("SELECT mcs_turno_counts_rebuild()"))
+    return query

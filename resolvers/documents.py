@@ -390,40 +390,30 @@ async def list_documents(
     search = parse_search(spec.search) if spec else None
     by_relevance = search is not None and order in (None, DocumentOrder.RELEVANCE)
     env = await ctx.filter_env()
-    query = select(Document).where(
-        visible_documents(principal), *document_filter_clauses(spec, env, with_search=not by_relevance)
-    )
-    keys, count = DOCUMENT_ORDER, None
-    if search is not None and search.terms and not by_relevance and last is None and before is None \
-            and not ctx.services.db.is_sqlite:
+    unsearched = select(Document).where(
+        visible_documents(principal), *document_filter_clauses(spec, env, with_search=False))
+    searched = document_search_clause(spec.search, env) if spec else None
+    matching = unsearched.where(searched) if searched is not None else unsearched
+    query, keys, counted = matching, DOCUMENT_ORDER, None  # counted: every match, when the page reads fewer
+    readable, visible_files = confidential_readable(principal), partial(visible_attachments, principal)
+    if by_relevance:
+        dialect = "sqlite" if ctx.services.db.is_sqlite else "postgresql"
+        query, rank = ranked(unsearched, search, readable, Document, dialect, visible_files)
+        keys = [float_key(rank, lambda row: row.search_rank), SortKey(Document.id, lambda row: row[0].id, bounded_int, int)]
+        counted = matching
+    elif search is not None and search.terms and last is None and before is None and not ctx.services.db.is_sqlite:
         # by date, forward: the page is among the next newest matches (models/search.py newest_matches)
-        every_match = select(func.count()).select_from(query.with_only_columns(Document.id).subquery())
-
-        async def count():
-            return (await ctx.session.execute(every_match)).scalar_one()
         size = page_size(first, ctx.settings.page_size_default, ctx.settings.page_size_max, "first") + 1
         bound = [tuple_(Document.received_at, Document.id) < tuple_(*decode_cursor(DOCUMENT_ORDER, after, "after"))] \
             if after else []
-        unfiltered = select(Document).where(
-            visible_documents(principal), *document_filter_clauses(spec, env, with_search=False))
-        ids = newest_matches(unfiltered, search, confidential_readable(principal), Document,
-                             partial(visible_attachments, principal), size, *bound)
-        query = select(Document).where(Document.id == any_(ids))
-    if by_relevance:
-        # totalCount is every match, also past the window the ranking reads (models/search.py ranked)
-        every_match = select(func.count()).select_from(
-            query.where(document_search_clause(spec.search, env)).with_only_columns(Document.id).subquery())
-
-        async def count():
-            return (await ctx.session.execute(every_match)).scalar_one()
-        dialect = "sqlite" if ctx.services.db.is_sqlite else "postgresql"
-        query, rank = ranked(query, search, confidential_readable(principal), Document, dialect,
-                             partial(visible_attachments, principal))
-        keys = [float_key(rank, lambda row: row.search_rank), SortKey(Document.id, lambda row: row[0].id, bounded_int, int)]
+        ids = newest_matches(unsearched, search, readable, Document, visible_files, size, *bound)
+        query, counted = select(Document).where(Document.id == any_(ids)), matching
+    count_query = (select(func.count()).select_from(counted.with_only_columns(Document.id).subquery())
+                   if counted is not None else None)
     return await keyset_page(
         ctx.session, query, keys, descending=True, first=first, after=after, last=last,
         before=before, default_size=ctx.settings.page_size_default, max_size=ctx.settings.page_size_max,
-        count=count,
+        count_query=count_query,
     )
 
 

@@ -33,16 +33,20 @@ async def box_unit_ids_of(ctx: Context, box: str, spec: TurnoFilterSpec) -> froz
 
 
 async def box_clauses(ctx: Context, box: str, spec: TurnoFilterSpec | None,
-                      unit_ids: frozenset[int] | None = None, turno=Turno) -> list[ColumnElement[bool]]:
+                      unit_ids: frozenset[int] | None = None) -> list[ColumnElement[bool]]:
     """box "inbox": turnos to my units; "outbox": from them. A turno to (from) a unit in my scope
     is visible to me (models/permissions.py visible_turnos), so the box's scope is the whole
     permission check: repeating visible_turnos here tripled the work per row."""
     spec = spec or TurnoFilterSpec(include_subunits=True)
-    unit_column = box_unit_column(box, turno)
     if unit_ids is None:
         unit_ids = await box_unit_ids_of(ctx, box, spec)
-    others = replace(spec, unit_id=None, unit_path=None)  # applied in unit_ids
-    return [unit_column.in_(sorted(unit_ids)), *turno_filter_clauses(others, await ctx.filter_env(), unit_column, turno)]
+    return [box_unit_column(box).in_(sorted(unit_ids)), *await filter_clauses(ctx, box, spec)]
+
+
+async def filter_clauses(ctx: Context, box: str, spec: TurnoFilterSpec, turno=Turno) -> list[ColumnElement[bool]]:
+    """The filter's clauses but its unit, which the box's unit ids already apply."""
+    others = replace(spec, unit_id=None, unit_path=None)
+    return turno_filter_clauses(others, await ctx.filter_env(), box_unit_column(box, turno), turno)
 
 
 def box_unit_column(box: str, turno=Turno):
@@ -62,18 +66,15 @@ async def list_box(ctx: Context, box: str, spec: TurnoFilterSpec | None, *, firs
     unit_ids = await box_unit_ids_of(ctx, box, spec)
     where = await box_clauses(ctx, box, spec, unit_ids)
     query = select(Turno).where(*where)
-    every = select(func.count()).select_from(Turno).where(*where)
-
-    async def count():
-        return (await ctx.session.execute(every)).scalar_one()
-    if counted_by_unit_and_status(spec) and turno_counts.kept_in_table(ctx.session):
-        def count():
-            return turno_counts.box_count(ctx.session, box, unit_ids, spec.status)
-    if len(unit_ids) <= PER_UNIT_MAX and turno_counts.kept_in_table(ctx.session):
-        query = select(Turno).where(Turno.id.in_(await newest_per_unit(ctx, box, spec, unit_ids, first, after)))
+    count_query = select(func.count()).select_from(Turno).where(*where)
+    if turno_counts.kept_in_table(ctx.session):
+        if counted_by_unit_and_status(spec):
+            count_query = turno_counts.box_count_query(box, unit_ids, spec.status)
+        if len(unit_ids) <= PER_UNIT_MAX:
+            query = select(Turno).where(Turno.id.in_(await newest_per_unit(ctx, box, spec, unit_ids, first, after)))
     return await keyset_page(ctx.session, query, TURNO_ORDER, descending=True, first=first, after=after,
                              default_size=ctx.settings.page_size_default, max_size=ctx.settings.page_size_max,
-                             count=count)
+                             count_query=count_query)
 
 
 async def newest_per_unit(ctx: Context, box: str, spec: TurnoFilterSpec, unit_ids: frozenset[int], first, after):
@@ -86,9 +87,8 @@ async def newest_per_unit(ctx: Context, box: str, spec: TurnoFilterSpec, unit_id
     bound = []
     if after:
         bound.append(tuple_(t.sent_at, t.id) < tuple_(*decode_cursor(TURNO_ORDER, after, "after")))
-    others = replace(spec, unit_id=None, unit_path=None)
-    newest = (select(t.id).where(box_unit_column(box, t) == units.c.unit_id,
-                                 *turno_filter_clauses(others, await ctx.filter_env(), box_unit_column(box, t), t), *bound)
+    newest = (select(t.id).where(box_unit_column(box, t) == units.c.unit_id, *await filter_clauses(ctx, box, spec, t),
+                                 *bound)
               .order_by(t.sent_at.desc(), t.id.desc()).limit(size).lateral("newest"))
     return select(newest.c.id).select_from(units).join(newest, true())
 

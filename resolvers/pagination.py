@@ -10,7 +10,7 @@ import base64
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Awaitable, Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -87,12 +87,9 @@ class Page:
     has_previous_page: bool
     _session: AsyncSession
     _count_query: Select
-    _count: Callable[[], Awaitable[int]] | None = None  # a cheaper way to the same number
 
     async def total_count(self) -> int:
         """Counted only when the client asks for totalCount."""
-        if self._count is not None:
-            return await self._count()
         return (await self._session.execute(self._count_query)).scalar_one()
 
 
@@ -116,14 +113,16 @@ async def keyset_page(
     before: str | None = None,
     default_size: int,
     max_size: int,
-    count: Callable[[], Awaitable[int]] | None = None,
+    count_query: Select | None = None,
 ) -> Page:
     """One page of `query` in the order of `keys`. The query selects an entity, and may select
     more columns after it (a computed sort key such as a search rank): then each key reads the
-    whole result row, and the page's rows are the entities."""
+    whole result row, and the page's rows are the entities. `count_query`: the totalCount's
+    statement when counting `query` is not the way (a page read from fewer rows, a kept count)."""
     if first is not None and last is not None:
         raise validation("Use «first» o «last», no ambos.", "first")
-    count_query = select(func.count()).select_from(query.order_by(None).subquery())
+    if count_query is None:
+        count_query = select(func.count()).select_from(query.order_by(None).subquery())
     backward = last is not None or (before is not None and first is None)
     size = page_size(last if backward else first, default_size, max_size, "last" if backward else "first")
     columns = tuple_(*[k.column for k in keys])
@@ -150,5 +149,4 @@ async def keyset_page(
         has_previous_page=more if backward else after is not None,
         _session=session,
         _count_query=count_query,
-        _count=count,
     )

@@ -11,7 +11,6 @@ from models import documents as document_models
 from models.actions import DocumentFacts, document_actions, pending_turno_numbers
 from models.filters import OPEN_DOCUMENT_STATUSES
 from models.traffic_light import document_light, turno_light
-from models.workflow import OPEN_TURNO
 from resolvers.documents import document_stays
 from resolvers.events import document_history
 from resolvers.paper import acuse_link
@@ -24,9 +23,7 @@ from schema.types.node import Connection, Node, connection
 from schema.types.attachments import Attachment
 from schema.types.org import OrgUnit, User, unit_of, user_of
 from schema.types.search import SearchSnippet
-from schema.types.turnos import Turno, light_of
-
-OPEN_TURNO_VALUES = {s.value for s in OPEN_TURNO}
+from schema.types.turnos import Turno
 
 
 @strawberry.type
