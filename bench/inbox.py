@@ -534,16 +534,14 @@ async def run_real_server(url: str, secret: str, seconds: float, clients: int) -
 
 # --- phase 4: the in-memory limit ---------------------------------------------------------------
 
-# Two tiny schemas whose types and fields are named like ours. "R" mirrors which resolvers of
-# schema/types/turnos.py, documents.py, node.py and query.py are async and which are sync
-# (only without a database): async document, fromUnit, toUnit, Document.trafficLight and
-# totalCount, and an async permission class on `subject`; sync Turno.trafficLight and
-# businessDaysLeft (with_calendar: the request has read the calendar), and a sync permission
-# class on `inbox` (IsAuthenticated). "S", a what-if: R with every resolver and permission
-# class synchronous (what with_calendar does for the lights, applied to all: a value when the
-# data are at hand). "P" has plain attributes everywhere. The page is chosen by the
-# Authorization header, "Bearer <username>". Module level: strawberry resolves the annotations
-# from the globals.
+# Tiny schemas whose types and fields are named like ours. "R" mirrors which resolvers of
+# schema/types/turnos.py, documents.py, node.py and query.py are async and which are sync: since
+# the look-ahead (schema/look_ahead.py) every field of a row answers synchronously (document,
+# fromUnit, toUnit, the lights, the guard on `subject`); totalCount and the sync permission
+# class on `inbox` (IsAuthenticated) as ours. "S", a what-if: R with totalCount synchronous too
+# (before the look-ahead, R's row fields were async and cost ~11 ms more per page). "P" has plain
+# attributes everywhere. The page is chosen by the Authorization header, "Bearer <username>".
+# Module level: strawberry resolves the annotations from the globals.
 
 MEMORY_PAGES: dict[str, dict[str, Any]] = {}  # variant (R, S, P) -> page key -> the pre-built connection
 MEMORY_VARIANTS = {"R": ("", ""), "S": ("sync ", "/sync"), "P": ("plain ", "/plain")}  # -> line prefix, path
@@ -559,7 +557,7 @@ class SignedIn(BasePermission):
 class Confidential(BasePermission):
     message = "Documento confidencial: no tiene acceso a este campo."
 
-    async def has_permission(self, source: Any, info, **kwargs) -> bool:
+    def has_permission(self, source: Any, info, **kwargs) -> bool:
         return not source.confidential or source.readable
 
 
@@ -579,7 +577,7 @@ class DocumentR:
     light: strawberry.Private[TrafficLight] = TrafficLight.NONE
 
     @strawberry.field
-    async def traffic_light(self) -> TrafficLight:
+    def traffic_light(self) -> TrafficLight:
         return self.light
 
 
@@ -596,15 +594,15 @@ class TurnoR:
     to: strawberry.Private[OrgUnitR]
 
     @strawberry.field
-    async def document(self) -> DocumentR:
+    def document(self) -> DocumentR:
         return self.doc
 
     @strawberry.field
-    async def from_unit(self) -> OrgUnitR:
+    def from_unit(self) -> OrgUnitR:
         return self.from_
 
     @strawberry.field
-    async def to_unit(self) -> OrgUnitR:
+    def to_unit(self) -> OrgUnitR:
         return self.to
 
     @strawberry.field

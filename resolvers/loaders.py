@@ -227,7 +227,7 @@ class Loaders:
     def __init__(self, ctx: "Context"):
         self._ctx = ctx
         # GraphQL objects already built in this request, by (type, key): a unit named by 100 turnos
-        # of a page is built once (schema/types/org.py unit_of)
+        # of a page is built once (schema/at_hand.py built_once)
         self.built: dict[tuple[str, int], object] = {}
 
     @cached_property

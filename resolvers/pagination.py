@@ -82,11 +82,20 @@ def decode_cursor(keys: Sequence[SortKey], cursor: str, field: str) -> list:
 @dataclass
 class Page:
     rows: list
-    cursors: list[str]
     has_next_page: bool
     has_previous_page: bool
     _session: AsyncSession
     _count_query: Select
+    _keys: Sequence[SortKey]
+    _keyed: list  # the rows as the keys read them
+
+    def cursor(self, index: int) -> str:
+        """Encoded only when asked for: a page of 50 whose client reads no edge cursor skips 50."""
+        return encode_cursor(self._keys, self._keyed[index])
+
+    @property
+    def cursors(self) -> list[str]:
+        return [self.cursor(i) for i in range(len(self._keyed))]
 
     async def total_count(self) -> int:
         """Counted only when the client asks for totalCount."""
@@ -144,9 +153,10 @@ async def keyset_page(
         keyed.reverse()
     return Page(
         rows=[row[0] for row in keyed] if len(query.column_descriptions) > 1 else keyed,
-        cursors=[encode_cursor(keys, r) for r in keyed],
         has_next_page=more if not backward else before is not None,
         has_previous_page=more if backward else after is not None,
         _session=session,
         _count_query=count_query,
+        _keys=keys,
+        _keyed=keyed,
     )

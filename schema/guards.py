@@ -2,13 +2,49 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+from inspect import isawaitable
 from typing import Any
 
-from strawberry.permission import BasePermission
+from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
 from models.documents import SenderLevel
 from models.permissions import ChainUnit, can_see_confidential, can_see_personal_data, sees_attachment, sees_unit
+from schema.at_hand import load_now_or_later, settled
+
+
+class AtHandPermissions(PermissionExtension):
+    """strawberry's permission check for checks that answer now (a bool) when their data are at
+    hand, and later (an awaitable) when not: the field stays synchronous on a page whose rows were
+    preloaded (schema/at_hand.py). strawberry's own refuses an awaitable on a synchronous field."""
+
+    def resolve(self, next_, source: Any, info: Info, **kwargs) -> Any:
+        for i, permission in enumerate(self.permissions):
+            verdict = permission.has_permission(source, info, **kwargs)
+            if isawaitable(verdict):
+                return self._later(verdict, permission, self.permissions[i + 1:], next_, source, info, kwargs)
+            if verdict is not True:
+                return self._on_unauthorized(permission)
+        return next_(source, info, **kwargs)
+
+    async def _later(self, verdict, permission, rest, next_, source, info, kwargs) -> Any:
+        if await verdict is not True:
+            return self._on_unauthorized(permission)
+        for permission in rest:
+            if await settled(permission.has_permission(source, info, **kwargs)) is not True:
+                return self._on_unauthorized(permission)
+        return await settled(next_(source, info, **kwargs))
+
+    @cached_property
+    def supports_sync(self) -> bool:
+        return True
+
+
+def guarded_by(*permissions: type[BasePermission]) -> list[AtHandPermissions]:
+    """`strawberry.field(extensions=guarded_by(ConfidentialField))`: for the checks below whose
+    `has_permission` answers now or later."""
+    return [AtHandPermissions([permission() for permission in permissions], use_directives=False)]
 
 
 class IsAuthenticated(BasePermission):
@@ -25,12 +61,16 @@ class ConfidentialField(BasePermission):
     message = "Documento confidencial: no tiene acceso a este campo."
     error_extensions = {"code": "FORBIDDEN"}
 
-    async def has_permission(self, source: Any, info: Info, **kwargs) -> bool:
+    def has_permission(self, source: Any, info: Info, **kwargs):
+        """Now for a document that is not confidential, or whose chain this request read (the
+        list's look-ahead reads those of its confidential documents); else later."""
         if not source.confidential:
             return True
         principal = info.context.principal
-        chain = await info.context.loaders.chain_by_document_id.load(source.db_id)
-        return principal is not None and can_see_confidential(principal, chain)
+        if principal is None:
+            return False
+        return load_now_or_later(info.context.loaders.chain_by_document_id, source.db_id,
+                                 lambda chain: can_see_confidential(principal, chain))
 
 
 class PersonalDataField(BasePermission):
@@ -39,12 +79,14 @@ class PersonalDataField(BasePermission):
     message = "Datos personales del remitente: solo las unidades que atienden el documento los ven."
     error_extensions = {"code": "FORBIDDEN"}
 
-    async def has_permission(self, source: Any, info: Info, **kwargs) -> bool:
+    def has_permission(self, source: Any, info: Info, **kwargs):
         if source.level != SenderLevel.CITIZEN:
             return True
         principal = info.context.principal
-        chain = await info.context.loaders.chain_by_document_id.load(source.document_db_id)
-        return principal is not None and can_see_personal_data(principal, chain)
+        if principal is None:
+            return False
+        return load_now_or_later(info.context.loaders.chain_by_document_id, source.document_db_id,
+                                 lambda chain: can_see_personal_data(principal, chain))
 
 
 class ResponseFilesField(BasePermission):

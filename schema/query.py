@@ -17,6 +17,8 @@ from resolvers.downloads import visible_attachment
 from resolvers.events import list_events, visible_event
 from resolvers.stats import StatsRequest, stats
 from resolvers.turnos import preview_deadline
+from schema.at_hand import settled
+from schema.look_ahead import preload_document_rows, preload_turno_rows
 from schema.enums import DocumentOrder, Granularity
 from schema.guards import IsAuthenticated
 from schema.ids import decode_optional_id, from_global_id, node_key
@@ -56,7 +58,7 @@ async def _node(info: Info, type_name: str, pk: int) -> Node | None:
     if type_name == "User":
         return await visible_user(info, pk)
     if type_name == "Document":
-        return await document_of(info, pk)
+        return await settled(document_of(info, pk))
     if type_name == "Turno":
         return await turno_of(info, pk)
     if type_name == "Response":
@@ -131,12 +133,14 @@ class Query:
     async def inbox(self, info: Info, filter: TurnoFilter | None = None, first: int | None = None,
                     after: str | None = None) -> Connection[Turno]:
         page = await list_box(info.context, "inbox", filter.to_spec() if filter else None, first=first, after=after)
+        await preload_turno_rows(info, page.rows, "edges", "node")
         return connection(page, Turno.from_model)
 
     @strawberry.field(permission_classes=AUTH, description="Turnos sent from my units, newest first.")
     async def outbox(self, info: Info, filter: TurnoFilter | None = None, first: int | None = None,
                      after: str | None = None) -> Connection[Turno]:
         page = await list_box(info.context, "outbox", filter.to_spec() if filter else None, first=first, after=after)
+        await preload_turno_rows(info, page.rows, "edges", "node")
         return connection(page, Turno.from_model)
 
     @strawberry.field(permission_classes=AUTH, description="Counters of my inbox for the same filter (one query).")
@@ -159,6 +163,7 @@ class Query:
             await resolve_unit_filter(info.context, spec)
         page = await list_documents(info.context, spec, first=first, after=after, last=last, before=before,
                                     order=order_by)
+        await preload_document_rows(info, page.rows, "edges", "node")
         return connection(page, Document.from_model)
 
     @strawberry.field(permission_classes=AUTH, description=(

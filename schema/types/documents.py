@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date, datetime
 
 import strawberry
@@ -15,8 +16,9 @@ from resolvers.documents import document_stays
 from resolvers.events import document_history
 from resolvers.paper import acuse_link
 from resolvers.search_snippet import search_snippet
+from schema.at_hand import MISSING, at_hand, built_once
 from schema.enums import DocumentAction, DocumentStatus, Origin, Priority, SenderLevel, TrafficLight
-from schema.guards import ConfidentialField, PersonalDataField
+from schema.guards import ConfidentialField, PersonalDataField, guarded_by
 from schema.ids import to_global_id
 from schema.types.events import Event
 from schema.types.node import Connection, Node, connection
@@ -32,9 +34,9 @@ class Sender:
     name: str
     position: str | None
     organization: str | None
-    email: str | None = strawberry.field(permission_classes=[PersonalDataField], default=None)
-    phone: str | None = strawberry.field(permission_classes=[PersonalDataField], default=None)
-    address: str | None = strawberry.field(permission_classes=[PersonalDataField], default=None)
+    email: str | None = strawberry.field(extensions=guarded_by(PersonalDataField), default=None)
+    phone: str | None = strawberry.field(extensions=guarded_by(PersonalDataField), default=None)
+    address: str | None = strawberry.field(extensions=guarded_by(PersonalDataField), default=None)
     document_db_id: strawberry.Private[int] = 0
 
 
@@ -51,10 +53,10 @@ class Document(Node):
     priority: Priority
     confidential: bool
     status: DocumentStatus
-    subject: str | None = strawberry.field(permission_classes=[ConfidentialField],
+    subject: str | None = strawberry.field(extensions=guarded_by(ConfidentialField),
                                            description="Null with a FORBIDDEN error when confidential and outside the chain.")
-    summary: str | None = strawberry.field(permission_classes=[ConfidentialField])
-    sender: Sender | None = strawberry.field(permission_classes=[ConfidentialField])
+    summary: str | None = strawberry.field(extensions=guarded_by(ConfidentialField))
+    sender: Sender | None = strawberry.field(extensions=guarded_by(ConfidentialField))
     db_id: strawberry.Private[int] = 0
     unit_db_id: strawberry.Private[int] = 0
     registered_by_db_id: strawberry.Private[int] = 0
@@ -74,17 +76,24 @@ class Document(Node):
 
     @strawberry.field(description="Open: the worst of its own deadline and of its open turnos (visible or not). "
                                   "Concluded or archived: NONE.")
-    async def traffic_light(self, info: Info) -> TrafficLight:
-        ctx = info.context
-        is_open = self.status.value in OPEN_DOCUMENT_STATUSES
-        if not is_open:
+    def traffic_light(self, info: Info) -> TrafficLight:
+        if self.status.value not in OPEN_DOCUMENT_STATUSES:
             return TrafficLight.NONE
-        calendar, today, threshold = await ctx.calendar(), ctx.clock.today(), ctx.settings.yellow_threshold_days
-        lights = [turno_light(status, due, on_time, calendar, today, threshold)
-                  for status, due, on_time in await ctx.loaders.open_turno_lights_by_document_id.load(self.db_id)]
-        return document_light(is_open, self.due_date, lights, calendar, today, threshold)
+        ctx = info.context
+        today, threshold = ctx.clock.today(), ctx.settings.yellow_threshold_days
 
-    @strawberry.field(permission_classes=[ConfidentialField], description="The document's own digitized files.")
+        def light(calendar, open_turnos) -> TrafficLight:
+            lights = [turno_light(status, due, on_time, calendar, today, threshold) for status, due, on_time in open_turnos]
+            return document_light(True, self.due_date, lights, calendar, today, threshold)
+        loader = ctx.loaders.open_turno_lights_by_document_id
+        if ctx.scope.calendar is not None and (open_turnos := at_hand(loader, self.db_id)) is not MISSING:
+            return light(ctx.scope.calendar, open_turnos)
+
+        async def later() -> TrafficLight:
+            return light(await ctx.calendar(), await loader.load(self.db_id))
+        return later()
+
+    @strawberry.field(extensions=guarded_by(ConfidentialField), description="The document's own digitized files.")
     async def attachments(self, info: Info) -> list[Attachment] | None:
         return [Attachment.from_model(a) for a in await info.context.loaders.attachments_by_document_id.load(self.db_id)]
 
@@ -119,8 +128,8 @@ class Document(Node):
         return [UnitStay.from_stay(s) for s in await document_stays(info.context, self.db_id, self.unit_db_id)]
 
     @strawberry.field(description="The registering unit.")
-    async def unit(self, info: Info) -> OrgUnit:
-        return await unit_of(info, self.unit_db_id)
+    def unit(self, info: Info) -> OrgUnit:
+        return unit_of(info, self.unit_db_id)
 
     @strawberry.field
     async def registered_by(self, info: Info) -> User:
@@ -171,13 +180,14 @@ class UnitStay:
                    business_days=stay.business_days, unit_db_id=stay.unit_id)
 
     @strawberry.field
-    async def unit(self, info: Info) -> OrgUnit:
-        return await unit_of(info, self.unit_db_id)
+    def unit(self, info: Info) -> OrgUnit:
+        return unit_of(info, self.unit_db_id)
 
 
-async def document_of(info: Info, document_id: int | None) -> Document | None:
-    """A document by key, or None when it does not exist or the caller may not see it."""
+def document_of(info: Info, document_id: int | None) -> Document | None | Awaitable[Document | None]:
+    """A document by key, or None when it does not exist or the caller may not see it; now when
+    loaded (a list's look-ahead loads them), else later (schema/at_hand.py)."""
     if document_id is None:
         return None
-    m = await info.context.loaders.visible_document_by_id.load(document_id)
-    return Document.from_model(m) if m else None
+    return built_once(info, "Document", info.context.loaders.visible_document_by_id, document_id,
+                      lambda m: Document.from_model(m) if m else None)

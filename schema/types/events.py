@@ -75,10 +75,10 @@ class Event(Node):
         return await user_of(info, self.actor_db_id)
 
     @strawberry.field
-    async def document(self, info: Info) -> Annotated["Document", strawberry.lazy("schema.types.documents")] | None:
+    def document(self, info: Info) -> Annotated["Document", strawberry.lazy("schema.types.documents")] | None:
         from schema.types.documents import document_of
 
-        return await document_of(info, self.document_db_id)
+        return document_of(info, self.document_db_id)
 
 
     @strawberry.field

@@ -26,15 +26,17 @@ class PageInfo:
         return cls(
             has_next_page=page.has_next_page,
             has_previous_page=page.has_previous_page,
-            start_cursor=page.cursors[0] if page.cursors else None,
-            end_cursor=page.cursors[-1] if page.cursors else None,
+            start_cursor=page.cursor(0) if page.rows else None,
+            end_cursor=page.cursor(len(page.rows) - 1) if page.rows else None,
         )
 
 
 @strawberry.type
 class Edge(Generic[T]):
-    cursor: str
+    cursor: str = strawberry.field(resolver=lambda root: root.page.cursor(root.index))  # encoded when asked
     node: T
+    page: strawberry.Private[object]
+    index: strawberry.Private[int]
 
 
 @strawberry.type
@@ -52,5 +54,5 @@ class Connection(Generic[T]):
 
 def connection(page, to_node: Callable) -> Connection:
     """A connection from a resolvers.pagination.Page, each row turned into a node."""
-    edges = [Edge(cursor=cursor, node=to_node(row)) for row, cursor in zip(page.rows, page.cursors)]
+    edges = [Edge(node=to_node(row), page=page, index=i) for i, row in enumerate(page.rows)]
     return Connection(edges=edges, page_info=PageInfo.from_page(page), page=page)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date
 from typing import Annotated
 
@@ -10,6 +11,7 @@ from strawberry.types import Info
 
 from models import org as org_models
 from models import users as user_models
+from schema.at_hand import built_once
 from schema.enums import OrgUnitKind, Role
 from models.permissions import ChainUnit, sees_unit
 from schema.guards import DirectoryField, UnitInScopeField
@@ -60,11 +62,10 @@ class OrgUnit(Node):
         return [Membership.from_model(m, today) for m in rows if m.active_on(today)]
 
 
-async def unit_of(info: Info, unit_id: int) -> OrgUnit:
-    loaders = info.context.loaders
-    if (built := loaders.built.get(("OrgUnit", unit_id))) is None:
-        built = loaders.built[("OrgUnit", unit_id)] = OrgUnit.from_model(await loaders.org_unit_by_id.load(unit_id))
-    return built
+def unit_of(info: Info, unit_id: int) -> OrgUnit | Awaitable[OrgUnit]:
+    """A unit named by a row the caller sees, built once per request; now when loaded (a list's
+    look-ahead loads them), else later (schema/at_hand.py)."""
+    return built_once(info, "OrgUnit", info.context.loaders.org_unit_by_id, unit_id, OrgUnit.from_model)
 
 
 @strawberry.type
@@ -85,8 +86,8 @@ class Membership:
                    unit_db_id=m.unit_id, user_db_id=m.user_id)
 
     @strawberry.field
-    async def unit(self, info: Info) -> OrgUnit:
-        return await unit_of(info, self.unit_db_id)
+    def unit(self, info: Info) -> OrgUnit:
+        return unit_of(info, self.unit_db_id)
 
     @strawberry.field
     async def user(self, info: Info) -> "User":

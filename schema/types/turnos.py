@@ -16,6 +16,7 @@ from models.turnos import descendants_of
 from models.workflow import CLOSED_TURNO, OPEN_TURNO
 from resolvers.paper import volante_link
 from schema.enums import Decision, Instruction, Priority, TrafficLight, TurnoAction, TurnoStatus
+from schema.at_hand import with_calendar
 from schema.guards import ResponseFilesField
 from schema.ids import to_global_id
 from schema.types.attachments import Attachment
@@ -33,20 +34,6 @@ async def light_of(info: Info, m: turno_models.Turno) -> TrafficLight:
     ctx = info.context
     return turno_light(m.status, m.due_date, m.answered_on_time, await ctx.calendar(), ctx.clock.today(),
                        ctx.settings.yellow_threshold_days)
-
-
-def with_calendar(info: Info, compute):
-    """`compute(calendar)` now if this request already read the calendar (a list of turnos does,
-    for its filters), else a coroutine that reads it first. graphql-core awaits what a resolver
-    returns when it is awaitable, so these fields cost a plain call on a page: an async resolver
-    costs ~3 times as much in strawberry (bench/INBOX.md), and a page has ~100 of them."""
-    calendar = info.context.scope.calendar
-    if calendar is not None:
-        return compute(calendar)
-
-    async def later():
-        return compute(await info.context.calendar())
-    return later()
 
 
 @strawberry.type(name="Turno")
@@ -78,10 +65,10 @@ class Turno(Node):
         )
 
     @strawberry.field
-    async def document(self, info: Info) -> DocumentRef:
+    def document(self, info: Info) -> DocumentRef:
         from schema.types.documents import document_of
 
-        return await document_of(info, self.model.document_id)
+        return document_of(info, self.model.document_id)
 
     @strawberry.field(description="The turno this one delegates; null for a first-level turno or one you may not see.")
     async def parent(self, info: Info) -> "Turno | None":
@@ -96,12 +83,12 @@ class Turno(Node):
         return [Turno.from_model(t) for t in siblings if t.parent_id == self.model.id]
 
     @strawberry.field
-    async def from_unit(self, info: Info) -> OrgUnit:
-        return await unit_of(info, self.model.from_unit_id)
+    def from_unit(self, info: Info) -> OrgUnit:
+        return unit_of(info, self.model.from_unit_id)
 
     @strawberry.field
-    async def to_unit(self, info: Info) -> OrgUnit:
-        return await unit_of(info, self.model.to_unit_id)
+    def to_unit(self, info: Info) -> OrgUnit:
+        return unit_of(info, self.model.to_unit_id)
 
     @strawberry.field
     async def sent_by(self, info: Info) -> User:
