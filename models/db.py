@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from typing import AsyncIterator, Awaitable, Callable, Iterator, Protocol
 
 from sqlalchemy import event, text
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.util import await_
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
@@ -25,7 +28,7 @@ class Database:
             # to a generic plan that guesses a visibility scope of ~2 units; for a head of the
             # root that sorted the whole visible set per page (0.5 s instead of 20-40 ms,
             # bench/EXPORTS.md). Planning each time costs far less.
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size,
                           # a database host that stops answering (not refusing) must not hold each request
                           # for asyncpg's default 60 s before its 503 (mcs/outages.py)
                           connect_args={"timeout": 5,
@@ -33,6 +36,8 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        else:
+            _ping_idle_connections(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # called after a commit that wrote events, with what note_changes() collected
         self.after_commit: Callable[[dict], Awaitable[None]] | None = None
@@ -90,6 +95,39 @@ def hooked(hook: TransactionHook) -> Iterator[None]:
         yield
     finally:
         _hooks.reset(token)
+
+
+# A connection handed back to the pool this recently is taken as alive, without a ping (HikariCP's
+# aliveBypassWindowMs, 500 ms by default). SQLAlchemy's pool_pre_ping pinged every checkout with
+# three round trips (BEGIN, ";", ROLLBACK, for pgbouncer's sake): a registration's two checkouts
+# spent six of its thirteen round trips on them (bench/REGISTRATIONS.md).
+ALIVE_WITHOUT_PING_SECONDS = 0.5
+PING_TIMEOUT_SECONDS = 5  # a host that stops answering: as long as connecting may take (connect_args)
+
+
+def _ping_idle_connections(engine: AsyncEngine) -> None:
+    """Before a connection idle for longer than ALIVE_WITHOUT_PING_SECONDS is used, one round
+    trip checks it; a dead one (the database restarted) is replaced by a fresh connection, so
+    the first request after an outage is served rather than failed."""
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "checkin")
+    def checked_in(_dbapi_connection, record) -> None:
+        if record is not None:
+            record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def checked_out(dbapi_connection, record, _proxy) -> None:
+        returned = record.info.pop("checked_in_at", None)  # none: connected just now
+        if returned is None or time.monotonic() - returned < ALIVE_WITHOUT_PING_SECONDS:
+            return
+        try:
+            # the simple query protocol: one round trip, outside any transaction
+            await_(dbapi_connection.driver_connection.execute(";", timeout=PING_TIMEOUT_SECONDS))
+        except Exception as error:
+            # the pool disposes of this connection and checks out a fresh one (pessimistic
+            # disconnect handling, SQLAlchemy's "checkout" event)
+            raise DisconnectionError(f"ping failed: {error!r}") from error
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

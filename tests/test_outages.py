@@ -442,3 +442,35 @@ async def test_health_reports_the_database_and_the_fan_out(api, services, backen
     body = response.json()
     assert body["status"] == "ok" and body["database"] == "up" and body["textExtraction"] is True and "ocr" in body
     assert body["redis"] == ("off" if backend == "sqlite" else "up")  # in-process fan-out: no Redis to report
+
+
+# --- connections that died while idle in the pool ------------------------------------------------
+
+
+async def test_connections_that_died_idle_in_the_pool_are_replaced_unseen(api, services, world, backend):
+    """A pooled connection idle for a while is pinged (one round trip) before use
+    (models/db.py): one that PostgreSQL closed meanwhile (a restart, an idle timeout, an
+    administrator) is replaced and the request is served. A connection used just now is not."""
+    import asyncpg
+
+    from models.db import ALIVE_WITHOUT_PING_SECONDS
+
+    if backend != "postgresql":
+        pytest.skip("SQLite has no server to lose the connection")
+    token = world.tokens["da_reg"]
+
+    async def served() -> None:
+        bodies = await asyncio.gather(*[api.gql(ME_AND_DOCUMENTS, token=token) for _ in range(3)])
+        assert all("errors" not in b and b["data"]["me"] == {"username": "da_reg"} for b in bodies), bodies
+
+    await served()  # the pool now holds connections
+    admin = await asyncpg.connect(services.settings.database_url.replace("+asyncpg", ""))
+    try:
+        killed = await admin.fetchval("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                      "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                                      "AND backend_type = 'client backend'")
+    finally:
+        await admin.close()
+    assert killed >= 1
+    await asyncio.sleep(ALIVE_WITHOUT_PING_SECONDS + 0.2)
+    await served()
