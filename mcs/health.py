@@ -1,7 +1,7 @@
 """What /health reports: the database and the fan-out, besides the process's own features.
 
 {"status": "ok" | "unavailable", "database": "up" | "down", "redis": "up" | "down" | "off",
- "textExtraction": true, "ocr": bool}
+ "textExtraction": true, "ocr": bool, "email": "on" | "off"}
 
 HTTP 503 (with Retry-After) and "unavailable" while the database is down: nothing can be served, a
 load balancer should send requests elsewhere. Redis down is still 200 "ok": requests are served,
@@ -46,5 +46,6 @@ async def health_report(services) -> tuple[dict, int]:
     database = await database_state(services.db)
     redis = redis_state(services.hub)
     status = "ok" if database == "up" else "unavailable"
-    body = {"status": status, "database": database, "redis": redis, "textExtraction": True, "ocr": ocr.available()}
+    body = {"status": status, "database": database, "redis": redis, "textExtraction": True, "ocr": ocr.available(),
+            "email": "on" if services.settings.smtp_host else "off"}
     return body, (200 if database == "up" else 503)

@@ -16,6 +16,7 @@ from sqlalchemy import delete
 
 from models.idempotency import IdempotencyKey
 from resolvers.context import Services
+from resolvers.notifier import notify_pass
 
 log = logging.getLogger("mcs.jobs")
 
@@ -48,6 +49,8 @@ def jobs(services: Services) -> list[Job]:
         Job("staged uploads sweep", settings.staging_sweep_seconds, sweep_staged_uploads),
         # hourly is plenty: a key lives at least its hours, a little longer does no harm
         Job("idempotency keys", min(3600.0, settings.idempotency_key_hours * 3600 / 4), forget_idempotency_keys),
+        # new events to notifications, and those due out (resolvers/notifier.py); safe on several instances
+        Job("notifications", settings.notify_seconds, notify_pass),
     ]
 
 

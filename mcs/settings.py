@@ -89,7 +89,14 @@ class Settings:
     web_dir: Path | None = None  # the built web app (None: web/dist beside the code)
     idempotency_key_hours: float = 24.0  # an Idempotency-Key is answered with its first result this long at least
     staging_sweep_seconds: float = 3600.0  # staged uploads untouched this long are removed, checked this often (0: off)
-    public_url: str | None = None  # the address printed QR codes point at (None: the request's own)
+    public_url: str | None = None  # the address printed QR codes and e-mail links point at (None: the request's own)
+    smtp_host: str | None = None  # None: no e-mail
+    smtp_port: int = 25
+    smtp_security: str = "none"  # none | starttls | tls
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "MCS <mcs@localhost>"
+    notify_seconds: float = 2.0  # how often new events are turned into notifications and those sent (0: off)
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -132,6 +139,14 @@ class Settings:
             export_stale_seconds=float(env.get("MCS_EXPORT_STALE_SECONDS", "20")),
             export_cleanup_seconds=float(env.get("MCS_EXPORT_CLEANUP_SECONDS", "10")),
             public_url=env.get("MCS_PUBLIC_URL") or None,
+            smtp_host=env.get("MCS_SMTP_HOST") or None,
+            smtp_port=int(env.get("MCS_SMTP_PORT") or {"tls": 465, "starttls": 587}.get(
+                env.get("MCS_SMTP_SECURITY", "none"), 25)),
+            smtp_security=env.get("MCS_SMTP_SECURITY", "none"),
+            smtp_user=env.get("MCS_SMTP_USER") or None,
+            smtp_password=env.get("MCS_SMTP_PASSWORD") or None,
+            smtp_from=env.get("MCS_SMTP_FROM") or "MCS <mcs@localhost>",
+            notify_seconds=float(env.get("MCS_NOTIFY_SECONDS", "2")),
             idempotency_key_hours=float(env.get("MCS_IDEMPOTENCY_KEY_HOURS", "24")),
             staging_sweep_seconds=float(env.get("MCS_STAGING_SWEEP_SECONDS", "3600")),
             web_dir=Path(env["MCS_WEB_DIR"]).resolve() if env.get("MCS_WEB_DIR") else None,

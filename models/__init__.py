@@ -8,3 +8,4 @@ from models import archive, attachments, calendar, catalogs, documents, events, 
 from models import verification  # noqa: F401  (the printed papers' QR codes)
 from models import idempotency  # noqa: F401  (retried mutations)
 from models import turno_counts  # noqa: F401  (an inbox's totalCount)
+from models import notifications  # noqa: F401  (e-mail and push for people who are not looking)

@@ -3,7 +3,7 @@
 import strawberry
 
 from models import exports as export_models
-from models import actions, documents, errors, events, org, stats, traffic_light, users, workflow
+from models import actions, documents, errors, events, notifications, org, stats, traffic_light, users, workflow
 
 Role = strawberry.enum(users.Role, name="Role")
 OrgUnitKind = strawberry.enum(org.OrgUnitKind, name="OrgUnitKind")
@@ -36,3 +36,8 @@ DocumentAction = strawberry.enum(
     description="What the caller may do now on a document (Document.viewerActions): SEND_TURNO (sendTurno with "
                 "documentId), UPDATE (updateDocument), ATTACH (attachFiles), CONCLUDE (concludeDocument), ARCHIVE "
                 "(archiveDocument).")
+NotificationKind = strawberry.enum(notifications.NotificationKind, name="NotificationKind", description=(
+    "NEW_TURNO: a turno addressed to one of my units; ANSWER_RECEIVED: an answer to a turno my unit sent, "
+    "awaiting evaluation; ANSWER_RETURNED: my unit's answer came back; TURNO_CANCELLED; DEADLINE_PASSED: a "
+    "turno of my unit is overdue; DAILY_DIGEST: the morning summary on business days."))
+NotificationChannel = strawberry.enum(notifications.NotificationChannel, name="NotificationChannel")

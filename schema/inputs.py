@@ -10,7 +10,8 @@ from strawberry.file_uploads import Upload
 
 from models.filters import DocumentFilterSpec, TurnoFilterSpec
 from schema.enums import (
-    Decision, DocumentStatus, Instruction, OrgUnitKind, Origin, Priority, Role, SenderLevel, TrafficLight, TurnoStatus,
+    Decision, DocumentStatus, Instruction, NotificationChannel, NotificationKind, OrgUnitKind, Origin, Priority, Role,
+    SenderLevel, TrafficLight, TurnoStatus,
 )
 from schema.ids import decode_optional_id
 
@@ -286,3 +287,20 @@ class UpdateArchiveSeriesInput:
 class AttachFilesInput:
     document_id: strawberry.ID
     files: list[Upload]
+
+
+@strawberry.input
+class NotificationKindChannelsInput:
+    kind: NotificationKind
+    channels: list[NotificationChannel] = strawberry.field(description="Empty: not notified of this kind.")
+
+
+@strawberry.input
+class UpdateNotificationPreferencesInput:
+    channels: list[NotificationKindChannelsInput] | None = strawberry.field(
+        default=None, description="The kinds to change; the others keep their channels.")
+    include_subunits: bool | None = None
+    digest_hour: int | None = None
+    quiet_from: str | None = strawberry.field(default=strawberry.UNSET, description="HH:MM; null: no quiet period.")
+    quiet_to: str | None = strawberry.UNSET
+    email: str | None = strawberry.field(default=strawberry.UNSET, description="My e-mail address; null: none.")

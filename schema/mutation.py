@@ -9,6 +9,7 @@ from datetime import date
 
 from resolvers import admin, auth, turnos
 from resolvers.exports import start_export
+from resolvers.notification_preferences import UNSET as UNSET_PREFERENCE, PreferencesData, update_preferences
 from resolvers.documents import (
     RegisterDocumentData, SenderData, archive_document, attach_files, conclude_document, register_document,
     update_document,
@@ -29,8 +30,9 @@ from schema.inputs import (
     ArchiveDocumentInput, AttachFilesInput, ChangePasswordInput, CreateArchiveSeriesInput, CreateDocumentTypeInput, CreateOrgUnitInput, CreateUserInput,
     DocumentIdInput, EvaluateResponseInput, HolidaysInput, LoginInput, LogoutInput, MembershipInput, RegisterDocumentInput,
     RespondTurnoInput, SendTurnoInput, TurnoIdInput, UpdateArchiveSeriesInput, UpdateDocumentTypeInput,
-    UpdateDocumentInput, UpdateOrgUnitInput, UpdateUserInput,
+    UpdateDocumentInput, UpdateNotificationPreferencesInput, UpdateOrgUnitInput, UpdateUserInput,
 )
+from schema.types.notifications import NotificationPreferences
 from schema.types.catalogs import ArchiveSeriesEntry, DocumentTypeEntry
 from schema.types.exports import Export, ExportInput, ExportPayload
 from schema.types.turnos import Response, Turno
@@ -51,6 +53,12 @@ class ChangePasswordPayload:
     token: str | None = strawberry.field(default=None, description="Use this one from now on: every earlier token of "
                                                                    "yours stopped working.")
     user: User | None = None
+
+
+@strawberry.type
+class UpdateNotificationPreferencesPayload:
+    errors: list[UserError]
+    preferences: NotificationPreferences | None = None
 
 
 @strawberry.type
@@ -205,6 +213,20 @@ class Mutation:
             token, user = await auth.change_password(info.context, input.current_password, input.new_password)
             return {"token": token, "user": User.from_model(user)}
         return await payload(ChangePasswordPayload, run)
+
+    @strawberry.mutation(description="Change how and when I am notified; what the input leaves out stays as it was.")
+    async def update_notification_preferences(self, info: Info, input: UpdateNotificationPreferencesInput
+                                              ) -> UpdateNotificationPreferencesPayload:
+        def given(value):
+            return UNSET_PREFERENCE if value is strawberry.UNSET else value
+
+        async def run():
+            data = PreferencesData(
+                channels=[(c.kind, list(c.channels)) for c in input.channels] if input.channels else None,
+                include_subunits=input.include_subunits, digest_hour=input.digest_hour,
+                quiet_from=given(input.quiet_from), quiet_to=given(input.quiet_to), email=given(input.email))
+            return {"preferences": NotificationPreferences.of(*await update_preferences(info.context, data))}
+        return await payload(UpdateNotificationPreferencesPayload, run)
 
     @strawberry.mutation(description="End the token of this request, or with everywhere: true every token of mine.")
     async def logout(self, info: Info, input: LogoutInput | None = None) -> LogoutPayload:

@@ -12,6 +12,7 @@ from resolvers.directory import (
     list_archive_series, list_document_types, list_non_working_days, list_org_units, list_users,
 )
 from resolvers.inbox import box_summary, list_box
+from resolvers.notification_preferences import my_preferences
 from resolvers.documents import list_documents, resolve_unit_filter
 from resolvers.downloads import visible_attachment
 from resolvers.events import list_events, visible_event
@@ -32,6 +33,7 @@ from schema.types.node import Connection, Node, connection
 from schema.types.org import OrgUnit, User, user_of, visible_user
 from schema.types.stats import StatsBucket
 from schema.types.summary import BoxSummary
+from schema.types.notifications import NotificationPreferences
 
 AUTH = [IsAuthenticated]
 
@@ -142,6 +144,10 @@ class Query:
         page = await list_box(info.context, "outbox", filter.to_spec() if filter else None, first=first, after=after)
         await preload_turno_rows(info, page.rows, "edges", "node")
         return connection(page, Turno.from_model)
+
+    @strawberry.field(permission_classes=AUTH, description="How and when I am notified (the defaults until I choose).")
+    async def notification_preferences(self, info: Info) -> NotificationPreferences:
+        return NotificationPreferences.of(*await my_preferences(info.context))
 
     @strawberry.field(permission_classes=AUTH, description="Counters of my inbox for the same filter (one query).")
     async def inbox_summary(self, info: Info, filter: TurnoFilter | None = None) -> BoxSummary:

@@ -107,6 +107,7 @@ async def _empty_database(db) -> None:
         else:
             names = ", ".join(f'"{n}"' for n in TABLES_IN_DELETE_ORDER)
             await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        await conn.execute(text("INSERT INTO notifier_cursor (id, event_id) VALUES (1, 0)"))  # as migration 0016
         for table, rows in SEEDED_CATALOGS.items():  # what the migrations seed
             await conn.execute(
                 text(f"INSERT INTO {table} (code, name, active) VALUES (:code, :name, :active)"),

@@ -306,7 +306,7 @@ async def test_postgresql_down_answers_503_unavailable_and_keeps_the_connection(
             health = await http.get(health_url)
             assert health.status_code == 200, health.text
             assert health.json() | {"ocr": None} == {"status": "ok", "database": "up", "redis": "up",
-                                                     "textExtraction": True, "ocr": None}
+                                                     "textExtraction": True, "ocr": None, "email": "off"}
             client = await WsClient.connect(server.ws_url, world.tokens["da_head"])  # acknowledged
             await client.close()
     finally:

@@ -1,0 +1,102 @@
+"""What a notification says, decided when it is sent, with the person's access at that moment.
+
+- The person must still be active, still want this kind on this channel, and still see the turno
+  (models/permissions.py visible_turnos); otherwise nothing is sent (None).
+- A confidential document's subject only for who may read it (can_see_confidential), else
+  "Documento confidencial"; a citizen sender is never named, nor any sender's contact data.
+- Every message links back to the exact turno in the web app (MCS_PUBLIC_URL).
+"""
+
+from __future__ import annotations
+
+from html import escape
+from urllib.parse import quote
+
+from sqlalchemy import select
+
+from models.documents import Document, DocumentUnit, SenderLevel
+from models.events import Event
+from models.notifications import Notification, NotificationChannel, NotificationKind, NotificationPreference, Preferences
+from models.org import OrgUnit
+from models.permissions import ChainUnit, can_see_confidential, visible_turnos
+from models.turnos import Turno
+from models.users import User
+from notifications.email import Message
+from resolvers.auth import load_principal
+from schema.ids import to_global_id
+
+CONFIDENTIAL = "Documento confidencial"
+INSTRUCTION_WORDS = {"ATTENTION": "Atención", "RESPONSE": "Respuesta", "OPINION": "Opinión",
+                     "KNOWLEDGE": "Para conocimiento"}
+# kind -> (subject's opening, the first line of the body)
+WORDS: dict[NotificationKind, tuple[str, str]] = {
+    NotificationKind.NEW_TURNO: ("Nuevo turno", "Se turnó un documento a {to}."),
+    NotificationKind.ANSWER_RECEIVED: ("Respuesta por evaluar", "{to} respondió el turno que envió {from_}; espera su evaluación."),
+    NotificationKind.ANSWER_RETURNED: ("Respuesta devuelta", "{from_} devolvió la respuesta de {to}: hay que atenderla de nuevo."),
+    NotificationKind.TURNO_CANCELLED: ("Turno cancelado", "{from_} canceló el turno a {to}."),
+    NotificationKind.DEADLINE_PASSED: ("Plazo vencido", "El plazo del turno a {to} venció sin respuesta."),
+}
+DEFAULT_PUBLIC_URL = "http://localhost:8000"
+
+
+def turno_link(settings, turno_id: int) -> str:
+    base = (settings.public_url or DEFAULT_PUBLIC_URL).rstrip("/")
+    return f"{base}/turno/{quote(to_global_id('Turno', turno_id), safe='')}"
+
+
+async def message_for(session, services, notification: Notification) -> Message | None:
+    if notification.channel != NotificationChannel.EMAIL.value:
+        return None
+    user = await session.get(User, notification.user_id)
+    if user is None or not user.active or not user.email:
+        return None
+    kind = NotificationKind(notification.kind)
+    preference = await session.get(NotificationPreference, user.id)
+    if not Preferences.of(preference).wants(kind, NotificationChannel.EMAIL):
+        return None
+    principal = await load_principal(session, user.id, today=services.clock.today())
+    if principal is None:
+        return None
+    event = await session.get(Event, notification.event_id)
+    if event is None or event.turno_id is None:
+        return None
+    turno = (await session.execute(
+        select(Turno).where(Turno.id == event.turno_id, visible_turnos(principal)))).scalar_one_or_none()
+    if turno is None:
+        return None
+    document = await session.get(Document, turno.document_id)
+    units = dict((await session.execute(
+        select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_([turno.from_unit_id, turno.to_unit_id])))).all())
+    readable = True
+    if document.confidential:
+        chain = [ChainUnit(unit_id, path) for unit_id, path in (await session.execute(
+            select(OrgUnit.id, OrgUnit.path).join(DocumentUnit, DocumentUnit.unit_id == OrgUnit.id)
+            .where(DocumentUnit.document_id == document.id))).all()]
+        readable = can_see_confidential(principal, chain)
+    return compose(services.settings, kind, user.email, turno, document, units, readable)
+
+
+def compose(settings, kind: NotificationKind, to: str, turno: Turno, document: Document, units: dict[int, str],
+            readable: bool) -> Message:
+    opening, first_line = WORDS[kind]
+    subject_text = document.subject if readable else CONFIDENTIAL
+    from_, to_unit = units.get(turno.from_unit_id, ""), units.get(turno.to_unit_id, "")
+    link = turno_link(settings, turno.id)
+    facts = [("Turno", turno.number), ("Folio", document.folio), ("Asunto", subject_text),
+             ("De", from_), ("Para", to_unit), ("Instrucción", INSTRUCTION_WORDS.get(turno.instruction, turno.instruction))]
+    if turno.due_date:
+        facts.append(("Fecha límite", turno.due_date.strftime("%d/%m/%Y")))
+    if readable and document.sender_level != SenderLevel.CITIZEN.value and document.sender_organization:
+        facts.append(("Remitente", document.sender_organization))
+    intro = first_line.format(to=to_unit, from_=from_)
+    text = "\n".join([intro, "", *[f"{label}: {value}" for label, value in facts], "",
+                      f"Ábralo en MCS: {link}", "",
+                      "Recibe este aviso según sus preferencias de notificación en MCS."])
+    rows = "".join(f"<tr><th align=\"left\" style=\"padding:2px 12px 2px 0\">{escape(label)}</th>"
+                   f"<td>{escape(str(value))}</td></tr>" for label, value in facts)
+    html = (f"<!doctype html><html lang=\"es\"><body style=\"font-family:sans-serif\">"
+            f"<p>{escape(intro)}</p><table>{rows}</table>"
+            f"<p><a href=\"{escape(link)}\">Abrir el turno {escape(turno.number)} en MCS</a></p>"
+            f"<p style=\"color:#555;font-size:small\">Recibe este aviso según sus preferencias de notificación en MCS."
+            f"</p></body></html>")
+    return Message(to=to, subject=f"{opening}: {turno.number} · {subject_text}"[:300], text=text, html=html)

@@ -1,0 +1,185 @@
+"""The notifier: turns new events into notifications, and sends those that are due.
+
+1. `collect` reads the events after the notifier's cursor (models/notifications.py
+   NotifierCursor) under the cursor row's lock, writes one Notification per person, kind and
+   channel, and moves the cursor, in one transaction: each event is notified once whatever the
+   instances (the others skip the locked row, or find the cursor moved).
+2. `send_due` claims due notifications (FOR UPDATE SKIP LOCKED on PostgreSQL) by marking them
+   SENDING in a transaction of its own, then sends each and records the outcome. A process that
+   dies between the two leaves SENDING: never sent twice, and the record says so.
+
+What a message says is decided when it is sent, with the person's access at that moment
+(notifications/content.py): someone who can no longer see the turno is not told (SKIPPED).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select, update
+
+from models.events import Event
+from models.notifications import (
+    EVENT_KINDS, MAX_ATTEMPTS, Notification, NotificationChannel, NotificationPreference,
+    NotificationStatus, NotifierCursor, Preferences, after_quiet_period, retry_delay,
+)
+from models.org import OrgUnit
+from models.turnos import Turno
+from models.users import Membership, Role, User, active_membership_clause
+from notifications.content import message_for
+from notifications.email import EmailUnavailable, Mailer
+from resolvers.context import Services
+
+log = logging.getLogger("mcs.notifier")
+BATCH = 500
+SEND_BATCH = 50
+# who a subunit's turno also tells, if they asked for subunits (notification_preferences.include_subunits)
+SUBTREE_ROLES = (Role.HEAD.value, Role.REGISTRAR.value, Role.VIEWER.value)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    user_id: int
+    email: str | None
+    preferences: Preferences
+
+
+async def collect(services: Services) -> int:
+    """Notifications written from the events after the cursor (all of them, batch by batch)."""
+    total = 0
+    while True:
+        written, more = await _collect_batch(services)
+        total += written
+        if not more:
+            return total
+
+
+async def _collect_batch(services: Services) -> tuple[int, bool]:
+    now = services.clock.now()
+    zone = ZoneInfo(services.settings.timezone)
+    email_on = bool(services.settings.smtp_host)
+    async with services.db.transaction() as session:
+        cursor = (await session.execute(
+            select(NotifierCursor).where(NotifierCursor.id == 1).with_for_update(skip_locked=True))).scalar_one_or_none()
+        if cursor is None:  # another instance holds it (or the row is missing: nothing to do)
+            return 0, False
+        events = (await session.execute(
+            select(Event.id, Event.kind, Event.turno_id, Event.actor_id)
+            .where(Event.id > cursor.event_id).order_by(Event.id).limit(BATCH))).all()
+        if not events:
+            return 0, False
+        wanted = [e for e in events if e.kind in EVENT_KINDS and e.turno_id is not None]
+        turnos = {t.id: t for t in (await session.execute(
+            select(Turno.id, Turno.from_unit_id, Turno.to_unit_id)
+            .where(Turno.id.in_({e.turno_id for e in wanted})))).all()} if wanted else {}
+        units = {t.from_unit_id for t in turnos.values()} | {t.to_unit_id for t in turnos.values()}
+        audiences = await _people_of_units(session, units, services.clock.today())
+        written = 0
+        for event in wanted:
+            turno = turnos.get(event.turno_id)
+            if turno is None:
+                continue
+            kind, unit_column = EVENT_KINDS[event.kind]
+            for person in audiences.get(getattr(turno, unit_column), ()):
+                if person.user_id == event.actor_id:
+                    continue  # who did it needs no notice
+                for channel in person.preferences.channels.get(kind, ()):
+                    if channel == NotificationChannel.EMAIL and not (email_on and person.email):
+                        continue
+                    if channel == NotificationChannel.PUSH:
+                        continue  # Web Push: not yet (issue 16)
+                    due = after_quiet_period(person.preferences, now.astimezone(zone))
+                    session.add(Notification(user_id=person.user_id, kind=kind.value, channel=channel.value,
+                                             event_id=event.id, created_at=now, due_at=due,
+                                             status=NotificationStatus.PENDING.value, attempts=0))
+                    written += 1
+        cursor.event_id = events[-1].id
+    return written, len(events) == BATCH
+
+
+async def _people_of_units(session, unit_ids: set[int], today) -> dict[int, list[Recipient]]:
+    """For each unit, the active people told of its turnos: its members, and the HEADs, REGISTRARs
+    and VIEWERs of the units above it who asked for their subunits."""
+    if not unit_ids:
+        return {}
+    paths = dict((await session.execute(select(OrgUnit.id, OrgUnit.path).where(OrgUnit.id.in_(unit_ids)))).all())
+    ancestors = {int(a) for path in paths.values() for a in path.strip("/").split("/") if a}
+    rows = (await session.execute(
+        select(Membership.unit_id, Membership.role, User.id, User.email, NotificationPreference)
+        .join(User, User.id == Membership.user_id)
+        .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
+        .where(User.active, active_membership_clause(today),
+               or_(Membership.unit_id.in_(unit_ids),
+                   and_(Membership.unit_id.in_(ancestors), Membership.role.in_(SUBTREE_ROLES))))
+    )).all()
+    by_unit: dict[int, dict[int, Recipient]] = {unit_id: {} for unit_id in unit_ids}
+    for member_unit, role, user_id, email, preference in rows:
+        person = Recipient(user_id, email, Preferences.of(preference))
+        for unit_id, path in paths.items():
+            own = member_unit == unit_id
+            above = (role in SUBTREE_ROLES and person.preferences.include_subunits
+                     and f"/{member_unit}/" in path and member_unit != unit_id)
+            if own or above:
+                by_unit[unit_id][user_id] = person
+    return {unit_id: list(people.values()) for unit_id, people in by_unit.items()}
+
+
+async def send_due(services: Services, mailer: Mailer | None = None) -> int:
+    """Sends what is due now; returns how many were accepted."""
+    mailer = mailer or Mailer.from_settings(services.settings)
+    sent = 0
+    while True:
+        claimed = await _claim(services)
+        for notification_id in claimed:
+            sent += await _send_one(services, mailer, notification_id)
+        if len(claimed) < SEND_BATCH:
+            return sent
+
+
+async def _claim(services: Services) -> list[int]:
+    now = services.clock.now()
+    async with services.db.transaction() as session:
+        ids = list((await session.execute(
+            select(Notification.id)
+            .where(Notification.status.in_([NotificationStatus.PENDING.value, NotificationStatus.RETRY.value]),
+                   Notification.due_at <= now)
+            .order_by(Notification.due_at, Notification.id).limit(SEND_BATCH)
+            .with_for_update(skip_locked=True))).scalars())
+        if ids:
+            await session.execute(update(Notification).where(Notification.id.in_(ids)).values(
+                status=NotificationStatus.SENDING.value, attempts=Notification.attempts + 1))
+    return ids
+
+
+async def _send_one(services: Services, mailer: Mailer, notification_id: int) -> int:
+    async with services.db.session() as session:
+        notification = await session.get(Notification, notification_id)
+        message = await message_for(session, services, notification)
+    outcome: dict = {}
+    if message is None:
+        outcome = dict(status=NotificationStatus.SKIPPED.value, error="Ya no tiene acceso o ya no lo pidió.")
+    else:
+        try:
+            await mailer.send(message)
+            outcome = dict(status=NotificationStatus.SENT.value, sent_at=services.clock.now(),
+                           address=message.to, subject=message.subject)
+        except EmailUnavailable as error:
+            failed = notification.attempts >= MAX_ATTEMPTS
+            log.warning("notification %s: sending failed (attempt %s): %s", notification_id, notification.attempts, error)
+            outcome = dict(status=(NotificationStatus.FAILED if failed else NotificationStatus.RETRY).value,
+                           error=str(error)[:1000], address=message.to, subject=message.subject,
+                           due_at=services.clock.now() + retry_delay(notification.attempts))
+    async with services.db.transaction() as session:
+        await session.execute(update(Notification).where(Notification.id == notification_id).values(**outcome))
+    return 1 if outcome["status"] == NotificationStatus.SENT.value else 0
+
+
+async def notify_pass(services: Services) -> int:
+    """One pass of the periodic job: new events to notifications, then what is due."""
+    await collect(services)
+    if not services.settings.smtp_host:
+        return 0
+    return await send_due(services)
+

@@ -1,0 +1,229 @@
+"""Notifications by e-mail, read back from a real SMTP server (aiosmtpd): the right people, the
+right subject lines, confidential text masked, each notification sent once whatever the instances
+and the retries (resolvers/notifier.py, notifications/, models/notifications.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import email
+import email.policy
+import socket
+from urllib.parse import quote
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select, update
+
+from mcs.app import build_services
+from models.notifications import Notification, NotificationStatus
+from models.users import User
+from resolvers.notifier import collect, send_due
+from tests.workflow import Flow
+
+PREFERENCES = """{ notificationPreferences { channels { kind channels } includeSubunits digestHour quietFrom quietTo email } }"""
+UPDATE = """mutation($input: UpdateNotificationPreferencesInput!) { updateNotificationPreferences(input: $input) {
+  errors { code field message } preferences { channels { kind channels } includeSubunits digestHour quietFrom quietTo email } } }"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Inbox:
+    """aiosmtpd's handler: every message accepted, parsed, with its envelope recipients."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+        self.refuse = False
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse:
+            return "451 4.3.0 Intente más tarde"
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        for rcpt in envelope.rcpt_tos:
+            self.messages.append((rcpt, message))
+        return "250 OK"
+
+    def to(self, address: str) -> list:
+        return [m for rcpt, m in self.messages if rcpt == address]
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()
+
+
+@pytest.fixture
+async def mail(services, smtp):
+    """The test's services with e-mail on (the same database, clock and hub)."""
+    inbox, port = smtp
+    settings = dataclasses.replace(services.settings, smtp_host="127.0.0.1", smtp_port=port,
+                                   public_url="https://mcs.example.gob.mx", smtp_from="MCS <mcs@example.gob.mx>")
+    return dataclasses.replace(services, settings=settings), inbox
+
+
+async def give_emails(services, world, *usernames):
+    async with services.db.transaction() as session:
+        for username in usernames:
+            await session.execute(update(User).where(User.id == world.users[username].id)
+                                  .values(email=f"{username}@example.gob.mx"))
+
+
+async def notify(services) -> int:
+    await collect(services)
+    return await send_due(services)
+
+
+async def rows(services) -> list[Notification]:
+    async with services.db.session() as session:
+        return list((await session.execute(select(Notification).order_by(Notification.id))).scalars())
+
+
+async def test_a_new_turno_mails_the_people_of_its_unit_once(api, world, mail):
+    services, inbox = mail
+    await give_emails(services, world, "da_head", "da_staff", "dj_head", "dg_reg", "srh_head")
+    flow = Flow(api, world)
+    doc = await flow.register(user="dg_reg", unit="DG", subject="Solicitud de información del padrón")
+    sent = await flow.send("dg_reg", document=doc["id"], recipients=[{"unitId": "DA", "instruction": "RESPONSE",
+                                                                      "businessDays": 5}])
+    assert sent["errors"] == []
+    number = sent["turnos"][0]["number"]
+
+    assert await notify(services) == 2
+    for username in ("da_head", "da_staff"):
+        [message] = inbox.to(f"{username}@example.gob.mx")
+        assert message["Subject"] == f"Nuevo turno: {number} · Solicitud de información del padrón"
+        assert message["From"] == "MCS <mcs@example.gob.mx>"
+        text = message.get_body(("plain",)).get_content()
+        html = message.get_body(("html",)).get_content()
+        assert number in text and "Dirección de Administración" in text and "Respuesta" in text
+        link = f"https://mcs.example.gob.mx/turno/{quote(sent['turnos'][0]['id'], safe='')}"  # as the web app links
+        assert link in text and f'href="{link}"' in html
+    # the sender's unit, another branch, a subunit's HEAD: not told
+    assert inbox.to("dg_reg@example.gob.mx") == [] and inbox.to("dj_head@example.gob.mx") == []
+    assert inbox.to("srh_head@example.gob.mx") == []
+    # again: nothing new, nothing twice
+    assert await notify(services) == 0 and len(inbox.messages) == 2
+    assert {(r.kind, r.channel, r.status) for r in await rows(services)} == {("NEW_TURNO", "EMAIL", "SENT")}
+
+
+async def test_confidential_subject_only_for_who_may_read_it(api, world, mail):
+    """DG's REGISTRAR asked for subunits: told of a confidential turno to SRH, but not of what it says."""
+    services, inbox = mail
+    await give_emails(services, world, "dg_reg", "srh_head", "da_head")
+    dg_reg = world.tokens["dg_reg"]
+    body = await api.ok(UPDATE, {"input": {"includeSubunits": True}}, token=dg_reg)
+    assert body["updateNotificationPreferences"]["errors"] == []
+    await api.ok(UPDATE, {"input": {"includeSubunits": True}}, token=world.tokens["da_head"])
+    flow = Flow(api, world)
+    doc = await flow.register(user="da_reg", unit="DA", subject="Queja contra un servidor público", confidential=True)
+    sent = await flow.send("da_reg", document=doc["id"], recipients=[{"unitId": "SRH", "instruction": "ATTENTION",
+                                                                      "businessDays": 3}])
+    number = sent["turnos"][0]["number"]
+    assert await notify(services) == 3
+    [masked] = inbox.to("dg_reg@example.gob.mx")
+    assert masked["Subject"] == f"Nuevo turno: {number} · Documento confidencial"
+    assert "Queja" not in masked.as_string()
+    for reader in ("srh_head", "da_head"):  # on the chain; the HEAD above it
+        [message] = inbox.to(f"{reader}@example.gob.mx")
+        assert message["Subject"] == f"Nuevo turno: {number} · Queja contra un servidor público"
+
+
+async def test_answers_returns_and_preferences(api, world, mail):
+    services, inbox = mail
+    await give_emails(services, world, "dg_reg", "dg_head", "da_reg", "da_head")
+    # DA's HEAD wants no e-mail of new turnos
+    body = await api.ok(UPDATE, {"input": {"channels": [{"kind": "NEW_TURNO", "channels": []}]}},
+                        token=world.tokens["da_head"])
+    assert body["updateNotificationPreferences"]["preferences"]["channels"][0] == {"kind": "NEW_TURNO", "channels": []}
+    flow = Flow(api, world)
+    doc = await flow.register(user="dg_reg", unit="DG")
+    sent = await flow.send("dg_reg", document=doc["id"], recipients=[{"unitId": "DA", "instruction": "RESPONSE",
+                                                                      "businessDays": 5}])
+    turno = sent["turnos"][0]
+    await notify(services)
+    assert inbox.to("da_head@example.gob.mx") == [] and len(inbox.to("da_reg@example.gob.mx")) == 1
+    answered = await flow.respond("da_reg", turno["id"])
+    assert answered["errors"] == []
+    await notify(services)
+    for username in ("dg_reg", "dg_head"):
+        assert [m["Subject"] for m in inbox.to(f"{username}@example.gob.mx")] == [
+            f"Respuesta por evaluar: {turno['number']} · Solicitud de información sobre el programa de vivienda"]
+
+
+async def test_an_smtp_failure_is_retried_later_and_sent_once(api, world, mail, clock):
+    services, inbox = mail
+    await give_emails(services, world, "da_reg")
+    flow = Flow(api, world)
+    doc = await flow.register(user="dg_reg", unit="DG")
+    await flow.send("dg_reg", document=doc["id"], recipients=[{"unitId": "DA", "instruction": "RESPONSE",
+                                                               "businessDays": 5}])
+    inbox.refuse = True
+    assert await notify(services) == 0
+    [row] = await rows(services)
+    assert row.status == "RETRY" and row.attempts == 1 and "451" in row.error
+    inbox.refuse = False
+    assert await notify(services) == 0, "not before its time"
+    clock.advance(seconds=31)
+    assert await notify(services) == 1 and await notify(services) == 0
+    [row] = await rows(services)
+    assert row.status == "SENT" and row.attempts == 2 and row.address == "da_reg@example.gob.mx"
+    assert len(inbox.to("da_reg@example.gob.mx")) == 1
+
+
+async def test_two_instances_notify_each_event_once(api, world, mail, backend):
+    if backend != "postgresql":
+        pytest.skip("several instances share PostgreSQL; SQLite is one process")
+    services, inbox = mail
+    await give_emails(services, world, "da_reg", "da_head", "da_staff", "dj_head", "dj_staff")
+    flow = Flow(api, world)
+    for i in range(10):
+        doc = await flow.register(user="dg_reg", unit="DG", reference=f"R/{i}")
+        await flow.send("dg_reg", document=doc["id"], recipients=[
+            {"unitId": "DA", "instruction": "RESPONSE", "businessDays": 5},
+            {"unitId": "DJ", "instruction": "ATTENTION", "businessDays": 5}])
+    other = build_services(services.settings, clock=services.clock)
+    try:
+        await asyncio.gather(*[notify(s) for s in (services, other, services, other)])
+    finally:
+        await other.hub.close()
+        await other.db.dispose()
+    assert len(inbox.messages) == 10 * 5
+    assert len({(rcpt, m["Subject"]) for rcpt, m in inbox.messages}) == 50
+    assert all(r.status == "SENT" for r in await rows(services))
+
+
+async def test_preferences_read_and_refused_input(api, world):
+    token = world.tokens["da_staff"]
+    defaults = (await api.ok(PREFERENCES, token=token))["notificationPreferences"]
+    assert defaults["channels"] == [
+        {"kind": "NEW_TURNO", "channels": ["EMAIL", "PUSH"]}, {"kind": "ANSWER_RECEIVED", "channels": ["EMAIL", "PUSH"]},
+        {"kind": "ANSWER_RETURNED", "channels": ["EMAIL", "PUSH"]}, {"kind": "TURNO_CANCELLED", "channels": []},
+        {"kind": "DEADLINE_PASSED", "channels": ["EMAIL", "PUSH"]}, {"kind": "DAILY_DIGEST", "channels": ["EMAIL", "PUSH"]}]
+    assert defaults | {"channels": None} == {"channels": None, "includeSubunits": False, "digestHour": 8,
+                                             "quietFrom": None, "quietTo": None, "email": None}
+    body = await api.ok(UPDATE, {"input": {"digestHour": 24, "quietFrom": "7:30", "quietTo": "25:00", "email": "nada"}},
+                        token=token)
+    errors = body["updateNotificationPreferences"]["errors"]
+    assert {(e["field"], e["code"]) for e in errors} == {("digestHour", "VALIDATION"), ("quietFrom", "VALIDATION"),
+                                                          ("quietTo", "VALIDATION"), ("email", "VALIDATION")}
+    assert (await api.ok(PREFERENCES, token=token))["notificationPreferences"] == defaults  # nothing half-written
+    body = await api.ok(UPDATE, {"input": {"digestHour": 7, "quietFrom": "22:00", "quietTo": "07:00",
+                                           "email": " persona@example.gob.mx ",
+                                           "channels": [{"kind": "TURNO_CANCELLED", "channels": ["EMAIL"]}]}},
+                        token=token)
+    changed = body["updateNotificationPreferences"]["preferences"]
+    assert changed["digestHour"] == 7 and changed["quietFrom"] == "22:00" and changed["quietTo"] == "07:00"
+    assert changed["email"] == "persona@example.gob.mx"
+    assert {"kind": "TURNO_CANCELLED", "channels": ["EMAIL"]} in changed["channels"]
+    assert {"kind": "NEW_TURNO", "channels": ["EMAIL", "PUSH"]} in changed["channels"]  # not listed: unchanged
+    assert (await api.ok(PREFERENCES, token=token))["notificationPreferences"] == changed
+    anonymous = await api.gql(PREFERENCES)
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
