@@ -96,6 +96,8 @@ class Settings:
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_from: str = "MCS <mcs@localhost>"
+    vapid_private_key: str | None = None  # Web Push's signing key (PEM or base64url); None: one kept in the database
+    push_allowed_hosts: tuple[str, ...] = ()  # push endpoints' hosts allowed (empty: any http(s) endpoint)
     notify_seconds: float = 2.0  # how often new events are turned into notifications and those sent (0: off)
     extra: dict = field(default_factory=dict)
 
@@ -147,6 +149,9 @@ class Settings:
             smtp_password=env.get("MCS_SMTP_PASSWORD") or None,
             smtp_from=env.get("MCS_SMTP_FROM") or "MCS <mcs@localhost>",
             notify_seconds=float(env.get("MCS_NOTIFY_SECONDS", "2")),
+            vapid_private_key=env.get("MCS_VAPID_PRIVATE_KEY") or None,
+            push_allowed_hosts=tuple(h.strip().lower() for h in env.get("MCS_PUSH_ALLOWED_HOSTS", "").split(",")
+                                     if h.strip()),
             idempotency_key_hours=float(env.get("MCS_IDEMPOTENCY_KEY_HOURS", "24")),
             staging_sweep_seconds=float(env.get("MCS_STAGING_SWEEP_SECONDS", "3600")),
             web_dir=Path(env["MCS_WEB_DIR"]).resolve() if env.get("MCS_WEB_DIR") else None,

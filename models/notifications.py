@@ -168,3 +168,28 @@ def after_quiet_period(preferences: Preferences, local_now: datetime) -> datetim
     end = local_now.replace(hour=preferences.quiet_to.hour, minute=preferences.quiet_to.minute, second=0,
                             microsecond=0)
     return end if end > local_now else end + timedelta(days=1)
+
+
+class PushSubscription(Base):
+    """A browser's Web Push subscription (its PushSubscription.toJSON()): push notices go to each
+    of the person's subscriptions; one the push service reports gone (404/410) is deleted."""
+
+    __tablename__ = "push_subscriptions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    endpoint: Mapped[str] = mapped_column(String(1000), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(200))
+    auth: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebPushKey(Base):
+    """The VAPID key pair every instance signs with (one row, made by the first instance that
+    needs it), unless MCS_VAPID_PRIVATE_KEY gives one."""
+
+    __tablename__ = "web_push_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    private_pem: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 from urllib.parse import quote
 
@@ -22,6 +23,7 @@ from models.permissions import ChainUnit, can_see_confidential, visible_turnos
 from models.turnos import Turno
 from models.users import User
 from notifications.email import Message
+from notifications.push import PushPayload
 from resolvers.auth import load_principal
 from schema.ids import to_global_id
 
@@ -44,15 +46,47 @@ def turno_link(settings, turno_id: int) -> str:
     return f"{base}/turno/{quote(to_global_id('Turno', turno_id), safe='')}"
 
 
+@dataclass(frozen=True)
+class About:
+    """What a notification is about, as its person may see it now."""
+
+    user: User
+    kind: NotificationKind
+    turno: Turno
+    document: Document
+    units: dict[int, OrgUnit]
+    readable: bool  # the document's confidential text
+
+
 async def message_for(session, services, notification: Notification) -> Message | None:
-    if notification.channel != NotificationChannel.EMAIL.value:
+    about = await about_now(session, services, notification)
+    if about is None or not about.user.email:
         return None
+    return compose(services.settings, about.kind, about.user.email, about.turno, about.document,
+                   {i: u.name for i, u in about.units.items()}, about.readable)
+
+
+async def push_payload_for(session, services, notification: Notification) -> PushPayload | None:
+    """No confidential text at all, whoever reads it: the kind, the turno's number and the unit."""
+    about = await about_now(session, services, notification)
+    if about is None:
+        return None
+    turno, units = about.turno, about.units
+    unit = units.get(turno.to_unit_id if about.kind != NotificationKind.ANSWER_RECEIVED else turno.from_unit_id)
+    global_id = to_global_id("Turno", turno.id)
+    return PushPayload(title=WORDS[about.kind][0], body=f"{turno.number} · {unit.acronym if unit else ''}".strip(" ·"),
+                       url=f"/turno/{quote(global_id, safe='')}", kind=about.kind.value, turno_id=global_id)
+
+
+async def about_now(session, services, notification: Notification) -> About | None:
+    """None when the person is gone or inactive, no longer wants this kind on this channel, or
+    can no longer see the turno."""
     user = await session.get(User, notification.user_id)
-    if user is None or not user.active or not user.email:
+    if user is None or not user.active:
         return None
     kind = NotificationKind(notification.kind)
     preference = await session.get(NotificationPreference, user.id)
-    if not Preferences.of(preference).wants(kind, NotificationChannel.EMAIL):
+    if not Preferences.of(preference).wants(kind, NotificationChannel(notification.channel)):
         return None
     principal = await load_principal(session, user.id, today=services.clock.today())
     if principal is None:
@@ -65,15 +99,15 @@ async def message_for(session, services, notification: Notification) -> Message 
     if turno is None:
         return None
     document = await session.get(Document, turno.document_id)
-    units = dict((await session.execute(
-        select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_([turno.from_unit_id, turno.to_unit_id])))).all())
+    units = {u.id: u for u in (await session.execute(
+        select(OrgUnit).where(OrgUnit.id.in_([turno.from_unit_id, turno.to_unit_id])))).scalars()}
     readable = True
     if document.confidential:
         chain = [ChainUnit(unit_id, path) for unit_id, path in (await session.execute(
             select(OrgUnit.id, OrgUnit.path).join(DocumentUnit, DocumentUnit.unit_id == OrgUnit.id)
             .where(DocumentUnit.document_id == document.id))).all()]
         readable = can_see_confidential(principal, chain)
-    return compose(services.settings, kind, user.email, turno, document, units, readable)
+    return About(user, kind, turno, document, units, readable)
 
 
 def compose(settings, kind: NotificationKind, to: str, turno: Turno, document: Document, units: dict[int, str],

@@ -16,20 +16,23 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from email.utils import parseaddr
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select, update
+import aiohttp
+from sqlalchemy import and_, delete, exists, or_, select, update
 
 from models.events import Event
 from models.notifications import (
     EVENT_KINDS, MAX_ATTEMPTS, Notification, NotificationChannel, NotificationPreference,
-    NotificationStatus, NotifierCursor, Preferences, after_quiet_period, retry_delay,
+    NotificationStatus, NotifierCursor, Preferences, PushSubscription, after_quiet_period, retry_delay,
 )
 from models.org import OrgUnit
 from models.turnos import Turno
 from models.users import Membership, Role, User, active_membership_clause
-from notifications.content import message_for
+from notifications.content import message_for, push_payload_for
 from notifications.email import EmailUnavailable, Mailer
+from notifications.push import PushGone, PushUnavailable, send_push, vapid_key
 from resolvers.context import Services
 
 log = logging.getLogger("mcs.notifier")
@@ -43,6 +46,7 @@ SUBTREE_ROLES = (Role.HEAD.value, Role.REGISTRAR.value, Role.VIEWER.value)
 class Recipient:
     user_id: int
     email: str | None
+    has_push: bool  # at least one browser subscribed
     preferences: Preferences
 
 
@@ -88,8 +92,8 @@ async def _collect_batch(services: Services) -> tuple[int, bool]:
                 for channel in person.preferences.channels.get(kind, ()):
                     if channel == NotificationChannel.EMAIL and not (email_on and person.email):
                         continue
-                    if channel == NotificationChannel.PUSH:
-                        continue  # Web Push: not yet (issue 16)
+                    if channel == NotificationChannel.PUSH and not person.has_push:
+                        continue
                     due = after_quiet_period(person.preferences, now.astimezone(zone))
                     session.add(Notification(user_id=person.user_id, kind=kind.value, channel=channel.value,
                                              event_id=event.id, created_at=now, due_at=due,
@@ -107,7 +111,8 @@ async def _people_of_units(session, unit_ids: set[int], today) -> dict[int, list
     paths = dict((await session.execute(select(OrgUnit.id, OrgUnit.path).where(OrgUnit.id.in_(unit_ids)))).all())
     ancestors = {int(a) for path in paths.values() for a in path.strip("/").split("/") if a}
     rows = (await session.execute(
-        select(Membership.unit_id, Membership.role, User.id, User.email, NotificationPreference)
+        select(Membership.unit_id, Membership.role, User.id, User.email,
+               exists().where(PushSubscription.user_id == User.id).label("has_push"), NotificationPreference)
         .join(User, User.id == Membership.user_id)
         .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
         .where(User.active, active_membership_clause(today),
@@ -115,8 +120,8 @@ async def _people_of_units(session, unit_ids: set[int], today) -> dict[int, list
                    and_(Membership.unit_id.in_(ancestors), Membership.role.in_(SUBTREE_ROLES))))
     )).all()
     by_unit: dict[int, dict[int, Recipient]] = {unit_id: {} for unit_id in unit_ids}
-    for member_unit, role, user_id, email, preference in rows:
-        person = Recipient(user_id, email, Preferences.of(preference))
+    for member_unit, role, user_id, email, has_push, preference in rows:
+        person = Recipient(user_id, email, has_push, Preferences.of(preference))
         for unit_id, path in paths.items():
             own = member_unit == unit_id
             above = (role in SUBTREE_ROLES and person.preferences.include_subunits
@@ -128,14 +133,86 @@ async def _people_of_units(session, unit_ids: set[int], today) -> dict[int, list
 
 async def send_due(services: Services, mailer: Mailer | None = None) -> int:
     """Sends what is due now; returns how many were accepted."""
-    mailer = mailer or Mailer.from_settings(services.settings)
+    senders = Senders(services, mailer or (Mailer.from_settings(services.settings) if services.settings.smtp_host else None))
     sent = 0
-    while True:
-        claimed = await _claim(services)
-        for notification_id in claimed:
-            sent += await _send_one(services, mailer, notification_id)
-        if len(claimed) < SEND_BATCH:
-            return sent
+    try:
+        while True:
+            claimed = await _claim(services)
+            for notification_id in claimed:
+                sent += await _send_one(services, senders, notification_id)
+            if len(claimed) < SEND_BATCH:
+                return sent
+    finally:
+        await senders.close()
+
+
+class Senders:
+    """The pass's ways out: the mailer, and one HTTP session for every push."""
+
+    def __init__(self, services: Services, mailer: Mailer | None):
+        self.services, self.mailer = services, mailer
+        self._http: aiohttp.ClientSession | None = None
+
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
+        return self._http
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+
+    async def email(self, session, notification: Notification) -> dict:
+        message = await message_for(session, self.services, notification)
+        if message is None or self.mailer is None:
+            return _skipped()
+        try:
+            await self.mailer.send(message)
+        except EmailUnavailable as error:
+            return _failed(self.services, notification, error) | dict(address=message.to, subject=message.subject)
+        return dict(status=NotificationStatus.SENT.value, sent_at=self.services.clock.now(), address=message.to,
+                    subject=message.subject)
+
+    async def push(self, session, notification: Notification) -> dict:
+        """To each of the person's browsers; sent if one accepted it. One the service says is
+        gone is deleted; one that failed makes the whole notification wait for a retry."""
+        payload = await push_payload_for(session, self.services, notification)
+        subscriptions = list((await session.execute(
+            select(PushSubscription).where(PushSubscription.user_id == notification.user_id))).scalars())
+        if payload is None or not subscriptions:
+            return _skipped()
+        vapid = await vapid_key(self.services)
+        contact = f"mailto:{parseaddr(self.services.settings.smtp_from)[1] or 'mcs@localhost'}"
+        accepted, gone, failure = [], [], None
+        for subscription in subscriptions:
+            try:
+                await send_push(vapid, subscription, payload, contact, self.http)
+                accepted.append(subscription.endpoint)
+            except PushGone:
+                gone.append(subscription.id)
+            except PushUnavailable as error:
+                failure = error
+        if gone:
+            async with self.services.db.transaction() as write:
+                await write.execute(delete(PushSubscription).where(PushSubscription.id.in_(gone)))
+        if accepted:
+            return dict(status=NotificationStatus.SENT.value, sent_at=self.services.clock.now(),
+                        address=" ".join(accepted)[:500], subject=payload.title)
+        if failure is not None:
+            return _failed(self.services, notification, failure)
+        return dict(status=NotificationStatus.FAILED.value, error="Todas las suscripciones ya no existen.")
+
+
+def _skipped() -> dict:
+    return dict(status=NotificationStatus.SKIPPED.value, error="Ya no tiene acceso, ya no lo pidió o no hay a dónde enviarlo.")
+
+
+def _failed(services: Services, notification: Notification, error: Exception) -> dict:
+    log.warning("notification %s: sending failed (attempt %s): %s", notification.id, notification.attempts, error)
+    given_up = notification.attempts >= MAX_ATTEMPTS
+    return dict(status=(NotificationStatus.FAILED if given_up else NotificationStatus.RETRY).value,
+                error=str(error)[:1000], due_at=services.clock.now() + retry_delay(notification.attempts))
 
 
 async def _claim(services: Services) -> list[int]:
@@ -153,24 +230,13 @@ async def _claim(services: Services) -> list[int]:
     return ids
 
 
-async def _send_one(services: Services, mailer: Mailer, notification_id: int) -> int:
+async def _send_one(services: Services, senders: Senders, notification_id: int) -> int:
     async with services.db.session() as session:
         notification = await session.get(Notification, notification_id)
-        message = await message_for(session, services, notification)
-    outcome: dict = {}
-    if message is None:
-        outcome = dict(status=NotificationStatus.SKIPPED.value, error="Ya no tiene acceso o ya no lo pidió.")
-    else:
-        try:
-            await mailer.send(message)
-            outcome = dict(status=NotificationStatus.SENT.value, sent_at=services.clock.now(),
-                           address=message.to, subject=message.subject)
-        except EmailUnavailable as error:
-            failed = notification.attempts >= MAX_ATTEMPTS
-            log.warning("notification %s: sending failed (attempt %s): %s", notification_id, notification.attempts, error)
-            outcome = dict(status=(NotificationStatus.FAILED if failed else NotificationStatus.RETRY).value,
-                           error=str(error)[:1000], address=message.to, subject=message.subject,
-                           due_at=services.clock.now() + retry_delay(notification.attempts))
+        if notification.channel == NotificationChannel.EMAIL.value:
+            outcome = await senders.email(session, notification)
+        else:
+            outcome = await senders.push(session, notification)
     async with services.db.transaction() as session:
         await session.execute(update(Notification).where(Notification.id == notification_id).values(**outcome))
     return 1 if outcome["status"] == NotificationStatus.SENT.value else 0
@@ -179,7 +245,5 @@ async def _send_one(services: Services, mailer: Mailer, notification_id: int) ->
 async def notify_pass(services: Services) -> int:
     """One pass of the periodic job: new events to notifications, then what is due."""
     await collect(services)
-    if not services.settings.smtp_host:
-        return 0
     return await send_due(services)
 

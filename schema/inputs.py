@@ -304,3 +304,20 @@ class UpdateNotificationPreferencesInput:
     quiet_from: str | None = strawberry.field(default=strawberry.UNSET, description="HH:MM; null: no quiet period.")
     quiet_to: str | None = strawberry.UNSET
     email: str | None = strawberry.field(default=strawberry.UNSET, description="My e-mail address; null: none.")
+
+
+@strawberry.input
+class PushSubscriptionKeysInput:
+    p256dh: str
+    auth: str
+
+
+@strawberry.input(description="The browser's PushSubscription.toJSON() (its expirationTime is not needed).")
+class RegisterPushSubscriptionInput:
+    endpoint: str
+    keys: PushSubscriptionKeysInput
+
+
+@strawberry.input
+class RemovePushSubscriptionInput:
+    endpoint: str

@@ -9,6 +9,7 @@ from datetime import date
 
 from resolvers import admin, auth, turnos
 from resolvers.exports import start_export
+from resolvers.push_subscriptions import register_push_subscription, remove_push_subscription
 from resolvers.notification_preferences import UNSET as UNSET_PREFERENCE, PreferencesData, update_preferences
 from resolvers.documents import (
     RegisterDocumentData, SenderData, archive_document, attach_files, conclude_document, register_document,
@@ -31,6 +32,7 @@ from schema.inputs import (
     DocumentIdInput, EvaluateResponseInput, HolidaysInput, LoginInput, LogoutInput, MembershipInput, RegisterDocumentInput,
     RespondTurnoInput, SendTurnoInput, TurnoIdInput, UpdateArchiveSeriesInput, UpdateDocumentTypeInput,
     UpdateDocumentInput, UpdateNotificationPreferencesInput, UpdateOrgUnitInput, UpdateUserInput,
+    RegisterPushSubscriptionInput, RemovePushSubscriptionInput,
 )
 from schema.types.notifications import NotificationPreferences
 from schema.types.catalogs import ArchiveSeriesEntry, DocumentTypeEntry
@@ -59,6 +61,11 @@ class ChangePasswordPayload:
 class UpdateNotificationPreferencesPayload:
     errors: list[UserError]
     preferences: NotificationPreferences | None = None
+
+
+@strawberry.type
+class PushSubscriptionPayload:
+    errors: list[UserError]
 
 
 @strawberry.type
@@ -227,6 +234,20 @@ class Mutation:
                 quiet_from=given(input.quiet_from), quiet_to=given(input.quiet_to), email=given(input.email))
             return {"preferences": NotificationPreferences.of(*await update_preferences(info.context, data))}
         return await payload(UpdateNotificationPreferencesPayload, run)
+
+    @strawberry.mutation(description="Send my notices to this browser too (Web Push), as my preferences say for PUSH.")
+    async def register_push_subscription(self, info: Info, input: RegisterPushSubscriptionInput) -> PushSubscriptionPayload:
+        async def run():
+            await register_push_subscription(info.context, input.endpoint, input.keys.p256dh, input.keys.auth)
+            return {}
+        return await payload(PushSubscriptionPayload, run)
+
+    @strawberry.mutation(description="Stop sending notices to this browser.")
+    async def remove_push_subscription(self, info: Info, input: RemovePushSubscriptionInput) -> PushSubscriptionPayload:
+        async def run():
+            await remove_push_subscription(info.context, input.endpoint)
+            return {}
+        return await payload(PushSubscriptionPayload, run)
 
     @strawberry.mutation(description="End the token of this request, or with everywhere: true every token of mine.")
     async def logout(self, info: Info, input: LogoutInput | None = None) -> LogoutPayload:

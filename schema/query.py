@@ -13,6 +13,7 @@ from resolvers.directory import (
 )
 from resolvers.inbox import box_summary, list_box
 from resolvers.notification_preferences import my_preferences
+from notifications.push import public_key_of, vapid_key
 from resolvers.documents import list_documents, resolve_unit_filter
 from resolvers.downloads import visible_attachment
 from resolvers.events import list_events, visible_event
@@ -144,6 +145,11 @@ class Query:
         page = await list_box(info.context, "outbox", filter.to_spec() if filter else None, first=first, after=after)
         await preload_turno_rows(info, page.rows, "edges", "node")
         return connection(page, Turno.from_model)
+
+    @strawberry.field(description="The VAPID public key (base64url) browsers subscribe to Web Push with "
+                                  "(PushManager.subscribe's applicationServerKey).")
+    async def web_push_public_key(self, info: Info) -> str:
+        return public_key_of(await vapid_key(info.context.services))
 
     @strawberry.field(permission_classes=AUTH, description="How and when I am notified (the defaults until I choose).")
     async def notification_preferences(self, info: Info) -> NotificationPreferences:

@@ -5,9 +5,12 @@ and the retries (resolvers/notifier.py, notifications/, models/notifications.py)
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import email
 import email.policy
+import json
+import os
 import socket
 from urllib.parse import quote
 
@@ -16,7 +19,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
 from mcs.app import build_services
-from models.notifications import Notification, NotificationStatus
+from models.notifications import Notification, PushSubscription
 from models.users import User
 from resolvers.notifier import collect, send_due
 from tests.workflow import Flow
@@ -227,3 +230,107 @@ async def test_preferences_read_and_refused_input(api, world):
     assert (await api.ok(PREFERENCES, token=token))["notificationPreferences"] == changed
     anonymous = await api.gql(PREFERENCES)
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+# --- Web Push --------------------------------------------------------------------------------------
+
+REGISTER_PUSH = """mutation($input: RegisterPushSubscriptionInput!) { registerPushSubscription(input: $input) {
+  errors { code field message } } }"""
+REMOVE_PUSH = """mutation($input: RemovePushSubscriptionInput!) { removePushSubscription(input: $input) {
+  errors { code field message } } }"""
+
+
+class Browser:
+    """A browser's side of Web Push: its key pair and auth secret (what PushSubscription.toJSON()
+    gives the server), and a push service on loopback that keeps what it receives and decrypts it
+    with the browser's keys (RFC 8291, aes128gcm). /gone answers 410 like a service whose
+    subscription expired."""
+
+    def __init__(self):
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives import serialization
+
+        self.private_key = ec.generate_private_key(ec.SECP256R1())
+        raw = self.private_key.public_key().public_bytes(serialization.Encoding.X962,
+                                                         serialization.PublicFormat.UncompressedPoint)
+        self.p256dh = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        self.secret = os.urandom(16)
+        self.auth = base64.urlsafe_b64encode(self.secret).decode().rstrip("=")
+        self.received: list[tuple[str, dict, dict]] = []  # (path, headers, decrypted JSON)
+
+    async def handle(self, request):
+        from aiohttp import web
+        import http_ece
+
+        if request.path.endswith("/gone"):
+            return web.Response(status=410)
+        body = await request.read()
+        plain = http_ece.decrypt(body, private_key=self.private_key, auth_secret=self.secret, version="aes128gcm")
+        self.received.append((request.path, dict(request.headers), json.loads(plain)))
+        return web.Response(status=201)
+
+    def subscription(self, base: str, path: str) -> dict:
+        return {"endpoint": f"{base}{path}", "keys": {"p256dh": self.p256dh, "auth": self.auth}}
+
+
+@pytest.fixture
+async def browser():
+    from aiohttp import web
+
+    b = Browser()
+    app = web.Application()
+    app.router.add_post("/{tail:.*}", b.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    b.base = f"http://127.0.0.1:{port}"
+    yield b
+    await runner.cleanup()
+
+
+async def test_web_push_reaches_the_browser_encrypted_and_without_confidential_text(api, world, services, browser):
+    token = world.tokens["da_reg"]
+    public_key = (await api.ok("{ webPushPublicKey }"))["webPushPublicKey"]
+    assert public_key == (await api.ok("{ webPushPublicKey }"))["webPushPublicKey"]  # made once, kept
+    for path in ("/push/phone", "/push/gone"):
+        body = await api.ok(REGISTER_PUSH, {"input": browser.subscription(browser.base, path)}, token=token)
+        assert body["registerPushSubscription"]["errors"] == []
+    flow = Flow(api, world)
+    doc = await flow.register(user="dg_reg", unit="DG", subject="Auditoría reservada", confidential=True)
+    sent = await flow.send("dg_reg", document=doc["id"], recipients=[{"unitId": "DA", "instruction": "ATTENTION",
+                                                                      "businessDays": 2}])
+    turno = sent["turnos"][0]
+    assert await notify(services) == 1  # e-mail is off here: push only
+    [(path, headers, payload)] = browser.received
+    assert path == "/push/phone"
+    assert headers["Authorization"].startswith("vapid t=") and f"k={public_key}" in headers["Authorization"]
+    assert payload == {"title": "Nuevo turno", "body": f"{turno['number']} · DA", "kind": "NEW_TURNO",
+                       "url": f"/turno/{quote(turno['id'], safe='')}", "turnoId": turno["id"]}
+    [row] = await rows(services)
+    assert row.channel == "PUSH" and row.status == "SENT" and row.address == f"{browser.base}/push/phone"
+    # the 410 removed its subscription: removing it again finds nothing
+    gone = await api.ok(REMOVE_PUSH, {"input": {"endpoint": f"{browser.base}/push/gone"}}, token=token)
+    assert gone["removePushSubscription"]["errors"][0]["code"] == "NOT_FOUND"
+    removed = await api.ok(REMOVE_PUSH, {"input": {"endpoint": f"{browser.base}/push/phone"}}, token=token)
+    assert removed["removePushSubscription"]["errors"] == []
+    await flow.send("dg_reg", document=doc["id"], recipients=[{"unitId": "DJ", "instruction": "ATTENTION",
+                                                               "businessDays": 2}])
+    assert await notify(services) == 0 and len(browser.received) == 1
+
+
+async def test_a_push_subscription_is_checked(api, world, services, browser):
+    token = world.tokens["da_reg"]
+    good = browser.subscription(browser.base, "/push/x")
+    cases = [
+        ({**good, "endpoint": "ftp://example.org/x"}, "endpoint"),
+        ({**good, "keys": {"p256dh": "corta", "auth": good["keys"]["auth"]}}, "keys.p256dh"),
+        ({**good, "keys": {"p256dh": good["keys"]["p256dh"], "auth": "!!"}}, "keys.auth"),
+    ]
+    for value, field in cases:
+        body = await api.ok(REGISTER_PUSH, {"input": value}, token=token)
+        assert [(e["code"], e["field"]) for e in body["registerPushSubscription"]["errors"]] == [("VALIDATION", field)]
+    anonymous = await api.ok(REGISTER_PUSH, {"input": good})
+    assert anonymous["registerPushSubscription"]["errors"][0]["code"] == "UNAUTHENTICATED"
+    async with services.db.session() as session:
+        assert (await session.execute(select(PushSubscription))).first() is None  # nothing half-written

@@ -1,5 +1,5 @@
-"""notifications: preferences, the notifier's cursor, and the record of every notification
-(models/notifications.py)
+"""notifications: preferences, the notifier's cursor, the record of every notification, the
+browsers' Web Push subscriptions and the VAPID key (models/notifications.py)
 
 Revision ID: 0016
 Revises: 0015
@@ -56,11 +56,35 @@ def upgrade() -> None:
     sa.Column('event_id', BIG_ID, nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notifier_cursor'))
     )
+    op.create_table('push_subscriptions',
+    sa.Column('id', BIG_ID, nullable=False),
+    sa.Column('user_id', BIG_ID, nullable=False),
+    sa.Column('endpoint', sa.String(length=1000), nullable=False),
+    sa.Column('p256dh', sa.String(length=200), nullable=False),
+    sa.Column('auth', sa.String(length=100), nullable=False),
+    sa.Column('created_at', TIMESTAMP, nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_push_subscriptions_user_id_users'),
+                            ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_push_subscriptions')),
+    sa.UniqueConstraint('endpoint', name=op.f('uq_push_subscriptions_endpoint'))
+    )
+    with op.batch_alter_table('push_subscriptions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_push_subscriptions_user_id'), ['user_id'], unique=False)
+    op.create_table('web_push_keys',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('private_pem', sa.Text(), nullable=False),
+    sa.Column('created_at', TIMESTAMP, nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_web_push_keys'))
+    )
     # notify from now on: the events already in the log were seen by people as they happened
     op.execute("INSERT INTO notifier_cursor (id, event_id) SELECT 1, coalesce(max(id), 0) FROM events")
 
 
 def downgrade() -> None:
+    op.drop_table('web_push_keys')
+    with op.batch_alter_table('push_subscriptions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_push_subscriptions_user_id'))
+    op.drop_table('push_subscriptions')
     op.drop_table('notifier_cursor')
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notifications_user_id'))
