@@ -157,6 +157,20 @@ def cmd_fsck(settings: Settings, args) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_notify(settings: Settings, args) -> int:
+    from mcs.notify import instant, notify_at
+
+    try:
+        at = instant(args.at, settings.timezone)
+    except ValueError:
+        print(f"Fecha y hora no válida: {args.at!r} (ejemplo: 2026-03-02T08:00 o 2026-03-02T14:00:00+00:00).")
+        return 2
+    summary = asyncio.run(notify_at(settings, at))
+    print(f"{at.isoformat()}: {summary.deadline_events} avisos de plazo, {summary.digests} resúmenes diarios, "
+          f"{summary.notifications} notificaciones nuevas; {summary.sent} enviadas.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
@@ -190,6 +204,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("export-schema", help="write schema/schema.graphql").set_defaults(run=cmd_export_schema)
     sub.add_parser("stats-rebuild", help="PostgreSQL: refill the indicators' daily table in MCS_TIMEZONE"
                    ).set_defaults(run=cmd_stats_rebuild)
+
+    notify = sub.add_parser("notify", help="send what is due at an instant: deadline notices, digests, notifications")
+    notify.add_argument("--at", required=True, metavar="ISO", help="e.g. 2026-03-02T08:00 (MCS_TIMEZONE unless an offset is given)")
+    notify.set_defaults(run=cmd_notify)
 
     fsck = sub.add_parser("fsck", help="check that every attachment row has its file, intact, and report orphans")
     fsck.add_argument("--quick", action="store_true", help="compare sizes only, do not hash every file")

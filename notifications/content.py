@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from html import escape
-from urllib.parse import quote
 
 from sqlalchemy import select
 
@@ -19,10 +18,12 @@ from models.documents import Document, DocumentUnit, SenderLevel
 from models.events import Event
 from models.notifications import Notification, NotificationChannel, NotificationKind, NotificationPreference, Preferences
 from models.org import OrgUnit
-from models.permissions import ChainUnit, can_see_confidential, visible_turnos
+from models.permissions import ChainUnit, Principal, can_see_confidential, visible_turnos
 from models.turnos import Turno
 from models.users import User
+from notifications.digest import digest_message, digest_of, digest_push
 from notifications.email import Message
+from notifications.links import turno_link, turno_path
 from notifications.push import PushPayload
 from resolvers.auth import load_principal
 from schema.ids import to_global_id
@@ -38,14 +39,6 @@ WORDS: dict[NotificationKind, tuple[str, str]] = {
     NotificationKind.TURNO_CANCELLED: ("Turno cancelado", "{from_} canceló el turno a {to}."),
     NotificationKind.DEADLINE_PASSED: ("Plazo vencido", "El plazo del turno a {to} venció sin respuesta."),
 }
-DEFAULT_PUBLIC_URL = "http://localhost:8000"
-
-
-def turno_link(settings, turno_id: int) -> str:
-    base = (settings.public_url or DEFAULT_PUBLIC_URL).rstrip("/")
-    return f"{base}/turno/{quote(to_global_id('Turno', turno_id), safe='')}"
-
-
 @dataclass(frozen=True)
 class About:
     """What a notification is about, as its person may see it now."""
@@ -59,6 +52,13 @@ class About:
 
 
 async def message_for(session, services, notification: Notification) -> Message | None:
+    if notification.kind == NotificationKind.DAILY_DIGEST.value:
+        person = await person_now(session, services, notification)
+        if person is None or not person.user.email:
+            return None
+        digest = await digest_of(session, services.settings, person.principal, person.preferences.include_subunits,
+                                 notification.digest_date)
+        return None if digest.empty else digest_message(services.settings, person.user.email, digest)
     about = await about_now(session, services, notification)
     if about is None or not about.user.email:
         return None
@@ -68,29 +68,47 @@ async def message_for(session, services, notification: Notification) -> Message 
 
 async def push_payload_for(session, services, notification: Notification) -> PushPayload | None:
     """No confidential text at all, whoever reads it: the kind, the turno's number and the unit."""
+    if notification.kind == NotificationKind.DAILY_DIGEST.value:
+        person = await person_now(session, services, notification)
+        if person is None:
+            return None
+        digest = await digest_of(session, services.settings, person.principal, person.preferences.include_subunits,
+                                 notification.digest_date)
+        return None if digest.empty else digest_push(digest)
     about = await about_now(session, services, notification)
     if about is None:
         return None
     turno, units = about.turno, about.units
     unit = units.get(turno.to_unit_id if about.kind != NotificationKind.ANSWER_RECEIVED else turno.from_unit_id)
-    global_id = to_global_id("Turno", turno.id)
     return PushPayload(title=WORDS[about.kind][0], body=f"{turno.number} · {unit.acronym if unit else ''}".strip(" ·"),
-                       url=f"/turno/{quote(global_id, safe='')}", kind=about.kind.value, turno_id=global_id)
+                       url=turno_path(turno.id), kind=about.kind.value, turno_id=to_global_id("Turno", turno.id))
 
 
-async def about_now(session, services, notification: Notification) -> About | None:
-    """None when the person is gone or inactive, no longer wants this kind on this channel, or
-    can no longer see the turno."""
+@dataclass(frozen=True)
+class Person:
+    user: User
+    preferences: Preferences
+    principal: Principal
+
+
+async def person_now(session, services, notification: Notification) -> Person | None:
+    """None when the person is gone or inactive, or no longer wants this kind on this channel."""
     user = await session.get(User, notification.user_id)
     if user is None or not user.active:
         return None
-    kind = NotificationKind(notification.kind)
-    preference = await session.get(NotificationPreference, user.id)
-    if not Preferences.of(preference).wants(kind, NotificationChannel(notification.channel)):
+    preferences = Preferences.of(await session.get(NotificationPreference, user.id))
+    if not preferences.wants(NotificationKind(notification.kind), NotificationChannel(notification.channel)):
         return None
     principal = await load_principal(session, user.id, today=services.clock.today())
-    if principal is None:
+    return Person(user, preferences, principal) if principal is not None else None
+
+
+async def about_now(session, services, notification: Notification) -> About | None:
+    """None as person_now, or when the person can no longer see the turno."""
+    person = await person_now(session, services, notification)
+    if person is None:
         return None
+    user, principal, kind = person.user, person.principal, NotificationKind(notification.kind)
     event = await session.get(Event, notification.event_id)
     if event is None or event.turno_id is None:
         return None

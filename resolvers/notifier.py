@@ -15,16 +15,20 @@ What a message says is decided when it is sent, with the person's access at that
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from email.utils import parseaddr
 from zoneinfo import ZoneInfo
 
 import aiohttp
 from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from models.calendar import load_calendar
 from models.events import Event
 from models.notifications import (
-    EVENT_KINDS, MAX_ATTEMPTS, Notification, NotificationChannel, NotificationPreference,
+    EVENT_KINDS, MAX_ATTEMPTS, Notification, NotificationChannel, NotificationKind, NotificationPreference,
     NotificationStatus, NotifierCursor, Preferences, PushSubscription, after_quiet_period, retry_delay,
 )
 from models.org import OrgUnit
@@ -242,8 +246,49 @@ async def _send_one(services: Services, senders: Senders, notification_id: int) 
     return 1 if outcome["status"] == NotificationStatus.SENT.value else 0
 
 
+async def plan_digests(services: Services) -> int:
+    """The day's digest for each person whose digest hour has come, on business days: one row per
+    person and channel, made once whatever the instances (the unique key; a conflict is skipped)."""
+    now = services.clock.now()
+    local = now.astimezone(ZoneInfo(services.settings.timezone))
+    today = local.date()
+    async with services.db.transaction() as session:
+        if not (await load_calendar(session)).is_business_day(today):
+            return 0
+        done = select(Notification.id).where(Notification.user_id == User.id,
+                                             Notification.kind == NotificationKind.DAILY_DIGEST.value,
+                                             Notification.digest_date == today)
+        candidates = (await session.execute(
+            select(User.id, User.email, exists().where(PushSubscription.user_id == User.id), NotificationPreference)
+            .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
+            .where(User.active, ~exists(done)))).all()
+        rows = []
+        for user_id, email, has_push, preference in candidates:
+            preferences = Preferences.of(preference)
+            if local.hour < preferences.digest_hour:
+                continue
+            for channel in preferences.channels.get(NotificationKind.DAILY_DIGEST, ()):
+                if (channel == NotificationChannel.EMAIL and email and services.settings.smtp_host) or \
+                        (channel == NotificationChannel.PUSH and has_push):
+                    rows.append(dict(user_id=user_id, kind=NotificationKind.DAILY_DIGEST.value, channel=channel.value,
+                                     event_id=0, digest_date=today, created_at=now, due_at=now,
+                                     status=NotificationStatus.PENDING.value, attempts=0))
+        if rows:
+            insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+            await session.execute(insert(Notification).on_conflict_do_nothing(), rows)
+    return len(rows)
+
+
+DIGEST_CHECK_SECONDS = 60.0
+_digests_checked_at: dict[int, float] = {}  # per Services: the periodic pass looks once a minute
+
+
 async def notify_pass(services: Services) -> int:
-    """One pass of the periodic job: new events to notifications, then what is due."""
+    """One pass of the periodic job: new events to notifications, the day's digests when their
+    hour has come, then what is due."""
     await collect(services)
+    if time.monotonic() - _digests_checked_at.get(id(services), -DIGEST_CHECK_SECONDS) >= DIGEST_CHECK_SECONDS:
+        _digests_checked_at[id(services)] = time.monotonic()
+        await plan_digests(services)
     return await send_due(services)
 

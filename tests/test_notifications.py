@@ -12,6 +12,8 @@ import email.policy
 import json
 import os
 import socket
+import sys
+from datetime import datetime, timezone
 from urllib.parse import quote
 
 import pytest
@@ -21,7 +23,7 @@ from sqlalchemy import select, update
 from mcs.app import build_services
 from models.notifications import Notification, PushSubscription
 from models.users import User
-from resolvers.notifier import collect, send_due
+from resolvers.notifier import collect, plan_digests, send_due
 from tests.workflow import Flow
 
 PREFERENCES = """{ notificationPreferences { channels { kind channels } includeSubunits digestHour quietFrom quietTo email } }"""
@@ -334,3 +336,76 @@ async def test_a_push_subscription_is_checked(api, world, services, browser):
     assert anonymous["registerPushSubscription"]["errors"][0]["code"] == "UNAUTHENTICATED"
     async with services.db.session() as session:
         assert (await session.execute(select(PushSubscription))).first() is None  # nothing half-written
+
+
+# --- the daily digest and `mcs notify --at` ------------------------------------------------------
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+
+
+@pytest.fixture
+async def pending_work(api, world, mail, clock):
+    """On Monday 23 Feb 2026 DG turns three documents to DA: one due the next day, one in six
+    business days, one that DA answers at once (awaiting DG's evaluation)."""
+    services, inbox = mail
+    await give_emails(services, world, "da_head", "dg_head", "dj_head")
+    clock.set(utc("2026-02-23T16:00:00"))
+    flow = Flow(api, world)
+    numbers = []
+    for days in (1, 6, 2):
+        doc = await flow.register(user="dg_reg", unit="DG")
+        sent = await flow.send("dg_reg", document=doc["id"], recipients=[{"unitId": "DA", "instruction": "RESPONSE",
+                                                                          "businessDays": days}])
+        numbers.append(sent["turnos"][0])
+    assert (await flow.respond("da_reg", numbers[2]["id"]))["errors"] == []
+    await collect(services)  # the day's immediate notices: made (and sent) apart from the digest
+    await send_due(services)
+    inbox.messages.clear()
+    return [t["number"] for t in numbers]
+
+
+async def test_the_digest_at_the_chosen_hour_on_business_days_once(world, mail, clock, pending_work):
+    services, inbox = mail
+    overdue, due_soon, answered = pending_work
+    clock.set(utc("2026-03-02T13:59:00"))  # 07:59 in Mexico City, Monday 2 March
+    assert await plan_digests(services) == 0
+    clock.set(utc("2026-03-02T14:00:00"))
+    assert await plan_digests(services) == 3 and await plan_digests(services) == 0
+    assert await send_due(services) == 2  # DJ has nothing pending: no digest
+    [da] = inbox.to("da_head@example.gob.mx")
+    assert da["Subject"] == "Resumen del 02/03/2026: 1 vencidos, 1 vencen hoy o pronto"
+    text = da.get_body(("plain",)).get_content()
+    assert text.index("Vencidos (1):") < text.index(overdue) < text.index("Vencen hoy o pronto (1):") < text.index(due_soon)
+    assert answered not in text
+    [dg] = inbox.to("dg_head@example.gob.mx")
+    assert dg["Subject"] == "Resumen del 02/03/2026: 1 respuestas por evaluar"
+    assert answered in dg.get_body(("plain",)).get_content()
+    assert inbox.to("dj_head@example.gob.mx") == []
+    statuses = {(r.user_id, r.status) for r in await rows(services) if r.kind == "DAILY_DIGEST"}
+    assert (world.users["dj_head"].id, "SKIPPED") in statuses
+    clock.set(utc("2026-03-16T15:00:00"))  # Benito Juárez's day, an official holiday: no digest
+    assert await plan_digests(services) == 0
+
+
+async def test_mcs_notify_at_runs_a_days_schedule(world, mail, pending_work, tmp_path):
+    services, inbox = mail
+    settings = services.settings
+    env = {**os.environ, "MCS_DATABASE_URL": settings.database_url, "MCS_SMTP_HOST": "127.0.0.1",
+           "MCS_SMTP_PORT": str(settings.smtp_port), "MCS_PUBLIC_URL": "https://mcs.example.gob.mx",
+           "MCS_SECRET_KEY": "test-secret-key-with-enough-length-for-hs256", "MCS_VAR_DIR": str(tmp_path),
+           "MCS_REDIS_URL": settings.redis_url or "", "MCS_REDIS_CHANNEL": settings.redis_channel}
+    run = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "mcs.cli", "notify", "--at", "2026-03-03T08:30", env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await run.communicate()
+    assert run.returncode == 0, out.decode()
+    # the watcher's notices as of that morning: the overdue turno passed, the other one is near
+    assert "2 avisos de plazo, 3 resúmenes diarios" in out.decode(), out.decode()
+    kinds = sorted(m["Subject"].split(":")[0] for rcpt, m in inbox.messages if rcpt == "da_head@example.gob.mx")
+    assert kinds == ["Plazo vencido", "Resumen del 03/03/2026"]
+    bad = await asyncio.create_subprocess_exec(sys.executable, "-m", "mcs.cli", "notify", "--at", "mañana", env=env,
+                                               stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await bad.communicate()
+    assert bad.returncode == 2 and "Fecha y hora no válida" in out.decode()
