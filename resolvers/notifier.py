@@ -37,7 +37,9 @@ from models.users import Membership, Role, User, active_membership_clause
 from notifications.content import message_for, push_payload_for
 from notifications.email import EmailUnavailable, Mailer
 from notifications.push import PushGone, PushUnavailable, send_push, vapid_key
+from models.errors import DomainError, ErrorCode
 from resolvers.context import Services
+from resolvers.pagination import Page, int_key, keyset_page
 
 log = logging.getLogger("mcs.notifier")
 BATCH = 500
@@ -292,3 +294,17 @@ async def notify_pass(services: Services) -> int:
         await plan_digests(services)
     return await send_due(services)
 
+
+
+NOTIFICATION_ORDER = [int_key(Notification.id, "id")]
+
+
+async def notifications_of(ctx, user_id: int | None, *, first: int | None, after: str | None) -> Page:
+    """"Was I told?": a person's notifications, newest first; mine, or anyone's for an ADMIN."""
+    principal = ctx.require_principal()
+    if user_id is not None and user_id != principal.user_id and not principal.is_admin:
+        raise DomainError(ErrorCode.FORBIDDEN, "Solo administración consulta las notificaciones de otra persona.",
+                          "userId")
+    query = select(Notification).where(Notification.user_id == (user_id or principal.user_id))
+    return await keyset_page(ctx.session, query, NOTIFICATION_ORDER, descending=True, first=first, after=after,
+                             default_size=ctx.settings.page_size_default, max_size=ctx.settings.page_size_max)

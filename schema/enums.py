@@ -41,3 +41,4 @@ NotificationKind = strawberry.enum(notifications.NotificationKind, name="Notific
     "awaiting evaluation; ANSWER_RETURNED: my unit's answer came back; TURNO_CANCELLED; DEADLINE_PASSED: a "
     "turno of my unit is overdue; DAILY_DIGEST: the morning summary on business days."))
 NotificationChannel = strawberry.enum(notifications.NotificationChannel, name="NotificationChannel")
+NotificationStatus = strawberry.enum(notifications.NotificationStatus, name="NotificationStatus")

@@ -13,6 +13,7 @@ from resolvers.directory import (
 )
 from resolvers.inbox import box_summary, list_box
 from resolvers.notification_preferences import my_preferences
+from resolvers.notifier import notifications_of
 from notifications.push import public_key_of, vapid_key
 from resolvers.documents import list_documents, resolve_unit_filter
 from resolvers.downloads import visible_attachment
@@ -34,7 +35,7 @@ from schema.types.node import Connection, Node, connection
 from schema.types.org import OrgUnit, User, user_of, visible_user
 from schema.types.stats import StatsBucket
 from schema.types.summary import BoxSummary
-from schema.types.notifications import NotificationPreferences
+from schema.types.notifications import NotificationPreferences, NotificationRecord
 
 AUTH = [IsAuthenticated]
 
@@ -150,6 +151,14 @@ class Query:
                                   "(PushManager.subscribe's applicationServerKey).")
     async def web_push_public_key(self, info: Info) -> str:
         return public_key_of(await vapid_key(info.context.services))
+
+    @strawberry.field(permission_classes=AUTH, description=(
+        "Was I told? The notifications sent (or not) to me, or with userId to anyone for an ADMIN; newest first."))
+    async def notifications(self, info: Info, user_id: strawberry.ID | None = None, first: int | None = None,
+                            after: str | None = None) -> Connection[NotificationRecord]:
+        page = await notifications_of(info.context, decode_optional_id(user_id, "User", "userId"), first=first,
+                                      after=after)
+        return connection(page, NotificationRecord.from_model)
 
     @strawberry.field(permission_classes=AUTH, description="How and when I am notified (the defaults until I choose).")
     async def notification_preferences(self, info: Info) -> NotificationPreferences:

@@ -409,3 +409,58 @@ async def test_mcs_notify_at_runs_a_days_schedule(world, mail, pending_work, tmp
                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     out, _ = await bad.communicate()
     assert bad.returncode == 2 and "Fecha y hora no válida" in out.decode()
+
+
+RECORD = """query($user: ID) { notifications(userId: $user, first: 10) { edges { node {
+  kind channel status attempts sentAt address error digestDate eventSequence } } } }"""
+
+
+async def test_was_i_told(api, world, mail):
+    services, inbox = mail
+    await give_emails(services, world, "da_staff")
+    flow = Flow(api, world)
+    doc = await flow.register(user="dg_reg", unit="DG")
+    await flow.send("dg_reg", document=doc["id"], recipients=[{"unitId": "DA", "instruction": "RESPONSE",
+                                                               "businessDays": 5}])
+    await notify(services)
+    mine = (await api.ok(RECORD, token=world.tokens["da_staff"]))["notifications"]["edges"]
+    assert [e["node"] | {"sentAt": None, "eventSequence": None} for e in mine] == [{
+        "kind": "NEW_TURNO", "channel": "EMAIL", "status": "SENT", "attempts": 1, "sentAt": None,
+        "address": "da_staff@example.gob.mx", "error": None, "digestDate": None, "eventSequence": None}]
+    assert mine[0]["node"]["sentAt"] and mine[0]["node"]["eventSequence"]
+    staff_id = world.user_id("da_staff")
+    by_admin = (await api.ok(RECORD, {"user": staff_id}, token=world.tokens["admin"]))["notifications"]["edges"]
+    assert by_admin == mine
+    refused = await api.gql(RECORD, {"user": staff_id}, token=world.tokens["da_head"])
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN" and refused["data"] is None
+    assert (await api.ok(RECORD, token=world.tokens["da_head"]))["notifications"]["edges"] == []
+
+
+async def test_quiet_period_returns_and_cancellations(api, world, mail, clock):
+    services, inbox = mail
+    await give_emails(services, world, "da_reg")
+    token = world.tokens["da_reg"]
+    body = await api.ok(UPDATE, {"input": {"quietFrom": "22:00", "quietTo": "07:00",
+                                           "channels": [{"kind": "TURNO_CANCELLED", "channels": ["EMAIL"]}]}}, token=token)
+    assert body["updateNotificationPreferences"]["errors"] == []
+    clock.set(utc("2026-03-03T05:00:00"))  # 23:00 on Monday in Mexico City: quiet
+    flow = Flow(api, world)
+    first, second = [], []
+    for turno in (first, second):
+        doc = await flow.register(user="dg_reg", unit="DG")
+        sent = await flow.send("dg_reg", document=doc["id"], recipients=[
+            {"unitId": "DA", "instruction": "RESPONSE", "businessDays": 5}])
+        turno.append(sent["turnos"][0])
+    [first], [second] = first, second
+    assert await notify(services) == 0 and inbox.messages == []
+    clock.set(utc("2026-03-03T12:59:00"))  # 06:59
+    assert await notify(services) == 0
+    clock.set(utc("2026-03-03T13:00:00"))  # 07:00: the night's notices go out
+    assert await notify(services) == 2
+    response = (await flow.respond("da_reg", first["id"]))["response"]
+    returned = await flow.evaluate("dg_reg", response["id"], "RETURN", comment="Falta el anexo.")
+    assert returned["errors"] == []
+    assert (await flow.cancel("dg_reg", second["id"]))["errors"] == []
+    assert await notify(services) == 2
+    subjects = [m["Subject"].split(":")[0] for m in inbox.to("da_reg@example.gob.mx")]
+    assert subjects == ["Nuevo turno", "Nuevo turno", "Respuesta devuelta", "Turno cancelado"]
