@@ -7,6 +7,7 @@ own disk). A failing pass is logged and tried again at the next interval.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,6 +27,8 @@ class Job:
     name: str
     every_seconds: float  # 0: off
     run: Callable[[Services], Awaitable[object]]
+    # also at once when events are committed (the hub's wake-ups), not only every every_seconds
+    on_events: bool = False
 
 
 async def sweep_staged_uploads(services: Services) -> int:
@@ -50,13 +53,21 @@ def jobs(services: Services) -> list[Job]:
         # hourly is plenty: a key lives at least its hours, a little longer does no harm
         Job("idempotency keys", min(3600.0, settings.idempotency_key_hours * 3600 / 4), forget_idempotency_keys),
         # new events to notifications, and those due out (resolvers/notifier.py); safe on several instances
-        Job("notifications", settings.notify_seconds, notify_pass),
+        Job("notifications", settings.notify_seconds, notify_pass, on_events=True),
     ]
 
 
 async def run_every(services: Services, job: Job) -> None:
+    events = asyncio.Event()
+    if job.on_events and services.hub is not None:
+        services.hub.event_watchers.append(events)
     while True:
-        await asyncio.sleep(job.every_seconds)
+        if job.on_events:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(events.wait(), job.every_seconds)
+            events.clear()  # before the pass: events committed during it wake the next one
+        else:
+            await asyncio.sleep(job.every_seconds)
         try:
             await job.run(services)
         except asyncio.CancelledError:

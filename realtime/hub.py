@@ -103,6 +103,9 @@ class Hub:
         self._pumping = asyncio.Lock()  # one read at a time: the cursor, and the reading connection
         self._tasks: list[asyncio.Task] = []
         self.stats = {"batches": 0, "events": 0, "deliveries": 0, "overflows": 0}
+        # set whenever a wake-up says events were committed (here or on another instance): the
+        # periodic jobs that follow the events (mcs/jobs.py, the notifier) start their pass at once
+        self.event_watchers: list[asyncio.Event] = []
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -173,6 +176,8 @@ class Hub:
         await self.bus.publish(wakeup)
 
     async def on_wakeup(self, wakeup: WakeUp) -> None:
+        for watcher in self.event_watchers:
+            watcher.set()
         for user_id in wakeup.users:
             for s in self._by_user.get(user_id, ()):
                 s.recheck = True

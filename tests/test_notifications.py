@@ -16,6 +16,7 @@ import sys
 from datetime import datetime, timezone
 from urllib.parse import quote
 
+import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
@@ -24,6 +25,7 @@ from mcs.app import build_services
 from models.notifications import Notification, PushSubscription
 from models.users import User
 from resolvers.notifier import collect, plan_digests, send_due
+from tests.conftest import Api
 from tests.workflow import Flow
 
 PREFERENCES = """{ notificationPreferences { channels { kind channels } includeSubunits digestHour quietFrom quietTo email } }"""
@@ -464,3 +466,30 @@ async def test_quiet_period_returns_and_cancellations(api, world, mail, clock):
     assert await notify(services) == 2
     subjects = [m["Subject"].split(":")[0] for m in inbox.to("da_reg@example.gob.mx")]
     assert subjects == ["Nuevo turno", "Nuevo turno", "Respuesta devuelta", "Turno cancelado"]
+
+
+async def test_a_running_server_notifies_as_soon_as_the_event_commits(world, mail):
+    """The notifier's pass runs every MCS_NOTIFY_SECONDS, and at once on each wake-up of the hub:
+    here the period is a minute, and the mail comes well before it."""
+    from tests.live import start_server
+
+    services, inbox = mail
+    services = dataclasses.replace(services, settings=dataclasses.replace(services.settings, notify_seconds=60))
+    await give_emails(services, world, "da_reg")
+    server = await start_server(services)
+    try:
+        async with httpx.AsyncClient(base_url=server.http_url.removesuffix("/graphql"), timeout=30) as http:
+            live = Api(http)
+            flow = Flow(live, world)
+            await asyncio.sleep(0.5)  # the notifier's first pass (at start) is over
+            doc = await flow.register(user="dg_reg", unit="DG")
+            sent = await flow.send("dg_reg", document=doc["id"], recipients=[
+                {"unitId": "DA", "instruction": "RESPONSE", "businessDays": 5}])
+            for _ in range(200):
+                if inbox.to("da_reg@example.gob.mx"):
+                    break
+                await asyncio.sleep(0.05)
+            [message] = inbox.to("da_reg@example.gob.mx")
+            assert sent["turnos"][0]["number"] in message["Subject"]
+    finally:
+        await server.stop()
