@@ -493,3 +493,41 @@ async def test_a_running_server_notifies_as_soon_as_the_event_commits(world, mai
             assert sent["turnos"][0]["number"] in message["Subject"]
     finally:
         await server.stop()
+
+
+async def test_a_claim_left_by_a_stopped_process_is_never_sent_again(api, world, mail):
+    """A sender marks what it takes SENDING (committed) before it speaks to the SMTP server: if
+    its process stops there, a restarted one neither re-sends it nor makes it again."""
+    from resolvers.notifier import _claim
+
+    services, inbox = mail
+    await give_emails(services, world, "da_reg", "da_head")
+    flow = Flow(api, world)
+    doc = await flow.register(user="dg_reg", unit="DG")
+    await flow.send("dg_reg", document=doc["id"], recipients=[{"unitId": "DA", "instruction": "RESPONSE",
+                                                               "businessDays": 5}])
+    assert await collect(services) == 2
+    claimed = await _claim(services)  # ... and the process stops before sending
+    assert len(claimed) == 2
+    restarted = build_services(services.settings, clock=services.clock)
+    try:
+        assert await notify(restarted) == 0 and await collect(restarted) == 0
+    finally:
+        await restarted.hub.close()
+        await restarted.db.dispose()
+    assert inbox.messages == [] and {r.status for r in await rows(services)} == {"SENDING"}
+
+
+async def test_push_endpoints_limited_to_the_allowed_hosts(api, world, services, browser):
+    allowed = dataclasses.replace(services.settings, push_allowed_hosts=("fcm.googleapis.com",))
+    from mcs.app import create_app
+
+    app = create_app(services=dataclasses.replace(services, settings=allowed))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        limited = Api(client)
+        token = world.tokens["da_reg"]
+        refused = await limited.ok(REGISTER_PUSH, {"input": browser.subscription(browser.base, "/push/x")}, token=token)
+        assert [(e["code"], e["field"]) for e in refused["registerPushSubscription"]["errors"]] == [("VALIDATION", "endpoint")]
+        fcm = browser.subscription("https://fcm.googleapis.com", "/fcm/send/abc")
+        accepted = await limited.ok(REGISTER_PUSH, {"input": fcm}, token=token)
+        assert accepted["registerPushSubscription"]["errors"] == []
