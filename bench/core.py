@@ -360,11 +360,12 @@ def proc_status_mb(pid: int, key: str) -> float | None:
 class Server:
     """`mcs serve --no-migrate` on a free loopback port, in a subprocess (the real server)."""
 
-    def __init__(self, url: str, secret: str, workdir: Path):
+    def __init__(self, url: str, secret: str, workdir: Path, extra_env: dict[str, str] | None = None):
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / "server.log"
-        env = {**os.environ, "MCS_DATABASE_URL": url, "MCS_SECRET_KEY": secret, "MCS_VAR_DIR": str(workdir)}
+        env = {**os.environ, "MCS_DATABASE_URL": url, "MCS_SECRET_KEY": secret, "MCS_VAR_DIR": str(workdir),
+               **(extra_env or {})}  # e.g. bench.notifications: the SMTP server and the notifier's period
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "mcs.cli", "serve", "--no-migrate", "--host", "127.0.0.1", "--port", str(self.port)],

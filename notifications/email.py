@@ -54,11 +54,38 @@ class Mailer:
         email.add_alternative(message.html, subtype="html")
         return email
 
+    def connection(self) -> "MailConnection":
+        return MailConnection(self)
+
+
+class MailConnection:
+    """One SMTP connection for a pass's messages, opened at the first and again after a failure:
+    a connection per message (TCP, EHLO, TLS, AUTH) was most of the cost of sending one
+    (bench/NOTIFICATIONS.md)."""
+
+    def __init__(self, mailer: Mailer):
+        self.mailer = mailer
+        self.client: aiosmtplib.SMTP | None = None
+
     async def send(self, message: Message) -> None:
+        mailer = self.mailer
         try:
-            await aiosmtplib.send(
-                self.build(message), hostname=self.host, port=self.port, username=self.user, password=self.password,
-                use_tls=self.security == "tls", start_tls=True if self.security == "starttls" else False,
-                timeout=TIMEOUT_SECONDS)
+            if self.client is None or not self.client.is_connected:
+                self.client = aiosmtplib.SMTP(hostname=mailer.host, port=mailer.port, timeout=TIMEOUT_SECONDS,
+                                              use_tls=mailer.security == "tls",
+                                              start_tls=True if mailer.security == "starttls" else False)
+                await self.client.connect()
+                if mailer.user:
+                    await self.client.login(mailer.user, mailer.password or "")
+            await self.client.send_message(mailer.build(message))
         except (aiosmtplib.SMTPException, OSError) as error:
+            await self.close()
             raise EmailUnavailable(f"{type(error).__name__}: {error}") from error
+
+    async def close(self) -> None:
+        client, self.client = self.client, None
+        if client is not None and client.is_connected:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                client.close()

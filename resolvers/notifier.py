@@ -156,7 +156,8 @@ class Senders:
     """The pass's ways out: the mailer, and one HTTP session for every push."""
 
     def __init__(self, services: Services, mailer: Mailer | None):
-        self.services, self.mailer = services, mailer
+        self.services = services
+        self.mailer = mailer.connection() if mailer is not None else None
         self._http: aiohttp.ClientSession | None = None
 
     @property
@@ -168,6 +169,8 @@ class Senders:
     async def close(self) -> None:
         if self._http is not None:
             await self._http.close()
+        if self.mailer is not None:
+            await self.mailer.close()
 
     async def email(self, session, notification: Notification) -> dict:
         message = await message_for(session, self.services, notification)
