@@ -85,6 +85,19 @@ async def registrar(page: Page, server, mail: Mail) -> None:
     await expect(page.get_by_role("button", name="Registrar")).to_be_visible()
 
 
+async def notificaciones(page: Page, server, mail: Mail) -> None:
+    await sign_in(page, server, "da_head", path="/notificaciones")
+    await expect(page.get_by_role("button", name="Guardar preferencias")).to_be_visible()
+    await expect(page.get_by_role("region", name="Este navegador").get_by_role("button")).to_be_visible()
+
+
+async def notificaciones_error(page: Page, server, mail: Mail) -> None:
+    await notificaciones(page, server, mail)
+    await page.get_by_role("textbox", name="Correo electrónico").fill("no-es-correo")
+    await page.get_by_role("button", name="Guardar preferencias").click()
+    await expect(page.get_by_role("alert")).to_be_visible()
+
+
 SCREENS = [
     pytest.param(entrar, id="Entrar"),
     pytest.param(entrar_error, id="Entrar-error"),
@@ -98,6 +111,8 @@ SCREENS = [
     pytest.param(turno_answer_form, id="Turno-responder"),
     pytest.param(documento, id="Documento"),
     pytest.param(registrar, id="Registrar"),
+    pytest.param(notificaciones, id="Notificaciones"),
+    pytest.param(notificaciones_error, id="Notificaciones-error"),
 ]
 
 

@@ -15,6 +15,7 @@ const ROUTES: [RegExp, string][] = [
   [/^\/buscar$/, "buscar"],
   [/^\/reportes$/, "reportes"],
   [/^\/administracion$/, "administracion"],
+  [/^\/notificaciones$/, "notificaciones"],
   [/^\/turno\/(?<id>[^/]+)$/, "turno"],
   [/^\/documento\/(?<id>[^/]+)$/, "documento"],
 ];
