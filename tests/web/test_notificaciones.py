@@ -272,6 +272,15 @@ async def test_subscribing_registers_this_browser_and_stopping_removes_it(server
     assert await push_rows(services) == []
     assert await page.evaluate("localStorage.getItem('test.push')") is None
 
+    # subscribed again, then signing out: this browser stops receiving the person's notices
+    await browser_section.get_by_role("button", name="Recibir avisos en este navegador").click()
+    await expect(stop).to_be_visible()
+    assert len(await push_rows(services)) == 1
+    await page.get_by_role("button", name="Salir").click()
+    await expect(page.get_by_role("button", name="Entrar")).to_be_visible()
+    assert await push_rows(services) == []
+    assert await page.evaluate("localStorage.getItem('test.push')") is None
+
 
 async def test_the_service_worker_shows_a_push_message_one_notice_per_turno(server, browsing):
     page = await browsing.page()

@@ -192,3 +192,18 @@ export async function stopPush(): Promise<PushStatus> {
     throw browserProblem(error);
   }
 }
+
+/** On sign-out: this browser stops receiving the person's notices (a shared computer must not
+ * show the next person someone else's), quietly — signing out never fails because of it. */
+export async function forgetThisBrowser(): Promise<void> {
+  if (support()) return;
+  try {
+    const registration = await existingRegistration();
+    const subscription = registration ? await registration.pushManager.getSubscription() : null;
+    if (!subscription) return;
+    await request(RemovePushSubscriptionDocument, { input: { endpoint: subscription.endpoint } }).catch(() => null);
+    await subscription.unsubscribe();
+  } catch {
+    /* offline or refused: the server forgets it when the push service reports it gone */
+  }
+}
