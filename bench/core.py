@@ -42,7 +42,7 @@ from sqlalchemy.engine import make_url
 
 from mcs.app import build_services, create_app
 from mcs.migrations import migrate
-from mcs.settings import Settings
+from core.settings import Settings
 from models.clock import Clock
 from models.db import Database
 from models.documents import Document, DocumentStatus, Origin, Priority, SenderLevel, format_folio

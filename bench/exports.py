@@ -35,12 +35,12 @@ from bench.core import HEAD_USERNAME, create_org_and_users, load_documents, mach
 from files.xlsx import XlsxBook
 from mcs.app import build_services
 from mcs.migrations import migrate
-from mcs.settings import Settings
+from core.settings import Settings
 from models.exports import Export
 from models.filters import DocumentFilterSpec
 from models.users import User
 from resolvers import exports as exports_module
-from resolvers.auth import load_principal
+from models.principals import load_principal
 from resolvers.context import Context
 from resolvers.exports import export_runner, start_export
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from files import ocr
 from files.extraction import Limits, extract
-from mcs.settings import Settings
+from core.settings import Settings
 from tests.samples import huge_page_pdf, slow_text_pdf
 
 

@@ -74,8 +74,8 @@ from bench.core import (
 )
 from mcs.app import build_services, create_app
 from mcs.migrations import migrate
-from mcs.settings import Settings
-from resolvers.auth import load_principal
+from core.settings import Settings
+from models.principals import load_principal
 from models.calendar import BusinessCalendar, load_calendar
 from models.clock import Clock
 from models.db import Database

@@ -55,7 +55,7 @@ from bench.core import (
 )
 from mcs.app import build_services
 from mcs.migrations import migrate
-from mcs.settings import Settings
+from core.settings import Settings
 from models.db import Database
 from models.notifications import NotificationPreference
 from models.users import Membership, Role, User, hash_password

@@ -55,7 +55,7 @@ from websockets.asyncio.client import connect as ws_connect
 from bench.core import (ORGANIZATIONS, POSITIONS, REGISTER, REPO, SUBJECTS, SUMMARIES, Server, cpu_seconds,
                         free_port, libpq_dsn, machine_busy_seconds, person, proc_status_mb, recreate_database)
 from mcs.migrations import migrate
-from mcs.settings import Settings
+from core.settings import Settings
 from models.clock import Clock
 from models.db import Database
 from models.documents import SenderLevel

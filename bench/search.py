@@ -38,7 +38,7 @@ from bench.core import (
 )
 from mcs.app import build_services
 from mcs.migrations import migrate
-from mcs.settings import Settings
+from core.settings import Settings
 from models.attachments import Attachment, TextStatus
 from models.clock import Clock
 from models.db import SharedSession
@@ -47,7 +47,7 @@ from models.filters import DocumentFilterSpec
 from models.permissions import confidential_readable, visible_documents
 from models.text import fold
 from models.users import User
-from resolvers.auth import load_principal
+from models.principals import load_principal
 from resolvers.context import Context
 from resolvers.documents import DOCUMENT_ORDER, list_documents
 from resolvers.pagination import keyset_page

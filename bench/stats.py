@@ -44,7 +44,7 @@ from sqlalchemy.engine import make_url
 from bench.core import SKIP_SQL, code_version, explain_statements, libpq_dsn, org_plan, recreate_database
 from mcs.app import build_services, create_app
 from mcs.migrations import migrate
-from mcs.settings import Settings
+from core.settings import Settings
 from models.calendar import BusinessCalendar
 from models.clock import Clock
 from models.db import Database

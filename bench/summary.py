@@ -28,10 +28,10 @@ from sqlalchemy import event, select
 from bench.core import login
 from mcs.app import build_services, create_app
 from mcs.migrations import migrate
-from mcs.settings import Settings
+from core.settings import Settings
 from models.filters import TurnoFilterSpec, box_unit_ids
 from models.users import User
-from resolvers.auth import load_principal
+from models.principals import load_principal
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/mcs_bench_inbox"
 QUERY = "{ inboxSummary { green yellow red none notAcknowledged awaitingEvaluation } }"

@@ -19,9 +19,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from dataclasses import dataclass
 from datetime import date, datetime
-from enum import Enum
 from pathlib import Path
 from typing import Iterable, Sequence
 from zipfile import ZIP_DEFLATED, ZipFile
@@ -34,6 +32,8 @@ from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.writer.excel import ExcelWriter
 from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import xmlfile
+
+from models.columns import Column, Kind
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_DATA_ROWS = 1_048_575  # Excel's 1,048,576 rows minus the header
@@ -50,14 +50,6 @@ _EXCEL_EPOCH = datetime(1899, 12, 30)
 _EXCEL_EPOCH_ORDINAL = date(1899, 12, 30).toordinal()
 
 
-class Kind(str, Enum):
-    TEXT = "text"
-    DATETIME = "datetime"  # a naive local datetime: a real Excel date-time with DATETIME_FORMAT
-    DATE = "date"  # a date: a real Excel date with DATE_FORMAT
-    INTEGER = "integer"
-    LIGHT = "light"  # a text whose cell is filled with the color the text names (see LIGHT_FILLS)
-
-
 # the semáforo: Excel's own "good / neutral / bad" colors, fill and font
 LIGHT_FILLS = {
     "Verde": ("C6EFCE", "006100"),
@@ -65,13 +57,6 @@ LIGHT_FILLS = {
     "Rojo": ("FFC7CE", "9C0006"),
 }
 HEADER_FILL = "D9E1F2"
-
-
-@dataclass(frozen=True)
-class Column:
-    header: str
-    kind: Kind = Kind.TEXT
-    width: float = 15
 
 
 def excel_datetime(value: datetime) -> float:

@@ -20,18 +20,20 @@ from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from files.storage import LocalStorage
-from mcs import graphiql, outages, webapp
+from core import outages
+from mcs import graphiql, webapp
 from mcs.disconnect import run_until_disconnect
 from mcs.downloads import download, download_export
 from mcs.health import health_report
 from mcs.jobs import start_jobs
 from mcs.paper import ROUTES as PAPER_ROUTES
-from mcs.settings import Settings
+from core.settings import Settings
 from models.clock import Clock
 from models.db import Database, SharedSession
 from realtime.bus import WakeUp, create_bus
 from realtime.hub import Hub
-from resolvers.auth import bearer_token, decode_token, load_principal
+from models.principals import load_principal
+from resolvers.auth import bearer_token, decode_token
 from resolvers.context import Context, Services
 from resolvers.deadlines import watch_deadlines
 from resolvers.exports import clean_exports_forever, export_runner

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from mcs.settings import Settings
+from core.settings import Settings
 from models.db import ADMINISTRATION_LOCK, Database, advisory_lock
 from models.errors import DomainError, ErrorCode
 from models.events import EventKind, append_event

@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 
-from mcs.settings import Settings
+from core.settings import Settings
 
 
 def cmd_migrate(settings: Settings, args) -> int:

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from mcs.settings import Settings
+from core.settings import Settings
 from models.calendar import BusinessCalendar, load_calendar, long_date_es
 from models.clock import Clock, FrozenClock
 from models.db import SharedSession
@@ -608,7 +608,7 @@ class Demo:
 async def load_demo(settings: Settings, only_if_empty: bool = True) -> None:
     """Load the demo institution into the database of `settings` (already migrated)."""
     from mcs.app import build_services
-    from resolvers.auth import load_principal
+    from models.principals import load_principal
     from resolvers.deadlines import run_deadline_pass
 
     started = time.perf_counter()

@@ -17,7 +17,7 @@ import logging
 from sqlalchemy import text
 
 from files import ocr
-from mcs import outages
+from core import outages
 
 log = logging.getLogger("mcs.health")
 

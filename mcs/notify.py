@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from mcs.settings import Settings
+from core.settings import Settings
 from models.clock import FrozenClock
 
 

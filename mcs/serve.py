@@ -15,7 +15,7 @@ import uvicorn
 
 from mcs.app import create_app, graphiql_enabled
 from mcs.demo_users import demo_accounts, format_accounts
-from mcs.settings import Settings
+from core.settings import Settings
 from mcs.slow_clients import guarded_protocol
 
 log = logging.getLogger("mcs")

@@ -30,7 +30,7 @@ import socket
 import sys
 import time
 
-from mcs.settings import Settings
+from core.settings import Settings
 
 log = logging.getLogger("mcs")
 

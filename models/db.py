@@ -30,7 +30,7 @@ class Database:
             # bench/EXPORTS.md). Planning each time costs far less.
             kwargs.update(pool_size=pool_size, max_overflow=pool_size,
                           # a database host that stops answering (not refusing) must not hold each request
-                          # for asyncpg's default 60 s before its 503 (mcs/outages.py)
+                          # for asyncpg's default 60 s before its 503 (core/outages.py)
                           connect_args={"timeout": 5,
                                         "server_settings": {"jit": "off", "plan_cache_mode": "force_custom_plan"}})
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)

@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from files.xlsx import Column, Kind
 from models.base import Base, BigId, UTCDateTime
+from models.columns import Column, Kind
 from models.filters import DocumentFilterSpec, TurnoFilterSpec
 from models.traffic_light import TrafficLight
 from models.workflow import CLOSED_TURNO

@@ -25,8 +25,8 @@ from notifications.digest import digest_message, digest_of, digest_push
 from notifications.email import Message
 from notifications.links import turno_link, turno_path
 from notifications.push import PushPayload
-from resolvers.auth import load_principal
-from schema.ids import to_global_id
+from models.principals import load_principal
+from core.global_ids import encode_global_id
 
 CONFIDENTIAL = "Documento confidencial"
 INSTRUCTION_WORDS = {"ATTENTION": "Atención", "RESPONSE": "Respuesta", "OPINION": "Opinión",
@@ -81,7 +81,7 @@ async def push_payload_for(session, services, notification: Notification) -> Pus
     turno, units = about.turno, about.units
     unit = units.get(turno.to_unit_id if about.kind != NotificationKind.ANSWER_RECEIVED else turno.from_unit_id)
     return PushPayload(title=WORDS[about.kind][0], body=f"{turno.number} · {unit.acronym if unit else ''}".strip(" ·"),
-                       url=turno_path(turno.id), kind=about.kind.value, turno_id=to_global_id("Turno", turno.id))
+                       url=turno_path(turno.id), kind=about.kind.value, turno_id=encode_global_id("Turno", turno.id))
 
 
 @dataclass(frozen=True)

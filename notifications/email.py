@@ -8,7 +8,7 @@ from email.utils import formatdate, make_msgid
 
 import aiosmtplib
 
-from mcs.settings import Settings
+from core.settings import Settings
 
 SECURITY = ("none", "starttls", "tls")
 TIMEOUT_SECONDS = 30

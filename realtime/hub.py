@@ -6,7 +6,7 @@ them (realtime/batch.py), and hands each to the subscriptions that may see it th
 bounded queue. So the database work is one read per wake-up whatever the number of subscribers.
 
 A subscription whose queue overflows, or that starts from an older cursor, reads from its own
-cursor in the database instead (realtime/streams.py): a slow subscriber costs memory for at most
+cursor in the database instead (resolvers/streams.py): a slow subscriber costs memory for at most
 `buffer_size` events, and loses nothing.
 
 A periodic catch-up covers what no wake-up announced (a Redis outage, a publish that failed):

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import jwt
-from sqlalchemy import and_, delete, exists, false, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.db import note_changes
-from models.clock import Clock
 from models.events import EventKind, append_event
 from models.errors import DomainError, ErrorCode
-from models.org import OrgUnit
-from models.permissions import MembershipGrant, Principal
+from models.permissions import Principal
+from models.principals import load_principal
 from models.users import (
-    USERNAME_MAX, Membership, RevokedToken, Role, User, active_membership_clause, hash_password_in_thread,
+    USERNAME_MAX, RevokedToken, User, hash_password_in_thread,
     verify_password_in_thread,
 )
 from resolvers import throttle
@@ -110,35 +109,6 @@ async def authenticate(services: Services, session: AsyncSession, token: str | N
         return None
     return await load_principal(session, claims.user_id, token_version=claims.token_version, token_id=claims.token_id,
                                 today=services.clock.today())
-
-
-async def load_principal(session: AsyncSession, user_id: int, token_version: int | None = None,
-                         token_id: str | None = None, *, today: date | None = None) -> Principal | None:
-    """The user's current access, or None when the user is inactive, or the token's version is
-    old (password changed, logged out everywhere), or the token itself was logged out.
-
-    Only the memberships in force `today` count (a substitute's dated membership: models/users.py
-    active_membership_clause). `today` is the institution's date, `services.clock.today()`: every
-    server path passes it; without it, the wall clock's date in the default zone (scripts, tests of
-    undated memberships). A membership that begins at midnight counts from the next load of the
-    principal: each request, and a websocket's recheck."""
-    if today is None:
-        today = Clock().today()
-    revoked = (exists(select(1).where(RevokedToken.jti == token_id)) if token_id else false()).label("revoked")
-    rows = (await session.execute(
-        select(User.id, User.username, User.active, User.token_version,
-               Membership.unit_id, Membership.role, OrgUnit.path, revoked)
-        .outerjoin(Membership, and_(Membership.user_id == User.id, active_membership_clause(today)))
-        .outerjoin(OrgUnit, OrgUnit.id == Membership.unit_id)
-        .where(User.id == user_id)
-        .order_by(Membership.id)
-    )).all()
-    if not rows or not rows[0].active or rows[0].revoked:
-        return None
-    if token_version is not None and rows[0].token_version != token_version:
-        return None
-    grants = tuple(MembershipGrant(r.unit_id, r.path, Role(r.role)) for r in rows if r.unit_id is not None)
-    return Principal(user_id=rows[0].id, username=rows[0].username, memberships=grants)
 
 
 async def current_principal(ctx) -> Principal | None:

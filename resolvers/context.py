@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-from mcs.settings import Settings
+from core.settings import Settings
 from models.calendar import BusinessCalendar, load_calendar
 from models.clock import Clock
 from models.db import Database, SharedSession

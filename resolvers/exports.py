@@ -64,7 +64,7 @@ from models.permissions import ChainUnit, Principal, can_see_confidential, visib
 from models.traffic_light import TrafficLight, document_light, turno_light, turno_light_clause
 from models.turnos import Turno
 from models.workflow import AWAITING_ANSWER, OPEN_TURNO, TurnoStatus
-from resolvers.auth import load_principal
+from models.principals import load_principal
 from resolvers.context import Context, Services
 from resolvers.links import sign_link
 
@@ -703,7 +703,7 @@ async def export_for_node(ctx: Context, export_id: int) -> Export | None:
 async def progress_stream(ctx: Context, export_id: int) -> AsyncIterator[Export]:
     """The export now, then each time it changes, until DONE or FAILED (then the stream ends).
     Only its owner may follow it. It reads the row: the job may run on another instance."""
-    from realtime.streams import close_socket
+    from resolvers.streams import close_socket
 
     services = ctx.services
     principal = ctx.require_principal()

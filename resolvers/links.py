@@ -12,7 +12,7 @@ import hmac
 import json
 
 from models.permissions import Principal
-from resolvers.auth import load_principal
+from models.principals import load_principal
 from resolvers.context import Services
 
 

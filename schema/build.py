@@ -16,11 +16,11 @@ from strawberry.extensions import (
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
-from mcs import outages
-from mcs.outages import database_unavailable
-from mcs.settings import Settings
+from core import outages
+from core.outages import database_unavailable
+from core.settings import Settings
 from models.errors import DomainError, ErrorCode
-from realtime.streams import close_socket
+from resolvers.streams import close_socket
 from resolvers.auth import current_principal
 from schema.mutation import Mutation
 from schema.cost import MeteredExecutionContext, cost_limiter
@@ -60,7 +60,7 @@ class MaskUnexpectedErrors(MaskErrors):
         context = self.execution_context.context
         request_id = getattr(context, "request_id", "-")
         if database_unavailable(error.original_error):
-            # not a bug: the database is out of reach (mcs/outages.py); over HTTP the view answers
+            # not a bug: the database is out of reach (core/outages.py); over HTTP the view answers
             # 503. A subscription keeps the code INTERNAL, the one its clients resume after
             # (client-examples/); either way one line in the log, no traceback
             log.warning("database unavailable [request %s] at %s: %s", request_id, error.path,

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 import strawberry
+
+from core.global_ids import decode_global_id, encode_global_id
 
 from models.base import parse_key
 from models.errors import DomainError, ErrorCode
 
 
 def to_global_id(type_name: str, pk: int | str) -> strawberry.ID:
-    return strawberry.ID(base64.b64encode(f"{type_name}:{pk}".encode()).decode())
+    return strawberry.ID(encode_global_id(type_name, pk))
 
 
 def from_global_id(global_id: str) -> tuple[str, str] | None:
-    try:
-        raw = base64.b64decode(str(global_id).encode(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    type_name, sep, pk = raw.partition(":")
-    return (type_name, pk) if sep and type_name and pk else None
+    return decode_global_id(global_id)
 
 
 # what each type is called in the messages people read

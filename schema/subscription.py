@@ -8,7 +8,7 @@ from typing import AsyncGenerator
 import strawberry
 from strawberry.types import Info
 
-from realtime.streams import event_stream
+from resolvers.streams import event_stream
 from resolvers.events import parse_sequence
 from schema.guards import IsAuthenticated
 from schema.ids import decode_id

@@ -20,7 +20,7 @@ from sqlalchemy import event, text
 
 from mcs.app import build_services, create_app
 from mcs.migrations import migrate
-from mcs.settings import Settings
+from core.settings import Settings
 from models.base import Base
 from models.catalogs import SEED_ARCHIVE_SERIES, SEED_DOCUMENT_TYPES
 from models.clock import FrozenClock

@@ -9,7 +9,7 @@ import pytest
 from strawberry.dataloader import DataLoader
 
 from models.db import SharedSession
-from resolvers.auth import load_principal
+from models.principals import load_principal
 from resolvers.context import Context
 from schema.at_hand import MISSING, at_hand, load_now_or_later
 from schema.build import build_schema

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from mcs.app import build_services, create_app
-from mcs.settings import Settings
+from core.settings import Settings
 from models.clock import FrozenClock
 from tests.conftest import PG_ADMIN_URL
 from tests.samples import pdf_with_text, png

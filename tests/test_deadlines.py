@@ -258,7 +258,7 @@ async def _send_many(services, world, documents, recipients, due: date, user="dg
     """First-level turnos straight through the use case (faster than HTTP)."""
     from models.db import SharedSession
     from models.workflow import Instruction
-    from resolvers.auth import load_principal
+    from models.principals import load_principal
     from resolvers.context import Context
     from resolvers.turnos import RecipientData, SendTurnoData, send_turno
 

@@ -21,7 +21,7 @@ import pytest
 
 from mcs.app import build_services
 from mcs.migrations import migrate
-from mcs.settings import Settings
+from core.settings import Settings
 from tests.live import WsClient
 from tests.world import build_world, register_many
 

@@ -13,7 +13,7 @@ from files import ocr as files_ocr
 from graphql import get_introspection_query
 
 from mcs.app import create_app, graphiql_enabled
-from mcs.settings import Settings
+from core.settings import Settings
 from tests.test_documents import DOCS, REGISTER, doc_input
 
 

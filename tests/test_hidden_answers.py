@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from resolvers.auth import load_principal
+from models.principals import load_principal
 from resolvers.downloads import sign
 from resolvers.text_extraction import extract_pending
 from schema.ids import from_global_id

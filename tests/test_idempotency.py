@@ -111,7 +111,7 @@ async def test_a_lost_commit_answer_then_the_retry_gets_the_document_and_its_fil
     proxy = await CommitAnswerLost(host, int(port)).start()
     proxied_url = database_url.replace(host_port, f"127.0.0.1:{proxy.port}")
     from tests.conftest import REDIS_URL, REDIS_CHANNEL
-    from mcs.settings import Settings
+    from core.settings import Settings
     from models.clock import FrozenClock
     from datetime import datetime, timezone
     import httpx

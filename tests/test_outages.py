@@ -36,7 +36,7 @@ import pytest
 
 from mcs.app import build_services
 from mcs.migrations import migrate
-from mcs.settings import Settings
+from core.settings import Settings
 from models.clock import FrozenClock
 from realtime.bus import WakeUp
 from realtime.redis_bus import RedisBus

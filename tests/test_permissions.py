@@ -163,7 +163,7 @@ async def test_the_python_twin_of_visible_attachments_agrees_with_the_sql(api, w
     from models.org import OrgUnit
     from models.permissions import ChainUnit, sees_attachment, visible_attachments
     from models.turnos import Response, Turno
-    from resolvers.auth import load_principal
+    from models.principals import load_principal
     from tests.test_hidden_answers import build_scene
     from tests.world import USERS
 

@@ -13,7 +13,7 @@ import pytest
 from graphql import get_introspection_query, get_nullable_type, is_list_type
 
 from mcs.app import create_app
-from mcs.settings import Settings
+from core.settings import Settings
 from schema import cost
 from schema.build import build_schema
 from tests.live import WsClient, start_server

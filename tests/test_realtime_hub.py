@@ -16,8 +16,8 @@ from models.documents import Document
 from models.events import Event, EventKind, append_event
 from models.permissions import sees_document, visible_documents
 from realtime.batch import load_batch
-from realtime.streams import _candidates, event_stream
-from resolvers.auth import load_principal
+from resolvers.streams import _candidates, event_stream
+from models.principals import load_principal
 from resolvers.context import Context
 from tests.workflow import Flow
 from tests.world import USERS

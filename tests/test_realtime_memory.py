@@ -115,7 +115,7 @@ async def _serve(config: dict) -> None:
 
     from mcs.app import build_services, create_app
     from mcs.serve import uvicorn_config
-    from mcs.settings import Settings
+    from core.settings import Settings
     from models.clock import FrozenClock
 
     settings = Settings.from_env(**config["settings"])
@@ -422,7 +422,7 @@ async def test_long_lived_subscriptions_hold_no_memory_per_delivered_event(serve
 async def test_an_idle_subscription_holds_none_of_the_events_it_delivered(services, world):
     """A subscription waiting for news holds no event it delivered: neither those it replayed from
     its cursor (the web app resumes from the last sequence it saw after every reconnection) nor
-    the hub's batch of its last live one (realtime/streams.py, schema/subscription.py)."""
+    the hub's batch of its last live one (resolvers/streams.py, schema/subscription.py)."""
     server = await start_server(services)  # in this process: its objects are this test's to count
     try:
         await register_many(services, world, 30, user="da_reg", unit="DA")

@@ -20,7 +20,7 @@ from mcs.app import build_services
 from mcs.demo import DEMO_PASSWORD, SEED, Demo, People, create_institution
 from mcs.demo_users import SHOWN, demo_accounts
 from mcs.migrations import migrate
-from mcs.settings import Settings
+from core.settings import Settings
 from models.clock import FrozenClock
 from models.users import User, hash_password
 

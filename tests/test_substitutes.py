@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from models.users import Membership, active_membership_clause, membership_in_force
-from resolvers.auth import load_principal
+from models.principals import load_principal
 from tests.live import WsClient, start_server
 from tests.workflow import Flow
 

@@ -93,7 +93,7 @@ async def register_many(services, world: World, n: int, *, user: str = "da_reg",
     """Register n documents straight through the use case (faster than n HTTP requests)."""
     from models.db import SharedSession
     from models.documents import Origin, SenderLevel
-    from resolvers.auth import load_principal
+    from models.principals import load_principal
     from resolvers.context import Context
     from resolvers.documents import RegisterDocumentData, SenderData, register_document
 

@@ -49,7 +49,7 @@ branch_labels = None
 depends_on = None
 
 BATCH = 5000
-DEFAULT_TIMEZONE = "America/Mexico_City"  # mcs.settings.Settings.timezone
+DEFAULT_TIMEZONE = "America/Mexico_City"  # core.settings.Settings.timezone
 
 turnos = sa.table("turnos", sa.column("id", sa.BigInteger), sa.column("sent_at", UTCDateTime))
 responses = sa.table("responses", sa.column("id", sa.BigInteger), sa.column("turno_id", sa.BigInteger),

@@ -23,7 +23,7 @@ from models.errors import DomainError, not_found
 from models.events import Event, EventAudience
 from models.permissions import Principal, visible_documents, visible_events
 from realtime.hub import Subscription
-from resolvers.auth import load_principal
+from models.principals import load_principal
 from resolvers.context import Context
 
 log = logging.getLogger("mcs.realtime")

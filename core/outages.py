@@ -22,7 +22,7 @@ import socket
 
 from sqlalchemy import exc as sa_exc
 
-log = logging.getLogger("mcs.outages")
+log = logging.getLogger("core.outages")
 
 CODE = "UNAVAILABLE"
 MESSAGE = "El servicio no está disponible por el momento (sin conexión a la base de datos). Intente de nuevo en unos segundos."

@@ -1,0 +1,44 @@
+"""Who is acting: a user's access as it is now, read from the database (models/permissions.py
+Principal). Below every layer that needs it: requests (resolvers/auth.py), websockets and
+realtime, the notifier (what a person may be told), exports."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import and_, exists, false, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.clock import Clock
+from models.org import OrgUnit
+from models.permissions import MembershipGrant, Principal
+from models.users import Membership, RevokedToken, Role, User, active_membership_clause
+
+
+async def load_principal(session: AsyncSession, user_id: int, token_version: int | None = None,
+                         token_id: str | None = None, *, today: date | None = None) -> Principal | None:
+    """The user's current access, or None when the user is inactive, or the token's version is
+    old (password changed, logged out everywhere), or the token itself was logged out.
+
+    Only the memberships in force `today` count (a substitute's dated membership: models/users.py
+    active_membership_clause). `today` is the institution's date, `services.clock.today()`: every
+    server path passes it; without it, the wall clock's date in the default zone (scripts, tests of
+    undated memberships). A membership that begins at midnight counts from the next load of the
+    principal: each request, and a websocket's recheck."""
+    if today is None:
+        today = Clock().today()
+    revoked = (exists(select(1).where(RevokedToken.jti == token_id)) if token_id else false()).label("revoked")
+    rows = (await session.execute(
+        select(User.id, User.username, User.active, User.token_version,
+               Membership.unit_id, Membership.role, OrgUnit.path, revoked)
+        .outerjoin(Membership, and_(Membership.user_id == User.id, active_membership_clause(today)))
+        .outerjoin(OrgUnit, OrgUnit.id == Membership.unit_id)
+        .where(User.id == user_id)
+        .order_by(Membership.id)
+    )).all()
+    if not rows or not rows[0].active or rows[0].revoked:
+        return None
+    if token_version is not None and rows[0].token_version != token_version:
+        return None
+    grants = tuple(MembershipGrant(r.unit_id, r.path, Role(r.role)) for r in rows if r.unit_id is not None)
+    return Principal(user_id=rows[0].id, username=rows[0].username, memberships=grants)
