@@ -23,7 +23,7 @@ WEB_STAMP = $(WEB)/dist/.built
 # the venv's bin first: where node/npm are when they came from PyPI (see $(NODE_STAMP))
 WITH_NODE = PATH="$(abspath $(BIN)):$$PATH"
 
-.PHONY: run test setup ocr web web-check schema bench clean
+.PHONY: run test lint setup ocr web web-check schema bench clean
 .DEFAULT_GOAL := setup
 
 $(BIN)/python:
@@ -98,7 +98,12 @@ setup: $(STAMP) $(OCR_STAMP) $(CHROMIUM_STAMP) $(GRAPHIQL_STAMP) $(WEB_STAMP)
 run: setup
 	$(BIN)/mcs serve --demo-if-empty --host $(HOST) --port $(PORT)
 
-test: setup web-check
+# the gate: lint (ruff), the direction of imports (import-linter, pyproject.toml), the web app's own checks
+lint: setup web-check
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports pyproject.toml
+
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 schema: $(STAMP)

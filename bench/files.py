@@ -453,18 +453,18 @@ def summarize(report: Report) -> None:
         return values[len(values) // 2]
 
     for kind, lines in kinds.items():
-        print(f"  {kind:<26} {median([l.bytes / MB / l.seconds for l in lines]):8.1f} MB/s"
-              f"  {median([l.seconds for l in lines]) * 1000:9.1f} ms"
-              f"  peak RSS growth {median([l.watch.growth for l in lines]):6.1f} MB"
-              f" (max {max(l.watch.growth for l in lines):.1f})")
+        print(f"  {kind:<26} {median([run.bytes / MB / run.seconds for run in lines]):8.1f} MB/s"
+              f"  {median([run.seconds for run in lines]) * 1000:9.1f} ms"
+              f"  peak RSS growth {median([run.watch.growth for run in lines]):6.1f} MB"
+              f" (max {max(run.watch.growth for run in lines):.1f})")
     print()
     for kind, lines in kinds.items():
-        hwm = [g for l in lines if (g := l.watch.hwm_growth) is not None]
-        print(f"RESULT files.{RESULT_NAMES.get(kind, kind)} repeats={len(lines)} size_mb={median([l.bytes / MB for l in lines]):.1f} "
-              f"mb_s={median([l.bytes / MB / l.seconds for l in lines]):.1f} ms={median([l.seconds for l in lines]) * 1000:.1f} "
-              f"server_cpu_s={median([l.watch.cpu for l in lines]):.2f} "
-              f"rss_growth_mb={median([l.watch.growth for l in lines]):.1f} "
-              f"rss_growth_max_mb={max(l.watch.growth for l in lines):.1f} "
+        hwm = [g for run in lines if (g := run.watch.hwm_growth) is not None]
+        print(f"RESULT files.{RESULT_NAMES.get(kind, kind)} repeats={len(lines)} size_mb={median([run.bytes / MB for run in lines]):.1f} "
+              f"mb_s={median([run.bytes / MB / run.seconds for run in lines]):.1f} ms={median([run.seconds for run in lines]) * 1000:.1f} "
+              f"server_cpu_s={median([run.watch.cpu for run in lines]):.2f} "
+              f"rss_growth_mb={median([run.watch.growth for run in lines]):.1f} "
+              f"rss_growth_max_mb={max(run.watch.growth for run in lines):.1f} "
               f"hwm_growth_max_mb={f'{max(hwm):.1f}' if hwm else 'nan'}")
 
 

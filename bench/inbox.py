@@ -1078,8 +1078,8 @@ async def profile_in_process(url: str, secret: str, repeat: int, explain_all: bo
                     for label, (statement, parameters, took) in slowest.items():
                         plan = (await conn.exec_driver_sql(
                             "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)).scalars().all()
-                        took_plan = next((l.split(":")[1].strip() for l in plan if l.startswith("Execution Time")), "?")
-                        seq = [l.strip() for l in plan if "Seq Scan on turnos" in l or "Seq Scan on documents" in l]
+                        took_plan = next((row.split(":")[1].strip() for row in plan if row.startswith("Execution Time")), "?")
+                        seq = [row.strip() for row in plan if "Seq Scan on turnos" in row or "Seq Scan on documents" in row]
                         print(f"\nSlowest statement of «{label}»: {1000 * took:.1f} ms in the request, "
                               f"EXPLAIN ANALYZE {took_plan}{'  — SEQ SCAN on a big table' if seq else ''}")
                         print("  " + shorten_sql(statement, 400))
@@ -1110,7 +1110,7 @@ async def explain_ms(conn, statement: str, parameters, jit: bool | None = None, 
     best = float("inf")
     for _ in range(tries):
         plan = (await conn.exec_driver_sql("EXPLAIN (ANALYZE) " + statement, parameters)).scalars().all()
-        best = min(best, next(float(l.split(":")[1].split()[0]) for l in plan if l.startswith("Execution Time")))
+        best = min(best, next(float(row.split(":")[1].split()[0]) for row in plan if row.startswith("Execution Time")))
     if jit is not None:
         await conn.exec_driver_sql("RESET jit")
     return best
@@ -1356,7 +1356,7 @@ def main(argv: list[str] | None = None) -> int:
               f"(generation, COPY, index maintenance, VACUUM ANALYZE)")
         total = sum(stats.statuses.values())
         print("turno status: " + ", ".join(f"{s} {100 * n / total:.1f}%" for s, n in stats.statuses.most_common()))
-        print("open turnos by light: " + ", ".join(f"{l.value} {n}" for l, n in stats.open_lights.most_common()))
+        print("open turnos by light: " + ", ".join(f"{light.value} {n}" for light, n in stats.open_lights.most_common()))
     problems = asyncio.run(check_load(url))
     for p in problems:
         print(f"LOAD PROBLEM: {p}")

@@ -46,7 +46,7 @@ import httpx
 from sqlalchemy.engine import make_url
 
 from bench.core import (
-    REPO, TYPENAME, CpuMeter, Result, Server, create_org_and_users, free_port, libpq_dsn, login, measure, ok,
+    TYPENAME, CpuMeter, Result, Server, create_org_and_users, free_port, libpq_dsn, login, measure, ok,
     recreate_database,
 )
 from bench.inbox import (
@@ -366,13 +366,13 @@ async def run(url: str, seconds: float, clients: int, search: str, explain_full:
 
     # PostGraphile's inbox statement under EXPLAIN ANALYZE, as the visitor
     for label, (statement, values) in statements_text.items():
-        username = next(u for l, u, _f in CASES if l == label)
+        username = next(u for case, u, _f in CASES if case == label)
         plan = await explain_as_visitor(url, ids[username], statement, values)
-        took = next((l for l in plan if l.startswith("Execution Time")), "?")
+        took = next((row for row in plan if row.startswith("Execution Time")), "?")
         notes.append(f"\nPostGraphile inboxJoined «{label}»: EXPLAIN ANALYZE {took}")
         if explain_full or label == CASES[0][0] or label == CASES[1][0]:
             notes.append("  statement: " + " ".join(statement.split()) + (f"  -- values {values}" if values else ""))
-            notes.extend("    " + l for l in plan)
+            notes.extend("    " + row for row in plan)
     return lines, notes
 
 
@@ -399,7 +399,7 @@ def print_report(lines: list[Line], notes: list[str], seconds: float, clients: i
           "bench.inbox's in-memory strawberry server) and of the PostgreSQL backends of the database, per request.\n"
           "stmts / trips: PostGraphile's SQL statements and round trips (with begin, set_config, commit) per request,\n"
           "counted in its node process. busy rest: share of one core used by the rest of the machine.")
-    if max(l.result.cpu.get("others", 0) for l in lines) > 0.25:
+    if max(run.result.cpu.get("others", 0) for run in lines) > 0.25:
         print("warning: the rest of the machine was busy during some runs: req/s and latencies are pessimistic.")
     for note in notes:
         if note.startswith("\n") or note.startswith("  "):

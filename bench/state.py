@@ -838,7 +838,7 @@ def main(argv: list[str] | None = None) -> int:
     lights = sum((r.lights for r in results), Counter())
     total = sum(statuses.values()) or 1
     log("turno status: " + ", ".join(f"{s} {100 * n / total:.1f}%" for s, n in statuses.most_common()))
-    log("open turnos by light: " + ", ".join(f"{l.value} {n}" for l, n in lights.most_common()))
+    log("open turnos by light: " + ", ".join(f"{light.value} {n}" for light, n in lights.most_common()))
     t = phases.done("generate + COPY", t, sum(loaded.values()))
 
     async def counters() -> None:

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import models
+import models  # noqa: F401 - registers every table on Base.metadata
 from migrations.autogenerate import include_object
 from models.base import Base
 

@@ -133,7 +133,7 @@ def document_filter_clauses(spec: DocumentFilterSpec | None, env: FilterEnv, doc
     if spec.priority:
         clauses.append(document.priority == spec.priority)
     if spec.traffic_light:
-        clauses.append(or_(*[document_light_clause(TrafficLight(l), env, document) for l in spec.traffic_light]))
+        clauses.append(or_(*[document_light_clause(TrafficLight(light), env, document) for light in spec.traffic_light]))
     if with_search and (search := document_search_clause(spec.search, env, document)) is not None:
         clauses.append(search)
     return clauses
@@ -204,8 +204,8 @@ def turno_filter_clauses(spec: TurnoFilterSpec | None, env: FilterEnv, unit_colu
         clauses.append(turno.priority == spec.priority)
     if spec.traffic_light:
         today = env.clock.today()
-        clauses.append(or_(*[turno_light_clause(TrafficLight(l), turno, env.calendar, today, env.yellow_threshold)
-                             for l in spec.traffic_light]))
+        clauses.append(or_(*[turno_light_clause(TrafficLight(light), turno, env.calendar, today, env.yellow_threshold)
+                             for light in spec.traffic_light]))
     # the document's fields
     document = aliased(Document)
     on_document = []

@@ -190,3 +190,16 @@ async def world(services):
     from tests.world import build_world
 
     return await build_world(services)
+
+
+# Monday 2 March 2026, 10:00 in Mexico City: a business day the workflow tests start from
+MONDAY = datetime(2026, 3, 2, 16, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def flow(api, world, clock):
+    """The workflow driven through the API (tests/workflow.py), on MONDAY."""
+    from tests.workflow import Flow
+
+    clock.set(MONDAY)
+    return Flow(api, world)

@@ -14,7 +14,7 @@ def pdf_with_text(*lines: str) -> bytes:
         return "".join(c if 32 <= ord(c) < 127 and c not in "()\\" else f"\\{ord(c):03o}"
                        for c in raw.decode("latin-1"))
 
-    content = "BT /F1 12 Tf 72 720 Td 14 TL " + " ".join(f"({escape(l)}) Tj T*" for l in lines) + " ET"
+    content = "BT /F1 12 Tf 72 720 Td 14 TL " + " ".join(f"({escape(line)}) Tj T*" for line in lines) + " ET"
     objects = [
         "<< /Type /Catalog /Pages 2 0 R >>",
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",

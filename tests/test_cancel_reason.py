@@ -7,8 +7,8 @@ Org tree: INST > DG > {DA > SRH > DRH, DJ}. The clock is frozen on Monday 2 Marc
 import pytest
 
 from schema.ids import to_global_id
-from tests.test_workflow_rules import MONDAY, delegate, turn
-from tests.workflow import Flow, codes
+from tests.test_workflow_rules import delegate, turn
+from tests.workflow import codes
 
 CANCEL = """mutation($input: TurnoIdInput!) { cancelTurno(input: $input) {
   turno { id number status cancelReason } errors { code field message } } }"""
@@ -19,12 +19,6 @@ HISTORY = """query($id: ID!) { node(id: $id) { ... on Document {
   history(first: 100) { edges { node { kind turno { number } actor { username } data } } } } } }"""
 
 REASON = "El asunto se atenderá por oficio directo del Director General."
-
-
-@pytest.fixture
-def flow(api, world, clock):
-    clock.set(MONDAY)
-    return Flow(api, world)
 
 
 async def cancel(flow, user, turno_id, **extra):

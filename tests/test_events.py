@@ -2,7 +2,7 @@
 
 from schema.ids import from_global_id
 from tests.test_admin import mutate, new_unit, new_user
-from tests.test_workflow_rules import delegate, flow, turn  # noqa: F401 - the fixture and helpers
+from tests.test_workflow_rules import delegate, turn
 
 EVENTS = "{ events(first: 100) { edges { node { kind data } } } }"
 NODE = "query($id: ID!) { node(id: $id) { __typename } }"

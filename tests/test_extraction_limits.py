@@ -35,7 +35,7 @@ def limit(services, **changes) -> None:
 
 
 def _status_mb(field: str) -> float:
-    line = next(l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith(field + ":"))
+    line = next(entry for entry in Path("/proc/self/status").read_text().splitlines() if entry.startswith(field + ":"))
     return int(line.split()[1]) / 1024
 
 

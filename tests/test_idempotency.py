@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -21,7 +20,7 @@ from models.idempotency import IdempotencyKey
 from tests.faults import CommitAnswerLost
 from tests.samples import pdf_with_text
 from tests.test_documents import REGISTER, doc_input
-from tests.test_files import REGISTER as REGISTER_WITH_FILES, upload
+from tests.test_files import REGISTER as REGISTER_WITH_FILES
 from tests.workflow import SEND
 
 LETTER = pdf_with_text("Oficio recibido con reintento", "la respuesta al COMMIT se perdió")
@@ -123,7 +122,6 @@ async def test_a_lost_commit_answer_then_the_retry_gets_the_document_and_its_fil
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(services=services)),
                                      base_url="http://testserver") as client:
-            api = type("Api", (), {"client": client})()
             token = world.tokens["da_reg"]
             variables = {"input": {**doc_input(world), "files": [None]}}
             files = {"input.files.0": ("oficio.pdf", LETTER, "application/pdf")}

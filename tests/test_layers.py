@@ -10,6 +10,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_imports_flow_one_way():
     lint = Path(sys.executable).with_name("lint-imports")
-    run = subprocess.run([str(lint), "--config", str(ROOT / "pyproject.toml")], cwd=ROOT, capture_output=True, text=True)
+    run = subprocess.run([str(lint), str(ROOT / "pyproject.toml")], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "1 kept, 0 broken" in run.stdout

@@ -4,7 +4,7 @@ never name our internal types."""
 import pytest
 
 from models.errors import required_message, too_long_message
-from tests.test_workflow_rules import flow, turn  # noqa: F401 - the fixture and helper
+from tests.test_workflow_rules import turn
 
 
 @pytest.mark.parametrize("label,required,too_long", [

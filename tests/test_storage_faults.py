@@ -10,12 +10,10 @@ import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
 
-from models.attachments import Attachment
 from models.db import EVENT_APPEND_LOCK
 from models.documents import Document
 from tests.faults import SmallFilesystem

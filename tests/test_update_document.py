@@ -29,12 +29,6 @@ CITIZEN = {"level": "CITIZEN", "name": "Juan Pérez", "email": "juan@example.mx"
            "address": "Calle 5 de Mayo 10, Centro"}
 
 
-@pytest.fixture
-def flow(api, world, clock):
-    clock.set(MONDAY)
-    return Flow(api, world)
-
-
 async def update(flow, user, document_id, **fields):
     """The updateDocument payload (errors included)."""
     return await flow.run(user, UPDATE, {"input": {"documentId": document_id, **fields}}, "updateDocument")

@@ -11,7 +11,6 @@ import pytest
 
 from tests.samples import pdf_with_text
 from tests.test_files import upload
-from tests.test_workflow_rules import flow  # noqa: F401 - the fixture
 from tests.world import USERS
 
 TURNO = """query($id: ID!) { node(id: $id) { ... on Turno { status viewerActions rounds

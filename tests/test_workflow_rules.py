@@ -26,12 +26,6 @@ def local(month, day, hour=10, minute=0):
     return datetime(2026, month, day, hour, minute, tzinfo=MX).astimezone(timezone.utc)
 
 
-@pytest.fixture
-def flow(api, world, clock):
-    clock.set(MONDAY)
-    return Flow(api, world)
-
-
 async def turn(flow, to="DA", user="dg_reg", unit="DG", instruction="RESPONSE", **recipient):
     """Register a document in `unit` and turn it to one unit; the document id and the turno."""
     doc = await flow.register(user=user, unit=unit)

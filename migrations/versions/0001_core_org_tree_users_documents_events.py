@@ -1,7 +1,7 @@
 """core: org tree, users, documents, events; seeds the document type catalog
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-24 03:10:15.593753
 """
 from alembic import op

@@ -34,7 +34,6 @@ Revision ID: 0007
 Revises: 0006
 """
 import os
-from datetime import timezone
 from zoneinfo import ZoneInfo
 
 from alembic import op

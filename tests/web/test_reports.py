@@ -32,7 +32,6 @@ from tests.web.conftest import (
     MX, NOW, ON_SQLITE, axe, check_screen, figure, fits_narrow_phone, gzip_size_of_scripts, local, sign_in, url,
 )
 from tests.workflow import Flow
-from tests.world import PASSWORD
 
 pytestmark = ON_SQLITE
 

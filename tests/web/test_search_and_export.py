@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from openpyxl import load_workbook
 from playwright.async_api import Page, expect
 
