@@ -14,12 +14,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 MCS_WEB_DIR=/app/web/dist
 RUN apt-get update && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-spa poppler-utils \
     && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md alembic.ini ./
+COPY core core
 COPY mcs mcs
 COPY models models
 COPY resolvers resolvers
 COPY schema schema
 COPY realtime realtime
 COPY files files
+COPY notifications notifications
 COPY migrations migrations
 RUN pip install --no-cache-dir .
 COPY --from=web /build/web/dist /app/web/dist

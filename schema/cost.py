@@ -41,7 +41,7 @@ from strawberry.extensions import SchemaExtension
 
 from models.search import SNIPPET_MAX_SEGMENTS
 from models.stats import MAX_BUCKETS, bucket_count
-from schema.enums import DocumentAction, TurnoAction
+from schema.enums import DocumentAction, NotificationChannel, NotificationKind, TurnoAction
 from schema.shared_render import SharedRenderExecutionContext
 
 CODE = "QUERY_TOO_COSTLY"
@@ -94,6 +94,8 @@ LIST_BOUNDS: dict[str, Bound] = {
     "SearchSnippet.segments": Bound(SNIPPET_MAX_SEGMENTS, "one excerpt of about 30 words: each word found, and the "
                                                           "text between (models.search.SNIPPET_MAX_SEGMENTS)"),
     "SendTurnoPayload.turnos": Bound(100, "one turno per recipient sent at once"),
+    "NotificationPreferences.channels": Bound(len(NotificationKind), "one entry per notification kind"),
+    "NotificationKindChannels.channels": Bound(len(NotificationChannel), "every channel there is"),
     "HolidaysPayload.holidays": Bound(1_000, "the institution's own non-working days, all years"),
     "*.errors": Bound(50, "the problems of one mutation's input, one per field"),
     "*.warnings": Bound(20, "the warnings of one mutation"),

@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ["mcs", "models", "resolvers", "schema", "realtime", "files", "migrations"]
+PACKAGES = ["core", "mcs", "models", "resolvers", "schema", "realtime", "files", "notifications", "migrations"]
 NAME = re.compile(r"MCS_[A-Z0-9_]+")
 
 
