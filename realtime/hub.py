@@ -169,6 +169,11 @@ class Hub:
     def subscription_count(self) -> int:
         return len(self._subscriptions)
 
+    @property
+    def subscriptions(self) -> tuple[Subscription, ...]:
+        """The open subscriptions (a copy): whether each is live, what it has queued."""
+        return tuple(self._subscriptions)
+
     # --- waking ------------------------------------------------------------------------------
 
     async def publish(self, wakeup: WakeUp) -> None:

@@ -45,7 +45,7 @@ class LiveServer:
         hub = self.services.hub
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
-            live = sum(1 for s in hub._subscriptions if s.live.is_set())
+            live = sum(1 for s in hub.subscriptions if s.live.is_set())
             if live >= count:
                 return
             if asyncio.get_running_loop().time() > deadline:

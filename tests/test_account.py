@@ -191,7 +191,7 @@ async def test_logout_of_a_token_without_jti_ends_every_token(api, world, servic
 
 
 async def test_a_logged_out_token_cannot_download_files(api, world):
-    from tests.test_files import LETTER, register_with
+    from tests.helpers import LETTER, register_with
 
     result = await register_with(api, world, [("oficio.pdf", LETTER, "application/pdf")])
     assert result["errors"] == []

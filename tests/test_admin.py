@@ -6,7 +6,7 @@ import asyncio
 import pytest
 
 from schema.ids import to_global_id
-from tests.test_documents import REGISTER, doc_input
+from tests.helpers import REGISTER, doc_input
 from tests.world import PASSWORD
 
 UNIT_FIELDS = "id code acronym name kind active parent { acronym } ancestors { acronym } children { acronym }"

@@ -19,7 +19,7 @@ from core.settings import Settings
 from models.clock import FrozenClock
 from tests.conftest import PG_ADMIN_URL
 from tests.samples import pdf_with_text, png
-from tests.test_files import register_with
+from tests.helpers import register_with
 
 LETTER = pdf_with_text("Oficio respaldado", "debe volver íntegro tras restaurar")
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.test_documents import REGISTER, doc_input
+from tests.helpers import REGISTER, doc_input
 
 HUGE = str(2**63)  # one past BIGINT
 

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests.test_documents import REGISTER, doc_input
+from tests.helpers import REGISTER, doc_input
 
 FOLIOS = """query($filter: DocumentFilter) { documents(filter: $filter, first: 100) {
   totalCount edges { node { folio trafficLight } } } }"""

@@ -5,38 +5,8 @@ from datetime import datetime, timezone
 
 import pytest
 
+from tests.helpers import DOCS, register
 from tests.world import register_many
-
-REGISTER = """
-mutation($input: RegisterDocumentInput!) {
-  registerDocument(input: $input) {
-    document { id folio status subject confidential priority receivedAt trafficLight
-               unit { acronym } registeredBy { username } sender { level name organization email } }
-    warnings
-    errors { code field message }
-  }
-}"""
-
-
-def doc_input(world, unit="DA", **overrides):
-    value = {
-        "unitId": world.unit_id(unit),
-        "origin": "EXTERNAL",
-        "documentType": "OFICIO",
-        "reference": "SEDUI/DGV/0456/2026",
-        "subject": "Solicitud de información sobre el programa de vivienda",
-        "summary": "Solicita el padrón de beneficiarios del ejercicio 2025.",
-        "sender": {"level": "STATE", "name": "Lic. María Pérez", "organization": "Secretaría de Desarrollo Urbano",
-                   "position": "Directora General"},
-    }
-    value.update(overrides)
-    return value
-
-
-async def register(api, world, user="da_reg", **overrides):
-    data = await api.ok(REGISTER, {"input": doc_input(world, **overrides)}, token=world.tokens[user])
-    return data["registerDocument"]
-
 
 async def test_register_assigns_folio_and_records_event(api, world):
     result = await register(api, world)
@@ -133,14 +103,6 @@ async def test_concurrent_registrations_get_consecutive_folios(api, world, backe
     results = await asyncio.gather(*[register(api, world, reference=f"R/{i}") for i in range(count)])
     folios = sorted(r["document"]["folio"] for r in results)
     assert folios == [f"DA/2026/{n:06d}" for n in range(1, count + 1)]
-
-
-DOCS = """query($filter: DocumentFilter, $first: Int, $after: String, $last: Int, $before: String) {
-  documents(filter: $filter, first: $first, after: $after, last: $last, before: $before) {
-    totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-    edges { cursor node { folio } }
-  }
-}"""
 
 
 async def test_documents_keyset_pagination_both_ways(api, world, clock):

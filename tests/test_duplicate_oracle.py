@@ -2,7 +2,7 @@
 confidential document's sender by registering the same reference with candidate senders gives
 the same warnings for the right and the wrong guess."""
 
-from tests.test_documents import REGISTER, doc_input
+from tests.helpers import REGISTER, doc_input
 
 SECRET = {"level": "STATE", "name": "Lic. Ana Ruiz", "organization": "Fiscalía Anticorrupción"}
 GUESS = {"level": "STATE", "name": "Lic. Ana Ruiz", "organization": "Secretaría de Salud"}

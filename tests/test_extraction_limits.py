@@ -22,7 +22,7 @@ from files import ocr
 from files.extraction import Limits, extract
 from resolvers.text_extraction import extract_pending
 from tests.samples import huge_page_pdf, pdf, pdf_with_text, slow_text_pdf
-from tests.test_files import register_with
+from tests.helpers import register_with
 from tests.test_ocr import _rasterize, large_text_pdf, ocr_tools  # noqa: F401  (a fixture)
 
 FIELDS = "reference attachments { textStatus textCutShort { reason pagesRead message } }"

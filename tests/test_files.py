@@ -2,54 +2,16 @@
 downloaded with the document's visibility, ranges and ETags, and searchable by their text."""
 
 import dataclasses
-import json
-from pathlib import Path
 
 import pytest
 
 from resolvers.text_extraction import extract_pending
 from tests.samples import executable, pdf_with_text, png
-from tests.test_documents import doc_input
+from tests.helpers import (
+    ATTACH, LETTER, REGISTER_WITH_FILES as REGISTER, RESPOND_WITH_FILES as RESPOND, doc_input, register_with,
+    staged_leftovers, stored_objects, upload,
+)
 from tests.workflow import Flow
-
-REGISTER = """mutation($input: RegisterDocumentInput!) { registerDocument(input: $input) {
-  document { id folio attachments { id filename contentType size sha256 pages unreadable textStatus url } }
-  errors { code field message } } }"""
-RESPOND = """mutation($input: RespondTurnoInput!) { respondTurno(input: $input) {
-  response { id attachments { id filename contentType url } } errors { code field message } } }"""
-ATTACH = """mutation($input: AttachFilesInput!) { attachFiles(input: $input) {
-  document { id attachments { filename } } errors { code field message } } }"""
-
-LETTER = pdf_with_text("Solicitud de información sobre el predio", "ubicado en Xochitlán, municipio de Toluca")
-
-
-async def upload(api, token, query, variables, files: dict[str, tuple[str, bytes, str]], csrf=True):
-    """A GraphQL multipart request: `files` maps a variable path (input.files.0) to (name, bytes, type)."""
-    operations = {"query": query, "variables": variables}
-    mapping = {str(i): [f"variables.{path}"] for i, path in enumerate(files)}
-    form = {"operations": (None, json.dumps(operations)), "map": (None, json.dumps(mapping))}
-    for i, (name, content, declared) in enumerate(files.values()):
-        form[str(i)] = (name, content, declared)
-    headers = {"Authorization": f"Bearer {token}", **({"x-mcs-csrf": "1"} if csrf else {})}
-    return await api.client.post("/graphql", files=form, headers=headers)
-
-
-async def register_with(api, world, files, user="da_reg", unit="DA", **fields):
-    variables = {"input": {**doc_input(world, unit=unit, **fields), "files": [None] * len(files)}}
-    response = await upload(api, world.tokens[user], REGISTER, variables,
-                            {f"input.files.{i}": f for i, f in enumerate(files)})
-    assert response.status_code == 200, response.text
-    return response.json()["data"]["registerDocument"]
-
-
-def stored_objects(services) -> list[Path]:
-    root = services.storage.objects
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
-
-
-def staged_leftovers(services) -> list[Path]:
-    return list(services.storage.tmp.iterdir()) if services.storage.tmp.exists() else []
-
 
 async def test_register_with_two_files_and_download_them(api, world, services):
     result = await register_with(api, world, [("oficio.pdf", LETTER, "application/pdf"),

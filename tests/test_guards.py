@@ -14,7 +14,7 @@ from graphql import get_introspection_query
 
 from mcs.app import create_app, graphiql_enabled
 from core.settings import Settings
-from tests.test_documents import DOCS, REGISTER, doc_input
+from tests.helpers import DOCS, REGISTER, doc_input
 
 
 def nested_parents(levels: int) -> str:

@@ -19,7 +19,7 @@ from resolvers.text_extraction import extract_pending
 from schema.ids import from_global_id
 from tests.samples import pdf_with_text
 from tests.test_exports import records, run_export
-from tests.test_files import RESPOND, register_with, upload
+from tests.helpers import RESPOND_WITH_FILES as RESPOND, register_with, upload
 from tests.workflow import Flow
 
 SECRET, REPORT, OWN = "palabrasecreta", "palabrainforme", "palabrapropia"

@@ -19,8 +19,8 @@ from models.documents import Document
 from models.idempotency import IdempotencyKey
 from tests.faults import CommitAnswerLost
 from tests.samples import pdf_with_text
-from tests.test_documents import REGISTER, doc_input
-from tests.test_files import REGISTER as REGISTER_WITH_FILES
+from tests.helpers import REGISTER, doc_input
+from tests.helpers import REGISTER_WITH_FILES
 from tests.workflow import SEND
 
 LETTER = pdf_with_text("Oficio recibido con reintento", "la respuesta al COMMIT se perdió")

@@ -23,7 +23,7 @@ import pytest
 from files import ocr
 from resolvers.text_extraction import extract_pending
 from tests.samples import pdf
-from tests.test_files import register_with
+from tests.helpers import register_with
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 SEARCH = """query($q: String) { documents(filter: {search: $q}) {

@@ -42,7 +42,7 @@ from realtime.bus import WakeUp
 from realtime.redis_bus import RedisBus
 from tests.conftest import unavailable
 from tests.live import WsClient, start_server
-from tests.test_documents import REGISTER, doc_input
+from tests.helpers import REGISTER, doc_input
 from tests.world import build_world
 
 SECRET = "test-secret-key-with-enough-length-for-hs256"

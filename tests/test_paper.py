@@ -16,7 +16,7 @@ from models.users import User
 from models.verification import VerificationCode
 from schema.ids import to_global_id
 from tests.samples import png
-from tests.test_files import register_with
+from tests.helpers import register_with
 from tests.workflow import Flow
 
 DOCUMENT = "query($id: ID!) { node(id: $id) { ... on Document { acuseUrl } } }"

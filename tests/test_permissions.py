@@ -14,7 +14,7 @@ The document is registered by SRH (under DA, under DG). Relations of each user t
 
 import pytest
 
-from tests.test_documents import REGISTER, doc_input
+from tests.helpers import REGISTER, doc_input
 
 ROW, NO_ROW = "row", "no-row"
 SEES, MASKED = "sees", "masked"

@@ -118,9 +118,9 @@ async def test_a_subscriber_that_stops_reading_costs_a_bounded_buffer_and_loses_
     first = asyncio.ensure_future(_next(stream))
     for _ in range(100):  # the subscription registers and goes live
         await asyncio.sleep(0.02)
-        if any(s.live.is_set() for s in hub._subscriptions):
+        if any(s.live.is_set() for s in hub.subscriptions):
             break
-    subscription = next(iter(hub._subscriptions))
+    subscription = next(iter(hub.subscriptions))
     await flow.register(user="da_reg", unit="DA", reference="R/0")
     assert (await first).kind == "DOCUMENT_REGISTERED"
 
@@ -172,7 +172,7 @@ async def test_a_delivered_event_needs_no_query_for_its_usual_fields(api, world,
     first = asyncio.ensure_future(results.__anext__())
     for _ in range(100):
         await asyncio.sleep(0.02)
-        if any(s.live.is_set() for s in hub._subscriptions):
+        if any(s.live.is_set() for s in hub.subscriptions):
             break
     doc = await flow.register(user="da_reg", unit="DA")
     registered = await asyncio.wait_for(first, 10)
@@ -182,7 +182,7 @@ async def test_a_delivered_event_needs_no_query_for_its_usual_fields(api, world,
     await flow.send("da_head", document=doc["id"], recipients=[{"unitId": "SRH", "instruction": "KNOWLEDGE"}])
     for _ in range(200):
         await asyncio.sleep(0.01)
-        if any(s.queue for s in hub._subscriptions):
+        if any(s.queue for s in hub.subscriptions):
             break
     second = results.__anext__()
     queries.reset()
@@ -225,7 +225,7 @@ async def test_alike_subscribers_share_one_rendering(api, world, services, queri
     pending = [asyncio.ensure_future(s.__anext__()) for s in streams]
     for _ in range(100):
         await asyncio.sleep(0.02)
-        if sum(s.live.is_set() for s in hub._subscriptions) == 3:
+        if sum(s.live.is_set() for s in hub.subscriptions) == 3:
             break
     doc = await flow.register(user="da_reg", unit="DA")
     await asyncio.wait_for(asyncio.gather(*pending), 10)
@@ -233,7 +233,7 @@ async def test_alike_subscribers_share_one_rendering(api, world, services, queri
     await flow.send("da_head", document=doc["id"], recipients=[{"unitId": "SRH", "instruction": "KNOWLEDGE"}])
     for _ in range(200):
         await asyncio.sleep(0.01)
-        if all(s.queue for s in hub._subscriptions):
+        if all(s.queue for s in hub.subscriptions):
             break
     queries.reset()
     results = await asyncio.wait_for(asyncio.gather(*[s.__anext__() for s in streams]), 10)

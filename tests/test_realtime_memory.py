@@ -186,8 +186,8 @@ class _Control:
 
     def do_state(self) -> dict:
         hub = self.hub
-        return {"live": sum(1 for s in hub._subscriptions if s.live.is_set()),
-                "idle": hub.cursor >= hub.last_sequence and not any(s.queue for s in hub._subscriptions),
+        return {"live": sum(1 for s in hub.subscriptions if s.live.is_set()),
+                "idle": hub.cursor >= hub.last_sequence and not any(s.queue for s in hub.subscriptions),
                 "deliveries": hub.stats["deliveries"], "overflows": hub.stats["overflows"]}
 
     def do_rss(self) -> dict:

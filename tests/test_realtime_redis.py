@@ -81,7 +81,7 @@ async def two_instances(services, redis_server):
 async def register_on(server, world, token_user, reference):
     import httpx
 
-    from tests.test_documents import REGISTER, doc_input
+    from tests.helpers import REGISTER, doc_input
 
     async with httpx.AsyncClient() as http:
         response = await http.post(server.http_url, json={"query": REGISTER, "variables": {

@@ -15,8 +15,8 @@ from models.documents import Document, DocumentUnit, FolioCounter
 from models.events import EVENT_APPEND_LOCK, Event, EventAudience
 from schema.ids import from_global_id
 from tests.samples import pdf_with_text
-from tests.test_documents import REGISTER, doc_input, register
-from tests.test_files import register_with
+from tests.helpers import REGISTER, doc_input, register
+from tests.helpers import register_with
 
 # what the web app asks back (its folio): no field that reads more
 REGISTER_ONLY = """mutation($input: RegisterDocumentInput!) {

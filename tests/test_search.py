@@ -7,8 +7,8 @@ from models.documents import SenderLevel
 from resolvers.documents import SenderData
 from resolvers.text_extraction import extract_pending
 from tests.samples import pdf_with_text
-from tests.test_documents import REGISTER, doc_input
-from tests.test_files import register_with
+from tests.helpers import REGISTER, doc_input
+from tests.helpers import register_with
 from tests.workflow import Flow
 from tests.world import register_many
 
@@ -181,7 +181,7 @@ async def test_no_input_makes_the_search_fail(api, world, box):
 async def test_the_index_follows_files_added_later(api, world, services):
     flow = Flow(api, world)
     doc = await flow.register(user="da_reg", unit="DA", subject="Oficio", summary=None, reference="F/1")
-    from tests.test_files import ATTACH, upload
+    from tests.helpers import ATTACH, upload
     response = await upload(api, world.tokens["da_reg"], ATTACH, {"input": {"documentId": doc["id"], "files": [None]}},
                             {"input.files.0": ("anexo.pdf", pdf_with_text("Dictamen de Huehuetoca"), "application/pdf")})
     assert response.json()["data"]["attachFiles"]["errors"] == []

@@ -9,7 +9,7 @@ import pytest
 from models.search import SNIPPET_MAX_SEGMENTS, SNIPPET_TEXT_LIMIT, SNIPPET_WORDS, highlight, marked_segments, parse_search
 from resolvers.text_extraction import extract_pending
 from tests.samples import pdf_with_text
-from tests.test_files import register_with
+from tests.helpers import register_with
 from tests.test_hidden_answers import OWN, REPORT, SECRET, build_scene
 from tests.test_search import HOSTILE, reg
 

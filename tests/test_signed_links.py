@@ -1,7 +1,7 @@
 """Signed links (`?t=`) are credentials: they end with the token they were made for, and the
 files they open are not kept by browsers' caches. (The access log drops them: tests/test_serve.py.)"""
 
-from tests.test_files import LETTER, register_with
+from tests.helpers import LETTER, register_with
 
 FILES = """query($id: ID!) { node(id: $id) { ... on Document { acuseUrl attachments { url } } } }"""
 LOGOUT = "mutation { logout { errors { code } } }"

@@ -18,7 +18,7 @@ from models.db import EVENT_APPEND_LOCK
 from models.documents import Document
 from tests.faults import SmallFilesystem
 from tests.samples import pdf_with_text
-from tests.test_files import register_with, staged_leftovers, stored_objects
+from tests.helpers import register_with, staged_leftovers, stored_objects
 
 LETTER = pdf_with_text("Oficio con anexo", "recibido cuando el disco se llenó")
 OTHER = pdf_with_text("Otro oficio", "para la revisión del almacén")

@@ -10,7 +10,7 @@ Org tree: INST > DG > {DA > SRH > DRH, DJ}. The documents are registered by DG.
 import pytest
 
 from tests.samples import pdf_with_text
-from tests.test_files import upload
+from tests.helpers import upload
 from tests.world import USERS
 
 TURNO = """query($id: ID!) { node(id: $id) { ... on Turno { status viewerActions rounds

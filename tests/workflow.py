@@ -1,6 +1,6 @@
 """GraphQL operations and small helpers shared by the workflow tests."""
 
-from tests.test_documents import REGISTER, doc_input
+from tests.helpers import REGISTER, doc_input
 
 TURNO_FIELDS = """id number status trafficLight businessDaysLeft dueDate rounds acceptedAtFirstAnswer
   instruction receivedAt concludedAt descendantsTrafficLight dueDateExplanation

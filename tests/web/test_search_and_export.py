@@ -16,7 +16,7 @@ from models.exports import SHUTDOWN_ERROR
 from resolvers.exports import export_runner
 from resolvers.text_extraction import extract_pending
 from tests.samples import pdf
-from tests.test_files import register_with
+from tests.helpers import register_with
 from tests.test_ocr import PAGE_TREE, _rasterize, _stream, ocr_tools  # noqa: F401 - a fixture
 from tests.web.conftest import (
     DESKTOP, NARROWEST, ON_SQLITE, check_screen, sign_in, turno_rows, url,
