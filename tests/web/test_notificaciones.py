@@ -23,7 +23,7 @@ from playwright.async_api import Page, expect
 from sqlalchemy import select
 
 from models.notifications import PushSubscription
-from tests.web.conftest import ON_SQLITE, sign_in, url, wait_until
+from tests.web.conftest import ON_SQLITE, sign_in, tab_to, url, wait_until
 
 pytestmark = ON_SQLITE
 
@@ -325,3 +325,25 @@ async def test_the_service_worker_shows_a_push_message_one_notice_per_turno(serv
     await deliver({**payload, "turnoId": "VHVybm86Mg==", "url": "https://elsewhere.example/x"})
     await wait_until(lambda: shows_titles("Turno cancelado", "Nuevo turno"))
     assert (await shown())["turno:VHVybm86Mg=="]["data"] == {"url": "/bandeja"}
+
+
+async def test_by_keyboard_alone_a_choice_is_changed_and_saved(server, api, world, browsing):
+    """From the account menu to a saved change with Tab, Space and Enter only; each stop visibly focused."""
+    page = await browsing.page()
+    await sign_in(page, server, USER)
+    menu = await tab_to(page, lambda f: f["tag"] == "summary" or "▾" in f["text"])
+    assert menu["outline"], menu
+    await page.keyboard.press("Enter")
+    link = await tab_to(page, lambda f: f["text"] == "Notificaciones")
+    assert link["outline"], link
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", name="Notificaciones", level=1)).to_be_visible()
+    box = await tab_to(page, lambda f: f["label"] == "Correo: Turno cancelado")
+    assert box["outline"], box
+    await page.keyboard.press("Space")
+    button = await tab_to(page, lambda f: f["text"] == "Guardar preferencias")
+    assert button["outline"], button
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("status").filter(has_text="Preferencias guardadas")).to_be_visible()
+    channels = {row["kind"]: row["channels"] for row in (await preferences(api, world))["channels"]}
+    assert channels["TURNO_CANCELLED"] == ["EMAIL"]
