@@ -37,6 +37,9 @@ def _secret_key(var_dir: Path) -> str:
     return key
 
 
+SMTP_SECURITY = ("none", "starttls", "tls")
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -168,6 +171,8 @@ class Settings:
             ),
         )
         values.update(overrides)
+        if values["smtp_security"] not in SMTP_SECURITY:
+            raise ValueError(f"MCS_SMTP_SECURITY debe ser {', '.join(SMTP_SECURITY)}; no «{values['smtp_security']}».")
         return cls(**values)
 
     @property

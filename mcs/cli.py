@@ -215,7 +215,12 @@ def main(argv: list[str] | None = None) -> int:
     fsck.set_defaults(run=cmd_fsck)
 
     args = parser.parse_args(argv)
-    return args.run(Settings.from_env(), args)
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:  # a setting that cannot be used: say which, before anything starts
+        print(f"Configuración no válida: {error}", file=sys.stderr)
+        return 2
+    return args.run(settings, args)
 
 
 if __name__ == "__main__":

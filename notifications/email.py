@@ -10,7 +10,6 @@ import aiosmtplib
 
 from core.settings import Settings
 
-SECURITY = ("none", "starttls", "tls")
 TIMEOUT_SECONDS = 30
 
 
@@ -37,8 +36,6 @@ class Mailer:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Mailer":
-        if settings.smtp_security not in SECURITY:
-            raise ValueError(f"MCS_SMTP_SECURITY must be one of {', '.join(SECURITY)}, not {settings.smtp_security!r}")
         return cls(settings.smtp_host or "", settings.smtp_port, settings.smtp_security, settings.smtp_user,
                    settings.smtp_password, settings.smtp_from)
 

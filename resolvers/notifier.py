@@ -159,6 +159,7 @@ class Senders:
         self.services = services
         self.mailer = mailer.connection() if mailer is not None else None
         self._http: aiohttp.ClientSession | None = None
+        self._vapid = None  # read once per pass (a database read when no MCS_VAPID_PRIVATE_KEY)
 
     @property
     def http(self) -> aiohttp.ClientSession:
@@ -191,7 +192,9 @@ class Senders:
             select(PushSubscription).where(PushSubscription.user_id == notification.user_id))).scalars())
         if payload is None or not subscriptions:
             return _skipped()
-        vapid = await vapid_key(self.services)
+        if self._vapid is None:
+            self._vapid = await vapid_key(self.services)
+        vapid = self._vapid
         contact = f"mailto:{parseaddr(self.services.settings.smtp_from)[1] or 'mcs@localhost'}"
         accepted, gone, failure = [], [], None
         for subscription in subscriptions:

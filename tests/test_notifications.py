@@ -83,6 +83,15 @@ async def give_emails(services, world, *usernames):
                                   .values(email=f"{username}@example.gob.mx"))
 
 
+async def dg_turns_to_da(flow, business_days: int = 5) -> dict:
+    """DG registers a document and turns it to DA for an answer: the turno."""
+    doc = await flow.register(user="dg_reg", unit="DG")
+    sent = await flow.send("dg_reg", document=doc["id"], recipients=[
+        {"unitId": "DA", "instruction": "RESPONSE", "businessDays": business_days}])
+    assert sent["errors"] == [], sent
+    return sent["turnos"][0]
+
+
 async def notify(services) -> int:
     await collect(services)
     return await send_due(services)
@@ -151,10 +160,7 @@ async def test_answers_returns_and_preferences(api, world, mail):
                         token=world.tokens["da_head"])
     assert body["updateNotificationPreferences"]["preferences"]["channels"][0] == {"kind": "NEW_TURNO", "channels": []}
     flow = Flow(api, world)
-    doc = await flow.register(user="dg_reg", unit="DG")
-    sent = await flow.send("dg_reg", document=doc["id"], recipients=[{"unitId": "DA", "instruction": "RESPONSE",
-                                                                      "businessDays": 5}])
-    turno = sent["turnos"][0]
+    turno = await dg_turns_to_da(flow)
     await notify(services)
     assert inbox.to("da_head@example.gob.mx") == [] and len(inbox.to("da_reg@example.gob.mx")) == 1
     answered = await flow.respond("da_reg", turno["id"])
@@ -169,9 +175,7 @@ async def test_an_smtp_failure_is_retried_later_and_sent_once(api, world, mail, 
     services, inbox = mail
     await give_emails(services, world, "da_reg")
     flow = Flow(api, world)
-    doc = await flow.register(user="dg_reg", unit="DG")
-    await flow.send("dg_reg", document=doc["id"], recipients=[{"unitId": "DA", "instruction": "RESPONSE",
-                                                               "businessDays": 5}])
+    await dg_turns_to_da(flow)
     inbox.refuse = True
     assert await notify(services) == 0
     [row] = await rows(services)
@@ -355,12 +359,7 @@ async def pending_work(api, world, mail, clock):
     await give_emails(services, world, "da_head", "dg_head", "dj_head")
     clock.set(utc("2026-02-23T16:00:00"))
     flow = Flow(api, world)
-    numbers = []
-    for days in (1, 6, 2):
-        doc = await flow.register(user="dg_reg", unit="DG")
-        sent = await flow.send("dg_reg", document=doc["id"], recipients=[{"unitId": "DA", "instruction": "RESPONSE",
-                                                                          "businessDays": days}])
-        numbers.append(sent["turnos"][0])
+    numbers = [await dg_turns_to_da(flow, days) for days in (1, 6, 2)]
     assert (await flow.respond("da_reg", numbers[2]["id"]))["errors"] == []
     await collect(services)  # the day's immediate notices: made (and sent) apart from the digest
     await send_due(services)
@@ -411,6 +410,12 @@ async def test_mcs_notify_at_runs_a_days_schedule(world, mail, pending_work, tmp
                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     out, _ = await bad.communicate()
     assert bad.returncode == 2 and "Fecha y hora no válida" in out.decode()
+    # an SMTP security the mailer cannot use stops every command at once, naming the variable
+    bad = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "mcs.cli", "notify", "--at", "2026-03-03T08:30", env={**env, "MCS_SMTP_SECURITY": "ssl"},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await bad.communicate()
+    assert bad.returncode == 2 and "MCS_SMTP_SECURITY debe ser none, starttls, tls" in out.decode(), out.decode()
 
 
 RECORD = """query($user: ID) { notifications(userId: $user, first: 10) { edges { node {
@@ -421,9 +426,7 @@ async def test_was_i_told(api, world, mail):
     services, inbox = mail
     await give_emails(services, world, "da_staff")
     flow = Flow(api, world)
-    doc = await flow.register(user="dg_reg", unit="DG")
-    await flow.send("dg_reg", document=doc["id"], recipients=[{"unitId": "DA", "instruction": "RESPONSE",
-                                                               "businessDays": 5}])
+    await dg_turns_to_da(flow)
     await notify(services)
     mine = (await api.ok(RECORD, token=world.tokens["da_staff"]))["notifications"]["edges"]
     assert [e["node"] | {"sentAt": None, "eventSequence": None} for e in mine] == [{
@@ -447,13 +450,7 @@ async def test_quiet_period_returns_and_cancellations(api, world, mail, clock):
     assert body["updateNotificationPreferences"]["errors"] == []
     clock.set(utc("2026-03-03T05:00:00"))  # 23:00 on Monday in Mexico City: quiet
     flow = Flow(api, world)
-    first, second = [], []
-    for turno in (first, second):
-        doc = await flow.register(user="dg_reg", unit="DG")
-        sent = await flow.send("dg_reg", document=doc["id"], recipients=[
-            {"unitId": "DA", "instruction": "RESPONSE", "businessDays": 5}])
-        turno.append(sent["turnos"][0])
-    [first], [second] = first, second
+    first, second = await dg_turns_to_da(flow), await dg_turns_to_da(flow)
     assert await notify(services) == 0 and inbox.messages == []
     clock.set(utc("2026-03-03T12:59:00"))  # 06:59
     assert await notify(services) == 0
@@ -482,15 +479,13 @@ async def test_a_running_server_notifies_as_soon_as_the_event_commits(world, mai
             live = Api(http)
             flow = Flow(live, world)
             await asyncio.sleep(0.5)  # the notifier's first pass (at start) is over
-            doc = await flow.register(user="dg_reg", unit="DG")
-            sent = await flow.send("dg_reg", document=doc["id"], recipients=[
-                {"unitId": "DA", "instruction": "RESPONSE", "businessDays": 5}])
+            turno = await dg_turns_to_da(flow)
             for _ in range(200):
                 if inbox.to("da_reg@example.gob.mx"):
                     break
                 await asyncio.sleep(0.05)
             [message] = inbox.to("da_reg@example.gob.mx")
-            assert sent["turnos"][0]["number"] in message["Subject"]
+            assert turno["number"] in message["Subject"]
     finally:
         await server.stop()
 
@@ -503,9 +498,7 @@ async def test_a_claim_left_by_a_stopped_process_is_never_sent_again(api, world,
     services, inbox = mail
     await give_emails(services, world, "da_reg", "da_head")
     flow = Flow(api, world)
-    doc = await flow.register(user="dg_reg", unit="DG")
-    await flow.send("dg_reg", document=doc["id"], recipients=[{"unitId": "DA", "instruction": "RESPONSE",
-                                                               "businessDays": 5}])
+    await dg_turns_to_da(flow)
     assert await collect(services) == 2
     claimed = await _claim(services)  # ... and the process stops before sending
     assert len(claimed) == 2
