@@ -66,6 +66,19 @@ async def test_a_stronger_match_ranks_first_unless_another_order_is_asked(api, w
     assert [e["node"]["folio"] for e in data["documents"]["edges"]] == [others[2], others[1]]
 
 
+async def folio_pages(api, world, variables: dict, size: int, total: int) -> list[list[str]]:
+    """Every page of `size` of the search, following endCursor; each page's totalCount checked."""
+    pages, after = [], None
+    while True:
+        data = (await api.ok(SEARCH, {**variables, "first": size, "after": after},
+                             token=world.tokens["admin"]))["documents"]
+        pages.append([e["node"]["folio"] for e in data["edges"]])
+        assert data["totalCount"] == total
+        if not data["pageInfo"]["hasNextPage"]:
+            return pages
+        after = data["pageInfo"]["endCursor"]
+
+
 async def test_search_pages_continue_exactly_where_they_left_off(api, world, services):
     # many ties (same text) and different strengths (the word repeated in the summary)
     await register_many(services, world, 23, subject=lambda i: f"Convenio número {i}",
@@ -74,15 +87,7 @@ async def test_search_pages_continue_exactly_where_they_left_off(api, world, ser
     whole = await found(api, world, "convenio")
     assert len(whole) == 23
     for size in (1, 4, 7):
-        pages, after = [], None
-        while True:
-            data = (await api.ok(SEARCH, {"filter": {"search": "convenio"}, "first": size, "after": after},
-                                 token=world.tokens["admin"]))["documents"]
-            pages.append([e["node"]["folio"] for e in data["edges"]])
-            assert data["totalCount"] == 23
-            if not data["pageInfo"]["hasNextPage"]:
-                break
-            after = data["pageInfo"]["endCursor"]
+        pages = await folio_pages(api, world, {"filter": {"search": "convenio"}}, size, total=23)
         assert [f for page in pages for f in page] == whole, size  # no gap, no duplicate, same order
         assert all(len(page) == size for page in pages[:-1])
     # and backwards from the end
@@ -108,15 +113,7 @@ async def test_search_pages_by_date_continue_exactly_where_they_left_off(api, wo
     assert whole["totalCount"] == 23 and len(whole["edges"]) == 23
     folios = [e["node"]["folio"] for e in whole["edges"]]
     for size in (1, 5, 22):
-        pages, after = [], None
-        while True:
-            data = (await api.ok(SEARCH, {**variables, "first": size, "after": after},
-                                 token=world.tokens["admin"]))["documents"]
-            pages.append([e["node"]["folio"] for e in data["edges"]])
-            assert data["totalCount"] == 23
-            if not data["pageInfo"]["hasNextPage"]:
-                break
-            after = data["pageInfo"]["endCursor"]
+        pages = await folio_pages(api, world, variables, size, total=23)
         assert [f for page in pages for f in page] == folios, size
 
 
