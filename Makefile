@@ -98,9 +98,11 @@ setup: $(STAMP) $(OCR_STAMP) $(CHROMIUM_STAMP) $(GRAPHIQL_STAMP) $(WEB_STAMP)
 run: setup
 	$(BIN)/mcs serve --demo-if-empty --host $(HOST) --port $(PORT)
 
-# the gate: lint (ruff), the direction of imports (import-linter, pyproject.toml), the web app's own checks
+# the gate: lint and format (ruff), the direction of imports (import-linter, pyproject.toml), the web
+# app's own checks. `ruff format .` fixes what `ruff format --check` finds.
 lint: setup web-check
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports pyproject.toml
 
 test: lint

@@ -61,19 +61,48 @@ SPREAD = timedelta(days=730)  # received_at is spread over the last two years
 
 # --- sample data ---------------------------------------------------------------------------
 
-MUNICIPALITIES = ["Tlalnepantla", "Ecatepec", "Naucalpan", "Toluca", "Texcoco", "Chalco", "Metepec",
-                  "Zumpango", "Tecámac", "Nezahualcóyotl", "Huixquilucan", "Atizapán"]
+MUNICIPALITIES = [
+    "Tlalnepantla",
+    "Ecatepec",
+    "Naucalpan",
+    "Toluca",
+    "Texcoco",
+    "Chalco",
+    "Metepec",
+    "Zumpango",
+    "Tecámac",
+    "Nezahualcóyotl",
+    "Huixquilucan",
+    "Atizapán",
+]
 ORGANIZATIONS = {
-    SenderLevel.FEDERAL: [("Secretaría de Hacienda y Crédito Público", "SHCP"), ("Comisión Nacional de Vivienda", "CONAVI"),
-                          ("Secretaría de Bienestar", "BIEN"), ("Instituto Mexicano del Seguro Social", "IMSS")],
-    SenderLevel.STATE: [("Secretaría de Desarrollo Urbano", "SEDUR"), ("Secretaría de Salud del Estado", "SSE"),
-                        ("Secretaría de Finanzas del Estado", "SEFIN"), ("Instituto Estatal de Educación", "IEE")],
+    SenderLevel.FEDERAL: [
+        ("Secretaría de Hacienda y Crédito Público", "SHCP"),
+        ("Comisión Nacional de Vivienda", "CONAVI"),
+        ("Secretaría de Bienestar", "BIEN"),
+        ("Instituto Mexicano del Seguro Social", "IMSS"),
+    ],
+    SenderLevel.STATE: [
+        ("Secretaría de Desarrollo Urbano", "SEDUR"),
+        ("Secretaría de Salud del Estado", "SSE"),
+        ("Secretaría de Finanzas del Estado", "SEFIN"),
+        ("Instituto Estatal de Educación", "IEE"),
+    ],
     SenderLevel.MUNICIPAL: [(f"Ayuntamiento de {m}", f"MUN{i:02d}") for i, m in enumerate(MUNICIPALITIES)],
-    SenderLevel.ORGANIZATION: [("Cámara Nacional de Comercio", "CANACO"), ("Fundación Techo Digno, A.C.", "FTD"),
-                               ("Asociación de Colonos del Valle, A.C.", "ACV")],
+    SenderLevel.ORGANIZATION: [
+        ("Cámara Nacional de Comercio", "CANACO"),
+        ("Fundación Techo Digno, A.C.", "FTD"),
+        ("Asociación de Colonos del Valle, A.C.", "ACV"),
+    ],
 }
-LEVEL_WEIGHTS = {SenderLevel.FEDERAL: 15, SenderLevel.STATE: 25, SenderLevel.MUNICIPAL: 20,
-                 SenderLevel.ORGANIZATION: 10, SenderLevel.CITIZEN: 20, SenderLevel.INTERNAL: 10}
+LEVEL_WEIGHTS = {
+    SenderLevel.FEDERAL: 15,
+    SenderLevel.STATE: 25,
+    SenderLevel.MUNICIPAL: 20,
+    SenderLevel.ORGANIZATION: 10,
+    SenderLevel.CITIZEN: 20,
+    SenderLevel.INTERNAL: 10,
+}
 SUBJECTS = [
     "Solicitud de información sobre el programa de vivienda",
     "Petición de apoyo para mejoramiento de vivienda",
@@ -99,21 +128,55 @@ SUMMARIES = [
     "Requiere respuesta dentro del plazo señalado por la normatividad aplicable.",
     "Informa de los avances y solicita la validación correspondiente.",
 ]
-FIRST_NAMES = ["María", "José", "Guadalupe", "Juan", "Ana", "Luis", "Rosa", "Carlos", "Patricia", "Jorge",
-               "Verónica", "Miguel", "Leticia", "Francisco", "Sofía", "Ramón"]
-LAST_NAMES = ["Hernández", "García", "Martínez", "López", "González", "Pérez", "Rodríguez", "Sánchez",
-              "Ramírez", "Cruz", "Flores", "Gómez", "Morales", "Vázquez", "Jiménez", "Núñez"]
+FIRST_NAMES = [
+    "María",
+    "José",
+    "Guadalupe",
+    "Juan",
+    "Ana",
+    "Luis",
+    "Rosa",
+    "Carlos",
+    "Patricia",
+    "Jorge",
+    "Verónica",
+    "Miguel",
+    "Leticia",
+    "Francisco",
+    "Sofía",
+    "Ramón",
+]
+LAST_NAMES = [
+    "Hernández",
+    "García",
+    "Martínez",
+    "López",
+    "González",
+    "Pérez",
+    "Rodríguez",
+    "Sánchez",
+    "Ramírez",
+    "Cruz",
+    "Flores",
+    "Gómez",
+    "Morales",
+    "Vázquez",
+    "Jiménez",
+    "Núñez",
+]
 TITLES = ["Lic.", "Ing.", "Mtra.", "Mtro.", "Dr.", "C.P.", "Arq."]
 POSITIONS = ["Director General", "Directora de Área", "Subdirector", "Jefa de Departamento", "Coordinador", "Titular"]
 INTERNAL_TYPES = ["MEMORANDUM", "TARJETA_INFORMATIVA", "CIRCULAR"]
 # status by age: recent documents are open, old ones mostly concluded or archived
 RECENT_STATUS = ([DocumentStatus.REGISTERED, DocumentStatus.IN_PROGRESS, DocumentStatus.CONCLUDED], [45, 40, 15])
-OLD_STATUS = ([DocumentStatus.REGISTERED, DocumentStatus.IN_PROGRESS, DocumentStatus.CONCLUDED, DocumentStatus.ARCHIVED],
-              [5, 10, 65, 20])
+OLD_STATUS = (
+    [DocumentStatus.REGISTERED, DocumentStatus.IN_PROGRESS, DocumentStatus.CONCLUDED, DocumentStatus.ARCHIVED],
+    [5, 10, 65, 20],
+)
 
 # --- GraphQL ---------------------------------------------------------------------------------
 
-LOGIN = 'mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) { token errors { code message } } }'
+LOGIN = "mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) { token errors { code message } } }"
 TYPENAME = "{ __typename }"
 DOCUMENTS = """query($filter: DocumentFilter) {
   documents(filter: $filter, first: 50) {
@@ -127,6 +190,7 @@ REGISTER = """mutation($input: RegisterDocumentInput!) {
 
 
 # --- phase 1: database, org tree, users ------------------------------------------------------
+
 
 def libpq_dsn(url: str, database: str | None = None) -> str:
     """The SQLAlchemy URL as a plain DSN for asyncpg (optionally for another database)."""
@@ -156,8 +220,9 @@ def org_plan() -> list[tuple[str, str, str, OrgUnitKind, str | None]]:
             da = f"{dg}D{d}"
             plan.append((da, f"{g}.{d}", f"Dirección {g}.{d}", OrgUnitKind.DIRECTORATE, dg))
             for s in range(1, 6):
-                kind, label = ((OrgUnitKind.SUBDIRECTORATE, "Subdirección") if s <= 2
-                               else (OrgUnitKind.DEPARTMENT, "Departamento"))
+                kind, label = (
+                    (OrgUnitKind.SUBDIRECTORATE, "Subdirección") if s <= 2 else (OrgUnitKind.DEPARTMENT, "Departamento")
+                )
                 plan.append((f"{da}S{s}", f"{g}.{d}.{s}", f"{label} {g}.{d}.{s}", kind, da))
     return plan
 
@@ -190,26 +255,40 @@ async def create_org_and_users(url: str) -> World:
         async with db.transaction() as session:
             units: dict[str, OrgUnit] = {}
             for acronym, code, name, kind, parent in org_plan():
-                units[acronym] = await create_unit(session, code=code, acronym=acronym, name=name, kind=kind,
-                                                   parent=units[parent] if parent else None)
+                units[acronym] = await create_unit(
+                    session, code=code, acronym=acronym, name=name, kind=kind, parent=units[parent] if parent else None
+                )
 
             def user(username: str, full_name: str, unit: OrgUnit, role: Role) -> User:
-                person = User(username=username, password_hash=password_hash, full_name=full_name, active=True,
-                              token_version=0, created_at=now, memberships=[Membership(unit_id=unit.id, role=role.value)])
+                person = User(
+                    username=username,
+                    password_hash=password_hash,
+                    full_name=full_name,
+                    active=True,
+                    token_version=0,
+                    created_at=now,
+                    memberships=[Membership(unit_id=unit.id, role=role.value)],
+                )
                 session.add(person)
                 return person
 
             user(HEAD_USERNAME, "Titular de la Institución", units["INST"], Role.HEAD)
-            registrars = {u.id: user(registrar_username(u), f"Control de gestión {u.acronym}", u, Role.REGISTRAR)
-                          for u in units.values()}
+            registrars = {
+                u.id: user(registrar_username(u), f"Control de gestión {u.acronym}", u, Role.REGISTRAR)
+                for u in units.values()
+            }
             await session.flush()
-        return World(units=list(units.values()), registrar_of={uid: r.id for uid, r in registrars.items()},
-                     register_unit=units[REGISTER_UNIT])
+        return World(
+            units=list(units.values()),
+            registrar_of={uid: r.id for uid, r in registrars.items()},
+            register_unit=units[REGISTER_UNIT],
+        )
     finally:
         await db.dispose()
 
 
 # --- phase 2: bulk load ----------------------------------------------------------------------
+
 
 def person(rng: random.Random) -> str:
     return f"{rng.choice(TITLES)} {rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)} {rng.choice(LAST_NAMES)}"
@@ -249,17 +328,30 @@ def generate_documents(world: World, n: int, seed: int, clock: Clock) -> Iterato
         subject = rng.choice(SUBJECTS) + (f" en {rng.choice(MUNICIPALITIES)}" if rng.random() < 0.5 else "")
         status_choices, status_weights = OLD_STATUS if (now - received_at).days > 60 else RECENT_STATUS
         document = Document(
-            id=doc_id, folio=format_folio(unit.acronym, day.year, number), unit_id=unit.id, year=day.year,
-            number=number, origin=(Origin.INTERNAL if level == SenderLevel.INTERNAL else Origin.EXTERNAL).value,
-            document_type=document_type, reference=reference, subject=subject,
+            id=doc_id,
+            folio=format_folio(unit.acronym, day.year, number),
+            unit_id=unit.id,
+            year=day.year,
+            number=number,
+            origin=(Origin.INTERNAL if level == SenderLevel.INTERNAL else Origin.EXTERNAL).value,
+            document_type=document_type,
+            reference=reference,
+            subject=subject,
             summary=rng.choice(SUMMARIES) if rng.random() < 0.7 else None,
-            sender_level=level.value, sender_name=name, sender_position=position, sender_organization=organization,
-            sender_email=email, sender_phone=phone, sender_address=address,
+            sender_level=level.value,
+            sender_name=name,
+            sender_position=position,
+            sender_organization=organization,
+            sender_email=email,
+            sender_phone=phone,
+            sender_address=address,
             addressee=f"Titular de {unit.name}" if rng.random() < 0.5 else None,
-            document_date=day - timedelta(days=rng.randint(0, 10)), received_at=received_at,
+            document_date=day - timedelta(days=rng.randint(0, 10)),
+            received_at=received_at,
             due_date=day + timedelta(days=rng.randint(5, 30)) if rng.random() < 0.6 else None,
             priority=(Priority.URGENT if rng.random() < 0.1 else Priority.NORMAL).value,
-            confidential=rng.random() < 0.03, status=rng.choices(status_choices, status_weights)[0].value,
+            confidential=rng.random() < 0.03,
+            status=rng.choices(status_choices, status_weights)[0].value,
             registered_by_id=world.registrar_of[unit.id],
             created_at=min(now, received_at + timedelta(minutes=rng.randint(0, 30))),
         )
@@ -294,17 +386,32 @@ SELECT setval(pg_get_serial_sequence('events', 'id'), (SELECT max(id) FROM event
 async def copy_batch(conn: asyncpg.Connection, documents: list[Document], lineage: dict[int, list[int]]) -> None:
     """One batch: documents, their chain (the registering unit), one event each and its audience."""
     await conn.copy_records_to_table(
-        "documents", columns=[c.name for c in DOCUMENT_COLUMNS], records=[document_record(d) for d in documents])
+        "documents", columns=[c.name for c in DOCUMENT_COLUMNS], records=[document_record(d) for d in documents]
+    )
     await conn.copy_records_to_table(
-        "document_units", columns=["document_id", "unit_id"], records=[(d.id, d.unit_id) for d in documents])
+        "document_units", columns=["document_id", "unit_id"], records=[(d.id, d.unit_id) for d in documents]
+    )
     # event id = document id: the log is in registration order, as if registered one by one
     await conn.copy_records_to_table(
-        "events", columns=EVENT_COLUMNS,
-        records=[(d.id, EventKind.DOCUMENT_REGISTERED.value, d.created_at, d.registered_by_id, d.id,
-                  json.dumps({"folio": d.folio, "unitId": d.unit_id})) for d in documents])
+        "events",
+        columns=EVENT_COLUMNS,
+        records=[
+            (
+                d.id,
+                EventKind.DOCUMENT_REGISTERED.value,
+                d.created_at,
+                d.registered_by_id,
+                d.id,
+                json.dumps({"folio": d.folio, "unitId": d.unit_id}),
+            )
+            for d in documents
+        ],
+    )
     await conn.copy_records_to_table(
-        "event_audience", columns=["event_id", "unit_id"],
-        records=[(d.id, unit_id) for d in documents for unit_id in lineage[d.unit_id]])
+        "event_audience",
+        columns=["event_id", "unit_id"],
+        records=[(d.id, unit_id) for d in documents for unit_id in lineage[d.unit_id]],
+    )
 
 
 async def load_documents(url: str, world: World, n: int, seed: int) -> None:
@@ -328,6 +435,7 @@ async def load_documents(url: str, world: World, n: int, seed: int) -> None:
 
 
 # --- phase 3: the server and what it costs ---------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -364,12 +472,31 @@ class Server:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / "server.log"
-        env = {**os.environ, "MCS_DATABASE_URL": url, "MCS_SECRET_KEY": secret, "MCS_VAR_DIR": str(workdir),
-               **(extra_env or {})}  # e.g. bench.notifications: the SMTP server and the notifier's period
+        env = {
+            **os.environ,
+            "MCS_DATABASE_URL": url,
+            "MCS_SECRET_KEY": secret,
+            "MCS_VAR_DIR": str(workdir),
+            **(extra_env or {}),
+        }  # e.g. bench.notifications: the SMTP server and the notifier's period
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "mcs.cli", "serve", "--no-migrate", "--host", "127.0.0.1", "--port", str(self.port)],
-                env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+                [
+                    sys.executable,
+                    "-m",
+                    "mcs.cli",
+                    "serve",
+                    "--no-migrate",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                ],
+                env=env,
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
     async def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -410,7 +537,8 @@ def machine_busy_seconds() -> float:
     """CPU time the whole machine spent busy (all cores), from /proc/stat."""
     try:
         user, nice, system, _idle, _iowait, irq, softirq, steal = map(
-            int, Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9])
+            int, Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+        )
     except (FileNotFoundError, ValueError):
         return 0.0
     return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
@@ -457,19 +585,27 @@ class CpuMeter:
 
     async def snapshot(self) -> dict[str, float]:
         ports = sorted(tcp_ports_of(self.server.process.pid))
-        pids = [r["pid"] for r in await self.monitor.fetch(
-            "WITH ours AS (SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-            "              AND client_port = ANY($1::int[])) "
-            "SELECT pid FROM ours UNION SELECT pid FROM pg_stat_activity WHERE leader_pid IN (SELECT pid FROM ours)",
-            ports)]
+        pids = [
+            r["pid"]
+            for r in await self.monitor.fetch(
+                "WITH ours AS (SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "              AND client_port = ANY($1::int[])) "
+                "SELECT pid FROM ours UNION SELECT pid FROM pg_stat_activity WHERE leader_pid IN (SELECT pid FROM ours)",
+                ports,
+            )
+        ]
         for pid in pids:
             self.backend_cpu[pid] = max(self.backend_cpu.get(pid, 0.0), cpu_seconds(pid))
-        ours = {"server": cpu_seconds(self.server.process.pid), "db": sum(self.backend_cpu.values()),
-                "client": time.process_time()}
+        ours = {
+            "server": cpu_seconds(self.server.process.pid),
+            "db": sum(self.backend_cpu.values()),
+            "client": time.process_time(),
+        }
         return {**ours, "others": machine_busy_seconds() - sum(ours.values())}
 
 
 # --- phase 3: measurements -------------------------------------------------------------------
+
 
 @dataclass
 class Result:
@@ -501,8 +637,14 @@ def problem_of(response: httpx.Response, check: Check) -> str | None:
     return check(body["data"])
 
 
-async def drive(client: httpx.AsyncClient, make_body: Callable[[], dict], check: Check, token: str | None,
-                seconds: float, clients: int) -> tuple[list[float], list[str], float]:
+async def drive(
+    client: httpx.AsyncClient,
+    make_body: Callable[[], dict],
+    check: Check,
+    token: str | None,
+    seconds: float,
+    clients: int,
+) -> tuple[list[float], list[str], float]:
     """`clients` workers send requests back to back for `seconds`; latencies of the successful ones."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     latencies: list[float] = []
@@ -526,11 +668,21 @@ async def drive(client: httpx.AsyncClient, make_body: Callable[[], dict], check:
     return latencies, failures, time.perf_counter() - started
 
 
-async def measure(name: str, client: httpx.AsyncClient, meter: CpuMeter, make_body: Callable[[], dict], check: Check,
-                  token: str | None, seconds: float, clients: int) -> Result:
+async def measure(
+    name: str,
+    client: httpx.AsyncClient,
+    meter: CpuMeter,
+    make_body: Callable[[], dict],
+    check: Check,
+    token: str | None,
+    seconds: float,
+    clients: int,
+) -> Result:
     """One request first (it must succeed), a short warm-up, then the measured run."""
-    probe = problem_of(await client.post("/graphql", json=make_body(),
-                                         headers={"Authorization": f"Bearer {token}"} if token else {}), check)
+    probe = problem_of(
+        await client.post("/graphql", json=make_body(), headers={"Authorization": f"Bearer {token}"} if token else {}),
+        check,
+    )
     if probe:
         raise SystemExit(f"{name}: the request fails: {probe}")
     await drive(client, make_body, check, token, min(2.0, seconds / 5), clients)
@@ -556,8 +708,11 @@ def register_check(data: dict) -> str | None:
 
 def document_filters(clock: Clock) -> dict[str, dict]:
     today = clock.today()
-    base = {"period": {"from": (today - timedelta(days=365)).isoformat(), "to": today.isoformat()},
-            "status": ["REGISTERED"], "senderLevel": ["STATE", "FEDERAL"]}
+    base = {
+        "period": {"from": (today - timedelta(days=365)).isoformat(), "to": today.isoformat()},
+        "status": ["REGISTERED"],
+        "senderLevel": ["STATE", "FEDERAL"],
+    }
     return {'search "vivienda"': {**base, "search": "vivienda"}, "no search": base}
 
 
@@ -569,13 +724,25 @@ def register_body_factory(unit: OrgUnit, seed: int) -> Callable[[], dict]:
 
     def make() -> dict:
         organization, acronym = rng.choice(ORGANIZATIONS[SenderLevel.STATE])
-        return {"query": REGISTER, "variables": {"input": {
-            "unitId": unit_id, "origin": "EXTERNAL", "documentType": "OFICIO",
-            "reference": f"{acronym}/BENCH/{next(counter):06d}", "subject": rng.choice(SUBJECTS),
-            "summary": rng.choice(SUMMARIES),
-            "sender": {"level": "STATE", "name": person(rng), "position": rng.choice(POSITIONS),
-                       "organization": organization},
-        }}}
+        return {
+            "query": REGISTER,
+            "variables": {
+                "input": {
+                    "unitId": unit_id,
+                    "origin": "EXTERNAL",
+                    "documentType": "OFICIO",
+                    "reference": f"{acronym}/BENCH/{next(counter):06d}",
+                    "subject": rng.choice(SUBJECTS),
+                    "summary": rng.choice(SUMMARIES),
+                    "sender": {
+                        "level": "STATE",
+                        "name": person(rng),
+                        "position": rng.choice(POSITIONS),
+                        "organization": organization,
+                    },
+                }
+            },
+        }
 
     return make
 
@@ -610,20 +777,52 @@ async def run_server_phases(url: str, secret: str, world: World, seconds: float,
                 head = await login(client, HEAD_USERNAME)
                 registrar = await login(client, world.register_username)
                 rss_idle = server.rss_mb
-                results = [await measure("{__typename}", client, meter, lambda: {"query": TYPENAME}, ok, None,
-                                         seconds, clients),
-                           await measure("{__typename} with a token", client, meter, lambda: {"query": TYPENAME}, ok,
-                                         head, seconds, clients)]
+                results = [
+                    await measure(
+                        "{__typename}", client, meter, lambda: {"query": TYPENAME}, ok, None, seconds, clients
+                    ),
+                    await measure(
+                        "{__typename} with a token",
+                        client,
+                        meter,
+                        lambda: {"query": TYPENAME},
+                        ok,
+                        head,
+                        seconds,
+                        clients,
+                    ),
+                ]
                 matches = {}
                 for label, document_filter in filters.items():
                     body = {"query": DOCUMENTS, "variables": {"filter": document_filter}}
-                    first = (await client.post("/graphql", json=body, headers={"Authorization": f"Bearer {head}"})).json()
+                    first = (
+                        await client.post("/graphql", json=body, headers={"Authorization": f"Bearer {head}"})
+                    ).json()
                     matches[label] = (first.get("data") or {}).get("documents", {}).get("totalCount", 0)
-                    results.append(await measure(f"documents page of 50, {label}", client, meter, lambda b=body: b,
-                                                 page_check, head, seconds, clients))
-                results.append(await measure("registerDocument", client, meter,
-                                             register_body_factory(world.register_unit, seed=7), register_check,
-                                             registrar, seconds, clients))
+                    results.append(
+                        await measure(
+                            f"documents page of 50, {label}",
+                            client,
+                            meter,
+                            lambda b=body: b,
+                            page_check,
+                            head,
+                            seconds,
+                            clients,
+                        )
+                    )
+                results.append(
+                    await measure(
+                        "registerDocument",
+                        client,
+                        meter,
+                        register_body_factory(world.register_unit, seed=7),
+                        register_check,
+                        registrar,
+                        seconds,
+                        clients,
+                    )
+                )
                 return ServerRun(results, matches, rss_idle, server.rss_mb, server.peak_rss_mb)
         finally:
             await monitor.close()
@@ -678,12 +877,17 @@ async def profile_documents_sql(url: str, secret: str, explain: bool) -> None:
                 token = await login(client, HEAD_USERNAME)
                 for label, document_filter in document_filters(services.clock).items():
                     captured.clear()
-                    response = await client.post("/graphql", json={"query": DOCUMENTS, "variables": {"filter": document_filter}},
-                                                 headers={"Authorization": f"Bearer {token}"})
+                    response = await client.post(
+                        "/graphql",
+                        json={"query": DOCUMENTS, "variables": {"filter": document_filter}},
+                        headers={"Authorization": f"Bearer {token}"},
+                    )
                     response.raise_for_status()
                     statements = list(captured)
-                    print(f"\nSQL of one documents page ({label}): {len(statements)} statements, EXPLAIN ANALYZE execution time"
-                          " (with the JIT compilation it includes)")
+                    print(
+                        f"\nSQL of one documents page ({label}): {len(statements)} statements, EXPLAIN ANALYZE execution time"
+                        " (with the JIT compilation it includes)"
+                    )
                     await explain_statements(services.db.engine, statements, explain)
         finally:
             await services.db.dispose()
@@ -691,24 +895,35 @@ async def profile_documents_sql(url: str, secret: str, explain: bool) -> None:
 
 # --- report and main -------------------------------------------------------------------------
 
+
 def code_version() -> str:
     """The commit measured (and whether the tree had local changes), for the record."""
     try:
-        return subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True,
-                              text=True, timeout=10).stdout.strip() or "unknown"
+        return (
+            subprocess.run(
+                ["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True, text=True, timeout=10
+            ).stdout.strip()
+            or "unknown"
+        )
     except (OSError, subprocess.SubprocessError):
         return "unknown"
 
 
-def print_report(documents: int, load_seconds: float, world: World, run: ServerRun, seconds: float, clients: int) -> None:
+def print_report(
+    documents: int, load_seconds: float, world: World, run: ServerRun, seconds: float, clients: int
+) -> None:
     def mb(value: float | None) -> str:
         return f"{value:.0f} MB" if value is not None else "n/a"
 
     print()
-    print(f"documents loaded: {documents} in {load_seconds:.1f} s "
-          f"({len(world.units)} units, {world.user_count} users, one event per document)")
-    print(f"server: mcs serve (uvicorn, one process) at {code_version()}, on {os.cpu_count()} cores; "
-          f"{clients} concurrent clients, {seconds:g} s per line")
+    print(
+        f"documents loaded: {documents} in {load_seconds:.1f} s "
+        f"({len(world.units)} units, {world.user_count} users, one event per document)"
+    )
+    print(
+        f"server: mcs serve (uvicorn, one process) at {code_version()}, on {os.cpu_count()} cores; "
+        f"{clients} concurrent clients, {seconds:g} s per line"
+    )
     print(f"server RSS: idle {mb(run.rss_idle)}, at the end {mb(run.rss_end)}, peak {mb(run.rss_peak)}")
     for label, count in run.page_matches.items():
         print(f"documents page, {label}: totalCount {count}")
@@ -716,23 +931,32 @@ def print_report(documents: int, load_seconds: float, world: World, run: ServerR
     baseline = run.results[0].rate
     print(f"{'':40} {'req/s':>6} {'p50':>9} {'p99':>9} {'ratio':>6}   CPU/req: server  postgres   busy: client  rest")
     for r in run.results:
-        per_request = "  ".join(f"{1000 * r.cpu.get(k, 0) / r.rate:6.1f} ms" if r.rate else "     n/a"
-                                for k in ("server", "db"))
+        per_request = "  ".join(
+            f"{1000 * r.cpu.get(k, 0) / r.rate:6.1f} ms" if r.rate else "     n/a" for k in ("server", "db")
+        )
         busy = "  ".join(f"{100 * r.cpu.get(k, 0):4.0f}%" for k in ("client", "others"))
-        print(f"{r.name:40} {r.rate:6.0f} {r.percentile_ms(0.5):6.1f} ms {r.percentile_ms(0.99):6.1f} ms "
-              f"{r.rate / baseline:6.2f}         {per_request}          {busy}")
+        print(
+            f"{r.name:40} {r.rate:6.0f} {r.percentile_ms(0.5):6.1f} ms {r.percentile_ms(0.99):6.1f} ms "
+            f"{r.rate / baseline:6.2f}         {per_request}          {busy}"
+        )
         if r.failures:
             print(f"    {len(r.failures)} failed requests, first: {r.failures[0]}")
-    print("ratio: throughput relative to {__typename}. CPU/req: CPU time of the server process and of the\n"
-          "PostgreSQL backends connected to it (parallel workers only if alive at a snapshot), per request.\n"
-          "busy: share of one core used by this process (the clients) and by the rest of the machine.")
+    print(
+        "ratio: throughput relative to {__typename}. CPU/req: CPU time of the server process and of the\n"
+        "PostgreSQL backends connected to it (parallel workers only if alive at a snapshot), per request.\n"
+        "busy: share of one core used by this process (the clients) and by the rest of the machine."
+    )
     if max(r.cpu.get("others", 0) for r in run.results) > 0.25:
         print("warning: the rest of the machine was busy during the runs: req/s and latencies are pessimistic.")
 
 
-RESULT_NAMES = {"{__typename}": "typename", "{__typename} with a token": "typename_token",
-                'documents page of 50, search "vivienda"': "documents.search",
-                "documents page of 50, no search": "documents.page", "registerDocument": "register"}
+RESULT_NAMES = {
+    "{__typename}": "typename",
+    "{__typename} with a token": "typename_token",
+    'documents page of 50, search "vivienda"': "documents.search",
+    "documents page of 50, no search": "documents.page",
+    "registerDocument": "register",
+}
 
 
 def print_results(run: ServerRun, documents: int) -> None:
@@ -741,17 +965,20 @@ def print_results(run: ServerRun, documents: int) -> None:
     print()
     for r in run.results:
         per_request = {k: (1000 * r.cpu.get(k, 0) / r.rate if r.rate else float("nan")) for k in ("server", "db")}
-        print(f"RESULT core.{RESULT_NAMES.get(r.name, r.name)} documents={documents} req_s={r.rate:.1f} "
-              f"p50_ms={r.percentile_ms(0.5):.1f} p99_ms={r.percentile_ms(0.99):.1f} "
-              f"server_cpu_ms={per_request['server']:.1f} pg_cpu_ms={per_request['db']:.1f} "
-              f"failures={len(r.failures)} busy_rest={r.cpu.get('others', 0):.2f}")
+        print(
+            f"RESULT core.{RESULT_NAMES.get(r.name, r.name)} documents={documents} req_s={r.rate:.1f} "
+            f"p50_ms={r.percentile_ms(0.5):.1f} p99_ms={r.percentile_ms(0.99):.1f} "
+            f"server_cpu_ms={per_request['server']:.1f} pg_cpu_ms={per_request['db']:.1f} "
+            f"failures={len(r.failures)} busy_rest={r.cpu.get('others', 0):.2f}"
+        )
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.core", description=__doc__.split("\n\n")[0])
     parser.add_argument("--documents", type=int, default=100_000, help="documents to bulk-load (default 100000)")
-    parser.add_argument("--database-url", default=DEFAULT_URL,
-                        help=f"PostgreSQL database to DROP and recreate (default {DEFAULT_URL})")
+    parser.add_argument(
+        "--database-url", default=DEFAULT_URL, help=f"PostgreSQL database to DROP and recreate (default {DEFAULT_URL})"
+    )
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per line (default 10)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients (default 8)")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the generated documents")
@@ -773,7 +1000,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     asyncio.run(load_documents(url, world, args.documents, args.seed))
     load_seconds = time.perf_counter() - started
-    print(f"documents loaded: {args.documents} in {load_seconds:.1f} s; measuring ({args.seconds:g} s per line)…", flush=True)
+    print(
+        f"documents loaded: {args.documents} in {load_seconds:.1f} s; measuring ({args.seconds:g} s per line)…",
+        flush=True,
+    )
     run = asyncio.run(run_server_phases(url, secret, world, args.seconds, args.clients))
     print_report(args.documents, load_seconds, world, run, args.seconds, args.clients)
     asyncio.run(profile_documents_sql(url, secret, args.explain))

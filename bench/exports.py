@@ -123,16 +123,23 @@ async def one_export(services, principal, phases: Phases) -> dict:
     base_rss, base_hwm = rss_mb(), rss_mb("VmHWM")
     cpu0, busy0, wall0 = time.process_time(), machine_busy_seconds(), time.perf_counter()
     with Sampler() as sampler:
-        export = await start_export(ctx, documents=DocumentFilterSpec(), turnos=None, documents_given=True,
-                                    turnos_given=False)
+        export = await start_export(
+            ctx, documents=DocumentFilterSpec(), turnos=None, documents_given=True, turnos_given=False
+        )
         await export_runner(services).wait_idle()
     wall = time.perf_counter() - wall0
     cpu, busy = time.process_time() - cpu0, machine_busy_seconds() - busy0
     async with services.db.session() as session:
         done = await session.get(Export, export.id)
     return {
-        "status": done.status, "error": done.error, "rows": done.rows, "size": done.size, "seconds": wall,
-        "cpu": cpu, "others": busy - cpu, "base_rss": base_rss,
+        "status": done.status,
+        "error": done.error,
+        "rows": done.rows,
+        "size": done.size,
+        "seconds": wall,
+        "cpu": cpu,
+        "others": busy - cpu,
+        "base_rss": base_rss,
         "peak_growth_sampled": sampler.peak - base_rss,
         "peak_growth_hwm": (rss_mb("VmHWM") - base_hwm) if peak_reset else None,
         "phases": dict(phases.seconds),
@@ -149,10 +156,16 @@ async def run(url: str, documents: int, runs: int, seed: int) -> None:
     print(f"loaded {documents:,} documents in {time.perf_counter() - started:.1f} s")
 
     workdir = Path(tempfile.mkdtemp(prefix="mcs-bench-exports-"))
-    settings = Settings.from_env(database_url=url, redis_url=None, files_dir=workdir / "files",
-                                 secret_key="bench-secret-key-bench-secret-key-0123456789",
-                                 deadline_watch_seconds=0, text_extraction_seconds=0, export_cleanup_seconds=0,
-                                 export_max_per_user=runs + 1)
+    settings = Settings.from_env(
+        database_url=url,
+        redis_url=None,
+        files_dir=workdir / "files",
+        secret_key="bench-secret-key-bench-secret-key-0123456789",
+        deadline_watch_seconds=0,
+        text_extraction_seconds=0,
+        export_cleanup_seconds=0,
+        export_max_per_user=runs + 1,
+    )
     services = build_services(settings)
     phases = Phases()
     phases.wrap_async(exports_module.DocumentSource, "indicators", "indicators (one GROUP BY)")
@@ -169,23 +182,32 @@ async def run(url: str, documents: int, runs: int, seed: int) -> None:
         for i in range(1, runs + 1):
             result = await one_export(services, principal, phases)
             hwm = result["peak_growth_hwm"]
-            print(f"\nrun {i}: {result['status']} {result['rows']:,} rows in {result['seconds']:.2f} s "
-                  f"({result['rows'] / result['seconds']:,.0f} rows/s), file {result['size'] / 1e6:.1f} MB"
-                  + (f", error: {result['error']}" if result["error"] else ""))
-            print(f"  peak RSS growth: {result['peak_growth_sampled']:.1f} MB sampled"
-                  + (f", {hwm:.1f} MB by VmHWM" if hwm is not None else " (VmHWM reset refused)")
-                  + f" (RSS before: {result['base_rss']:.0f} MB)")
-            print(f"  CPU: this process {result['cpu']:.2f} s (event loop + writer thread + PostgreSQL client); "
-                  f"other processes {result['others']:.2f} s of the {os.cpu_count()} cores' "
-                  f"{result['seconds'] * os.cpu_count():.1f} s")
-            print("  wall time inside (the reads of chunk n+1 overlap the writing of chunk n): "
-                  + ", ".join(f"{k} {v:.2f} s" for k, v in result["phases"].items()))
+            print(
+                f"\nrun {i}: {result['status']} {result['rows']:,} rows in {result['seconds']:.2f} s "
+                f"({result['rows'] / result['seconds']:,.0f} rows/s), file {result['size'] / 1e6:.1f} MB"
+                + (f", error: {result['error']}" if result["error"] else "")
+            )
+            print(
+                f"  peak RSS growth: {result['peak_growth_sampled']:.1f} MB sampled"
+                + (f", {hwm:.1f} MB by VmHWM" if hwm is not None else " (VmHWM reset refused)")
+                + f" (RSS before: {result['base_rss']:.0f} MB)"
+            )
+            print(
+                f"  CPU: this process {result['cpu']:.2f} s (event loop + writer thread + PostgreSQL client); "
+                f"other processes {result['others']:.2f} s of the {os.cpu_count()} cores' "
+                f"{result['seconds'] * os.cpu_count():.1f} s"
+            )
+            print(
+                "  wall time inside (the reads of chunk n+1 overlap the writing of chunk n): "
+                + ", ".join(f"{k} {v:.2f} s" for k, v in result["phases"].items())
+            )
             results.append(
                 f"RESULT exports.xlsx.run{i} status={result['status']} rows={result['rows']} "
                 f"seconds={result['seconds']:.2f} rows_s={result['rows'] / result['seconds']:.0f} "
                 f"size_mb={result['size'] / 1e6:.1f} cpu_s={result['cpu']:.2f} "
                 f"peak_rss_growth_mb={result['peak_growth_sampled']:.1f} "
-                f"peak_hwm_growth_mb={'nan' if hwm is None else f'{hwm:.1f}'} others_cpu_s={result['others']:.2f}")
+                f"peak_hwm_growth_mb={'nan' if hwm is None else f'{hwm:.1f}'} others_cpu_s={result['others']:.2f}"
+            )
         print(f"\nload average after: {open('/proc/loadavg').read().split()[:3]}")
         print("\n" + "\n".join(results))
     finally:

@@ -64,11 +64,12 @@ SIDE = 1024  # image side in pixels: one 8-bit gray image per page = 1 MiB
 NONCE_AT = len(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n%nonce:")
 REGISTER = """mutation($input: RegisterDocumentInput!) { registerDocument(input: $input) {
   document { id folio attachments { id size sha256 pages unreadable url } } errors { code field message } } }"""
-STATUS = 'query($id: ID!) { node(id: $id) { ... on Attachment { textStatus } } }'
+STATUS = "query($id: ID!) { node(id: $id) { ... on Attachment { textStatus } } }"
 SAMPLE_SECONDS = 0.02
 
 
 # --- the file -------------------------------------------------------------------------------
+
 
 def write_pdf(path: Path, size: int) -> int:
     """A PDF of about `size` bytes: pages with one uncompressed 1 MiB gray image each. Returns
@@ -76,10 +77,11 @@ def write_pdf(path: Path, size: int) -> int:
     pages = max(1, round(size / (SIDE * SIDE)))
     # a light, slightly varied background (a blank scanned sheet): cheap to render and to OCR
     row = bytes(0xF0 + (x * 7) % 16 for x in range(SIDE))
-    image = b"".join(row[y % 16:] + row[:y % 16] for y in range(SIDE))
+    image = b"".join(row[y % 16 :] + row[: y % 16] for y in range(SIDE))
     content = b"q 612 0 0 792 0 0 cm /Im0 Do Q"
     offsets: list[int] = []
     with open(path, "wb") as out:
+
         def obj(number: int, body: bytes, stream: bytes | None = None) -> None:
             offsets.append(out.tell())
             out.write(b"%d 0 obj\n" % number + body)
@@ -95,11 +97,18 @@ def write_pdf(path: Path, size: int) -> int:
         obj(2, b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages))
         for i in range(pages):
             page, contents, im = 3 + 3 * i, 4 + 3 * i, 5 + 3 * i
-            obj(page, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /XObject << /Im0 %d 0 R >> >>"
-                      b" /Contents %d 0 R >>" % (im, contents))
+            obj(
+                page,
+                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /XObject << /Im0 %d 0 R >> >>"
+                b" /Contents %d 0 R >>" % (im, contents),
+            )
             obj(contents, b"<< /Length %d >>" % len(content), content)
-            obj(im, b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8"
-                    b" /Length %d >>" % (SIDE, SIDE, len(image)), image)
+            obj(
+                im,
+                b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8"
+                b" /Length %d >>" % (SIDE, SIDE, len(image)),
+                image,
+            )
         xref = out.tell()
         out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(offsets) + 1))
         out.write(b"".join(b"%010d 00000 n \n" % o for o in offsets))
@@ -121,17 +130,24 @@ def renew(path: Path, n: int) -> str:
 
 # --- database and token ---------------------------------------------------------------------
 
+
 async def create_registrar(url: str, secret: str) -> tuple[str, str]:
     """A root unit with a REGISTRAR; returns (unit global id, token)."""
     db = Database(url)
     try:
         async with db.transaction() as session:
-            unit = await create_unit(session, code="0", acronym="INST", name="Institución", kind=OrgUnitKind.UNIT,
-                                     parent=None)
-            user = User(username="reg_bench", password_hash=hash_password(secrets.token_urlsafe(12)),
-                        full_name="Control de gestión", active=True, token_version=0,
-                        created_at=datetime.now(timezone.utc),
-                        memberships=[Membership(unit_id=unit.id, role=Role.REGISTRAR.value)])
+            unit = await create_unit(
+                session, code="0", acronym="INST", name="Institución", kind=OrgUnitKind.UNIT, parent=None
+            )
+            user = User(
+                username="reg_bench",
+                password_hash=hash_password(secrets.token_urlsafe(12)),
+                full_name="Control de gestión",
+                active=True,
+                token_version=0,
+                created_at=datetime.now(timezone.utc),
+                memberships=[Membership(unit_id=unit.id, role=Role.REGISTRAR.value)],
+            )
             session.add(user)
             await session.flush()
             return to_global_id("OrgUnit", unit.id), issue_token(token_services(secret), user)
@@ -143,13 +159,15 @@ async def set_text_status(url: str, attachment_ids: list[int], status: TextStatu
     db = Database(url)
     try:
         async with db.transaction() as session:
-            await session.execute(update(Attachment).where(Attachment.id.in_(attachment_ids))
-                                  .values(text_status=status.value, text=None))
+            await session.execute(
+                update(Attachment).where(Attachment.id.in_(attachment_ids)).values(text_status=status.value, text=None)
+            )
     finally:
         await db.dispose()
 
 
 # --- the server's memory --------------------------------------------------------------------
+
 
 class RssWatch:
     """The server's RSS during one request: sampled peak and VmHWM (reset when allowed)."""
@@ -195,7 +213,11 @@ class RssWatch:
 
     @property
     def hwm_growth(self) -> float | None:
-        return self.hwm - self.base if self.hwm_reset else (self.hwm - self.hwm_before if self.hwm > self.hwm_before else None)
+        return (
+            self.hwm - self.base
+            if self.hwm_reset
+            else (self.hwm - self.hwm_before if self.hwm > self.hwm_before else None)
+        )
 
 
 @dataclass
@@ -208,10 +230,12 @@ class Line:
 
     def row(self) -> str:
         hwm = self.watch.hwm_growth
-        return (f"{self.name:<28} {self.bytes / MB:8.1f} MB {self.seconds:7.2f} s {self.bytes / MB / self.seconds:8.1f} MB/s"
-                f"   CPU {self.watch.cpu:5.2f} s   RSS {self.watch.base:6.1f} MB  peak +{self.growth_str()}"
-                f"  HWM +{'?' if hwm is None else f'{hwm:.1f}'}  after +{self.watch.after - self.watch.base:.1f}"
-                f"{'  ' + self.note if self.note else ''}")
+        return (
+            f"{self.name:<28} {self.bytes / MB:8.1f} MB {self.seconds:7.2f} s {self.bytes / MB / self.seconds:8.1f} MB/s"
+            f"   CPU {self.watch.cpu:5.2f} s   RSS {self.watch.base:6.1f} MB  peak +{self.growth_str()}"
+            f"  HWM +{'?' if hwm is None else f'{hwm:.1f}'}  after +{self.watch.after - self.watch.base:.1f}"
+            f"{'  ' + self.note if self.note else ''}"
+        )
 
     def growth_str(self) -> str:
         return f"{self.watch.growth:.1f}"
@@ -228,19 +252,38 @@ class Report:
 
 # --- the requests -----------------------------------------------------------------------------
 
+
 async def upload(client: httpx.AsyncClient, token: str, unit_id: str, path: Path, reference: str) -> dict:
-    operations = {"query": REGISTER, "variables": {"input": {
-        "unitId": unit_id, "origin": "EXTERNAL", "documentType": "OFICIO", "reference": reference,
-        "subject": "Expediente digitalizado de gran tamaño", "summary": "Prueba de carga de archivos.",
-        "sender": {"level": "STATE", "name": "Lic. María Pérez", "organization": "Secretaría de Desarrollo Urbano",
-                   "position": "Directora General"},
-        "files": [None]}}}
+    operations = {
+        "query": REGISTER,
+        "variables": {
+            "input": {
+                "unitId": unit_id,
+                "origin": "EXTERNAL",
+                "documentType": "OFICIO",
+                "reference": reference,
+                "subject": "Expediente digitalizado de gran tamaño",
+                "summary": "Prueba de carga de archivos.",
+                "sender": {
+                    "level": "STATE",
+                    "name": "Lic. María Pérez",
+                    "organization": "Secretaría de Desarrollo Urbano",
+                    "position": "Directora General",
+                },
+                "files": [None],
+            }
+        },
+    }
     with open(path, "rb") as fh:  # httpx streams it in 64 KiB pieces and sends Content-Length
         response = await client.post(
-            "/graphql", headers={"Authorization": f"Bearer {token}", "x-mcs-csrf": "1"},
-            files={"operations": (None, json.dumps(operations)),
-                   "map": (None, json.dumps({"0": ["variables.input.files.0"]})),
-                   "0": (path.name, fh, "application/pdf")})
+            "/graphql",
+            headers={"Authorization": f"Bearer {token}", "x-mcs-csrf": "1"},
+            files={
+                "operations": (None, json.dumps(operations)),
+                "map": (None, json.dumps({"0": ["variables.input.files.0"]})),
+                "0": (path.name, fh, "application/pdf"),
+            },
+        )
     if response.status_code != 200:
         raise SystemExit(f"upload: HTTP {response.status_code}: {response.text[:500]}")
     payload = response.json()
@@ -280,8 +323,9 @@ async def timed(coro) -> tuple[float, object]:
     return time.perf_counter() - started, result
 
 
-async def run_transfers(args, server: Server, token: str, unit_id: str, big: Path, small: Path,
-                        report: Report) -> list[str]:
+async def run_transfers(
+    args, server: Server, token: str, unit_id: str, big: Path, small: Path, report: Report
+) -> list[str]:
     pid = server.process.pid
     attachment_ids: list[str] = []
     async with httpx.AsyncClient(base_url=server.base_url, timeout=None) as client:
@@ -291,8 +335,11 @@ async def run_transfers(args, server: Server, token: str, unit_id: str, big: Pat
             warm = await upload(client, token, unit_id, small, f"WARM/{n}")
             await download(client, warm["url"])
             await download(client, warm["url"], {"Range": "bytes=0-1023"})
-        print(f"server RSS after warm-up: {proc_status_mb(pid, 'VmRSS'):.1f} MB"
-              f" (VmHWM so far {proc_status_mb(pid, 'VmHWM'):.1f} MB)\n", flush=True)
+        print(
+            f"server RSS after warm-up: {proc_status_mb(pid, 'VmRSS'):.1f} MB"
+            f" (VmHWM so far {proc_status_mb(pid, 'VmHWM'):.1f} MB)\n",
+            flush=True,
+        )
 
         size = big.stat().st_size
         for n in range(1, args.repeat + 1):
@@ -301,37 +348,61 @@ async def run_transfers(args, server: Server, token: str, unit_id: str, big: Pat
             with RssWatch(pid) as watch:
                 seconds, attachment = await timed(upload(client, token, unit_id, big, f"BIG/{n}"))
             ok = attachment["sha256"] == sha and attachment["size"] == size
-            report.add(Line(f"#{n} upload (registerDocument)", size, seconds, watch,
-                            f"pages {attachment['pages']}{'' if ok else '  SHA-256/SIZE MISMATCH'}"))
+            report.add(
+                Line(
+                    f"#{n} upload (registerDocument)",
+                    size,
+                    seconds,
+                    watch,
+                    f"pages {attachment['pages']}{'' if ok else '  SHA-256/SIZE MISMATCH'}",
+                )
+            )
             attachment_ids.append(attachment["id"])
 
             await asyncio.sleep(args.pause)
             with RssWatch(pid) as watch:
                 seconds, (got, digest, _) = await timed(download(client, attachment["url"]))
-            report.add(Line(f"#{n} download GET /files/{{id}}", got, seconds, watch,
-                            "" if (got, digest) == (size, sha) else "CONTENT MISMATCH"))
+            report.add(
+                Line(
+                    f"#{n} download GET /files/{{id}}",
+                    got,
+                    seconds,
+                    watch,
+                    "" if (got, digest) == (size, sha) else "CONTENT MISMATCH",
+                )
+            )
 
             await asyncio.sleep(args.pause)
             start = size // 2
             with RssWatch(pid) as watch:
                 seconds, (got, digest, status) = await timed(
-                    download(client, attachment["url"], {"Range": f"bytes={start}-{start + MIB - 1}"}))
+                    download(client, attachment["url"], {"Range": f"bytes={start}-{start + MIB - 1}"})
+                )
             ok = status == 206 and digest == file_digest(big, start, start + MIB - 1)
-            report.add(Line(f"#{n} Range 1 MiB (middle)", got, seconds, watch,
-                            f"{seconds * 1000:.1f} ms{'' if ok else '  CONTENT MISMATCH'}"))
+            report.add(
+                Line(
+                    f"#{n} Range 1 MiB (middle)",
+                    got,
+                    seconds,
+                    watch,
+                    f"{seconds * 1000:.1f} ms{'' if ok else '  CONTENT MISMATCH'}",
+                )
+            )
 
             await asyncio.sleep(args.pause)
             with RssWatch(pid) as watch:
                 seconds, (got, digest, status) = await timed(
-                    download(client, attachment["url"], {"Range": f"bytes={start}-"}))
+                    download(client, attachment["url"], {"Range": f"bytes={start}-"})
+                )
             ok = status == 206 and got == size - start
             report.add(Line(f"#{n} Range second half", got, seconds, watch, "" if ok else "MISMATCH"))
             print(flush=True)
     return attachment_ids
 
 
-async def run_extraction(args, url: str, secret: str, workdir: Path, token: str, attachment_ids: list[str],
-                         size: int) -> None:
+async def run_extraction(
+    args, url: str, secret: str, workdir: Path, token: str, attachment_ids: list[str], size: int
+) -> None:
     """A server reading the text of the big files in the background (pypdf, then OCR)."""
     numeric = [int(from_global_id(i)[1]) for i in attachment_ids]
     await set_text_status(url, numeric, TextStatus.FAILED)  # not yet: measure the idle server first
@@ -357,29 +428,51 @@ async def run_extraction(args, url: str, secret: str, workdir: Path, token: str,
                 while time.perf_counter() - started < args.extraction_timeout:
                     statuses = []
                     for attachment_id in attachment_ids:
-                        body = (await client.post("/graphql", json={"query": STATUS, "variables": {"id": attachment_id}},
-                                                  headers={"Authorization": f"Bearer {token}"})).json()
+                        body = (
+                            await client.post(
+                                "/graphql",
+                                json={"query": STATUS, "variables": {"id": attachment_id}},
+                                headers={"Authorization": f"Bearer {token}"},
+                            )
+                        ).json()
                         statuses.append(body["data"]["node"]["textStatus"])
                     if "PENDING" not in statuses:
                         break
                     await asyncio.sleep(0.5)
                 seconds = time.perf_counter() - started
-        print(Line(f"text extraction x{len(numeric)}", size * len(numeric), seconds, watch,
-                   f"statuses {statuses}").row())
-        print(f"RESULT files.extraction files={len(numeric)} seconds={seconds:.1f} server_cpu_s={watch.cpu:.2f} "
-              f"rss_growth_mb={watch.growth:.1f} pending={statuses.count('PENDING')} ocr={int(args.extraction_ocr)}")
-        print("  pypdf and OCR in a worker process per file (files/extraction.py), not counted"
-              + ("" if args.extraction_ocr else "; OCR hidden from this server"))
+        print(
+            Line(f"text extraction x{len(numeric)}", size * len(numeric), seconds, watch, f"statuses {statuses}").row()
+        )
+        print(
+            f"RESULT files.extraction files={len(numeric)} seconds={seconds:.1f} server_cpu_s={watch.cpu:.2f} "
+            f"rss_growth_mb={watch.growth:.1f} pending={statuses.count('PENDING')} ocr={int(args.extraction_ocr)}"
+        )
+        print(
+            "  pypdf and OCR in a worker process per file (files/extraction.py), not counted"
+            + ("" if args.extraction_ocr else "; OCR hidden from this server")
+        )
     finally:
         server.stop()
         os.environ["MCS_TEXT_EXTRACTION_SECONDS"] = "0"
 
 
 def machine() -> str:
-    mem = next((int(line.split()[1]) // 1024 for line in Path("/proc/meminfo").read_text().splitlines()
-                if line.startswith("MemTotal")), 0)
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor())
+    mem = next(
+        (
+            int(line.split()[1]) // 1024
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        0,
+    )
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     return f"{os.cpu_count()} CPU ({model}), {mem / 1024:.0f} GB RAM, Python {platform.python_version()}"
 
 
@@ -390,8 +483,11 @@ def main() -> None:
     parser.add_argument("--database-url", help="PostgreSQL (dropped and recreated!); default: SQLite in a temp dir")
     parser.add_argument("--pause", type=float, default=1.0, help="seconds between requests (RSS settles)")
     parser.add_argument("--extraction", action="store_true", help="also follow the background text extraction")
-    parser.add_argument("--extraction-ocr", action="store_true",
-                        help="let that server OCR the pages (slow: ~100 pages of tesseract per file)")
+    parser.add_argument(
+        "--extraction-ocr",
+        action="store_true",
+        help="let that server OCR the pages (slow: ~100 pages of tesseract per file)",
+    )
     parser.add_argument("--extraction-timeout", type=float, default=600)
     parser.add_argument("--server-env", action="append", default=[], metavar="MCS_X=V")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (server log, files)")
@@ -404,8 +500,10 @@ def main() -> None:
         pages = write_pdf(big, int(args.size_mb * MIB))
         write_pdf(small, 2 * MIB)
         size = big.stat().st_size
-        print(f"{machine()}\nfile: {size:,} bytes ({size / MIB:.1f} MiB), {pages} pages, "
-              f"written in {time.perf_counter() - started:.1f} s")
+        print(
+            f"{machine()}\nfile: {size:,} bytes ({size / MIB:.1f} MiB), {pages} pages, "
+            f"written in {time.perf_counter() - started:.1f} s"
+        )
 
         url = args.database_url or f"sqlite+aiosqlite:///{workdir / 'mcs.sqlite3'}"
         if args.database_url:
@@ -414,14 +512,24 @@ def main() -> None:
         secret = secrets.token_urlsafe(48)
         unit_id, token = asyncio.run(create_registrar(url, secret))
         limit_mb = str(int(size / MIB) + 16)
-        os.environ.update({"MCS_MAX_FILE_MB": limit_mb, "MCS_MAX_REQUEST_MB": limit_mb,
-                           "MCS_TEXT_EXTRACTION_SECONDS": "0", "MCS_DEADLINE_WATCH_SECONDS": "0",
-                           "MCS_FILES_DIR": str(workdir / "files")})
+        os.environ.update(
+            {
+                "MCS_MAX_FILE_MB": limit_mb,
+                "MCS_MAX_REQUEST_MB": limit_mb,
+                "MCS_TEXT_EXTRACTION_SECONDS": "0",
+                "MCS_DEADLINE_WATCH_SECONDS": "0",
+                "MCS_FILES_DIR": str(workdir / "files"),
+            }
+        )
         os.environ.update(dict(item.split("=", 1) for item in args.server_env))
-        print(f"database: {url.split('@')[-1]}; server: MCS_MAX_FILE_MB={limit_mb} MCS_MAX_REQUEST_MB={limit_mb},"
-              f" text extraction off, files in {workdir / 'files'}\n")
-        print("MB = 10^6 bytes. RSS growth over the RSS just before the request: peak sampled every 20 ms;"
-              " HWM: VmHWM (reset per request); after: when the response is complete.\n")
+        print(
+            f"database: {url.split('@')[-1]}; server: MCS_MAX_FILE_MB={limit_mb} MCS_MAX_REQUEST_MB={limit_mb},"
+            f" text extraction off, files in {workdir / 'files'}\n"
+        )
+        print(
+            "MB = 10^6 bytes. RSS growth over the RSS just before the request: peak sampled every 20 ms;"
+            " HWM: VmHWM (reset per request); after: when the response is complete.\n"
+        )
 
         server = Server(url, secret, workdir)
         report = Report()
@@ -453,24 +561,32 @@ def summarize(report: Report) -> None:
         return values[len(values) // 2]
 
     for kind, lines in kinds.items():
-        print(f"  {kind:<26} {median([run.bytes / MB / run.seconds for run in lines]):8.1f} MB/s"
-              f"  {median([run.seconds for run in lines]) * 1000:9.1f} ms"
-              f"  peak RSS growth {median([run.watch.growth for run in lines]):6.1f} MB"
-              f" (max {max(run.watch.growth for run in lines):.1f})")
+        print(
+            f"  {kind:<26} {median([run.bytes / MB / run.seconds for run in lines]):8.1f} MB/s"
+            f"  {median([run.seconds for run in lines]) * 1000:9.1f} ms"
+            f"  peak RSS growth {median([run.watch.growth for run in lines]):6.1f} MB"
+            f" (max {max(run.watch.growth for run in lines):.1f})"
+        )
     print()
     for kind, lines in kinds.items():
         hwm = [g for run in lines if (g := run.watch.hwm_growth) is not None]
-        print(f"RESULT files.{RESULT_NAMES.get(kind, kind)} repeats={len(lines)} size_mb={median([run.bytes / MB for run in lines]):.1f} "
-              f"mb_s={median([run.bytes / MB / run.seconds for run in lines]):.1f} ms={median([run.seconds for run in lines]) * 1000:.1f} "
-              f"server_cpu_s={median([run.watch.cpu for run in lines]):.2f} "
-              f"rss_growth_mb={median([run.watch.growth for run in lines]):.1f} "
-              f"rss_growth_max_mb={max(run.watch.growth for run in lines):.1f} "
-              f"hwm_growth_max_mb={f'{max(hwm):.1f}' if hwm else 'nan'}")
+        print(
+            f"RESULT files.{RESULT_NAMES.get(kind, kind)} repeats={len(lines)} size_mb={median([run.bytes / MB for run in lines]):.1f} "
+            f"mb_s={median([run.bytes / MB / run.seconds for run in lines]):.1f} ms={median([run.seconds for run in lines]) * 1000:.1f} "
+            f"server_cpu_s={median([run.watch.cpu for run in lines]):.2f} "
+            f"rss_growth_mb={median([run.watch.growth for run in lines]):.1f} "
+            f"rss_growth_max_mb={max(run.watch.growth for run in lines):.1f} "
+            f"hwm_growth_max_mb={f'{max(hwm):.1f}' if hwm else 'nan'}"
+        )
 
 
 # RESULT names of the summary's kinds (a line's name without its "#n ")
-RESULT_NAMES = {"upload (registerDocument)": "upload", "download GET /files/{id}": "download",
-                "Range 1 MiB (middle)": "range_1mib", "Range second half": "range_half"}
+RESULT_NAMES = {
+    "upload (registerDocument)": "upload",
+    "download GET /files/{id}": "download",
+    "Range 1 MiB (middle)": "range_1mib",
+    "Range second half": "range_half",
+}
 
 
 if __name__ == "__main__":

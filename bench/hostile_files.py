@@ -86,8 +86,12 @@ async def main() -> None:
     parser.add_argument("--max-pages", type=int, default=defaults.ocr_max_pages)
     parser.add_argument("--max-megapixels", type=float, default=defaults.ocr_max_megapixels)
     args = parser.parse_args()
-    limits = Limits(timeout_seconds=args.timeout, memory_mb=args.memory_mb, max_pages=args.max_pages,
-                    max_pixels=int(args.max_megapixels * 1_000_000))
+    limits = Limits(
+        timeout_seconds=args.timeout,
+        memory_mb=args.memory_mb,
+        max_pages=args.max_pages,
+        max_pixels=int(args.max_megapixels * 1_000_000),
+    )
     print(f"limits: {limits}; OCR available: {ocr.available()}")
     print("| file | bytes | outcome | pages read | wall | peak RSS, this process | peak RSS, with its descendants |")
     print("|---|---|---|---|---|---|---|")
@@ -100,12 +104,17 @@ async def main() -> None:
             with Watch() as watch:
                 result = await extract(path, "pdf", limits, ocr=ocr.available())
             seconds = time.monotonic() - started
-            print(f"| {name} | {len(content):,} | {result.cut or 'complete'} | {result.pages_read} of {result.pages} "
-                  f"| {seconds:.1f} s | {watch.own / 2**20:.0f} MB | {watch.tree / 2**20:.0f} MB |", flush=True)
-            results.append(f"RESULT hostile_files.{name} bytes={len(content)} outcome={result.cut or 'complete'} "
-                           f"pages_read={result.pages_read} pages={result.pages} seconds={seconds:.1f} "
-                           f"rss_mb={watch.own / 2**20:.0f} rss_tree_mb={watch.tree / 2**20:.0f} "
-                           f"timeout_s={args.timeout:g} memory_mb={args.memory_mb}")
+            print(
+                f"| {name} | {len(content):,} | {result.cut or 'complete'} | {result.pages_read} of {result.pages} "
+                f"| {seconds:.1f} s | {watch.own / 2**20:.0f} MB | {watch.tree / 2**20:.0f} MB |",
+                flush=True,
+            )
+            results.append(
+                f"RESULT hostile_files.{name} bytes={len(content)} outcome={result.cut or 'complete'} "
+                f"pages_read={result.pages_read} pages={result.pages} seconds={seconds:.1f} "
+                f"rss_mb={watch.own / 2**20:.0f} rss_tree_mb={watch.tree / 2**20:.0f} "
+                f"timeout_s={args.timeout:g} memory_mb={args.memory_mb}"
+            )
     print("\n" + "\n".join(results))
 
 

@@ -68,9 +68,27 @@ from strawberry.types import Info
 from sqlalchemy.engine import make_url
 
 from bench.core import (
-    COPY_BATCH, FINISH_LOAD, PASSWORD, REPO, TYPENAME, CpuMeter, Result, Server, ServerRun, World, copy_batch,
-    create_org_and_users, free_port, generate_documents, libpq_dsn, login, measure, ok, recreate_database,
-    shorten_sql, SKIP_SQL,
+    COPY_BATCH,
+    FINISH_LOAD,
+    PASSWORD,
+    REPO,
+    TYPENAME,
+    CpuMeter,
+    Result,
+    Server,
+    ServerRun,
+    World,
+    copy_batch,
+    create_org_and_users,
+    free_port,
+    generate_documents,
+    libpq_dsn,
+    login,
+    measure,
+    ok,
+    recreate_database,
+    shorten_sql,
+    SKIP_SQL,
 )
 from mcs.app import build_services, create_app
 from mcs.migrations import migrate
@@ -103,10 +121,12 @@ INBOX = """query($filter: TurnoFilter, $first: Int) {
 }"""
 OPEN_LATE = {"status": ["SENT", "RECEIVED"], "trafficLight": ["RED", "YELLOW"]}
 # (label, username, filter)
-CASES = [("HEAD DG2, no filter", HEAD_USERNAME, None),
-         ("HEAD DG2, open & late", HEAD_USERNAME, OPEN_LATE),
-         ("STAFF DG2D3S4, no filter", STAFF_USERNAME, None),
-         ("STAFF DG2D3S4, open & late", STAFF_USERNAME, OPEN_LATE)]
+CASES = [
+    ("HEAD DG2, no filter", HEAD_USERNAME, None),
+    ("HEAD DG2, open & late", HEAD_USERNAME, OPEN_LATE),
+    ("STAFF DG2D3S4, no filter", STAFF_USERNAME, None),
+    ("STAFF DG2D3S4, open & late", STAFF_USERNAME, OPEN_LATE),
+]
 RESULT_NAMES = dict(zip([c[0] for c in CASES], ["head.all", "head.open_late", "staff.all", "staff.open_late"]))
 
 
@@ -120,6 +140,7 @@ def inbox_check(data: dict) -> str | None:
 
 # --- phase 1: the two inbox users, and the world of an already loaded database ----------------
 
+
 async def add_inbox_users(url: str, world: World) -> None:
     units = {u.acronym: u for u in world.units}
     db = Database(url)
@@ -128,11 +149,20 @@ async def add_inbox_users(url: str, world: World) -> None:
             password_hash = hash_password(PASSWORD)
             now = datetime.now(timezone.utc)
             for username, full_name, acronym, role in [
-                    (HEAD_USERNAME, "Titular de la Dirección General 2", HEAD_UNIT, Role.HEAD),
-                    (STAFF_USERNAME, "Analista del Departamento 2.3.4", STAFF_UNIT, Role.STAFF)]:
-                session.add(User(username=username, password_hash=password_hash, full_name=full_name, active=True,
-                                 token_version=0, created_at=now,
-                                 memberships=[Membership(unit_id=units[acronym].id, role=role.value)]))
+                (HEAD_USERNAME, "Titular de la Dirección General 2", HEAD_UNIT, Role.HEAD),
+                (STAFF_USERNAME, "Analista del Departamento 2.3.4", STAFF_UNIT, Role.STAFF),
+            ]:
+                session.add(
+                    User(
+                        username=username,
+                        password_hash=password_hash,
+                        full_name=full_name,
+                        active=True,
+                        token_version=0,
+                        created_at=now,
+                        memberships=[Membership(unit_id=units[acronym].id, role=role.value)],
+                    )
+                )
     finally:
         await db.dispose()
 
@@ -143,8 +173,13 @@ async def read_world(url: str) -> World:
     try:
         async with db.session() as session:
             units = list((await session.execute(select(OrgUnit).order_by(OrgUnit.id))).scalars())
-            registrars = dict((await session.execute(
-                select(Membership.unit_id, Membership.user_id).where(Membership.role == Role.REGISTRAR.value))).all())
+            registrars = dict(
+                (
+                    await session.execute(
+                        select(Membership.unit_id, Membership.user_id).where(Membership.role == Role.REGISTRAR.value)
+                    )
+                ).all()
+            )
     finally:
         await db.dispose()
     by_acronym = {u.acronym: u for u in units}
@@ -154,8 +189,10 @@ async def read_world(url: str) -> World:
 # --- phase 2: documents and turnos ------------------------------------------------------------
 
 TURNO_COLUMNS = [c.name for c in Turno.__table__.columns]
-INSTRUCTIONS = ([Instruction.ATTENTION, Instruction.RESPONSE, Instruction.OPINION, Instruction.KNOWLEDGE],
-                [50, 30, 10, 10])
+INSTRUCTIONS = (
+    [Instruction.ATTENTION, Instruction.RESPONSE, Instruction.OPINION, Instruction.KNOWLEDGE],
+    [50, 30, 10, 10],
+)
 TURNOS_PER_DOCUMENT = ([0, 1, 2, 3, 4, 5], [8, 30, 28, 20, 10, 4])  # mean ≈ 2.0
 FIRST_LEVEL = ([1, 2, 3], [60, 30, 10])
 # status of a turno by the age of its sent_at (days): recent ones are open, old ones concluded
@@ -164,8 +201,13 @@ STATUS_BY_AGE = [
     (60, {TS.SENT: 8, TS.RECEIVED: 17, TS.ANSWERED: 15, TS.RETURNED: 5, TS.CONCLUDED: 52, TS.CANCELLED: 3}),
     (10**6, {TS.SENT: 0.5, TS.RECEIVED: 1, TS.ANSWERED: 1, TS.RETURNED: 0.5, TS.CONCLUDED: 94, TS.CANCELLED: 3}),
 ]
-NOTES = ["Atender a la brevedad.", "Favor de informar el resultado.", "Para su atención y respuesta directa.",
-         "Coordinar con las áreas involucradas.", "Revisar antecedentes y emitir opinión."]
+NOTES = [
+    "Atender a la brevedad.",
+    "Favor de informar el resultado.",
+    "Para su atención y respuesta directa.",
+    "Coordinar con las áreas involucradas.",
+    "Revisar antecedentes y emitir opinión.",
+]
 OPEN_VALUES = {s.value for s in OPEN_TURNO}
 
 
@@ -196,8 +238,9 @@ class TurnoGenerator:
         self.children: dict[int | None, list[int]] = defaultdict(list)
         for u in world.units:
             self.children[u.parent_id].append(u.id)
-        self.descendants = {u.id: [v.id for v in world.units if v.id != u.id and v.path.startswith(u.path)]
-                            for u in world.units}
+        self.descendants = {
+            u.id: [v.id for v in world.units if v.id != u.id and v.path.startswith(u.path)] for u in world.units
+        }
         self.registrar_of = world.registrar_of
         self.all_ids = [u.id for u in world.units]
         self.add_business_days = lru_cache(maxsize=None)(self.calendar.add_business_days)
@@ -248,16 +291,21 @@ class TurnoGenerator:
         for _ in range(min(count, rng.choices(*FIRST_LEVEL)[0])):
             add_first_level()
         while len(entries) < count:
-            delegable = [i for i, e in enumerate(entries) if e.instruction != Instruction.KNOWLEDGE
-                         and any(d not in used_below[i] for d in self.descendants[e.to_unit_id])]
+            delegable = [
+                i
+                for i, e in enumerate(entries)
+                if e.instruction != Instruction.KNOWLEDGE
+                and any(d not in used_below[i] for d in self.descendants[e.to_unit_id])
+            ]
             if not delegable:
                 add_first_level()
                 continue
             i = rng.choice(delegable)
             parent = entries[i]
             below = self.children[parent.to_unit_id] if rng.random() < 0.75 else self.descendants[parent.to_unit_id]
-            candidates = [d for d in below if d not in used_below[i]] or \
-                         [d for d in self.descendants[parent.to_unit_id] if d not in used_below[i]]
+            candidates = [d for d in below if d not in used_below[i]] or [
+                d for d in self.descendants[parent.to_unit_id] if d not in used_below[i]
+            ]
             to_unit = rng.choice(candidates)
             used_below[i].add(to_unit)
             entries.append(Entry(i, to_unit, parent.to_unit_id, rng.choices(*INSTRUCTIONS)[0]))
@@ -296,8 +344,9 @@ class TurnoGenerator:
             e = entries[i]
             ids[i] = self.next_id
             self.next_id += 1
-            e.row.update(id=ids[i], number=f"{document.folio}-T{n}",
-                         parent_id=ids[e.parent] if e.parent is not None else None)
+            e.row.update(
+                id=ids[i], number=f"{document.folio}-T{n}", parent_id=ids[e.parent] if e.parent is not None else None
+            )
         rows = [entries[i].row for i in order]
         for row in rows:
             self.mark_notified(row)
@@ -310,8 +359,10 @@ class TurnoGenerator:
         else:
             if document.status != DocumentStatus.ARCHIVED.value:
                 document.status = DocumentStatus.CONCLUDED.value
-            document.concluded_at = min(self.now, max(r["concluded_at"] or r["cancelled_at"] for r in rows)
-                                        + timedelta(hours=rng.uniform(1, 72)))
+            document.concluded_at = min(
+                self.now,
+                max(r["concluded_at"] or r["cancelled_at"] for r in rows) + timedelta(hours=rng.uniform(1, 72)),
+            )
         return rows
 
     def row(self, document: Document, e: Entry, parent: dict | None) -> dict:
@@ -356,15 +407,29 @@ class TurnoGenerator:
         if status == TS.CANCELLED:
             cancelled_at = self.later(received_at or e.sent_at, 1, 24 * 10)
         return {
-            "id": None, "document_id": document.id, "parent_id": None, "number": None,
-            "from_unit_id": e.from_unit_id, "sent_by_id": self.registrar_of[e.from_unit_id],
-            "to_unit_id": e.to_unit_id, "instruction": e.instruction.value,
-            "notes": rng.choice(NOTES) if rng.random() < 0.3 else None, "priority": document.priority,
-            "sent_at": e.sent_at, "received_at": received_at, "due_date": due,
-            "due_business_days": business_days, "due_counted_from": counted_from, "status": status.value,
-            "concluded_at": concluded_at, "cancelled_at": cancelled_at, "answered_on_time": answered_on_time,
-            "rounds": rounds, "accepted_at_first_answer": accepted,
-            "near_notified_for": None, "passed_notified_for": None,
+            "id": None,
+            "document_id": document.id,
+            "parent_id": None,
+            "number": None,
+            "from_unit_id": e.from_unit_id,
+            "sent_by_id": self.registrar_of[e.from_unit_id],
+            "to_unit_id": e.to_unit_id,
+            "instruction": e.instruction.value,
+            "notes": rng.choice(NOTES) if rng.random() < 0.3 else None,
+            "priority": document.priority,
+            "sent_at": e.sent_at,
+            "received_at": received_at,
+            "due_date": due,
+            "due_business_days": business_days,
+            "due_counted_from": counted_from,
+            "status": status.value,
+            "concluded_at": concluded_at,
+            "cancelled_at": cancelled_at,
+            "answered_on_time": answered_on_time,
+            "rounds": rounds,
+            "accepted_at_first_answer": accepted,
+            "near_notified_for": None,
+            "passed_notified_for": None,
         }
 
     def mark_notified(self, row: dict) -> None:
@@ -418,8 +483,9 @@ async def load(url: str, world: World, turnos: int, seed: int) -> LoadStats:
             chain += [(document.id, unit_id) for unit_id in sorted(units)]
         await copy_batch(conn, batch, lineage)  # documents, their registering unit, one event each
         await conn.copy_records_to_table("document_units", columns=["document_id", "unit_id"], records=chain)
-        await conn.copy_records_to_table("turnos", columns=TURNO_COLUMNS,
-                                         records=[tuple(r.get(c) for c in TURNO_COLUMNS) for r in rows])
+        await conn.copy_records_to_table(
+            "turnos", columns=TURNO_COLUMNS, records=[tuple(r.get(c) for c in TURNO_COLUMNS) for r in rows]
+        )
 
     try:
         async with conn.transaction():
@@ -435,21 +501,25 @@ async def load(url: str, world: World, turnos: int, seed: int) -> LoadStats:
                     done += len(batch)
                     batch = []
                     if done % 100_000 == 0:
-                        print(f"  {done} documents, {generator.next_id - 1} turnos, "
-                              f"{time.perf_counter() - started:.0f} s", flush=True)
+                        print(
+                            f"  {done} documents, {generator.next_id - 1} turnos, "
+                            f"{time.perf_counter() - started:.0f} s",
+                            flush=True,
+                        )
             if batch:
                 await flush(batch)
             await conn.execute(FINISH_LOAD + FINISH_TURNOS)
             await conn.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the other deferred triggers fire now: no
-            for name in triggers:                                # ALTER TABLE with pending trigger events
+            for name in triggers:  # ALTER TABLE with pending trigger events
                 await conn.execute(f"ALTER TABLE turnos ENABLE TRIGGER {name}")
             if triggers:
                 await conn.execute("SELECT mcs_turno_counts_rebuild()")
         await conn.execute("VACUUM ANALYZE")
     finally:
         await conn.close()
-    return LoadStats(documents, generator.next_id - 1, time.perf_counter() - started, generator.statuses,
-                     generator.lights)
+    return LoadStats(
+        documents, generator.next_id - 1, time.perf_counter() - started, generator.statuses, generator.lights
+    )
 
 
 async def check_load(url: str) -> list[str]:
@@ -484,6 +554,7 @@ async def check_load(url: str) -> list[str]:
 
 # --- phase 3: the real server -------------------------------------------------------------------
 
+
 @dataclass
 class Pages:
     """What the real server answered, per case and page size: the in-memory server serves these."""
@@ -513,19 +584,43 @@ async def run_real_server(url: str, secret: str, seconds: float, clients: int) -
             async with httpx.AsyncClient(base_url=server.base_url, timeout=120, limits=limits) as client:
                 tokens = {u: await login(client, u) for u in (HEAD_USERNAME, STAFF_USERNAME)}
                 rss_idle = server.rss_mb
-                results = [await measure("{__typename}", client, meter, lambda: {"query": TYPENAME}, ok, None,
-                                         seconds, clients),
-                           await measure("{__typename} with a token", client, meter, lambda: {"query": TYPENAME}, ok,
-                                         tokens[HEAD_USERNAME], seconds, clients)]
+                results = [
+                    await measure(
+                        "{__typename}", client, meter, lambda: {"query": TYPENAME}, ok, None, seconds, clients
+                    ),
+                    await measure(
+                        "{__typename} with a token",
+                        client,
+                        meter,
+                        lambda: {"query": TYPENAME},
+                        ok,
+                        tokens[HEAD_USERNAME],
+                        seconds,
+                        clients,
+                    ),
+                ]
                 for label, username, inbox_filter in CASES:
                     body = inbox_body(50, inbox_filter)
-                    answer = (await client.post("/graphql", json=body,
-                                                headers={"Authorization": f"Bearer {tokens[username]}"})).json()
+                    answer = (
+                        await client.post(
+                            "/graphql", json=body, headers={"Authorization": f"Bearer {tokens[username]}"}
+                        )
+                    ).json()
                     pages.total_counts[label] = ((answer.get("data") or {}).get("inbox") or {}).get("totalCount", 0)
                     if "data" in answer and not answer.get("errors"):
                         pages.data[case_key(username, inbox_filter)] = answer["data"]
-                    results.append(await measure(f"inbox {label}", client, meter, lambda b=body: b, inbox_check,
-                                                 tokens[username], seconds, clients))
+                    results.append(
+                        await measure(
+                            f"inbox {label}",
+                            client,
+                            meter,
+                            lambda b=body: b,
+                            inbox_check,
+                            tokens[username],
+                            seconds,
+                            clients,
+                        )
+                    )
                 return ServerRun(results, {}, rss_idle, server.rss_mb, server.peak_rss_mb), pages
         finally:
             await monitor.close()
@@ -766,24 +861,27 @@ def memory_key(info: Info, first: int | None, inbox_filter: TurnoFilterM | None)
 @strawberry.type(name="Query")
 class QueryR:
     @strawberry.field(permission_classes=[SignedIn])
-    async def inbox(self, info: Info, filter: TurnoFilterM | None = None, first: int | None = None,
-                    after: str | None = None) -> TurnoConnectionR:
+    async def inbox(
+        self, info: Info, filter: TurnoFilterM | None = None, first: int | None = None, after: str | None = None
+    ) -> TurnoConnectionR:
         return MEMORY_PAGES["R"][memory_key(info, first, filter)]
 
 
 @strawberry.type(name="Query")
 class QueryS:
     @strawberry.field(permission_classes=[SignedIn])
-    async def inbox(self, info: Info, filter: TurnoFilterM | None = None, first: int | None = None,
-                    after: str | None = None) -> TurnoConnectionS:
+    async def inbox(
+        self, info: Info, filter: TurnoFilterM | None = None, first: int | None = None, after: str | None = None
+    ) -> TurnoConnectionS:
         return MEMORY_PAGES["S"][memory_key(info, first, filter)]
 
 
 @strawberry.type(name="Query")
 class QueryP:
     @strawberry.field
-    async def inbox(self, info: Info, filter: TurnoFilterM | None = None, first: int | None = None,
-                    after: str | None = None) -> TurnoConnectionP:
+    async def inbox(
+        self, info: Info, filter: TurnoFilterM | None = None, first: int | None = None, after: str | None = None
+    ) -> TurnoConnectionP:
         return MEMORY_PAGES["P"][memory_key(info, first, filter)]
 
 
@@ -793,34 +891,54 @@ def build_memory_page(data: dict, variant: str):
     document_type, turno_type, edge_type, connection_type = {
         "R": (DocumentR, TurnoR, TurnoEdgeR, TurnoConnectionR),
         "S": (DocumentS, TurnoS, TurnoEdgeS, TurnoConnectionS),
-        "P": (DocumentP, TurnoP, TurnoEdgeP, TurnoConnectionP)}[variant]
+        "P": (DocumentP, TurnoP, TurnoEdgeP, TurnoConnectionP),
+    }[variant]
     units, documents, edges = {}, {}, []
     for n, edge in enumerate(data["inbox"]["edges"]):
         node = edge["node"]
         for unit in (node["fromUnit"], node["toUnit"]):
             if unit["acronym"] not in units:
                 units[unit["acronym"]] = (OrgUnitP if plain else OrgUnitR)(
-                    id=strawberry.ID(f"u{len(units)}"), acronym=unit["acronym"])
+                    id=strawberry.ID(f"u{len(units)}"), acronym=unit["acronym"]
+                )
         d = node["document"]
         if d["folio"] not in documents:
             kwargs = dict(id=strawberry.ID(f"d{len(documents)}"), folio=d["folio"], subject=d["subject"])
             light = TrafficLight(d["trafficLight"])
             documents[d["folio"]] = document_type(**kwargs, **({"traffic_light": light} if plain else {"light": light}))
-        common = dict(id=strawberry.ID(f"t{n}"), number=node["number"], status=TurnoStatus(node["status"]),
-                      due_date=date.fromisoformat(node["dueDate"]) if node["dueDate"] else None)
+        common = dict(
+            id=strawberry.ID(f"t{n}"),
+            number=node["number"],
+            status=TurnoStatus(node["status"]),
+            due_date=date.fromisoformat(node["dueDate"]) if node["dueDate"] else None,
+        )
         from_unit, to_unit = units[node["fromUnit"]["acronym"]], units[node["toUnit"]["acronym"]]
         if plain:
-            turno = TurnoP(**common, traffic_light=TrafficLight(node["trafficLight"]),
-                           business_days_left=node["businessDaysLeft"], from_unit=from_unit, to_unit=to_unit,
-                           document=documents[d["folio"]])
+            turno = TurnoP(
+                **common,
+                traffic_light=TrafficLight(node["trafficLight"]),
+                business_days_left=node["businessDaysLeft"],
+                from_unit=from_unit,
+                to_unit=to_unit,
+                document=documents[d["folio"]],
+            )
         else:
-            turno = turno_type(**common, light=TrafficLight(node["trafficLight"]), days_left=node["businessDaysLeft"],
-                               from_=from_unit, to=to_unit, doc=documents[d["folio"]])
+            turno = turno_type(
+                **common,
+                light=TrafficLight(node["trafficLight"]),
+                days_left=node["businessDaysLeft"],
+                from_=from_unit,
+                to=to_unit,
+                doc=documents[d["folio"]],
+            )
         edges.append(edge_type(cursor=f"c{n}", node=turno))
     info = PageInfoM(has_next_page=True, has_previous_page=False, start_cursor="c0", end_cursor=f"c{len(edges) - 1}")
     total = data["inbox"]["totalCount"]
-    return (TurnoConnectionP(edges=edges, page_info=info, total_count=total) if plain
-            else connection_type(edges=edges, page_info=info, total=total))
+    return (
+        TurnoConnectionP(edges=edges, page_info=info, total_count=total)
+        if plain
+        else connection_type(edges=edges, page_info=info, total=total)
+    )
 
 
 def memory_app(pages_file: Path) -> Starlette:
@@ -838,16 +956,23 @@ def memory_app(pages_file: Path) -> Starlette:
             lambda: MaxAliasesLimiter(max_alias_count=defaults["max_aliases"].default),
             MaskErrors,
         ]
-        return GraphQL(strawberry.Schema(query=query, extensions=extensions), graphql_ide=None,
-                       multipart_uploads_enabled=False)
+        return GraphQL(
+            strawberry.Schema(query=query, extensions=extensions), graphql_ide=None, multipart_uploads_enabled=False
+        )
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
     queries = {"R": QueryR, "S": QueryS, "P": QueryP}
-    return Starlette(routes=[*[Route(f"{path}/graphql", view(queries[variant]), methods=["GET", "POST"])
-                               for variant, (_prefix, path) in MEMORY_VARIANTS.items()],
-                             Route("/health", health)])
+    return Starlette(
+        routes=[
+            *[
+                Route(f"{path}/graphql", view(queries[variant]), methods=["GET", "POST"])
+                for variant, (_prefix, path) in MEMORY_VARIANTS.items()
+            ],
+            Route("/health", health),
+        ]
+    )
 
 
 def serve_memory(pages_file: Path, port: int) -> int:
@@ -869,7 +994,10 @@ class MemoryServer(Server):
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "bench.inbox", "--serve-memory", str(pages_file), "--port", str(self.port)],
-                cwd=Path(__file__).resolve().parent.parent, stdout=log, stderr=subprocess.STDOUT)
+                cwd=Path(__file__).resolve().parent.parent,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
 
 def comparable(data: dict) -> str:
@@ -893,20 +1021,43 @@ async def run_memory_server(url: str, pages: Pages, seconds: float, clients: int
             for prefix, path in MEMORY_VARIANTS.values():
                 async with httpx.AsyncClient(base_url=server.base_url + path, timeout=120, limits=limits) as client:
                     if not prefix:
-                        results.append(await measure("memory {__typename}", client, meter, lambda: {"query": TYPENAME},
-                                                     ok, None, seconds, clients))
+                        results.append(
+                            await measure(
+                                "memory {__typename}",
+                                client,
+                                meter,
+                                lambda: {"query": TYPENAME},
+                                ok,
+                                None,
+                                seconds,
+                                clients,
+                            )
+                        )
                     for label, username, inbox_filter in CASES:
                         expected = pages.data.get(case_key(username, inbox_filter))
                         if expected is None:
                             continue  # the real server failed on it: reported there
                         body = inbox_body(50, inbox_filter)
-                        answer = (await client.post("/graphql", json=body,
-                                                    headers={"Authorization": f"Bearer {username}"})).json()
+                        answer = (
+                            await client.post("/graphql", json=body, headers={"Authorization": f"Bearer {username}"})
+                        ).json()
                         same = answer.get("data") is not None and comparable(answer["data"]) == comparable(expected)
-                        notes.append(f"memory {prefix}page «{label}» identical to the real "
-                                     f"server's answer: {'yes' if same else 'NO'}")
-                        results.append(await measure(f"memory {prefix}inbox {label}", client, meter, lambda b=body: b,
-                                                     inbox_check, username, seconds, clients))  # token: the page
+                        notes.append(
+                            f"memory {prefix}page «{label}» identical to the real "
+                            f"server's answer: {'yes' if same else 'NO'}"
+                        )
+                        results.append(
+                            await measure(
+                                f"memory {prefix}inbox {label}",
+                                client,
+                                meter,
+                                lambda b=body: b,
+                                inbox_check,
+                                username,
+                                seconds,
+                                clients,
+                            )
+                        )  # token: the page
             return results, notes
         finally:
             await monitor.close()
@@ -914,6 +1065,7 @@ async def run_memory_server(url: str, pages: Pages, seconds: float, clients: int
 
 
 # --- phase 5: SQL per request, in-process -------------------------------------------------------
+
 
 def statement_kind(statement: str) -> str:
     """What a statement reads, for telling a conditional loader from an N+1: 'FROM a JOIN b'."""
@@ -968,8 +1120,9 @@ def is_count(statement: str) -> bool:
     return statement_kind(statement) in ("count turnos", "turno_counts")
 
 
-async def profile_in_process(url: str, secret: str, repeat: int, explain_all: bool,
-                             python_profile: bool) -> tuple[list[str], dict[str, int]]:
+async def profile_in_process(
+    url: str, secret: str, repeat: int, explain_all: bool, python_profile: bool
+) -> tuple[list[str], dict[str, int]]:
     """Statements per request for first = 5, 50, 100; in-process time split; EXPLAIN ANALYZE of the
     statements of each case. Returns the problems found (bugs), printed at the end too, and the
     statements per request of each case's page of 50."""
@@ -986,8 +1139,9 @@ async def profile_in_process(url: str, secret: str, repeat: int, explain_all: bo
 
                 async def one(username: str, body: dict) -> list[tuple[str, Any, float]]:
                     timer.reset()
-                    response = await client.post("/graphql", json=body,
-                                                 headers={"Authorization": f"Bearer {tokens[username]}"})
+                    response = await client.post(
+                        "/graphql", json=body, headers={"Authorization": f"Bearer {tokens[username]}"}
+                    )
                     payload = response.json()
                     if response.status_code != 200 or payload.get("errors"):
                         raise SystemExit(f"in-process inbox failed: {response.text[:500]}")
@@ -996,25 +1150,37 @@ async def profile_in_process(url: str, secret: str, repeat: int, explain_all: bo
                 print("\nSQL statements per request (in-process, counted like tests/conftest.py QueryCounter)")
                 print(f"{'':32} {'first=5':>8} {'first=50':>9} {'first=100':>10}")
                 for label, username, inbox_filter in CASES:
-                    kinds = [Counter(statement_kind(s) for s, _p, _t in await one(username, inbox_body(first, inbox_filter)))
-                             for first in (5, 50, 100)]
+                    kinds = [
+                        Counter(statement_kind(s) for s, _p, _t in await one(username, inbox_body(first, inbox_filter)))
+                        for first in (5, 50, 100)
+                    ]
                     counts = [sum(k.values()) for k in kinds]
                     statements[label] = counts[1]
                     differ = {k for k in set().union(*kinds) if len({c[k] for c in kinds}) > 1}
                     grows = {k for k in differ if max(c[k] for c in kinds) > 1}  # an N+1 would show here
                     optional = differ - grows
-                    verdict = ("fixed" if len(set(counts)) == 1 else
-                               "GROWS with the page" if grows else
-                               "fixed, plus at most one conditional statement: " + "; ".join(sorted(optional)))
+                    verdict = (
+                        "fixed"
+                        if len(set(counts)) == 1
+                        else "GROWS with the page"
+                        if grows
+                        else "fixed, plus at most one conditional statement: " + "; ".join(sorted(optional))
+                    )
                     print(f"{label:32} {counts[0]:8} {counts[1]:9} {counts[2]:10}   {verdict}")
                     if grows:
-                        problems.append(f"statements per inbox request grow with the page size ({label}): {counts}, "
-                                        f"repeated: {sorted(grows)}")
+                        problems.append(
+                            f"statements per inbox request grow with the page size ({label}): {counts}, "
+                            f"repeated: {sorted(grows)}"
+                        )
 
-                print(f"\nIn-process time of one page of 50 (ASGITransport, no HTTP, one request at a time, "
-                      f"mean of {repeat}; CPU and GC: this process, the app plus the in-process client)")
-                print(f"{'':32} {'request':>9} {'in SQL':>9} {'rest':>9} {'CPU':>9} {'of it GC':>9}  "
-                      f"statements (mean ms each)")
+                print(
+                    f"\nIn-process time of one page of 50 (ASGITransport, no HTTP, one request at a time, "
+                    f"mean of {repeat}; CPU and GC: this process, the app plus the in-process client)"
+                )
+                print(
+                    f"{'':32} {'request':>9} {'in SQL':>9} {'rest':>9} {'CPU':>9} {'of it GC':>9}  "
+                    f"statements (mean ms each)"
+                )
                 slowest: dict[str, tuple[str, Any, float]] = {}
                 box_sql: dict[tuple[str, str], tuple[str, Any]] = {}  # (case, "count"/"page") -> statement
                 for label, username, inbox_filter in CASES:
@@ -1037,9 +1203,11 @@ async def profile_in_process(url: str, secret: str, repeat: int, explain_all: bo
                     gc_ms = 1000 * gc_meter.stop() / repeat
                     means = {i: sum(v) / len(v) for i, v in per_statement.items()}
                     total_ms, sql_ms = 1000 * total / repeat, 1000 * sql / repeat
-                    print(f"{label:32} {total_ms:6.1f} ms {sql_ms:6.1f} ms {total_ms - sql_ms:6.1f} ms "
-                          f"{cpu_ms:6.1f} ms {gc_ms:6.1f} ms  "
-                          f"{' '.join(f'{1000 * m:.1f}' for m in means.values())}")
+                    print(
+                        f"{label:32} {total_ms:6.1f} ms {sql_ms:6.1f} ms {total_ms - sql_ms:6.1f} ms "
+                        f"{cpu_ms:6.1f} ms {gc_ms:6.1f} ms  "
+                        f"{' '.join(f'{1000 * m:.1f}' for m in means.values())}"
+                    )
                     worst = max(means, key=means.get)
                     slowest[label] = (*texts[worst], means[worst])
                     for i, (statement, parameters) in texts.items():
@@ -1069,19 +1237,33 @@ async def profile_in_process(url: str, secret: str, repeat: int, explain_all: bo
                         timer.enabled = True
                         records = await one(username, inbox_body(50, inbox_filter))
                         timer.enabled = False
-                        print(f"\nStatements of one page «{label}» (in the request; EXPLAIN ANALYZE execution "
-                              f"time, best of 3):")
+                        print(
+                            f"\nStatements of one page «{label}» (in the request; EXPLAIN ANALYZE execution "
+                            f"time, best of 3):"
+                        )
                         for statement, parameters, took in records:
-                            plan_ms = (f"{await explain_ms(conn, statement, parameters):7.2f} ms"
-                                       if statement.lstrip().upper().startswith("SELECT") else "      –   ")
+                            plan_ms = (
+                                f"{await explain_ms(conn, statement, parameters):7.2f} ms"
+                                if statement.lstrip().upper().startswith("SELECT")
+                                else "      –   "
+                            )
                             print(f"  {1000 * took:7.2f} ms {plan_ms}  {shorten_sql(statement, 130)}")
                     for label, (statement, parameters, took) in slowest.items():
-                        plan = (await conn.exec_driver_sql(
-                            "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)).scalars().all()
-                        took_plan = next((row.split(":")[1].strip() for row in plan if row.startswith("Execution Time")), "?")
-                        seq = [row.strip() for row in plan if "Seq Scan on turnos" in row or "Seq Scan on documents" in row]
-                        print(f"\nSlowest statement of «{label}»: {1000 * took:.1f} ms in the request, "
-                              f"EXPLAIN ANALYZE {took_plan}{'  — SEQ SCAN on a big table' if seq else ''}")
+                        plan = (
+                            (await conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters))
+                            .scalars()
+                            .all()
+                        )
+                        took_plan = next(
+                            (row.split(":")[1].strip() for row in plan if row.startswith("Execution Time")), "?"
+                        )
+                        seq = [
+                            row.strip() for row in plan if "Seq Scan on turnos" in row or "Seq Scan on documents" in row
+                        ]
+                        print(
+                            f"\nSlowest statement of «{label}»: {1000 * took:.1f} ms in the request, "
+                            f"EXPLAIN ANALYZE {took_plan}{'  — SEQ SCAN on a big table' if seq else ''}"
+                        )
                         print("  " + shorten_sql(statement, 400))
                         if explain_all or label == CASES[0][0] or seq:
                             print("\n".join("    " + line for line in plan))
@@ -1125,37 +1307,58 @@ async def print_what_ifs(services, timer: StatementTimer, box_sql: dict[tuple[st
     clock = services.clock
     async with services.db.session() as session:
         calendar = await load_calendar(session)
-        user_ids = dict((await session.execute(select(User.username, User.id)
-                                               .where(User.username.in_([HEAD_USERNAME, STAFF_USERNAME])))).all())
+        user_ids = dict(
+            (
+                await session.execute(
+                    select(User.username, User.id).where(User.username.in_([HEAD_USERNAME, STAFF_USERNAME]))
+                )
+            ).all()
+        )
         principals = {u: await load_principal(session, i) for u, i in user_ids.items()}
     async with services.db.engine.connect() as probe:
         jit = (await probe.exec_driver_sql("SHOW jit")).scalar()
-    print(f"\nThe inbox's statements before and now (EXPLAIN ANALYZE execution time, best of 3; JIT as the app's "
-          f"connections have it: {jit}). Before: scope as EXISTS on org_units.path + visible_turnos, count(*) of "
-          f"the rows; now: as the app sent them")
+    print(
+        f"\nThe inbox's statements before and now (EXPLAIN ANALYZE execution time, best of 3; JIT as the app's "
+        f"connections have it: {jit}). Before: scope as EXISTS on org_units.path + visible_turnos, count(*) of "
+        f"the rows; now: as the app sent them"
+    )
     print(f"{'':32} {'count before':>12} {'count now':>10}  {'(form)':14} {'page before':>11} {'page now':>9}")
     async with services.db.engine.connect() as conn:
         for label, username, inbox_filter in CASES:
             principal = principals[username]
             env = FilterEnv(clock, calendar, services.settings.yellow_threshold_days, principal)
-            spec = TurnoFilterSpec(include_subunits=True, status=list((inbox_filter or {}).get("status", [])),
-                                   traffic_light=list((inbox_filter or {}).get("trafficLight", [])))
-            where = [box_scope(principal, spec, Turno.to_unit_id), visible_turnos(principal),
-                     *turno_filter_clauses(spec, env, Turno.to_unit_id)]
+            spec = TurnoFilterSpec(
+                include_subunits=True,
+                status=list((inbox_filter or {}).get("status", [])),
+                traffic_light=list((inbox_filter or {}).get("trafficLight", [])),
+            )
+            where = [
+                box_scope(principal, spec, Turno.to_unit_id),
+                visible_turnos(principal),
+                *turno_filter_clauses(spec, env, Turno.to_unit_id),
+            ]
             before = {}
-            for name, stmt in (("count", select(func.count()).select_from(select(Turno).where(*where).subquery())),
-                               ("page", select(Turno).where(*where).order_by(Turno.sent_at.desc(), Turno.id.desc())
-                                .limit(51))):
+            for name, stmt in (
+                ("count", select(func.count()).select_from(select(Turno).where(*where).subquery())),
+                ("page", select(Turno).where(*where).order_by(Turno.sent_at.desc(), Turno.id.desc()).limit(51)),
+            ):
                 timer.reset()
                 await conn.execute(stmt)
                 before[name] = timer.records[-1][:2]
             now_count, now_page = box_sql.get((label, "count")), box_sql.get((label, "page"))
-            form = ("–" if now_count is None else
-                    "turno_counts" if statement_kind(now_count[0]) == "turno_counts" else "count(*)")
+            form = (
+                "–"
+                if now_count is None
+                else "turno_counts"
+                if statement_kind(now_count[0]) == "turno_counts"
+                else "count(*)"
+            )
             count_now = f"{await explain_ms(conn, *now_count):7.2f} ms" if now_count else "   missing"
             page_now = f"{await explain_ms(conn, *now_page):6.2f} ms" if now_page else "  missing"
-            print(f"{label:32} {await explain_ms(conn, *before['count']):9.2f} ms {count_now}  {form:14} "
-                  f"{await explain_ms(conn, *before['page']):8.2f} ms {page_now}")
+            print(
+                f"{label:32} {await explain_ms(conn, *before['count']):9.2f} ms {count_now}  {form:14} "
+                f"{await explain_ms(conn, *before['page']):8.2f} ms {page_now}"
+            )
         await conn.rollback()
 
 
@@ -1181,12 +1384,19 @@ def print_profile(profiler: cProfile.Profile, what: str) -> None:
     busy = sum(groups.values())
     print(f"\nPython profile ({what}): {busy:.2f} s busy, {waiting:.2f} s waiting in epoll; own time by package:")
     print("  " + ", ".join(f"{name} {100 * t / busy:.0f}%" for name, t in groups.most_common() if t / busy >= 0.01))
-    ranked = sorted(((own, f"{Path(fn).name}:{line}({fn_name})") for (fn, line, fn_name), (_c, _n, own, _cu, _ca)
-                     in stats.items() if "poll" not in fn_name), reverse=True)[:8]
+    ranked = sorted(
+        (
+            (own, f"{Path(fn).name}:{line}({fn_name})")
+            for (fn, line, fn_name), (_c, _n, own, _cu, _ca) in stats.items()
+            if "poll" not in fn_name
+        ),
+        reverse=True,
+    )[:8]
     print("  top own time: " + "; ".join(f"{name} {1000 * own:.0f} ms" for own, name in ranked))
 
 
 # --- report and main ----------------------------------------------------------------------------
+
 
 def per_request_ms(result: Result, key: str) -> float:
     return 1000 * result.cpu.get(key, 0) / result.rate if result.rate else float("nan")
@@ -1197,9 +1407,11 @@ def print_results(title: str, results: list[Result], baseline: Result) -> None:
     print(f"{'':46} {'req/s':>6} {'p50':>9} {'p99':>9} {'ratio':>6}   CPU/req: server  postgres   busy: client  rest")
     for r in results:
         busy = "  ".join(f"{100 * r.cpu.get(k, 0):4.0f}%" for k in ("client", "others"))
-        print(f"{r.name:46} {r.rate:6.0f} {r.percentile_ms(0.5):6.1f} ms {r.percentile_ms(0.99):6.1f} ms "
-              f"{r.rate / baseline.rate:6.3f}         {per_request_ms(r, 'server'):6.1f} ms "
-              f"{per_request_ms(r, 'db'):6.1f} ms          {busy}")
+        print(
+            f"{r.name:46} {r.rate:6.0f} {r.percentile_ms(0.5):6.1f} ms {r.percentile_ms(0.99):6.1f} ms "
+            f"{r.rate / baseline.rate:6.3f}         {per_request_ms(r, 'server'):6.1f} ms "
+            f"{per_request_ms(r, 'db'):6.1f} ms          {busy}"
+        )
         if r.failures:
             print(f"    {len(r.failures)} failed requests, first: {r.failures[0]}")
 
@@ -1210,8 +1422,10 @@ def print_breakdown(real: list[Result], memory: list[Result]) -> None:
     by = {r.name: r for r in real + memory}
     floor = per_request_ms(by["memory {__typename}"], "server")
     print("\nWhere the CPU of one page goes (ms per request; server process and PostgreSQL backends):")
-    print(f"{'':30} {'HTTP+floor':>10} {'GraphQL':>8} {'data (py)':>10} {'postgres':>9} {'total':>7}   "
-          f"{'DB share':>8}  real/memory req/s")
+    print(
+        f"{'':30} {'HTTP+floor':>10} {'GraphQL':>8} {'data (py)':>10} {'postgres':>9} {'total':>7}   "
+        f"{'DB share':>8}  real/memory req/s"
+    )
     for label, _username, _filter in CASES:
         if f"memory inbox {label}" not in by or f"inbox {label}" not in by:
             continue
@@ -1220,13 +1434,17 @@ def print_breakdown(real: list[Result], memory: list[Result]) -> None:
         data = per_request_ms(r, "server") - per_request_ms(m, "server")
         pg = per_request_ms(r, "db")
         total = floor + graphql + data + pg
-        print(f"{label:30} {floor:10.2f} {graphql:8.2f} {data:10.2f} {pg:9.2f} {total:7.2f}   "
-              f"{100 * (data + pg) / total:7.0f}%  {r.rate:.0f} / {m.rate:.0f} = {r.rate / m.rate:.2f}")
-    print("HTTP+floor: the in-memory server's CPU for {__typename} (uvicorn, starlette, strawberry's request\n"
-          "handling, validation guards). GraphQL: what the in-memory page adds (parsing, validating and executing\n"
-          "the selection, async resolvers, serializing 50 rows). data (py): what the real server adds on top: token\n"
-          "and principal, sessions and pool, SQL compilation, asyncpg, ORM objects, loaders, Python-side lights.\n"
-          "postgres: the backends' CPU. DB share = (data + postgres) / total.")
+        print(
+            f"{label:30} {floor:10.2f} {graphql:8.2f} {data:10.2f} {pg:9.2f} {total:7.2f}   "
+            f"{100 * (data + pg) / total:7.0f}%  {r.rate:.0f} / {m.rate:.0f} = {r.rate / m.rate:.2f}"
+        )
+    print(
+        "HTTP+floor: the in-memory server's CPU for {__typename} (uvicorn, starlette, strawberry's request\n"
+        "handling, validation guards). GraphQL: what the in-memory page adds (parsing, validating and executing\n"
+        "the selection, async resolvers, serializing 50 rows). data (py): what the real server adds on top: token\n"
+        "and principal, sessions and pool, SQL compilation, asyncpg, ORM objects, loaders, Python-side lights.\n"
+        "postgres: the backends' CPU. DB share = (data + postgres) / total."
+    )
 
 
 @dataclass
@@ -1262,29 +1480,44 @@ class Line:
 
 def lines_of(real: list[Result], memory: list[Result]) -> list[Line]:
     by = {r.name: r for r in real + memory}
-    return [Line(label, by[f"inbox {label}"], *[by.get(f"memory {prefix}inbox {label}")
-                                                 for prefix, _path in MEMORY_VARIANTS.values()])
-            for label, _u, _f in CASES if f"inbox {label}" in by]
+    return [
+        Line(
+            label,
+            by[f"inbox {label}"],
+            *[by.get(f"memory {prefix}inbox {label}") for prefix, _path in MEMORY_VARIANTS.values()],
+        )
+        for label, _u, _f in CASES
+        if f"inbox {label}" in by
+    ]
 
 
 def print_ratios(lines: list[Line]) -> None:
-    print("\nReal against in-memory, per line. CPU ms per request: real = server + PostgreSQL backends; memory and "
-          "sync, plain = the in-memory server.\nratio_memory = memory CPU / real CPU (the robust one); by req/s: real / "
-          "memory req/s (pessimistic when the machine is busy); plain/memory: how close the resolvers are to plain "
-          "attributes; sync: what-if, every resolver of memory synchronous")
-    print(f"{'':30} {'real CPU':>9} {'memory':>8} {'sync':>7} {'plain':>7}   {'ratio_memory':>12} {'by req/s':>9} "
-          f"{'plain/memory':>12}")
+    print(
+        "\nReal against in-memory, per line. CPU ms per request: real = server + PostgreSQL backends; memory and "
+        "sync, plain = the in-memory server.\nratio_memory = memory CPU / real CPU (the robust one); by req/s: real / "
+        "memory req/s (pessimistic when the machine is busy); plain/memory: how close the resolvers are to plain "
+        "attributes; sync: what-if, every resolver of memory synchronous"
+    )
+    print(
+        f"{'':30} {'real CPU':>9} {'memory':>8} {'sync':>7} {'plain':>7}   {'ratio_memory':>12} {'by req/s':>9} "
+        f"{'plain/memory':>12}"
+    )
 
     def cpu(r: Result | None) -> float:
         return per_request_ms(r, "server") if r else float("nan")
+
     for x in lines:
-        print(f"{x.label:30} {x.real_cpu_ms:6.1f} ms {cpu(x.memory):5.1f} ms {cpu(x.sync):4.1f} ms {cpu(x.plain):4.1f} ms"
-              f"   {x.ratio_memory:12.2f} {x.ratio_memory_req_s:9.2f} {x.ratio_plain:12.2f}")
+        print(
+            f"{x.label:30} {x.real_cpu_ms:6.1f} ms {cpu(x.memory):5.1f} ms {cpu(x.sync):4.1f} ms {cpu(x.plain):4.1f} ms"
+            f"   {x.ratio_memory:12.2f} {x.ratio_memory_req_s:9.2f} {x.ratio_plain:12.2f}"
+        )
 
 
 def result_fields(r: Result) -> str:
-    return (f"req_s={r.rate:.1f} p50_ms={r.percentile_ms(0.5):.1f} p99_ms={r.percentile_ms(0.99):.1f} "
-            f"server_cpu_ms={per_request_ms(r, 'server'):.2f}")
+    return (
+        f"req_s={r.rate:.1f} p50_ms={r.percentile_ms(0.5):.1f} p99_ms={r.percentile_ms(0.99):.1f} "
+        f"server_cpu_ms={per_request_ms(r, 'server'):.2f}"
+    )
 
 
 def print_result_lines(lines: list[Line], statements: dict[str, int]) -> None:
@@ -1292,16 +1525,20 @@ def print_result_lines(lines: list[Line], statements: dict[str, int]) -> None:
     print()
     for x in lines:
         r, name = x.real, RESULT_NAMES[x.label]
-        print(f"RESULT inbox.{name} req_s={r.rate:.1f} p50_ms={r.percentile_ms(0.5):.1f} "
-              f"p99_ms={r.percentile_ms(0.99):.1f} ratio_memory={x.ratio_memory:.3f} "
-              f"ratio_memory_req_s={x.ratio_memory_req_s:.3f} server_cpu_ms={per_request_ms(r, 'server'):.2f} "
-              f"pg_cpu_ms={per_request_ms(r, 'db'):.2f} statements={statements.get(x.label, 'nan')} "
-              f"busy_rest={r.cpu.get('others', 0):.2f}")
+        print(
+            f"RESULT inbox.{name} req_s={r.rate:.1f} p50_ms={r.percentile_ms(0.5):.1f} "
+            f"p99_ms={r.percentile_ms(0.99):.1f} ratio_memory={x.ratio_memory:.3f} "
+            f"ratio_memory_req_s={x.ratio_memory_req_s:.3f} server_cpu_ms={per_request_ms(r, 'server'):.2f} "
+            f"pg_cpu_ms={per_request_ms(r, 'db'):.2f} statements={statements.get(x.label, 'nan')} "
+            f"busy_rest={r.cpu.get('others', 0):.2f}"
+        )
     for x in lines:
         name = RESULT_NAMES[x.label]
         if x.memory:
-            print(f"RESULT inbox.memory.{name} {result_fields(x.memory)} ratio_plain={x.ratio_plain:.3f} "
-                  f"busy_rest={x.memory.cpu.get('others', 0):.2f}")
+            print(
+                f"RESULT inbox.memory.{name} {result_fields(x.memory)} ratio_plain={x.ratio_plain:.3f} "
+                f"busy_rest={x.memory.cpu.get('others', 0):.2f}"
+            )
         for kind, r in (("memory_sync", x.sync), ("memory_plain", x.plain)):
             if r:
                 print(f"RESULT inbox.{kind}.{name} {result_fields(r)} busy_rest={r.cpu.get('others', 0):.2f}")
@@ -1312,16 +1549,22 @@ def print_result_lines(lines: list[Line], statements: dict[str, int]) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.inbox", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--turnos", type=int, default=1_000_000, help="turnos to bulk-load (default 1000000); "
-                                                                     "documents: half as many")
-    parser.add_argument("--database-url", default=DEFAULT_URL,
-                        help=f"PostgreSQL database to DROP and recreate, or with --reuse to migrate "
-                             f"(default {DEFAULT_URL})")
+    parser.add_argument(
+        "--turnos", type=int, default=1_000_000, help="turnos to bulk-load (default 1000000); documents: half as many"
+    )
+    parser.add_argument(
+        "--database-url",
+        default=DEFAULT_URL,
+        help=f"PostgreSQL database to DROP and recreate, or with --reuse to migrate (default {DEFAULT_URL})",
+    )
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per line (default 10)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients (default 8)")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the generated data")
-    parser.add_argument("--reuse", action="store_true",
-                        help="keep the database of a previous run (no reload; migrated to the head first)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the database of a previous run (no reload; migrated to the head first)",
+    )
     parser.add_argument("--repeat", type=int, default=20, help="in-process requests per page for the time split")
     parser.add_argument("--explain", action="store_true", help="print every slowest statement's full plan")
     parser.add_argument("--python-profile", action="store_true", help="cProfile the HEAD pages in-process")
@@ -1352,11 +1595,15 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(add_inbox_users(url, world))
         print(f"loading {args.turnos // 2} documents and {args.turnos} turnos…", flush=True)
         stats = asyncio.run(load(url, world, args.turnos, args.seed))
-        print(f"loaded {stats.documents} documents and {stats.turnos} turnos in {stats.seconds:.1f} s "
-              f"(generation, COPY, index maintenance, VACUUM ANALYZE)")
+        print(
+            f"loaded {stats.documents} documents and {stats.turnos} turnos in {stats.seconds:.1f} s "
+            f"(generation, COPY, index maintenance, VACUUM ANALYZE)"
+        )
         total = sum(stats.statuses.values())
         print("turno status: " + ", ".join(f"{s} {100 * n / total:.1f}%" for s, n in stats.statuses.most_common()))
-        print("open turnos by light: " + ", ".join(f"{light.value} {n}" for light, n in stats.open_lights.most_common()))
+        print(
+            "open turnos by light: " + ", ".join(f"{light.value} {n}" for light, n in stats.open_lights.most_common())
+        )
     problems = asyncio.run(check_load(url))
     for p in problems:
         print(f"LOAD PROBLEM: {p}")
@@ -1367,26 +1614,37 @@ def main(argv: list[str] | None = None) -> int:
         run, pages = asyncio.run(run_real_server(url, secret, args.seconds, args.clients))
         print("measuring the in-memory server…", flush=True)
         memory, notes = asyncio.run(run_memory_server(url, pages, args.seconds, args.clients))
-        print(f"\nserver: one uvicorn process on {os.cpu_count()} cores shared with PostgreSQL and the client; "
-              f"{args.clients} concurrent clients, {args.seconds:g} s per line")
+        print(
+            f"\nserver: one uvicorn process on {os.cpu_count()} cores shared with PostgreSQL and the client; "
+            f"{args.clients} concurrent clients, {args.seconds:g} s per line"
+        )
         for label, count in pages.total_counts.items():
             print(f"inbox «{label}»: totalCount {count}")
         print(f"real server RSS: idle {run.rss_idle:.0f} MB, end {run.rss_end:.0f} MB, peak {run.rss_peak:.0f} MB")
         print_results("Real server (mcs serve, PostgreSQL); ratio to its {__typename}", run.results, run.results[0])
-        print_results("In-memory server (same stack, no database); ratio to the real server's {__typename}",
-                      memory, run.results[0])
-        print(f"in-memory {{__typename}} vs real {{__typename}}: {memory[0].rate:.0f} / {run.results[0].rate:.0f} req/s")
+        print_results(
+            "In-memory server (same stack, no database); ratio to the real server's {__typename}",
+            memory,
+            run.results[0],
+        )
+        print(
+            f"in-memory {{__typename}} vs real {{__typename}}: {memory[0].rate:.0f} / {run.results[0].rate:.0f} req/s"
+        )
         for note in notes:
             print(note)
         print_breakdown(run.results, memory)
         lines = lines_of(run.results, memory)
         print_ratios(lines)
         busy = [r.cpu.get("others", 0) for r in run.results + memory]
-        print(f"the rest of the machine took {min(busy):.2f}–{max(busy):.2f} cores during the lines "
-              f"(mean {sum(busy) / len(busy):.2f}) of {os.cpu_count()}")
+        print(
+            f"the rest of the machine took {min(busy):.2f}–{max(busy):.2f} cores during the lines "
+            f"(mean {sum(busy) / len(busy):.2f}) of {os.cpu_count()}"
+        )
         if max(busy) > 0.25:
-            print("warning: the rest of the machine was busy during some runs: req/s and latencies are pessimistic; "
-                  "the CPU-per-request figures and ratio_memory much less so.")
+            print(
+                "warning: the rest of the machine was busy during some runs: req/s and latencies are pessimistic; "
+                "the CPU-per-request figures and ratio_memory much less so."
+            )
 
     found, statements = asyncio.run(profile_in_process(url, secret, args.repeat, args.explain, args.python_profile))
     problems += found

@@ -50,8 +50,20 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
 from bench.core import (
-    PASSWORD, REGISTER_UNIT, REPO, CpuMeter, Server, World, code_version, cpu_seconds, create_org_and_users,
-    libpq_dsn, login, machine_busy_seconds, recreate_database, register_body_factory,
+    PASSWORD,
+    REGISTER_UNIT,
+    REPO,
+    CpuMeter,
+    Server,
+    World,
+    code_version,
+    cpu_seconds,
+    create_org_and_users,
+    libpq_dsn,
+    login,
+    machine_busy_seconds,
+    recreate_database,
+    register_body_factory,
 )
 from mcs.app import build_services
 from mcs.migrations import migrate
@@ -76,6 +88,7 @@ SUBJECT_NUMBER = re.compile(r"^[^:]+: (\S+) · ")  # "Nuevo turno: DG1D1/2026/00
 
 # --- setup -----------------------------------------------------------------------------------
 
+
 async def add_people(url: str, world: World, members: int) -> int:
     """M-1 STAFF per unit beside its REGISTRAR; everyone an e-mail address; no daily digest.
     Through the ORM, so the users' search text follows their address. Returns the users."""
@@ -86,16 +99,24 @@ async def add_people(url: str, world: World, members: int) -> int:
         async with db.transaction() as session:
             for unit in world.units:
                 for i in range(1, members):
-                    session.add(User(username=f"staff_{unit.acronym.lower()}_{i}", password_hash=password_hash,
-                                     full_name=f"Personal {i} de {unit.acronym}", active=True, token_version=0,
-                                     created_at=now,
-                                     memberships=[Membership(unit_id=unit.id, role=Role.STAFF.value)]))
+                    session.add(
+                        User(
+                            username=f"staff_{unit.acronym.lower()}_{i}",
+                            password_hash=password_hash,
+                            full_name=f"Personal {i} de {unit.acronym}",
+                            active=True,
+                            token_version=0,
+                            created_at=now,
+                            memberships=[Membership(unit_id=unit.id, role=Role.STAFF.value)],
+                        )
+                    )
             await session.flush()
             users = list((await session.execute(select(User))).scalars())
             for user in users:
                 user.email = f"{user.username}@{EMAIL_DOMAIN}"
-                session.add(NotificationPreference(user_id=user.id, channels={"DAILY_DIGEST": []},
-                                                   include_subunits=False))
+                session.add(
+                    NotificationPreference(user_id=user.id, channels={"DAILY_DIGEST": []}, include_subunits=False)
+                )
         return len(users)
     finally:
         await db.dispose()
@@ -106,8 +127,13 @@ class SmtpSink:
 
     def __init__(self, path: Path):
         self.path = path
-        self.process = subprocess.Popen([sys.executable, "-m", "bench.smtp_sink", "--port", "0", "--out", str(path)],
-                                        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.smtp_sink", "--port", "0", "--out", str(path)],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         line = self.process.stdout.readline()
         if not line.startswith("listening on "):
             self.process.kill()
@@ -171,8 +197,17 @@ async def register_documents(client: httpx.AsyncClient, token: str, world: World
 
 
 async def send_turno(client: httpx.AsyncClient, token: str, document_id: str, unit) -> Sent:
-    body = {"query": SEND_TURNO, "variables": {"input": {"documentId": document_id, "recipients": [
-        {"unitId": to_global_id("OrgUnit", unit.id), "instruction": "RESPONSE", "businessDays": 5}]}}}
+    body = {
+        "query": SEND_TURNO,
+        "variables": {
+            "input": {
+                "documentId": document_id,
+                "recipients": [
+                    {"unitId": to_global_id("OrgUnit", unit.id), "instruction": "RESPONSE", "businessDays": 5}
+                ],
+            }
+        },
+    }
     response = await client.post("/graphql", json=body, headers={"Authorization": f"Bearer {token}"})
     returned_at = time.time()
     data = response.json()
@@ -183,8 +218,12 @@ async def send_turno(client: httpx.AsyncClient, token: str, document_id: str, un
 
 
 def server_env(args, sink: SmtpSink | None, notify_seconds: float, redis_channel: str | None) -> dict[str, str]:
-    env = {"MCS_NOTIFY_SECONDS": f"{notify_seconds:g}", "MCS_DEADLINE_WATCH_SECONDS": "0",
-           "MCS_PUBLIC_URL": PUBLIC_URL, "MCS_SMTP_FROM": SMTP_FROM}
+    env = {
+        "MCS_NOTIFY_SECONDS": f"{notify_seconds:g}",
+        "MCS_DEADLINE_WATCH_SECONDS": "0",
+        "MCS_PUBLIC_URL": PUBLIC_URL,
+        "MCS_SMTP_FROM": SMTP_FROM,
+    }
     if sink is not None:
         env |= {"MCS_SMTP_HOST": "127.0.0.1", "MCS_SMTP_PORT": str(sink.port)}
     if args.redis_url and redis_channel:
@@ -193,6 +232,7 @@ def server_env(args, sink: SmtpSink | None, notify_seconds: float, redis_channel
 
 
 # --- phase 1: the backlog, then collect and send_due in-process --------------------------------
+
 
 async def load_backlog(args, secret: str, world: World, workdir: Path) -> list[Sent]:
     """N turnos through the real server, whose notifier is off (MCS_NOTIFY_SECONDS=0)."""
@@ -225,7 +265,8 @@ class BackendCpu:
     async def snapshot(self) -> dict[int, float]:
         rows = await self.monitor.fetch(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
-            "AND backend_type IN ('client backend', 'parallel worker')")
+            "AND backend_type IN ('client backend', 'parallel worker')"
+        )
         return {r["pid"]: cpu_seconds(r["pid"]) for r in rows}
 
     @staticmethod
@@ -273,9 +314,17 @@ class Throughput:
 
 
 async def measure_throughput(args, secret: str, world: World, workdir: Path, sink: SmtpSink) -> Throughput:
-    settings = Settings.from_env(database_url=args.database_url, redis_url=None, secret_key=secret,
-                                 files_dir=workdir / "files", smtp_host="127.0.0.1", smtp_port=sink.port,
-                                 public_url=PUBLIC_URL, smtp_from=SMTP_FROM, notify_seconds=0)
+    settings = Settings.from_env(
+        database_url=args.database_url,
+        redis_url=None,
+        secret_key=secret,
+        files_dir=workdir / "files",
+        smtp_host="127.0.0.1",
+        smtp_port=sink.port,
+        public_url=PUBLIC_URL,
+        smtp_from=SMTP_FROM,
+        notify_seconds=0,
+    )
     services = build_services(settings)
     monitor = await asyncpg.connect(libpq_dsn(args.database_url))
     try:
@@ -284,12 +333,15 @@ async def measure_throughput(args, secret: str, world: World, workdir: Path, sin
             await session.execute(text("SELECT 1"))
         written, collected = await timed(lambda: collect(services), monitor, sink)
         cursor_after = await monitor.fetchval("SELECT event_id FROM notifier_cursor WHERE id = 1")
-        events = await monitor.fetchval("SELECT count(*) FROM events WHERE id > $1 AND id <= $2",
-                                        cursor_before, cursor_after)
+        events = await monitor.fetchval(
+            "SELECT count(*) FROM events WHERE id > $1 AND id <= $2", cursor_before, cursor_after
+        )
         arrived_before = len(sink.arrivals())
         _, sent = await timed(lambda: send_due(services), monitor, sink)
-        statuses = {r["status"]: r["count"] for r in await monitor.fetch(
-            "SELECT status, count(*) FROM notifications GROUP BY status ORDER BY status")}
+        statuses = {
+            r["status"]: r["count"]
+            for r in await monitor.fetch("SELECT status, count(*) FROM notifications GROUP BY status ORDER BY status")
+        }
         return Throughput(args.turnos, events, collected, sent, statuses, len(sink.arrivals()) - arrived_before)
     finally:
         await monitor.close()
@@ -297,6 +349,7 @@ async def measure_throughput(args, secret: str, world: World, workdir: Path, sin
 
 
 # --- phase 2: the delay through the real server ------------------------------------------------
+
 
 @dataclass
 class Delay:
@@ -310,7 +363,11 @@ class Delay:
     members: int
 
     def per_turno(self, pick) -> list[float]:
-        return [pick(self.arrivals[s.number]) - s.returned_at for s in self.sent if len(self.arrivals.get(s.number, ())) >= 1]
+        return [
+            pick(self.arrivals[s.number]) - s.returned_at
+            for s in self.sent
+            if len(self.arrivals.get(s.number, ())) >= 1
+        ]
 
     @property
     def complete(self) -> list[Sent]:
@@ -333,14 +390,16 @@ async def wait_for_arrivals(sink: SmtpSink, numbers: set[str], expected: int, ti
 async def measure_delay(args, secret: str, world: World, workdir: Path, sink: SmtpSink) -> Delay:
     channel = f"mcs:bench_notify:{secrets.token_hex(4)}"  # no other bench's wake-ups
     (workdir / "delay").mkdir()
-    server = Server(args.database_url, secret, workdir / "delay",
-                    extra_env=server_env(args, sink, args.notify_seconds, channel))
+    server = Server(
+        args.database_url, secret, workdir / "delay", extra_env=server_env(args, sink, args.notify_seconds, channel)
+    )
     monitor = await asyncpg.connect(libpq_dsn(args.database_url))
     total = max(1, round(args.rate * args.seconds))
     try:
         await server.wait_ready()
-        async with httpx.AsyncClient(base_url=server.base_url, timeout=120,
-                                     limits=httpx.Limits(max_connections=64, max_keepalive_connections=64)) as client:
+        async with httpx.AsyncClient(
+            base_url=server.base_url, timeout=120, limits=httpx.Limits(max_connections=64, max_keepalive_connections=64)
+        ) as client:
             token = await login(client, world.register_username)
             documents = await register_documents(client, token, world, total, seed=23)
             units = recipient_units(world)
@@ -357,17 +416,26 @@ async def measure_delay(args, secret: str, world: World, workdir: Path, sink: Sm
             sent = list(await asyncio.gather(*tasks))
             elapsed = time.perf_counter() - started
             numbers = {s.number for s in sent}
-            arrivals = await wait_for_arrivals(sink, numbers, total * args.members,
-                                               timeout=max(30.0, 5 * args.notify_seconds))
+            arrivals = await wait_for_arrivals(
+                sink, numbers, total * args.members, timeout=max(30.0, 5 * args.notify_seconds)
+            )
             after = await meter.snapshot()
             run_seconds = time.perf_counter() - started_wall
             cpu = {k: after[k] - before[k] for k in before}
             smtp_cpu = sink.cpu - smtp0
-        rows = [(r["number"], r["occurred_at"].timestamp(), r["created_at"].timestamp(),
-                 r["sent_at"].timestamp() if r["sent_at"] else float("nan")) for r in await monitor.fetch(
-            "SELECT t.number, e.occurred_at, n.created_at, n.sent_at FROM notifications n "
-            "JOIN events e ON e.id = n.event_id JOIN turnos t ON t.id = e.turno_id WHERE t.number = ANY($1::text[])",
-            sorted(numbers))]
+        rows = [
+            (
+                r["number"],
+                r["occurred_at"].timestamp(),
+                r["created_at"].timestamp(),
+                r["sent_at"].timestamp() if r["sent_at"] else float("nan"),
+            )
+            for r in await monitor.fetch(
+                "SELECT t.number, e.occurred_at, n.created_at, n.sent_at FROM notifications n "
+                "JOIN events e ON e.id = n.event_id JOIN turnos t ON t.id = e.turno_id WHERE t.number = ANY($1::text[])",
+                sorted(numbers),
+            )
+        ]
         return Delay(sent, elapsed, arrivals, rows, cpu, run_seconds, smtp_cpu, args.members)
     finally:
         await monitor.close()
@@ -375,6 +443,7 @@ async def measure_delay(args, secret: str, world: World, workdir: Path, sink: Sm
 
 
 # --- report ----------------------------------------------------------------------------------
+
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
@@ -388,14 +457,20 @@ def ms_line(values: list[float]) -> str:
 def report_throughput(t: Throughput, members: int) -> None:
     c, s = t.collected, t.sent
     print()
-    print(f"backlog: {t.turnos} turnos ({t.events} events after the notifier's cursor), {members} members with an"
-          f" e-mail address per recipient unit: {t.turnos * members} notifications owed")
-    print(f"collect:  {c.count} notification rows in {c.wall:.2f} s = {c.per_s:.0f}/s; per row: "
-          f"{c.ms_each(c.cpu):.2f} ms CPU here, {c.ms_each(c.pg_cpu):.2f} ms PostgreSQL; rest of the machine "
-          f"{100 * c.rest:.0f}% of a core")
-    print(f"send_due: {s.count} accepted by SMTP in {s.wall:.2f} s = {s.per_s:.1f}/s; per notification: "
-          f"{s.ms_each(s.cpu):.2f} ms CPU here, {s.ms_each(s.pg_cpu):.2f} ms PostgreSQL, "
-          f"{s.ms_each(s.smtp_cpu):.2f} ms the SMTP server; rest of the machine {100 * s.rest:.0f}% of a core")
+    print(
+        f"backlog: {t.turnos} turnos ({t.events} events after the notifier's cursor), {members} members with an"
+        f" e-mail address per recipient unit: {t.turnos * members} notifications owed"
+    )
+    print(
+        f"collect:  {c.count} notification rows in {c.wall:.2f} s = {c.per_s:.0f}/s; per row: "
+        f"{c.ms_each(c.cpu):.2f} ms CPU here, {c.ms_each(c.pg_cpu):.2f} ms PostgreSQL; rest of the machine "
+        f"{100 * c.rest:.0f}% of a core"
+    )
+    print(
+        f"send_due: {s.count} accepted by SMTP in {s.wall:.2f} s = {s.per_s:.1f}/s; per notification: "
+        f"{s.ms_each(s.cpu):.2f} ms CPU here, {s.ms_each(s.pg_cpu):.2f} ms PostgreSQL, "
+        f"{s.ms_each(s.smtp_cpu):.2f} ms the SMTP server; rest of the machine {100 * s.rest:.0f}% of a core"
+    )
     print(f"rows by status: {t.statuses}; lines written by the SMTP server: {t.arrived}")
     if t.arrived != s.count or c.count != t.turnos * members:
         print("warning: the counts disagree (owed, written, accepted, arrived)")
@@ -411,10 +486,14 @@ def report_delay(d: Delay, args) -> dict[str, float]:
     response = [returned[n] - occurred for n, occurred, _, _ in {r[0]: r for r in d.rows}.values()]
     wall = d.run_seconds
     print()
-    print(f"delay: {len(d.sent)} sendTurno in {d.elapsed:.1f} s ({len(d.sent) / d.elapsed:.2f}/s asked {args.rate:g}/s),"
-          f" MCS_NOTIFY_SECONDS={args.notify_seconds:g}, Redis {'on' if args.redis_url else 'off'}")
-    print(f"  arrived: {len(d.complete)} of {len(d.sent)} turnos with all {d.members} messages; "
-          f"{arrived_messages} of {len(d.sent) * d.members} messages")
+    print(
+        f"delay: {len(d.sent)} sendTurno in {d.elapsed:.1f} s ({len(d.sent) / d.elapsed:.2f}/s asked {args.rate:g}/s),"
+        f" MCS_NOTIFY_SECONDS={args.notify_seconds:g}, Redis {'on' if args.redis_url else 'off'}"
+    )
+    print(
+        f"  arrived: {len(d.complete)} of {len(d.sent)} turnos with all {d.members} messages; "
+        f"{arrived_messages} of {len(d.sent) * d.members} messages"
+    )
     print("  response -> SMTP accepted, p50 / p95 / p99 / max:")
     print(f"    the turno's first message  {ms_line(first)}")
     print(f"    every message              {ms_line(every)}")
@@ -424,27 +503,44 @@ def report_delay(d: Delay, args) -> dict[str, float]:
     print(f"    event time -> row written (collect)     {ms_line(collected)}")
     print(f"    row written -> SMTP accepted (send_due) {ms_line(smtp)}")
     cpu = d.cpu
-    print(f"  CPU over {wall:.1f} s (from the first sendTurno to the last arrival): server {cpu['server']:.2f} s "
-          f"({1000 * cpu['server'] / len(d.sent):.1f} ms per turno with its {d.members} mails), its PostgreSQL "
-          f"backends {cpu['db']:.2f} s, SMTP server {d.smtp_cpu:.2f} s, this client {cpu['client']:.2f} s; "
-          f"rest of the machine {100 * max(0.0, cpu['others'] - d.smtp_cpu) / wall:.0f}% of a core")
-    return {"first": pct(first, 0.5), "server_cpu_ms": 1000 * cpu["server"] / len(d.sent),
-            "rest": max(0.0, cpu["others"] - d.smtp_cpu) / wall}
+    print(
+        f"  CPU over {wall:.1f} s (from the first sendTurno to the last arrival): server {cpu['server']:.2f} s "
+        f"({1000 * cpu['server'] / len(d.sent):.1f} ms per turno with its {d.members} mails), its PostgreSQL "
+        f"backends {cpu['db']:.2f} s, SMTP server {d.smtp_cpu:.2f} s, this client {cpu['client']:.2f} s; "
+        f"rest of the machine {100 * max(0.0, cpu['others'] - d.smtp_cpu) / wall:.0f}% of a core"
+    )
+    return {
+        "first": pct(first, 0.5),
+        "server_cpu_ms": 1000 * cpu["server"] / len(d.sent),
+        "rest": max(0.0, cpu["others"] - d.smtp_cpu) / wall,
+    }
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.notifications", description=__doc__.split("\n\n")[0])
     parser.add_argument("--turnos", type=int, default=300, help="turnos of the backlog (default 300)")
-    parser.add_argument("--members", type=int, default=5,
-                        help="members with an e-mail address per unit: its REGISTRAR and M-1 STAFF (default 5)")
+    parser.add_argument(
+        "--members",
+        type=int,
+        default=5,
+        help="members with an e-mail address per unit: its REGISTRAR and M-1 STAFF (default 5)",
+    )
     parser.add_argument("--rate", type=float, default=2.0, help="sendTurno per second in the delay run (default 2)")
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds of the delay run (default 20)")
-    parser.add_argument("--notify-seconds", type=float, default=2.0,
-                        help="MCS_NOTIFY_SECONDS of the server in the delay run (default 2)")
-    parser.add_argument("--redis-url", default=DEFAULT_REDIS,
-                        help=f"Redis of the delay run's wake-ups (default {DEFAULT_REDIS}; '' for in-process)")
-    parser.add_argument("--database-url", default=DEFAULT_URL,
-                        help=f"PostgreSQL database to DROP and recreate (default {DEFAULT_URL})")
+    parser.add_argument(
+        "--notify-seconds",
+        type=float,
+        default=2.0,
+        help="MCS_NOTIFY_SECONDS of the server in the delay run (default 2)",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=DEFAULT_REDIS,
+        help=f"Redis of the delay run's wake-ups (default {DEFAULT_REDIS}; '' for in-process)",
+    )
+    parser.add_argument(
+        "--database-url", default=DEFAULT_URL, help=f"PostgreSQL database to DROP and recreate (default {DEFAULT_URL})"
+    )
     return parser.parse_args(argv)
 
 
@@ -462,15 +558,20 @@ def main(argv: list[str] | None = None) -> int:
     migrate(url)  # Alembic runs its own event loop: outside ours
     world = asyncio.run(create_org_and_users(url))
     users = asyncio.run(add_people(url, world, args.members))
-    print(f"{len(world.units)} units, {users} users with an e-mail address ({args.members} members per unit)", flush=True)
+    print(
+        f"{len(world.units)} units, {users} users with an e-mail address ({args.members} members per unit)", flush=True
+    )
     with tempfile.TemporaryDirectory(prefix="mcs-bench-notify-") as tmp:
         workdir = Path(tmp)
         sink = SmtpSink(workdir / "arrivals.txt")
         try:
             started = time.perf_counter()
             backlog = asyncio.run(load_backlog(args, secret, world, workdir))
-            print(f"backlog: {len(backlog)} turnos sent through the server in {time.perf_counter() - started:.1f} s "
-                  f"(notifier off); collect and send_due in-process…", flush=True)
+            print(
+                f"backlog: {len(backlog)} turnos sent through the server in {time.perf_counter() - started:.1f} s "
+                f"(notifier off); collect and send_due in-process…",
+                flush=True,
+            )
             throughput = asyncio.run(measure_throughput(args, secret, world, workdir, sink))
             report_throughput(throughput, args.members)
             print(f"\ndelay run: {args.rate:g} sendTurno/s for {args.seconds:g} s…", flush=True)
@@ -483,15 +584,21 @@ def main(argv: list[str] | None = None) -> int:
     c, s = throughput.collected, throughput.sent
     last = delay.per_turno(max)
     print()
-    print(f"RESULT notifications.collect events={throughput.events} notifications={c.count} per_s={c.per_s:.0f} "
-          f"cpu_ms={c.ms_each(c.cpu):.2f} pg_cpu_ms={c.ms_each(c.pg_cpu):.2f} busy_rest={c.rest:.2f}")
-    print(f"RESULT notifications.send notifications={s.count} per_s={s.per_s:.1f} cpu_ms={s.ms_each(s.cpu):.2f} "
-          f"smtp_cpu_ms={s.ms_each(s.smtp_cpu):.2f} pg_cpu_ms={s.ms_each(s.pg_cpu):.2f} busy_rest={s.rest:.2f}")
-    print(f"RESULT notifications.delay p50_ms={1000 * pct(last, 0.5):.0f} p95_ms={1000 * pct(last, 0.95):.0f} "
-          f"p99_ms={1000 * pct(last, 0.99):.0f} max_ms={1000 * pct(last, 1.0):.0f} sent={len(delay.sent)} "
-          f"arrived={len(delay.complete)} first_p50_ms={1000 * extra['first']:.0f} rate={args.rate:g} "
-          f"notify_seconds={args.notify_seconds:g} server_cpu_ms={extra['server_cpu_ms']:.1f} "
-          f"busy_rest={extra['rest']:.2f}")
+    print(
+        f"RESULT notifications.collect events={throughput.events} notifications={c.count} per_s={c.per_s:.0f} "
+        f"cpu_ms={c.ms_each(c.cpu):.2f} pg_cpu_ms={c.ms_each(c.pg_cpu):.2f} busy_rest={c.rest:.2f}"
+    )
+    print(
+        f"RESULT notifications.send notifications={s.count} per_s={s.per_s:.1f} cpu_ms={s.ms_each(s.cpu):.2f} "
+        f"smtp_cpu_ms={s.ms_each(s.smtp_cpu):.2f} pg_cpu_ms={s.ms_each(s.pg_cpu):.2f} busy_rest={s.rest:.2f}"
+    )
+    print(
+        f"RESULT notifications.delay p50_ms={1000 * pct(last, 0.5):.0f} p95_ms={1000 * pct(last, 0.95):.0f} "
+        f"p99_ms={1000 * pct(last, 0.99):.0f} max_ms={1000 * pct(last, 1.0):.0f} sent={len(delay.sent)} "
+        f"arrived={len(delay.complete)} first_p50_ms={1000 * extra['first']:.0f} rate={args.rate:g} "
+        f"notify_seconds={args.notify_seconds:g} server_cpu_ms={extra['server_cpu_ms']:.1f} "
+        f"busy_rest={extra['rest']:.2f}"
+    )
     return 0
 
 

@@ -46,11 +46,28 @@ import httpx
 from sqlalchemy.engine import make_url
 
 from bench.core import (
-    TYPENAME, CpuMeter, Result, Server, create_org_and_users, free_port, libpq_dsn, login, measure, ok,
+    TYPENAME,
+    CpuMeter,
+    Result,
+    Server,
+    create_org_and_users,
+    free_port,
+    libpq_dsn,
+    login,
+    measure,
+    ok,
     recreate_database,
 )
 from bench.inbox import (
-    CASES, HEAD_USERNAME, STAFF_USERNAME, MemoryServer, add_inbox_users, check_load, inbox_body, inbox_check, load,
+    CASES,
+    HEAD_USERNAME,
+    STAFF_USERNAME,
+    MemoryServer,
+    add_inbox_users,
+    check_load,
+    inbox_body,
+    inbox_check,
+    load,
     page_key,
 )
 from mcs.migrations import migrate
@@ -68,9 +85,10 @@ PG_INBOX = """query($statuses: [String], $lights: [String], $first: Int) {
                    document { folio subject trafficLight } } }
   }
 }"""
-PG_INBOX_JOINED = PG_INBOX.replace("inbox(statuses: $statuses, lights: $lights, first: $first)",
-                                   "inboxJoined(statuses: $statuses, lights: $lights, first: $first, "
-                                   "orderBy: [SENT_AT_DESC, ROW_ID_DESC])")
+PG_INBOX_JOINED = PG_INBOX.replace(
+    "inbox(statuses: $statuses, lights: $lights, first: $first)",
+    "inboxJoined(statuses: $statuses, lights: $lights, first: $first, orderBy: [SENT_AT_DESC, ROW_ID_DESC])",
+)
 MCS_SEARCH = """query($q: String!) {
   documents(filter: {search: $q}, first: 50) {
     totalCount
@@ -91,6 +109,7 @@ def pg_inbox_body(query: str, first: int, inbox_filter: dict | None) -> dict:
 
 
 # --- node and PostGraphile ------------------------------------------------------------------------
+
 
 def node_major(node: str) -> int:
     try:
@@ -140,11 +159,19 @@ class PostGraphileServer(Server):
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / "postgraphile.log"
-        env = {**os.environ, "PEERS_DATABASE_URL": libpq_dsn(url), "PEERS_SECRET": secret, "PEERS_POOL": str(pool),
-               "PEERS_KEEP_QUERIES": "1", "NODE_ENV": "production", "GRAPHILE_ENV": "production"}
+        env = {
+            **os.environ,
+            "PEERS_DATABASE_URL": libpq_dsn(url),
+            "PEERS_SECRET": secret,
+            "PEERS_POOL": str(pool),
+            "PEERS_KEEP_QUERIES": "1",
+            "NODE_ENV": "production",
+            "GRAPHILE_ENV": "production",
+        }
         with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen([node, "server.mjs", str(self.port)], cwd=PEERS, env=env,
-                                            stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [node, "server.mjs", str(self.port)], cwd=PEERS, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
 
     async def stats(self) -> dict:
         async with httpx.AsyncClient(base_url=self.base_url) as client:
@@ -153,14 +180,16 @@ class PostGraphileServer(Server):
 
 # --- database side ----------------------------------------------------------------------------------
 
+
 async def install_rls(url: str) -> None:
     conn = await asyncpg.connect(libpq_dsn(url))
     try:
         await conn.execute((PEERS / "rls.sql").read_text())
         year = date.today().year
         days = sorted({d for y in range(year - 3, year + 4) for d in official_holidays(y)})
-        await conn.executemany("INSERT INTO peers.official_holidays (day) VALUES ($1) ON CONFLICT DO NOTHING",
-                               [(d,) for d in days])
+        await conn.executemany(
+            "INSERT INTO peers.official_holidays (day) VALUES ($1) ON CONFLICT DO NOTHING", [(d,) for d in days]
+        )
         await conn.execute("SELECT peers.refresh_calendar(); ANALYZE peers.calendar")
     finally:
         await conn.close()
@@ -169,7 +198,9 @@ async def install_rls(url: str) -> None:
 async def user_ids(url: str) -> dict[str, int]:
     conn = await asyncpg.connect(libpq_dsn(url))
     try:
-        rows = await conn.fetch("SELECT username, id FROM users WHERE username = ANY($1)", [HEAD_USERNAME, STAFF_USERNAME])
+        rows = await conn.fetch(
+            "SELECT username, id FROM users WHERE username = ANY($1)", [HEAD_USERNAME, STAFF_USERNAME]
+        )
         return {r["username"]: r["id"] for r in rows}
     finally:
         await conn.close()
@@ -184,8 +215,10 @@ async def explain_as_visitor(url: str, user_id: int, statement: str, values: lis
     conn = await asyncpg.connect(libpq_dsn(url), server_settings={"jit": "off", "plan_cache_mode": "force_custom_plan"})
     try:
         async with conn.transaction():
-            await conn.execute(f"SELECT set_config('role', 'mcs_peers_visitor', true), "
-                               f"set_config('jwt.claims.user_id', '{int(user_id)}', true)")
+            await conn.execute(
+                f"SELECT set_config('role', 'mcs_peers_visitor', true), "
+                f"set_config('jwt.claims.user_id', '{int(user_id)}', true)"
+            )
             await conn.execute(f"PREPARE peers_explain AS {statement}")
             args = f"({', '.join(sql_literal(v) for v in values)})" if values else ""
             rows = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) EXECUTE peers_explain{args}")
@@ -196,6 +229,7 @@ async def explain_as_visitor(url: str, user_id: int, statement: str, values: lis
 
 
 # --- checks -------------------------------------------------------------------------------------------
+
 
 def inbox_of(answer: dict) -> dict | None:
     data = answer.get("data") or {}
@@ -233,6 +267,7 @@ def search_check(data: dict) -> str | None:
 
 # --- the run ------------------------------------------------------------------------------------------
 
+
 @dataclass
 class Line:
     server: str  # mcs, postgraphile, postgraphile_joined, memory
@@ -242,12 +277,17 @@ class Line:
     round_trips: float | None = None
 
 
-CASE_KEYS = {CASES[0][0]: "head.all", CASES[1][0]: "head.open_late", CASES[2][0]: "staff.all",
-             CASES[3][0]: "staff.open_late"}
+CASE_KEYS = {
+    CASES[0][0]: "head.all",
+    CASES[1][0]: "head.open_late",
+    CASES[2][0]: "staff.all",
+    CASES[3][0]: "staff.open_late",
+}
 
 
-async def per_request_counts(server: PostGraphileServer, client: httpx.AsyncClient, body: dict, token: str,
-                             n: int = 10) -> tuple[float, float]:
+async def per_request_counts(
+    server: PostGraphileServer, client: httpx.AsyncClient, body: dict, token: str, n: int = 10
+) -> tuple[float, float]:
     """PostGraphile's statements and round trips per request, over n sequential requests."""
     before = await server.stats()
     for _ in range(n):
@@ -261,7 +301,9 @@ async def run(url: str, seconds: float, clients: int, search: str, explain_full:
     lines: list[Line] = []
     node, npm = find_node()
     ensure_node_modules(node, npm)
-    notes.append(f"PostGraphile {postgraphile_version()} on node {subprocess.run([node, '--version'], capture_output=True, text=True).stdout.strip()}")
+    notes.append(
+        f"PostGraphile {postgraphile_version()} on node {subprocess.run([node, '--version'], capture_output=True, text=True).stdout.strip()}"
+    )
     secret = secrets.token_urlsafe(48)
     ids = await user_ids(url)
     with tempfile.TemporaryDirectory(prefix="mcs-bench-peers-") as workdir:
@@ -274,8 +316,10 @@ async def run(url: str, seconds: float, clients: int, search: str, explain_full:
             await mcs.wait_ready()
             await pgl.wait_ready(timeout=120)
             limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-            async with httpx.AsyncClient(base_url=mcs.base_url, timeout=120, limits=limits) as mc, \
-                    httpx.AsyncClient(base_url=pgl.base_url, timeout=120, limits=limits) as pc:
+            async with (
+                httpx.AsyncClient(base_url=mcs.base_url, timeout=120, limits=limits) as mc,
+                httpx.AsyncClient(base_url=pgl.base_url, timeout=120, limits=limits) as pc,
+            ):
                 tokens = {u: await login(mc, u) for u in (HEAD_USERNAME, STAFF_USERNAME)}
                 mcs_meter, pgl_meter = CpuMeter(mcs, monitor), CpuMeter(pgl, monitor)
                 pages: dict[str, dict] = {}
@@ -292,56 +336,138 @@ async def run(url: str, seconds: float, clients: int, search: str, explain_full:
                         body = pg_inbox_body(query, 50, inbox_filter)
                         pg_answer = (await pc.post("/graphql", json=body, headers=auth)).json()
                         if pg_answer.get("errors"):
-                            notes.append(f"PostGraphile {name} «{label}» errors: {json.dumps(pg_answer['errors'])[:300]}")
+                            notes.append(
+                                f"PostGraphile {name} «{label}» errors: {json.dumps(pg_answer['errors'])[:300]}"
+                            )
                         identical = same(inbox_of(mcs_answer), inbox_of(pg_answer))
                         statements, trips = await per_request_counts(pgl, pc, body, tokens[username])
-                        notes.append(f"PostGraphile {name} «{label}» identical to MCS: {'yes' if identical else 'no'}"
-                                     + ("" if identical else f" ({difference(inbox_of(mcs_answer), inbox_of(pg_answer))})")
-                                     + f"; {statements:g} statements, {trips:g} round trips per request;"
-                                     f" totalCount {(inbox_of(mcs_answer) or {}).get('totalCount')}")
+                        notes.append(
+                            f"PostGraphile {name} «{label}» identical to MCS: {'yes' if identical else 'no'}"
+                            + ("" if identical else f" ({difference(inbox_of(mcs_answer), inbox_of(pg_answer))})")
+                            + f"; {statements:g} statements, {trips:g} round trips per request;"
+                            f" totalCount {(inbox_of(mcs_answer) or {}).get('totalCount')}"
+                        )
                         if name == "inboxJoined":
-                            kept = [q for q in (await pgl.stats())["lastQueries"] if "from \"peers\"" in q["text"]
-                                    and "limit" in q["text"]]
+                            kept = [
+                                q
+                                for q in (await pgl.stats())["lastQueries"]
+                                if 'from "peers"' in q["text"] and "limit" in q["text"]
+                            ]
                             if kept:
                                 statements_text[label] = (kept[-1]["text"], kept[-1].get("values") or [])
                 auth = {"Authorization": f"Bearer {tokens[HEAD_USERNAME]}"}
-                mcs_search = (await mc.post("/graphql", json={"query": MCS_SEARCH, "variables": {"q": search}},
-                                            headers=auth)).json()
+                mcs_search = (
+                    await mc.post("/graphql", json={"query": MCS_SEARCH, "variables": {"q": search}}, headers=auth)
+                ).json()
                 pg_search_body = {"query": PG_SEARCH, "variables": {"q": search}}
                 pg_search = (await pc.post("/graphql", json=pg_search_body, headers=auth)).json()
                 statements, trips = await per_request_counts(pgl, pc, pg_search_body, tokens[HEAD_USERNAME])
                 identical = same(search_of(mcs_search), search_of(pg_search))
-                notes.append(f"PostGraphile searchDocuments «{search}» (HEAD) identical to MCS: {'yes' if identical else 'no'}"
-                             + ("" if identical else f" ({difference(search_of(mcs_search), search_of(pg_search))})")
-                             + f"; {statements:g} statements, {trips:g} round trips per request;"
-                             f" totalCount {(search_of(mcs_search) or {}).get('totalCount')}")
+                notes.append(
+                    f"PostGraphile searchDocuments «{search}» (HEAD) identical to MCS: {'yes' if identical else 'no'}"
+                    + ("" if identical else f" ({difference(search_of(mcs_search), search_of(pg_search))})")
+                    + f"; {statements:g} statements, {trips:g} round trips per request;"
+                    f" totalCount {(search_of(mcs_search) or {}).get('totalCount')}"
+                )
 
                 # the measurements, case by case: MCS, PostGraphile both ways
                 for label, username, inbox_filter in CASES:
                     key = CASE_KEYS[label]
                     print(f"  {label}…", flush=True)
-                    lines.append(Line("mcs", key, await measure(
-                        f"mcs {label}", mc, mcs_meter, lambda b=inbox_body(50, inbox_filter): b, inbox_check,
-                        tokens[username], seconds, clients)))
+                    lines.append(
+                        Line(
+                            "mcs",
+                            key,
+                            await measure(
+                                f"mcs {label}",
+                                mc,
+                                mcs_meter,
+                                lambda b=inbox_body(50, inbox_filter): b,
+                                inbox_check,
+                                tokens[username],
+                                seconds,
+                                clients,
+                            ),
+                        )
+                    )
                     for server, query in (("postgraphile", PG_INBOX), ("postgraphile_joined", PG_INBOX_JOINED)):
                         body = pg_inbox_body(query, 50, inbox_filter)
                         before = await pgl.stats()
-                        result = await measure(f"{server} {label}", pc, pgl_meter, lambda b=body: b, pg_check,
-                                               tokens[username], seconds, clients)
+                        result = await measure(
+                            f"{server} {label}",
+                            pc,
+                            pgl_meter,
+                            lambda b=body: b,
+                            pg_check,
+                            tokens[username],
+                            seconds,
+                            clients,
+                        )
                         after = await pgl.stats()
-                        lines.append(Line(server, key, result, *await per_request_counts(pgl, pc, body, tokens[username])))
+                        lines.append(
+                            Line(server, key, result, *await per_request_counts(pgl, pc, body, tokens[username]))
+                        )
                         del before, after
                 print("  search…", flush=True)
-                lines.append(Line("mcs", "search", await measure(
-                    f"mcs search «{search}»", mc, mcs_meter, lambda: {"query": MCS_SEARCH, "variables": {"q": search}},
-                    search_check, tokens[HEAD_USERNAME], seconds, clients)))
-                lines.append(Line("postgraphile", "search", await measure(
-                    f"postgraphile search «{search}»", pc, pgl_meter, lambda: pg_search_body, pg_check,
-                    tokens[HEAD_USERNAME], seconds, clients), statements, trips))
-                lines.append(Line("mcs", "typename", await measure(
-                    "mcs {__typename}", mc, mcs_meter, lambda: {"query": TYPENAME}, ok, None, seconds, clients)))
-                lines.append(Line("postgraphile", "typename", await measure(
-                    "postgraphile {__typename}", pc, pgl_meter, lambda: {"query": TYPENAME}, ok, None, seconds, clients)))
+                lines.append(
+                    Line(
+                        "mcs",
+                        "search",
+                        await measure(
+                            f"mcs search «{search}»",
+                            mc,
+                            mcs_meter,
+                            lambda: {"query": MCS_SEARCH, "variables": {"q": search}},
+                            search_check,
+                            tokens[HEAD_USERNAME],
+                            seconds,
+                            clients,
+                        ),
+                    )
+                )
+                lines.append(
+                    Line(
+                        "postgraphile",
+                        "search",
+                        await measure(
+                            f"postgraphile search «{search}»",
+                            pc,
+                            pgl_meter,
+                            lambda: pg_search_body,
+                            pg_check,
+                            tokens[HEAD_USERNAME],
+                            seconds,
+                            clients,
+                        ),
+                        statements,
+                        trips,
+                    )
+                )
+                lines.append(
+                    Line(
+                        "mcs",
+                        "typename",
+                        await measure(
+                            "mcs {__typename}", mc, mcs_meter, lambda: {"query": TYPENAME}, ok, None, seconds, clients
+                        ),
+                    )
+                )
+                lines.append(
+                    Line(
+                        "postgraphile",
+                        "typename",
+                        await measure(
+                            "postgraphile {__typename}",
+                            pc,
+                            pgl_meter,
+                            lambda: {"query": TYPENAME},
+                            ok,
+                            None,
+                            seconds,
+                            clients,
+                        ),
+                    )
+                )
 
             # the in-memory page (bench.inbox): the HEAD's pages MCS answered, no database
             print("  in-memory server…", flush=True)
@@ -352,11 +478,38 @@ async def run(url: str, seconds: float, clients: int, search: str, explain_full:
             meter = CpuMeter(memory, monitor)
             async with httpx.AsyncClient(base_url=memory.base_url, timeout=120, limits=limits) as client:
                 for label, username, inbox_filter in CASES[:2]:
-                    lines.append(Line("memory", CASE_KEYS[label], await measure(
-                        f"memory {label}", client, meter, lambda b=inbox_body(50, inbox_filter): b, inbox_check,
-                        None, seconds, clients)))
-                lines.append(Line("memory", "typename", await measure(
-                    "memory {__typename}", client, meter, lambda: {"query": TYPENAME}, ok, None, seconds, clients)))
+                    lines.append(
+                        Line(
+                            "memory",
+                            CASE_KEYS[label],
+                            await measure(
+                                f"memory {label}",
+                                client,
+                                meter,
+                                lambda b=inbox_body(50, inbox_filter): b,
+                                inbox_check,
+                                None,
+                                seconds,
+                                clients,
+                            ),
+                        )
+                    )
+                lines.append(
+                    Line(
+                        "memory",
+                        "typename",
+                        await measure(
+                            "memory {__typename}",
+                            client,
+                            meter,
+                            lambda: {"query": TYPENAME},
+                            ok,
+                            None,
+                            seconds,
+                            clients,
+                        ),
+                    )
+                )
         finally:
             await monitor.close()
             mcs.stop()
@@ -381,24 +534,30 @@ def per_request_ms(r: Result, key: str) -> float:
 
 
 def print_report(lines: list[Line], notes: list[str], seconds: float, clients: int) -> None:
-    print(f"\n{clients} concurrent clients, {seconds:g} s per line, on {os.cpu_count()} cores shared with PostgreSQL "
-          "and the client")
+    print(
+        f"\n{clients} concurrent clients, {seconds:g} s per line, on {os.cpu_count()} cores shared with PostgreSQL "
+        "and the client"
+    )
     for note in notes:
         if not note.startswith("\n") and not note.startswith("  "):
             print(note)
     print(f"\n{'':44} {'req/s':>6} {'p50':>9} {'p99':>9}   CPU/req: server  postgres   stmts  trips   busy: rest")
     for line in lines:
         r = line.result
-        counts = (f"{line.statements:7.1f} {line.round_trips:6.1f}" if line.statements is not None else f"{'':7} {'':6}")
-        print(f"{r.name[:44]:44} {r.rate:6.0f} {r.percentile_ms(0.5):6.1f} ms {r.percentile_ms(0.99):6.1f} ms"
-              f"            {per_request_ms(r, 'server'):6.2f} ms {per_request_ms(r, 'db'):6.2f} ms {counts}"
-              f"        {100 * r.cpu.get('others', 0):4.0f}%")
+        counts = f"{line.statements:7.1f} {line.round_trips:6.1f}" if line.statements is not None else f"{'':7} {'':6}"
+        print(
+            f"{r.name[:44]:44} {r.rate:6.0f} {r.percentile_ms(0.5):6.1f} ms {r.percentile_ms(0.99):6.1f} ms"
+            f"            {per_request_ms(r, 'server'):6.2f} ms {per_request_ms(r, 'db'):6.2f} ms {counts}"
+            f"        {100 * r.cpu.get('others', 0):4.0f}%"
+        )
         if r.failures:
             print(f"    {len(r.failures)} failed requests, first: {r.failures[0]}")
-    print("CPU/req: CPU time of the server process (MCS: one uvicorn process; PostGraphile: one node process; memory:\n"
-          "bench.inbox's in-memory strawberry server) and of the PostgreSQL backends of the database, per request.\n"
-          "stmts / trips: PostGraphile's SQL statements and round trips (with begin, set_config, commit) per request,\n"
-          "counted in its node process. busy rest: share of one core used by the rest of the machine.")
+    print(
+        "CPU/req: CPU time of the server process (MCS: one uvicorn process; PostGraphile: one node process; memory:\n"
+        "bench.inbox's in-memory strawberry server) and of the PostgreSQL backends of the database, per request.\n"
+        "stmts / trips: PostGraphile's SQL statements and round trips (with begin, set_config, commit) per request,\n"
+        "counted in its node process. busy rest: share of one core used by the rest of the machine."
+    )
     if max(run.result.cpu.get("others", 0) for run in lines) > 0.25:
         print("warning: the rest of the machine was busy during some runs: req/s and latencies are pessimistic.")
     for note in notes:
@@ -407,18 +566,24 @@ def print_report(lines: list[Line], notes: list[str], seconds: float, clients: i
     print()
     for line in lines:
         r = line.result
-        extra = f" statements={line.statements:g} round_trips={line.round_trips:g}" if line.statements is not None else ""
-        print(f"RESULT peers.{line.server}.{line.case} req_s={r.rate:.1f} p50_ms={r.percentile_ms(0.5):.1f} "
-              f"p99_ms={r.percentile_ms(0.99):.1f} server_cpu_ms={per_request_ms(r, 'server'):.2f} "
-              f"pg_cpu_ms={per_request_ms(r, 'db'):.2f}{extra}")
+        extra = (
+            f" statements={line.statements:g} round_trips={line.round_trips:g}" if line.statements is not None else ""
+        )
+        print(
+            f"RESULT peers.{line.server}.{line.case} req_s={r.rate:.1f} p50_ms={r.percentile_ms(0.5):.1f} "
+            f"p99_ms={r.percentile_ms(0.99):.1f} server_cpu_ms={per_request_ms(r, 'server'):.2f} "
+            f"pg_cpu_ms={per_request_ms(r, 'db'):.2f}{extra}"
+        )
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.peers", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--turnos", type=int, default=300_000, help="turnos to bulk-load (default 300000); "
-                                                                   "documents: half as many")
-    parser.add_argument("--database-url", default=DEFAULT_URL,
-                        help=f"PostgreSQL database to DROP and recreate (default {DEFAULT_URL})")
+    parser.add_argument(
+        "--turnos", type=int, default=300_000, help="turnos to bulk-load (default 300000); documents: half as many"
+    )
+    parser.add_argument(
+        "--database-url", default=DEFAULT_URL, help=f"PostgreSQL database to DROP and recreate (default {DEFAULT_URL})"
+    )
     parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per line (default 5)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients (default 8)")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the generated data")

@@ -52,8 +52,22 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from websockets.asyncio.client import connect as ws_connect
 
-from bench.core import (ORGANIZATIONS, POSITIONS, REGISTER, REPO, SUBJECTS, SUMMARIES, Server, cpu_seconds,
-                        free_port, libpq_dsn, machine_busy_seconds, person, proc_status_mb, recreate_database)
+from bench.core import (
+    ORGANIZATIONS,
+    POSITIONS,
+    REGISTER,
+    REPO,
+    SUBJECTS,
+    SUMMARIES,
+    Server,
+    cpu_seconds,
+    free_port,
+    libpq_dsn,
+    machine_busy_seconds,
+    person,
+    proc_status_mb,
+    recreate_database,
+)
 from mcs.migrations import migrate
 from core.settings import Settings
 from models.clock import Clock
@@ -75,6 +89,7 @@ CONNECT_CONCURRENCY = 50
 
 
 # --- phase 1: database, org tree, users, tokens ----------------------------------------------
+
 
 @dataclass(frozen=True)
 class Unit:
@@ -149,15 +164,27 @@ async def create_world(url: str, units: int, subscribers: int, secret: str, wors
             made: dict[str, OrgUnit] = {}
             kinds: dict[str, OrgUnitKind] = {}
             for n, (acronym, kind, parent) in enumerate(org_plan(units)):
-                made[acronym] = await create_unit(session, code=f"B{n}", acronym=acronym, name=f"Unidad {acronym}",
-                                                  kind=kind, parent=made[parent] if parent else None)
+                made[acronym] = await create_unit(
+                    session,
+                    code=f"B{n}",
+                    acronym=acronym,
+                    name=f"Unidad {acronym}",
+                    kind=kind,
+                    parent=made[parent] if parent else None,
+                )
                 kinds[acronym] = kind
             below = [u for a, u in made.items() if a != "INST"]
 
             def user(username: str, unit: OrgUnit, role: Role) -> User:
-                person_ = User(username=username, password_hash=password_hash, full_name=f"Usuario {username}",
-                               active=True, token_version=0, created_at=now,
-                               memberships=[Membership(unit_id=unit.id, role=role.value)])
+                person_ = User(
+                    username=username,
+                    password_hash=password_hash,
+                    full_name=f"Usuario {username}",
+                    active=True,
+                    token_version=0,
+                    created_at=now,
+                    memberships=[Membership(unit_id=unit.id, role=role.value)],
+                )
                 session.add(person_)
                 return person_
 
@@ -175,7 +202,8 @@ async def create_world(url: str, units: int, subscribers: int, secret: str, wors
 
             root = as_unit(made["INST"])
             return World(
-                root=root, units=[as_unit(u) for u in below],
+                root=root,
+                units=[as_unit(u) for u in below],
                 subscribers=[Subscriber(p.id, as_unit(u), r, issue_token(services, p)) for p, u, r in people],
                 root_heads=[Subscriber(h.id, root, Role.HEAD, issue_token(services, h)) for h in heads],
                 registrar_token={uid: issue_token(services, r) for uid, r in registrars.items()},
@@ -195,11 +223,21 @@ async def newest_sequence(url: str) -> int:
 
 # --- phase 2: the server processes -----------------------------------------------------------
 
+
 class Instance(Server):
     """`mcs serve --no-migrate` (bench.core.Server) with the realtime settings in its environment."""
 
-    def __init__(self, url: str, secret: str, workdir: Path, redis_url: str | None, channel: str, name: str,
-                 extra_env: dict[str, str] | None = None, workers: int = 1):
+    def __init__(
+        self,
+        url: str,
+        secret: str,
+        workdir: Path,
+        redis_url: str | None,
+        channel: str,
+        name: str,
+        extra_env: dict[str, str] | None = None,
+        workers: int = 1,
+    ):
         self.name = name
         self.workers = workers
         self.worker_pids: list[int] = []  # with --workers N: the forked workers (read once ready)
@@ -208,18 +246,39 @@ class Instance(Server):
         self.ws_url = f"ws://127.0.0.1:{self.port}/graphql"
         workdir.mkdir(parents=True, exist_ok=True)
         self.log_path = workdir / "server.log"
-        env = {**os.environ, "MCS_DATABASE_URL": url, "MCS_SECRET_KEY": secret, "MCS_VAR_DIR": str(workdir),
-               "MCS_DEADLINE_WATCH_SECONDS": "0", "MCS_MAX_CONNECTIONS_PER_USER": "100",
-               "MCS_REDIS_CHANNEL": channel}
+        env = {
+            **os.environ,
+            "MCS_DATABASE_URL": url,
+            "MCS_SECRET_KEY": secret,
+            "MCS_VAR_DIR": str(workdir),
+            "MCS_DEADLINE_WATCH_SECONDS": "0",
+            "MCS_MAX_CONNECTIONS_PER_USER": "100",
+            "MCS_REDIS_CHANNEL": channel,
+        }
         env.pop("MCS_REDIS_URL", None)
         if redis_url:
             env["MCS_REDIS_URL"] = redis_url
         env.update(extra_env or {})
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "mcs.cli", "serve", "--no-migrate", "--host", "127.0.0.1", "--port", str(self.port),
-                 "--workers", str(workers)],
-                env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+                [
+                    sys.executable,
+                    "-m",
+                    "mcs.cli",
+                    "serve",
+                    "--no-migrate",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    str(workers),
+                ],
+                env=env,
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
     @property
     def pid(self) -> int:
@@ -308,8 +367,12 @@ class Meter:
         if Meter.lock is None:
             Meter.lock = asyncio.Lock()
         async with Meter.lock:
-            return {r["pid"] for r in await self.monitor.fetch(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")}
+            return {
+                r["pid"]
+                for r in await self.monitor.fetch(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            }
 
     async def _sample_pg(self, initial: bool = False) -> set[int]:
         pids = await self._pg_pids()
@@ -358,6 +421,7 @@ class Meter:
 
 # --- phase 3: the subscribers ----------------------------------------------------------------
 
+
 @dataclass
 class Client:
     index: int
@@ -397,23 +461,36 @@ async def read_forever(client: Client, inbox: Inbox) -> None:
         inbox.other.append((client.index, f"closed: {closed}"))
 
 
-async def connect_clients(subscribers: list[Subscriber], instances: list[Instance], inbox: Inbox, after: int,
-                          compression: bool, timeout: float = 300) -> list[Client]:
+async def connect_clients(
+    subscribers: list[Subscriber],
+    instances: list[Instance],
+    inbox: Inbox,
+    after: int,
+    compression: bool,
+    timeout: float = 300,
+) -> list[Client]:
     """Connect (connection_init with the token, wait for the ack) and subscribe, 50 at a time;
     clients alternate between the instances."""
     clients = [Client(i, s, instances[i % len(instances)]) for i, s in enumerate(subscribers)]
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
-    subscribe = json.dumps({"id": "inbox", "type": "subscribe",
-                            "payload": {"query": INBOX, "variables": {"after": str(after)}}})
+    subscribe = json.dumps(
+        {"id": "inbox", "type": "subscribe", "payload": {"query": INBOX, "variables": {"after": str(after)}}}
+    )
 
     async def open_one(client: Client) -> None:
         async with gate:
             socket = None
             try:
-                socket = await ws_connect(client.instance.ws_url, subprotocols=[PROTOCOL], open_timeout=30,
-                                          compression="deflate" if compression else None, max_queue=None)
-                await socket.send(json.dumps({"type": "connection_init",
-                                              "payload": {"token": client.subscriber.token}}))
+                socket = await ws_connect(
+                    client.instance.ws_url,
+                    subprotocols=[PROTOCOL],
+                    open_timeout=30,
+                    compression="deflate" if compression else None,
+                    max_queue=None,
+                )
+                await socket.send(
+                    json.dumps({"type": "connection_init", "payload": {"token": client.subscriber.token}})
+                )
                 ack = json.loads(await asyncio.wait_for(socket.recv(), 30))
                 if ack.get("type") != "connection_ack":
                     raise RuntimeError(f"not accepted: {ack}")
@@ -431,8 +508,11 @@ async def connect_clients(subscribers: list[Subscriber], instances: list[Instanc
         started = time.perf_counter()
         while True:
             await asyncio.sleep(10)
-            print(f"  … {sum(1 for c in clients if c.socket)} of {len(clients)} connected after "
-                  f"{time.perf_counter() - started:.0f} s", flush=True)
+            print(
+                f"  … {sum(1 for c in clients if c.socket)} of {len(clients)} connected after "
+                f"{time.perf_counter() - started:.0f} s",
+                flush=True,
+            )
 
     reporter = asyncio.create_task(progress())
     tasks = [asyncio.create_task(open_one(c)) for c in clients]
@@ -490,6 +570,7 @@ class LoopLag:
 
 # --- phase 4: producing events ---------------------------------------------------------------
 
+
 @dataclass
 class Produced:
     unit: Unit
@@ -505,10 +586,14 @@ class Producer:
     def __init__(self, instances: "list[Instance] | Instance", world: World, seed: int):
         # several instances: requests go round-robin, as behind a load balancer
         instances = instances if isinstance(instances, list) else [instances]
-        self.clients = [httpx.AsyncClient(base_url=i.base_url, timeout=60,
-                                          limits=httpx.Limits(max_connections=MAX_IN_FLIGHT,
-                                                              max_keepalive_connections=MAX_IN_FLIGHT))
-                        for i in instances]
+        self.clients = [
+            httpx.AsyncClient(
+                base_url=i.base_url,
+                timeout=60,
+                limits=httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT),
+            )
+            for i in instances
+        ]
         self.http = self.clients[0]
         self.world = world
         self.rng = random.Random(seed)
@@ -517,16 +602,30 @@ class Producer:
     async def register(self, unit: Unit) -> Produced:
         self.count += 1
         organization, acronym = self.rng.choice(ORGANIZATIONS[SenderLevel.STATE])
-        body = {"query": REGISTER, "variables": {"input": {
-            "unitId": to_global_id("OrgUnit", unit.id), "origin": "EXTERNAL", "documentType": "OFICIO",
-            "reference": f"{acronym}/RT/{self.count:06d}/{self.rng.randrange(10**9)}",
-            "subject": self.rng.choice(SUBJECTS), "summary": self.rng.choice(SUMMARIES),
-            "sender": {"level": "STATE", "name": person(self.rng), "position": self.rng.choice(POSITIONS),
-                       "organization": organization}}}}
+        body = {
+            "query": REGISTER,
+            "variables": {
+                "input": {
+                    "unitId": to_global_id("OrgUnit", unit.id),
+                    "origin": "EXTERNAL",
+                    "documentType": "OFICIO",
+                    "reference": f"{acronym}/RT/{self.count:06d}/{self.rng.randrange(10**9)}",
+                    "subject": self.rng.choice(SUBJECTS),
+                    "summary": self.rng.choice(SUMMARIES),
+                    "sender": {
+                        "level": "STATE",
+                        "name": person(self.rng),
+                        "position": self.rng.choice(POSITIONS),
+                        "organization": organization,
+                    },
+                }
+            },
+        }
         produced = Produced(unit, time.time())
         try:
-            response = await self.clients[self.count % len(self.clients)].post("/graphql", json=body,
-                                             headers={"Authorization": f"Bearer {self.world.registrar_token[unit.id]}"})
+            response = await self.clients[self.count % len(self.clients)].post(
+                "/graphql", json=body, headers={"Authorization": f"Bearer {self.world.registrar_token[unit.id]}"}
+            )
             produced.returned_at = time.time()
             data = response.json()
             payload = (data.get("data") or {}).get("registerDocument")
@@ -566,6 +665,7 @@ class Producer:
 
 # --- phase 5: matching deliveries to events --------------------------------------------------
 
+
 @dataclass
 class Delivery:
     folio: str
@@ -604,11 +704,17 @@ class Matched:
 def match(produced: list[Produced], deliveries: list[Delivery], clients: list[Client]) -> Matched:
     """Compare what each client received with what it may see (the permission rules)."""
     by_folio = {p.folio: p for p in produced if p.folio}
-    expected = {(p.folio, c.index) for p in by_folio.values() for c in clients if c.subscriber.sees_registration_in(p.unit)}
+    expected = {
+        (p.folio, c.index) for p in by_folio.values() for c in clients if c.subscriber.sees_registration_in(p.unit)
+    }
     seen = Counter((d.folio, d.client) for d in deliveries if d.folio in by_folio)
-    result = Matched(expected=len(expected), received=sum(seen.values()),
-                     missing=len(expected - set(seen)), duplicates=sum(n - 1 for n in seen.values() if n > 1),
-                     unexpected=len(set(seen) - expected))
+    result = Matched(
+        expected=len(expected),
+        received=sum(seen.values()),
+        missing=len(expected - set(seen)),
+        duplicates=sum(n - 1 for n in seen.values() if n > 1),
+        unexpected=len(set(seen) - expected),
+    )
     per_event: dict[str, list[Delivery]] = defaultdict(list)
     for d in deliveries:
         p = by_folio.get(d.folio)
@@ -657,6 +763,7 @@ async def settle(clients: list[Client], quiet: float = 1.0, timeout: float = 30)
 
 # --- the phases together ---------------------------------------------------------------------
 
+
 @dataclass
 class Report:
     lines: list[str] = field(default_factory=list)
@@ -667,26 +774,34 @@ class Report:
         self.lines.append(line)
 
     def result(self, name: str, **values) -> None:
-        self.results.append(f"RESULT realtime.{name} " + " ".join(
-            f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items()))
+        self.results.append(
+            f"RESULT realtime.{name} "
+            + " ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
+        )
 
 
 def ended_report(inbox: Inbox, report: Report) -> None:
     """Connections that failed and subscriptions the server ended (error/complete) or closed."""
     if not inbox.other:
         return
-    kinds = Counter(raw.split(":")[0] if raw.startswith(("connect failed", "closed")) else
-                    (json.loads(raw).get("type") if raw.startswith("{") else "?") for _, raw in inbox.other)
+    kinds = Counter(
+        raw.split(":")[0]
+        if raw.startswith(("connect failed", "closed"))
+        else (json.loads(raw).get("type") if raw.startswith("{") else "?")
+        for _, raw in inbox.other
+    )
     report.add(f"  subscriptions lost: {dict(kinds)}; first: {inbox.other[0][1][:250]}")
 
 
 def cpu_line(shares: dict[str, float], instances: list[Instance], churn: tuple[int, int] = (0, 0)) -> str:
     servers = "  ".join(f"{i.name} {100 * shares[i.name]:5.1f}%" for i in instances)
-    return (f"CPU (% of one core): {servers}  postgres {100 * shares['postgres']:5.1f}%  "
-            f"redis {100 * shares['redis']:4.1f}%  client {100 * shares['client']:5.1f}%  "
-            f"others {100 * shares['others']:5.1f}%  machine {100 * shares['machine']:5.1f}% of {100 * os.cpu_count()}%"
-            + (f"; PostgreSQL backends opened {churn[0]}, closed {churn[1]} meanwhile" if any(churn) else "")
-            + ("  [WARNING: other processes competed for the cores]" if shares["others"] > 0.3 else ""))
+    return (
+        f"CPU (% of one core): {servers}  postgres {100 * shares['postgres']:5.1f}%  "
+        f"redis {100 * shares['redis']:4.1f}%  client {100 * shares['client']:5.1f}%  "
+        f"others {100 * shares['others']:5.1f}%  machine {100 * shares['machine']:5.1f}% of {100 * os.cpu_count()}%"
+        + (f"; PostgreSQL backends opened {churn[0]}, closed {churn[1]} meanwhile" if any(churn) else "")
+        + ("  [WARNING: other processes competed for the cores]" if shares["others"] > 0.3 else "")
+    )
 
 
 def rss_line(instances: list[Instance]) -> str:
@@ -711,24 +826,36 @@ async def warm_up(world: World, clients: list[Client], producer: Producer, inbox
     await settle(clients, quiet=0.5)
     deliveries, problems = parse_messages(inbox.reset())
     check = match(list(produced), deliveries, clients)
-    report.add(f"warm-up: {len(produced) - len(failed)} registrations ({len(failed)} failed), {check.received} "
-               f"deliveries (expected {check.expected}, missing {check.missing}, duplicates {check.duplicates}, "
-               f"unexpected {check.unexpected}); "
-               + (f"{len(short)} subscriptions NOT live" if short else "every subscription live")
-               + f" after {time.perf_counter() - started:.1f} s")
+    report.add(
+        f"warm-up: {len(produced) - len(failed)} registrations ({len(failed)} failed), {check.received} "
+        f"deliveries (expected {check.expected}, missing {check.missing}, duplicates {check.duplicates}, "
+        f"unexpected {check.unexpected}); "
+        + (f"{len(short)} subscriptions NOT live" if short else "every subscription live")
+        + f" after {time.perf_counter() - started:.1f} s"
+    )
     if failed:
         report.add(f"  first failed registration: {failed[0].problem}")
     if problems:
         report.add(f"  {len(problems)} messages with errors, first: {problems[0]}")
 
 
-async def connect_and_warm_up(args, world: World, subscribers: list[Subscriber], instances: list[Instance],
-                              inbox: Inbox, producer: Producer, report: Report, label: str) -> list[Client]:
+async def connect_and_warm_up(
+    args,
+    world: World,
+    subscribers: list[Subscriber],
+    instances: list[Instance],
+    inbox: Inbox,
+    producer: Producer,
+    report: Report,
+    label: str,
+) -> list[Client]:
     after = await newest_sequence(args.database_url)
     t = time.perf_counter()
     clients = await connect_clients(subscribers, instances, inbox, after, args.compression)
-    report.add(f"{label}: connected {len(clients)} of {len(subscribers)} subscribers in {time.perf_counter() - t:.1f} s "
-               f"({', '.join(f'{sum(1 for c in clients if c.instance is i)} on {i.name}' for i in instances)})")
+    report.add(
+        f"{label}: connected {len(clients)} of {len(subscribers)} subscribers in {time.perf_counter() - t:.1f} s "
+        f"({', '.join(f'{sum(1 for c in clients if c.instance is i)} on {i.name}' for i in instances)})"
+    )
     if clients:
         await warm_up(world, clients, producer, inbox, report)
     return clients
@@ -740,8 +867,10 @@ async def measure_idle(args, clients: list[Client], instances: list[Instance], m
     await meter.begin()
     await asyncio.sleep(args.idle_seconds)
     idle = await meter.end()
-    report.add(f"idle {args.idle_seconds:g} s with {len(clients)} subscribers connected, no events "
-               f"(load average before: {load:.1f}):")
+    report.add(
+        f"idle {args.idle_seconds:g} s with {len(clients)} subscribers connected, no events "
+        f"(load average before: {load:.1f}):"
+    )
     report.add("  " + cpu_line(idle, instances, meter.pg_churn))
 
 
@@ -756,8 +885,9 @@ class SteadyRun:
     lags: list[float]
 
 
-async def produce_and_drain(args, world: World, clients: list[Client], instances: list[Instance], meter: Meter,
-                            producer: Producer, inbox: Inbox) -> SteadyRun:
+async def produce_and_drain(
+    args, world: World, clients: list[Client], instances: list[Instance], meter: Meter, producer: Producer, inbox: Inbox
+) -> SteadyRun:
     """Produce at the rate, then wait (bounded) for every expected delivery and for quiet."""
     inbox.reset()
     lag = LoopLag()
@@ -781,19 +911,32 @@ async def produce_and_drain(args, world: World, clients: list[Client], instances
     return SteadyRun(produced, elapsed, production_end, producing, total, whole.elapsed, lags)
 
 
-def report_steady(args, run: SteadyRun, m: Matched, problems: list[str], clients: list[Client],
-                  instances: list[Instance], meter: Meter, inbox: Inbox, report: Report) -> None:
+def report_steady(
+    args,
+    run: SteadyRun,
+    m: Matched,
+    problems: list[str],
+    clients: list[Client],
+    instances: list[Instance],
+    meter: Meter,
+    inbox: Inbox,
+    report: Report,
+) -> None:
     ok = [p for p in run.produced if p.folio]
     failed = [p for p in run.produced if p.problem]
     first_occurred = {folio: ds[0].occurred_at for folio, ds in m.per_event.items()}
     mutation = [p.returned_at - p.sent_at for p in ok]
     commit_window = [p.returned_at - first_occurred[p.folio] for p in ok if p.folio in first_occurred]
-    report.add(f"steady: {len(ok)} events in {run.elapsed:.1f} s = {len(ok) / run.elapsed:.1f} ev/s "
-               f"(target {args.rate:g}); {len(failed)} failed" + (f", first: {failed[0].problem}" if failed else ""))
+    report.add(
+        f"steady: {len(ok)} events in {run.elapsed:.1f} s = {len(ok) / run.elapsed:.1f} ev/s "
+        f"(target {args.rate:g}); {len(failed)} failed" + (f", first: {failed[0].problem}" if failed else "")
+    )
     report.add(f"  registerDocument round trip ms: {ms(mutation)}")
     report.add(f"  occurredAt -> response ms (the use case's transaction + response): {ms(commit_window)}")
-    report.add(f"  deliveries {m.received} = {m.received / run.elapsed:.0f}/s; expected {m.expected}, missing "
-               f"{m.missing}, duplicates {m.duplicates}, unexpected {m.unexpected}")
+    report.add(
+        f"  deliveries {m.received} = {m.received / run.elapsed:.0f}/s; expected {m.expected}, missing "
+        f"{m.missing}, duplicates {m.duplicates}, unexpected {m.unexpected}"
+    )
     last = max((d.received_at for ds in m.per_event.values() for d in ds), default=run.production_end)
     report.add(f"  last delivery {max(0.0, last - run.production_end):.1f} s after the last event was produced")
     report.add(f"  latency ms, mutation response -> client: {ms(m.from_response)}")
@@ -803,25 +946,41 @@ def report_steady(args, run: SteadyRun, m: Matched, problems: list[str], clients
     instance_of = {c.index: c.instance.name for c in clients}
     on = Counter(instance_of[d.client] for ds in m.per_event.values() for d in ds)
     seconds = {i.name: run.total[i.name] * run.total_seconds for i in instances}
-    report.add("  server CPU over producing + draining: " + "; ".join(
-        f"{i.name} {seconds[i.name]:.1f} s = {1000 * seconds[i.name] / max(1, len(ok)):.1f} ms per event, "
-        + (f"{1000 * seconds[i.name] / on[i.name]:.2f} ms per delivery ({on[i.name]} deliveries"
-           f"{' + the registrations' if i is instances[0] else ''})" if on[i.name] else "no deliveries")
-        for i in instances))
+    report.add(
+        "  server CPU over producing + draining: "
+        + "; ".join(
+            f"{i.name} {seconds[i.name]:.1f} s = {1000 * seconds[i.name] / max(1, len(ok)):.1f} ms per event, "
+            + (
+                f"{1000 * seconds[i.name] / on[i.name]:.2f} ms per delivery ({on[i.name]} deliveries"
+                f"{' + the registrations' if i is instances[0] else ''})"
+                if on[i.name]
+                else "no deliveries"
+            )
+            for i in instances
+        )
+    )
     report.add("  " + rss_line(instances))
     report.add(f"  client event-loop lag ms: {ms(run.lags)}")
     if problems:
         report.add(f"  {len(problems)} messages with errors, first: {problems[0]}")
     ended_report(inbox, report)
     server_seconds = sum(seconds.values())
-    report.result(f"steady.{config_name(args)}", ev_s=len(ok) / run.elapsed,
-                  p50_ms=1000 * pct(m.from_response, 0.5), p95_ms=1000 * pct(m.from_response, 0.95),
-                  p99_ms=1000 * pct(m.from_response, 0.99),
-                  server_cpu_ms_per_delivery=1000 * server_seconds / max(1, m.received),
-                  server_cpu_ms_per_event=1000 * server_seconds / max(1, len(ok)),
-                  register_p50_ms=1000 * pct(mutation, 0.5), register_p99_ms=1000 * pct(mutation, 0.99),
-                  deliveries=m.received, missing=m.missing, duplicates=m.duplicates,
-                  machine_pct=100 * run.producing["machine"], others_pct=100 * run.producing["others"])
+    report.result(
+        f"steady.{config_name(args)}",
+        ev_s=len(ok) / run.elapsed,
+        p50_ms=1000 * pct(m.from_response, 0.5),
+        p95_ms=1000 * pct(m.from_response, 0.95),
+        p99_ms=1000 * pct(m.from_response, 0.99),
+        server_cpu_ms_per_delivery=1000 * server_seconds / max(1, m.received),
+        server_cpu_ms_per_event=1000 * server_seconds / max(1, len(ok)),
+        register_p50_ms=1000 * pct(mutation, 0.5),
+        register_p99_ms=1000 * pct(mutation, 0.99),
+        deliveries=m.received,
+        missing=m.missing,
+        duplicates=m.duplicates,
+        machine_pct=100 * run.producing["machine"],
+        others_pct=100 * run.producing["others"],
+    )
 
 
 def config_name(args) -> str:
@@ -835,13 +994,15 @@ async def steady_run(args, world: World, instances: list[Instance], meter: Meter
     producer = Producer(instances if args.produce_on_all else instances[0], world, seed=args.seed)
     clients: list[Client] = []
     try:
-        clients = await connect_and_warm_up(args, world, world.subscribers, instances, inbox, producer, report,
-                                            "steady")
+        clients = await connect_and_warm_up(
+            args, world, world.subscribers, instances, inbox, producer, report, "steady"
+        )
         await measure_idle(args, clients, instances, meter, report)
         run = await produce_and_drain(args, world, clients, instances, meter, producer, inbox)
         deliveries, problems = parse_messages(inbox.reset())
-        report_steady(args, run, match(run.produced, deliveries, clients), problems, clients, instances, meter,
-                      inbox, report)
+        report_steady(
+            args, run, match(run.produced, deliveries, clients), problems, clients, instances, meter, inbox, report
+        )
     finally:
         await close_clients(clients)
         await producer.close()
@@ -883,17 +1044,38 @@ async def worst_case(args, world: World, instances: list[Instance], meter: Meter
         await settle(clients, quiet=0.5, timeout=10)
         lags = await lag.stop()
         deliveries, problems = parse_messages(inbox.reset())
-        report_worst_case(args, produced, match(produced, deliveries, clients), problems, shares, lags, clients,
-                          instances, meter, inbox, report)
+        report_worst_case(
+            args,
+            produced,
+            match(produced, deliveries, clients),
+            problems,
+            shares,
+            lags,
+            clients,
+            instances,
+            meter,
+            inbox,
+            report,
+        )
     finally:
         await lag.stop()
         await close_clients(clients)
         await producer.close()
 
 
-def report_worst_case(args, produced: list[Produced], m: Matched, problems: list[str], shares: dict[str, float],
-                      lags: list[float], clients: list[Client], instances: list[Instance], meter: Meter,
-                      inbox: Inbox, report: Report) -> None:
+def report_worst_case(
+    args,
+    produced: list[Produced],
+    m: Matched,
+    problems: list[str],
+    shares: dict[str, float],
+    lags: list[float],
+    clients: list[Client],
+    instances: list[Instance],
+    meter: Meter,
+    inbox: Inbox,
+    report: Report,
+) -> None:
     firsts, lasts, firsts_occ, lasts_occ = [], [], [], []
     for p in produced:
         got = m.per_event.get(p.folio, [])
@@ -903,8 +1085,10 @@ def report_worst_case(args, produced: list[Produced], m: Matched, problems: list
             lasts.append(times[-1] - p.returned_at)
             firsts_occ.append(times[0] - got[0].occurred_at)
             lasts_occ.append(times[-1] - got[0].occurred_at)
-    report.add(f"  {len(produced)} events, one at a time, each to {len(clients)} subscribers: {m.received} deliveries "
-               f"(expected {m.expected}, missing {m.missing}, duplicates {m.duplicates})")
+    report.add(
+        f"  {len(produced)} events, one at a time, each to {len(clients)} subscribers: {m.received} deliveries "
+        f"(expected {m.expected}, missing {m.missing}, duplicates {m.duplicates})"
+    )
     report.add(f"  from the mutation response, first client ms: {ms(firsts)}")
     report.add(f"  from the mutation response, last client ms:  {ms(lasts)}")
     report.add(f"  from occurredAt, first client ms:            {ms(firsts_occ)}")
@@ -912,18 +1096,25 @@ def report_worst_case(args, produced: list[Produced], m: Matched, problems: list
     report.add(f"  all deliveries, from the mutation response ms: {ms(m.from_response)}")
     report.add("  " + cpu_line(shares, instances, meter.pg_churn))
     seconds = {i.name: shares[i.name] * meter.elapsed for i in instances}
-    report.add("  server CPU per event (a registration + its fan-out; idle time between events included): "
-               + "  ".join(f"{k} {1000 * v / max(1, len(produced)):.0f} ms" for k, v in seconds.items()))
+    report.add(
+        "  server CPU per event (a registration + its fan-out; idle time between events included): "
+        + "  ".join(f"{k} {1000 * v / max(1, len(produced)):.0f} ms" for k, v in seconds.items())
+    )
     report.add("  " + rss_line(instances))
     report.add(f"  client event-loop lag ms: {ms(lags)}")
     if problems:
         report.add(f"  {len(problems)} messages with errors, first: {problems[0]}")
     ended_report(inbox, report)
-    report.result(f"worst_case.{config_name(args)}", ev_s=len(produced) / max(meter.elapsed, 1e-9),
-                  p50_ms=1000 * pct(m.from_response, 0.5), p99_ms=1000 * pct(m.from_response, 0.99),
-                  last_p50_ms=1000 * pct(lasts, 0.5),
-                  server_cpu_ms_per_delivery=1000 * sum(seconds.values()) / max(1, m.received),
-                  deliveries=m.received, missing=m.missing)
+    report.result(
+        f"worst_case.{config_name(args)}",
+        ev_s=len(produced) / max(meter.elapsed, 1e-9),
+        p50_ms=1000 * pct(m.from_response, 0.5),
+        p99_ms=1000 * pct(m.from_response, 0.99),
+        last_p50_ms=1000 * pct(lasts, 0.5),
+        server_cpu_ms_per_delivery=1000 * sum(seconds.values()) / max(1, m.received),
+        deliveries=m.received,
+        missing=m.missing,
+    )
 
 
 async def run(args, world: World, secret: str, report: Report) -> None:
@@ -933,19 +1124,35 @@ async def run(args, world: World, secret: str, report: Report) -> None:
     failed = False
     try:
         extra = dict(item.split("=", 1) for item in args.server_env)
-        instances = [Instance(args.database_url, secret, Path(workdir) / f"s{n}", redis_url, channel, f"server{n + 1}",
-                              extra, workers=args.workers) for n in range(args.instances)]
+        instances = [
+            Instance(
+                args.database_url,
+                secret,
+                Path(workdir) / f"s{n}",
+                redis_url,
+                channel,
+                f"server{n + 1}",
+                extra,
+                workers=args.workers,
+            )
+            for n in range(args.instances)
+        ]
         monitor = None
         try:
             for instance in instances:
                 await instance.wait_ready()
             monitor = await asyncpg.connect(libpq_dsn(args.database_url))
             meter = Meter(instances, monitor, await redis_pid(redis_url) if redis_url else None)
-            report.add(f"servers: {', '.join(f'{i.name} pid {i.pid}' + (f' (workers {i.worker_pids})' if i.worker_pids else '') for i in instances)}"
-                       + (f", Redis {redis_url} channel {channel}" if redis_url else " (in-process bus)")
-                       + (f"; events produced round-robin on {', '.join(i.name for i in instances)}" if args.produce_on_all
-                          else f"; events produced on {instances[0].name}")
-                       + (f"; server env {' '.join(args.server_env)}" if args.server_env else ""))
+            report.add(
+                f"servers: {', '.join(f'{i.name} pid {i.pid}' + (f' (workers {i.worker_pids})' if i.worker_pids else '') for i in instances)}"
+                + (f", Redis {redis_url} channel {channel}" if redis_url else " (in-process bus)")
+                + (
+                    f"; events produced round-robin on {', '.join(i.name for i in instances)}"
+                    if args.produce_on_all
+                    else f"; events produced on {instances[0].name}"
+                )
+                + (f"; server env {' '.join(args.server_env)}" if args.server_env else "")
+            )
             if args.profile:
                 report.add(f"profiling with py-spy into {args.profile}")
             if not args.no_steady:
@@ -953,15 +1160,20 @@ async def run(args, world: World, secret: str, report: Report) -> None:
             if not args.no_worst_case and world.root_heads:
                 await worst_case(args, world, instances, meter, report)
             for instance in instances:
-                errors = [line for line in instance.log_path.read_text(errors="replace").splitlines()
-                          if "Traceback" in line or " ERROR " in line or "WARNING mcs" in line]
+                errors = [
+                    line
+                    for line in instance.log_path.read_text(errors="replace").splitlines()
+                    if "Traceback" in line or " ERROR " in line or "WARNING mcs" in line
+                ]
                 if errors:
                     report.add(f"{instance.name} log: {len(errors)} errors/warnings, first: {errors[0][:200]}")
         except BaseException:
             failed = True
             for instance in instances:
-                print(f"--- {instance.name} log (last lines; all of it in {instance.log_path}):\n"
-                      f"{instance.log_tail(40)}", file=sys.stderr)
+                print(
+                    f"--- {instance.name} log (last lines; all of it in {instance.log_path}):\n{instance.log_tail(40)}",
+                    file=sys.stderr,
+                )
             raise
         finally:
             if monitor is not None:
@@ -984,10 +1196,27 @@ async def profiling(args, instances: list[Instance], label: str):
     out = Path(args.profile)
     out.mkdir(parents=True, exist_ok=True)
     spy_bin = str(Path(sys.executable).parent / "py-spy")
-    spies = [subprocess.Popen([spy_bin, "record", "--format", "raw", "--rate", "200", "--nonblocking",
-                               "-o", str(out / f"{label}-{i.name}-{pid}.txt"), "-p", str(pid)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-             for i in instances for pid in (i.worker_pids or [i.pid])]
+    spies = [
+        subprocess.Popen(
+            [
+                spy_bin,
+                "record",
+                "--format",
+                "raw",
+                "--rate",
+                "200",
+                "--nonblocking",
+                "-o",
+                str(out / f"{label}-{i.name}-{pid}.txt"),
+                "-p",
+                str(pid),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for i in instances
+        for pid in (i.worker_pids or [i.pid])
+    ]
     try:
         yield
     finally:
@@ -1008,26 +1237,49 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=50, help="events per second (default 50)")
     parser.add_argument("--seconds", type=float, default=20, help="seconds of production (default 20)")
     parser.add_argument("--instances", type=int, choices=(1, 2), default=1, help="server processes (2: behind Redis)")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="`mcs serve --workers N` per instance (N > 1: on the Redis bus; default 1)")
-    parser.add_argument("--produce-on-all", action="store_true",
-                        help="steady run: registrations round-robin over the instances (default: all on the first)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="`mcs serve --workers N` per instance (N > 1: on the Redis bus; default 1)",
+    )
+    parser.add_argument(
+        "--produce-on-all",
+        action="store_true",
+        help="steady run: registrations round-robin over the instances (default: all on the first)",
+    )
     parser.add_argument("--worst-events", type=int, default=10, help="worst case: events to all subscribers")
     parser.add_argument("--worst-spacing", type=float, default=1.0, help="worst case: seconds between them")
-    parser.add_argument("--worst-timeout", type=float, default=60,
-                        help="worst case: wait at most this long for one event's deliveries (default 60)")
+    parser.add_argument(
+        "--worst-timeout",
+        type=float,
+        default=60,
+        help="worst case: wait at most this long for one event's deliveries (default 60)",
+    )
     parser.add_argument("--no-worst-case", action="store_true", help="skip the worst case")
     parser.add_argument("--no-steady", action="store_true", help="skip the steady run")
-    parser.add_argument("--drain-seconds", type=float, default=180,
-                        help="after producing, wait at most this long for the deliveries (default 180)")
+    parser.add_argument(
+        "--drain-seconds",
+        type=float,
+        default=180,
+        help="after producing, wait at most this long for the deliveries (default 180)",
+    )
     parser.add_argument("--idle-seconds", type=float, default=5, help="idle measurement before the run")
-    parser.add_argument("--compression", action="store_true",
-                        help="let the clients offer permessage-deflate (browsers do; off by default)")
+    parser.add_argument(
+        "--compression",
+        action="store_true",
+        help="let the clients offer permessage-deflate (browsers do; off by default)",
+    )
     parser.add_argument("--database-url", default=DEFAULT_URL, help=f"DROPPED and recreated (default {DEFAULT_URL})")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS, help=f"for --instances 2 (default {DEFAULT_REDIS})")
     parser.add_argument("--profile", metavar="DIR", help="run py-spy on the servers, collapsed stacks into DIR")
-    parser.add_argument("--server-env", action="append", default=[], metavar="MCS_X=V",
-                        help="extra environment of the servers, e.g. MCS_REALTIME_CATCHUP_SECONDS=30 (repeatable)")
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="MCS_X=V",
+        help="extra environment of the servers, e.g. MCS_REALTIME_CATCHUP_SECONDS=30 (repeatable)",
+    )
     parser.add_argument("--keep-logs", action="store_true", help="keep the servers' logs (printed at the end)")
     parser.add_argument("--seed", type=int, default=1)
     return parser.parse_args(argv)
@@ -1049,13 +1301,16 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     asyncio.run(recreate_database(args.database_url))
     migrate(args.database_url)
-    world = asyncio.run(create_world(args.database_url, args.units, args.subscribers, secret,
-                                     worst_case=not args.no_worst_case))
+    world = asyncio.run(
+        create_world(args.database_url, args.units, args.subscribers, secret, worst_case=not args.no_worst_case)
+    )
     roles = Counter(s.role.value for s in world.subscribers)
-    report.add(f"bench.realtime: {args.instances} instance(s) of {args.workers} worker(s), {len(world.subscribers)} subscribers in "
-               f"{len(world.units)} units ({', '.join(f'{n} {r}' for r, n in sorted(roles.items()))}), "
-               f"{args.rate:g} ev/s for {args.seconds:g} s; {os.cpu_count()} cores shared by client, servers, "
-               f"PostgreSQL and Redis; websocket compression {'offered' if args.compression else 'off'}")
+    report.add(
+        f"bench.realtime: {args.instances} instance(s) of {args.workers} worker(s), {len(world.subscribers)} subscribers in "
+        f"{len(world.units)} units ({', '.join(f'{n} {r}' for r, n in sorted(roles.items()))}), "
+        f"{args.rate:g} ev/s for {args.seconds:g} s; {os.cpu_count()} cores shared by client, servers, "
+        f"PostgreSQL and Redis; websocket compression {'offered' if args.compression else 'off'}"
+    )
     report.add(f"setup (database, {len(world.units) + 1} units, users, tokens): {time.perf_counter() - started:.1f} s")
     asyncio.run(run(args, world, secret, report))
     print("\n".join(report.results), flush=True)

@@ -61,9 +61,25 @@ import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
-from bench.core import (ORGANIZATIONS, POSITIONS, REGISTER, REGISTER_UNIT, REPO, SUBJECTS, SUMMARIES, Server,
-                        code_version, cpu_seconds, create_org_and_users, free_port, libpq_dsn, load_documents, login, person,
-                        recreate_database)
+from bench.core import (
+    ORGANIZATIONS,
+    POSITIONS,
+    REGISTER,
+    REGISTER_UNIT,
+    REPO,
+    SUBJECTS,
+    SUMMARIES,
+    Server,
+    code_version,
+    cpu_seconds,
+    create_org_and_users,
+    free_port,
+    libpq_dsn,
+    load_documents,
+    login,
+    person,
+    recreate_database,
+)
 from bench.realtime import Meter, redis_pid
 from mcs.migrations import migrate
 from models.documents import SenderLevel
@@ -84,28 +100,52 @@ def small_pdf() -> bytes:
 
 # --- the servers -----------------------------------------------------------------------------
 
+
 class Instance(Server):
     """`mcs serve --no-migrate` on PostgreSQL + Redis, under bench/txn_probe.py with `probe`."""
 
-    def __init__(self, url: str, secret: str, workdir: Path, files_dir: Path, redis_url: str, channel: str,
-                 name: str, repo: Path = REPO, probe: bool = True, pool_size: int | None = None):
+    def __init__(
+        self,
+        url: str,
+        secret: str,
+        workdir: Path,
+        files_dir: Path,
+        redis_url: str,
+        channel: str,
+        name: str,
+        repo: Path = REPO,
+        probe: bool = True,
+        pool_size: int | None = None,
+    ):
         self.name = name
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         workdir.mkdir(parents=True, exist_ok=True)
         self.log_path = workdir / "server.log"
         self.probe_path = workdir / "probe.jsonl"
-        env = {**os.environ, "MCS_DATABASE_URL": url, "MCS_SECRET_KEY": secret, "MCS_VAR_DIR": str(workdir),
-               "MCS_FILES_DIR": str(files_dir), "MCS_REDIS_URL": redis_url, "MCS_REDIS_CHANNEL": channel,
-               # nothing else competes for the cores: no deadline watcher, no text extraction of the PDFs
-               "MCS_DEADLINE_WATCH_SECONDS": "0", "MCS_TEXT_EXTRACTION_SECONDS": "0",
-               **({"MCS_DB_POOL_SIZE": str(pool_size)} if pool_size else {})}
+        env = {
+            **os.environ,
+            "MCS_DATABASE_URL": url,
+            "MCS_SECRET_KEY": secret,
+            "MCS_VAR_DIR": str(workdir),
+            "MCS_FILES_DIR": str(files_dir),
+            "MCS_REDIS_URL": redis_url,
+            "MCS_REDIS_CHANNEL": channel,
+            # nothing else competes for the cores: no deadline watcher, no text extraction of the PDFs
+            "MCS_DEADLINE_WATCH_SECONDS": "0",
+            "MCS_TEXT_EXTRACTION_SECONDS": "0",
+            **({"MCS_DB_POOL_SIZE": str(pool_size)} if pool_size else {}),
+        }
         self.probe = probe
-        command = (["-m", "bench.txn_probe", str(self.probe_path)] if probe else ["-m", "mcs.cli"])
+        command = ["-m", "bench.txn_probe", str(self.probe_path)] if probe else ["-m", "mcs.cli"]
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, *command, "serve", "--no-migrate", "--host", "127.0.0.1", "--port", str(self.port)],
-                env=env, cwd=repo, stdout=log, stderr=subprocess.STDOUT)
+                env=env,
+                cwd=repo,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
     @property
     def pid(self) -> int:
@@ -128,6 +168,7 @@ class Instance(Server):
 
 
 # --- driving ---------------------------------------------------------------------------------
+
 
 @dataclass
 class Run:
@@ -168,11 +209,20 @@ class Driver:
 
     def input(self, n: int) -> dict:
         organization, acronym = self.rng.choice(ORGANIZATIONS[SenderLevel.STATE])
-        return {"unitId": self.unit_id, "origin": "EXTERNAL", "documentType": "OFICIO",
-                "reference": f"{acronym}/REG/{n:06d}/{self.rng.randrange(10**9)}",
-                "subject": self.rng.choice(SUBJECTS), "summary": self.rng.choice(SUMMARIES),
-                "sender": {"level": "STATE", "name": person(self.rng), "position": self.rng.choice(POSITIONS),
-                           "organization": organization}}
+        return {
+            "unitId": self.unit_id,
+            "origin": "EXTERNAL",
+            "documentType": "OFICIO",
+            "reference": f"{acronym}/REG/{n:06d}/{self.rng.randrange(10**9)}",
+            "subject": self.rng.choice(SUBJECTS),
+            "summary": self.rng.choice(SUMMARIES),
+            "sender": {
+                "level": "STATE",
+                "name": person(self.rng),
+                "position": self.rng.choice(POSITIONS),
+                "organization": organization,
+            },
+        }
 
     async def register(self, variant: str) -> tuple[float, str | None, str | None]:
         """(latency, folio, problem) of one registerDocument, on the next instance round-robin."""
@@ -183,15 +233,24 @@ class Driver:
             if variant == "pdf":
                 operations = {"query": REGISTER_WITH_FILES, "variables": {"input": {**self.input(n), "files": [None]}}}
                 response = await client.post(
-                    "/graphql", headers={**self.headers, "x-mcs-csrf": "1"},
-                    files={"operations": (None, json.dumps(operations)),
-                           "map": (None, json.dumps({"0": ["variables.input.files.0"]})),
-                           "0": ("oficio.pdf", self.pdf, "application/pdf")})
+                    "/graphql",
+                    headers={**self.headers, "x-mcs-csrf": "1"},
+                    files={
+                        "operations": (None, json.dumps(operations)),
+                        "map": (None, json.dumps({"0": ["variables.input.files.0"]})),
+                        "0": ("oficio.pdf", self.pdf, "application/pdf"),
+                    },
+                )
             else:
                 # key: what the web app sends, a fresh Idempotency-Key per mutation
-                headers = {**self.headers, "Idempotency-Key": f"bench-{self.run_id}-{n}"} if variant == "key" else self.headers
-                response = await client.post("/graphql", headers=headers,
-                                             json={"query": REGISTER, "variables": {"input": self.input(n)}})
+                headers = (
+                    {**self.headers, "Idempotency-Key": f"bench-{self.run_id}-{n}"}
+                    if variant == "key"
+                    else self.headers
+                )
+                response = await client.post(
+                    "/graphql", headers=headers, json={"query": REGISTER, "variables": {"input": self.input(n)}}
+                )
         except httpx.HTTPError as error:
             return time.perf_counter() - started, None, repr(error)
         latency = time.perf_counter() - started
@@ -232,6 +291,7 @@ class Driver:
 
 
 # --- reading the probe -----------------------------------------------------------------------
+
 
 def folio_problem(folios: list[str]) -> str | None:
     """None when the numbers are consecutive and distinct, else what is wrong."""
@@ -276,7 +336,7 @@ def breakdown(records: list[dict], elapsed: float) -> Breakdown | None:
         folio += steps[f][2] - steps[f][1]
         held.append(1000 * (commit_end - steps[f][2]))
         previous = steps[f][2]
-        for name, start, end in steps[f + 1:]:
+        for name, start, end in steps[f + 1 :]:
             parts[f"  Python, then {name}"] += start - previous
             parts[name] += end - start
             previous = end
@@ -287,11 +347,21 @@ def breakdown(records: list[dict], elapsed: float) -> Breakdown | None:
         parts["  Python, then COMMIT"] += commit_start - previous
         parts["COMMIT"] += commit_end - commit_start
         statements += 1
-    return Breakdown(n, 1000 * before / n, 1000 * folio / n, held, event_held, 1000 * event_wait / n,
-                     {k: 1000 * v / n for k, v in parts.items()}, statements / n, sum(held) / 1000 / elapsed)
+    return Breakdown(
+        n,
+        1000 * before / n,
+        1000 * folio / n,
+        held,
+        event_held,
+        1000 * event_wait / n,
+        {k: 1000 * v / n for k, v in parts.items()},
+        statements / n,
+        sum(held) / 1000 / elapsed,
+    )
 
 
 # --- the database's view ---------------------------------------------------------------------
+
 
 async def unit_of(url: str, acronym: str) -> int:
     conn = await asyncpg.connect(libpq_dsn(url))
@@ -316,43 +386,65 @@ async def check_database(url: str, unit_id: int, after_document: int) -> list[st
     lines = []
     try:
         for row in await conn.fetch(
-                "SELECT year, count(*) AS n, count(DISTINCT number) AS d, min(number) AS lo, max(number) AS hi, "
-                "(SELECT last_number FROM folio_counters c WHERE c.unit_id = $1 AND c.year = documents.year) AS counter "
-                "FROM documents WHERE unit_id = $1 GROUP BY year ORDER BY year", unit_id):
+            "SELECT year, count(*) AS n, count(DISTINCT number) AS d, min(number) AS lo, max(number) AS hi, "
+            "(SELECT last_number FROM folio_counters c WHERE c.unit_id = $1 AND c.year = documents.year) AS counter "
+            "FROM documents WHERE unit_id = $1 GROUP BY year ORDER BY year",
+            unit_id,
+        ):
             ok = row["n"] == row["d"] == row["hi"] == row["counter"] and row["lo"] == 1
-            lines.append(f"folios {row['year']}: {row['n']} documents, numbers {row['lo']}..{row['hi']}, "
-                         f"{row['d']} distinct, counter at {row['counter']}: {'gapless' if ok else 'BROKEN'}")
+            lines.append(
+                f"folios {row['year']}: {row['n']} documents, numbers {row['lo']}..{row['hi']}, "
+                f"{row['d']} distinct, counter at {row['counter']}: {'gapless' if ok else 'BROKEN'}"
+            )
         events = await conn.fetch(
             "SELECT e.id FROM events e JOIN documents d ON d.id = e.document_id "
             "WHERE e.kind = 'DOCUMENT_REGISTERED' AND d.unit_id = $1 AND d.id > $2 "
-            "ORDER BY d.year, d.number", unit_id, after_document)
+            "ORDER BY d.year, d.number",
+            unit_id,
+            after_document,
+        )
         ids = [r["id"] for r in events]
         inversions = sum(1 for a, b in zip(ids, ids[1:]) if b <= a)
-        lines.append(f"DOCUMENT_REGISTERED events of the registrations through the API in folio order: {len(ids)}, "
-                     f"{'sequence growing with the folio (commit order)' if not inversions else f'{inversions} INVERSIONS'}")
+        lines.append(
+            f"DOCUMENT_REGISTERED events of the registrations through the API in folio order: {len(ids)}, "
+            f"{'sequence growing with the folio (commit order)' if not inversions else f'{inversions} INVERSIONS'}"
+        )
     finally:
         await conn.close()
     return lines
 
 
 EXPLAINED = [
-    ("folio counter (upsert)",
-     "INSERT INTO folio_counters (unit_id, year, last_number) VALUES ($1, 2099, 1) ON CONFLICT (unit_id, year) "
-     "DO UPDATE SET last_number = folio_counters.last_number + 1 RETURNING last_number"),
-    ("INSERT documents (search trigger)",
-     "INSERT INTO documents (folio, unit_id, year, number, origin, document_type, reference, subject, summary, "
-     "sender_level, sender_name, sender_position, sender_organization, received_at, priority, confidential, status, "
-     "registered_by_id, created_at, turno_count, duplicate_key) VALUES ('X/2099/000001', $1, 2099, 1, 'EXTERNAL', "
-     "'OFICIO', 'SEDUR/REG/000001/1', 'Solicitud de información sobre el programa de vivienda', "
-     "'Solicita el padrón de beneficiarios del ejercicio anterior.', 'STATE', 'Lic. María Pérez López', "
-     "'Directora General', 'Secretaría de Desarrollo Urbano', now(), 'NORMAL', false, 'REGISTERED', "
-     "(SELECT min(id) FROM users), now(), 0, 'x|y') RETURNING id"),
-    ("INSERT document_units", "INSERT INTO document_units (document_id, unit_id) VALUES (currval(pg_get_serial_sequence('documents', 'id')), $1)"),
+    (
+        "folio counter (upsert)",
+        "INSERT INTO folio_counters (unit_id, year, last_number) VALUES ($1, 2099, 1) ON CONFLICT (unit_id, year) "
+        "DO UPDATE SET last_number = folio_counters.last_number + 1 RETURNING last_number",
+    ),
+    (
+        "INSERT documents (search trigger)",
+        "INSERT INTO documents (folio, unit_id, year, number, origin, document_type, reference, subject, summary, "
+        "sender_level, sender_name, sender_position, sender_organization, received_at, priority, confidential, status, "
+        "registered_by_id, created_at, turno_count, duplicate_key) VALUES ('X/2099/000001', $1, 2099, 1, 'EXTERNAL', "
+        "'OFICIO', 'SEDUR/REG/000001/1', 'Solicitud de información sobre el programa de vivienda', "
+        "'Solicita el padrón de beneficiarios del ejercicio anterior.', 'STATE', 'Lic. María Pérez López', "
+        "'Directora General', 'Secretaría de Desarrollo Urbano', now(), 'NORMAL', false, 'REGISTERED', "
+        "(SELECT min(id) FROM users), now(), 0, 'x|y') RETURNING id",
+    ),
+    (
+        "INSERT document_units",
+        "INSERT INTO document_units (document_id, unit_id) VALUES (currval(pg_get_serial_sequence('documents', 'id')), $1)",
+    ),
     ("advisory lock", "SELECT pg_advisory_xact_lock(7243999 + 0 * $1)"),
-    ("INSERT events", "INSERT INTO events (kind, occurred_at, actor_id, document_id, data) VALUES ('DOCUMENT_REGISTERED', "
-     "now(), NULL, NULL, '{\"folio\": \"X\"}'::jsonb) RETURNING id"),
-    ("INSERT event_audience", "INSERT INTO event_audience (event_id, unit_id) SELECT currval(pg_get_serial_sequence('events', 'id')), "
-     "u FROM (SELECT id AS u FROM org_units WHERE id <= $1 ORDER BY id LIMIT 4) x"),
+    (
+        "INSERT events",
+        "INSERT INTO events (kind, occurred_at, actor_id, document_id, data) VALUES ('DOCUMENT_REGISTERED', "
+        'now(), NULL, NULL, \'{"folio": "X"}\'::jsonb) RETURNING id',
+    ),
+    (
+        "INSERT event_audience",
+        "INSERT INTO event_audience (event_id, unit_id) SELECT currval(pg_get_serial_sequence('events', 'id')), "
+        "u FROM (SELECT id AS u FROM org_units WHERE id <= $1 ORDER BY id LIMIT 4) x",
+    ),
 ]
 
 
@@ -369,13 +461,17 @@ async def database_costs(url: str, unit_id: int, repeat: int = 20) -> list[str]:
             await tr.start()
             try:
                 for name, sql in EXPLAINED:
-                    plan = [r[0] for r in await conn.fetch(
-                        f"EXPLAIN (ANALYZE, FORMAT TEXT) {sql.replace('$1', str(int(unit_id)))}")]
+                    plan = [
+                        r[0]
+                        for r in await conn.fetch(
+                            f"EXPLAIN (ANALYZE, FORMAT TEXT) {sql.replace('$1', str(int(unit_id)))}"
+                        )
+                    ]
                     for line in plan:
                         if line.startswith("Execution Time:"):
                             times[name].append(float(line.split()[2]))
                         elif line.startswith("Trigger "):
-                            trigger, rest = line[len("Trigger "):].split(":", 1)
+                            trigger, rest = line[len("Trigger ") :].split(":", 1)
                             triggers[f"{name}: trigger {trigger}"].append(float(rest.split("time=")[1].split()[0]))
             finally:
                 await tr.rollback()
@@ -390,8 +486,10 @@ async def database_costs(url: str, unit_id: int, repeat: int = 20) -> list[str]:
             started = time.perf_counter()
             await conn.execute("COMMIT")
             commits.append(1000 * (time.perf_counter() - started))
-        lines.append(f"  {statistics.median(commits):7.3f} ms  COMMIT of a transaction that wrote (WAL flush, "
-                     f"synchronous_commit={await conn.fetchval('SHOW synchronous_commit')}), round trip included")
+        lines.append(
+            f"  {statistics.median(commits):7.3f} ms  COMMIT of a transaction that wrote (WAL flush, "
+            f"synchronous_commit={await conn.fetchval('SHOW synchronous_commit')}), round trip included"
+        )
     finally:
         await conn.close()
     return lines
@@ -399,19 +497,26 @@ async def database_costs(url: str, unit_id: int, repeat: int = 20) -> list[str]:
 
 # --- report ----------------------------------------------------------------------------------
 
+
 def report_run(run: Run, instances: list[Instance]) -> None:
     lat = [1000 * v for v in run.latencies]
     problem = folio_problem(run.folios)
-    print(f"{run.name:40} {len(run.folios):5} in {run.elapsed:6.2f} s  {run.rate:6.1f}/s  "
-          f"p50 {pct(lat, .5):7.1f} ms  p95 {pct(lat, .95):7.1f} ms  p99 {pct(lat, .99):7.1f} ms  "
-          f"folios {'consecutive, distinct' if not problem else 'BROKEN: ' + problem}"
-          + (f"  {len(run.failures)} FAILED, first: {run.failures[0]}" if run.failures else ""), flush=True)
+    print(
+        f"{run.name:40} {len(run.folios):5} in {run.elapsed:6.2f} s  {run.rate:6.1f}/s  "
+        f"p50 {pct(lat, 0.5):7.1f} ms  p95 {pct(lat, 0.95):7.1f} ms  p99 {pct(lat, 0.99):7.1f} ms  "
+        f"folios {'consecutive, distinct' if not problem else 'BROKEN: ' + problem}"
+        + (f"  {len(run.failures)} FAILED, first: {run.failures[0]}" if run.failures else ""),
+        flush=True,
+    )
     if run.cpu:
         servers = " + ".join(f"{100 * run.cpu.get(i.name, 0):.0f}%" for i in instances)
-        print(f"{'':40} CPU (share of one core): servers {servers}, postgres {100 * run.cpu['postgres']:.0f}%, "
-              f"redis {100 * run.cpu['redis']:.0f}%, clients {100 * run.cpu['client']:.0f}%, "
-              f"rest of the machine {100 * run.cpu['others']:.0f}%; per registration: servers "
-              f"{cpu_ms(run, [i.name for i in instances]):.2f} ms, postgres {cpu_ms(run, ['postgres']):.2f} ms", flush=True)
+        print(
+            f"{'':40} CPU (share of one core): servers {servers}, postgres {100 * run.cpu['postgres']:.0f}%, "
+            f"redis {100 * run.cpu['redis']:.0f}%, clients {100 * run.cpu['client']:.0f}%, "
+            f"rest of the machine {100 * run.cpu['others']:.0f}%; per registration: servers "
+            f"{cpu_ms(run, [i.name for i in instances]):.2f} ms, postgres {cpu_ms(run, ['postgres']):.2f} ms",
+            flush=True,
+        )
 
 
 def report_breakdown(title: str, b: Breakdown | None) -> None:
@@ -422,20 +527,27 @@ def report_breakdown(title: str, b: Breakdown | None) -> None:
     print(f"\n{title} ({b.transactions} registrations; mean ms per registration unless said):")
     print(f"  before the folio counter (unit, checks, catalog; no lock)   {b.before:7.2f}")
     print(f"  folio counter statement (waiting for the row lock)          {b.folio:7.2f}")
-    print(f"  held under the folio row lock, to the end of COMMIT          {statistics.fmean(b.held):7.2f}"
-          f"   (median {held:.2f}, p95 {pct(b.held, .95):.2f}; 1000/median = {1000 / held:.1f}/s)")
+    print(
+        f"  held under the folio row lock, to the end of COMMIT          {statistics.fmean(b.held):7.2f}"
+        f"   (median {held:.2f}, p95 {pct(b.held, 0.95):.2f}; 1000/median = {1000 / held:.1f}/s)"
+    )
     for name, ms in b.parts.items():
         print(f"    {name:58} {ms:7.2f}")
     print(f"    round trips under the row lock (COMMIT included): {b.statements_held:.1f}")
     if b.event_held:
         print(f"  statement taking the event-log lock (waiting for it)        {b.event_wait:7.2f}")
-        print(f"  held under the event-log lock, from its end to COMMIT's     {statistics.fmean(b.event_held):7.2f}"
-              f"   (median {statistics.median(b.event_held):.2f})")
-    print(f"  sum of row-lock hold times / wall time of the run: {100 * b.utilisation:.0f}%"
-          " (near 100%: the unit's registrations go one at a time)")
+        print(
+            f"  held under the event-log lock, from its end to COMMIT's     {statistics.fmean(b.event_held):7.2f}"
+            f"   (median {statistics.median(b.event_held):.2f})"
+        )
+    print(
+        f"  sum of row-lock hold times / wall time of the run: {100 * b.utilisation:.0f}%"
+        " (near 100%: the unit's registrations go one at a time)"
+    )
 
 
 # --- profile ---------------------------------------------------------------------------------
+
 
 class Profiler:
     """py-spy (raw collapsed stacks) on a server while a run goes; where its CPU went."""
@@ -443,9 +555,27 @@ class Profiler:
     def __init__(self, instance: Instance, out: Path):
         self.out = out
         spy = Path(sys.executable).parent / "py-spy"
-        self.process = subprocess.Popen([str(spy), "record", "-p", str(instance.pid), "-r", "200", "-f", "raw",
-                                         "-o", str(out), "--nonblocking"],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) if spy.exists() else None
+        self.process = (
+            subprocess.Popen(
+                [
+                    str(spy),
+                    "record",
+                    "-p",
+                    str(instance.pid),
+                    "-r",
+                    "200",
+                    "-f",
+                    "raw",
+                    "-o",
+                    str(out),
+                    "--nonblocking",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            if spy.exists()
+            else None
+        )
 
     def stop(self) -> list[str]:
         if self.process is None:
@@ -488,17 +618,29 @@ def profile_summary(path: Path) -> list[str]:
     own: dict[str, int] = defaultdict(int)
     for stack, n in stacks:
         leaf = stack.rsplit(";", 1)[-1]
-        where = leaf[leaf.find("(") + 1:leaf.rfind(")")]
+        where = leaf[leaf.find("(") + 1 : leaf.rfind(")")]
         where = where.split("site-packages/", 1)[-1]  # py-spy names a package's files from its directory
-        package = ("ours" if where.startswith(OURS) else where.split("/", 1)[0] if "/" in where
-                   else "C/stdlib" if not where.endswith(".py") or "<" in where else where)
+        package = (
+            "ours"
+            if where.startswith(OURS)
+            else where.split("/", 1)[0]
+            if "/" in where
+            else "C/stdlib"
+            if not where.endswith(".py") or "<" in where
+            else where
+        )
         own[package] += n
-    lines.append("  own time by package: " + ", ".join(
-        f"{k} {100 * v / busy:.0f}%" for k, v in sorted(own.items(), key=lambda kv: -kv[1]) if v / busy >= 0.01))
+    lines.append(
+        "  own time by package: "
+        + ", ".join(
+            f"{k} {100 * v / busy:.0f}%" for k, v in sorted(own.items(), key=lambda kv: -kv[1]) if v / busy >= 0.01
+        )
+    )
     return lines
 
 
 # --- main ------------------------------------------------------------------------------------
+
 
 @dataclass
 class Tree:
@@ -540,9 +682,21 @@ async def drive_all(args, url: str, secret: str, unit_id: int) -> list[Line]:
         files_dir = Path(tmp) / "files"
         for s, (n_instances, clients) in enumerate(setups_of(args)):
             for t, tree in enumerate(trees):
-                tree.instances = [Instance(url, secret, Path(tmp) / f"s{s}t{t}i{i}", files_dir, args.redis_url, channel,
-                                           f"server{i + 1}", tree.path, probe=args.probe, pool_size=args.pool_size)
-                                  for i in range(n_instances)]
+                tree.instances = [
+                    Instance(
+                        url,
+                        secret,
+                        Path(tmp) / f"s{s}t{t}i{i}",
+                        files_dir,
+                        args.redis_url,
+                        channel,
+                        f"server{i + 1}",
+                        tree.path,
+                        probe=args.probe,
+                        pool_size=args.pool_size,
+                    )
+                    for i in range(n_instances)
+                ]
             monitor = await asyncpg.connect(libpq_dsn(url))
             try:
                 for tree in trees:
@@ -554,12 +708,16 @@ async def drive_all(args, url: str, secret: str, unit_id: int) -> list[Line]:
                         token = await login(client, f"reg_{REGISTER_UNIT.lower()}")
                 for tree in trees:
                     tree.driver = Driver(tree.instances, token, unit_id, args.seed, clients)
-                    print(f"\n{tree.label}: {n_instances} instance(s) (mcs serve{' under bench/txn_probe.py' if args.probe else ''}) "
-                          f"from {tree.path}, {os.cpu_count()} cores; unit {REGISTER_UNIT}; {clients} clients", flush=True)
+                    print(
+                        f"\n{tree.label}: {n_instances} instance(s) (mcs serve{' under bench/txn_probe.py' if args.probe else ''}) "
+                        f"from {tree.path}, {os.cpu_count()} cores; unit {REGISTER_UNIT}; {clients} clients",
+                        flush=True,
+                    )
 
                 async def measure(tree: Tree, variant: str, name: str, count: int, n_clients: int, meter=None) -> Run:
-                    run = await tree.driver.run(f"{tree.label[:24]} {variant} i{n_instances}: {name}", variant, count,
-                                                n_clients, meter)
+                    run = await tree.driver.run(
+                        f"{tree.label[:24]} {variant} i{n_instances}: {name}", variant, count, n_clients, meter
+                    )
                     run.probe = [r for i in tree.instances for r in i.probe_records(run.started, run.ended)]
                     report_run(run, tree.instances)
                     return run
@@ -574,11 +732,16 @@ async def drive_all(args, url: str, secret: str, unit_id: int) -> list[Line]:
                         if args.serial and s == 0:
                             line(tree, variant, 1).runs.append(await measure(tree, variant, "1 client", args.serial, 1))
                     for k in range(args.runs):
-                        for tree in (trees if k % 2 == 0 else trees[::-1]):
+                        for tree in trees if k % 2 == 0 else trees[::-1]:
                             meter = Meter(tree.instances, monitor, redis)
-                            profiler = (Profiler(tree.instances[0], Path(tmp) / f"{tree.label}-{variant}-{s}.raw")
-                                        if args.profile and k == 0 else None)
-                            run = await measure(tree, variant, f"{clients} clients #{k + 1}", args.count, clients, meter)
+                            profiler = (
+                                Profiler(tree.instances[0], Path(tmp) / f"{tree.label}-{variant}-{s}.raw")
+                                if args.profile and k == 0
+                                else None
+                            )
+                            run = await measure(
+                                tree, variant, f"{clients} clients #{k + 1}", args.count, clients, meter
+                            )
                             target = line(tree, variant, clients)
                             target.runs.append(run)
                             if profiler:
@@ -614,63 +777,103 @@ def summarize(lines: list[Line], database_ok: bool) -> list[str]:
         lat = [[1000 * v for v in r.latencies] for r in runs]
         servers = [f"server{i + 1}" for i in range(line.instances)]
         rate = statistics.median(r.rate for r in runs)
-        p50 = statistics.median(pct(v, .5) for v in lat)
-        p95 = statistics.median(pct(v, .95) for v in lat)
-        p99 = statistics.median(pct(v, .99) for v in lat)
+        p50 = statistics.median(pct(v, 0.5) for v in lat)
+        p95 = statistics.median(pct(v, 0.95) for v in lat)
+        p99 = statistics.median(pct(v, 0.99) for v in lat)
         server = statistics.median(cpu_ms(r, servers) for r in runs)
         pg = statistics.median(cpu_ms(r, ["postgres"]) for r in runs)
         gapless = database_ok and all(folio_problem(r.folios) is None for r in runs)
         failed = sum(len(r.failures) for r in runs)
-        print(f"  {line.tree[:30]:30} {line.name:18} {rate:6.1f}/s  p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
-              f"p99 {p99:7.1f} ms  CPU: servers {server:5.2f}, postgres {pg:5.2f}  "
-              f"folios {'gapless, distinct' if gapless else 'BROKEN'}"
-              + (f", {failed} calls FAILED" if failed else "") + "  (runs: "
-              + ", ".join(f"{r.rate:.1f}" for r in runs) + "; rest: "
-              + ", ".join(f"{100 * r.cpu['others']:.0f}%" for r in runs if r.cpu) + ")")
+        print(
+            f"  {line.tree[:30]:30} {line.name:18} {rate:6.1f}/s  p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
+            f"p99 {p99:7.1f} ms  CPU: servers {server:5.2f}, postgres {pg:5.2f}  "
+            f"folios {'gapless, distinct' if gapless else 'BROKEN'}"
+            + (f", {failed} calls FAILED" if failed else "")
+            + "  (runs: "
+            + ", ".join(f"{r.rate:.1f}" for r in runs)
+            + "; rest: "
+            + ", ".join(f"{100 * r.cpu['others']:.0f}%" for r in runs if r.cpu)
+            + ")"
+        )
         prefix = "" if len(lines) == len({ln.name for ln in lines}) else f"{line.tree}."
-        results.append(f"RESULT registrations.{prefix}{line.name} reg_s={rate:.1f} p50_ms={p50:.1f} p99_ms={p99:.1f} "
-                       + (f"server_cpu_ms={server:.2f} pg_cpu_ms={pg:.2f} " if runs[0].cpu else "")
-                       + f"gapless={'yes' if gapless else 'no'} failed={failed}")
+        results.append(
+            f"RESULT registrations.{prefix}{line.name} reg_s={rate:.1f} p50_ms={p50:.1f} p99_ms={p99:.1f} "
+            + (f"server_cpu_ms={server:.2f} pg_cpu_ms={pg:.2f} " if runs[0].cpu else "")
+            + f"gapless={'yes' if gapless else 'no'} failed={failed}"
+        )
     for line in lines:
-        for label, group in (("1 client", [r for r in line.runs if r.clients == 1]),
-                             ("loaded", [r for r in line.runs if r.clients != 1])):
+        for label, group in (
+            ("1 client", [r for r in line.runs if r.clients == 1]),
+            ("loaded", [r for r in line.runs if r.clients != 1]),
+        ):
             records = [rec for r in group for rec in r.probe]
             if records:
-                report_breakdown(f"{line.tree}, {line.name}, {label}: where the time goes",
-                                 breakdown(records, sum(r.elapsed for r in group)))
+                report_breakdown(
+                    f"{line.tree}, {line.name}, {label}: where the time goes",
+                    breakdown(records, sum(r.elapsed for r in group)),
+                )
     return results
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.registrations", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default=DEFAULT_URL, help=f"PostgreSQL database to DROP and recreate (default {DEFAULT_URL})")
+    parser.add_argument(
+        "--database-url", default=DEFAULT_URL, help=f"PostgreSQL database to DROP and recreate (default {DEFAULT_URL})"
+    )
     parser.add_argument("--redis-url", default=DEFAULT_REDIS, help=f"Redis of the wake-ups (default {DEFAULT_REDIS})")
     parser.add_argument("--documents", type=int, default=20_000, help="documents bulk-loaded first (default 20000)")
     parser.add_argument("--instances", type=int, default=2, help="mcs serve processes (default 2)")
-    parser.add_argument("--clients", "--concurrency", type=int, default=20, dest="clients",
-                        help="concurrent clients, i.e. registrations in flight (default 20)")
-    parser.add_argument("--setups", help="several setups one after the other, INSTANCESxCLIENTS each, e.g. 1x20,2x200 "
-                                         "(instead of --instances and --clients)")
+    parser.add_argument(
+        "--clients",
+        "--concurrency",
+        type=int,
+        default=20,
+        dest="clients",
+        help="concurrent clients, i.e. registrations in flight (default 20)",
+    )
+    parser.add_argument(
+        "--setups",
+        help="several setups one after the other, INSTANCESxCLIENTS each, e.g. 1x20,2x200 "
+        "(instead of --instances and --clients)",
+    )
     parser.add_argument("--count", type=int, default=400, help="registrations per run (default 400)")
     parser.add_argument("--runs", type=int, default=3, help="runs per variant (default 3)")
     parser.add_argument("--warmup", type=int, default=60, help="registrations before measuring (default 60)")
     parser.add_argument("--serial", type=int, default=60, help="registrations by one client (default 60; 0: none)")
-    parser.add_argument("--variants", default="plain,pdf",
-                        help="plain (no files), pdf (one small PDF), key (plain with an Idempotency-Key header); "
-                             "default plain,pdf")
-    parser.add_argument("--pool-size", type=int, help="MCS_DB_POOL_SIZE of the servers (as many again may overflow; "
-                                                        "default the server's); keep instances x 2 x this under "
-                                                        "PostgreSQL's max_connections")
-    parser.add_argument("--probe", action=argparse.BooleanOptionalAction, default=False,
-                        help="run the servers under bench/txn_probe.py: where the time goes while the folio row "
-                             "is held (costs some server CPU; default off)")
-    parser.add_argument("--profile", action="store_true",
-                        help="py-spy on the first server during each line's first run: where its CPU goes")
+    parser.add_argument(
+        "--variants",
+        default="plain,pdf",
+        help="plain (no files), pdf (one small PDF), key (plain with an Idempotency-Key header); default plain,pdf",
+    )
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        help="MCS_DB_POOL_SIZE of the servers (as many again may overflow; "
+        "default the server's); keep instances x 2 x this under "
+        "PostgreSQL's max_connections",
+    )
+    parser.add_argument(
+        "--probe",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="run the servers under bench/txn_probe.py: where the time goes while the folio row "
+        "is held (costs some server CPU; default off)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy on the first server during each line's first run: where its CPU goes",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--label", help="what is measured, for the record (default: git describe of the tree)")
-    parser.add_argument("--tree", action="append", default=[], metavar="LABEL=DIR",
-                        help="measure the servers of this copy of the application (bench/txn_probe.py in it); "
-                             "several: their runs alternate. Default: this repository")
+    parser.add_argument(
+        "--tree",
+        action="append",
+        default=[],
+        metavar="LABEL=DIR",
+        help="measure the servers of this copy of the application (bench/txn_probe.py in it); "
+        "several: their runs alternate. Default: this repository",
+    )
     args = parser.parse_args(argv)
     args.trees = [Tree(label, Path(path).resolve()) for label, path in (t.split("=", 1) for t in args.tree)]
     args.variants = [v for v in args.variants.split(",") if v]

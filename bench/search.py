@@ -33,8 +33,16 @@ from sqlalchemy import and_, create_engine, exists, insert, or_, select
 from sqlalchemy.sql import column
 
 from bench.core import (
-    HEAD_USERNAME, MUNICIPALITIES, DOCUMENT_COLUMNS, FINISH_LOAD, copy_batch, create_org_and_users, document_record,
-    generate_documents, libpq_dsn, recreate_database,
+    HEAD_USERNAME,
+    MUNICIPALITIES,
+    DOCUMENT_COLUMNS,
+    FINISH_LOAD,
+    copy_batch,
+    create_org_and_users,
+    document_record,
+    generate_documents,
+    libpq_dsn,
+    recreate_database,
 )
 from mcs.app import build_services
 from mcs.migrations import migrate
@@ -99,27 +107,54 @@ def attachment_rows(documents: list[Document], rng: random.Random, first_id: int
     for document in documents:
         if rng.random() < 1 / FILE_SHARE:
             content = attachment_text(rng)
-            rows.append(dict(id=first_id + len(rows), document_id=document.id, response_id=None,
-                             sha256=f"{rng.getrandbits(256):064x}", filename="oficio.pdf",
-                             content_type="application/pdf", size=len(content) * 3, pages=1, unreadable=False,
-                             uploaded_at=document.created_at, uploaded_by_id=document.registered_by_id,
-                             text_status=TextStatus.DONE.value, text=content))
+            rows.append(
+                dict(
+                    id=first_id + len(rows),
+                    document_id=document.id,
+                    response_id=None,
+                    sha256=f"{rng.getrandbits(256):064x}",
+                    filename="oficio.pdf",
+                    content_type="application/pdf",
+                    size=len(content) * 3,
+                    pages=1,
+                    unreadable=False,
+                    uploaded_at=document.created_at,
+                    uploaded_by_id=document.registered_by_id,
+                    text_status=TextStatus.DONE.value,
+                    text=content,
+                )
+            )
     return rows
 
 
 def like_columns(document: Document) -> dict:
     """What refresh_derived stored for the LIKE search before migration 0005."""
-    parts = [document.subject, document.summary, document.sender_name, document.sender_position,
-             document.sender_organization, document.reference, document.folio, document.addressee]
-    return {"id": document.id, "search_text": " ".join(fold(p) for p in parts if p),
-            "public_search_text": " ".join(fold(p) for p in (document.folio, document.reference, document.addressee) if p)}
+    parts = [
+        document.subject,
+        document.summary,
+        document.sender_name,
+        document.sender_position,
+        document.sender_organization,
+        document.reference,
+        document.folio,
+        document.addressee,
+    ]
+    return {
+        "id": document.id,
+        "search_text": " ".join(fold(p) for p in parts if p),
+        "public_search_text": " ".join(fold(p) for p in (document.folio, document.reference, document.addressee) if p),
+    }
 
 
 ATTACHMENT_COLUMNS = [c.name for c in Attachment.__table__.columns]
-ADD_LIKE_COLUMNS = ["ALTER TABLE documents ADD COLUMN search_text TEXT", "ALTER TABLE documents ADD COLUMN public_search_text TEXT"]
+ADD_LIKE_COLUMNS = [
+    "ALTER TABLE documents ADD COLUMN search_text TEXT",
+    "ALTER TABLE documents ADD COLUMN public_search_text TEXT",
+]
 
 
 # --- loading -------------------------------------------------------------------------------
+
 
 async def load_postgresql(url: str, n: int, seed: int, with_like: bool) -> float:
     """After recreate_database and migrate."""
@@ -141,16 +176,27 @@ async def load_postgresql(url: str, n: int, seed: int, with_like: bool) -> float
                 await copy_batch(conn, batch, lineage)
                 rows = attachment_rows(batch, rng, attachments + 1)
                 attachments += len(rows)
-                await conn.copy_records_to_table("attachments", columns=ATTACHMENT_COLUMNS,
-                                                 records=[tuple(r[c] for c in ATTACHMENT_COLUMNS) for r in rows])
+                await conn.copy_records_to_table(
+                    "attachments",
+                    columns=ATTACHMENT_COLUMNS,
+                    records=[tuple(r[c] for c in ATTACHMENT_COLUMNS) for r in rows],
+                )
                 if with_like:
-                    await conn.execute("CREATE TEMP TABLE IF NOT EXISTS like_text (id bigint, search_text text, "
-                                       "public_search_text text) ON COMMIT DROP")
+                    await conn.execute(
+                        "CREATE TEMP TABLE IF NOT EXISTS like_text (id bigint, search_text text, "
+                        "public_search_text text) ON COMMIT DROP"
+                    )
                     await conn.execute("TRUNCATE like_text")
-                    await conn.copy_records_to_table("like_text", records=[
-                        (v["id"], v["search_text"], v["public_search_text"]) for v in map(like_columns, batch)])
-                    await conn.execute("UPDATE documents d SET search_text = l.search_text, "
-                                       "public_search_text = l.public_search_text FROM like_text l WHERE d.id = l.id")
+                    await conn.copy_records_to_table(
+                        "like_text",
+                        records=[
+                            (v["id"], v["search_text"], v["public_search_text"]) for v in map(like_columns, batch)
+                        ],
+                    )
+                    await conn.execute(
+                        "UPDATE documents d SET search_text = l.search_text, "
+                        "public_search_text = l.public_search_text FROM like_text l WHERE d.id = l.id"
+                    )
 
             for document in generate_documents(world, n, seed, Clock()):
                 batch.append(document)
@@ -160,16 +206,22 @@ async def load_postgresql(url: str, n: int, seed: int, with_like: bool) -> float
             if batch:
                 await flush()
             await conn.execute(FINISH_LOAD)
-            await conn.execute("SELECT setval(pg_get_serial_sequence('attachments', 'id'), (SELECT max(id) FROM attachments))")
+            await conn.execute(
+                "SELECT setval(pg_get_serial_sequence('attachments', 'id'), (SELECT max(id) FROM attachments))"
+            )
         await conn.execute("VACUUM ANALYZE")
         seconds = time.perf_counter() - started
         sizes = await conn.fetchrow(
             "SELECT pg_size_pretty(pg_table_size('document_search')) AS heap, "
             "pg_size_pretty(pg_relation_size('ix_document_search_search_vector')) AS gin, "
             "pg_size_pretty(pg_relation_size('ix_document_search_public_search_vector')) AS public_gin, "
-            "(SELECT count(*) FROM attachments) AS files")
-        print(f"  postgresql: {n} documents and {sizes['files']} files loaded in {seconds:.1f} s (triggers included); "
-              f"document_search {sizes['heap']}, GIN {sizes['gin']} + {sizes['public_gin']}", flush=True)
+            "(SELECT count(*) FROM attachments) AS files"
+        )
+        print(
+            f"  postgresql: {n} documents and {sizes['files']} files loaded in {seconds:.1f} s (triggers included); "
+            f"document_search {sizes['heap']}, GIN {sizes['gin']} + {sizes['public_gin']}",
+            flush=True,
+        )
     finally:
         await conn.close()
     return seconds
@@ -190,16 +242,20 @@ def load_sqlite(url: str, path: Path, n: int, seed: int, with_like: bool) -> flo
 
         def flush():
             nonlocal files
-            conn.execute(insert(Document.__table__), [dict(zip((c.key for c in DOCUMENT_COLUMNS), document_record(d)))
-                                                     for d in batch])
+            conn.execute(
+                insert(Document.__table__),
+                [dict(zip((c.key for c in DOCUMENT_COLUMNS), document_record(d))) for d in batch],
+            )
             conn.execute(insert(DocumentUnit.__table__), [{"document_id": d.id, "unit_id": d.unit_id} for d in batch])
             rows = attachment_rows(batch, rng, files + 1)
             files += len(rows)
             if rows:
                 conn.execute(insert(Attachment.__table__), rows)
             if with_like:
-                conn.exec_driver_sql("UPDATE documents SET search_text = ?, public_search_text = ? WHERE id = ?",
-                                     [(v["search_text"], v["public_search_text"], v["id"]) for v in map(like_columns, batch)])
+                conn.exec_driver_sql(
+                    "UPDATE documents SET search_text = ?, public_search_text = ? WHERE id = ?",
+                    [(v["search_text"], v["public_search_text"], v["id"]) for v in map(like_columns, batch)],
+                )
 
         for document in generate_documents(world, n, seed, Clock()):
             batch.append(document)
@@ -212,12 +268,16 @@ def load_sqlite(url: str, path: Path, n: int, seed: int, with_like: bool) -> flo
         conn.exec_driver_sql("ANALYZE")
     engine.dispose()
     seconds = time.perf_counter() - started
-    print(f"  sqlite: {n} documents and {files} files loaded in {seconds:.1f} s (triggers included); "
-          f"file {path.stat().st_size / 2**20:.0f} MB", flush=True)
+    print(
+        f"  sqlite: {n} documents and {files} files loaded in {seconds:.1f} s (triggers included); "
+        f"file {path.stat().st_size / 2**20:.0f} MB",
+        flush=True,
+    )
     return seconds
 
 
 # --- measuring -----------------------------------------------------------------------------
+
 
 def like_clause(search: str, principal):
     """The search before migration 0005 (models/filters.py search_clause), on the bench's copies."""
@@ -225,10 +285,19 @@ def like_clause(search: str, principal):
     readable = confidential_readable(principal, Document)
 
     def in_files(term: str):
-        return exists(select(1).where(Attachment.document_id == Document.id, Attachment.text.contains(term, autoescape=True)))
+        return exists(
+            select(1).where(Attachment.document_id == Document.id, Attachment.text.contains(term, autoescape=True))
+        )
 
-    return and_(*[or_(readable & or_(search_text.contains(term, autoescape=True), in_files(term)),
-                      public_text.contains(term, autoescape=True)) for term in fold(search).split()])
+    return and_(
+        *[
+            or_(
+                readable & or_(search_text.contains(term, autoescape=True), in_files(term)),
+                public_text.contains(term, autoescape=True),
+            )
+            for term in fold(search).split()
+        ]
+    )
 
 
 def slug(name: str) -> str:
@@ -243,8 +312,12 @@ def percentile(values: list[float], q: float) -> float:
 
 async def measure(url: str, runs: int, with_like: bool, label: str) -> None:
     with tempfile.TemporaryDirectory(prefix="mcs-bench-search-") as workdir:
-        settings = Settings.from_env(database_url=url, redis_url=None, secret_key="bench-search-secret-key-long-enough-for-hs256",
-                                     files_dir=Path(workdir))
+        settings = Settings.from_env(
+            database_url=url,
+            redis_url=None,
+            secret_key="bench-search-secret-key-long-enough-for-hs256",
+            files_dir=Path(workdir),
+        )
         services = build_services(settings)
         try:
             async with services.db.session() as session:
@@ -253,17 +326,28 @@ async def measure(url: str, runs: int, with_like: bool, label: str) -> None:
 
             async def one(search: str, order, page: int, like: bool) -> tuple[float, float, int]:
                 async with services.db.session() as session:
-                    ctx = Context(services=services, session=SharedSession(session), principal=principal, request_id="bench")
+                    ctx = Context(
+                        services=services, session=SharedSession(session), principal=principal, request_id="bench"
+                    )
                     started = time.perf_counter()
                     after = None
                     for i in range(page):
                         if like:
                             query = select(Document).where(visible_documents(principal), like_clause(search, principal))
-                            result = await keyset_page(ctx.session, query, DOCUMENT_ORDER, descending=True, first=50,
-                                                       after=after, default_size=50, max_size=100)
+                            result = await keyset_page(
+                                ctx.session,
+                                query,
+                                DOCUMENT_ORDER,
+                                descending=True,
+                                first=50,
+                                after=after,
+                                default_size=50,
+                                max_size=100,
+                            )
                         else:
-                            result = await list_documents(ctx, DocumentFilterSpec(search=search), first=50, after=after,
-                                                          order=order)
+                            result = await list_documents(
+                                ctx, DocumentFilterSpec(search=search), first=50, after=after, order=order
+                            )
                         after = result.cursors[-1] if result.cursors else None
                         if page > 1 and i == 0:
                             started = time.perf_counter()  # page 2 alone: page 1 only gave its cursor
@@ -273,11 +357,16 @@ async def measure(url: str, runs: int, with_like: bool, label: str) -> None:
 
             print(f"\n{label}: {runs} runs each, documents(first: 50) as the HEAD of the root; ms")
             print(f"  {'query':<38}{'matches':>9}{'page p50':>10}{'p99':>9}{'+count p50':>12}{'p99':>9}")
-            variants = [(f"{name} «{search}»" if search else name, search, order, page, False)
-                        for name, search, order, page in QUERIES]
+            variants = [
+                (f"{name} «{search}»" if search else name, search, order, page, False)
+                for name, search, order, page in QUERIES
+            ]
             if with_like:
-                variants += [(f"LIKE {name} «{search}»", search, None, page, True)
-                             for name, search, order, page in QUERIES if order is None and search]
+                variants += [
+                    (f"LIKE {name} «{search}»", search, None, page, True)
+                    for name, search, order, page in QUERIES
+                    if order is None and search
+                ]
             results = []
             for name, search, order, page, like in variants:
                 for _ in range(3):  # warm-up: plans, caches
@@ -287,11 +376,16 @@ async def measure(url: str, runs: int, with_like: bool, label: str) -> None:
                     page_s, total_s, matches = await one(search, order, page, like)
                     pages.append(page_s)
                     totals.append(total_s)
-                print(f"  {name:<38}{matches:>9}{percentile(pages, .5):>10.1f}{percentile(pages, .99):>9.1f}"
-                      f"{percentile(totals, .5):>12.1f}{percentile(totals, .99):>9.1f}", flush=True)
-                results.append(f"RESULT search.{label}.{slug(name)} matches={matches} page_p50_ms={percentile(pages, .5):.1f} "
-                               f"page_p99_ms={percentile(pages, .99):.1f} with_count_p50_ms={percentile(totals, .5):.1f} "
-                               f"with_count_p99_ms={percentile(totals, .99):.1f}")
+                print(
+                    f"  {name:<38}{matches:>9}{percentile(pages, 0.5):>10.1f}{percentile(pages, 0.99):>9.1f}"
+                    f"{percentile(totals, 0.5):>12.1f}{percentile(totals, 0.99):>9.1f}",
+                    flush=True,
+                )
+                results.append(
+                    f"RESULT search.{label}.{slug(name)} matches={matches} page_p50_ms={percentile(pages, 0.5):.1f} "
+                    f"page_p99_ms={percentile(pages, 0.99):.1f} with_count_p50_ms={percentile(totals, 0.5):.1f} "
+                    f"with_count_p99_ms={percentile(totals, 0.99):.1f}"
+                )
             print("\n".join(results), flush=True)
         finally:
             await services.hub.close()
@@ -303,12 +397,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--documents", type=int, default=100_000, help="documents to load (default 100000)")
     parser.add_argument("--runs", type=int, default=30, help="timed runs per query (default 30)")
     parser.add_argument("--seed", type=int, default=20260301)
-    parser.add_argument("--backend", choices=["postgresql", "sqlite"], action="append",
-                        help="only this backend (repeatable; default both)")
+    parser.add_argument(
+        "--backend",
+        choices=["postgresql", "sqlite"],
+        action="append",
+        help="only this backend (repeatable; default both)",
+    )
     parser.add_argument("--pg-url", default=PG_URL, help=f"PostgreSQL database to DROP and recreate (default {PG_URL})")
     parser.add_argument("--no-like", action="store_true", help="skip the LIKE comparison")
-    parser.add_argument("--reuse-postgresql", action="store_true",
-                        help="measure the database a previous run loaded (same --documents, LIKE columns included)")
+    parser.add_argument(
+        "--reuse-postgresql",
+        action="store_true",
+        help="measure the database a previous run loaded (same --documents, LIKE columns included)",
+    )
     return parser.parse_args(argv)
 
 

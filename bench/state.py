@@ -49,11 +49,26 @@ from sqlalchemy.engine import make_url
 import bench.core
 
 from bench.core import (
-    COPY_BATCH, DOCUMENT_COLUMNS, FINISH_LOAD, PASSWORD, World, document_record, generate_documents, libpq_dsn,
-    recreate_database, registrar_username,
+    COPY_BATCH,
+    DOCUMENT_COLUMNS,
+    FINISH_LOAD,
+    PASSWORD,
+    World,
+    document_record,
+    generate_documents,
+    libpq_dsn,
+    recreate_database,
+    registrar_username,
 )
 from bench.inbox import (
-    FINISH_TURNOS, HEAD_UNIT, HEAD_USERNAME, STAFF_UNIT, STAFF_USERNAME, TURNO_COLUMNS, TurnoGenerator, check_load,
+    FINISH_TURNOS,
+    HEAD_UNIT,
+    HEAD_USERNAME,
+    STAFF_UNIT,
+    STAFF_USERNAME,
+    TURNO_COLUMNS,
+    TurnoGenerator,
+    check_load,
 )
 from mcs.migrations import migrate
 from models.clock import Clock, FrozenClock
@@ -72,18 +87,45 @@ NEAR_BELOW = 1000
 # units per level per 10,000: the governor's office, secretariats and agencies, undersecretariats,
 # general directorates, directorates, subdirectorates, departments (and regional offices)
 LEVEL_SHARES = [1, 20, 80, 350, 1200, 3000, 5349]
-LEVEL_KINDS = [OrgUnitKind.UNIT, OrgUnitKind.UNIT, OrgUnitKind.UNIT, OrgUnitKind.GENERAL_DIRECTORATE,
-               OrgUnitKind.DIRECTORATE, OrgUnitKind.SUBDIRECTORATE, OrgUnitKind.DEPARTMENT]
-LEVEL_LABELS = ["Gubernatura", "Secretaría", "Subsecretaría", "Dirección General", "Dirección", "Subdirección",
-                "Departamento"]
+LEVEL_KINDS = [
+    OrgUnitKind.UNIT,
+    OrgUnitKind.UNIT,
+    OrgUnitKind.UNIT,
+    OrgUnitKind.GENERAL_DIRECTORATE,
+    OrgUnitKind.DIRECTORATE,
+    OrgUnitKind.SUBDIRECTORATE,
+    OrgUnitKind.DEPARTMENT,
+]
+LEVEL_LABELS = [
+    "Gubernatura",
+    "Secretaría",
+    "Subsecretaría",
+    "Dirección General",
+    "Dirección",
+    "Subdirección",
+    "Departamento",
+]
 SECRETARIATS = [
-    ("Secretaría General de Gobierno", "SGG"), ("Secretaría de Finanzas", "SF"), ("Secretaría de Salud", "SSA"),
-    ("Secretaría de Educación", "SEDUC"), ("Secretaría de Seguridad", "SSEG"), ("Secretaría de Desarrollo Urbano", "SEDUR"),
-    ("Secretaría de Movilidad", "SEMOV"), ("Secretaría del Campo", "SECAMPO"), ("Secretaría de Desarrollo Económico", "SEDECO"),
-    ("Secretaría del Trabajo", "STPS"), ("Secretaría de Cultura y Turismo", "SCT"), ("Secretaría de la Contraloría", "SECOGEM"),
-    ("Secretaría de Obra Pública", "SOP"), ("Secretaría del Medio Ambiente", "SMA"), ("Secretaría de Desarrollo Social", "SEDESO"),
-    ("Secretaría de Justicia y Derechos Humanos", "SJDH"), ("Secretaría de las Mujeres", "SEMUJ"),
-    ("Secretaría de Comunicaciones", "SECOM"), ("Consejería Jurídica", "CJ"), ("Secretaría del Agua", "SAGUA"),
+    ("Secretaría General de Gobierno", "SGG"),
+    ("Secretaría de Finanzas", "SF"),
+    ("Secretaría de Salud", "SSA"),
+    ("Secretaría de Educación", "SEDUC"),
+    ("Secretaría de Seguridad", "SSEG"),
+    ("Secretaría de Desarrollo Urbano", "SEDUR"),
+    ("Secretaría de Movilidad", "SEMOV"),
+    ("Secretaría del Campo", "SECAMPO"),
+    ("Secretaría de Desarrollo Económico", "SEDECO"),
+    ("Secretaría del Trabajo", "STPS"),
+    ("Secretaría de Cultura y Turismo", "SCT"),
+    ("Secretaría de la Contraloría", "SECOGEM"),
+    ("Secretaría de Obra Pública", "SOP"),
+    ("Secretaría del Medio Ambiente", "SMA"),
+    ("Secretaría de Desarrollo Social", "SEDESO"),
+    ("Secretaría de Justicia y Derechos Humanos", "SJDH"),
+    ("Secretaría de las Mujeres", "SEMUJ"),
+    ("Secretaría de Comunicaciones", "SECOM"),
+    ("Consejería Jurídica", "CJ"),
+    ("Secretaría del Agua", "SAGUA"),
 ]
 # documents are registered by the oficialías of the upper levels: weight of a registering unit by level
 REGISTER_WEIGHT = {0: 30, 1: 20, 2: 8, 3: 3, 4: 1, 5: 1}
@@ -97,6 +139,7 @@ def log(message: str) -> None:
 
 
 # --- phase 2: the org tree and the users -------------------------------------------------------
+
 
 @dataclass
 class UnitSpec:
@@ -148,8 +191,17 @@ def plan_units(units: int, seed: int) -> list[UnitSpec]:
                 kind = LEVEL_KINDS[level].value
                 if level == 6 and rng.random() < 0.1:
                     kind, name = OrgUnitKind.REGIONAL_OFFICE.value, f"Oficina Regional {code}"
-                spec = UnitSpec(unit_id, parent_id, level, code, acronym, name, kind, f"{parent.path}{unit_id}/",
-                                rng.lognormvariate(0, 0.5))
+                spec = UnitSpec(
+                    unit_id,
+                    parent_id,
+                    level,
+                    code,
+                    acronym,
+                    name,
+                    kind,
+                    f"{parent.path}{unit_id}/",
+                    rng.lognormvariate(0, 0.5),
+                )
                 parent.children.append(unit_id)
                 specs.append(spec)
                 row.append(spec)
@@ -220,8 +272,7 @@ def plan_users(specs: list[UnitSpec], users: int, seed: int) -> tuple[Org, list[
     below = subtree_sizes(specs)
     by_acronym = {s.acronym: s for s in specs}
     big = pick_unit_1000(specs, below)
-    registering = {s.id: REGISTER_WEIGHT[s.level] for s in specs
-                   if s.level <= 3 or (s.level == 4 and s.id % 3 == 0)}
+    registering = {s.id: REGISTER_WEIGHT[s.level] for s in specs if s.level <= 3 or (s.level == 4 and s.id % 3 == 0)}
     registering[by_acronym[REGISTER_UNIT].id] = REGISTER_WEIGHT[5]
     registering.setdefault(big.id, REGISTER_WEIGHT[big.level])
     people: list[tuple] = []
@@ -235,10 +286,45 @@ def plan_users(specs: list[UnitSpec], users: int, seed: int) -> tuple[Org, list[
         return len(people)
 
     def person() -> str:
-        first = rng.choice(["María", "José", "Guadalupe", "Juan", "Ana", "Luis", "Rosa", "Carlos", "Patricia",
-                            "Jorge", "Verónica", "Miguel", "Leticia", "Francisco", "Sofía", "Ramón"])
-        last = rng.choices(["Hernández", "García", "Martínez", "López", "González", "Pérez", "Rodríguez",
-                            "Sánchez", "Ramírez", "Cruz", "Flores", "Gómez", "Morales", "Vázquez"], k=2)
+        first = rng.choice(
+            [
+                "María",
+                "José",
+                "Guadalupe",
+                "Juan",
+                "Ana",
+                "Luis",
+                "Rosa",
+                "Carlos",
+                "Patricia",
+                "Jorge",
+                "Verónica",
+                "Miguel",
+                "Leticia",
+                "Francisco",
+                "Sofía",
+                "Ramón",
+            ]
+        )
+        last = rng.choices(
+            [
+                "Hernández",
+                "García",
+                "Martínez",
+                "López",
+                "González",
+                "Pérez",
+                "Rodríguez",
+                "Sánchez",
+                "Ramírez",
+                "Cruz",
+                "Flores",
+                "Gómez",
+                "Morales",
+                "Vázquez",
+            ],
+            k=2,
+        )
         return f"{first} {last[0]} {last[1]}"
 
     acting: dict[int, int] = {}
@@ -257,16 +343,22 @@ def plan_users(specs: list[UnitSpec], users: int, seed: int) -> tuple[Org, list[
         add(f"staff{n:05d}", person(), "Analista", s, Role.STAFF)
 
     # the named users: the generic user of that unit and role renamed, or one more user
-    named = {ROOT_HEAD: f"HEAD of {specs[0].acronym} (the root, {below[0]} units below)",
-             HEAD_USERNAME: f"HEAD of {HEAD_UNIT} ({below[by_acronym[HEAD_UNIT].id - 1] + 1} units with its subtree)",
-             STAFF_USERNAME: f"STAFF of {STAFF_UNIT} (a leaf under {HEAD_UNIT})",
-             HEAD_1000: f"HEAD of {big.acronym} ({below[big.id - 1]} units below, level {big.level})",
-             REGISTRAR_STATE: f"REGISTRAR of {big.acronym}",
-             registrar_username(by_acronym[REGISTER_UNIT]): f"REGISTRAR of {REGISTER_UNIT}"}
+    named = {
+        ROOT_HEAD: f"HEAD of {specs[0].acronym} (the root, {below[0]} units below)",
+        HEAD_USERNAME: f"HEAD of {HEAD_UNIT} ({below[by_acronym[HEAD_UNIT].id - 1] + 1} units with its subtree)",
+        STAFF_USERNAME: f"STAFF of {STAFF_UNIT} (a leaf under {HEAD_UNIT})",
+        HEAD_1000: f"HEAD of {big.acronym} ({below[big.id - 1]} units below, level {big.level})",
+        REGISTRAR_STATE: f"REGISTRAR of {big.acronym}",
+        registrar_username(by_acronym[REGISTER_UNIT]): f"REGISTRAR of {REGISTER_UNIT}",
+    }
     renamed: set[int] = set()
-    for username, unit, role in [(ROOT_HEAD, specs[0], Role.HEAD), (HEAD_USERNAME, by_acronym[HEAD_UNIT], Role.HEAD),
-                                 (STAFF_USERNAME, by_acronym[STAFF_UNIT], Role.STAFF), (HEAD_1000, big, Role.HEAD),
-                                 (REGISTRAR_STATE, big, Role.REGISTRAR)]:
+    for username, unit, role in [
+        (ROOT_HEAD, specs[0], Role.HEAD),
+        (HEAD_USERNAME, by_acronym[HEAD_UNIT], Role.HEAD),
+        (STAFF_USERNAME, by_acronym[STAFF_UNIT], Role.STAFF),
+        (HEAD_1000, big, Role.HEAD),
+        (REGISTRAR_STATE, big, Role.REGISTRAR),
+    ]:
         index = first_of.get((unit.id, role.value))
         if index is None or index in renamed:
             index = add(username, person(), None, unit, role)
@@ -284,28 +376,60 @@ async def load_org(url: str, org: Org, people: list[tuple], members: list[tuple]
     try:
         async with conn.transaction():
             await conn.copy_records_to_table(
-                "org_units", columns=["id", "code", "acronym", "name", "kind", "parent_id", "path", "active"],
-                records=[(s.id, s.code, s.acronym, s.name, s.kind, s.parent_id, s.path, True) for s in org.specs])
+                "org_units",
+                columns=["id", "code", "acronym", "name", "kind", "parent_id", "path", "active"],
+                records=[(s.id, s.code, s.acronym, s.name, s.kind, s.parent_id, s.path, True) for s in org.specs],
+            )
             await conn.copy_records_to_table(
-                "users", columns=["id", "username", "password_hash", "full_name", "position", "email", "active",
-                                  "token_version", "created_at", "search_text"],
-                records=[(i, u, password_hash, name, position, None, True, 0, now, user_search_text(u, name, None))
-                         for i, (u, name, position) in enumerate(people, start=1)])
+                "users",
+                columns=[
+                    "id",
+                    "username",
+                    "password_hash",
+                    "full_name",
+                    "position",
+                    "email",
+                    "active",
+                    "token_version",
+                    "created_at",
+                    "search_text",
+                ],
+                records=[
+                    (i, u, password_hash, name, position, None, True, 0, now, user_search_text(u, name, None))
+                    for i, (u, name, position) in enumerate(people, start=1)
+                ],
+            )
             await conn.copy_records_to_table(
-                "memberships", columns=["id", "user_id", "unit_id", "role"],
-                records=[(i, *m) for i, m in enumerate(members, start=1)])
+                "memberships",
+                columns=["id", "user_id", "unit_id", "role"],
+                records=[(i, *m) for i, m in enumerate(members, start=1)],
+            )
             for table in ("org_units", "users", "memberships"):
-                await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+                await conn.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+                )
     finally:
         await conn.close()
 
 
 def org_units(org: Org) -> list[OrgUnit]:
-    return [OrgUnit(id=s.id, code=s.code, acronym=s.acronym, name=s.name, kind=s.kind, parent_id=s.parent_id,
-                    path=s.path, active=True) for s in org.specs]
+    return [
+        OrgUnit(
+            id=s.id,
+            code=s.code,
+            acronym=s.acronym,
+            name=s.name,
+            kind=s.kind,
+            parent_id=s.parent_id,
+            path=s.path,
+            active=True,
+        )
+        for s in org.specs
+    ]
 
 
 # --- phase 3: indexes and constraints off, and back on -------------------------------------------
+
 
 @dataclass
 class Saved:
@@ -318,16 +442,31 @@ class Saved:
 
 async def drop_secondary(conn: asyncpg.Connection) -> Saved:
     tables = BIG_TABLES
-    foreign_keys = [tuple(r) for r in await conn.fetch(
-        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE contype = 'f' AND conrelid::regclass::text = ANY($1) ORDER BY 1, 2", tables)]
-    uniques = [tuple(r) for r in await conn.fetch(
-        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE contype = 'u' AND conrelid::regclass::text = ANY($1) ORDER BY 1, 2", tables)]
-    indexes = [tuple(r) for r in await conn.fetch(
-        "SELECT i.indrelid::regclass::text, c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-        "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid::regclass::text = ANY($1) AND NOT i.indisprimary "
-        "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) ORDER BY 1, 2", tables)]
+    foreign_keys = [
+        tuple(r)
+        for r in await conn.fetch(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE contype = 'f' AND conrelid::regclass::text = ANY($1) ORDER BY 1, 2",
+            tables,
+        )
+    ]
+    uniques = [
+        tuple(r)
+        for r in await conn.fetch(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE contype = 'u' AND conrelid::regclass::text = ANY($1) ORDER BY 1, 2",
+            tables,
+        )
+    ]
+    indexes = [
+        tuple(r)
+        for r in await conn.fetch(
+            "SELECT i.indrelid::regclass::text, c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid::regclass::text = ANY($1) AND NOT i.indisprimary "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) ORDER BY 1, 2",
+            tables,
+        )
+    ]
     async with conn.transaction():
         for table, name, _definition in foreign_keys + uniques:
             await conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
@@ -336,7 +475,9 @@ async def drop_secondary(conn: asyncpg.Connection) -> Saved:
     return Saved(indexes, uniques, foreign_keys)
 
 
-async def run_jobs(url: str, jobs: list[tuple[str, str]], connections: int, settings: str = "") -> list[tuple[str, float]]:
+async def run_jobs(
+    url: str, jobs: list[tuple[str, str]], connections: int, settings: str = ""
+) -> list[tuple[str, float]]:
     """Run (label, SQL) jobs on `connections` connections, first come first served; their times."""
     queue = list(jobs)
     done: list[tuple[str, float]] = []
@@ -365,17 +506,22 @@ BUILD_SETTINGS = "SET maintenance_work_mem = '1GB'; SET max_parallel_maintenance
 def restore_jobs(saved: Saved, sizes: dict[str, int]) -> tuple[list, list]:
     """(indexes and unique constraints, foreign keys): the biggest tables first, so the two
     connections end together."""
-    builds = [(f"unique {name}", f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}', sizes.get(table, 0))
-              for table, name, definition in saved.uniques]
+    builds = [
+        (f"unique {name}", f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}', sizes.get(table, 0))
+        for table, name, definition in saved.uniques
+    ]
     builds += [(f"index {name}", definition, sizes.get(table, 0)) for table, name, definition in saved.indexes]
     builds.sort(key=lambda job: -job[2])
-    keys = [(f"foreign key {name}", f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}', sizes.get(table, 0))
-            for table, name, definition in saved.foreign_keys]
+    keys = [
+        (f"foreign key {name}", f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}', sizes.get(table, 0))
+        for table, name, definition in saved.foreign_keys
+    ]
     keys.sort(key=lambda job: -job[2])
     return [j[:2] for j in builds], [j[:2] for j in keys]
 
 
 # --- phase 4: documents, turnos, events (one worker process per share of the registering units) ----
+
 
 class StateTurnoGenerator(TurnoGenerator):
     """bench.inbox's planner on a tree of any size: its __init__ finds descendants by comparing
@@ -383,8 +529,9 @@ class StateTurnoGenerator(TurnoGenerator):
     every unit; here the descendants come from the children lists and "anywhere" is a draw."""
 
     def __init__(self, world: World, seed: int, clock: Clock):
-        super().__init__(World(units=[], registrar_of=world.registrar_of, register_unit=world.register_unit),
-                         seed, clock)
+        super().__init__(
+            World(units=[], registrar_of=world.registrar_of, register_unit=world.register_unit), seed, clock
+        )
         self.units = {u.id: u for u in world.units}
         self.children = defaultdict(list)
         for u in world.units:
@@ -494,8 +641,11 @@ async def load_part(url: str, org: Org, part: Part, seed: int, now: datetime) ->
     by_id = {u.id: u for u in units}
     world = World(units=units, registrar_of=org.acting, register_unit=by_id[org.unit(REGISTER_UNIT).id])
     # generate_documents picks a unit uniformly from world.units: repeat each by its weight
-    registering = World(units=[by_id[i] for i in part.unit_ids for _ in range(org.registering[i])],
-                        registrar_of=org.acting, register_unit=world.register_unit)
+    registering = World(
+        units=[by_id[i] for i in part.unit_ids for _ in range(org.registering[i])],
+        registrar_of=org.acting,
+        register_unit=world.register_unit,
+    )
     generator = StateTurnoGenerator(world, seed + 101 * part.index, clock)
     counts = generator.counts(part.documents, part.turnos) if part.documents else []
     lineage = {u.id: u.lineage_ids for u in units}
@@ -535,8 +685,9 @@ async def load_part(url: str, org: Org, part: Part, seed: int, now: datetime) ->
     async def flush() -> None:
         nonlocal batch, turno_rows, chain, events, heard
         copy_started = time.perf_counter()
-        await conn.copy_records_to_table("documents", columns=[c.name for c in DOCUMENT_COLUMNS],
-                                         records=[document_record(d) for d in batch])
+        await conn.copy_records_to_table(
+            "documents", columns=[c.name for c in DOCUMENT_COLUMNS], records=[document_record(d) for d in batch]
+        )
         await conn.copy_records_to_table("document_units", columns=["document_id", "unit_id"], records=chain)
         await conn.copy_records_to_table("turnos", columns=TURNO_COLUMNS, records=turno_rows)
         await conn.copy_records_to_table("events", columns=EVENT_COLUMNS, records=events)
@@ -551,7 +702,9 @@ async def load_part(url: str, org: Org, part: Part, seed: int, now: datetime) ->
 
     try:
         async with conn.transaction():
-            for n, document in enumerate(generate_documents(registering, part.documents, seed + 31 * part.index, clock)):
+            for n, document in enumerate(
+                generate_documents(registering, part.documents, seed + 31 * part.index, clock)
+            ):
                 document.id = n * W + k
                 stats.max_document_id = document.id
                 rows = generator.turnos_of(document, counts[n])
@@ -571,24 +724,51 @@ async def load_part(url: str, org: Org, part: Part, seed: int, now: datetime) ->
 
                 emit_until(document.received_at)
                 order += 1
-                heapq.heappush(pending, (document.created_at, order, (
-                    REGISTERED, document.created_at, document.registered_by_id, document.id, None,
-                    f'{{"folio": "{document.folio}", "unitId": {unit_id}, "attachments": 0}}'), lineage[unit_id]))
+                heapq.heappush(
+                    pending,
+                    (
+                        document.created_at,
+                        order,
+                        (
+                            REGISTERED,
+                            document.created_at,
+                            document.registered_by_id,
+                            document.id,
+                            None,
+                            f'{{"folio": "{document.folio}", "unitId": {unit_id}, "attachments": 0}}',
+                        ),
+                        lineage[unit_id],
+                    ),
+                )
                 for row in rows:
                     order += 1
                     due = row["due_date"]
-                    heapq.heappush(pending, (row["sent_at"], order, (
-                        SENT, row["sent_at"], row["sent_by_id"], document.id, row["id"],
-                        f'{{"number": "{row["number"]}", "status": "SENT", "fromUnitId": {row["from_unit_id"]}, '
-                        f'"toUnitId": {row["to_unit_id"]}, "instruction": "{row["instruction"]}", '
-                        f'"dueDate": {f"{chr(34)}{due.isoformat()}{chr(34)}" if due else "null"}}}'),
-                        audience(row["from_unit_id"], row["to_unit_id"])))
+                    heapq.heappush(
+                        pending,
+                        (
+                            row["sent_at"],
+                            order,
+                            (
+                                SENT,
+                                row["sent_at"],
+                                row["sent_by_id"],
+                                document.id,
+                                row["id"],
+                                f'{{"number": "{row["number"]}", "status": "SENT", "fromUnitId": {row["from_unit_id"]}, '
+                                f'"toUnitId": {row["to_unit_id"]}, "instruction": "{row["instruction"]}", '
+                                f'"dueDate": {f"{chr(34)}{due.isoformat()}{chr(34)}" if due else "null"}}}',
+                            ),
+                            audience(row["from_unit_id"], row["to_unit_id"]),
+                        ),
+                    )
                 if len(batch) == COPY_BATCH:
                     await flush()
                     if stats.documents % 100_000 == 0:
                         elapsed = time.perf_counter() - started
-                        log(f"  worker {k}: {stats.documents:>9} documents, {stats.turnos:>9} turnos, "
-                            f"{stats.events:>9} events, {elapsed:6.0f} s (COPY {stats.copy_seconds:.0f} s)")
+                        log(
+                            f"  worker {k}: {stats.documents:>9} documents, {stats.turnos:>9} turnos, "
+                            f"{stats.events:>9} events, {elapsed:6.0f} s (COPY {stats.copy_seconds:.0f} s)"
+                        )
             emit_until(None)
             await flush()
     finally:
@@ -636,20 +816,32 @@ async def trigger_replays(url: str) -> tuple[list[str], list[str]]:
     """(the rebuild functions to call, the triggers of the big tables that none covers)."""
     conn = await asyncpg.connect(libpq_dsn(url))
     try:
-        rebuilds = [r[0] for r in await conn.fetch(
-            "SELECT proname || '()' FROM pg_proc WHERE proname LIKE 'mcs\\_%\\_rebuild' AND pronargs = 0 "
-            "AND pronamespace = 'public'::regnamespace ORDER BY 1")]
+        rebuilds = [
+            r[0]
+            for r in await conn.fetch(
+                "SELECT proname || '()' FROM pg_proc WHERE proname LIKE 'mcs\\_%\\_rebuild' AND pronargs = 0 "
+                "AND pronamespace = 'public'::regnamespace ORDER BY 1"
+            )
+        ]
         triggers = await conn.fetch(
             "SELECT tgrelid::regclass::text AS table_name, tgname, p.prosrc FROM pg_trigger t "
             "JOIN pg_proc p ON p.oid = t.tgfoid WHERE NOT tgisinternal AND tgrelid::regclass::text = ANY($1)",
-            BIG_TABLES)
-        bodies = " ".join(r[0] for r in await conn.fetch(
-            "SELECT prosrc FROM pg_proc WHERE proname = ANY($1)", [f.removesuffix("()") for f in rebuilds]))
+            BIG_TABLES,
+        )
+        bodies = " ".join(
+            r[0]
+            for r in await conn.fetch(
+                "SELECT prosrc FROM pg_proc WHERE proname = ANY($1)", [f.removesuffix("()") for f in rebuilds]
+            )
+        )
     finally:
         await conn.close()
     # a trigger counts as replayed when a rebuild function reads its table (they recompute from the rows)
-    skipped = [f"{r['tgname']} on {r['table_name']}" for r in triggers
-               if not r["tgname"].startswith(REPLAYED_BY_SEARCH_FILL) and f" {r['table_name']}" not in bodies]
+    skipped = [
+        f"{r['tgname']} on {r['table_name']}"
+        for r in triggers
+        if not r["tgname"].startswith(REPLAYED_BY_SEARCH_FILL) and f" {r['table_name']}" not in bodies
+    ]
     return rebuilds, skipped
 
 
@@ -704,12 +896,14 @@ async def search_matches_trigger(conn: asyncpg.Connection) -> int:
     transaction = conn.transaction()
     await transaction.start()
     try:
-        await conn.execute("CREATE TEMP TABLE search_sample AS SELECT * FROM document_search "
-                           "TABLESAMPLE SYSTEM (1) LIMIT 500")
+        await conn.execute(
+            "CREATE TEMP TABLE search_sample AS SELECT * FROM document_search TABLESAMPLE SYSTEM (1) LIMIT 500"
+        )
         await conn.execute("SELECT mcs_refresh_document_search(document_id) FROM search_sample")
         return await conn.fetchval(
             "SELECT count(*) FROM search_sample s JOIN document_search d USING (document_id) "
-            "WHERE s.search_vector <> d.search_vector OR s.public_search_vector <> d.public_search_vector")
+            "WHERE s.search_vector <> d.search_vector OR s.public_search_vector <> d.public_search_vector"
+        )
     finally:
         await transaction.rollback()
 
@@ -752,13 +946,16 @@ async def print_sizes(url: str) -> float:
     mb = 1024 * 1024
     log(f"\n{'table':22} {'rows':>12} {'heap MB':>9} {'indexes MB':>11} {'total MB':>9} {'B/row':>6}")
     for name, rows_, heap, indexes, total in rows:
-        log(f"{name:22} {rows_:12,} {heap / mb:9.0f} {indexes / mb:11.0f} {total / mb:9.0f} "
-            f"{total / rows_ if rows_ > 0 else 0:6.0f}")
+        log(
+            f"{name:22} {rows_:12,} {heap / mb:9.0f} {indexes / mb:11.0f} {total / mb:9.0f} "
+            f"{total / rows_ if rows_ > 0 else 0:6.0f}"
+        )
     log(f"database: {db_bytes / mb:,.0f} MB")
     return db_bytes / mb
 
 
 # --- main -------------------------------------------------------------------------------------------
+
 
 class Phases:
     def __init__(self):
@@ -780,8 +977,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--documents", type=int, default=3_000_000, help="documents (default 3000000)")
     parser.add_argument("--turnos", type=int, default=9_000_000, help="turnos (default 9000000)")
     parser.add_argument("--workers", type=int, default=2, help="generating processes (default 2)")
-    parser.add_argument("--database-url", default=DEFAULT_URL,
-                        help=f"PostgreSQL database to DROP and recreate (default {DEFAULT_URL})")
+    parser.add_argument(
+        "--database-url", default=DEFAULT_URL, help=f"PostgreSQL database to DROP and recreate (default {DEFAULT_URL})"
+    )
     parser.add_argument("--seed", type=int, default=1, help="random seed of the generated data")
     return parser.parse_args(argv)
 
@@ -804,8 +1002,10 @@ def main(argv: list[str] | None = None) -> int:
     org, people, members = plan_users(specs, args.users, args.seed)
     asyncio.run(load_org(url, org, people, members))
     levels = Counter(s.level for s in specs)
-    log(f"units per level: {' / '.join(str(levels[i]) for i in range(7))} = {len(specs)}; "
-        f"with subunits {sum(1 for s in specs if s.children)}; registering {len(org.registering)}")
+    log(
+        f"units per level: {' / '.join(str(levels[i]) for i in range(7))} = {len(specs)}; "
+        f"with subunits {sum(1 for s in specs if s.children)}; registering {len(org.registering)}"
+    )
     log(f"users {org.users}, memberships: " + ", ".join(f"{r} {n}" for r, n in org.memberships.most_common()))
     for username, what in org.named.items():
         log(f"  {username:18} {what}")
@@ -819,18 +1019,26 @@ def main(argv: list[str] | None = None) -> int:
             await conn.close()
 
     saved = asyncio.run(drop())
-    log(f"dropped {len(saved.indexes)} indexes, {len(saved.uniques)} unique and {len(saved.foreign_keys)} "
-        f"foreign-key constraints of {', '.join(BIG_TABLES)}")
+    log(
+        f"dropped {len(saved.indexes)} indexes, {len(saved.uniques)} unique and {len(saved.foreign_keys)} "
+        f"foreign-key constraints of {', '.join(BIG_TABLES)}"
+    )
     t = phases.done("drop secondary indexes and constraints", t)
 
     workers = max(1, min(args.workers, args.documents // COPY_BATCH or 1))
     parts = split_parts(org, args.documents, args.turnos, workers)
-    log(f"generating and loading {args.documents:,} documents and {args.turnos:,} turnos in {workers} "
-        f"process(es): " + ", ".join(f"{p.documents:,} documents of {len(p.unit_ids)} units" for p in parts))
+    log(
+        f"generating and loading {args.documents:,} documents and {args.turnos:,} turnos in {workers} "
+        f"process(es): " + ", ".join(f"{p.documents:,} documents of {len(p.unit_ids)} units" for p in parts)
+    )
     results = load_parts(url, org, parts, args.seed)
-    loaded = {"documents": sum(r.documents for r in results), "turnos": sum(r.turnos for r in results),
-              "document_units": sum(r.chain for r in results), "events": sum(r.events for r in results),
-              "event_audience": sum(r.audience for r in results)}
+    loaded = {
+        "documents": sum(r.documents for r in results),
+        "turnos": sum(r.turnos for r in results),
+        "document_units": sum(r.chain for r in results),
+        "events": sum(r.events for r in results),
+        "event_audience": sum(r.audience for r in results),
+    }
     log("rows: " + ", ".join(f"{name} {n:,}" for name, n in loaded.items()))
     for i, r in enumerate(results, start=1):
         log(f"  worker {i}: generating {r.generate_seconds:.0f} s, COPY {r.copy_seconds:.0f} s")
@@ -851,8 +1059,16 @@ def main(argv: list[str] | None = None) -> int:
     asyncio.run(counters())
     t = phases.done("folio counters and id sequences", t)
     search_parts = 2
-    asyncio.run(run_jobs(url, [(f"document_search part {p + 1}/{search_parts}",
-                                SEARCH_FILL.format(parts=search_parts, part=p)) for p in range(search_parts)], 2))
+    asyncio.run(
+        run_jobs(
+            url,
+            [
+                (f"document_search part {p + 1}/{search_parts}", SEARCH_FILL.format(parts=search_parts, part=p))
+                for p in range(search_parts)
+            ],
+            2,
+        )
+    )
     loaded["document_search"] = loaded["documents"]
     t = phases.done("search vectors (set-based, 2 connections)", t, loaded["documents"])
 
@@ -861,13 +1077,24 @@ def main(argv: list[str] | None = None) -> int:
     for trigger in skipped:
         log(f"LOAD PROBLEM: trigger {trigger} was off during the load and nothing here replays it")
     asyncio.run(run_jobs(url, [(f"SELECT {f}", f"SELECT {f}") for f in rebuilds] + builds, 2, BUILD_SETTINGS))
-    t = phases.done(f"rebuilds + indexes ({', '.join(f.split('(')[0] for f in rebuilds)}; {len(builds)} indexes "
-                    f"and unique constraints; 2 connections)", t)
+    t = phases.done(
+        f"rebuilds + indexes ({', '.join(f.split('(')[0] for f in rebuilds)}; {len(builds)} indexes "
+        f"and unique constraints; 2 connections)",
+        t,
+    )
     asyncio.run(run_jobs(url, keys, 2, BUILD_SETTINGS))
     t = phases.done(f"foreign keys ({len(keys)}, validated)", t)
-    asyncio.run(run_jobs(url, [(f"VACUUM ANALYZE {table}", f"VACUUM ANALYZE {table}")
-                               for table in sorted(loaded, key=lambda n: -loaded[n])]
-                         + [("ANALYZE (the rest)", "ANALYZE")], 2))
+    asyncio.run(
+        run_jobs(
+            url,
+            [
+                (f"VACUUM ANALYZE {table}", f"VACUUM ANALYZE {table}")
+                for table in sorted(loaded, key=lambda n: -loaded[n])
+            ]
+            + [("ANALYZE (the rest)", "ANALYZE")],
+            2,
+        )
+    )
     t = phases.done("VACUUM ANALYZE", t)
     load_seconds = time.perf_counter() - phases.started
 
@@ -881,14 +1108,18 @@ def main(argv: list[str] | None = None) -> int:
     log(f"\n{'phase':42} {'seconds':>8} {'rows':>13} {'rows/s':>10}")
     for name, seconds, n in phases.times:
         log(f"{name.split(' (')[0]:42} {seconds:8.1f} {n:13,} {n / seconds if n and seconds else 0:10,.0f}")
-    log(f"load (everything before the checks): {load_seconds:.0f} s = {load_seconds / 60:.1f} min, "
-        f"{rows:,} rows of the big tables, {rows / load_seconds:,.0f} rows/s")
+    log(
+        f"load (everything before the checks): {load_seconds:.0f} s = {load_seconds / 60:.1f} min, "
+        f"{rows:,} rows of the big tables, {rows / load_seconds:,.0f} rows/s"
+    )
     for name, seconds, n in phases.times:
         key = name.split(" (")[0].split(",")[0].replace(" ", "_").replace("+", "and").lower()
         log(f"RESULT state.phase.{key} seconds={seconds:.1f} rows={n}")
-    log(f"RESULT state.load documents={loaded['documents']} turnos={loaded['turnos']} events={loaded['events']} "
+    log(
+        f"RESULT state.load documents={loaded['documents']} turnos={loaded['turnos']} events={loaded['events']} "
         f"event_audience={loaded['event_audience']} units={len(specs)} users={org.users} "
-        f"seconds={load_seconds:.0f} rows_per_s={rows / load_seconds:.0f} db_mb={db_mb:.0f} problems={len(problems)}")
+        f"seconds={load_seconds:.0f} rows_per_s={rows / load_seconds:.0f} db_mb={db_mb:.0f} problems={len(problems)}"
+    )
     return 1 if problems else 0
 
 

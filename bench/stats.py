@@ -74,6 +74,7 @@ STATS = """query($period: Period!, $granularity: Granularity!, $byUnit: Boolean)
 
 # --- phase 1 ---------------------------------------------------------------------------------
 
+
 async def create_org_and_users(url: str) -> tuple[list[OrgUnit], dict[str, User]]:
     db = Database(url)
     password_hash = hash_password("bench-password")
@@ -82,13 +83,20 @@ async def create_org_and_users(url: str) -> tuple[list[OrgUnit], dict[str, User]
         async with db.transaction() as session:
             units: dict[str, OrgUnit] = {}
             for acronym, code, name, kind, parent in org_plan():
-                units[acronym] = await create_unit(session, code=code, acronym=acronym, name=name, kind=kind,
-                                                   parent=units[parent] if parent else None)
+                units[acronym] = await create_unit(
+                    session, code=code, acronym=acronym, name=name, kind=kind, parent=units[parent] if parent else None
+                )
             users = {}
             for username, acronym, role, _ in USERS:
-                users[username] = User(username=username, password_hash=password_hash, full_name=username, active=True,
-                                       token_version=0, created_at=now,
-                                       memberships=[Membership(unit_id=units[acronym].id, role=role.value)])
+                users[username] = User(
+                    username=username,
+                    password_hash=password_hash,
+                    full_name=username,
+                    active=True,
+                    token_version=0,
+                    created_at=now,
+                    memberships=[Membership(unit_id=units[acronym].id, role=role.value)],
+                )
                 session.add(users[username])
             await session.flush()
             return list(units.values()), users
@@ -98,14 +106,58 @@ async def create_org_and_users(url: str) -> tuple[list[OrgUnit], dict[str, User]
 
 # --- phase 2 ---------------------------------------------------------------------------------
 
-DOCUMENT_COLUMNS = ["id", "folio", "unit_id", "year", "number", "origin", "document_type", "subject", "sender_level",
-                    "sender_name", "received_at", "priority", "confidential", "status", "registered_by_id",
-                    "created_at", "turno_count"]
-TURNO_COLUMNS = ["id", "document_id", "number", "from_unit_id", "sent_by_id", "to_unit_id", "instruction", "priority",
-                 "sent_at", "received_at", "due_date", "due_business_days", "due_counted_from", "status",
-                 "concluded_at", "cancelled_at", "answered_on_time", "rounds", "accepted_at_first_answer"]
-RESPONSE_COLUMNS = ["id", "turno_id", "round", "author_id", "body", "submitted_at", "decision", "evaluated_by_id",
-                    "evaluated_at", "business_days_to_answer"]
+DOCUMENT_COLUMNS = [
+    "id",
+    "folio",
+    "unit_id",
+    "year",
+    "number",
+    "origin",
+    "document_type",
+    "subject",
+    "sender_level",
+    "sender_name",
+    "received_at",
+    "priority",
+    "confidential",
+    "status",
+    "registered_by_id",
+    "created_at",
+    "turno_count",
+]
+TURNO_COLUMNS = [
+    "id",
+    "document_id",
+    "number",
+    "from_unit_id",
+    "sent_by_id",
+    "to_unit_id",
+    "instruction",
+    "priority",
+    "sent_at",
+    "received_at",
+    "due_date",
+    "due_business_days",
+    "due_counted_from",
+    "status",
+    "concluded_at",
+    "cancelled_at",
+    "answered_on_time",
+    "rounds",
+    "accepted_at_first_answer",
+]
+RESPONSE_COLUMNS = [
+    "id",
+    "turno_id",
+    "round",
+    "author_id",
+    "body",
+    "submitted_at",
+    "decision",
+    "evaluated_by_id",
+    "evaluated_at",
+    "business_days_to_answer",
+]
 
 
 class Loader:
@@ -136,8 +188,27 @@ class Loader:
             self.turno(doc_id, folio, t, unit, received_at, turnos, responses)
         age = (self.now - received_at).days
         status = "REGISTERED" if k == 0 else ("IN_PROGRESS" if age < 60 else rng.choice(["CONCLUDED", "ARCHIVED"]))
-        docs.append((doc_id, folio, unit.id, day.year, number, "EXTERNAL", "OFICIO", "Asunto de prueba", "STATE",
-                     "Remitente", received_at, "NORMAL", False, status, self.user_id, received_at, k))
+        docs.append(
+            (
+                doc_id,
+                folio,
+                unit.id,
+                day.year,
+                number,
+                "EXTERNAL",
+                "OFICIO",
+                "Asunto de prueba",
+                "STATE",
+                "Remitente",
+                received_at,
+                "NORMAL",
+                False,
+                status,
+                self.user_id,
+                received_at,
+                k,
+            )
+        )
 
     def turno(self, doc_id, folio, t, unit, received_at, turnos, responses) -> None:
         rng, local = self.rng, self.clock.local_date
@@ -150,8 +221,15 @@ class Loader:
         sent_day = local(sent_at)
         days = None if knowledge else rng.choice([3, 5, 10, 15])
         due = None if knowledge else self.calendar.add_business_days(sent_day, days)
-        row = dict(status=TurnoStatus.SENT.value, received=None, concluded=None, cancelled=None, on_time=None,
-                   rounds=0, first=None)
+        row = dict(
+            status=TurnoStatus.SENT.value,
+            received=None,
+            concluded=None,
+            cancelled=None,
+            on_time=None,
+            rounds=0,
+            first=None,
+        )
         if knowledge:
             if rng.random() < 0.8:
                 row.update(status="CONCLUDED", received=sent_at + timedelta(hours=rng.randint(1, 48)))
@@ -173,21 +251,54 @@ class Loader:
                 on_time = local(last) <= due
                 evaluated = last + timedelta(hours=rng.randint(1, 72))
                 concluded = evaluated <= self.now and rng.random() < 0.9
-                row.update(status="CONCLUDED" if concluded else "ANSWERED", received=sent_at + timedelta(hours=1),
-                           on_time=on_time, rounds=len(submitted), concluded=evaluated if concluded else None,
-                           first=(len(submitted) == 1) if concluded else None)
+                row.update(
+                    status="CONCLUDED" if concluded else "ANSWERED",
+                    received=sent_at + timedelta(hours=1),
+                    on_time=on_time,
+                    rounds=len(submitted),
+                    concluded=evaluated if concluded else None,
+                    first=(len(submitted) == 1) if concluded else None,
+                )
                 for r, at in enumerate(submitted, start=1):
                     self.response_id += 1
                     decided = r < len(submitted) or concluded
-                    responses.append((self.response_id, self.turno_id, r, self.user_id, "Se atiende.", at,
-                                      ("RETURN" if r < len(submitted) else "ACCEPT") if decided else None,
-                                      self.user_id if decided else None,
-                                      (submitted[r] if r < len(submitted) else evaluated) if decided else None,
-                                      self.business_days(sent_day, local(at))))
-        turnos.append((self.turno_id, doc_id, f"{folio}-T{t}", unit.id, self.user_id, to_unit.id,
-                       "KNOWLEDGE" if knowledge else "RESPONSE", "NORMAL", sent_at, row["received"], due, days,
-                       None if knowledge else sent_day, row["status"], row["concluded"], row["cancelled"],
-                       row["on_time"], row["rounds"], row["first"]))
+                    responses.append(
+                        (
+                            self.response_id,
+                            self.turno_id,
+                            r,
+                            self.user_id,
+                            "Se atiende.",
+                            at,
+                            ("RETURN" if r < len(submitted) else "ACCEPT") if decided else None,
+                            self.user_id if decided else None,
+                            (submitted[r] if r < len(submitted) else evaluated) if decided else None,
+                            self.business_days(sent_day, local(at)),
+                        )
+                    )
+        turnos.append(
+            (
+                self.turno_id,
+                doc_id,
+                f"{folio}-T{t}",
+                unit.id,
+                self.user_id,
+                to_unit.id,
+                "KNOWLEDGE" if knowledge else "RESPONSE",
+                "NORMAL",
+                sent_at,
+                row["received"],
+                due,
+                days,
+                None if knowledge else sent_day,
+                row["status"],
+                row["concluded"],
+                row["cancelled"],
+                row["on_time"],
+                row["rounds"],
+                row["first"],
+            )
+        )
 
     async def load(self, url: str) -> None:
         received = sorted(self.now - self.spread * self.rng.random() for _ in range(self.n))
@@ -207,7 +318,9 @@ class Loader:
                         self.counts["responses"] += len(responses)
                         docs, turnos, responses = [], [], []
                 for table in ("documents", "turnos", "responses"):
-                    await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+                    await conn.execute(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+                    )
             await conn.execute("SET session_replication_role = DEFAULT")
             started = time.perf_counter()
             await conn.execute("SELECT mcs_stats_rebuild()")  # the triggers were off: stats_daily from the rows
@@ -219,6 +332,7 @@ class Loader:
 
 
 # --- phase 3 ---------------------------------------------------------------------------------
+
 
 def load_average() -> str:
     try:
@@ -232,13 +346,18 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def measure(url: str, users: dict[str, User], year: int, runs: int, explain: bool,
-                  from_rows: bool) -> list[str]:
+async def measure(url: str, users: dict[str, User], year: int, runs: int, explain: bool, from_rows: bool) -> list[str]:
     """Prints the latencies per caller and case; returns their RESULT lines."""
     results: list[str] = []
     with tempfile.TemporaryDirectory(prefix="mcs-bench-") as workdir:
-        settings = Settings.from_env(database_url=url, redis_url=None, secret_key=secrets.token_urlsafe(48),
-                                     files_dir=Path(workdir), deadline_watch_seconds=0, text_extraction_seconds=0)
+        settings = Settings.from_env(
+            database_url=url,
+            redis_url=None,
+            secret_key=secrets.token_urlsafe(48),
+            files_dir=Path(workdir),
+            deadline_watch_seconds=0,
+            text_extraction_seconds=0,
+        )
         services = build_services(settings)
         captured: list[tuple[str, object]] = []
 
@@ -247,6 +366,7 @@ async def measure(url: str, users: dict[str, User], year: int, runs: int, explai
                 captured.append((statement, parameters))
 
         if from_rows:
+
             async def never(ctx, dialect):
                 return False
 
@@ -257,16 +377,22 @@ async def measure(url: str, users: dict[str, User], year: int, runs: int, explai
         cases = [("MONTH", False, runs), ("MONTH", True, runs), ("DAY", False, runs), ("DAY", True, max(3, runs // 6))]
         try:
             async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=300) as client:
-                print(f"\nstats of {year} (12 months / 365 days) counted "
-                      f"{'from the rows' if from_rows else 'from stats_daily'}, {runs} runs each after one warm-up (DAY byUnit: "
-                      f"{max(3, runs // 6)}); in-process "
-                      "(httpx ASGITransport → strawberry → SQLAlchemy/asyncpg → PostgreSQL)")
-                print(f"{'caller':44} {'granularity':12} {'rows':>5} {'p50':>9} {'p99':>9} {'max':>9}   load before → after")
+                print(
+                    f"\nstats of {year} (12 months / 365 days) counted "
+                    f"{'from the rows' if from_rows else 'from stats_daily'}, {runs} runs each after one warm-up (DAY byUnit: "
+                    f"{max(3, runs // 6)}); in-process "
+                    "(httpx ASGITransport → strawberry → SQLAlchemy/asyncpg → PostgreSQL)"
+                )
+                print(
+                    f"{'caller':44} {'granularity':12} {'rows':>5} {'p50':>9} {'p99':>9} {'max':>9}   load before → after"
+                )
                 for username, _, _, label in USERS:
                     headers = {"Authorization": f"Bearer {issue_token(services, users[username])}"}
                     for granularity, by_unit, n in cases:
-                        body = {"query": STATS, "variables": {"period": period, "granularity": granularity,
-                                                              "byUnit": by_unit}}
+                        body = {
+                            "query": STATS,
+                            "variables": {"period": period, "granularity": granularity, "byUnit": by_unit},
+                        }
                         before = load_average()
                         timings, rows, refused = [], 0, False
                         for i in range(n + 1):
@@ -286,24 +412,35 @@ async def measure(url: str, users: dict[str, User], year: int, runs: int, explai
                                 timings.append(1000 * took)
                         name = granularity + (" byUnit" if by_unit else "")
                         after = load_average()
-                        print(f"{label:44} {name:12} {'refused' if refused else rows:>5} {percentile(timings, .5):6.1f} ms "
-                              f"{percentile(timings, .99):6.1f} ms {max(timings):6.1f} ms   {before} → {after}",
-                              flush=True)
+                        print(
+                            f"{label:44} {name:12} {'refused' if refused else rows:>5} {percentile(timings, 0.5):6.1f} ms "
+                            f"{percentile(timings, 0.99):6.1f} ms {max(timings):6.1f} ms   {before} → {after}",
+                            flush=True,
+                        )
                         results.append(
                             f"RESULT stats.{'rows' if from_rows else 'daily'}.{username}.{granularity.lower()}"
                             f"{'.by_unit' if by_unit else ''} rows={rows} refused={int(refused)} runs={n} "
-                            f"p50_ms={percentile(timings, .5):.1f} p99_ms={percentile(timings, .99):.1f} "
-                            f"max_ms={max(timings):.1f} load1={after.split()[0]}")
+                            f"p50_ms={percentile(timings, 0.5):.1f} p99_ms={percentile(timings, 0.99):.1f} "
+                            f"max_ms={max(timings):.1f} load1={after.split()[0]}"
+                        )
                 # the SQL of one request, replayed under EXPLAIN ANALYZE
                 for username, granularity in [("admin", "MONTH"), ("head_dg1d1", "MONTH")]:
                     headers = {"Authorization": f"Bearer {issue_token(services, users[username])}"}
                     event.listen(services.db.engine.sync_engine, "before_cursor_execute", capture)
                     captured.clear()
-                    await client.post("/graphql", headers=headers, json={"query": STATS, "variables": {
-                        "period": period, "granularity": granularity, "byUnit": False}})
+                    await client.post(
+                        "/graphql",
+                        headers=headers,
+                        json={
+                            "query": STATS,
+                            "variables": {"period": period, "granularity": granularity, "byUnit": False},
+                        },
+                    )
                     event.remove(services.db.engine.sync_engine, "before_cursor_execute", capture)
-                    print(f"\nSQL of stats({granularity}) as {username}: {len(captured)} statements, "
-                          "EXPLAIN ANALYZE execution time")
+                    print(
+                        f"\nSQL of stats({granularity}) as {username}: {len(captured)} statements, "
+                        "EXPLAIN ANALYZE execution time"
+                    )
                     await explain_statements(services.db.engine, list(captured), explain, width=120)
         finally:
             await services.db.dispose()
@@ -316,13 +453,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--years", type=int, default=4, help="received over the last Y years (default 4)")
     parser.add_argument("--year", type=int, default=None, help="the year measured (default: last year)")
     parser.add_argument("--runs", type=int, default=30, help="measured runs per line (default 30)")
-    parser.add_argument("--database-url", default=DEFAULT_URL,
-                        help=f"PostgreSQL database to DROP and recreate (default {DEFAULT_URL})")
+    parser.add_argument(
+        "--database-url", default=DEFAULT_URL, help=f"PostgreSQL database to DROP and recreate (default {DEFAULT_URL})"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--skip-load", action="store_true", help="measure the database as it is (loaded before)")
     parser.add_argument("--explain", action="store_true", help="print the full plans")
-    parser.add_argument("--from-rows", action="store_true",
-                        help="also measure counting from the rows instead of stats_daily")
+    parser.add_argument(
+        "--from-rows", action="store_true", help="also measure counting from the rows instead of stats_daily"
+    )
     return parser.parse_args(argv)
 
 
@@ -354,13 +493,18 @@ def main(argv: list[str] | None = None) -> int:
         loader = Loader(units, users["admin"].id, args.documents, args.years, args.seed, clock)
         started = time.perf_counter()
         asyncio.run(loader.load(url))
-        print(f"loaded {loader.counts['documents']:,} documents, {loader.counts['turnos']:,} turnos, "
-              f"{loader.counts['responses']:,} responses over {args.years} years in "
-              f"{time.perf_counter() - started:.0f} s (with VACUUM ANALYZE); mcs_stats_rebuild(): "
-              f"{loader.rebuild_seconds:.1f} s, {loader.daily_rows:,} rows in stats_daily", flush=True)
-        results.append(f"RESULT stats.load documents={loader.counts['documents']} turnos={loader.counts['turnos']} "
-                       f"responses={loader.counts['responses']} seconds={time.perf_counter() - started:.0f} "
-                       f"rebuild_s={loader.rebuild_seconds:.1f} daily_rows={loader.daily_rows}")
+        print(
+            f"loaded {loader.counts['documents']:,} documents, {loader.counts['turnos']:,} turnos, "
+            f"{loader.counts['responses']:,} responses over {args.years} years in "
+            f"{time.perf_counter() - started:.0f} s (with VACUUM ANALYZE); mcs_stats_rebuild(): "
+            f"{loader.rebuild_seconds:.1f} s, {loader.daily_rows:,} rows in stats_daily",
+            flush=True,
+        )
+        results.append(
+            f"RESULT stats.load documents={loader.counts['documents']} turnos={loader.counts['turnos']} "
+            f"responses={loader.counts['responses']} seconds={time.perf_counter() - started:.0f} "
+            f"rebuild_s={loader.rebuild_seconds:.1f} daily_rows={loader.daily_rows}"
+        )
     users = asyncio.run(existing_users(url))
     results += asyncio.run(measure(url, users, year, args.runs, args.explain, from_rows=False))
     if args.from_rows:

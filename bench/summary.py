@@ -67,8 +67,9 @@ async def explain_ms(engine, statement: str, parameters) -> float:
 async def run(url: str, usernames: list[str], repeat: int) -> list[str]:
     lines = []
     with tempfile.TemporaryDirectory(prefix="mcs-bench-summary-") as workdir:
-        settings = Settings.from_env(database_url=url, redis_url=None, secret_key=secrets.token_urlsafe(48),
-                                     files_dir=Path(workdir))
+        settings = Settings.from_env(
+            database_url=url, redis_url=None, secret_key=secrets.token_urlsafe(48), files_dir=Path(workdir)
+        )
         services = build_services(settings)
         timer = Timer(services.db.engine)
         app = create_app(services=services)
@@ -83,8 +84,9 @@ async def run(url: str, usernames: list[str], repeat: int) -> list[str]:
                     in_sql, statements, counted = [], 0, None
                     for i in range(repeat + 3):
                         timer.records.clear()
-                        response = await client.post("/graphql", json={"query": QUERY},
-                                                     headers={"Authorization": f"Bearer {token}"})
+                        response = await client.post(
+                            "/graphql", json={"query": QUERY}, headers={"Authorization": f"Bearer {token}"}
+                        )
                         body = response.json()
                         if response.status_code != 200 or body.get("errors"):
                             raise SystemExit(f"inboxSummary failed: {response.text[:300]}")
@@ -95,11 +97,16 @@ async def run(url: str, usernames: list[str], repeat: int) -> list[str]:
                     slowest = max(timer.records, key=lambda r: r[2])
                     executed = await explain_ms(services.db.engine, slowest[0], slowest[1])
                     open_total = sum(counted[k] for k in ("green", "yellow", "red", "none"))
-                    print(f"{username}: {units} units, {open_total} open turnos ({counted}); {statements} statements, "
-                          f"in SQL {1000 * statistics.median(in_sql):.1f} ms per request (median of {repeat}); "
-                          f"counting statement EXPLAIN ANALYZE {executed:.1f} ms", flush=True)
-                    lines.append(f"RESULT summary.{username} units={units} open={open_total} statements={statements} "
-                                 f"sql_ms={1000 * statistics.median(in_sql):.2f} count_explain_ms={executed:.2f}")
+                    print(
+                        f"{username}: {units} units, {open_total} open turnos ({counted}); {statements} statements, "
+                        f"in SQL {1000 * statistics.median(in_sql):.1f} ms per request (median of {repeat}); "
+                        f"counting statement EXPLAIN ANALYZE {executed:.1f} ms",
+                        flush=True,
+                    )
+                    lines.append(
+                        f"RESULT summary.{username} units={units} open={open_total} statements={statements} "
+                        f"sql_ms={1000 * statistics.median(in_sql):.2f} count_explain_ms={executed:.2f}"
+                    )
         finally:
             await services.hub.close()
             await services.db.dispose()

@@ -32,7 +32,10 @@ try:
     from asyncpg import exceptions as _pg
 
     _DRIVER_ERRORS: tuple[type[BaseException], ...] = (
-        _pg.PostgresConnectionError, _pg.CannotConnectNowError, _pg.AdminShutdownError, _pg.CrashShutdownError,
+        _pg.PostgresConnectionError,
+        _pg.CannotConnectNowError,
+        _pg.AdminShutdownError,
+        _pg.CrashShutdownError,
         _pg.TooManyConnectionsError,
     )
 except ImportError:  # pragma: no cover - SQLite-only installs
@@ -106,15 +109,24 @@ def headers() -> list[tuple[bytes, bytes]]:
 async def send_unavailable(send) -> None:
     """The whole answer to an HTTP request that could not be served (ASGI)."""
     body = json.dumps({"errors": [error_entry()]}).encode()
-    await send({"type": "http.response.start", "status": 503,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            *headers()]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *headers(),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
 def _has_unavailable(result: dict) -> bool:
-    return any(isinstance(e, dict) and (e.get("extensions") or {}).get("code") == CODE
-               for e in result.get("errors") or ())
+    return any(
+        isinstance(e, dict) and (e.get("extensions") or {}).get("code") == CODE for e in result.get("errors") or ()
+    )
 
 
 def graphql_answer(response_data) -> tuple[object, bool]:

@@ -109,8 +109,7 @@ class Settings:
         env = os.environ
         var_dir = _var_dir()
         values = dict(
-            database_url=env.get("MCS_DATABASE_URL")
-            or f"sqlite+aiosqlite:///{var_dir / 'mcs.sqlite3'}",
+            database_url=env.get("MCS_DATABASE_URL") or f"sqlite+aiosqlite:///{var_dir / 'mcs.sqlite3'}",
             redis_url=env.get("MCS_REDIS_URL") or None,
             redis_channel=env.get("MCS_REDIS_CHANNEL", "mcs:events"),
             files_dir=Path(env.get("MCS_FILES_DIR") or var_dir / "files").resolve(),
@@ -129,8 +128,11 @@ class Settings:
             db_pool_size=int(env.get("MCS_DB_POOL_SIZE", "20")),
             max_connections_per_user=int(env.get("MCS_MAX_CONNECTIONS_PER_USER", "10")),
             max_subscriptions_per_connection=int(env.get("MCS_MAX_SUBSCRIPTIONS_PER_CONNECTION", "20")),
-            allowed_file_types=tuple(t.strip() for t in env.get(
-                "MCS_ALLOWED_FILE_TYPES", "application/pdf,image/jpeg,image/png,image/tiff").split(",") if t.strip()),
+            allowed_file_types=tuple(
+                t.strip()
+                for t in env.get("MCS_ALLOWED_FILE_TYPES", "application/pdf,image/jpeg,image/png,image/tiff").split(",")
+                if t.strip()
+            ),
             max_file_bytes=int(float(env.get("MCS_MAX_FILE_MB", "50")) * 1024 * 1024),
             max_request_bytes=int(float(env.get("MCS_MAX_REQUEST_MB", "200")) * 1024 * 1024),
             text_extraction_seconds=float(env.get("MCS_TEXT_EXTRACTION_SECONDS", "5")),
@@ -145,16 +147,18 @@ class Settings:
             export_cleanup_seconds=float(env.get("MCS_EXPORT_CLEANUP_SECONDS", "10")),
             public_url=env.get("MCS_PUBLIC_URL") or None,
             smtp_host=env.get("MCS_SMTP_HOST") or None,
-            smtp_port=int(env.get("MCS_SMTP_PORT") or {"tls": 465, "starttls": 587}.get(
-                env.get("MCS_SMTP_SECURITY", "none"), 25)),
+            smtp_port=int(
+                env.get("MCS_SMTP_PORT") or {"tls": 465, "starttls": 587}.get(env.get("MCS_SMTP_SECURITY", "none"), 25)
+            ),
             smtp_security=env.get("MCS_SMTP_SECURITY", "none"),
             smtp_user=env.get("MCS_SMTP_USER") or None,
             smtp_password=env.get("MCS_SMTP_PASSWORD") or None,
             smtp_from=env.get("MCS_SMTP_FROM") or "MCS <mcs@localhost>",
             notify_seconds=float(env.get("MCS_NOTIFY_SECONDS", "2")),
             vapid_private_key=env.get("MCS_VAPID_PRIVATE_KEY") or None,
-            push_allowed_hosts=tuple(h.strip().lower() for h in env.get("MCS_PUSH_ALLOWED_HOSTS", "").split(",")
-                                     if h.strip()),
+            push_allowed_hosts=tuple(
+                h.strip().lower() for h in env.get("MCS_PUSH_ALLOWED_HOSTS", "").split(",") if h.strip()
+            ),
             idempotency_key_hours=float(env.get("MCS_IDEMPOTENCY_KEY_HOURS", "24")),
             staging_sweep_seconds=float(env.get("MCS_STAGING_SWEEP_SECONDS", "3600")),
             web_dir=Path(env["MCS_WEB_DIR"]).resolve() if env.get("MCS_WEB_DIR") else None,
@@ -166,9 +170,7 @@ class Settings:
             max_query_nodes=int(env.get("MCS_MAX_QUERY_NODES", "60000")),
             max_query_cost=int(env.get("MCS_MAX_QUERY_COST", "1000")),
             introspection=_bool(env.get("MCS_INTROSPECTION"), True),
-            allowed_origins=tuple(
-                o.strip() for o in env.get("MCS_ALLOWED_ORIGINS", "").split(",") if o.strip()
-            ),
+            allowed_origins=tuple(o.strip() for o in env.get("MCS_ALLOWED_ORIGINS", "").split(",") if o.strip()),
         )
         values.update(overrides)
         if values["smtp_security"] not in SMTP_SECURITY:

@@ -57,7 +57,7 @@ class Output:
         over = len(text) > room
         text = text[:room]
         for start in range(0, len(text), CHUNK):
-            self.send(text=text[start:start + CHUNK])
+            self.send(text=text[start : start + CHUNK])
         self.chars += len(text)
         if over:
             self.cut("TEXT")

@@ -94,12 +94,33 @@ async def extract(path: Path, kind: str, limits: Limits, *, ocr: bool) -> Extrac
     tmp = Path(tempfile.mkdtemp(prefix="mcs-extract-"))  # here, not in the worker: a kill leaves no files
     try:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "files.extract_worker", str(path), "--kind", kind, *(["--ocr"] if ocr else []),
-            "--tmp", str(tmp), "--memory-mb", str(limits.memory_mb),
-            "--cpu-seconds", str(max(1, math.ceil(limits.timeout_seconds))), "--max-pages", str(limits.max_pages),
-            "--max-pixels", str(limits.max_pixels), "--max-chars", str(limits.max_chars),
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            start_new_session=True, cwd=tmp, env=_worker_env(), limit=256 * 1024)
+            sys.executable,
+            "-m",
+            "files.extract_worker",
+            str(path),
+            "--kind",
+            kind,
+            *(["--ocr"] if ocr else []),
+            "--tmp",
+            str(tmp),
+            "--memory-mb",
+            str(limits.memory_mb),
+            "--cpu-seconds",
+            str(max(1, math.ceil(limits.timeout_seconds))),
+            "--max-pages",
+            str(limits.max_pages),
+            "--max-pixels",
+            str(limits.max_pixels),
+            "--max-chars",
+            str(limits.max_chars),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,
+            cwd=tmp,
+            env=_worker_env(),
+            limit=256 * 1024,
+        )
         reading = _Reading(limits.max_chars)
         stderr = asyncio.create_task(_tail(process.stderr))
         timed_out = False
@@ -128,8 +149,9 @@ async def extract(path: Path, kind: str, limits: Limits, *, ocr: bool) -> Extrac
         else:
             cuts = ["BROKEN", *cuts]
     stop = next((c for c in cuts if c != "SIZE"), "SIZE" if "SIZE" in cuts else None)
-    return Extracted(text=reading.text(), pages_read=reading.pages_read, cut=stop, pages=reading.pages,
-                     pid=process.pid, stderr=err)
+    return Extracted(
+        text=reading.text(), pages_read=reading.pages_read, cut=stop, pages=reading.pages, pid=process.pid, stderr=err
+    )
 
 
 def _worker_env() -> dict[str, str]:

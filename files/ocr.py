@@ -61,8 +61,23 @@ def render_page(pdf: Path, number: int, width: int, height: int, out_dir: Path) 
     """Page `number` (1-based) as a gray PGM of exactly width × height pixels: poppler sizes it by
     these numbers, not by its own idea of the page, so a lying page box cannot make it larger.
     (PGM, not PNG: this pdftoppm ignores -gray for PNG, and Tesseract holds RGB at 4 bytes a pixel.)"""
-    _run(["pdftoppm", "-f", str(number), "-l", str(number), "-singlefile", "-gray",
-          "-scale-to-x", str(width), "-scale-to-y", str(height), str(pdf), str(out_dir / "page")])
+    _run(
+        [
+            "pdftoppm",
+            "-f",
+            str(number),
+            "-l",
+            str(number),
+            "-singlefile",
+            "-gray",
+            "-scale-to-x",
+            str(width),
+            "-scale-to-y",
+            str(height),
+            str(pdf),
+            str(out_dir / "page"),
+        ]
+    )
     return out_dir / "page.pgm"
 
 

@@ -23,14 +23,26 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import letter
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
-from reportlab.platypus import (Flowable, HRFlowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table,
-                                TableStyle)
+from reportlab.platypus import (
+    Flowable,
+    HRFlowable,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from models.calendar import long_date_es
 
 CONFIDENTIAL = "Confidencial"  # what a protected field says to who may not read it (as in the exports)
-INSTRUCTION_ES = {"ATTENTION": "Atención", "RESPONSE": "Respuesta", "OPINION": "Opinión",
-                  "KNOWLEDGE": "Para conocimiento"}
+INSTRUCTION_ES = {
+    "ATTENTION": "Atención",
+    "RESPONSE": "Respuesta",
+    "OPINION": "Opinión",
+    "KNOWLEDGE": "Para conocimiento",
+}
 PRIORITY_ES = {"NORMAL": "Normal", "URGENT": "Urgente"}
 
 PAGE = letter
@@ -97,6 +109,7 @@ class Volante:
 
 # --- text -------------------------------------------------------------------------------------
 
+
 def moment_es(moment: datetime, timezone: str | None = None) -> str:
     """'lunes 2 de marzo de 2026, 10:00 h (hora de America/Mexico_City)'."""
     text = f"{long_date_es(moment.date())}, {moment:%H:%M} h"
@@ -112,8 +125,7 @@ def files_es(files: int, pages: int, without_pages: int) -> str:
         return "Sin archivos digitalizados"
     text = f"{files} archivo{'s' if files != 1 else ''}, {pages} página{'s' if pages != 1 else ''}"
     if without_pages:
-        text += (f" (más {without_pages} archivo{'s' if without_pages != 1 else ''} "
-                 f"cuyas páginas no se pudieron contar)")
+        text += f" (más {without_pages} archivo{'s' if without_pages != 1 else ''} cuyas páginas no se pudieron contar)"
     return text
 
 
@@ -125,18 +137,28 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
 # --- layout -----------------------------------------------------------------------------------
 
 STYLES = {
-    "institution": ParagraphStyle("institution", fontName="Helvetica-Bold", fontSize=12, leading=15,
-                                  alignment=TA_CENTER),
-    "title": ParagraphStyle("title", fontName="Helvetica-Bold", fontSize=16, leading=20, alignment=TA_CENTER,
-                            spaceBefore=4),
-    "folio": ParagraphStyle("folio", fontName="Helvetica-Bold", fontSize=13, leading=16, alignment=TA_CENTER,
-                            spaceBefore=2),
+    "institution": ParagraphStyle(
+        "institution", fontName="Helvetica-Bold", fontSize=12, leading=15, alignment=TA_CENTER
+    ),
+    "title": ParagraphStyle(
+        "title", fontName="Helvetica-Bold", fontSize=16, leading=20, alignment=TA_CENTER, spaceBefore=4
+    ),
+    "folio": ParagraphStyle(
+        "folio", fontName="Helvetica-Bold", fontSize=13, leading=16, alignment=TA_CENTER, spaceBefore=2
+    ),
     "label": ParagraphStyle("label", fontName="Helvetica-Bold", fontSize=8.5, leading=11, textColor=GREY),
     "value": ParagraphStyle("value", fontName="Helvetica", fontSize=10, leading=13),
     "small": ParagraphStyle("small", fontName="Helvetica", fontSize=8.5, leading=11, textColor=GREY),
     "url": ParagraphStyle("url", fontName="Courier", fontSize=8, leading=10),
-    "notice": ParagraphStyle("notice", fontName="Helvetica-Bold", fontSize=11, leading=14, alignment=TA_CENTER,
-                             textColor=colors.HexColor("#8b0000"), spaceBefore=6),
+    "notice": ParagraphStyle(
+        "notice",
+        fontName="Helvetica-Bold",
+        fontSize=11,
+        leading=14,
+        alignment=TA_CENTER,
+        textColor=colors.HexColor("#8b0000"),
+        spaceBefore=6,
+    ),
 }
 
 
@@ -171,37 +193,63 @@ class QRCode(Flowable):
 
 def _fields(rows: list[tuple[str, str]]) -> Table:
     """Label / value rows with a light rule between them."""
-    table = Table([[_p(label, STYLES["label"]), _p(value, STYLES["value"])] for label, value in rows],
-                  colWidths=[4.6 * cm, WIDTH - 4.6 * cm])
-    table.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 4),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-        ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
-    ]))
+    table = Table(
+        [[_p(label, STYLES["label"]), _p(value, STYLES["value"])] for label, value in rows],
+        colWidths=[4.6 * cm, WIDTH - 4.6 * cm],
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("TOPPADDING", (0, 0), (-1, -1), 4),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
+            ]
+        )
+    )
     return table
 
 
 def _verification(url: str, what: str) -> KeepTogether:
     """The QR, what it is for, and its address in full under it (one line across the box, so
     that it can be typed)."""
-    text = [Paragraph("<b>Verificación</b>", STYLES["value"]), Spacer(1, 3),
-            _p(f"Escanee el código o abra la dirección de abajo para comprobar que {what} existe en el sistema "
-               "de correspondencia de la institución.", STYLES["small"])]
+    text = [
+        Paragraph("<b>Verificación</b>", STYLES["value"]),
+        Spacer(1, 3),
+        _p(
+            f"Escanee el código o abra la dirección de abajo para comprobar que {what} existe en el sistema "
+            "de correspondencia de la institución.",
+            STYLES["small"],
+        ),
+    ]
     address = Paragraph(f'<link href="{escape(url, {chr(34): "&quot;"})}">{escape(url)}</link>', STYLES["url"])
-    table = Table([[QRCode(url, QR_SIZE), text], [address, ""]],
-                  colWidths=[QR_SIZE + 0.5 * cm, WIDTH - QR_SIZE - 0.5 * cm])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (1, 0), (1, 0), 0),
-                               ("SPAN", (0, 1), (1, 1)), ("LEFTPADDING", (0, 1), (0, 1), 8),
-                               ("BOTTOMPADDING", (0, 1), (0, 1), 8), ("BOX", (0, 0), (-1, -1), 0.5, RULE)]))
+    table = Table(
+        [[QRCode(url, QR_SIZE), text], [address, ""]], colWidths=[QR_SIZE + 0.5 * cm, WIDTH - QR_SIZE - 0.5 * cm]
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("LEFTPADDING", (1, 0), (1, 0), 0),
+                ("SPAN", (0, 1), (1, 1)),
+                ("LEFTPADDING", (0, 1), (0, 1), 8),
+                ("BOTTOMPADDING", (0, 1), (0, 1), 8),
+                ("BOX", (0, 0), (-1, -1), 0.5, RULE),
+            ]
+        )
+    )
     return KeepTogether([Spacer(1, 0.6 * cm), table])
 
 
 def _signature(label: str, name: str, box: str | None = None) -> KeepTogether:
     """A line to sign over, with the name under it; beside it, optionally, a box for the stamp."""
-    line = [Spacer(1, 1.4 * cm), HRFlowable(width="90%", thickness=0.5, color=colors.black, hAlign="LEFT"),
-            _p(name, STYLES["value"]), _p(label, STYLES["small"])]
+    line = [
+        Spacer(1, 1.4 * cm),
+        HRFlowable(width="90%", thickness=0.5, color=colors.black, hAlign="LEFT"),
+        _p(name, STYLES["value"]),
+        _p(label, STYLES["small"]),
+    ]
     cells = [line, [_p(box, STYLES["small"])] if box else ""]
     table = Table([cells], colWidths=[WIDTH * 0.55, WIDTH * 0.45], rowHeights=[2.8 * cm])
     style = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (0, 0), 0)]
@@ -222,16 +270,33 @@ def _build(*, title: str, heading: str, institution: str, folio_line: str, body:
         canvas.drawRightString(PAGE[0] - MARGIN - 6, 1.2 * cm, f"{title} · página {doc.page}")
         canvas.restoreState()
 
-    doc = SimpleDocTemplate(buffer, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=1.8 * cm,
-                            bottomMargin=2 * cm, title=title, author=institution, creator="MCS", lang="es-MX")
-    story = [_p(institution, STYLES["institution"]), _p(heading, STYLES["title"]), _p(folio_line, STYLES["folio"]),
-             Spacer(1, 0.3 * cm), HRFlowable(width="100%", thickness=1, color=colors.black), Spacer(1, 0.3 * cm),
-             *body]
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=PAGE,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=1.8 * cm,
+        bottomMargin=2 * cm,
+        title=title,
+        author=institution,
+        creator="MCS",
+        lang="es-MX",
+    )
+    story = [
+        _p(institution, STYLES["institution"]),
+        _p(heading, STYLES["title"]),
+        _p(folio_line, STYLES["folio"]),
+        Spacer(1, 0.3 * cm),
+        HRFlowable(width="100%", thickness=1, color=colors.black),
+        Spacer(1, 0.3 * cm),
+        *body,
+    ]
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buffer.getvalue()
 
 
 # --- the two papers ---------------------------------------------------------------------------
+
 
 def render_acuse(a: Acuse) -> bytes:
     if a.sender is None:
@@ -252,10 +317,19 @@ def render_acuse(a: Acuse) -> bytes:
         ("Anexos digitalizados", files_es(a.files, a.pages, a.files_without_pages)),
         ("Registró", a.registered_by),
     ]
-    body = [_fields(rows), _signature("Registró", a.registered_by, "Sello de la unidad"),
-            _verification(a.verification_url, "este acuse")]
-    return _build(title=f"Acuse de recibo {a.folio}", heading="Acuse de recibo", institution=a.institution,
-                  folio_line=f"Folio {a.folio}", body=body, printed_at=a.printed_at)
+    body = [
+        _fields(rows),
+        _signature("Registró", a.registered_by, "Sello de la unidad"),
+        _verification(a.verification_url, "este acuse"),
+    ]
+    return _build(
+        title=f"Acuse de recibo {a.folio}",
+        heading="Acuse de recibo",
+        institution=a.institution,
+        folio_line=f"Folio {a.folio}",
+        body=body,
+        printed_at=a.printed_at,
+    )
 
 
 def render_volante(v: Volante) -> bytes:
@@ -279,7 +353,15 @@ def render_volante(v: Volante) -> bytes:
     body = [_fields(rows)]
     if v.cancelled:
         body.append(_p("Este turno fue cancelado.", STYLES["notice"]))
-    body += [_signature("Turnó", v.sent_by, "Recibió (nombre, firma, fecha y hora)"),
-             _verification(v.verification_url, "este turno")]
-    return _build(title=f"Volante de turno {v.turno_number}", heading="Volante de turno", institution=v.institution,
-                  folio_line=f"Turno {v.turno_number}", body=body, printed_at=v.printed_at)
+    body += [
+        _signature("Turnó", v.sent_by, "Recibió (nombre, firma, fecha y hora)"),
+        _verification(v.verification_url, "este turno"),
+    ]
+    return _build(
+        title=f"Volante de turno {v.turno_number}",
+        heading="Volante de turno",
+        institution=v.institution,
+        folio_line=f"Turno {v.turno_number}",
+        body=body,
+        printed_at=v.printed_at,
+    )

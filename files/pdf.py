@@ -17,6 +17,7 @@ log = logging.getLogger("mcs.files")
 # until a full collection: +100 MB per 100 MB upload (bench/FILES.md). Given an open file it
 # seeks and reads what it needs.
 
+
 def page_count(path: Path) -> int | None:
     """Pages of a PDF, or None when it cannot be parsed (it is stored anyway, flagged)."""
     try:

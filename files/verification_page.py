@@ -48,15 +48,21 @@ TITLES = {"ACUSE": "Acuse de recibo verificado", "VOLANTE": "Volante de turno ve
 
 
 def _page(title: str, body: str) -> str:
-    return (f'<!doctype html>\n<html lang="es">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f'<meta name="robots" content="noindex">\n<title>{escape(title)}</title>\n<style>{STYLE}</style>\n'
-            f'</head>\n<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n')
+    return (
+        f'<!doctype html>\n<html lang="es">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<meta name="robots" content="noindex">\n<title>{escape(title)}</title>\n<style>{STYLE}</style>\n'
+        f"</head>\n<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
+    )
 
 
 def render_verified(v: Verified) -> str:
-    rows = [("Folio", v.folio), ("Fecha de recepción", moment_es(v.received_at, v.timezone)),
-            ("Fecha de registro", moment_es(v.registered_at, v.timezone)), ("Unidad que lo registró", unit_es(v.unit))]
+    rows = [
+        ("Folio", v.folio),
+        ("Fecha de recepción", moment_es(v.received_at, v.timezone)),
+        ("Fecha de registro", moment_es(v.registered_at, v.timezone)),
+        ("Unidad que lo registró", unit_es(v.unit)),
+    ]
     if v.turno_number is not None:
         rows += [("Número de turno", v.turno_number)]
         rows += [("Fecha de envío", moment_es(v.sent_at, v.timezone))] if v.sent_at else []
@@ -64,20 +70,23 @@ def render_verified(v: Verified) -> str:
         rows += [("Para", unit_es(v.to_unit))] if v.to_unit else []
     facts = "\n".join(f"<dt>{escape(label)}</dt><dd>{escape(value)}</dd>" for label, value in rows)
     what = "el turno" if v.turno_number is not None else "el folio"
-    cancelled = ('\n<p class="bad" role="alert">Este turno fue cancelado.</p>'
-                 if v.turno_cancelled else "")
+    cancelled = '\n<p class="bad" role="alert">Este turno fue cancelado.</p>' if v.turno_cancelled else ""
     title = TITLES.get(v.kind, "Verificación")
-    body = (f'<p class="institution">{escape(v.institution)}</p>\n<h1>{escape(title)}</h1>\n'
-            f'<p class="ok" role="status">{what.capitalize()} <strong>{escape(v.turno_number or v.folio)}</strong> '
-            f'existe en el sistema de correspondencia de la institución.</p>{cancelled}\n<dl>\n{facts}\n</dl>\n'
-            f'<p class="note">Esta página solo confirma la existencia del registro; no muestra el asunto, '
-            f'el remitente ni datos personales.</p>')
+    body = (
+        f'<p class="institution">{escape(v.institution)}</p>\n<h1>{escape(title)}</h1>\n'
+        f'<p class="ok" role="status">{what.capitalize()} <strong>{escape(v.turno_number or v.folio)}</strong> '
+        f"existe en el sistema de correspondencia de la institución.</p>{cancelled}\n<dl>\n{facts}\n</dl>\n"
+        f'<p class="note">Esta página solo confirma la existencia del registro; no muestra el asunto, '
+        f"el remitente ni datos personales.</p>"
+    )
     return _page(f"Verificación del folio {v.folio}", body)
 
 
 def render_unknown() -> str:
-    body = ('<h1>Código no encontrado</h1>\n<p class="bad" role="alert">Ningún acuse de recibo ni volante de turno '
-            'tiene este código de verificación.</p>\n<p class="note">Revise que la dirección esté completa, tal como '
-            'aparece impresa bajo el código QR. Si el documento no se puede verificar, comuníquese con la oficialía '
-            'de partes que lo emitió.</p>')
+    body = (
+        '<h1>Código no encontrado</h1>\n<p class="bad" role="alert">Ningún acuse de recibo ni volante de turno '
+        'tiene este código de verificación.</p>\n<p class="note">Revise que la dirección esté completa, tal como '
+        "aparece impresa bajo el código QR. Si el documento no se puede verificar, comuníquese con la oficialía "
+        "de partes que lo emitió.</p>"
+    )
     return _page("Código de verificación no encontrado", body)

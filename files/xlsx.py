@@ -88,28 +88,42 @@ def _t(value) -> str:
     return f"<t>{value}</t>"
 
 
-def _row_renderer(letters: list[str], kinds: list[Kind], datetime_style: str, date_style: str,
-                  light_styles: dict[str, str]):
+def _row_renderer(
+    letters: list[str], kinds: list[Kind], datetime_style: str, date_style: str, light_styles: dict[str, str]
+):
     """A function rendering rows of this column layout as SpreadsheetML, generated once per sheet:
     one `if` and one f-string per cell, no per-cell dispatch on the kind (about half the cost of
     a generic loop, and this is the hot loop of an export)."""
     names = [f"v{i}" for i in range(len(kinds))]
-    lines = ["def render(rows, r):", "    parts = []", "    add = parts.append", "    for row in rows:",
-             f"        {', '.join(names)}{',' if len(names) == 1 else ''} = row", "        r += 1", "        n = str(r)",
-             "        add(f'<row r=\"{n}\">')"]
+    lines = [
+        "def render(rows, r):",
+        "    parts = []",
+        "    add = parts.append",
+        "    for row in rows:",
+        f"        {', '.join(names)}{',' if len(names) == 1 else ''} = row",
+        "        r += 1",
+        "        n = str(r)",
+        "        add(f'<row r=\"{n}\">')",
+    ]
     for letter, kind, v in zip(letters, kinds, names):
-        ref = f'r=\"{letter}{{n}}\"'
+        ref = f'r="{letter}{{n}}"'
         if kind is Kind.TEXT or kind is Kind.LIGHT:
-            style = f'{{_light({v}, \"\")}}' if kind is Kind.LIGHT else ""
-            lines += [f"        if {v} is not None and {v} != '':",
-                      f"            t = _seen({v}) or _text({v})",
-                      f"            add(f'<c {ref}{style} t=\"inlineStr\"><is>{{t}}</is></c>')"]
+            style = f'{{_light({v}, "")}}' if kind is Kind.LIGHT else ""
+            lines += [
+                f"        if {v} is not None and {v} != '':",
+                f"            t = _seen({v}) or _text({v})",
+                f"            add(f'<c {ref}{style} t=\"inlineStr\"><is>{{t}}</is></c>')",
+            ]
         elif kind is Kind.DATETIME:
-            lines += [f"        if {v} is not None:",
-                      f"            add(f'<c {ref} s=\"{datetime_style}\"><v>{{_datetime({v})!r}}</v></c>')"]
+            lines += [
+                f"        if {v} is not None:",
+                f"            add(f'<c {ref} s=\"{datetime_style}\"><v>{{_datetime({v})!r}}</v></c>')",
+            ]
         elif kind is Kind.DATE:
-            lines += [f"        if {v} is not None:",
-                      f"            add(f'<c {ref} s=\"{date_style}\"><v>{{_date({v})}}</v></c>')"]
+            lines += [
+                f"        if {v} is not None:",
+                f"            add(f'<c {ref} s=\"{date_style}\"><v>{{_date({v})}}</v></c>')",
+            ]
         else:  # INTEGER
             lines += [f"        if {v} is not None:", f"            add(f'<c {ref}><v>{{int({v})}}</v></c>')"]
     lines += ["        add('</row>')", "    return parts, r"]
@@ -122,8 +136,13 @@ def _row_renderer(letters: list[str], kinds: list[Kind], datetime_style: str, da
             seen[value] = rendered
         return rendered
 
-    namespace = {"_seen": seen.get, "_text": text, "_datetime": excel_datetime, "_date": excel_date,
-                 "_light": {label: f' s="{style}"' for label, style in light_styles.items()}.get}
+    namespace = {
+        "_seen": seen.get,
+        "_text": text,
+        "_datetime": excel_datetime,
+        "_date": excel_date,
+        "_light": {label: f' s="{style}"' for label, style in light_styles.items()}.get,
+    }
     exec(compile("\n".join(lines), f"<xlsx rows {''.join(k.value[0] for k in kinds)}>", "exec"), namespace)
     return namespace["render"]
 
@@ -144,7 +163,7 @@ class _SheetWriter(WorksheetWriter):
                 with xf.element("worksheet", xmlns=SHEET_MAIN_NS):
                     try:
                         while True:
-                            el = (yield)
+                            el = yield
                             if el is True:
                                 yield xf
                             elif el is None:
@@ -168,7 +187,7 @@ def _raw_rows(writer: _SheetWriter):
     with xf.element("sheetData"):
         try:
             while True:
-                chunk = (yield)
+                chunk = yield
                 xf.flush()
                 writer.fh.write(chunk)
         except GeneratorExit:
@@ -192,16 +211,35 @@ class TableSheet:
         self._rows = ws._rows = _raw_rows(writer)
         next(self._rows)
         self.row_count = 0  # data rows written
-        header_style = style_id(ws, font=Font(bold=True), fill=PatternFill("solid", fgColor=HEADER_FILL),
-                                alignment=Alignment(vertical="center"))
-        self._write("".join(['<row r="1">', *(
-            f'<c r="{letter}1" s="{header_style}" t="inlineStr"><is>{_t(c.header)}</is></c>'
-            for letter, c in zip(self.letters, self.columns)), "</row>"]))
-        light_styles = {label: style_id(ws, fill=PatternFill("solid", fgColor=fill), font=Font(color=font))
-                        for label, (fill, font) in LIGHT_FILLS.items()}
-        self._render = _row_renderer(self.letters, [c.kind for c in self.columns],
-                                     style_id(ws, number_format=DATETIME_FORMAT), style_id(ws, number_format=DATE_FORMAT),
-                                     light_styles)
+        header_style = style_id(
+            ws,
+            font=Font(bold=True),
+            fill=PatternFill("solid", fgColor=HEADER_FILL),
+            alignment=Alignment(vertical="center"),
+        )
+        self._write(
+            "".join(
+                [
+                    '<row r="1">',
+                    *(
+                        f'<c r="{letter}1" s="{header_style}" t="inlineStr"><is>{_t(c.header)}</is></c>'
+                        for letter, c in zip(self.letters, self.columns)
+                    ),
+                    "</row>",
+                ]
+            )
+        )
+        light_styles = {
+            label: style_id(ws, fill=PatternFill("solid", fgColor=fill), font=Font(color=font))
+            for label, (fill, font) in LIGHT_FILLS.items()
+        }
+        self._render = _row_renderer(
+            self.letters,
+            [c.kind for c in self.columns],
+            style_id(ws, number_format=DATETIME_FORMAT),
+            style_id(ws, number_format=DATE_FORMAT),
+            light_styles,
+        )
 
     def append_rows(self, rows: Iterable[Sequence]) -> int:
         """Render and write rows (each exactly one value per column); returns how many."""

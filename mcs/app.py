@@ -44,11 +44,18 @@ log = logging.getLogger("mcs")
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
-    services = Services(settings=settings, db=Database(settings.database_url, pool_size=settings.db_pool_size),
-                        clock=clock or Clock(settings.timezone), storage=LocalStorage(settings.files_dir))
-    services.hub = Hub(services, create_bus(settings.redis_url, settings.redis_channel,
-                                            publish_queue=settings.realtime_publish_queue),
-                       catchup_seconds=settings.realtime_catchup_seconds, buffer_size=settings.realtime_buffer_size)
+    services = Services(
+        settings=settings,
+        db=Database(settings.database_url, pool_size=settings.db_pool_size),
+        clock=clock or Clock(settings.timezone),
+        storage=LocalStorage(settings.files_dir),
+    )
+    services.hub = Hub(
+        services,
+        create_bus(settings.redis_url, settings.redis_channel, publish_queue=settings.realtime_publish_queue),
+        catchup_seconds=settings.realtime_catchup_seconds,
+        buffer_size=settings.realtime_buffer_size,
+    )
 
     async def wake_subscribers(changes: dict) -> None:
         await services.hub.publish(WakeUp(sequence=changes["sequence"], users=frozenset(changes["users"])))
@@ -85,23 +92,43 @@ class MCSGraphQL(GraphQL):
     async def get_context(self, request, response) -> Context:
         if isinstance(request, WebSocket):
             # once per connection: the caller is set in on_ws_connect, sessions come per event
-            return Context(services=self.services, session=None, principal=None,
-                           request_id=uuid.uuid4().hex[:12], request=request, response=response)
+            return Context(
+                services=self.services,
+                session=None,
+                principal=None,
+                request_id=uuid.uuid4().hex[:12],
+                request=request,
+                response=response,
+            )
         session = SharedSession(request.scope["state"]["db_session"])
         request.scope["state"]["db_shared"] = session  # a request cancelled on disconnect waits for its statements
         claims = decode_token(self.services, bearer_token(request.headers.get("authorization")))
-        principal = await load_principal(session, claims.user_id, token_version=claims.token_version,
-                                         token_id=claims.token_id, today=self.services.clock.today()) if claims else None
+        principal = (
+            await load_principal(
+                session,
+                claims.user_id,
+                token_version=claims.token_version,
+                token_id=claims.token_id,
+                today=self.services.clock.today(),
+            )
+            if claims
+            else None
+        )
         # hand the connection back to the pool: a mutation's own transaction must never wait
         # for a connection while this request still holds another one
         await session.release()
-        context = Context(services=self.services, session=session, principal=principal,
-                          request_id=request.scope["state"]["request_id"], request=request, response=response)
+        context = Context(
+            services=self.services,
+            session=session,
+            principal=principal,
+            request_id=request.scope["state"]["request_id"],
+            request=request,
+            response=response,
+        )
         if principal is not None:
             context.token_version, context.token_expires_at = claims.token_version, claims.expires_at
             context.token_id = claims.token_id
         return context
-
 
     def create_response(self, response_data, sub_response):
         """A result that met a database outage (code UNAVAILABLE, schema/build.py) is a 503 with
@@ -125,8 +152,13 @@ class MCSGraphQL(GraphQL):
             raise ConnectionRejectionError()
         try:
             async with self.services.db.session() as session:
-                principal = await load_principal(session, claims.user_id, token_version=claims.token_version,
-                                                 token_id=claims.token_id, today=self.services.clock.today())
+                principal = await load_principal(
+                    session,
+                    claims.user_id,
+                    token_version=claims.token_version,
+                    token_id=claims.token_id,
+                    today=self.services.clock.today(),
+                )
         except Exception as error:
             if not outages.database_unavailable(error):
                 raise
@@ -148,8 +180,9 @@ class MCSGraphQL(GraphQL):
     async def __call__(self, scope, receive, send):
         try:
             if scope["type"] == "http":  # a client that hangs up stops its request (mcs/disconnect.py)
-                await run_until_disconnect(super().__call__, scope, receive, send,
-                                           cancelled=lambda: statements_done(scope))
+                await run_until_disconnect(
+                    super().__call__, scope, receive, send, cancelled=lambda: statements_done(scope)
+                )
             else:
                 await super().__call__(scope, receive, send)
         finally:
@@ -217,8 +250,13 @@ class RequestScope:
                 # resolver ran): 503 with Retry-After, and the connection stays open for the retry
                 if started or not outages.database_unavailable(error):
                     raise
-                log.warning("database unavailable [request %s] %s %s: %s", request_id, scope.get("method"),
-                            scope.get("path"), outages.describe(error))
+                log.warning(
+                    "database unavailable [request %s] %s %s: %s",
+                    request_id,
+                    scope.get("method"),
+                    scope.get("path"),
+                    outages.describe(error),
+                )
                 await outages.send_unavailable(send_with_id)
 
 
@@ -243,8 +281,13 @@ def limited(receive, limit: int):
 
 async def refuse(send, status: int, code: str, message: str) -> None:
     body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -260,7 +303,9 @@ def graphiql_enabled(settings: Settings, host: str | None) -> bool:
         return host == "localhost"
 
 
-def create_app(settings: Settings | None = None, *, services: Services | None = None, host: str | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, services: Services | None = None, host: str | None = None
+) -> Starlette:
     settings = settings or (services.settings if services else Settings.from_env())
     services = services or build_services(settings)
     ide = graphiql_enabled(settings, host)
@@ -298,10 +343,14 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         await services.db.dispose()
 
     app = Starlette(
-        routes=[Route("/graphql", graphql, methods=["GET", "POST"]), WebSocketRoute("/graphql", graphql),
-                Route("/files/{id}", download, methods=["GET", "HEAD"]),
-                Route("/exports/{id}", download_export, methods=["GET", "HEAD"]), Route("/health", health),
-                *PAPER_ROUTES]
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/files/{id}", download, methods=["GET", "HEAD"]),
+            Route("/exports/{id}", download_export, methods=["GET", "HEAD"]),
+            Route("/health", health),
+            *PAPER_ROUTES,
+        ]
         + ([graphiql.assets_mount()] if ide else [])
         + webapp.routes(settings.web_dir),  # last: the web app's assets, then its client routes
         lifespan=lifespan,

@@ -14,8 +14,16 @@ from models.users import Membership, Role, User, hash_password_in_thread
 from resolvers.validation import Checker
 
 
-async def create_admin(settings: Settings, username: str, password: str, *, full_name: str,
-                       root_code: str = "0", root_acronym: str = "INST", root_name: str = "Institución") -> OrgUnit:
+async def create_admin(
+    settings: Settings,
+    username: str,
+    password: str,
+    *,
+    full_name: str,
+    root_code: str = "0",
+    root_acronym: str = "INST",
+    root_name: str = "Institución",
+) -> OrgUnit:
     """Create an ADMIN on the root unit; on an empty database create the root unit first."""
     username = username.strip().lower()
     check = Checker()
@@ -29,19 +37,32 @@ async def create_admin(settings: Settings, username: str, password: str, *, full
             await advisory_lock(session, ADMINISTRATION_LOCK)
             if (await session.execute(select(User.id).where(User.username == username))).first():
                 raise DomainError(ErrorCode.CONFLICT, f"El usuario «{username}» ya existe.", "username")
-            root = (await session.execute(
-                select(OrgUnit).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id).limit(1)
-            )).scalar_one_or_none()
+            root = (
+                await session.execute(select(OrgUnit).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id).limit(1))
+            ).scalar_one_or_none()
             if root is None:
-                root = await create_unit(session, code=root_code, acronym=root_acronym, name=root_name,
-                                         kind=OrgUnitKind.UNIT, parent=None)
-            user = User(username=username, password_hash=password_hash, full_name=full_name,
-                        active=True, token_version=0, created_at=clock.now(),
-                        memberships=[Membership(unit_id=root.id, role=Role.ADMIN.value)])
+                root = await create_unit(
+                    session, code=root_code, acronym=root_acronym, name=root_name, kind=OrgUnitKind.UNIT, parent=None
+                )
+            user = User(
+                username=username,
+                password_hash=password_hash,
+                full_name=full_name,
+                active=True,
+                token_version=0,
+                created_at=clock.now(),
+                memberships=[Membership(unit_id=root.id, role=Role.ADMIN.value)],
+            )
             session.add(user)
             await session.flush()
-            await append_event(session, kind=EventKind.USER_CHANGED, occurred_at=clock.now(), actor_id=None,
-                               audience=[root.id], data={"userId": user.id, "change": "created"})
+            await append_event(
+                session,
+                kind=EventKind.USER_CHANGED,
+                occurred_at=clock.now(),
+                actor_id=None,
+                audience=[root.id],
+                data={"userId": user.id, "change": "created"},
+            )
         return root
     finally:
         await db.dispose()

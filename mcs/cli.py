@@ -71,8 +71,11 @@ def show_demo_users(settings: Settings) -> int:
     if accounts := asyncio.run(read()):
         print(format_accounts(accounts))
         return 0
-    print("Esta base de datos no tiene cuentas de demostración con la contraseña de demostración "
-          "(se cargan con `mcs demo`).", file=sys.stderr)
+    print(
+        "Esta base de datos no tiene cuentas de demostración con la contraseña de demostración "
+        "(se cargan con `mcs demo`).",
+        file=sys.stderr,
+    )
     return 1
 
 
@@ -95,8 +98,17 @@ def cmd_create_admin(settings: Settings, args) -> int:
     migrate(settings.database_url)
     password = read_password()
     try:
-        unit = asyncio.run(create_admin(settings, args.username, password, full_name=args.full_name,
-                                        root_code=args.code, root_acronym=args.acronym, root_name=args.name))
+        unit = asyncio.run(
+            create_admin(
+                settings,
+                args.username,
+                password,
+                full_name=args.full_name,
+                root_code=args.code,
+                root_acronym=args.acronym,
+                root_name=args.name,
+            )
+        )
     except DomainError as error:
         print(f"Error: {error.message}", file=sys.stderr)
         return 1
@@ -147,8 +159,9 @@ def cmd_fsck(settings: Settings, args) -> int:
     async def run():
         db = Database(settings.database_url)
         try:
-            return await check(db, LocalStorage(settings.files_dir), quick=args.quick,
-                               delete_orphans=args.delete_orphans)
+            return await check(
+                db, LocalStorage(settings.files_dir), quick=args.quick, delete_orphans=args.delete_orphans
+            )
         finally:
             await db.dispose()
 
@@ -166,8 +179,10 @@ def cmd_notify(settings: Settings, args) -> int:
         print(f"Fecha y hora no válida: {args.at!r} (ejemplo: 2026-03-02T08:00 o 2026-03-02T14:00:00+00:00).")
         return 2
     summary = asyncio.run(notify_at(settings, at))
-    print(f"{at.isoformat()}: {summary.deadline_events} avisos de plazo, {summary.digests} resúmenes diarios, "
-          f"{summary.notifications} notificaciones nuevas; {summary.sent} enviadas.")
+    print(
+        f"{at.isoformat()}: {summary.deadline_events} avisos de plazo, {summary.digests} resúmenes diarios, "
+        f"{summary.notifications} notificaciones nuevas; {summary.sent} enviadas."
+    )
     return 0
 
 
@@ -182,8 +197,13 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-migrate", action="store_true", help="do not migrate before serving")
     serve.add_argument("--demo-if-empty", action="store_true", help="load the demo data into an empty database")
-    serve.add_argument("--workers", type=int, default=1, metavar="N",
-                       help="N processes sharing the port (default 1); N > 1 needs PostgreSQL and MCS_REDIS_URL")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="N processes sharing the port (default 1); N > 1 needs PostgreSQL and MCS_REDIS_URL",
+    )
     serve.set_defaults(run=cmd_serve)
 
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(run=cmd_migrate)
@@ -202,16 +222,21 @@ def main(argv: list[str] | None = None) -> int:
     admin.set_defaults(run=cmd_create_admin)
 
     sub.add_parser("export-schema", help="write schema/schema.graphql").set_defaults(run=cmd_export_schema)
-    sub.add_parser("stats-rebuild", help="PostgreSQL: refill the indicators' daily table in MCS_TIMEZONE"
-                   ).set_defaults(run=cmd_stats_rebuild)
+    sub.add_parser("stats-rebuild", help="PostgreSQL: refill the indicators' daily table in MCS_TIMEZONE").set_defaults(
+        run=cmd_stats_rebuild
+    )
 
     notify = sub.add_parser("notify", help="send what is due at an instant: deadline notices, digests, notifications")
-    notify.add_argument("--at", required=True, metavar="ISO", help="e.g. 2026-03-02T08:00 (MCS_TIMEZONE unless an offset is given)")
+    notify.add_argument(
+        "--at", required=True, metavar="ISO", help="e.g. 2026-03-02T08:00 (MCS_TIMEZONE unless an offset is given)"
+    )
     notify.set_defaults(run=cmd_notify)
 
     fsck = sub.add_parser("fsck", help="check that every attachment row has its file, intact, and report orphans")
     fsck.add_argument("--quick", action="store_true", help="compare sizes only, do not hash every file")
-    fsck.add_argument("--delete-orphans", action="store_true", help="delete stored files no row names (older than an hour)")
+    fsck.add_argument(
+        "--delete-orphans", action="store_true", help="delete stored files no row names (older than an hour)"
+    )
     fsck.set_defaults(run=cmd_fsck)
 
     args = parser.parse_args(argv)

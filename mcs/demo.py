@@ -175,24 +175,161 @@ def unit_codes(units) -> dict[str, str]:
 
 # --- people ---------------------------------------------------------------------------------
 
-FEMALE = ["María Guadalupe", "Ana Laura", "Verónica", "Adriana", "Claudia", "Patricia", "Alejandra", "Gabriela",
-          "Rosa María", "Leticia", "Martha Elena", "Silvia", "Norma Angélica", "Araceli", "Diana", "Karla",
-          "Mariana", "Fernanda", "Daniela", "Itzel", "Xóchitl", "Yolanda", "Beatriz", "Lorena", "Elizabeth",
-          "Mónica", "Sandra Luz", "Carolina", "Liliana", "Brenda", "Érika", "Paola", "Nayeli", "Rocío",
-          "Teresa", "Jazmín", "Marisol", "Cecilia", "Angélica", "Miriam"]
-MALE = ["José Luis", "Juan Carlos", "Miguel Ángel", "Francisco Javier", "Jorge", "Ricardo", "Alejandro",
-        "Eduardo", "Fernando", "Roberto", "Sergio", "Arturo", "Héctor", "Raúl", "Mario", "Óscar", "Gerardo",
-        "Víctor Manuel", "Jesús", "Salvador", "Enrique", "Hugo", "Armando", "Rodrigo", "Israel", "Omar", "Iván",
-        "Édgar", "Luis Fernando", "Carlos Alberto", "Pedro", "Daniel", "Emilio", "Marco Antonio", "Rubén",
-        "Alfredo", "Guillermo", "Adrián", "Felipe", "Tomás"]
-SURNAMES = ["García", "Hernández", "Martínez", "López", "González", "Pérez", "Rodríguez", "Sánchez", "Ramírez",
-            "Cruz", "Flores", "Gómez", "Morales", "Vázquez", "Reyes", "Jiménez", "Torres", "Díaz", "Gutiérrez",
-            "Ruiz", "Mendoza", "Aguilar", "Ortiz", "Moreno", "Castillo", "Romero", "Álvarez", "Méndez", "Chávez",
-            "Rivera", "Juárez", "Ramos", "Domínguez", "Herrera", "Medina", "Castro", "Vargas", "Guzmán",
-            "Velázquez", "Rojas", "Contreras", "Salazar", "Luna", "Estrada", "Becerril", "Colín", "Albarrán",
-            "Garduño", "Mercado", "Valdés", "Nava", "Arriaga", "Bernal", "Sotelo", "Olivares", "Zepeda", "Ávila",
-            "Carbajal", "Montesinos", "Peñaloza", "Alcántara", "Dávila", "Maya", "Velasco", "Benítez"]
-TITLES = {True: ["Lic.", "Mtra.", "Ing.", "Arq.", "C.P.", "Dra."], False: ["Lic.", "Mtro.", "Ing.", "Arq.", "C.P.", "Dr."]}
+FEMALE = [
+    "María Guadalupe",
+    "Ana Laura",
+    "Verónica",
+    "Adriana",
+    "Claudia",
+    "Patricia",
+    "Alejandra",
+    "Gabriela",
+    "Rosa María",
+    "Leticia",
+    "Martha Elena",
+    "Silvia",
+    "Norma Angélica",
+    "Araceli",
+    "Diana",
+    "Karla",
+    "Mariana",
+    "Fernanda",
+    "Daniela",
+    "Itzel",
+    "Xóchitl",
+    "Yolanda",
+    "Beatriz",
+    "Lorena",
+    "Elizabeth",
+    "Mónica",
+    "Sandra Luz",
+    "Carolina",
+    "Liliana",
+    "Brenda",
+    "Érika",
+    "Paola",
+    "Nayeli",
+    "Rocío",
+    "Teresa",
+    "Jazmín",
+    "Marisol",
+    "Cecilia",
+    "Angélica",
+    "Miriam",
+]
+MALE = [
+    "José Luis",
+    "Juan Carlos",
+    "Miguel Ángel",
+    "Francisco Javier",
+    "Jorge",
+    "Ricardo",
+    "Alejandro",
+    "Eduardo",
+    "Fernando",
+    "Roberto",
+    "Sergio",
+    "Arturo",
+    "Héctor",
+    "Raúl",
+    "Mario",
+    "Óscar",
+    "Gerardo",
+    "Víctor Manuel",
+    "Jesús",
+    "Salvador",
+    "Enrique",
+    "Hugo",
+    "Armando",
+    "Rodrigo",
+    "Israel",
+    "Omar",
+    "Iván",
+    "Édgar",
+    "Luis Fernando",
+    "Carlos Alberto",
+    "Pedro",
+    "Daniel",
+    "Emilio",
+    "Marco Antonio",
+    "Rubén",
+    "Alfredo",
+    "Guillermo",
+    "Adrián",
+    "Felipe",
+    "Tomás",
+]
+SURNAMES = [
+    "García",
+    "Hernández",
+    "Martínez",
+    "López",
+    "González",
+    "Pérez",
+    "Rodríguez",
+    "Sánchez",
+    "Ramírez",
+    "Cruz",
+    "Flores",
+    "Gómez",
+    "Morales",
+    "Vázquez",
+    "Reyes",
+    "Jiménez",
+    "Torres",
+    "Díaz",
+    "Gutiérrez",
+    "Ruiz",
+    "Mendoza",
+    "Aguilar",
+    "Ortiz",
+    "Moreno",
+    "Castillo",
+    "Romero",
+    "Álvarez",
+    "Méndez",
+    "Chávez",
+    "Rivera",
+    "Juárez",
+    "Ramos",
+    "Domínguez",
+    "Herrera",
+    "Medina",
+    "Castro",
+    "Vargas",
+    "Guzmán",
+    "Velázquez",
+    "Rojas",
+    "Contreras",
+    "Salazar",
+    "Luna",
+    "Estrada",
+    "Becerril",
+    "Colín",
+    "Albarrán",
+    "Garduño",
+    "Mercado",
+    "Valdés",
+    "Nava",
+    "Arriaga",
+    "Bernal",
+    "Sotelo",
+    "Olivares",
+    "Zepeda",
+    "Ávila",
+    "Carbajal",
+    "Montesinos",
+    "Peñaloza",
+    "Alcántara",
+    "Dávila",
+    "Maya",
+    "Velasco",
+    "Benítez",
+]
+TITLES = {
+    True: ["Lic.", "Mtra.", "Ing.", "Arq.", "C.P.", "Dra."],
+    False: ["Lic.", "Mtro.", "Ing.", "Arq.", "C.P.", "Dr."],
+}
 
 
 def ascii_slug(text: str) -> str:
@@ -230,17 +367,17 @@ def head_position(name: str, kind: str, female: bool) -> str:
     if kind == K.GENERAL_DIRECTORATE:
         return gendered("Director{a} General", female)
     if name.startswith("Dirección"):
-        return gendered("Director{a}", female) + name[len("Dirección"):]
+        return gendered("Director{a}", female) + name[len("Dirección") :]
     if name.startswith("Subdirección"):
-        return gendered("Subdirector{a}", female) + name[len("Subdirección"):]
+        return gendered("Subdirector{a}", female) + name[len("Subdirección") :]
     if name.startswith("Departamento"):
         return gendered("Jef{e} del ", female) + name
     if name.startswith("Delegación Regional"):
-        return gendered("Delegad{o} Regional", female) + name[len("Delegación Regional"):]
+        return gendered("Delegad{o} Regional", female) + name[len("Delegación Regional") :]
     if name.startswith("Secretaría Particular"):
         return gendered("Secretari{o} Particular", female)
     if name.startswith("Coordinación"):
-        return gendered("Coordinador{a}", female) + name[len("Coordinación"):]
+        return gendered("Coordinador{a}", female) + name[len("Coordinación") :]
     return f"Titular {of(name)}"
 
 
@@ -268,8 +405,11 @@ STAFF = [
     ("promotor.vivcha", [("VIVCHA", Role.STAFF)], "Promotor{a} de Vivienda"),
     ("archivista", [("DARCH", Role.STAFF)], "Responsable del Archivo de Trámite"),
     # a registrar serving two departments
-    ("registro.rh", [("DNOM", Role.REGISTRAR), ("DDP", Role.REGISTRAR)],
-     "Enlace de Control de Gestión de Recursos Humanos"),
+    (
+        "registro.rh",
+        [("DNOM", Role.REGISTRAR), ("DDP", Role.REGISTRAR)],
+        "Enlace de Control de Gestión de Recursos Humanos",
+    ),
     # read-only reporting
     ("consulta.dg", [("DG", Role.VIEWER)], "Analista de Estadística e Informes"),
     ("consulta.uippe", [("UIPPE", Role.VIEWER)], "Analista de Evaluación"),
@@ -299,11 +439,20 @@ def plan_people(rng: random.Random, people: People, units: list) -> list[Person]
         if acronym not in VACANT_HEADS:
             full_name, female = people.person()
             grants = [(acronym, Role.HEAD)] + [(a, Role.HEAD) for a, by in VACANT_HEADS.items() if by == acronym]
-            plan.append(Person(f"titular.{acronym.lower()}", full_name, head_position(name, kind, female), female, grants))
+            plan.append(
+                Person(f"titular.{acronym.lower()}", full_name, head_position(name, kind, female), female, grants)
+            )
         if kind in REGISTRAR_KINDS or (kind == K.UNIT and parent == "DG"):
             full_name, female = people.person()
-            plan.append(Person(f"registro.{acronym.lower()}", full_name,
-                               f"Responsable de Control de Gestión {of(name)}", female, [(acronym, Role.REGISTRAR)]))
+            plan.append(
+                Person(
+                    f"registro.{acronym.lower()}",
+                    full_name,
+                    f"Responsable de Control de Gestión {of(name)}",
+                    female,
+                    [(acronym, Role.REGISTRAR)],
+                )
+            )
     for username, grants, position in STAFF:
         plan.append(Person(username, *_named(people, position), grants))
     return plan
@@ -318,79 +467,213 @@ def _named(people: People, position: str) -> tuple[str, str, bool]:
 
 # (organization, reference prefix, [positions])
 FEDERAL = {
-    "CONAVI": ("Comisión Nacional de Vivienda", "CONAVI/SGSDI",
-               ["Subdirector{a} General de Subsidios y Desarrollo Institucional", "Coordinador{a} de Programas de Vivienda"]),
-    "SEDATU": ("Secretaría de Desarrollo Agrario, Territorial y Urbano", "SEDATU/OR-MEX",
-               ["Titular de la Oficina de Representación en el Estado de México", "Director{a} General de Ordenamiento Territorial"]),
-    "INFONAVIT": ("Instituto del Fondo Nacional de la Vivienda para los Trabajadores", "INFONAVIT/DR-MEX",
-                  ["Delegad{o} Regional en el Estado de México", "Gerente de Crédito"]),
-    "FOVISSSTE": ("Fondo de la Vivienda del ISSSTE", "FOVISSSTE/DEM", ["Jef{e} del Departamento de Vivienda en el Estado de México"]),
+    "CONAVI": (
+        "Comisión Nacional de Vivienda",
+        "CONAVI/SGSDI",
+        ["Subdirector{a} General de Subsidios y Desarrollo Institucional", "Coordinador{a} de Programas de Vivienda"],
+    ),
+    "SEDATU": (
+        "Secretaría de Desarrollo Agrario, Territorial y Urbano",
+        "SEDATU/OR-MEX",
+        [
+            "Titular de la Oficina de Representación en el Estado de México",
+            "Director{a} General de Ordenamiento Territorial",
+        ],
+    ),
+    "INFONAVIT": (
+        "Instituto del Fondo Nacional de la Vivienda para los Trabajadores",
+        "INFONAVIT/DR-MEX",
+        ["Delegad{o} Regional en el Estado de México", "Gerente de Crédito"],
+    ),
+    "FOVISSSTE": (
+        "Fondo de la Vivienda del ISSSTE",
+        "FOVISSSTE/DEM",
+        ["Jef{e} del Departamento de Vivienda en el Estado de México"],
+    ),
     "INSUS": ("Instituto Nacional del Suelo Sustentable", "INSUS/REM", ["Representante en el Estado de México"]),
     "RAN": ("Registro Agrario Nacional", "RAN/DEM", ["Encargad{o} de la Representación Estatal"]),
     "PA": ("Procuraduría Agraria", "PA/RT", ["Residente en Toluca", "Visitador{a} Agrari{o}"]),
     "TUA": ("Tribunal Unitario Agrario del Distrito 9", "TUA9", ["Secretari{o} de Acuerdos"]),
     "SHF": ("Sociedad Hipotecaria Federal", "SHF/DGAV", ["Director{a} de Vivienda"]),
-    "INEGI": ("Instituto Nacional de Estadística y Geografía", "INEGI/CEMEX", ["Coordinador{a} Estatal en el Estado de México"]),
+    "INEGI": (
+        "Instituto Nacional de Estadística y Geografía",
+        "INEGI/CEMEX",
+        ["Coordinador{a} Estatal en el Estado de México"],
+    ),
     "ASF": ("Auditoría Superior de la Federación", "ASF/AECF", ["Director{a} de Auditoría"]),
     "CFE": ("Comisión Federal de Electricidad", "CFE/DVM", ["Superintendente de Zona Toluca"]),
-    "JDIST": ("Juzgado Primero de Distrito en Materia de Amparo en el Estado de México", "JD1/AMP", ["Secretari{o} del Juzgado"]),
+    "JDIST": (
+        "Juzgado Primero de Distrito en Materia de Amparo en el Estado de México",
+        "JD1/AMP",
+        ["Secretari{o} del Juzgado"],
+    ),
 }
 STATE = {
-    "SEDUI": ("Secretaría de Desarrollo Urbano e Infraestructura", "SEDUI/DGV",
-              ["Director{a} General de Vivienda", "Subsecretari{o} de Desarrollo Urbano"]),
-    "SF": ("Secretaría de Finanzas", "SF/SPP/DGPP",
-           ["Subsecretari{o} de Planeación y Presupuesto", "Director{a} General de Planeación y Gasto Público"]),
+    "SEDUI": (
+        "Secretaría de Desarrollo Urbano e Infraestructura",
+        "SEDUI/DGV",
+        ["Director{a} General de Vivienda", "Subsecretari{o} de Desarrollo Urbano"],
+    ),
+    "SF": (
+        "Secretaría de Finanzas",
+        "SF/SPP/DGPP",
+        ["Subsecretari{o} de Planeación y Presupuesto", "Director{a} General de Planeación y Gasto Público"],
+    ),
     "SFRM": ("Secretaría de Finanzas", "SF/DGRM", ["Director{a} General de Recursos Materiales"]),
-    "SECOGEM": ("Secretaría de la Contraloría", "SECOGEM/DGCE", ["Director{a} General de Control y Evaluación", "Auditor{a} Especial"]),
-    "IFREM": ("Instituto de la Función Registral del Estado de México", "IFREM/OR-TOL",
-              ["Registrador{a} de la Propiedad de la Oficina Registral de Toluca"]),
-    "IGECEM": ("Instituto de Información e Investigación Geográfica, Estadística y Catastral del Estado de México",
-               "IGECEM/DC", ["Director{a} de Catastro"]),
+    "SECOGEM": (
+        "Secretaría de la Contraloría",
+        "SECOGEM/DGCE",
+        ["Director{a} General de Control y Evaluación", "Auditor{a} Especial"],
+    ),
+    "IFREM": (
+        "Instituto de la Función Registral del Estado de México",
+        "IFREM/OR-TOL",
+        ["Registrador{a} de la Propiedad de la Oficina Registral de Toluca"],
+    ),
+    "IGECEM": (
+        "Instituto de Información e Investigación Geográfica, Estadística y Catastral del Estado de México",
+        "IGECEM/DC",
+        ["Director{a} de Catastro"],
+    ),
     "SGG": ("Secretaría General de Gobierno", "SGG/SSG", ["Subsecretari{o} General de Gobierno"]),
     "CODHEM": ("Comisión de Derechos Humanos del Estado de México", "CODHEM/VG", ["Visitador{a} General"]),
-    "INFOEM": ("Instituto de Transparencia, Acceso a la Información Pública y Protección de Datos Personales del Estado de México y Municipios",
-               "INFOEM/DGJV", ["Director{a} General Jurídic{o} y de Verificación"]),
-    "TRIJAEM": ("Tribunal de Justicia Administrativa del Estado de México", "TRIJAEM/SR1", ["Magistrad{o} de la Primera Sala Regional"]),
+    "INFOEM": (
+        "Instituto de Transparencia, Acceso a la Información Pública y Protección de Datos Personales del Estado de México y Municipios",
+        "INFOEM/DGJV",
+        ["Director{a} General Jurídic{o} y de Verificación"],
+    ),
+    "TRIJAEM": (
+        "Tribunal de Justicia Administrativa del Estado de México",
+        "TRIJAEM/SR1",
+        ["Magistrad{o} de la Primera Sala Regional"],
+    ),
     "LEGIS": ("Poder Legislativo del Estado de México", "LXII/DIP", ["Diputad{o} Local"]),
-    "ISSEMYM": ("Instituto de Seguridad Social del Estado de México y Municipios", "ISSEMYM/CF", ["Coordinador{a} de Finanzas"]),
+    "ISSEMYM": (
+        "Instituto de Seguridad Social del Estado de México y Municipios",
+        "ISSEMYM/CF",
+        ["Coordinador{a} de Finanzas"],
+    ),
     "CAEM": ("Comisión del Agua del Estado de México", "CAEM/DGPP", ["Director{a} General de Proyectos"]),
-    "PC": ("Coordinación General de Protección Civil y Gestión Integral del Riesgo", "CGPC/DGR", ["Director{a} de Gestión de Riesgos"]),
-    "COPLADEM": ("Comité de Planeación para el Desarrollo del Estado de México", "COPLADEM/DG", ["Director{a} General"]),
+    "PC": (
+        "Coordinación General de Protección Civil y Gestión Integral del Riesgo",
+        "CGPC/DGR",
+        ["Director{a} de Gestión de Riesgos"],
+    ),
+    "COPLADEM": (
+        "Comité de Planeación para el Desarrollo del Estado de México",
+        "COPLADEM/DG",
+        ["Director{a} General"],
+    ),
     "CGCS": ("Coordinación General de Comunicación Social", "CGCS/DI", ["Director{a} de Imagen Institucional"]),
     "JUZCIV": ("Juzgado Tercero Civil de Primera Instancia de Toluca", "JC3/TOL", ["Secretari{o} de Acuerdos"]),
     "CJ": ("Consejería Jurídica del Ejecutivo Estatal", "CJEM/DGJ", ["Director{a} General Jurídic{o}"]),
 }
 ORGANIZATIONS = {
     "NOTARIOS": ("Colegio de Notarios del Estado de México", "CNEM", ["President{e} del Consejo Directivo"]),
-    "CANADEVI": ("Cámara Nacional de la Industria de Desarrollo y Promoción de Vivienda, Delegación Estado de México",
-                 "CANADEVI-EM", ["President{e}"]),
+    "CANADEVI": (
+        "Cámara Nacional de la Industria de Desarrollo y Promoción de Vivienda, Delegación Estado de México",
+        "CANADEVI-EM",
+        ["President{e}"],
+    ),
     "HABITAT": ("Fundación Techo Solidario, A.C.", "FTS", ["Director{a} de Programas"]),
     "COLONOS": ("Asociación de Colonos de {col}, A.C.", None, ["President{e} de la Mesa Directiva", "Secretari{o}"]),
     "EJIDO": ("Comisariado Ejidal de {pueblo}", None, ["President{e} del Comisariado Ejidal"]),
     "INGENIEROS": ("Colegio de Ingenieros Civiles del Estado de México, A.C.", "CICEM", ["President{e}"]),
-    "SUTEYM": ("Sindicato Único de Trabajadores de los Poderes, Municipios e Instituciones Descentralizadas del Estado de México",
-               "SUTEYM", ["Secretari{o} General"]),
+    "SUTEYM": (
+        "Sindicato Único de Trabajadores de los Poderes, Municipios e Instituciones Descentralizadas del Estado de México",
+        "SUTEYM",
+        ["Secretari{o} General"],
+    ),
     "CONSTRUCTORA": ("Constructora y Urbanizadora del Valle de Toluca, S.A. de C.V.", "CUVT", ["Representante Legal"]),
     "TALLER": ("Servicios Automotrices Nevado, S.A. de C.V.", None, ["Gerente de Ventas"]),
     "PERIODICO": ("Diario Regional del Valle de Toluca", None, ["Jef{e} de Información"]),
 }
-MUNICIPAL_POSITIONS = ["President{e} Municipal Constitucional", "Director{a} de Desarrollo Urbano", "Síndic{o} Municipal",
-                       "Secretari{o} del Ayuntamiento", "Director{a} de Catastro Municipal", "Director{a} de Obras Públicas"]
+MUNICIPAL_POSITIONS = [
+    "President{e} Municipal Constitucional",
+    "Director{a} de Desarrollo Urbano",
+    "Síndic{o} Municipal",
+    "Secretari{o} del Ayuntamiento",
+    "Director{a} de Catastro Municipal",
+    "Director{a} de Obras Públicas",
+]
 
-COLONIAS = ["Centro", "San Isidro", "La Loma", "Ampliación San Miguel", "Ejido de San Lorenzo", "Lomas de la Cruz",
-            "El Mirador", "Santa Cruz", "Las Palmas", "Benito Juárez", "Emiliano Zapata", "Guadalupe Victoria",
-            "Valle Verde", "Los Reyes", "San Juan", "Independencia", "Tierra Blanca", "Colinas del Sol", "Las Flores",
-            "Barrio de San Pedro", "Ampliación La Providencia", "Francisco I. Madero", "El Tejocote", "Plan de Ayala"]
-STREETS = ["Calle Hidalgo", "Av. Morelos", "Calle Independencia", "Calle Allende", "Av. Juárez", "Calle Aldama",
-           "Cerrada de los Pinos", "Privada Libertad", "Calle 5 de Mayo", "Av. Revolución", "Calle Nicolás Bravo",
-           "Andador Girasoles", "Calle Francisco Villa", "Callejón del Sol"]
-PUEBLOS = ["San Mateo Otzacatipan", "San Pablo Autopan", "Santiago Tlacotepec", "San Cristóbal Huichochitlán",
-           "Santa María Ajoloapan", "San Juan Tlalpizahuac", "Santa Ana Jilotzingo", "San Francisco Tepojaco",
-           "Santiago Cuautlalpan", "San Lucas Xochimanca"]
+COLONIAS = [
+    "Centro",
+    "San Isidro",
+    "La Loma",
+    "Ampliación San Miguel",
+    "Ejido de San Lorenzo",
+    "Lomas de la Cruz",
+    "El Mirador",
+    "Santa Cruz",
+    "Las Palmas",
+    "Benito Juárez",
+    "Emiliano Zapata",
+    "Guadalupe Victoria",
+    "Valle Verde",
+    "Los Reyes",
+    "San Juan",
+    "Independencia",
+    "Tierra Blanca",
+    "Colinas del Sol",
+    "Las Flores",
+    "Barrio de San Pedro",
+    "Ampliación La Providencia",
+    "Francisco I. Madero",
+    "El Tejocote",
+    "Plan de Ayala",
+]
+STREETS = [
+    "Calle Hidalgo",
+    "Av. Morelos",
+    "Calle Independencia",
+    "Calle Allende",
+    "Av. Juárez",
+    "Calle Aldama",
+    "Cerrada de los Pinos",
+    "Privada Libertad",
+    "Calle 5 de Mayo",
+    "Av. Revolución",
+    "Calle Nicolás Bravo",
+    "Andador Girasoles",
+    "Calle Francisco Villa",
+    "Callejón del Sol",
+]
+PUEBLOS = [
+    "San Mateo Otzacatipan",
+    "San Pablo Autopan",
+    "Santiago Tlacotepec",
+    "San Cristóbal Huichochitlán",
+    "Santa María Ajoloapan",
+    "San Juan Tlalpizahuac",
+    "Santa Ana Jilotzingo",
+    "San Francisco Tepojaco",
+    "Santiago Cuautlalpan",
+    "San Lucas Xochimanca",
+]
 PROGRAMS = ["Piso Firme", "Techo Digno", "Cuarto Adicional", "Vivienda Progresiva", "Baño Digno", "Calentador Solar"]
-MONTHS = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
-          "noviembre", "diciembre"]
-DEVELOPMENTS = ["Las Margaritas", "Los Sauces", "Villas del Nevado", "Rancho San José", "El Potrero", "Real de Tultepec"]
+MONTHS = [
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+]
+DEVELOPMENTS = [
+    "Las Margaritas",
+    "Los Sauces",
+    "Villas del Nevado",
+    "Rancho San José",
+    "El Potrero",
+    "Real de Tultepec",
+]
 MAIL_DOMAINS = ["example.com", "example.net", "example.org"]
 
 
@@ -400,103 +683,297 @@ MAIL_DOMAINS = ["example.com", "example.net", "example.org"]
 
 AREAS: dict[str, list[tuple[str, tuple[str, ...], str, str | None]]] = {
     "suelo": [
-        ("CIT", ("SOLICITUD_CIUDADANA",), "Solicitud de regularización del predio ubicado en la colonia {col}, municipio de {mun}",
-         "Solicita la regularización de la tenencia del predio que ocupa desde hace {yrs} años; anexa constancia de posesión y croquis de localización."),
-        ("CIT", ("SOLICITUD_CIUDADANA",), "Solicitud de escrituración del lote {lote}, manzana {mz}, colonia {col}, {mun}",
-         "Pide información sobre los requisitos y el costo para obtener la escritura del lote adquirido a través del Instituto."),
-        ("CIT", ("SOLICITUD_CIUDADANA", "OTRO"), "Solicitud de información sobre el estado del expediente de regularización {exp}",
-         "Pregunta en qué etapa se encuentra el trámite que inició en {prev} y cuándo podrá recoger su escritura."),
-        ("CIT", ("SOLICITUD_CIUDADANA",), "Corrección del nombre del beneficiario en la escritura del lote {lote}, manzana {mz}, {mun}",
-         "Señala un error en el segundo apellido del titular y solicita la rectificación ante el notario."),
-        ("MUN", ("OFICIO",), "Solicitud de apoyo para la regularización de asentamientos humanos en la colonia {col}, {mun}",
-         "El Ayuntamiento solicita incluir la colonia en el programa de regularización {year} y ofrece la colaboración de su Dirección de Desarrollo Urbano."),
-        ("MUN", ("OFICIO",), "Remisión de constancias de alineamiento y número oficial de predios en regularización en {mun}", None),
-        ("IFREM", ("OFICIO",), "Observaciones a la calificación registral de escrituras del programa de regularización en {mun}",
-         "Devuelve {n} escrituras con observaciones y solicita subsanarlas para continuar con su inscripción."),
+        (
+            "CIT",
+            ("SOLICITUD_CIUDADANA",),
+            "Solicitud de regularización del predio ubicado en la colonia {col}, municipio de {mun}",
+            "Solicita la regularización de la tenencia del predio que ocupa desde hace {yrs} años; anexa constancia de posesión y croquis de localización.",
+        ),
+        (
+            "CIT",
+            ("SOLICITUD_CIUDADANA",),
+            "Solicitud de escrituración del lote {lote}, manzana {mz}, colonia {col}, {mun}",
+            "Pide información sobre los requisitos y el costo para obtener la escritura del lote adquirido a través del Instituto.",
+        ),
+        (
+            "CIT",
+            ("SOLICITUD_CIUDADANA", "OTRO"),
+            "Solicitud de información sobre el estado del expediente de regularización {exp}",
+            "Pregunta en qué etapa se encuentra el trámite que inició en {prev} y cuándo podrá recoger su escritura.",
+        ),
+        (
+            "CIT",
+            ("SOLICITUD_CIUDADANA",),
+            "Corrección del nombre del beneficiario en la escritura del lote {lote}, manzana {mz}, {mun}",
+            "Señala un error en el segundo apellido del titular y solicita la rectificación ante el notario.",
+        ),
+        (
+            "MUN",
+            ("OFICIO",),
+            "Solicitud de apoyo para la regularización de asentamientos humanos en la colonia {col}, {mun}",
+            "El Ayuntamiento solicita incluir la colonia en el programa de regularización {year} y ofrece la colaboración de su Dirección de Desarrollo Urbano.",
+        ),
+        (
+            "MUN",
+            ("OFICIO",),
+            "Remisión de constancias de alineamiento y número oficial de predios en regularización en {mun}",
+            None,
+        ),
+        (
+            "IFREM",
+            ("OFICIO",),
+            "Observaciones a la calificación registral de escrituras del programa de regularización en {mun}",
+            "Devuelve {n} escrituras con observaciones y solicita subsanarlas para continuar con su inscripción.",
+        ),
         ("IGECEM", ("OFICIO",), "Actualización de la cartografía catastral de predios regularizados en {mun}", None),
-        ("RAN", ("OFICIO",), "Solicitud de información sobre predios de origen ejidal en {pueblo}, municipio de {mun}", None),
-        ("PA", ("OFICIO",), "Conciliación con ejidatarios de {pueblo} sobre la incorporación de tierras al desarrollo urbano", None),
-        ("TUA", ("OFICIO",), "Notificación de acuerdo en el juicio agrario {juicio} relativo a tierras de {pueblo}",
-         "Se notifica acuerdo que admite pruebas y fija fecha para la audiencia de ley."),
-        ("NOTARIOS", ("OFICIO",), "Propuesta de aranceles preferenciales para la escrituración de predios regularizados", None),
-        ("EJIDO", ("OFICIO", "SOLICITUD_CIUDADANA"), "Solicitud de reunión para tratar la regularización de la zona urbana ejidal de {pueblo}", None),
+        (
+            "RAN",
+            ("OFICIO",),
+            "Solicitud de información sobre predios de origen ejidal en {pueblo}, municipio de {mun}",
+            None,
+        ),
+        (
+            "PA",
+            ("OFICIO",),
+            "Conciliación con ejidatarios de {pueblo} sobre la incorporación de tierras al desarrollo urbano",
+            None,
+        ),
+        (
+            "TUA",
+            ("OFICIO",),
+            "Notificación de acuerdo en el juicio agrario {juicio} relativo a tierras de {pueblo}",
+            "Se notifica acuerdo que admite pruebas y fija fecha para la audiencia de ley.",
+        ),
+        (
+            "NOTARIOS",
+            ("OFICIO",),
+            "Propuesta de aranceles preferenciales para la escrituración de predios regularizados",
+            None,
+        ),
+        (
+            "EJIDO",
+            ("OFICIO", "SOLICITUD_CIUDADANA"),
+            "Solicitud de reunión para tratar la regularización de la zona urbana ejidal de {pueblo}",
+            None,
+        ),
         ("INSUS", ("OFICIO",), "Propuesta de convenio de coordinación para la regularización de lotes en {mun}", None),
-        ("SEDUI", ("OFICIO",), "Seguimiento al programa de regularización de la tenencia de la tierra en {mun}",
-         "Solicita el avance de las metas de escrituración comprometidas para el ejercicio {year}."),
+        (
+            "SEDUI",
+            ("OFICIO",),
+            "Seguimiento al programa de regularización de la tenencia de la tierra en {mun}",
+            "Solicita el avance de las metas de escrituración comprometidas para el ejercicio {year}.",
+        ),
     ],
     "vivienda": [
-        ("CIT", ("SOLICITUD_CIUDADANA",), "Solicitud de apoyo del programa de mejoramiento de vivienda ({prog})",
-         "Solicita su inclusión en el padrón de beneficiarios; habita en la colonia {col}, {mun}, con {n} dependientes económicos."),
+        (
+            "CIT",
+            ("SOLICITUD_CIUDADANA",),
+            "Solicitud de apoyo del programa de mejoramiento de vivienda ({prog})",
+            "Solicita su inclusión en el padrón de beneficiarios; habita en la colonia {col}, {mun}, con {n} dependientes económicos.",
+        ),
         ("CIT", ("SOLICITUD_CIUDADANA",), "Solicitud de lote con servicios para vivienda en {mun}", None),
-        ("CIT", ("SOLICITUD_CIUDADANA", "OTRO"), "Queja por retraso en la entrega de materiales del programa {prog}",
-         "Manifiesta que fue aceptada en el programa en {prev_month} y no ha recibido los materiales."),
-        ("CONAVI", ("OFICIO", "CIRCULAR"), "Reglas de operación del Programa de Vivienda Social {year} y convocatoria a organismos ejecutores", None),
-        ("CONAVI", ("OFICIO",), "Solicitud de informe sobre la aplicación de subsidios federales para vivienda del ejercicio {prev}", None),
-        ("INFONAVIT", ("OFICIO",), "Propuesta de esquema de cofinanciamiento para vivienda de trabajadores en {mun}", None),
-        ("FOVISSSTE", ("OFICIO",), "Solicitud de reservas territoriales para vivienda de trabajadores al servicio del Estado", None),
+        (
+            "CIT",
+            ("SOLICITUD_CIUDADANA", "OTRO"),
+            "Queja por retraso en la entrega de materiales del programa {prog}",
+            "Manifiesta que fue aceptada en el programa en {prev_month} y no ha recibido los materiales.",
+        ),
+        (
+            "CONAVI",
+            ("OFICIO", "CIRCULAR"),
+            "Reglas de operación del Programa de Vivienda Social {year} y convocatoria a organismos ejecutores",
+            None,
+        ),
+        (
+            "CONAVI",
+            ("OFICIO",),
+            "Solicitud de informe sobre la aplicación de subsidios federales para vivienda del ejercicio {prev}",
+            None,
+        ),
+        (
+            "INFONAVIT",
+            ("OFICIO",),
+            "Propuesta de esquema de cofinanciamiento para vivienda de trabajadores en {mun}",
+            None,
+        ),
+        (
+            "FOVISSSTE",
+            ("OFICIO",),
+            "Solicitud de reservas territoriales para vivienda de trabajadores al servicio del Estado",
+            None,
+        ),
         ("SHF", ("INVITACION",), "Invitación al Foro Estatal de Vivienda {year}", None),
         ("SEDUI", ("OFICIO",), "Validación de la factibilidad de reservas territoriales en {mun}", None),
-        ("SEDUI", ("OFICIO", "TARJETA_INFORMATIVA"), "Solicitud del avance del programa de lotes con servicios en {des}", None),
-        ("MUN", ("OFICIO",), "Solicitud de inclusión del municipio de {mun} en el programa de mejoramiento de vivienda {year}", None),
-        ("MUN", ("OFICIO",), "Padrón de familias afectadas por las lluvias en {mun} para apoyos de vivienda",
-         "Remite el padrón de {n} familias damnificadas y solicita apoyos emergentes de láminas y cemento."),
-        ("CANADEVI", ("OFICIO",), "Propuesta de convenio para desarrollar vivienda social en reservas territoriales del Instituto", None),
+        (
+            "SEDUI",
+            ("OFICIO", "TARJETA_INFORMATIVA"),
+            "Solicitud del avance del programa de lotes con servicios en {des}",
+            None,
+        ),
+        (
+            "MUN",
+            ("OFICIO",),
+            "Solicitud de inclusión del municipio de {mun} en el programa de mejoramiento de vivienda {year}",
+            None,
+        ),
+        (
+            "MUN",
+            ("OFICIO",),
+            "Padrón de familias afectadas por las lluvias en {mun} para apoyos de vivienda",
+            "Remite el padrón de {n} familias damnificadas y solicita apoyos emergentes de láminas y cemento.",
+        ),
+        (
+            "CANADEVI",
+            ("OFICIO",),
+            "Propuesta de convenio para desarrollar vivienda social en reservas territoriales del Instituto",
+            None,
+        ),
         ("HABITAT", ("INVITACION",), "Invitación a la jornada de construcción solidaria en {mun}", None),
         ("SF", ("OFICIO",), "Autorización de recursos para el programa de mejoramiento de vivienda {year}", None),
     ],
     "admin": [
         ("SF", ("CIRCULAR",), "Lineamientos para el cierre del ejercicio presupuestal {year}", None),
         ("SF", ("OFICIO",), "Calendario de ministración de recursos del presupuesto autorizado {year}", None),
-        ("SECOGEM", ("OFICIO",), "Orden de auditoría financiera al ejercicio {prev}",
-         "Notifica el inicio de la auditoría y solicita designar un enlace y poner a disposición la documentación comprobatoria."),
-        ("SECOGEM", ("CIRCULAR",), "Recordatorio del plazo para presentar la declaración de situación patrimonial y de intereses", None),
-        ("SFRM", ("CIRCULAR", "OFICIO"), "Convocatoria para la compra consolidada de papelería y consumibles de cómputo", None),
+        (
+            "SECOGEM",
+            ("OFICIO",),
+            "Orden de auditoría financiera al ejercicio {prev}",
+            "Notifica el inicio de la auditoría y solicita designar un enlace y poner a disposición la documentación comprobatoria.",
+        ),
+        (
+            "SECOGEM",
+            ("CIRCULAR",),
+            "Recordatorio del plazo para presentar la declaración de situación patrimonial y de intereses",
+            None,
+        ),
+        (
+            "SFRM",
+            ("CIRCULAR", "OFICIO"),
+            "Convocatoria para la compra consolidada de papelería y consumibles de cómputo",
+            None,
+        ),
         ("ASF", ("OFICIO",), "Requerimiento de información para la fiscalización de la Cuenta Pública {prev}", None),
-        ("ISSEMYM", ("OFICIO",), "Conciliación de cuotas y aportaciones de seguridad social del {quarter} trimestre", None),
+        (
+            "ISSEMYM",
+            ("OFICIO",),
+            "Conciliación de cuotas y aportaciones de seguridad social del {quarter} trimestre",
+            None,
+        ),
         ("TALLER", ("OTRO", "OFICIO"), "Propuesta de servicios de mantenimiento preventivo del parque vehicular", None),
-        ("SUTEYM", ("OFICIO",), "Pliego petitorio de las personas trabajadoras sindicalizadas del Instituto {year}", None),
+        (
+            "SUTEYM",
+            ("OFICIO",),
+            "Pliego petitorio de las personas trabajadoras sindicalizadas del Instituto {year}",
+            None,
+        ),
         ("CIT", ("SOLICITUD_CIUDADANA",), "Solicitud de constancia de servicios laborados en el Instituto", None),
-        ("CIT", ("SOLICITUD_CIUDADANA",), "Solicitud de convenio de pago del adeudo del crédito de vivienda {credito}",
-         "Propone liquidar el saldo en {n} mensualidades y solicita la condonación de intereses moratorios."),
+        (
+            "CIT",
+            ("SOLICITUD_CIUDADANA",),
+            "Solicitud de convenio de pago del adeudo del crédito de vivienda {credito}",
+            "Propone liquidar el saldo en {n} mensualidades y solicita la condonación de intereses moratorios.",
+        ),
         ("CIT", ("SOLICITUD_CIUDADANA",), "Solicitud de carta de no adeudo del lote {lote}, manzana {mz}, {mun}", None),
     ],
     "obra": [
-        ("MUN", ("OFICIO",), "Solicitud de dictamen técnico para la introducción de servicios en la colonia {col}, {mun}", None),
-        ("CAEM", ("OFICIO",), "Factibilidad de dotación de agua potable para el desarrollo de lotes con servicios {des}", None),
+        (
+            "MUN",
+            ("OFICIO",),
+            "Solicitud de dictamen técnico para la introducción de servicios en la colonia {col}, {mun}",
+            None,
+        ),
+        (
+            "CAEM",
+            ("OFICIO",),
+            "Factibilidad de dotación de agua potable para el desarrollo de lotes con servicios {des}",
+            None,
+        ),
         ("CONSTRUCTORA", ("OFICIO",), "Estimación número {n} de los trabajos de urbanización en {des}, {mun}", None),
-        ("PC", ("OFICIO",), "Dictamen de riesgo de predios en la colonia {col}, {mun}",
-         "Identifica {n} viviendas en zona de riesgo por deslave y recomienda su reubicación."),
-        ("CIT", ("SOLICITUD_CIUDADANA",), "Solicitud de levantamiento topográfico del predio ubicado en la colonia {col}, {mun}", None),
+        (
+            "PC",
+            ("OFICIO",),
+            "Dictamen de riesgo de predios en la colonia {col}, {mun}",
+            "Identifica {n} viviendas en zona de riesgo por deslave y recomienda su reubicación.",
+        ),
+        (
+            "CIT",
+            ("SOLICITUD_CIUDADANA",),
+            "Solicitud de levantamiento topográfico del predio ubicado en la colonia {col}, {mun}",
+            None,
+        ),
         ("CFE", ("OFICIO",), "Presupuesto de obra para la electrificación del desarrollo {des}", None),
         ("INGENIEROS", ("OFICIO", "INVITACION"), "Invitación a la jornada técnica sobre vivienda resiliente", None),
     ],
     "juridico": [
-        ("JUZCIV", ("OFICIO",), "Emplazamiento en el juicio ordinario civil de usucapión {juicio} sobre predio en {mun}",
-         "Se corre traslado de la demanda y se concede un plazo de nueve días para contestarla."),
-        ("JDIST", ("OFICIO",), "Requerimiento de informe justificado en el juicio de amparo {amparo}",
-         "Se requiere rendir el informe justificado dentro de los quince días siguientes a la notificación."),
-        ("TRIJAEM", ("OFICIO",), "Emplazamiento a juicio administrativo promovido contra la negativa de escrituración", None),
+        (
+            "JUZCIV",
+            ("OFICIO",),
+            "Emplazamiento en el juicio ordinario civil de usucapión {juicio} sobre predio en {mun}",
+            "Se corre traslado de la demanda y se concede un plazo de nueve días para contestarla.",
+        ),
+        (
+            "JDIST",
+            ("OFICIO",),
+            "Requerimiento de informe justificado en el juicio de amparo {amparo}",
+            "Se requiere rendir el informe justificado dentro de los quince días siguientes a la notificación.",
+        ),
+        (
+            "TRIJAEM",
+            ("OFICIO",),
+            "Emplazamiento a juicio administrativo promovido contra la negativa de escrituración",
+            None,
+        ),
         ("CODHEM", ("OFICIO",), "Solicitud de informe sobre la queja {codhem}", None),
-        ("NOTARIOS", ("OFICIO",), "Propuesta de convenio de colaboración para la escrituración de predios regularizados", None),
+        (
+            "NOTARIOS",
+            ("OFICIO",),
+            "Propuesta de convenio de colaboración para la escrituración de predios regularizados",
+            None,
+        ),
         ("CJ", ("OFICIO",), "Observaciones al proyecto de Reglamento Interior del Instituto", None),
         ("SGG", ("OFICIO",), "Publicación en la Gaceta del Gobierno de los acuerdos del Consejo Directivo", None),
     ],
     "planeacion": [
         ("SF", ("OFICIO",), "Solicitud del informe de avance trimestral del Programa Anual {year}", None),
-        ("INEGI", ("OFICIO", "INVITACION"), "Solicitud de registros administrativos de vivienda para el Censo Nacional de Gobierno {year}", None),
+        (
+            "INEGI",
+            ("OFICIO", "INVITACION"),
+            "Solicitud de registros administrativos de vivienda para el Censo Nacional de Gobierno {year}",
+            None,
+        ),
         ("COPLADEM", ("OFICIO",), "Integración del Informe de Gobierno: aportación del sector vivienda", None),
         ("SECOGEM", ("OFICIO",), "Evaluación del desempeño del programa presupuestario Vivienda", None),
         ("SF", ("CIRCULAR",), "Lineamientos para la integración del anteproyecto de presupuesto {next}", None),
     ],
     "transparencia": [
-        ("CIT", ("SOLICITUD_CIUDADANA",), "Solicitud de acceso a la información pública {saimex}: padrón de beneficiarios del programa {prog}", None),
-        ("CIT", ("SOLICITUD_CIUDADANA",), "Solicitud de acceso a la información pública {saimex}: contratos de obra celebrados en {prev}", None),
+        (
+            "CIT",
+            ("SOLICITUD_CIUDADANA",),
+            "Solicitud de acceso a la información pública {saimex}: padrón de beneficiarios del programa {prog}",
+            None,
+        ),
+        (
+            "CIT",
+            ("SOLICITUD_CIUDADANA",),
+            "Solicitud de acceso a la información pública {saimex}: contratos de obra celebrados en {prev}",
+            None,
+        ),
         ("CIT", ("SOLICITUD_CIUDADANA",), "Solicitud de acceso a datos personales {saimex} (derechos ARCO)", None),
-        ("INFOEM", ("OFICIO",), "Notificación del recurso de revisión {recurso} contra la respuesta a la solicitud {saimex}", None),
+        (
+            "INFOEM",
+            ("OFICIO",),
+            "Notificación del recurso de revisión {recurso} contra la respuesta a la solicitud {saimex}",
+            None,
+        ),
         ("INFOEM", ("OFICIO",), "Resultados de la verificación virtual de obligaciones de transparencia {year}", None),
     ],
     "control": [
-        ("CIT", ("SOLICITUD_CIUDADANA", "OTRO"), "Denuncia por presuntas irregularidades en la asignación de lotes en {mun}", None),
+        (
+            "CIT",
+            ("SOLICITUD_CIUDADANA", "OTRO"),
+            "Denuncia por presuntas irregularidades en la asignación de lotes en {mun}",
+            None,
+        ),
         ("SECOGEM", ("OFICIO",), "Programa anual de auditorías y revisiones {year}", None),
         ("SECOGEM", ("OFICIO",), "Seguimiento a observaciones de auditoría pendientes de solventar", None),
         ("CIT", ("SOLICITUD_CIUDADANA",), "Queja contra personal de la Delegación Regional por mala atención", None),
@@ -510,24 +987,60 @@ AREAS: dict[str, list[tuple[str, tuple[str, ...], str, str | None]]] = {
     "regional": [
         ("MUN", ("OFICIO",), "Solicitud de instalación de un módulo itinerante de atención en {mun}", None),
         ("CIT", ("SOLICITUD_CIUDADANA",), "Queja por falta de atención en el módulo de la Delegación Regional", None),
-        ("SGG", ("OFICIO",), "Atención a la mesa de diálogo con vecinos de la colonia {col}, {mun}",
-         "Convoca a una mesa de diálogo por la inconformidad de vecinos con el avance de la regularización."),
-        ("LEGIS", ("OFICIO",), "Gestión ciudadana de vecinos de la colonia {col}, {mun}, para regularizar sus predios", None),
-        ("COLONOS", ("OFICIO", "SOLICITUD_CIUDADANA"), "Solicitud de regularización de la colonia {col}, {mun}",
-         "La mesa directiva presenta la relación de {n} lotes cuyos poseedores solicitan su escrituración."),
+        (
+            "SGG",
+            ("OFICIO",),
+            "Atención a la mesa de diálogo con vecinos de la colonia {col}, {mun}",
+            "Convoca a una mesa de diálogo por la inconformidad de vecinos con el avance de la regularización.",
+        ),
+        (
+            "LEGIS",
+            ("OFICIO",),
+            "Gestión ciudadana de vecinos de la colonia {col}, {mun}, para regularizar sus predios",
+            None,
+        ),
+        (
+            "COLONOS",
+            ("OFICIO", "SOLICITUD_CIUDADANA"),
+            "Solicitud de regularización de la colonia {col}, {mun}",
+            "La mesa directiva presenta la relación de {n} lotes cuyos poseedores solicitan su escrituración.",
+        ),
     ],
 }
 AREA_OF = {
-    "DG": None, "SP": None, "DAF": "admin", "SRH": "admin", "SRMSG": "admin", "SFIN": "admin",
-    "DRTT": "suelo", "SREG": "suelo", "SAAE": "suelo", "DPV": "vivienda", "SMV": "vivienda", "SSRT": "vivienda",
-    "SFV": "vivienda", "DT": "obra", "SPDU": "obra", "SOS": "obra", "DOR": "regional", "SCR": "regional",
-    "SAC": "regional", "UAJIG": "juridico", "UIPPE": "planeacion", "UT": "transparencia", "OIC": "control",
-    "CCS": "comunicacion", "DNOM": "admin", "DDP": "admin", "DESC": "suelo",
+    "DG": None,
+    "SP": None,
+    "DAF": "admin",
+    "SRH": "admin",
+    "SRMSG": "admin",
+    "SFIN": "admin",
+    "DRTT": "suelo",
+    "SREG": "suelo",
+    "SAAE": "suelo",
+    "DPV": "vivienda",
+    "SMV": "vivienda",
+    "SSRT": "vivienda",
+    "SFV": "vivienda",
+    "DT": "obra",
+    "SPDU": "obra",
+    "SOS": "obra",
+    "DOR": "regional",
+    "SCR": "regional",
+    "SAC": "regional",
+    "UAJIG": "juridico",
+    "UIPPE": "planeacion",
+    "UT": "transparencia",
+    "OIC": "control",
+    "CCS": "comunicacion",
+    "DNOM": "admin",
+    "DDP": "admin",
+    "DESC": "suelo",
 }
 REGIONAL_AREAS = ["suelo", "suelo", "vivienda", "vivienda", "regional"]
 # where documents are registered, and how often
 REGISTERING = (
-    [("DG", 50)] + [(a, 13) for a in ("DAF", "DRTT", "DPV", "DT", "DOR")]
+    [("DG", 50)]
+    + [(a, 13) for a in ("DAF", "DRTT", "DPV", "DT", "DOR")]
     + [(a, 5) for a in ("UAJIG", "UIPPE", "UT", "OIC", "CCS")]
     + [(f"DEL{s}", 9) for s, _, _ in REGIONS]
     + [(a, 3) for a in ("SREG", "SMV", "SFIN", "SRH", "SSRT")]
@@ -536,8 +1049,11 @@ REGISTERING = (
 )
 # memoranda and reports between units: (types, subject, summary)
 INTERNAL = [
-    (("TARJETA_INFORMATIVA",), "Tarjeta informativa sobre el avance de escrituración en {mun}",
-     "Se informa la entrega de {n} escrituras y las observaciones pendientes con el IFREM."),
+    (
+        ("TARJETA_INFORMATIVA",),
+        "Tarjeta informativa sobre el avance de escrituración en {mun}",
+        "Se informa la entrega de {n} escrituras y las observaciones pendientes con el IFREM.",
+    ),
     (("MEMORANDUM",), "Solicitud de vehículo oficial para visita de campo a {mun}", None),
     (("MEMORANDUM", "OFICIO"), "Remisión del informe mensual de actividades de {prev_month}", None),
     (("OFICIO",), "Envío de expedientes de regularización para firma de escrituras", None),
@@ -594,6 +1110,7 @@ class Filler(dict):
 
 # --- the loader -------------------------------------------------------------------------------
 
+
 @dataclass
 class Demo:
     rng: random.Random
@@ -633,8 +1150,9 @@ async def load_demo(settings: Settings, only_if_empty: bool = True) -> None:
         documents = plan_documents(demo, moments, tz)
         async with services.db.session() as session:
             calendar = await load_calendar(session)
-        planner = WorkflowPlanner(demo, random.Random(f"{seed}/turnos"), calendar, tz, real_now,
-                                  settings.yellow_threshold_days)
+        planner = WorkflowPlanner(
+            demo, random.Random(f"{seed}/turnos"), calendar, tz, real_now, settings.yellow_threshold_days
+        )
         planner.choose_targets(documents)
         planner.choose_routes(documents)
         for document in documents:
@@ -664,23 +1182,41 @@ async def create_institution(services, demo: Demo) -> None:
         for acronym, name, kind, parent in UNITS:
             unit = existing.get(acronym)
             if unit is None:
-                unit = await create_unit(session, code=codes[acronym], acronym=acronym, name=name, kind=kind,
-                                         parent=demo.units[parent] if parent else None)
+                unit = await create_unit(
+                    session,
+                    code=codes[acronym],
+                    acronym=acronym,
+                    name=name,
+                    kind=kind,
+                    parent=demo.units[parent] if parent else None,
+                )
             demo.units[acronym] = unit
 
         demo.persons = plan_people(demo.rng, demo.people, UNITS)
         names = [p.username for p in demo.persons]
-        users = {u.username: u for u in (await session.execute(
-            select(User).where(User.username.in_(names)).options(selectinload(User.memberships))
-        )).scalars()}
+        users = {
+            u.username: u
+            for u in (
+                await session.execute(
+                    select(User).where(User.username.in_(names)).options(selectinload(User.memberships))
+                )
+            ).scalars()
+        }
         for person in demo.persons:
             wanted = [(demo.units[a].id, role.value) for a, role in person.grants]
             user = users.get(person.username)
             if user is None:
-                user = User(username=person.username, password_hash=password_hash, full_name=person.full_name,
-                            position=person.position, email=f"{person.username}@{EMAIL_DOMAIN}", active=True,
-                            token_version=0, created_at=services.clock.now(),
-                            memberships=[Membership(unit_id=u, role=r) for u, r in wanted])
+                user = User(
+                    username=person.username,
+                    password_hash=password_hash,
+                    full_name=person.full_name,
+                    position=person.position,
+                    email=f"{person.username}@{EMAIL_DOMAIN}",
+                    active=True,
+                    token_version=0,
+                    created_at=services.clock.now(),
+                    memberships=[Membership(unit_id=u, role=r) for u, r in wanted],
+                )
                 session.add(user)
             else:  # --force on a database that has them: keep the person, make sure of the grants
                 person.full_name, person.position = user.full_name, user.position or person.position
@@ -722,8 +1258,12 @@ def receipt_moments(rng: random.Random, now: datetime, tz: ZoneInfo, count: int)
         for _ in range(min(3, count // 50)):
             moments.pop(rng.randrange(2, len(moments)))
             span = int((local_now - local_now.replace(hour=8, minute=30)).total_seconds()) - 600
-            moments.append((local_now.replace(hour=8, minute=30, second=0, microsecond=0)
-                            + timedelta(seconds=rng.randint(0, span))).astimezone(timezone.utc))
+            moments.append(
+                (
+                    local_now.replace(hour=8, minute=30, second=0, microsecond=0)
+                    + timedelta(seconds=rng.randint(0, span))
+                ).astimezone(timezone.utc)
+            )
     return sorted(moments)
 
 
@@ -771,7 +1311,9 @@ def plan_document(demo: Demo, acronym: str, day: date, calendar: BusinessCalenda
     priority = Priority.URGENT if rng.random() < 0.12 else Priority.NORMAL
     confidential = rng.random() < (0.3 if acronym == "OIC" else 0.04)
 
-    if rng.random() < 0.15 and acronym in {"DG", "DAF", "DRTT", "DPV", "DT", "DOR", "UIPPE"} | set(REGION_MUNICIPALITIES):
+    if rng.random() < 0.15 and acronym in {"DG", "DAF", "DRTT", "DPV", "DT", "DOR", "UIPPE"} | set(
+        REGION_MUNICIPALITIES
+    ):
         types, subject, summary = rng.choice(INTERNAL)
         sender_unit = internal_sender(demo, acronym)
         sender_head = demo.head_of.get(sender_unit.acronym)
@@ -786,8 +1328,9 @@ def plan_document(demo: Demo, acronym: str, day: date, calendar: BusinessCalenda
         reference = f"{sender_unit.code}/{next_number(demo, sender_unit.code)}/{day.year}"
         area = None
     else:
-        area = AREA_OF.get(acronym) or (rng.choice(REGIONAL_AREAS) if acronym in REGION_MUNICIPALITIES
-                                        else rng.choice(list(AREAS)))
+        area = AREA_OF.get(acronym) or (
+            rng.choice(REGIONAL_AREAS) if acronym in REGION_MUNICIPALITIES else rng.choice(list(AREAS))
+        )
         key, types, subject, summary = rng.choice(AREAS[area])
         sender, reference = external_sender(demo, key, fill)
         origin = Origin.EXTERNAL
@@ -809,9 +1352,18 @@ def plan_document(demo: Demo, acronym: str, day: date, calendar: BusinessCalenda
     if rng.random() < 0.2 or priority == Priority.URGENT:
         due_date = calendar.add_business_days(day, rng.choice([3, 5, 5, 10, 15]))
     return RegisterDocumentData(
-        unit_id=unit.id, origin=origin, document_type=document_type, subject=subject, sender=sender,
-        reference=reference, summary=summary, addressee=addressee, document_date=document_date,
-        due_date=due_date, priority=priority, confidential=confidential,
+        unit_id=unit.id,
+        origin=origin,
+        document_type=document_type,
+        subject=subject,
+        sender=sender,
+        reference=reference,
+        summary=summary,
+        addressee=addressee,
+        document_date=document_date,
+        due_date=due_date,
+        priority=priority,
+        confidential=confidential,
     ), area
 
 
@@ -824,8 +1376,7 @@ def internal_sender(demo: Demo, acronym: str) -> OrgUnit:
     """Mostly a unit below the registering one (reports go up), otherwise a peer elsewhere."""
     unit = demo.units[acronym]
     below = [u for u in demo.units.values() if u.path.startswith(unit.path) and u.id != unit.id]
-    others = [u for u in demo.units.values()
-              if not u.path.startswith(unit.path) and not unit.path.startswith(u.path)]
+    others = [u for u in demo.units.values() if not u.path.startswith(unit.path) and not unit.path.startswith(u.path)]
     if below and (not others or demo.rng.random() < 0.7):
         return demo.rng.choice(below)
     return demo.rng.choice(others)
@@ -842,26 +1393,53 @@ def external_sender(demo: Demo, key: str, fill: Filler):
         municipality = fill["mun"]
         slug = ascii_slug(name).split(".")
         email = f"{slug[0]}.{slug[-2]}{rng.randint(1, 99)}@{rng.choice(MAIL_DOMAINS)}" if rng.random() < 0.6 else None
-        area_code = "722" if municipality in REGION_MUNICIPALITIES["DELTOL"] else rng.choice(["55", "726", "716", "724"])
+        area_code = (
+            "722" if municipality in REGION_MUNICIPALITIES["DELTOL"] else rng.choice(["55", "726", "716", "724"])
+        )
         digits = 10 - len(area_code)
-        number = f"{rng.randint(10 ** (digits - 1), 10 ** digits - 1)}"
+        number = f"{rng.randint(10 ** (digits - 1), 10**digits - 1)}"
         phone = f"{area_code} {number[:-4]} {number[-4:]}" if rng.random() < 0.8 else None
-        address = (f"{rng.choice(STREETS)} {rng.randint(1, 250)}, Col. {fill['col']}, {municipality}, "
-                   f"Estado de México, C.P. {rng.randint(50000, 57999)}") if rng.random() < 0.85 else None
+        address = (
+            (
+                f"{rng.choice(STREETS)} {rng.randint(1, 250)}, Col. {fill['col']}, {municipality}, "
+                f"Estado de México, C.P. {rng.randint(50000, 57999)}"
+            )
+            if rng.random() < 0.85
+            else None
+        )
         return SenderData(level=SenderLevel.CITIZEN, name=f"C. {name}", email=email, phone=phone, address=address), None
     if key == "MUN":
         municipality = fill["mun"]
-        initials = "".join(w[0] for w in ascii_slug(municipality).upper().split(".") if w not in {"DE", "LA", "EL", "DEL"})
+        initials = "".join(
+            w[0] for w in ascii_slug(municipality).upper().split(".") if w not in {"DE", "LA", "EL", "DEL"}
+        )
         prefix = f"MUN-{initials}/{rng.choice(['PM', 'DDU', 'SA', 'DOP'])}"
-        return (SenderData(level=SenderLevel.MUNICIPAL, name=name, position=gendered(rng.choice(MUNICIPAL_POSITIONS), female),
-                           organization=f"H. Ayuntamiento de {municipality}"),
-                f"{prefix}/{next_number(demo, prefix):04d}/{year}")
-    for level, pool in ((SenderLevel.FEDERAL, FEDERAL), (SenderLevel.STATE, STATE), (SenderLevel.ORGANIZATION, ORGANIZATIONS)):
+        return (
+            SenderData(
+                level=SenderLevel.MUNICIPAL,
+                name=name,
+                position=gendered(rng.choice(MUNICIPAL_POSITIONS), female),
+                organization=f"H. Ayuntamiento de {municipality}",
+            ),
+            f"{prefix}/{next_number(demo, prefix):04d}/{year}",
+        )
+    for level, pool in (
+        (SenderLevel.FEDERAL, FEDERAL),
+        (SenderLevel.STATE, STATE),
+        (SenderLevel.ORGANIZATION, ORGANIZATIONS),
+    ):
         if key in pool:
             organization, prefix, positions = pool[key]
             reference = f"{prefix}/{next_number(demo, prefix):04d}/{year}" if prefix else None
-            return (SenderData(level=level, name=name, position=gendered(rng.choice(positions), female),
-                               organization=fill.fill(organization)), reference)
+            return (
+                SenderData(
+                    level=level,
+                    name=name,
+                    position=gendered(rng.choice(positions), female),
+                    organization=fill.fill(organization),
+                ),
+                reference,
+            )
     raise KeyError(key)
 
 
@@ -883,16 +1461,34 @@ STALLS = ("stall_received", "stall_returned", "stall_sent", "stall_answered")
 WATCHED_DAYS = 120  # the deadline watcher's passes are replayed for the last months only (each costs a transaction)
 
 # where each kind of matter goes from the Dirección General
-AREA_DIRECTORATE = {"suelo": "DRTT", "vivienda": "DPV", "admin": "DAF", "obra": "DT", "regional": "DOR",
-                    "juridico": "UAJIG", "planeacion": "UIPPE", "transparencia": "UT", "control": "OIC",
-                    "comunicacion": "CCS"}
+AREA_DIRECTORATE = {
+    "suelo": "DRTT",
+    "vivienda": "DPV",
+    "admin": "DAF",
+    "obra": "DT",
+    "regional": "DOR",
+    "juridico": "UAJIG",
+    "planeacion": "UIPPE",
+    "transparencia": "UT",
+    "control": "OIC",
+    "comunicacion": "CCS",
+}
 # words in the subject or summary that point to a unit (accents and case ignored)
 HINTS = {
     "SRH": ["personal", "laborados", "sindicaliz", "patrimonial", "vacacional", "enlace"],
     "DNOM": ["nomina", "cuotas", "laborados", "pliego petitorio", "vacacional"],
     "DDP": ["capacitacion", "designacion", "patrimonial"],
-    "SFIN": ["presupuest", "ministracion", "cuenta publica", "auditoria financiera", "adeudo", "credito",
-             "conciliacion", "subsidios", "recursos"],
+    "SFIN": [
+        "presupuest",
+        "ministracion",
+        "cuenta publica",
+        "auditoria financiera",
+        "adeudo",
+        "credito",
+        "conciliacion",
+        "subsidios",
+        "recursos",
+    ],
     "DPRES": ["presupuest", "ministracion", "suficiencia"],
     "DCONT": ["conciliacion", "cuenta publica", "auditoria financiera"],
     "DCOB": ["adeudo", "credito"],
@@ -937,30 +1533,74 @@ HINTS = {
     "CCS": ["entrevista", "imagen", "difusion", "ceremonia"],
     "UAJIG": ["juicio", "amparo", "convenio", "queja"],
 }
-REGIONAL_HINTS = {"REG": ["regulariz", "escritur", "predio", "lote"],
-                  "VIV": ["vivienda", "mejoramiento", "materiales", "lote con servicios"]}
+REGIONAL_HINTS = {
+    "REG": ["regulariz", "escritur", "predio", "lote"],
+    "VIV": ["vivienda", "mejoramiento", "materiales", "lote con servicios"],
+}
 REGION_SUFFIXES = {suffix for suffix, _, _ in REGIONS}
 MUNICIPALITY_DELEGATION = {m: d for d, ms in REGION_MUNICIPALITIES.items() for m in ms}
 # the archive series of a matter, and of a unit's matters when the matter does not say
-AREA_SERIES = {"suelo": "12C", "vivienda": "12C", "regional": "12C", "juridico": "2C", "transparencia": "11C",
-               "planeacion": "11C", "control": "10C", "comunicacion": "9C", "obra": "6C"}
-UNIT_SERIES = {"SRH": "4C", "SRMSG": "6C", "DSG": "7C", "DARCH": "7C", "SFIN": "5C", "DAF": "5C", "DINF": "8C",
-               "UIPPE": "11C", "UT": "11C", "CCS": "9C", "UAJIG": "2C", "OIC": "10C", "SP": "3C", "DG": "3C",
-               "DT": "6C", "DRTT": "12C", "DPV": "12C", "DOR": "12C"}
+AREA_SERIES = {
+    "suelo": "12C",
+    "vivienda": "12C",
+    "regional": "12C",
+    "juridico": "2C",
+    "transparencia": "11C",
+    "planeacion": "11C",
+    "control": "10C",
+    "comunicacion": "9C",
+    "obra": "6C",
+}
+UNIT_SERIES = {
+    "SRH": "4C",
+    "SRMSG": "6C",
+    "DSG": "7C",
+    "DARCH": "7C",
+    "SFIN": "5C",
+    "DAF": "5C",
+    "DINF": "8C",
+    "UIPPE": "11C",
+    "UT": "11C",
+    "CCS": "9C",
+    "UAJIG": "2C",
+    "OIC": "10C",
+    "SP": "3C",
+    "DG": "3C",
+    "DT": "6C",
+    "DRTT": "12C",
+    "DPV": "12C",
+    "DOR": "12C",
+}
 
 NOTES = {
-    Instruction.RESPONSE: ["Atender y dar respuesta directa al remitente, con copia a esta unidad.",
-                           "Dar respuesta por escrito en el plazo indicado y remitir copia del acuse.",
-                           "Responder al remitente e informar lo conducente.", None],
-    Instruction.ATTENTION: ["Para su atención y seguimiento.", "Atender conforme a sus atribuciones e informar el resultado.",
-                            "Atender de manera prioritaria.", "Para su atención procedente.", None],
-    Instruction.OPINION: ["Emitir opinión técnica.", "Emitir opinión sobre la viabilidad de lo solicitado.",
-                          "Revisar y emitir comentarios.", "Emitir opinión jurídica."],
+    Instruction.RESPONSE: [
+        "Atender y dar respuesta directa al remitente, con copia a esta unidad.",
+        "Dar respuesta por escrito en el plazo indicado y remitir copia del acuse.",
+        "Responder al remitente e informar lo conducente.",
+        None,
+    ],
+    Instruction.ATTENTION: [
+        "Para su atención y seguimiento.",
+        "Atender conforme a sus atribuciones e informar el resultado.",
+        "Atender de manera prioritaria.",
+        "Para su atención procedente.",
+        None,
+    ],
+    Instruction.OPINION: [
+        "Emitir opinión técnica.",
+        "Emitir opinión sobre la viabilidad de lo solicitado.",
+        "Revisar y emitir comentarios.",
+        "Emitir opinión jurídica.",
+    ],
     Instruction.KNOWLEDGE: ["Para su conocimiento.", "Para conocimiento; no requiere respuesta.", None, None],
 }
-DELEGATION_NOTES = ["Atender e informar a esta unidad para integrar la respuesta.", "Preparar el proyecto de respuesta.",
-                    "Integrar la información solicitada y remitirla a esta unidad.", "Revisar el expediente y rendir informe.",
-                    None]
+DELEGATION_NOTES = [
+    "Atender e informar a esta unidad para integrar la respuesta.",
+    "Preparar el proyecto de respuesta.",
+    "Integrar la información solicitada y remitirla a esta unidad.",
+    "Revisar el expediente y rendir informe.",
+    None,
+]
 ANSWERS = {
     Instruction.RESPONSE: [
         "Se dio respuesta al remitente mediante el oficio {ref}; se anexa copia del acuse de recibo.",
@@ -981,18 +1621,24 @@ ANSWERS = {
         "Procede, con las observaciones que se señalan en el documento anexo.",
     ],
 }
-DELEGATED_ANSWERS = ["Se remite el informe solicitado con la documentación soporte.",
-                     "Se envía el proyecto de respuesta para su revisión y firma.",
-                     "Se integró la información del expediente; se anexa la relación correspondiente.",
-                     "Se atendió lo instruido; se anexa la evidencia."]
-SECOND_ANSWERS = ["Se atienden las observaciones: se anexa la documentación faltante.",
-                  "Se complementa la respuesta con los puntos señalados.",
-                  "Se corrige lo indicado y se remite nuevamente, con el acuse solicitado."]
-RETURN_COMMENTS = ["Falta anexar la evidencia documental de lo informado.",
-                   "La respuesta no atiende todos los puntos del oficio; favor de complementarla.",
-                   "Precisar las fechas comprometidas y la persona responsable del seguimiento.",
-                   "Anexar copia del acuse del oficio de respuesta al remitente.",
-                   "Corregir el número de expediente citado y remitir nuevamente."]
+DELEGATED_ANSWERS = [
+    "Se remite el informe solicitado con la documentación soporte.",
+    "Se envía el proyecto de respuesta para su revisión y firma.",
+    "Se integró la información del expediente; se anexa la relación correspondiente.",
+    "Se atendió lo instruido; se anexa la evidencia.",
+]
+SECOND_ANSWERS = [
+    "Se atienden las observaciones: se anexa la documentación faltante.",
+    "Se complementa la respuesta con los puntos señalados.",
+    "Se corrige lo indicado y se remite nuevamente, con el acuse solicitado.",
+]
+RETURN_COMMENTS = [
+    "Falta anexar la evidencia documental de lo informado.",
+    "La respuesta no atiende todos los puntos del oficio; favor de complementarla.",
+    "Precisar las fechas comprometidas y la persona responsable del seguimiento.",
+    "Anexar copia del acuse del oficio de respuesta al remitente.",
+    "Corregir el número de expediente citado y remitir nuevamente.",
+]
 ACCEPT_COMMENTS = [None, None, None, "Correcto.", "Enterado; se da por atendido.", "Se concluye el turno."]
 
 
@@ -1024,8 +1670,15 @@ class PlannedTurno:
 class WorkflowPlanner:
     """Plans the life of every document as timed actions (see the section comment)."""
 
-    def __init__(self, demo: Demo, rng: random.Random, calendar: BusinessCalendar, tz: ZoneInfo, now: datetime,
-                 yellow_threshold: int):
+    def __init__(
+        self,
+        demo: Demo,
+        rng: random.Random,
+        calendar: BusinessCalendar,
+        tz: ZoneInfo,
+        now: datetime,
+        yellow_threshold: int,
+    ):
         self.demo, self.rng, self.calendar, self.tz = demo, rng, calendar, tz
         self.today, self.yellow = now.astimezone(tz).date(), yellow_threshold  # plans depend on the day only
         self.actions: list[tuple[datetime, int, str, dict]] = []
@@ -1080,8 +1733,13 @@ class WorkflowPlanner:
         staff = self.staff.get(acronym)
         if staff and self.rng.random() < 0.7:
             return self.rng.choice(staff)
-        return self.rng.choice(list({p.username: p for p in (self.demo.registrant.get(acronym),
-                                                             self.demo.head_of.get(acronym)) if p}.values()))
+        return self.rng.choice(
+            list(
+                {
+                    p.username: p for p in (self.demo.registrant.get(acronym), self.demo.head_of.get(acronym)) if p
+                }.values()
+            )
+        )
 
     # where things go
     def weigh(self, candidates: list[str], doc: PlannedDocument, favourite: str | None = None) -> list[float]:
@@ -1121,7 +1779,9 @@ class WorkflowPlanner:
         return [a for a in self.children[self.parent_of[acronym]] if a != acronym]  # a peer department
 
     # plans
-    def recent(self, documents: list[PlannedDocument], wanted: int, oldest: int = 1) -> list[tuple[int, PlannedDocument]]:
+    def recent(
+        self, documents: list[PlannedDocument], wanted: int, oldest: int = 1
+    ) -> list[tuple[int, PlannedDocument]]:
         """Documents received `oldest`… business days ago, going back until there are `wanted` of
         them (fewer arrive in the winter holidays), with their age in business days."""
         aged = [(self.calendar.business_days_between(self.day_of(d.at), self.today), d) for d in documents]
@@ -1145,8 +1805,15 @@ class WorkflowPlanner:
     def choose_routes(self, documents: list[PlannedDocument], count: int = 3) -> None:
         """A few recent documents go down the hierarchy to departments with operative staff, where
         they wait today: the analysts have something in their inbox."""
-        staff_units = list(dict.fromkeys(a for p in self.demo.persons if p.username.startswith("analista.")
-                                         for a, r in p.grants if r == Role.STAFF))
+        staff_units = list(
+            dict.fromkeys(
+                a
+                for p in self.demo.persons
+                if p.username.startswith("analista.")
+                for a, r in p.grants
+                if r == Role.STAFF
+            )
+        )
         self.rng.shuffle(staff_units)
         staff_units += [a for a in self.staff if a not in staff_units]
         routed = 0
@@ -1157,7 +1824,7 @@ class WorkflowPlanner:
             candidates = [d for _, d in self.recent(documents, 6) if d.acronym in lineage[1:4]]
             if candidates:
                 chosen = self.rng.choice(candidates)
-                chosen.route = list(reversed(lineage[:lineage.index(chosen.acronym)]))
+                chosen.route = list(reversed(lineage[: lineage.index(chosen.acronym)]))
                 chosen.route_light = (TrafficLight.GREEN, TrafficLight.YELLOW, TrafficLight.RED)[routed]
                 routed += 1
                 if routed == count:
@@ -1190,20 +1857,35 @@ class WorkflowPlanner:
         count = rng.choices([1, 2, 3], weights=[68, 25, 7])[0]
         units = self.pick(candidates, self.weigh(candidates, doc, favourite), count)
         if doc.route:
-            units = [doc.route[0], *[u for u in units if u != doc.route[0]][:count - 1]]
-        sent_at = self.later(doc.at, 0, 1) if rng.random() < 0.4 and not (doc.target or doc.route) else \
-            self.on_day(self.day_of(doc.at), doc.at)
+            units = [doc.route[0], *[u for u in units if u != doc.route[0]][: count - 1]]
+        sent_at = (
+            self.later(doc.at, 0, 1)
+            if rng.random() < 0.4 and not (doc.target or doc.route)
+            else self.on_day(self.day_of(doc.at), doc.at)
+        )
         day = self.day_of(sent_at)
         recipients = []
         for i, unit in enumerate(units):
-            instruction = (rng.choices([Instruction.RESPONSE, Instruction.ATTENTION, Instruction.OPINION], [45, 40, 15])[0]
-                           if i == 0 else rng.choice([Instruction.OPINION, Instruction.ATTENTION]))
+            instruction = (
+                rng.choices([Instruction.RESPONSE, Instruction.ATTENTION, Instruction.OPINION], [45, 40, 15])[0]
+                if i == 0
+                else rng.choice([Instruction.OPINION, Instruction.ATTENTION])
+            )
             recipients.append(self.first_level(doc, unit, instruction, sent_at, day))
         if rng.random() < 0.18:
             copy_to = self.copy_recipient(doc, units)
             if copy_to:
-                recipients.append(PlannedTurno(doc, doc.acronym, copy_to, Instruction.KNOWLEDGE, sent_at, None,
-                                               notes=rng.choice(NOTES[Instruction.KNOWLEDGE])))
+                recipients.append(
+                    PlannedTurno(
+                        doc,
+                        doc.acronym,
+                        copy_to,
+                        Instruction.KNOWLEDGE,
+                        sent_at,
+                        None,
+                        notes=rng.choice(NOTES[Instruction.KNOWLEDGE]),
+                    )
+                )
         doc.focus = recipients[0]
         if doc.target:
             self.aim(recipients[0], doc.target, day)
@@ -1279,8 +1961,14 @@ class WorkflowPlanner:
             retry.notes = "Se returna por corresponder a su ámbito de competencia."
             if turno.document.focus is turno:
                 turno.document.focus = retry
-            self.add(again_at, "send", actor=self.sender(turno.from_acronym), document=turno.document, parent=None,
-                     turnos=[retry])
+            self.add(
+                again_at,
+                "send",
+                actor=self.sender(turno.from_acronym),
+                document=turno.document,
+                parent=None,
+                turnos=[retry],
+            )
             return self.life(retry, taken)
         if fate == "stall_sent":
             turno.awaiting.append((turno.sent_at, None, turno.due))
@@ -1299,15 +1987,18 @@ class WorkflowPlanner:
             count = 2 if len(below) > 1 and rng.random() < 0.15 else 1
             units = self.pick(below, self.weigh(below, turno.document), count)
             if turno.route:
-                units = [turno.route[0], *[u for u in units if u != turno.route[0]][:count - 1]]
+                units = [turno.route[0], *[u for u in units if u != turno.route[0]][: count - 1]]
             children = [self.delegated(turno, unit, delegated_at) for unit in units]
             if turno.route:
                 children[0].route, children[0].route_light = turno.route[1:], turno.route_light
-                self.aim(children[0], TrafficLight.GREEN if turno.route[1:] else turno.route_light,
-                         self.day_of(delegated_at))
+                self.aim(
+                    children[0], TrafficLight.GREEN if turno.route[1:] else turno.route_light, self.day_of(delegated_at)
+                )
             if turno.document.focus is turno:
                 turno.document.focus = children[0]
-            self.add(delegated_at, "send", actor=self.sender(to), document=turno.document, parent=turno, turnos=children)
+            self.add(
+                delegated_at, "send", actor=self.sender(to), document=turno.document, parent=turno, turnos=children
+            )
             closes = [self.life(child, set()) for child in children]
             if not all(closes):
                 turno.awaiting.append((waiting_since, None, turno.due))
@@ -1317,16 +2008,29 @@ class WorkflowPlanner:
             answered = self.answer_time(ready, turno.due, delegated=turno.parent is not None)
             if turno.hold and self.day_of(answered) <= self.today:  # not yet: it shows its light today
                 answered = self.on_day(self.calendar.add_business_days(self.today, 1))
-            self.add(answered, "respond", turno=turno, actor=self.worker(to), body=self.answer(turno, round_),
-                     reference=rng.random() < 0.85)
+            self.add(
+                answered,
+                "respond",
+                turno=turno,
+                actor=self.worker(to),
+                body=self.answer(turno, round_),
+                reference=rng.random() < 0.85,
+            )
             turno.awaiting.append((waiting_since, answered, turno.due))
             if fate == "stall_answered":
                 return None
             evaluated = self.later(answered, 0, 3 if turno.parent is None else 1)
             if round_ == 1 and (fate == "stall_returned" or rng.random() < RETURNED):
                 new_due = self.new_deadline(turno, evaluated) if rng.random() < 0.5 else None
-                self.add(evaluated, "evaluate", turno=turno, actor=self.sender(turno.from_acronym),
-                         decision=Decision.RETURN, comment=rng.choice(RETURN_COMMENTS), new_due_date=new_due)
+                self.add(
+                    evaluated,
+                    "evaluate",
+                    turno=turno,
+                    actor=self.sender(turno.from_acronym),
+                    decision=Decision.RETURN,
+                    comment=rng.choice(RETURN_COMMENTS),
+                    new_due_date=new_due,
+                )
                 if new_due:
                     turno.due = new_due
                 if fate == "stall_returned":
@@ -1334,16 +2038,32 @@ class WorkflowPlanner:
                     return None
                 waiting_since = ready = evaluated
                 continue
-            self.add(evaluated, "evaluate", turno=turno, actor=self.sender(turno.from_acronym),
-                     decision=Decision.ACCEPT, comment=rng.choice(ACCEPT_COMMENTS), new_due_date=None)
+            self.add(
+                evaluated,
+                "evaluate",
+                turno=turno,
+                actor=self.sender(turno.from_acronym),
+                decision=Decision.ACCEPT,
+                comment=rng.choice(ACCEPT_COMMENTS),
+                new_due_date=None,
+            )
             return evaluated
         raise AssertionError("unreachable")
 
     def delegated(self, parent: PlannedTurno, unit: str, sent_at: datetime) -> PlannedTurno:
         rng, day = self.rng, self.day_of(sent_at)
         instruction = parent.instruction if rng.random() < 0.7 else Instruction.ATTENTION
-        child = PlannedTurno(parent.document, parent.to_acronym, unit, instruction, sent_at, parent.due,
-                             notes=rng.choice(DELEGATION_NOTES), parent=parent, depth=parent.depth + 1)
+        child = PlannedTurno(
+            parent.document,
+            parent.to_acronym,
+            unit,
+            instruction,
+            sent_at,
+            parent.due,
+            notes=rng.choice(DELEGATION_NOTES),
+            parent=parent,
+            depth=parent.depth + 1,
+        )
         if parent.due is None:
             child.business_days = rng.choice([3, 5, 5, 10])
             child.due = self.calendar.add_business_days(day, child.business_days)
@@ -1390,8 +2110,13 @@ class WorkflowPlanner:
         concluded = self.later(after, 0, 3)
         self.add(concluded, "conclude", document=doc, actor=self.sender(doc.acronym))
         if self.rng.random() < ARCHIVED:
-            self.add(self.later(concluded, 1, 15), "archive", document=doc, actor=self.sender(doc.acronym),
-                     series=self.series(doc))
+            self.add(
+                self.later(concluded, 1, 15),
+                "archive",
+                document=doc,
+                actor=self.sender(doc.acronym),
+                series=self.series(doc),
+            )
 
     def series(self, doc: PlannedDocument) -> str:
         if doc.area in AREA_SERIES:
@@ -1430,8 +2155,15 @@ class WorkflowPlanner:
 class WorkflowRunner:
     """Runs the planned actions in time order through the use cases, each as its planned user."""
 
-    def __init__(self, services, demo: Demo, principals: dict[int, Principal], session: SharedSession,
-                 calendar: BusinessCalendar, seed):
+    def __init__(
+        self,
+        services,
+        demo: Demo,
+        principals: dict[int, Principal],
+        session: SharedSession,
+        calendar: BusinessCalendar,
+        seed,
+    ):
         self.services, self.demo, self.principals, self.session = services, demo, principals, session
         self.calendar = calendar
         self.counters: dict[str, int] = {}
@@ -1440,8 +2172,9 @@ class WorkflowRunner:
     def context(self, person: Person):
         from resolvers.context import Context
 
-        return Context(services=self.services, session=self.session, principal=self.principals[person.user.id],
-                       request_id="demo")
+        return Context(
+            services=self.services, session=self.session, principal=self.principals[person.user.id], request_id="demo"
+        )
 
     def number(self, prefix: str, first: int = 300) -> int:
         """The next number of a series (oficios of a unit, expedientes of a year): the year did not
@@ -1465,13 +2198,22 @@ class WorkflowRunner:
         created, _ = await register_document(self.context(document.registrant), document.data)
         document.id = created.id
 
-    async def send(self, actor: Person, document: PlannedDocument, parent: PlannedTurno | None,
-                   turnos: list[PlannedTurno]) -> None:
+    async def send(
+        self, actor: Person, document: PlannedDocument, parent: PlannedTurno | None, turnos: list[PlannedTurno]
+    ) -> None:
         from resolvers.turnos import RecipientData, SendTurnoData, send_turno
 
         data = SendTurnoData(
-            recipients=[RecipientData(unit_id=self.demo.units[t.to_acronym].id, instruction=t.instruction,
-                                      due_date=t.due_date, business_days=t.business_days, notes=t.notes) for t in turnos],
+            recipients=[
+                RecipientData(
+                    unit_id=self.demo.units[t.to_acronym].id,
+                    instruction=t.instruction,
+                    due_date=t.due_date,
+                    business_days=t.business_days,
+                    notes=t.notes,
+                )
+                for t in turnos
+            ],
             document_id=document.id if parent is None else None,
             parent_turno_id=parent.id if parent is not None else None,
         )
@@ -1492,15 +2234,19 @@ class WorkflowRunner:
         while not self.calendar.is_business_day(before):
             before -= timedelta(days=1)
         body = body.format(ref=number, date=long_date_es(before))
-        response = await respond_turno(self.context(actor), turno.id, body=body, reference=number if reference else None)
+        response = await respond_turno(
+            self.context(actor), turno.id, body=body, reference=number if reference else None
+        )
         turno.response_id = response.id
 
-    async def evaluate(self, turno: PlannedTurno, actor: Person, decision: Decision, comment: str | None,
-                       new_due_date: date | None) -> None:
+    async def evaluate(
+        self, turno: PlannedTurno, actor: Person, decision: Decision, comment: str | None, new_due_date: date | None
+    ) -> None:
         from resolvers.turnos import evaluate_response
 
-        await evaluate_response(self.context(actor), turno.response_id, decision=decision, comment=comment,
-                                new_due_date=new_due_date)
+        await evaluate_response(
+            self.context(actor), turno.response_id, decision=decision, comment=comment, new_due_date=new_due_date
+        )
 
     async def cancel(self, turno: PlannedTurno, actor: Person) -> None:
         from resolvers.turnos import cancel_turno
@@ -1517,8 +2263,9 @@ class WorkflowRunner:
 
         year = self.services.clock.local_date(self.services.clock.now()).year
         prefix = f"{document.acronym}/EXP/{year}"
-        await archive_document(self.context(actor), document.id, series=series,
-                               file_number=f"{prefix}/{self.number(prefix, first=20):04d}")
+        await archive_document(
+            self.context(actor), document.id, series=series, file_number=f"{prefix}/{self.number(prefix, first=20):04d}"
+        )
 
     async def deadlines(self) -> None:
         from resolvers.deadlines import run_deadline_pass
@@ -1527,6 +2274,7 @@ class WorkflowRunner:
 
 
 # --- the printout -----------------------------------------------------------------------------
+
 
 @dataclass
 class DemoStats:
@@ -1545,44 +2293,82 @@ class DemoStats:
 async def demo_stats(services, demo: Demo, calendar: BusinessCalendar) -> DemoStats:
     today = services.clock.today()
     async with services.db.session() as session:
+
         def grouped(column, *where):
             return select(column, func.count()).where(*where).group_by(column)
 
         documents = dict((await session.execute(grouped(Document.status))).all())
         turnos = dict((await session.execute(grouped(Turno.status))).all())
         decisions = dict((await session.execute(grouped(Response.decision))).all())
-        second = (await session.execute(select(func.count()).select_from(Turno).where(
-            Turno.status == TurnoStatus.CONCLUDED.value, Turno.rounds >= 2))).scalar_one()
-        late = (await session.execute(select(func.count()).select_from(Turno).where(
-            Turno.answered_on_time.is_(False)))).scalar_one()
-        events = dict((await session.execute(grouped(Event.kind, Event.kind.in_(
-            [EventKind.DEADLINE_NEAR.value, EventKind.DEADLINE_PASSED.value])))).all())
-        awaiting = (await session.execute(select(Turno.to_unit_id, Turno.status, Turno.due_date).where(
-            Turno.status.in_([s.value for s in AWAITING_ANSWER])))).all()
+        second = (
+            await session.execute(
+                select(func.count())
+                .select_from(Turno)
+                .where(Turno.status == TurnoStatus.CONCLUDED.value, Turno.rounds >= 2)
+            )
+        ).scalar_one()
+        late = (
+            await session.execute(select(func.count()).select_from(Turno).where(Turno.answered_on_time.is_(False)))
+        ).scalar_one()
+        events = dict(
+            (
+                await session.execute(
+                    grouped(
+                        Event.kind, Event.kind.in_([EventKind.DEADLINE_NEAR.value, EventKind.DEADLINE_PASSED.value])
+                    )
+                )
+            ).all()
+        )
+        awaiting = (
+            await session.execute(
+                select(Turno.to_unit_id, Turno.status, Turno.due_date).where(
+                    Turno.status.in_([s.value for s in AWAITING_ANSWER])
+                )
+            )
+        ).all()
     lights = {light.value: 0 for light in TrafficLight}
     pending: dict[int, int] = {}
     for unit_id, status, due in awaiting:
         light = turno_light(status, due, None, calendar, today, services.settings.yellow_threshold_days)
         lights[light.value] += 1
         pending[unit_id] = pending.get(unit_id, 0) + 1
-    staff = [(sum(pending.get(demo.units[a].id, 0) for a, r in p.grants if r == Role.STAFF), p.username)
-             for p in demo.persons if any(r == Role.STAFF for _, r in p.grants)]
+    staff = [
+        (sum(pending.get(demo.units[a].id, 0) for a, r in p.grants if r == Role.STAFF), p.username)
+        for p in demo.persons
+        if any(r == Role.STAFF for _, r in p.grants)
+    ]
     # an analyst with work waiting (analista.nominas when it has some), else whoever has most
-    preferred = [(n, u) for n, u in staff if n and u == "analista.nominas"] or \
-        sorted([(n, u) for n, u in staff if n and u.startswith("analista.")], key=lambda x: -x[0]) or \
-        sorted([(n, u) for n, u in staff if n], key=lambda x: -x[0])
+    preferred = (
+        [(n, u) for n, u in staff if n and u == "analista.nominas"]
+        or sorted([(n, u) for n, u in staff if n and u.startswith("analista.")], key=lambda x: -x[0])
+        or sorted([(n, u) for n, u in staff if n], key=lambda x: -x[0])
+    )
     staff_pending, staff_user = preferred[0] if preferred else (0, None)
-    return DemoStats(documents=documents, turnos=turnos, responses=sum(decisions.values()),
-                     returned=decisions.get("RETURN", 0), accepted_after_return=second, late=late, lights=lights,
-                     deadline_events=events, staff_user=staff_user, staff_pending=staff_pending)
+    return DemoStats(
+        documents=documents,
+        turnos=turnos,
+        responses=sum(decisions.values()),
+        returned=decisions.get("RETURN", 0),
+        accepted_after_return=second,
+        late=late,
+        lights=lights,
+        deadline_events=events,
+        staff_user=staff_user,
+        staff_pending=staff_pending,
+    )
 
 
 def print_summary(demo: Demo, stats: DemoStats, elapsed: float) -> None:
     users = {p.username: p for p in demo.persons}
     staff_user = stats.staff_user or "analista.nominas"
     shown = ["admin", "titular.dg", "registro.dg", "titular.deltol", "registro.deltol", staff_user, "consulta.dg"]
-    role_names = {Role.ADMIN: "Administración", Role.HEAD: "Titular", Role.REGISTRAR: "Control de gestión",
-                  Role.STAFF: "Personal operativo", Role.VIEWER: "Consulta"}
+    role_names = {
+        Role.ADMIN: "Administración",
+        Role.HEAD: "Titular",
+        Role.REGISTRAR: "Control de gestión",
+        Role.STAFF: "Personal operativo",
+        Role.VIEWER: "Consulta",
+    }
     rows = []
     for username in shown:
         person = users[username]
@@ -1595,19 +2381,29 @@ def print_summary(demo: Demo, stats: DemoStats, elapsed: float) -> None:
 
     d, t, lights, deadlines = stats.documents, stats.turnos, stats.lights, stats.deadline_events
     print()
-    print(f"Datos de demostración cargados en {elapsed:.1f} s: {len(demo.units)} unidades administrativas, "
-          f"{len(demo.persons)} personas usuarias y {sum(d.values())} documentos del último año.")
+    print(
+        f"Datos de demostración cargados en {elapsed:.1f} s: {len(demo.units)} unidades administrativas, "
+        f"{len(demo.persons)} personas usuarias y {sum(d.values())} documentos del último año."
+    )
     print("Instituto Mexiquense de la Vivienda Social (IMEVIS) — datos ficticios.")
-    print(f"Documentos: {d.get('REGISTERED', 0)} registrados, {d.get('IN_PROGRESS', 0)} en trámite, "
-          f"{d.get('CONCLUDED', 0)} concluidos y {d.get('ARCHIVED', 0)} archivados.")
-    print(f"Turnos: {sum(t.values())} — {t.get('SENT', 0)} enviados, {t.get('RECEIVED', 0)} recibidos, "
-          f"{t.get('ANSWERED', 0)} respondidos, {t.get('RETURNED', 0)} devueltos, {t.get('CONCLUDED', 0)} concluidos "
-          f"y {t.get('CANCELLED', 0)} cancelados.")
-    print(f"Respuestas: {stats.responses}; {stats.returned} devueltas con observaciones, "
-          f"{stats.accepted_after_return} turnos aceptados en segunda vuelta, {stats.late} respondidos fuera de plazo.")
-    print(f"Hoy, por atender: {lights['GREEN']} en verde, {lights['YELLOW']} en amarillo, {lights['RED']} en rojo "
-          f"y {lights['NONE']} sin plazo; avisos de plazo: {deadlines.get('DEADLINE_NEAR', 0)} por vencer, "
-          f"{deadlines.get('DEADLINE_PASSED', 0)} vencidos.")
+    print(
+        f"Documentos: {d.get('REGISTERED', 0)} registrados, {d.get('IN_PROGRESS', 0)} en trámite, "
+        f"{d.get('CONCLUDED', 0)} concluidos y {d.get('ARCHIVED', 0)} archivados."
+    )
+    print(
+        f"Turnos: {sum(t.values())} — {t.get('SENT', 0)} enviados, {t.get('RECEIVED', 0)} recibidos, "
+        f"{t.get('ANSWERED', 0)} respondidos, {t.get('RETURNED', 0)} devueltos, {t.get('CONCLUDED', 0)} concluidos "
+        f"y {t.get('CANCELLED', 0)} cancelados."
+    )
+    print(
+        f"Respuestas: {stats.responses}; {stats.returned} devueltas con observaciones, "
+        f"{stats.accepted_after_return} turnos aceptados en segunda vuelta, {stats.late} respondidos fuera de plazo."
+    )
+    print(
+        f"Hoy, por atender: {lights['GREEN']} en verde, {lights['YELLOW']} en amarillo, {lights['RED']} en rojo "
+        f"y {lights['NONE']} sin plazo; avisos de plazo: {deadlines.get('DEADLINE_NEAR', 0)} por vencer, "
+        f"{deadlines.get('DEADLINE_PASSED', 0)} vencidos."
+    )
     print()
     print(line(("Usuario", "Rol · unidad", "Nombre")))
     print(line(tuple("-" * w for w in widths)))
@@ -1615,10 +2411,14 @@ def print_summary(demo: Demo, stats: DemoStats, elapsed: float) -> None:
         print(line(row))
     print()
     print(f"Contraseña de todas las cuentas de demostración: {DEMO_PASSWORD}")
-    print("Titulares: titular.<siglas> (p. ej. titular.daf); control de gestión: registro.<siglas> (p. ej. registro.dpv).")
+    print(
+        "Titulares: titular.<siglas> (p. ej. titular.daf); control de gestión: registro.<siglas> (p. ej. registro.dpv)."
+    )
     if stats.staff_user:
-        print(f"{stats.staff_user} tiene {stats.staff_pending} turno{'s' if stats.staff_pending != 1 else ''} "
-              "por atender en su bandeja (consulta `inbox`).")
+        print(
+            f"{stats.staff_user} tiene {stats.staff_pending} turno{'s' if stats.staff_pending != 1 else ''} "
+            "por atender en su bandeja (consulta `inbox`)."
+        )
     print()
     print("En GraphiQL (la dirección la muestra `mcs serve` al arrancar), inicie sesión con:")
     print(f'  mutation {{ login(input:{{username:"admin", password:"{DEMO_PASSWORD}"}}) {{ token }} }}')

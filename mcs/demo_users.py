@@ -22,8 +22,13 @@ SHOWN = {
     Role.STAFF: ["analista.nominas", "abogado.consultivo", "auxiliar.regtol"],
     Role.VIEWER: ["consulta.dg", "auditoria.oic"],
 }
-ROLE_NAMES = {Role.ADMIN: "Administración", Role.HEAD: "Titular", Role.REGISTRAR: "Control de gestión",
-              Role.STAFF: "Personal operativo", Role.VIEWER: "Consulta"}
+ROLE_NAMES = {
+    Role.ADMIN: "Administración",
+    Role.HEAD: "Titular",
+    Role.REGISTRAR: "Control de gestión",
+    Role.STAFF: "Personal operativo",
+    Role.VIEWER: "Consulta",
+}
 
 
 @dataclass(frozen=True)
@@ -39,12 +44,15 @@ async def demo_accounts(db: Database) -> list[DemoAccount]:
         connection = await session.connection()
         if not await connection.run_sync(lambda sync: inspect(sync).has_table(User.__tablename__)):
             return []  # not migrated yet: certainly no demo
-        rows = (await session.execute(
-            select(User.username, User.password_hash, Membership.role, OrgUnit.acronym)
-            .join(Membership, Membership.user_id == User.id).join(OrgUnit, OrgUnit.id == Membership.unit_id)
-            .where(User.username.in_([name for names in SHOWN.values() for name in names]), User.active.is_(True))
-            .order_by(Membership.id)
-        )).all()
+        rows = (
+            await session.execute(
+                select(User.username, User.password_hash, Membership.role, OrgUnit.acronym)
+                .join(Membership, Membership.user_id == User.id)
+                .join(OrgUnit, OrgUnit.id == Membership.unit_id)
+                .where(User.username.in_([name for names in SHOWN.values() for name in names]), User.active.is_(True))
+                .order_by(Membership.id)
+            )
+        ).all()
     # argon2 is slow on purpose: once per distinct hash (the demo gives everyone one), in a worker
     # thread (mcs serve calls this while serving)
     demo_hash = {h: await verify_password_in_thread(h, DEMO_PASSWORD) for h in {r.password_hash for r in rows}}
@@ -52,8 +60,11 @@ async def demo_accounts(db: Database) -> list[DemoAccount]:
     accounts = []
     for role, names in SHOWN.items():
         for name in names:
-            grants = [(password_hash, acronym) for username, password_hash, granted, acronym in rows
-                      if username == name and granted == role.value]
+            grants = [
+                (password_hash, acronym)
+                for username, password_hash, granted, acronym in rows
+                if username == name and granted == role.value
+            ]
             if grants and demo_hash[grants[0][0]]:
                 accounts.append(DemoAccount(name, ROLE_NAMES[role], ", ".join(acronym for _, acronym in grants)))
     return accounts
@@ -68,9 +79,13 @@ def format_accounts(accounts: list[DemoAccount]) -> str:
     def line(values) -> str:
         return ("  " + "  ".join(v.ljust(w) for v, w in zip(values, widths))).rstrip()
 
-    return "\n".join([
-        f"Cuentas de demostración (contraseña de todas: {DEMO_PASSWORD}):",
-        line(header), line(tuple("-" * w for w in widths)), *(line(row) for row in rows),
-        "  Hay más: titular.<siglas> de cada unidad y registro.<siglas> de las que tienen control de gestión\n"
-        "  (p. ej. titular.dpv, registro.daf).",
-    ])
+    return "\n".join(
+        [
+            f"Cuentas de demostración (contraseña de todas: {DEMO_PASSWORD}):",
+            line(header),
+            line(tuple("-" * w for w in widths)),
+            *(line(row) for row in rows),
+            "  Hay más: titular.<siglas> de cada unidad y registro.<siglas> de las que tienen control de gestión\n"
+            "  (p. ej. titular.dpv, registro.daf).",
+        ]
+    )

@@ -12,8 +12,9 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 
-async def run_until_disconnect(app: Callable[..., Awaitable[None]], scope, receive, send,
-                               cancelled: Callable[[], Awaitable[None]] | None = None) -> None:
+async def run_until_disconnect(
+    app: Callable[..., Awaitable[None]], scope, receive, send, cancelled: Callable[[], Awaitable[None]] | None = None
+) -> None:
     """Run `app(scope, receive, send)` in this task, cancelled when the client disconnects; then
     await `cancelled()` (e.g. to let the request's database statements in flight finish)."""
     task = asyncio.current_task()

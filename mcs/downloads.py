@@ -27,8 +27,12 @@ def not_found() -> Response:
 
 
 def unauthorized() -> Response:
-    return Response("Inicie sesión para descargar.", status_code=401, media_type="text/plain; charset=utf-8",
-                    headers={"WWW-Authenticate": "Bearer"})
+    return Response(
+        "Inicie sesión para descargar.",
+        status_code=401,
+        media_type="text/plain; charset=utf-8",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
 
 
 def requested_id(request: Request, type_name: str) -> int | None:
@@ -59,10 +63,14 @@ async def download(request: Request) -> Response:
     # no-store: the URL carries a credential (?t=) and the file may be confidential; a shared or
     # later user of the browser must not find it in the cache. Referrer-Policy: a PDF's links
     # must not send the signed URL to another site.
-    headers = {"ETag": etag, "Accept-Ranges": "bytes", "Cache-Control": "private, no-store",
-               "Referrer-Policy": "no-referrer",
-               "Content-Disposition": content_disposition(attachment.filename),
-               "X-Content-Type-Options": "nosniff"}
+    headers = {
+        "ETag": etag,
+        "Accept-Ranges": "bytes",
+        "Cache-Control": "private, no-store",
+        "Referrer-Policy": "no-referrer",
+        "Content-Disposition": content_disposition(attachment.filename),
+        "X-Content-Type-Options": "nosniff",
+    }
     if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers=headers)
 
@@ -86,8 +94,12 @@ async def download(request: Request) -> Response:
     headers["Content-Length"] = str(end - start + 1)
     if request.method == "HEAD":
         return Response(status_code=status, headers=headers, media_type=attachment.content_type)
-    return StreamingResponse(services.storage.read_range(attachment.sha256, start, end), status_code=status,
-                             headers=headers, media_type=attachment.content_type)
+    return StreamingResponse(
+        services.storage.read_range(attachment.sha256, start, end),
+        status_code=status,
+        headers=headers,
+        media_type=attachment.content_type,
+    )
 
 
 async def download_export(request: Request) -> Response:
@@ -116,6 +128,14 @@ async def download_export(request: Request) -> Response:
         stat = os.stat(path)
     except FileNotFoundError:
         return not_found()
-    return FileResponse(path, stat_result=stat, media_type=XLSX_CONTENT_TYPE, headers={
-        "Content-Disposition": content_disposition(export.filename, inline=False),
-        "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
+    return FileResponse(
+        path,
+        stat_result=stat,
+        media_type=XLSX_CONTENT_TYPE,
+        headers={
+            "Content-Disposition": content_disposition(export.filename, inline=False),
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+        },
+    )

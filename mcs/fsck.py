@@ -50,16 +50,22 @@ class Report:
             out.append(f"Se borraron {self.orphans_deleted} archivos huérfanos de más de una hora.")
         if self.staged:
             out.append(f"Cargas temporales en tmp/: {self.staged} (la limpieza periódica borra las abandonadas).")
-        out.append("Correcto: cada registro tiene su archivo íntegro." if self.ok
-                   else f"Con problemas: {len(self.missing)} faltantes, {len(self.corrupt)} dañados.")
+        out.append(
+            "Correcto: cada registro tiene su archivo íntegro."
+            if self.ok
+            else f"Con problemas: {len(self.missing)} faltantes, {len(self.corrupt)} dañados."
+        )
         return out
 
 
 async def check(db: Database, storage: LocalStorage, *, quick: bool = False, delete_orphans: bool = False) -> Report:
     report = Report()
     async with db.session() as session:
-        named = dict((await session.execute(
-            select(Attachment.sha256, func.max(Attachment.size)).group_by(Attachment.sha256))).all())
+        named = dict(
+            (
+                await session.execute(select(Attachment.sha256, func.max(Attachment.size)).group_by(Attachment.sha256))
+            ).all()
+        )
     report.rows = len(named)
     found: set[str] = set()
     limit = time.time() - ORPHAN_MIN_AGE_SECONDS

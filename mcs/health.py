@@ -46,6 +46,12 @@ async def health_report(services) -> tuple[dict, int]:
     database = await database_state(services.db)
     redis = redis_state(services.hub)
     status = "ok" if database == "up" else "unavailable"
-    body = {"status": status, "database": database, "redis": redis, "textExtraction": True, "ocr": ocr.available(),
-            "email": "on" if services.settings.smtp_host else "off"}
+    body = {
+        "status": status,
+        "database": database,
+        "redis": redis,
+        "textExtraction": True,
+        "ocr": ocr.available(),
+        "email": "on" if services.settings.smtp_host else "off",
+    }
     return body, (200 if database == "up" else 503)

@@ -77,5 +77,8 @@ async def run_every(services: Services, job: Job) -> None:
 
 
 def start_jobs(services: Services) -> list[asyncio.Task]:
-    return [asyncio.create_task(run_every(services, job), name=f"mcs-job:{job.name}")
-            for job in jobs(services) if job.every_seconds > 0]
+    return [
+        asyncio.create_task(run_every(services, job), name=f"mcs-job:{job.name}")
+        for job in jobs(services)
+        if job.every_seconds > 0
+    ]

@@ -25,11 +25,19 @@ from resolvers.paper import ACUSE_LINK, VOLANTE_LINK, acuse_for, paper_filename,
 
 CODE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")  # what models.verification.new_code makes, with room
 
-PDF_HEADERS = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+PDF_HEADERS = {
+    "Cache-Control": "private, no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 # the code in the address is the only key to the page: it is not passed on, indexed or framed
-PAGE_HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
-                "X-Robots-Tag": "noindex", "Content-Security-Policy":
-                    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"}
+PAGE_HEADERS = {
+    "Cache-Control": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+}
 
 
 def public_base(request: Request) -> str:
@@ -46,8 +54,9 @@ async def _caller(request: Request, services, session, kind: str, object_id: int
     return None
 
 
-async def _paper(request: Request, *, type_name: str, link_kind: str, load, render, prefix: str,
-                 number: str) -> Response:
+async def _paper(
+    request: Request, *, type_name: str, link_kind: str, load, render, prefix: str, number: str
+) -> Response:
     services = request.app.state.services
     object_id = requested_id(request, type_name)
     if object_id is None:
@@ -60,18 +69,38 @@ async def _paper(request: Request, *, type_name: str, link_kind: str, load, rend
     if paper is None:
         return not_found()
     pdf = await asyncio.to_thread(render, paper)  # reportlab is CPU-bound: off the event loop
-    return Response(pdf, media_type="application/pdf", headers={
-        **PDF_HEADERS, "Content-Disposition": content_disposition(paper_filename(prefix, getattr(paper, number)))})
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            **PDF_HEADERS,
+            "Content-Disposition": content_disposition(paper_filename(prefix, getattr(paper, number))),
+        },
+    )
 
 
 async def acuse(request: Request) -> Response:
-    return await _paper(request, type_name="Document", link_kind=ACUSE_LINK, load=acuse_for, render=render_acuse,
-                        prefix="acuse", number="folio")
+    return await _paper(
+        request,
+        type_name="Document",
+        link_kind=ACUSE_LINK,
+        load=acuse_for,
+        render=render_acuse,
+        prefix="acuse",
+        number="folio",
+    )
 
 
 async def volante(request: Request) -> Response:
-    return await _paper(request, type_name="Turno", link_kind=VOLANTE_LINK, load=volante_for, render=render_volante,
-                        prefix="volante", number="turno_number")
+    return await _paper(
+        request,
+        type_name="Turno",
+        link_kind=VOLANTE_LINK,
+        load=volante_for,
+        render=render_volante,
+        prefix="volante",
+        number="turno_number",
+    )
 
 
 async def verify(request: Request) -> Response:

@@ -87,10 +87,16 @@ def uvicorn_config(app, settings: Settings, host: str, port: int, **options) -> 
     # per delivered event and +44 MB at 1,000 connections (bench/REALTIME.md)
     # on SIGTERM (or ^C) uvicorn stops accepting, closes websockets with 1012 and waits this long
     # for the requests in flight before cancelling them (Server.shutdown)
-    return uvicorn.Config(app, host=host, port=port, proxy_headers=True, ws_per_message_deflate=False,
-                          http=guarded_protocol(settings.header_timeout_seconds, settings.body_timeout_seconds),
-                          timeout_graceful_shutdown=max(settings.shutdown_grace_seconds, 0.0),
-                          **{"log_level": "info", **options})
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        proxy_headers=True,
+        ws_per_message_deflate=False,
+        http=guarded_protocol(settings.header_timeout_seconds, settings.body_timeout_seconds),
+        timeout_graceful_shutdown=max(settings.shutdown_grace_seconds, 0.0),
+        **{"log_level": "info", **options},
+    )
 
 
 def serve(settings: Settings, host: str, port: int) -> int:

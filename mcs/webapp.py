@@ -16,15 +16,26 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 DIST = Path(__file__).resolve().parents[1] / "web" / "dist"
-API_PREFIXES = ("graphql", "files", "exports", "health", "documents", "turnos", "verificar", "graphiql", "assets",
-                "icons")
+API_PREFIXES = (
+    "graphql",
+    "files",
+    "exports",
+    "health",
+    "documents",
+    "turnos",
+    "verificar",
+    "graphiql",
+    "assets",
+    "icons",
+)
 
 # The app talks to its own origin only (fetch and the websocket); nothing is loaded from elsewhere.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; connect-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
         "frame-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; "
-        "form-action 'self'; frame-ancestors 'none'"),
+        "form-action 'self'; frame-ancestors 'none'"
+    ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-cache",  # the shell names the hashed assets of the current version
@@ -73,13 +84,19 @@ def routes(dist: Path | None = None) -> list:
             if not path.is_file():
                 return Response("No existe.", status_code=404, media_type="text/plain; charset=utf-8")
             return FileResponse(path, media_type=media_type, headers=SECURITY_HEADERS)  # no-cache
+
         return endpoint
 
-    return [Mount("/assets", CachedFiles(directory=dist / "assets", check_dir=False, cache_control=IMMUTABLE),
-                  name="assets"),
-            Mount("/icons", CachedFiles(directory=dist / "icons", check_dir=False, cache_control=ICONS_CACHE),
-                  name="icons"),
-            Route("/sw.js", file("sw.js", "text/javascript; charset=utf-8"), methods=["GET", "HEAD"]),
-            Route("/manifest.webmanifest", file("manifest.webmanifest", "application/manifest+json"),
-                  methods=["GET", "HEAD"]),
-            Route("/{path:path}", shell, methods=["GET", "HEAD"])]
+    return [
+        Mount(
+            "/assets", CachedFiles(directory=dist / "assets", check_dir=False, cache_control=IMMUTABLE), name="assets"
+        ),
+        Mount(
+            "/icons", CachedFiles(directory=dist / "icons", check_dir=False, cache_control=ICONS_CACHE), name="icons"
+        ),
+        Route("/sw.js", file("sw.js", "text/javascript; charset=utf-8"), methods=["GET", "HEAD"]),
+        Route(
+            "/manifest.webmanifest", file("manifest.webmanifest", "application/manifest+json"), methods=["GET", "HEAD"]
+        ),
+        Route("/{path:path}", shell, methods=["GET", "HEAD"]),
+    ]

@@ -45,13 +45,17 @@ def check_workers(settings: Settings, workers: int) -> str | None:
     if workers == 1:
         return None
     if settings.is_sqlite:
-        return (f"--workers {workers} necesita PostgreSQL y Redis: con SQLite cada proceso tendría su propia "
-                "escritura y sus suscriptores no se enterarían de lo que hacen los otros. Use --workers 1 (o "
-                "MCS_DATABASE_URL=postgresql+asyncpg://… y MCS_REDIS_URL=redis://…).")
+        return (
+            f"--workers {workers} necesita PostgreSQL y Redis: con SQLite cada proceso tendría su propia "
+            "escritura y sus suscriptores no se enterarían de lo que hacen los otros. Use --workers 1 (o "
+            "MCS_DATABASE_URL=postgresql+asyncpg://… y MCS_REDIS_URL=redis://…)."
+        )
     if not settings.redis_url:
-        return (f"--workers {workers} necesita MCS_REDIS_URL: los procesos se avisan de los eventos nuevos por "
-                "Redis; sin él, los suscriptores de un proceso no recibirían lo que se registra en otro. Use "
-                "--workers 1 o configure MCS_REDIS_URL=redis://….")
+        return (
+            f"--workers {workers} necesita MCS_REDIS_URL: los procesos se avisan de los eventos nuevos por "
+            "Redis; sin él, los suscriptores de un proceso no recibirían lo que se registra en otro. Use "
+            "--workers 1 o configure MCS_REDIS_URL=redis://…."
+        )
     return None
 
 

@@ -1,9 +1,17 @@
 """What Alembic's autogenerate compares: the migrations make a few objects the ORM models do not
 describe. Used by env.py and by tests/test_migrations.py (models and migrations agree)."""
 
-MIGRATION_ONLY_TABLES = ("document_search", "response_file_search", "stats_settings")  # and FTS5's shadow tables on SQLite
+MIGRATION_ONLY_TABLES = (
+    "document_search",
+    "response_file_search",
+    "stats_settings",
+)  # and FTS5's shadow tables on SQLite
 MIGRATION_ONLY_INDEXES = (  # partial (0007, 0014) or NULLS NOT DISTINCT (0015)
-    "ix_turnos_open_sent_at", "ix_turnos_open_to_unit_id", "ix_turnos_open_from_unit_id", "ux_open_turno_rollup")
+    "ix_turnos_open_sent_at",
+    "ix_turnos_open_to_unit_id",
+    "ix_turnos_open_from_unit_id",
+    "ux_open_turno_rollup",
+)
 
 
 def include_object(obj, name, type_, reflected, compare_to):

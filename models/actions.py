@@ -16,13 +16,24 @@ from typing import Callable
 from models.documents import Document, DocumentStatus
 from models.errors import DomainError, ErrorCode, forbidden
 from models.permissions import (
-    Principal, can_close_document, can_correct_document, can_evaluate_turno, can_register_in, can_send_from,
+    Principal,
+    can_close_document,
+    can_correct_document,
+    can_evaluate_turno,
+    can_register_in,
+    can_send_from,
     can_work_turno,
 )
 from models.turnos import Turno
 from models.workflow import (
-    CLOSED_TURNO, DocumentTransition, Instruction, InvalidTransition, TurnoStatus, TurnoTransition,
-    next_document_status, next_turno_status,
+    CLOSED_TURNO,
+    DocumentTransition,
+    Instruction,
+    InvalidTransition,
+    TurnoStatus,
+    TurnoTransition,
+    next_document_status,
+    next_turno_status,
 )
 
 
@@ -60,6 +71,7 @@ class DocumentFacts:
 
 # --- turnos --------------------------------------------------------------------------------
 
+
 def _is_copy(turno: Turno) -> bool:
     return turno.instruction == Instruction.KNOWLEDGE.value
 
@@ -68,7 +80,9 @@ def check_acknowledge(principal: Principal, facts: TurnoFacts) -> None:
     turno = facts.turno
     if not can_work_turno(principal, turno):
         raise forbidden("Solo el personal de la unidad destinataria acusa de recibido.", "turnoId")
-    next_turno_status(turno.status, TurnoTransition.ACKNOWLEDGE_KNOWLEDGE if _is_copy(turno) else TurnoTransition.ACKNOWLEDGE)
+    next_turno_status(
+        turno.status, TurnoTransition.ACKNOWLEDGE_KNOWLEDGE if _is_copy(turno) else TurnoTransition.ACKNOWLEDGE
+    )
 
 
 def check_respond(principal: Principal, facts: TurnoFacts) -> None:
@@ -90,13 +104,18 @@ def check_delegate(principal: Principal, facts: TurnoFacts) -> None:
         raise InvalidTransition("Solo se delega un turno pendiente de respuesta.", "parentTurnoId")
     next_document_status(facts.document_status, DocumentTransition.START)
     if not facts.recipient_has_subunits:
-        raise DomainError(ErrorCode.VALIDATION, f"{facts.recipient_acronym} no tiene subunidades activas a las que "
-                                                "delegar.", "parentTurnoId")
+        raise DomainError(
+            ErrorCode.VALIDATION,
+            f"{facts.recipient_acronym} no tiene subunidades activas a las que delegar.",
+            "parentTurnoId",
+        )
 
 
 def check_evaluate(principal: Principal, facts: TurnoFacts) -> None:
     if not can_evaluate_turno(principal, facts.turno):
-        raise forbidden("Solo el titular o el control de gestión de la unidad que turnó evalúan la respuesta.", "responseId")
+        raise forbidden(
+            "Solo el titular o el control de gestión de la unidad que turnó evalúan la respuesta.", "responseId"
+        )
     next_turno_status(facts.turno.status, TurnoTransition.ACCEPT)
 
 
@@ -121,6 +140,7 @@ def turno_actions(principal: Principal, facts: TurnoFacts) -> list[TurnoAction]:
 
 # --- documents -----------------------------------------------------------------------------
 
+
 def check_send_turno(principal: Principal, facts: DocumentFacts) -> None:
     if not can_send_from(principal, facts.document.unit_id):
         raise forbidden("Solo el titular o el control de gestión de la unidad pueden turnar.", "fromUnitId")
@@ -130,30 +150,39 @@ def check_send_turno(principal: Principal, facts: DocumentFacts) -> None:
 def check_update(principal: Principal, facts: DocumentFacts) -> None:
     document = facts.document
     if not can_correct_document(principal, document):
-        raise forbidden("Solo el titular o el control de gestión de la unidad que registró corrigen el registro.",
-                        "documentId")
+        raise forbidden(
+            "Solo el titular o el control de gestión de la unidad que registró corrigen el registro.", "documentId"
+        )
     if document.status not in (DocumentStatus.REGISTERED.value, DocumentStatus.IN_PROGRESS.value):
         raise InvalidTransition("Un documento concluido ya no se corrige.", "documentId")
 
 
 def check_attach(principal: Principal, facts: DocumentFacts) -> None:
     if not can_register_in(principal, facts.document.unit_id):
-        raise forbidden("Solo el control de gestión o el titular de la unidad que registró adjuntan archivos.", "documentId")
+        raise forbidden(
+            "Solo el control de gestión o el titular de la unidad que registró adjuntan archivos.", "documentId"
+        )
     if facts.document.status == DocumentStatus.ARCHIVED.value:
         raise InvalidTransition("Un documento archivado ya no recibe archivos.", "documentId")
 
 
 def check_conclude(principal: Principal, facts: DocumentFacts) -> None:
     if not can_close_document(principal, facts.document):
-        raise forbidden("Solo el titular o el control de gestión de la unidad que registró concluyen el documento.", "documentId")
+        raise forbidden(
+            "Solo el titular o el control de gestión de la unidad que registró concluyen el documento.", "documentId"
+        )
     if facts.pending_turnos:
-        raise InvalidTransition(f"El documento tiene turnos pendientes: {', '.join(facts.pending_turnos)}.", "documentId")
+        raise InvalidTransition(
+            f"El documento tiene turnos pendientes: {', '.join(facts.pending_turnos)}.", "documentId"
+        )
     next_document_status(facts.document.status, DocumentTransition.CONCLUDE)
 
 
 def check_archive(principal: Principal, facts: DocumentFacts) -> None:
     if not can_close_document(principal, facts.document):
-        raise forbidden("Solo el titular o el control de gestión de la unidad que registró archivan el documento.", "documentId")
+        raise forbidden(
+            "Solo el titular o el control de gestión de la unidad que registró archivan el documento.", "documentId"
+        )
     next_document_status(facts.document.status, DocumentTransition.ARCHIVE)
 
 

@@ -47,8 +47,11 @@ _CUT_SHORT = {
 
 def cut_short_message(status: TextStatus, read: int, pages: int | None) -> str:
     """What happened, for the people who use the file (Spanish)."""
-    reason = (f"El archivo está dañado a partir de la página {read + 1}." if status is TextStatus.CUT_BROKEN
-              else _CUT_SHORT[status])
+    reason = (
+        f"El archivo está dañado a partir de la página {read + 1}."
+        if status is TextStatus.CUT_BROKEN
+        else _CUT_SHORT[status]
+    )
     total = pages if pages and pages > read else None
     if read == 0:
         done = f"No se leyó ninguna de sus {pages} páginas" if pages and pages > 1 else "No se leyó ninguna página"

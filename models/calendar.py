@@ -93,8 +93,20 @@ async def load_calendar(session: AsyncSession) -> BusinessCalendar:
 
 
 WEEKDAYS_ES = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
-MONTHS_ES = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
-             "octubre", "noviembre", "diciembre"]
+MONTHS_ES = [
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+]
 
 
 def long_date_es(day: date) -> str:
@@ -122,11 +134,15 @@ def explain_due_date(calendar: BusinessCalendar, counted_from: date, due: date, 
     counted = calendar.business_days_between(counted_from, due)
     if business_days is not None:
         plural = business_days != 1
-        text = (f"{business_days} día{'s' if plural else ''} hábil{'es' if plural else ''} "
-                f"contado{'s' if plural else ''} a partir del {long_date_es(counted_from)}: vence el {long_date_es(due)}.")
+        text = (
+            f"{business_days} día{'s' if plural else ''} hábil{'es' if plural else ''} "
+            f"contado{'s' if plural else ''} a partir del {long_date_es(counted_from)}: vence el {long_date_es(due)}."
+        )
     else:
-        text = (f"Fecha límite fijada: {long_date_es(due)}, a {counted} día{'s' if counted != 1 else ''} "
-                f"hábil{'es' if counted != 1 else ''} del {long_date_es(counted_from)}.")
+        text = (
+            f"Fecha límite fijada: {long_date_es(due)}, a {counted} día{'s' if counted != 1 else ''} "
+            f"hábil{'es' if counted != 1 else ''} del {long_date_es(counted_from)}."
+        )
     if skipped_weekends:
         parts = [" y ".join(short_date_es(d) for d in group) for group in skipped_weekends]
         text += f" No se cuentan los fines de semana ({'; '.join(parts)})"

@@ -28,11 +28,13 @@ class Database:
             # to a generic plan that guesses a visibility scope of ~2 units; for a head of the
             # root that sorted the whole visible set per page (0.5 s instead of 20-40 ms,
             # bench/EXPORTS.md). Planning each time costs far less.
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size,
-                          # a database host that stops answering (not refusing) must not hold each request
-                          # for asyncpg's default 60 s before its 503 (core/outages.py)
-                          connect_args={"timeout": 5,
-                                        "server_settings": {"jit": "off", "plan_cache_mode": "force_custom_plan"}})
+            kwargs.update(
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                # a database host that stops answering (not refusing) must not hold each request
+                # for asyncpg's default 60 s before its 503 (core/outages.py)
+                connect_args={"timeout": 5, "server_settings": {"jit": "off", "plan_cache_mode": "force_custom_plan"}},
+            )
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)

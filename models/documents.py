@@ -7,8 +7,22 @@ from enum import Enum
 from functools import lru_cache
 
 from sqlalchemy import (
-    BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, bindparam, cast, func,
-    insert, null, select, true,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    cast,
+    func,
+    insert,
+    null,
+    select,
+    true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -148,8 +162,18 @@ def folio_prefix(acronym: str, year: int) -> str:
 
 
 # the columns of `attachments` a registration gives (resolvers/uploads.py attachment_rows)
-ATTACHMENT_COLUMNS = ("response_id", "sha256", "filename", "content_type", "size", "pages", "unreadable",
-                      "uploaded_at", "uploaded_by_id", "text_status")
+ATTACHMENT_COLUMNS = (
+    "response_id",
+    "sha256",
+    "filename",
+    "content_type",
+    "size",
+    "pages",
+    "unreadable",
+    "uploaded_at",
+    "uploaded_by_id",
+    "text_status",
+)
 
 
 @lru_cache(maxsize=32)
@@ -172,45 +196,89 @@ def registration_statement(files: int, keyed: bool = False):
     from models.attachments import Attachment
     from models.events import Event, EventAudience, locked_event_id
 
-    counter = (pg_insert(FolioCounter)
-               .values(unit_id=bindparam("unit_id", type_=BigInteger), year=bindparam("year", type_=Integer), last_number=1)
-               .on_conflict_do_update(index_elements=[FolioCounter.unit_id, FolioCounter.year],
-                                      set_={"last_number": FolioCounter.last_number + 1})
-               .returning(FolioCounter.last_number).cte("folio_number"))
+    counter = (
+        pg_insert(FolioCounter)
+        .values(unit_id=bindparam("unit_id", type_=BigInteger), year=bindparam("year", type_=Integer), last_number=1)
+        .on_conflict_do_update(
+            index_elements=[FolioCounter.unit_id, FolioCounter.year], set_={"last_number": FolioCounter.last_number + 1}
+        )
+        .returning(FolioCounter.last_number)
+        .cte("folio_number")
+    )
     number = counter.c.last_number
     digits = cast(number, Text)
-    folio = bindparam("folio_prefix", type_=String).concat(func.lpad(digits, func.greatest(6, func.length(digits)), "0"))
+    folio = bindparam("folio_prefix", type_=String).concat(
+        func.lpad(digits, func.greatest(6, func.length(digits)), "0")
+    )
     table = Document.__table__
     given = [c for c in table.c if c.key not in ("folio", "number")]
-    document = (insert(table)
-                .from_select([*(c.key for c in given), "folio", "number"],
-                             select(*(bindparam(f"d_{c.key}", type_=c.type) for c in given), folio, number))
-                .returning(table.c.folio, table.c.number).cte("registered_document"))
+    document = (
+        insert(table)
+        .from_select(
+            [*(c.key for c in given), "folio", "number"],
+            select(*(bindparam(f"d_{c.key}", type_=c.type) for c in given), folio, number),
+        )
+        .returning(table.c.folio, table.c.number)
+        .cte("registered_document")
+    )
     document_id = bindparam("d_id", type_=BigInteger)
-    writes = [insert(DocumentUnit.__table__).values(document_id=document_id, unit_id=bindparam("unit_id", type_=BigInteger))
-              .cte("chain")]
+    writes = [
+        insert(DocumentUnit.__table__)
+        .values(document_id=document_id, unit_id=bindparam("unit_id", type_=BigInteger))
+        .cte("chain")
+    ]
     if files:
         columns = Attachment.__table__.c
-        writes.append(insert(Attachment.__table__).values([
-            {"document_id": document_id, **{k: bindparam(f"a{i}_{k}", type_=columns[k].type) for k in ATTACHMENT_COLUMNS}}
-            for i in range(files)]).cte("files"))
+        writes.append(
+            insert(Attachment.__table__)
+            .values(
+                [
+                    {
+                        "document_id": document_id,
+                        **{k: bindparam(f"a{i}_{k}", type_=columns[k].type) for k in ATTACHMENT_COLUMNS},
+                    }
+                    for i in range(files)
+                ]
+            )
+            .cte("files")
+        )
     if keyed:
         from models.idempotency import IdempotencyKey
 
         keys = IdempotencyKey.__table__
-        writes.append(insert(keys).values({c.key: bindparam(f"k_{c.key}", type_=c.type) for c in keys.c if c.key != "id"})
-                      .cte("idempotency_key"))
+        writes.append(
+            insert(keys)
+            .values({c.key: bindparam(f"k_{c.key}", type_=c.type) for c in keys.c if c.key != "id"})
+            .cte("idempotency_key")
+        )
     events = Event.__table__
-    data = bindparam("e_data", type_=JSONB).op("||", return_type=JSONB)(func.jsonb_build_object("folio", document.c.folio))
-    event = (insert(events)
-             .from_select(["id", "kind", "occurred_at", "actor_id", "document_id", "turno_id", "data"],
-                          select(locked_event_id(), bindparam("e_kind", type_=events.c.kind.type),
-                                 bindparam("e_occurred_at", type_=events.c.occurred_at.type),
-                                 bindparam("e_actor_id", type_=BigInteger), document_id, null(), data))
-             .returning(events.c.id).cte("appended_event"))
-    audience = insert(EventAudience.__table__).from_select(
-        ["event_id", "unit_id"], select(event.c.id, func.unnest(bindparam("audience", type_=ARRAY(BigInteger))))
-    ).cte("appended_audience")
+    data = bindparam("e_data", type_=JSONB).op("||", return_type=JSONB)(
+        func.jsonb_build_object("folio", document.c.folio)
+    )
+    event = (
+        insert(events)
+        .from_select(
+            ["id", "kind", "occurred_at", "actor_id", "document_id", "turno_id", "data"],
+            select(
+                locked_event_id(),
+                bindparam("e_kind", type_=events.c.kind.type),
+                bindparam("e_occurred_at", type_=events.c.occurred_at.type),
+                bindparam("e_actor_id", type_=BigInteger),
+                document_id,
+                null(),
+                data,
+            ),
+        )
+        .returning(events.c.id)
+        .cte("appended_event")
+    )
+    audience = (
+        insert(EventAudience.__table__)
+        .from_select(
+            ["event_id", "unit_id"], select(event.c.id, func.unnest(bindparam("audience", type_=ARRAY(BigInteger))))
+        )
+        .cte("appended_audience")
+    )
     # data-modifying CTEs run exactly once, to completion, whether or not the query reads them
     return select(event.c.id, document.c.number).select_from(event.join(document, true())).add_cte(*writes, audience)
 
@@ -218,9 +286,7 @@ def registration_statement(files: int, keyed: bool = False):
 async def add_to_chain(session: AsyncSession, document_id: int, unit_ids: list[int]) -> None:
     """Put units on a document's chain (idempotent)."""
     existing = set(
-        (await session.execute(
-            select(DocumentUnit.unit_id).where(DocumentUnit.document_id == document_id)
-        )).scalars()
+        (await session.execute(select(DocumentUnit.unit_id).where(DocumentUnit.document_id == document_id))).scalars()
     )
     for unit_id in dict.fromkeys(unit_ids):
         if unit_id not in existing:

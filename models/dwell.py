@@ -40,7 +40,9 @@ def _union_seconds(intervals: list[tuple[datetime, datetime]]) -> float:
     return total
 
 
-def stays_by_unit(events, registering_unit_id: int, now: datetime, clock: Clock, calendar: BusinessCalendar) -> list[UnitStay]:
+def stays_by_unit(
+    events, registering_unit_id: int, now: datetime, clock: Clock, calendar: BusinessCalendar
+) -> list[UnitStay]:
     """`events`: the document's events in sequence order (objects with kind, occurred_at, turno_id, data)."""
     intervals: dict[int, list[list]] = {}
     open_turnos: dict[int, list] = {}
@@ -63,9 +65,15 @@ def stays_by_unit(events, registering_unit_id: int, now: datetime, clock: Clock,
         closed = [(start, end or now) for start, end in stays]
         entered = min(start for start, _ in closed)
         left = None if still_there else max(end for _, end in closed)
-        result.append(UnitStay(
-            unit_id=unit_id, entered_at=entered, left_at=left,
-            hours=round(_union_seconds(closed) / 3600, 2),
-            business_days=max(0, calendar.business_days_between(clock.local_date(entered), clock.local_date(left or now))),
-        ))
+        result.append(
+            UnitStay(
+                unit_id=unit_id,
+                entered_at=entered,
+                left_at=left,
+                hours=round(_union_seconds(closed) / 3600, 2),
+                business_days=max(
+                    0, calendar.business_days_between(clock.local_date(entered), clock.local_date(left or now))
+                ),
+            )
+        )
     return sorted(result, key=lambda s: s.entered_at)

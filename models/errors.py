@@ -19,8 +19,9 @@ class ErrorCode(str, Enum):
 class DomainError(Exception):
     """One expected failure: a code, a message in Spanish for the end user, the input field."""
 
-    def __init__(self, code: ErrorCode, message: str, field: str | None = None, *,
-                 retry_after_seconds: int | None = None):
+    def __init__(
+        self, code: ErrorCode, message: str, field: str | None = None, *, retry_after_seconds: int | None = None
+    ):
         super().__init__(message)
         self.code = code
         self.message = message
@@ -30,8 +31,11 @@ class DomainError(Exception):
     @property
     def extensions(self) -> dict:
         """Copied by graphql-core into the GraphQL error when one escapes a query resolver."""
-        return {"code": self.code.value, **({"field": self.field} if self.field else {}),
-                **({"retryAfterSeconds": self.retry_after_seconds} if self.retry_after_seconds is not None else {})}
+        return {
+            "code": self.code.value,
+            **({"field": self.field} if self.field else {}),
+            **({"retryAfterSeconds": self.retry_after_seconds} if self.retry_after_seconds is not None else {}),
+        }
 
 
 class ValidationFailed(DomainError):
@@ -56,8 +60,12 @@ def forbidden(message: str = "No tiene permiso para esta acción.", field: str |
 
 # --- Spanish messages about a field, in agreement with its label's article --------------------
 
-_AGREEMENT = {"el": ("obligatorio", "admite"), "la": ("obligatoria", "admite"),
-              "los": ("obligatorios", "admiten"), "las": ("obligatorias", "admiten")}
+_AGREEMENT = {
+    "el": ("obligatorio", "admite"),
+    "la": ("obligatoria", "admite"),
+    "los": ("obligatorios", "admiten"),
+    "las": ("obligatorias", "admiten"),
+}
 
 
 def _agreement(label: str) -> tuple[str, str]:

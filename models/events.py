@@ -15,7 +15,18 @@ from enum import Enum
 from typing import Any, Iterable, Sequence
 
 from sqlalchemy import (
-    JSON, BigInteger, ForeignKey, Index, Insert, String, case, func, insert, literal, literal_column, select,
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Insert,
+    String,
+    case,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +34,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigId, UTCDateTime
 from models.db import EVENT_APPEND_LOCK, advisory_lock, note_changes
-
 
 
 class EventKind(str, Enum):
@@ -87,8 +97,14 @@ async def append_event(
 ) -> Event:
     """Append one event in the caller's transaction; see the module docstring for the lock."""
     await advisory_lock(session, EVENT_APPEND_LOCK)
-    event = Event(kind=EventKind(kind).value, occurred_at=occurred_at, actor_id=actor_id,
-                  document_id=document_id, turno_id=turno_id, data=data or None)
+    event = Event(
+        kind=EventKind(kind).value,
+        occurred_at=occurred_at,
+        actor_id=actor_id,
+        document_id=document_id,
+        turno_id=turno_id,
+        data=data or None,
+    )
     session.add(event)
     await session.flush()
     audience = list(dict.fromkeys(audience))
@@ -102,8 +118,12 @@ async def append_event(
 def locked_event_id():
     """PostgreSQL: the id of an event appended inside a larger statement, drawn only once the
     event-log lock is held (CASE evaluates its condition first; see append_event_with)."""
-    return case((func.pg_advisory_xact_lock(literal(EVENT_APPEND_LOCK, BigInteger)).is_not(None),
-                 func.nextval(literal_column("pg_get_serial_sequence('events', 'id')"))))
+    return case(
+        (
+            func.pg_advisory_xact_lock(literal(EVENT_APPEND_LOCK, BigInteger)).is_not(None),
+            func.nextval(literal_column("pg_get_serial_sequence('events', 'id')")),
+        )
+    )
 
 
 async def append_event_with(
@@ -133,17 +153,27 @@ async def append_event_with(
     only new row locks taken under the event-log lock are the audience's units, as in append_event.
     SQLite (one writer at a time) runs the statements in turn."""
     units = list(dict.fromkeys(audience))
-    columns = dict(kind=EventKind(kind).value, occurred_at=occurred_at, actor_id=actor_id, document_id=document_id,
-                   turno_id=turno_id, data=data or None)
+    columns = dict(
+        kind=EventKind(kind).value,
+        occurred_at=occurred_at,
+        actor_id=actor_id,
+        document_id=document_id,
+        turno_id=turno_id,
+        data=data or None,
+    )
     table = Event.__table__
     if session.get_bind().dialect.name == "postgresql":
         appended = insert(table).values(id=locked_event_id(), **columns).returning(table.c.id).cte("appended_event")
         ctes = [write.cte(f"write_{i}") for i, write in enumerate(writes)]
         if units:
-            ctes.append(insert(EventAudience.__table__).from_select(
-                ["event_id", "unit_id"],
-                select(appended.c.id, func.unnest(literal(units, ARRAY(BigInteger)))),
-            ).cte("appended_audience"))
+            ctes.append(
+                insert(EventAudience.__table__)
+                .from_select(
+                    ["event_id", "unit_id"],
+                    select(appended.c.id, func.unnest(literal(units, ARRAY(BigInteger)))),
+                )
+                .cte("appended_audience")
+            )
         # data-modifying CTEs run exactly once, to completion, whether or not the query reads them
         sequence = (await session.execute(select(appended.c.id).add_cte(*ctes))).scalar_one()
     else:
@@ -151,7 +181,8 @@ async def append_event_with(
             await session.execute(write)
         sequence = (await session.execute(insert(table).values(**columns).returning(table.c.id))).scalar_one()
         if units:
-            await session.execute(insert(EventAudience.__table__),
-                                  [{"event_id": sequence, "unit_id": u} for u in units])
+            await session.execute(
+                insert(EventAudience.__table__), [{"event_id": sequence, "unit_id": u} for u in units]
+            )
     note_changes(session, sequence=sequence)
     return sequence

@@ -83,11 +83,15 @@ INTERNAL_ERROR = "No se pudo generar el archivo por un error interno. Intente de
 
 # --- the filter, stored with the job -------------------------------------------------------
 
+
 def dump_spec(spec: DocumentFilterSpec | TurnoFilterSpec) -> str:
     values = asdict(spec)
     values.pop("unit_path", None)  # resolved again when the job runs
-    return json.dumps({k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()},
-                      ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(
+        {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
 
 
 def load_spec(kind: ExportKind, raw: str) -> DocumentFilterSpec | TurnoFilterSpec:
@@ -102,18 +106,42 @@ def load_spec(kind: ExportKind, raw: str) -> DocumentFilterSpec | TurnoFilterSpe
 
 # --- Spanish labels ------------------------------------------------------------------------
 
-LIGHT_ES = {TrafficLight.GREEN.value: "Verde", TrafficLight.YELLOW.value: "Amarillo", TrafficLight.RED.value: "Rojo",
-            TrafficLight.NONE.value: "Sin semáforo"}
-DOCUMENT_STATUS_LABEL = {"REGISTERED": "Registrado", "IN_PROGRESS": "En trámite", "CONCLUDED": "Concluido",
-                         "ARCHIVED": "Archivado"}
-TURNO_STATUS_LABEL = {"SENT": "Enviado", "RECEIVED": "Recibido", "ANSWERED": "Respondido", "RETURNED": "Devuelto",
-                      "CONCLUDED": "Concluido", "CANCELLED": "Cancelado"}
-INSTRUCTION_LABEL = {"ATTENTION": "Atención", "RESPONSE": "Respuesta", "OPINION": "Opinión",
-                     "KNOWLEDGE": "Conocimiento"}
+LIGHT_ES = {
+    TrafficLight.GREEN.value: "Verde",
+    TrafficLight.YELLOW.value: "Amarillo",
+    TrafficLight.RED.value: "Rojo",
+    TrafficLight.NONE.value: "Sin semáforo",
+}
+DOCUMENT_STATUS_LABEL = {
+    "REGISTERED": "Registrado",
+    "IN_PROGRESS": "En trámite",
+    "CONCLUDED": "Concluido",
+    "ARCHIVED": "Archivado",
+}
+TURNO_STATUS_LABEL = {
+    "SENT": "Enviado",
+    "RECEIVED": "Recibido",
+    "ANSWERED": "Respondido",
+    "RETURNED": "Devuelto",
+    "CONCLUDED": "Concluido",
+    "CANCELLED": "Cancelado",
+}
+INSTRUCTION_LABEL = {
+    "ATTENTION": "Atención",
+    "RESPONSE": "Respuesta",
+    "OPINION": "Opinión",
+    "KNOWLEDGE": "Conocimiento",
+}
 PRIORITY_LABEL = {"NORMAL": "Normal", "URGENT": "Urgente"}
 ORIGIN_LABEL = {"INTERNAL": "Interno", "EXTERNAL": "Externo"}
-SENDER_LEVEL_LABEL = {"FEDERAL": "Federal", "STATE": "Estatal", "MUNICIPAL": "Municipal",
-                      "ORGANIZATION": "Organización", "CITIZEN": "Ciudadano", "INTERNAL": "Interno"}
+SENDER_LEVEL_LABEL = {
+    "FEDERAL": "Federal",
+    "STATE": "Estatal",
+    "MUNICIPAL": "Municipal",
+    "ORGANIZATION": "Organización",
+    "CITIZEN": "Ciudadano",
+    "INTERNAL": "Interno",
+}
 CONFIDENTIAL = "Confidencial"  # what a protected field says to who may not read it
 
 
@@ -188,29 +216,96 @@ class RowContext:
 
 # The columns each export reads, in this order (resolvers/exports.py selects them so): a row is
 # unpacked by position, which costs a fraction of reading 19 attributes by name, 100,000 times.
-DOCUMENT_FIELDS = ("id", "folio", "received_at", "document_date", "document_type", "origin", "reference", "subject",
-                   "summary", "sender_name", "sender_organization", "sender_level", "addressee", "unit_acronym",
-                   "priority", "confidential", "status", "due_date", "concluded_at")
-TURNO_FIELDS = ("id", "number", "sent_at", "from_acronym", "to_acronym", "instruction", "notes", "priority", "status",
-                "received_at", "due_date", "answered_on_time", "concluded_at", "document_id", "document_type",
-                "subject", "sender_name", "confidential")
+DOCUMENT_FIELDS = (
+    "id",
+    "folio",
+    "received_at",
+    "document_date",
+    "document_type",
+    "origin",
+    "reference",
+    "subject",
+    "summary",
+    "sender_name",
+    "sender_organization",
+    "sender_level",
+    "addressee",
+    "unit_acronym",
+    "priority",
+    "confidential",
+    "status",
+    "due_date",
+    "concluded_at",
+)
+TURNO_FIELDS = (
+    "id",
+    "number",
+    "sent_at",
+    "from_acronym",
+    "to_acronym",
+    "instruction",
+    "notes",
+    "priority",
+    "status",
+    "received_at",
+    "due_date",
+    "answered_on_time",
+    "concluded_at",
+    "document_id",
+    "document_type",
+    "subject",
+    "sender_name",
+    "confidential",
+)
 
 
 def document_row(d, ctx: RowContext) -> tuple:
     """`d`: a row of DOCUMENT_FIELDS."""
-    (id_, folio, received_at, document_date, document_type, origin, reference, subject, summary, sender_name,
-     sender_organization, sender_level, addressee, unit_acronym, priority, confidential, status, due_date,
-     concluded_at) = d
+    (
+        id_,
+        folio,
+        received_at,
+        document_date,
+        document_type,
+        origin,
+        reference,
+        subject,
+        summary,
+        sender_name,
+        sender_organization,
+        sender_level,
+        addressee,
+        unit_acronym,
+        priority,
+        confidential,
+        status,
+        due_date,
+        concluded_at,
+    ) = d
     local = ctx.local
     if confidential and id_ not in ctx.readable:
         subject = summary = sender_name = sender_organization = sender_level = CONFIDENTIAL
     else:
         sender_level = SENDER_LEVEL_LABEL.get(sender_level, sender_level)
     return (
-        folio, local(received_at), document_date, ctx.type_names.get(document_type, document_type),
-        ORIGIN_LABEL.get(origin, origin), reference, subject, summary, sender_name, sender_organization, sender_level,
-        addressee, unit_acronym, PRIORITY_LABEL.get(priority, priority), "Sí" if confidential else "No",
-        DOCUMENT_STATUS_LABEL.get(status, status), due_date, LIGHT_ES[ctx.lights.get(id_, "NONE")],
+        folio,
+        local(received_at),
+        document_date,
+        ctx.type_names.get(document_type, document_type),
+        ORIGIN_LABEL.get(origin, origin),
+        reference,
+        subject,
+        summary,
+        sender_name,
+        sender_organization,
+        sender_level,
+        addressee,
+        unit_acronym,
+        PRIORITY_LABEL.get(priority, priority),
+        "Sí" if confidential else "No",
+        DOCUMENT_STATUS_LABEL.get(status, status),
+        due_date,
+        LIGHT_ES[ctx.lights.get(id_, "NONE")],
         local(concluded_at) if concluded_at is not None else None,
     )
 
@@ -221,14 +316,44 @@ CLOSED_TURNO_VALUES = {s.value for s in CLOSED_TURNO}
 def turno_row(t, ctx: RowContext, days_left_until) -> tuple:
     """`t`: a row of TURNO_FIELDS; `days_left_until(due)`: BusinessCalendar.business_days_left from
     today, as Turno.businessDaysLeft says (null without a deadline or when closed)."""
-    (id_, number, sent_at, from_acronym, to_acronym, instruction, notes, priority, status, received_at, due_date,
-     _answered_on_time, concluded_at, document_id, document_type, subject, sender_name, confidential) = t
+    (
+        id_,
+        number,
+        sent_at,
+        from_acronym,
+        to_acronym,
+        instruction,
+        notes,
+        priority,
+        status,
+        received_at,
+        due_date,
+        _answered_on_time,
+        concluded_at,
+        document_id,
+        document_type,
+        subject,
+        sender_name,
+        confidential,
+    ) = t
     if confidential and document_id not in ctx.readable:
         subject = sender_name = CONFIDENTIAL
     days_left = None if due_date is None or status in CLOSED_TURNO_VALUES else days_left_until(due_date)
     return (
-        number, ctx.local(sent_at), from_acronym, to_acronym, INSTRUCTION_LABEL.get(instruction, instruction), notes,
-        PRIORITY_LABEL.get(priority, priority), TURNO_STATUS_LABEL.get(status, status), ctx.local(received_at),
-        due_date, days_left, LIGHT_ES[ctx.lights.get(id_, "NONE")], ctx.local(concluded_at),
-        ctx.type_names.get(document_type, document_type), subject, sender_name,
+        number,
+        ctx.local(sent_at),
+        from_acronym,
+        to_acronym,
+        INSTRUCTION_LABEL.get(instruction, instruction),
+        notes,
+        PRIORITY_LABEL.get(priority, priority),
+        TURNO_STATUS_LABEL.get(status, status),
+        ctx.local(received_at),
+        due_date,
+        days_left,
+        LIGHT_ES[ctx.lights.get(id_, "NONE")],
+        ctx.local(concluded_at),
+        ctx.type_names.get(document_type, document_type),
+        subject,
+        sender_name,
     )

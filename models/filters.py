@@ -18,7 +18,11 @@ from models.clock import Clock
 from models.documents import Document, DocumentStatus, DocumentUnit
 from models.org import OrgUnit
 from models.permissions import (
-    Principal, confidential_readable, unit_id_in_scope, unit_ids_in_scope, visible_attachments,
+    Principal,
+    confidential_readable,
+    unit_id_in_scope,
+    unit_ids_in_scope,
+    visible_attachments,
 )
 from models.search import parse_search, search_clause
 from models.traffic_light import TrafficLight, open_light_clause, turno_light_clause
@@ -65,7 +69,9 @@ def period_clause(column, period_from: date | None, period_to: date | None, cloc
     return clauses
 
 
-def unit_clause(unit_id: int | None, unit_path: str | None, include_subunits: bool, document=Document) -> ColumnElement[bool] | None:
+def unit_clause(
+    unit_id: int | None, unit_path: str | None, include_subunits: bool, document=Document
+) -> ColumnElement[bool] | None:
     """The document's chain passes through the unit (or, with subunits, through its subtree)."""
     if unit_id is None:
         return None
@@ -87,10 +93,16 @@ def document_light_clause(light: TrafficLight, env: FilterEnv, document=Document
     turno = aliased(Turno)
 
     def shows(candidate: TrafficLight) -> ColumnElement[bool]:
-        own = document.due_date.is_not(None) & open_light_clause(candidate, document.due_date, env.calendar, today, threshold)
-        from_turnos = exists(select(1).where(
-            turno.document_id == document.id, turno.status.in_([s.value for s in OPEN_TURNO]),
-            turno_light_clause(candidate, turno, env.calendar, today, threshold)))
+        own = document.due_date.is_not(None) & open_light_clause(
+            candidate, document.due_date, env.calendar, today, threshold
+        )
+        from_turnos = exists(
+            select(1).where(
+                turno.document_id == document.id,
+                turno.status.in_([s.value for s in OPEN_TURNO]),
+                turno_light_clause(candidate, turno, env.calendar, today, threshold),
+            )
+        )
         return or_(own, from_turnos)
 
     is_open = document.status.in_(OPEN_DOCUMENT_STATUSES)
@@ -110,12 +122,14 @@ def document_search_clause(search: str | None, env: FilterEnv, document=Document
     query = parse_search(search)
     if query is None:
         return None
-    return search_clause(query, confidential_readable(env.principal, document), document.id,
-                         partial(visible_attachments, env.principal))
+    return search_clause(
+        query, confidential_readable(env.principal, document), document.id, partial(visible_attachments, env.principal)
+    )
 
 
-def document_filter_clauses(spec: DocumentFilterSpec | None, env: FilterEnv, document=Document, *,
-                            with_search: bool = True) -> list[ColumnElement[bool]]:
+def document_filter_clauses(
+    spec: DocumentFilterSpec | None, env: FilterEnv, document=Document, *, with_search: bool = True
+) -> list[ColumnElement[bool]]:
     """`with_search=False` leaves the search out, for a caller that ranks by it (models.search.ranked)."""
     if spec is None:
         return []
@@ -133,7 +147,9 @@ def document_filter_clauses(spec: DocumentFilterSpec | None, env: FilterEnv, doc
     if spec.priority:
         clauses.append(document.priority == spec.priority)
     if spec.traffic_light:
-        clauses.append(or_(*[document_light_clause(TrafficLight(light), env, document) for light in spec.traffic_light]))
+        clauses.append(
+            or_(*[document_light_clause(TrafficLight(light), env, document) for light in spec.traffic_light])
+        )
     if with_search and (search := document_search_clause(spec.search, env, document)) is not None:
         clauses.append(search)
     return clauses
@@ -180,11 +196,22 @@ async def box_unit_ids(session, principal: Principal, spec: TurnoFilterSpec) -> 
 
 def counted_by_unit_and_status(spec: TurnoFilterSpec) -> bool:
     """The filter narrows by unit and status only: models/turno_counts.py can count it."""
-    return not (spec.period_from or spec.period_to or spec.instruction or spec.traffic_light or spec.priority
-                or spec.origin or spec.sender_level or spec.document_type or spec.search)
+    return not (
+        spec.period_from
+        or spec.period_to
+        or spec.instruction
+        or spec.traffic_light
+        or spec.priority
+        or spec.origin
+        or spec.sender_level
+        or spec.document_type
+        or spec.search
+    )
 
 
-def turno_filter_clauses(spec: TurnoFilterSpec | None, env: FilterEnv, unit_column, turno=Turno) -> list[ColumnElement[bool]]:
+def turno_filter_clauses(
+    spec: TurnoFilterSpec | None, env: FilterEnv, unit_column, turno=Turno
+) -> list[ColumnElement[bool]]:
     """`unit_column` is the turno's column the unit filter applies to (to_unit_id or from_unit_id)."""
     if spec is None:
         return []
@@ -192,8 +219,9 @@ def turno_filter_clauses(spec: TurnoFilterSpec | None, env: FilterEnv, unit_colu
     if spec.unit_id is not None:
         if spec.include_subunits:
             unit = aliased(OrgUnit)
-            clauses.append(exists(select(1).where(unit.id == unit_column,
-                                                  unit.path.startswith(spec.unit_path, autoescape=True))))
+            clauses.append(
+                exists(select(1).where(unit.id == unit_column, unit.path.startswith(spec.unit_path, autoescape=True)))
+            )
         else:
             clauses.append(unit_column == spec.unit_id)
     if spec.status:
@@ -204,15 +232,23 @@ def turno_filter_clauses(spec: TurnoFilterSpec | None, env: FilterEnv, unit_colu
         clauses.append(turno.priority == spec.priority)
     if spec.traffic_light:
         today = env.clock.today()
-        clauses.append(or_(*[turno_light_clause(TrafficLight(light), turno, env.calendar, today, env.yellow_threshold)
-                             for light in spec.traffic_light]))
+        clauses.append(
+            or_(
+                *[
+                    turno_light_clause(TrafficLight(light), turno, env.calendar, today, env.yellow_threshold)
+                    for light in spec.traffic_light
+                ]
+            )
+        )
     # the document's fields
     document = aliased(Document)
     on_document = []
     if spec.origin:
         on_document.append(document.origin == spec.origin)
     if spec.sender_level:
-        on_document.append(document.sender_level.in_(spec.sender_level) & confidential_readable(env.principal, document))
+        on_document.append(
+            document.sender_level.in_(spec.sender_level) & confidential_readable(env.principal, document)
+        )
     if spec.document_type:
         on_document.append(document.document_type.in_(spec.document_type))
     if (search := document_search_clause(spec.search, env, document)) is not None:

@@ -71,8 +71,14 @@ class PendingKey:
         del getattr(session, "sync_session", session).info[TRACK]
         for table, ids in created.items():
             self.created.setdefault(table, []).extend(ids)
-        return dict(user_id=self.user_id, key=self.key, operation=self.operation, fingerprint=self.fingerprint,
-                    created=json.dumps(self.created), created_at=self.now)
+        return dict(
+            user_id=self.user_id,
+            key=self.key,
+            operation=self.operation,
+            fingerprint=self.fingerprint,
+            created=json.dumps(self.created),
+            created_at=self.now,
+        )
 
     async def before_commit(self, session) -> None:
         if session.sync_session.info.get(TRACK) is not self:
@@ -81,9 +87,16 @@ class PendingKey:
         del session.sync_session.info[TRACK]
         if not self.created:  # it only read (a permission check): the next transaction writes the key
             return
-        session.add(IdempotencyKey(user_id=self.user_id, key=self.key, operation=self.operation,
-                                   fingerprint=self.fingerprint, created=json.dumps(self.created),
-                                   created_at=self.now))
+        session.add(
+            IdempotencyKey(
+                user_id=self.user_id,
+                key=self.key,
+                operation=self.operation,
+                fingerprint=self.fingerprint,
+                created=json.dumps(self.created),
+                created_at=self.now,
+            )
+        )
         await session.flush()
         self.recorded = True
 
@@ -109,5 +122,8 @@ def pending_key(session) -> PendingKey | None:
 
 
 async def find_key(session, user_id: int, key: str) -> IdempotencyKey | None:
-    return (await session.execute(select(IdempotencyKey).where(
-        IdempotencyKey.user_id == user_id, IdempotencyKey.key == key))).scalar_one_or_none()
+    return (
+        await session.execute(
+            select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+        )
+    ).scalar_one_or_none()

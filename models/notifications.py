@@ -56,9 +56,15 @@ EVENT_KINDS: dict[str, tuple[NotificationKind, str]] = {
 }
 
 # What someone who never chose gets (by e-mail; a browser that subscribed to push gets the same)
-DEFAULT_KINDS = frozenset({NotificationKind.NEW_TURNO, NotificationKind.ANSWER_RECEIVED,
-                           NotificationKind.ANSWER_RETURNED, NotificationKind.DEADLINE_PASSED,
-                           NotificationKind.DAILY_DIGEST})
+DEFAULT_KINDS = frozenset(
+    {
+        NotificationKind.NEW_TURNO,
+        NotificationKind.ANSWER_RECEIVED,
+        NotificationKind.ANSWER_RETURNED,
+        NotificationKind.DEADLINE_PASSED,
+        NotificationKind.DAILY_DIGEST,
+    }
+)
 DEFAULT_CHANNELS: dict[NotificationKind, tuple[NotificationChannel, ...]] = {
     kind: ((NotificationChannel.EMAIL, NotificationChannel.PUSH) if kind in DEFAULT_KINDS else ())
     for kind in NotificationKind
@@ -124,7 +130,8 @@ class NotifierCursor(Base):
 @dataclass(frozen=True)
 class Preferences:
     channels: dict[NotificationKind, tuple[NotificationChannel, ...]] = field(
-        default_factory=lambda: dict(DEFAULT_CHANNELS))
+        default_factory=lambda: dict(DEFAULT_CHANNELS)
+    )
     include_subunits: bool = False
     digest_hour: int = DEFAULT_DIGEST_HOUR
     quiet_from: time | None = None
@@ -134,17 +141,25 @@ class Preferences:
     def of(cls, row: NotificationPreference | None) -> "Preferences":
         if row is None:
             return cls()
-        chosen = {NotificationKind(k): tuple(NotificationChannel(c) for c in v) for k, v in (row.channels or {}).items()
-                  if k in NotificationKind.__members__}
-        return cls(channels={**DEFAULT_CHANNELS, **chosen}, include_subunits=row.include_subunits,
-                   digest_hour=row.digest_hour, quiet_from=parse_hhmm(row.quiet_from), quiet_to=parse_hhmm(row.quiet_to))
+        chosen = {
+            NotificationKind(k): tuple(NotificationChannel(c) for c in v)
+            for k, v in (row.channels or {}).items()
+            if k in NotificationKind.__members__
+        }
+        return cls(
+            channels={**DEFAULT_CHANNELS, **chosen},
+            include_subunits=row.include_subunits,
+            digest_hour=row.digest_hour,
+            quiet_from=parse_hhmm(row.quiet_from),
+            quiet_to=parse_hhmm(row.quiet_to),
+        )
 
     def wants(self, kind: NotificationKind, channel: NotificationChannel) -> bool:
         return channel in self.channels.get(kind, ())
 
 
 def parse_hhmm(value: str | None) -> time | None:
-    """"07:30" -> time(7, 30); None or "" -> None; anything else raises ValueError."""
+    """ "07:30" -> time(7, 30); None or "" -> None; anything else raises ValueError."""
     if not value:
         return None
     hours, _, minutes = value.partition(":")
@@ -165,8 +180,7 @@ def after_quiet_period(preferences: Preferences, local_now: datetime) -> datetim
     """When a notice made at `local_now` (aware, the institution's time) may go out."""
     if not in_quiet_period(preferences, local_now.timetz().replace(tzinfo=None)):
         return local_now
-    end = local_now.replace(hour=preferences.quiet_to.hour, minute=preferences.quiet_to.minute, second=0,
-                            microsecond=0)
+    end = local_now.replace(hour=preferences.quiet_to.hour, minute=preferences.quiet_to.minute, second=0, microsecond=0)
     return end if end > local_now else end + timedelta(days=1)
 
 

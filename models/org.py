@@ -88,8 +88,15 @@ async def create_unit(
     await _ensure_unique(session, OrgUnit.acronym, acronym, "acronym", "las siglas", None)
     if parent is not None and not parent.active:
         raise validation("La unidad superior está inactiva.", "parentId")
-    unit = OrgUnit(code=code, acronym=acronym, name=name, kind=OrgUnitKind(kind).value,
-                   parent_id=parent.id if parent else None, active=True, path="")
+    unit = OrgUnit(
+        code=code,
+        acronym=acronym,
+        name=name,
+        kind=OrgUnitKind(kind).value,
+        parent_id=parent.id if parent else None,
+        active=True,
+        path="",
+    )
     session.add(unit)
     await session.flush()  # the id is part of the path
     unit.path = f"{parent.path if parent else '/'}{unit.id}/"

@@ -32,10 +32,11 @@ ONLY_SPACES = "La contraseña no puede ser solo espacios."
 ONE_CHARACTER = "La contraseña no puede ser un mismo carácter repetido."
 HAS_USERNAME = "La contraseña no debe ser ni contener el nombre de usuario."
 COMMON = "La contraseña está entre las más usadas; elija otra."
-COMMON_STEM = ("La contraseña es una contraseña o palabra muy común con números o signos añadidos; "
-               "elija otra.")
-WEAK = ("La contraseña es fácil de adivinar (secuencias, repeticiones, fechas o palabras comunes); "
-        "pruebe con una frase de varias palabras.")
+COMMON_STEM = "La contraseña es una contraseña o palabra muy común con números o signos añadidos; elija otra."
+WEAK = (
+    "La contraseña es fácil de adivinar (secuencias, repeticiones, fechas o palabras comunes); "
+    "pruebe con una frase de varias palabras."
+)
 
 
 def fold(text: str) -> str:

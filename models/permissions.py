@@ -80,6 +80,7 @@ def _minimal_prefixes(paths: Iterable[str]) -> tuple[str, ...]:
 
 # --- row visibility (SQL) ---------------------------------------------------------------
 
+
 def unit_in_scope(principal: Principal, unit: type[OrgUnit] | object) -> ColumnElement[bool]:
     """`unit` (an OrgUnit alias) is one of the user's units, or below one they see as a subtree."""
     conditions = []
@@ -113,8 +114,11 @@ def unit_id_in_scope(principal: Principal, unit_id) -> ColumnElement[bool]:
     direct = unit_id.in_(sorted(principal.unit_ids)) if principal.unit_ids else false()
     if not principal.subtree_paths:
         return direct
-    below = exists(select(1).select_from(unit).where(
-        unit.id == unit_id, or_(*[unit.path.startswith(p, autoescape=True) for p in principal.subtree_paths])))
+    below = exists(
+        select(1)
+        .select_from(unit)
+        .where(unit.id == unit_id, or_(*[unit.path.startswith(p, autoescape=True) for p in principal.subtree_paths]))
+    )
     return or_(direct, below)
 
 
@@ -160,9 +164,15 @@ def visible_users(principal: Principal, user=User) -> ColumnElement[bool]:
     if principal.is_admin:
         return true()
     unit = aliased(OrgUnit)
-    return or_(user.id == principal.user_id, exists(
-        select(1).select_from(Membership).join(unit, unit.id == Membership.unit_id)
-        .where(Membership.user_id == user.id, unit_in_scope(principal, unit))))
+    return or_(
+        user.id == principal.user_id,
+        exists(
+            select(1)
+            .select_from(Membership)
+            .join(unit, unit.id == Membership.unit_id)
+            .where(Membership.user_id == user.id, unit_in_scope(principal, unit))
+        ),
+    )
 
 
 def confidential_readable(principal: Principal, document=Document) -> ColumnElement[bool]:
@@ -176,15 +186,24 @@ def confidential_readable(principal: Principal, document=Document) -> ColumnElem
     conditions += [chain_unit.path.startswith(p, autoescape=True) for p in principal.head_paths]
     if not conditions:
         return ~document.confidential
-    return or_(~document.confidential, exists(
-        select(1).select_from(DocumentUnit).join(chain_unit, chain_unit.id == DocumentUnit.unit_id)
-        .where(DocumentUnit.document_id == document.id, or_(*conditions))))
+    return or_(
+        ~document.confidential,
+        exists(
+            select(1)
+            .select_from(DocumentUnit)
+            .join(chain_unit, chain_unit.id == DocumentUnit.unit_id)
+            .where(DocumentUnit.document_id == document.id, or_(*conditions))
+        ),
+    )
 
 
 # made once: a new alias of a wide table costs milliseconds, and a search asks for several; each
 # use is a subquery of its own, so one alias serves them all
-_FILE_DOCUMENT, _FILE_RESPONSE, _FILE_TURNO = (aliased(Document, name="file_document"),
-                                               aliased(Response, name="file_response"), aliased(Turno, name="file_turno"))
+_FILE_DOCUMENT, _FILE_RESPONSE, _FILE_TURNO = (
+    aliased(Document, name="file_document"),
+    aliased(Response, name="file_response"),
+    aliased(Turno, name="file_turno"),
+)
 
 
 def visible_attachments(principal: Principal, attachment=Attachment) -> ColumnElement[bool]:
@@ -194,17 +213,25 @@ def visible_attachments(principal: Principal, attachment=Attachment) -> ColumnEl
     STAFF of a sibling unit would read an answer they cannot see. Aliases inside, so the
     caller's own documents or turnos never get correlated by mistake."""
     document, response, turno = _FILE_DOCUMENT, _FILE_RESPONSE, _FILE_TURNO
-    of_document = exists(select(1).where(
-        document.id == attachment.document_id, visible_documents(principal, document),
-        confidential_readable(principal, document)))
+    of_document = exists(
+        select(1).where(
+            document.id == attachment.document_id,
+            visible_documents(principal, document),
+            confidential_readable(principal, document),
+        )
+    )
     if principal.is_admin:
         return of_document
-    answer_seen = exists(select(1).where(
-        response.id == attachment.response_id, turno.id == response.turno_id, visible_turnos(principal, turno)))
+    answer_seen = exists(
+        select(1).where(
+            response.id == attachment.response_id, turno.id == response.turno_id, visible_turnos(principal, turno)
+        )
+    )
     return and_(of_document, or_(attachment.response_id.is_(None), answer_seen))
 
 
 # --- field visibility (Python, over a document's chain) ---------------------------------
+
 
 @dataclass(frozen=True)
 class ChainUnit:
@@ -229,8 +256,19 @@ def can_see_personal_data(principal: Principal, chain: list[ChainUnit]) -> bool:
 
 
 # the fields of a document a correction event (DOCUMENT_UPDATED) may name, by protection
-CONFIDENTIAL_FIELDS = frozenset({"subject", "summary", "sender.level", "sender.name", "sender.position",
-                                 "sender.organization", "sender.email", "sender.phone", "sender.address"})
+CONFIDENTIAL_FIELDS = frozenset(
+    {
+        "subject",
+        "summary",
+        "sender.level",
+        "sender.name",
+        "sender.position",
+        "sender.organization",
+        "sender.email",
+        "sender.phone",
+        "sender.address",
+    }
+)
 PERSONAL_FIELDS = frozenset({"sender.email", "sender.phone", "sender.address"})
 
 
@@ -243,14 +281,17 @@ def readable_changes(principal: Principal, chain: list[ChainUnit], data: dict) -
         hide |= CONFIDENTIAL_FIELDS
     if data.get("citizen") and not can_see_personal_data(principal, chain):
         hide |= PERSONAL_FIELDS
-    return [{"field": c["field"], "old": None, "new": None, "masked": True} if c["field"] in hide else c
-            for c in data.get("changes", [])]
+    return [
+        {"field": c["field"], "old": None, "new": None, "masked": True} if c["field"] in hide else c
+        for c in data.get("changes", [])
+    ]
 
 
 # --- row visibility (Python twins) --------------------------------------------------------
 # The realtime hub reads each new event once per process and decides here, for every
 # subscriber, what the SQL predicates above decide for a query. tests/test_permissions.py
 # holds each pair together over the whole role x relation matrix.
+
 
 def sees_unit(principal: Principal, unit: ChainUnit) -> bool:
     """Twin of unit_in_scope / unit_id_in_scope."""
@@ -267,8 +308,13 @@ def sees_turno(principal: Principal, from_unit: ChainUnit, to_unit: ChainUnit) -
     return principal.is_admin or sees_unit(principal, from_unit) or sees_unit(principal, to_unit)
 
 
-def sees_event(principal: Principal, *, turno_units: tuple[ChainUnit, ChainUnit] | None, has_turno: bool,
-               chain: Iterable[ChainUnit]) -> bool:
+def sees_event(
+    principal: Principal,
+    *,
+    turno_units: tuple[ChainUnit, ChainUnit] | None,
+    has_turno: bool,
+    chain: Iterable[ChainUnit],
+) -> bool:
     """Twin of visible_events. `has_turno`: the event names a turno; `turno_units` is its
     (from, to) units, None when that turno does not exist."""
     if principal.is_admin:
@@ -278,8 +324,9 @@ def sees_event(principal: Principal, *, turno_units: tuple[ChainUnit, ChainUnit]
     return any(sees_unit(principal, c) for c in chain)
 
 
-def sees_attachment(principal: Principal, *, chain: list[ChainUnit], confidential: bool,
-                    turno_units: tuple[ChainUnit, ChainUnit] | None) -> bool:
+def sees_attachment(
+    principal: Principal, *, chain: list[ChainUnit], confidential: bool, turno_units: tuple[ChainUnit, ChainUnit] | None
+) -> bool:
     """Twin of visible_attachments. `turno_units`: the (from, to) units of the answer's turno;
     None for a file of the document itself."""
     if not sees_document(principal, chain):

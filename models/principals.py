@@ -15,8 +15,14 @@ from models.permissions import MembershipGrant, Principal
 from models.users import Membership, RevokedToken, Role, User, active_membership_clause
 
 
-async def load_principal(session: AsyncSession, user_id: int, token_version: int | None = None,
-                         token_id: str | None = None, *, today: date | None = None) -> Principal | None:
+async def load_principal(
+    session: AsyncSession,
+    user_id: int,
+    token_version: int | None = None,
+    token_id: str | None = None,
+    *,
+    today: date | None = None,
+) -> Principal | None:
     """The user's current access, or None when the user is inactive, or the token's version is
     old (password changed, logged out everywhere), or the token itself was logged out.
 
@@ -28,14 +34,24 @@ async def load_principal(session: AsyncSession, user_id: int, token_version: int
     if today is None:
         today = Clock().today()
     revoked = (exists(select(1).where(RevokedToken.jti == token_id)) if token_id else false()).label("revoked")
-    rows = (await session.execute(
-        select(User.id, User.username, User.active, User.token_version,
-               Membership.unit_id, Membership.role, OrgUnit.path, revoked)
-        .outerjoin(Membership, and_(Membership.user_id == User.id, active_membership_clause(today)))
-        .outerjoin(OrgUnit, OrgUnit.id == Membership.unit_id)
-        .where(User.id == user_id)
-        .order_by(Membership.id)
-    )).all()
+    rows = (
+        await session.execute(
+            select(
+                User.id,
+                User.username,
+                User.active,
+                User.token_version,
+                Membership.unit_id,
+                Membership.role,
+                OrgUnit.path,
+                revoked,
+            )
+            .outerjoin(Membership, and_(Membership.user_id == User.id, active_membership_clause(today)))
+            .outerjoin(OrgUnit, OrgUnit.id == Membership.unit_id)
+            .where(User.id == user_id)
+            .order_by(Membership.id)
+        )
+    ).all()
     if not rows or not rows[0].active or rows[0].revoked:
         return None
     if token_version is not None and rows[0].token_version != token_version:

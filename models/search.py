@@ -48,7 +48,20 @@ from functools import reduce
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement, Float, Select, and_, any_, bindparam, case, exists, false, func, literal_column, or_, select, union_all,
+    ColumnElement,
+    Float,
+    Select,
+    and_,
+    any_,
+    bindparam,
+    case,
+    exists,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.exc import CompileError
@@ -71,7 +84,8 @@ FTS_WEIGHTS_PUBLIC = (0.0, 0.0, 0.0, 5.0, 0.0)
 
 # PostgreSQL's Spanish stop words (Snowball's list) as `mcs_spanish` applies them: after
 # unaccent, so only the entries without accents ever match a word.
-STOP_WORDS = frozenset("""
+STOP_WORDS = frozenset(
+    """
 de la que el en y a los del se las por un para con no una su al lo como pero sus le ya o este porque esta
 entre cuando muy sin sobre me hasta hay donde quien desde todo nos durante todos uno les ni contra otros ese
 eso ante ellos e esto antes algunos unos yo otro otras otra tanto esa estos mucho quienes nada muchos cual
@@ -86,7 +100,8 @@ eras erais eran fui fuiste fue fuimos fuisteis fueron fuera fueras fuerais fuera
 fuesen sintiendo sentido sentida sentidos sentidas siente sentid tengo tienes tiene tenemos tienen tenga
 tengas tengamos tengan tendremos tuve tuviste tuvo tuvimos tuvisteis tuvieron tuviera tuvieras tuvierais
 tuvieran tuviese tuvieses tuvieseis tuviesen teniendo tenido tenida tenidos tenidas tened
-""".split())
+""".split()
+)
 
 _WORD = re.compile(r"[^\W_]+")  # letters and digits: what both indexes call a word
 # the plurals the index makes singular before stemming (migration 0005, mcs_search_vector)
@@ -133,6 +148,7 @@ def parse_search(text: str | None) -> SearchQuery | None:
 
 
 # --- the match predicate (plain SQL, either backend) ---------------------------------------
+
 
 class _matches(FunctionElement):
     """`key IN (rows of an index that match)`; compiled per backend. Arguments: the key column
@@ -209,8 +225,10 @@ def _key(element, compiler) -> str:
 
 def _index_rows(element, compiler, fts, texts, **kw) -> str:
     """The SELECT of the keys of `element`'s index that match."""
-    return (f"SELECT {_key(element, compiler)} FROM {element.table_name} "
-            f"WHERE {_condition(element, compiler, fts, texts, **kw)}")
+    return (
+        f"SELECT {_key(element, compiler)} FROM {element.table_name} "
+        f"WHERE {_condition(element, compiler, fts, texts, **kw)}"
+    )
 
 
 @compiles(_matches)
@@ -229,8 +247,10 @@ def _matches_supported(element, compiler, **kw):
 @compiles(row_matches_all, "sqlite")
 def _row_matches_all(element, compiler, **kw):
     key, fts, *texts = list(element.clauses)
-    return (f"EXISTS (SELECT 1 FROM {element.table_name} WHERE {_key(element, compiler)} = "
-            f"{compiler.process(key, **kw)} AND {_condition(element, compiler, fts, texts, **kw)})")
+    return (
+        f"EXISTS (SELECT 1 FROM {element.table_name} WHERE {_key(element, compiler)} = "
+        f"{compiler.process(key, **kw)} AND {_condition(element, compiler, fts, texts, **kw)})"
+    )
 
 
 @compiles(matches_all_or_answers, "postgresql")
@@ -238,13 +258,19 @@ def _row_matches_all(element, compiler, **kw):
 def _matches_all_or_answers(element, compiler, **kw):
     document_id, answers, fts, *texts = list(element.clauses)
     # the bare SELECT: SQLite takes no parenthesized member in a compound SELECT
-    return (f"{compiler.process(document_id, **kw)} IN ({_index_rows(element, compiler, fts, texts, **kw)} "
-            f"UNION ALL {compiler.process(answers.element, **kw)})")
+    return (
+        f"{compiler.process(document_id, **kw)} IN ({_index_rows(element, compiler, fts, texts, **kw)} "
+        f"UNION ALL {compiler.process(answers.element, **kw)})"
+    )
 
 
 def _match(kind: type[_matches], key, query: SearchQuery, *extra) -> ColumnElement[bool]:
-    return kind(key, *extra, bindparam(None, query.fts(kind.fts_columns, any_term=kind.any_term)),
-                *[bindparam(None, t) for t in query.texts])
+    return kind(
+        key,
+        *extra,
+        bindparam(None, query.fts(kind.fts_columns, any_term=kind.any_term)),
+        *[bindparam(None, t) for t in query.texts],
+    )
 
 
 VisibleFiles = Callable[[Any], ColumnElement[bool]]  # an Attachment (or alias) -> may the caller see it
@@ -257,21 +283,33 @@ def _found_through_answers(query: SearchQuery, visible_files: VisibleFiles) -> S
     Only a few documents have such a file, so each is checked term by term with lookups; every
     other document is found (or not) by the one lookup of its own index, as without answers."""
     found = select(Attachment.document_id).where(
-        _match(answer_file_matches_any, Attachment.id, query), Attachment.response_id.is_not(None),
-        visible_files(Attachment))
+        _match(answer_file_matches_any, Attachment.id, query),
+        Attachment.response_id.is_not(None),
+        visible_files(Attachment),
+    )
     if len(query.terms) > 1:
         for term in query.terms:
             one = SearchQuery((term,))
             other = _OTHER_FILE
-            found = found.where(or_(
-                _match(row_matches_all, Attachment.document_id, one),
-                exists(select(1).where(other.document_id == Attachment.document_id, other.response_id.is_not(None),
-                                       _match(answer_file_matches, other.id, one), visible_files(other)))))
+            found = found.where(
+                or_(
+                    _match(row_matches_all, Attachment.document_id, one),
+                    exists(
+                        select(1).where(
+                            other.document_id == Attachment.document_id,
+                            other.response_id.is_not(None),
+                            _match(answer_file_matches, other.id, one),
+                            visible_files(other),
+                        )
+                    ),
+                )
+            )
     return found
 
 
-def search_clause(query: SearchQuery | None, readable: ColumnElement[bool], document_id,
-                  visible_files: VisibleFiles | None = None) -> ColumnElement[bool] | None:
+def search_clause(
+    query: SearchQuery | None, readable: ColumnElement[bool], document_id, visible_files: VisibleFiles | None = None
+) -> ColumnElement[bool] | None:
     """The search filter as a WHERE predicate (no rank): every term in the document's fields,
     the protected ones only where `readable` holds. As `search_vector` holds the public fields
     too, "(readable AND all) OR public" is "all AND (readable OR public)", which lets the
@@ -288,8 +326,9 @@ def search_clause(query: SearchQuery | None, readable: ColumnElement[bool], docu
     if visible_files is None:
         everywhere = _match(matches_all, document_id, query)
     else:
-        everywhere = _match(matches_all_or_answers, document_id, query,
-                            _found_through_answers(query, visible_files).scalar_subquery())
+        everywhere = _match(
+            matches_all_or_answers, document_id, query, _found_through_answers(query, visible_files).scalar_subquery()
+        )
     return and_(everywhere, or_(readable, _match(matches_public, document_id, query)))
 
 
@@ -303,12 +342,21 @@ _fts_table = literal_column(SEARCH_TABLE)  # FTS5's hidden column named after th
 
 def _pg_ts_query(search: SearchQuery):
     config = literal_column(f"'{TS_CONFIG}'::regconfig")
-    return reduce(lambda a, b: a.op("&&")(b),
-                  [func.phraseto_tsquery(config, bindparam(None, t), type_=TSQUERY) for t in search.texts])
+    return reduce(
+        lambda a, b: a.op("&&")(b),
+        [func.phraseto_tsquery(config, bindparam(None, t), type_=TSQUERY) for t in search.texts],
+    )
 
 
-def newest_matches(query: Select, search: SearchQuery, readable: ColumnElement[bool], document,
-                   visible_files: VisibleFiles | None, size: int, *after: ColumnElement[bool]) -> ColumnElement:
+def newest_matches(
+    query: Select,
+    search: SearchQuery,
+    readable: ColumnElement[bool],
+    document,
+    visible_files: VisibleFiles | None,
+    size: int,
+    *after: ColumnElement[bool],
+) -> ColumnElement:
     """PostgreSQL: an array of the ids of the newest `size` documents of `query` (which selects
     `document`) whose own index holds every term (past the `after` conditions), and of those
     found through answers' files (a few): a superset of the next page by date, and the window a
@@ -321,20 +369,35 @@ def newest_matches(query: Select, search: SearchQuery, readable: ColumnElement[b
 
     def own_index_holds(vector) -> ColumnElement[bool]:
         return exists(select(1).select_from(own).where(own.c.document_id == document.id, vector.op("@@")(ts_query)))
+
     # `readable` stays outside: a subquery correlates with the query right around it only
     own_match = and_(own_index_holds(own.c.search_vector), or_(readable, own_index_holds(own.c.public_search_vector)))
-    candidates = [query.where(own_match, *after).with_only_columns(document.id)
-                  .order_by(document.received_at.desc(), document.id.desc()).limit(size)]
+    candidates = [
+        query.where(own_match, *after)
+        .with_only_columns(document.id)
+        .order_by(document.received_at.desc(), document.id.desc())
+        .limit(size)
+    ]
     if visible_files is not None:
-        candidates.append(query.where(document.id.in_(_found_through_answers(search, visible_files)),
-                                      or_(readable, _match(matches_public, document.id, search)), *after)
-                          .with_only_columns(document.id))
+        candidates.append(
+            query.where(
+                document.id.in_(_found_through_answers(search, visible_files)),
+                or_(readable, _match(matches_public, document.id, search)),
+                *after,
+            ).with_only_columns(document.id)
+        )
     found = union_all(*[select(c.subquery().c.id) for c in candidates]).subquery()
     return func.coalesce(select(func.array_agg(found.c.id)).scalar_subquery(), literal_column("'{}'::bigint[]"))
 
 
-def ranked(query: Select, search: SearchQuery, readable: ColumnElement[bool], document, dialect: str,
-           visible_files: VisibleFiles | None = None) -> tuple[Select, ColumnElement]:
+def ranked(
+    query: Select,
+    search: SearchQuery,
+    readable: ColumnElement[bool],
+    document,
+    dialect: str,
+    visible_files: VisibleFiles | None = None,
+) -> tuple[Select, ColumnElement]:
     """`query` (which selects `document`) narrowed to the matches of `search` (search_clause,
     answers' files included) and with their relevance as a second column, labelled
     search_rank; higher is better. Returns the query and the rank (to sort and paginate on).
@@ -346,28 +409,37 @@ def ranked(query: Select, search: SearchQuery, readable: ColumnElement[bool], do
         query = query.where(false())
     elif dialect == "postgresql":
         ts_query = _pg_ts_query(search)
-        rank = case((readable, func.ts_rank(_pg_index.c.search_vector, ts_query, type_=Float)),
-                    else_=func.ts_rank(_pg_index.c.public_search_vector, ts_query, type_=Float))
+        rank = case(
+            (readable, func.ts_rank(_pg_index.c.search_vector, ts_query, type_=Float)),
+            else_=func.ts_rank(_pg_index.c.public_search_vector, ts_query, type_=Float),
+        )
         # Ranking costs a read of each match's vector: 0.6 s for the 47,000 matches of a common
         # word in 100,000 documents, seconds at a million (bench/SEARCH.md). So the newest
         # RANK_WINDOW matches are ranked (newest_matches).
         ids = newest_matches(query, search, readable, document, visible_files, RANK_WINDOW)
         # every document has its row (a trigger writes it with the document)
-        query = (select(document).join(_pg_index, _pg_index.c.document_id == document.id)
-                 .where(document.id == any_(ids)))
+        query = select(document).join(_pg_index, _pg_index.c.document_id == document.id).where(document.id == any_(ids))
     elif dialect == "sqlite":
+
         def bm25(weights):  # FTS5's bm25 is lower for better matches
             return -func.bm25(_fts_table, *[literal_column(repr(w)) for w in weights], type_=Float)
 
         # bm25 needs its own MATCH: the documents whose own fields hold every term, ranked once
         # (SQLite keeps a virtual table on the right of a LEFT JOIN as a subquery of its own)
-        own = (select(_fts_index.c.rowid.label("document_id"), bm25(FTS_WEIGHTS_ALL).label("rank_all"),
-                      bm25(FTS_WEIGHTS_PUBLIC).label("rank_public"))
-               .where(_fts_table.match(bindparam(None, search.fts()))).subquery("own_rank"))
+        own = (
+            select(
+                _fts_index.c.rowid.label("document_id"),
+                bm25(FTS_WEIGHTS_ALL).label("rank_all"),
+                bm25(FTS_WEIGHTS_PUBLIC).label("rank_public"),
+            )
+            .where(_fts_table.match(bindparam(None, search.fts())))
+            .subquery("own_rank")
+        )
         zero = literal_column("0.0", Float)
         rank = case((readable, func.coalesce(own.c.rank_all, zero)), else_=func.coalesce(own.c.rank_public, zero))
         query = query.outerjoin(own, own.c.document_id == document.id).where(
-            search_clause(search, readable, document.id, visible_files))
+            search_clause(search, readable, document.id, visible_files)
+        )
     else:
         raise CompileError(f"full-text search is implemented for PostgreSQL and SQLite, not {dialect}")
     labelled = rank.label("search_rank")
@@ -390,8 +462,10 @@ SNIPPET_MAX_SEGMENTS = 2 * SNIPPET_WORDS + 1  # every word marked, and the text 
 SNIPPET_TEXT_LIMIT = 20_000
 _START, _STOP = "\ue000", "\ue001"  # private-use characters: markers no text holds (removed from it first)
 _SPLIT = "\ue002"  # put after punctuation for ts_headline, so that it splits words as the index does; removed after
-HEADLINE_OPTIONS = (f"StartSel={_START}, StopSel={_STOP}, MaxWords={SNIPPET_WORDS}, MinWords={SNIPPET_WORDS // 2}, "
-                    "ShortWord=2, MaxFragments=1, HighlightAll=false")
+HEADLINE_OPTIONS = (
+    f"StartSel={_START}, StopSel={_STOP}, MaxWords={SNIPPET_WORDS}, MinWords={SNIPPET_WORDS // 2}, "
+    "ShortWord=2, MaxFragments=1, HighlightAll=false"
+)
 HEADLINE_WHOLE = f"StartSel={_START}, StopSel={_STOP}, HighlightAll=true"
 SNIPPET_SHORT_TEXT = 240  # characters: a text this short is shown whole (about SNIPPET_WORDS words)
 _SPACE = re.compile(r"\s+")
@@ -402,8 +476,10 @@ Segment = tuple[str, bool]  # (text, is a match)
 def headline_tsquery(search: SearchQuery):
     """PostgreSQL: the query's terms ORed (a field holds some of them; the document held all)."""
     config = literal_column(f"'{TS_CONFIG}'::regconfig")
-    return reduce(lambda a, b: a.op("||")(b),
-                  [func.phraseto_tsquery(config, bindparam(None, t), type_=TSQUERY) for t in search.texts])
+    return reduce(
+        lambda a, b: a.op("||")(b),
+        [func.phraseto_tsquery(config, bindparam(None, t), type_=TSQUERY) for t in search.texts],
+    )
 
 
 def headline(text_column, search: SearchQuery):
@@ -414,8 +490,9 @@ def headline(text_column, search: SearchQuery):
     query = headline_tsquery(search)
     # the index reads "JUZ-3/2026" as juz, 3 and 2026 (punctuation is a space to it); the parser of
     # ts_headline would read "-3" and "/2026": a separator after each punctuation mark fixes that
-    clean = func.regexp_replace(func.translate(text_column, _START + _STOP + _SPLIT, ""), "([[:punct:]]+)",
-                                "\\1" + _SPLIT, "g")
+    clean = func.regexp_replace(
+        func.translate(text_column, _START + _STOP + _SPLIT, ""), "([[:punct:]]+)", "\\1" + _SPLIT, "g"
+    )
     matches = func.mcs_search_vector(text_column, literal_column("'D'")).op("@@")(query)
     # a short text whole (the fragment mode would drop its last word), a long one cut around the best match
     whole = func.ts_headline(config, clean, query, literal_column(f"'{HEADLINE_WHOLE}'"))
@@ -464,8 +541,13 @@ def marked_segments(marked: str | None, text_start: str, text_end: str) -> list[
     # the words of a phrase ("JUZ-3/2026") come marked one by one: one mark, punctuation included
     for i in range(1, len(segments) - 1):
         text, match = segments[i]
-        if not match and text and segments[i - 1][1] and segments[i + 1][1] and not any(
-                c.isalnum() or c.isspace() for c in text):
+        if (
+            not match
+            and text
+            and segments[i - 1][1]
+            and segments[i + 1][1]
+            and not any(c.isalnum() or c.isspace() for c in text)
+        ):
             segments[i] = (text, True)
     return _squeeze(segments)
 
@@ -521,7 +603,7 @@ def highlight(text: str | None, search: SearchQuery, words: int = SNIPPET_WORDS)
             segments += [(text[cursor:start], False), (text[start:stop], True)]
             cursor = stop
     if end < len(tokens) or cut:
-        segments += [(text[cursor:tokens[end - 1][1]], False), (" …", False)]
+        segments += [(text[cursor : tokens[end - 1][1]], False), (" …", False)]
     else:
         segments.append((text[cursor:], False))
     return _squeeze(segments)

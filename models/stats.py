@@ -31,8 +31,21 @@ from datetime import date, datetime, timedelta
 from enum import Enum
 
 from sqlalchemy import (
-    BigInteger, ColumnElement, Date, DateTime, FromClause, Index, Integer, Select, and_, bindparam, case, func,
-    literal_column, select, text,
+    BigInteger,
+    ColumnElement,
+    Date,
+    DateTime,
+    FromClause,
+    Index,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    select,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
@@ -82,11 +95,16 @@ class StatsDaily(Base):
     __table_args__ = (Index("ix_stats_daily_unit_id_day", "unit_id", "day"),)
 
 
-GRANULARITY_ES = {Granularity.DAY: "días", Granularity.WEEK: "semanas", Granularity.MONTH: "meses",
-                  Granularity.YEAR: "años"}
+GRANULARITY_ES = {
+    Granularity.DAY: "días",
+    Granularity.WEEK: "semanas",
+    Granularity.MONTH: "meses",
+    Granularity.YEAR: "años",
+}
 
 
 # --- buckets --------------------------------------------------------------------------------
+
 
 def bucket_start(day: date, granularity: Granularity) -> date:
     """The first day of the day, ISO week (Monday), month or year holding `day`."""
@@ -136,8 +154,11 @@ def make_buckets(first: date, last: date, granularity: Granularity, clock: Clock
     buckets, start, end = [], bucket_start(first, granularity), last + timedelta(days=1)
     while start <= last:
         following = next_bucket_start(start, granularity)
-        buckets.append(Bucket(start, max(start, first), clock.start_of_day(max(start, first)),
-                              clock.start_of_day(min(following, end))))
+        buckets.append(
+            Bucket(
+                start, max(start, first), clock.start_of_day(max(start, first)), clock.start_of_day(min(following, end))
+            )
+        )
         start = following
     return buckets
 
@@ -148,14 +169,21 @@ def bucket_table(buckets: list[Bucket]) -> FromClause:
     rows = ", ".join(f"(:b{i}, :s{i}, :e{i})" for i in range(len(buckets)))
     params = []
     for i, b in enumerate(buckets):
-        params += [bindparam(f"b{i}", i, type_=Integer), bindparam(f"s{i}", b.starts_at, type_=UTCDateTime),
-                   bindparam(f"e{i}", b.ends_at, type_=UTCDateTime)]
-    return (text(f"SELECT column1 AS bucket, column2 AS starts_at, column3 AS ends_at FROM (VALUES {rows})")
-            .bindparams(*params).columns(bucket=Integer, starts_at=UTCDateTime, ends_at=UTCDateTime)
-            .subquery("buckets"))
+        params += [
+            bindparam(f"b{i}", i, type_=Integer),
+            bindparam(f"s{i}", b.starts_at, type_=UTCDateTime),
+            bindparam(f"e{i}", b.ends_at, type_=UTCDateTime),
+        ]
+    return (
+        text(f"SELECT column1 AS bucket, column2 AS starts_at, column3 AS ends_at FROM (VALUES {rows})")
+        .bindparams(*params)
+        .columns(bucket=Integer, starts_at=UTCDateTime, ends_at=UTCDateTime)
+        .subquery("buckets")
+    )
 
 
 # --- which units count ----------------------------------------------------------------------
+
 
 @dataclass
 class UnitScope:
@@ -177,7 +205,9 @@ def counted_units(principal: Principal, scope: UnitScope, env: FilterEnv) -> Sel
     if not principal.is_admin:
         clauses.append(unit_in_scope(principal, OrgUnit))
     if scope.unit_id is not None:
-        spec = TurnoFilterSpec(unit_id=scope.unit_id, unit_path=scope.unit_path, include_subunits=scope.include_subunits)
+        spec = TurnoFilterSpec(
+            unit_id=scope.unit_id, unit_path=scope.unit_path, include_subunits=scope.include_subunits
+        )
         clauses += turno_filter_clauses(spec, env, OrgUnit.id)  # only its unit filter: nothing else is set
     elif not scope.include_subunits:
         clauses.append(OrgUnit.id.in_(sorted(principal.unit_ids)))
@@ -185,6 +215,7 @@ def counted_units(principal: Principal, scope: UnitScope, env: FilterEnv) -> Sel
 
 
 # --- the statements -------------------------------------------------------------------------
+
 
 @dataclass
 class StatsQuery:
@@ -198,7 +229,9 @@ class StatsQuery:
     yellow_threshold: int
 
 
-def _bucketed(q: StatsQuery, dialect: str, source, timestamp, unit_column, measures: list, joins=(), where=()) -> Select:
+def _bucketed(
+    q: StatsQuery, dialect: str, source, timestamp, unit_column, measures: list, joins=(), where=()
+) -> Select:
     """SELECT bucket[, unit_id], measures… over the rows of `source` whose `timestamp` falls in the
     period and whose `unit_column` is a counted unit, grouped by bucket (and unit); `bucket` is
     the index of the row's bucket in q.buckets.
@@ -214,8 +247,11 @@ def _bucketed(q: StatsQuery, dialect: str, source, timestamp, unit_column, measu
     else:
         buckets = bucket_table(q.buckets)
         bucket = buckets.c.bucket.label("bucket")
-        statement = select(bucket).select_from(buckets).join(
-            source, and_(timestamp >= buckets.c.starts_at, timestamp < buckets.c.ends_at))
+        statement = (
+            select(bucket)
+            .select_from(buckets)
+            .join(source, and_(timestamp >= buckets.c.starts_at, timestamp < buckets.c.ends_at))
+        )
     keys = [literal_column("bucket")] + ([unit_column] if q.by_unit else [])
     if q.by_unit:
         statement = statement.add_columns(unit_column.label("unit_id"))
@@ -241,29 +277,61 @@ def stats_statements(q: StatsQuery, dialect: str) -> dict[str, Select]:
     concluded = Turno.status == TurnoStatus.CONCLUDED.value
     answers = [(Turno, Turno.id == Response.turno_id)]
     return {
-        "documents": _bucketed(q, dialect, Document, Document.received_at, Document.unit_id,
-                               [func.count().label("documents_received")]),
-        "turnos_received": _bucketed(q, dialect, Turno, Turno.sent_at, Turno.to_unit_id, [
-            func.count().label("turnos_received"),
-            _count_if(is_open).label("pending"),
-            _count_if(is_open & red).label("overdue"),
-            _count_if(concluded & green).label("concluded_on_time"),
-        ]),
-        "turnos_sent": _bucketed(q, dialect, Turno, Turno.sent_at, Turno.from_unit_id,
-                                 [func.count().label("turnos_sent")]),
-        "responses_sent": _bucketed(q, dialect, Response, Response.submitted_at, Turno.to_unit_id, [
-            func.count().label("responses_sent"),
-            func.sum(Response.business_days_to_answer).label("business_days_sum"),
-            func.count(Response.business_days_to_answer).label("business_days_count"),
-        ], joins=answers),
-        "responses_received": _bucketed(q, dialect, Response, Response.submitted_at, Turno.from_unit_id,
-                                        [func.count().label("responses_received")], joins=answers),
+        "documents": _bucketed(
+            q, dialect, Document, Document.received_at, Document.unit_id, [func.count().label("documents_received")]
+        ),
+        "turnos_received": _bucketed(
+            q,
+            dialect,
+            Turno,
+            Turno.sent_at,
+            Turno.to_unit_id,
+            [
+                func.count().label("turnos_received"),
+                _count_if(is_open).label("pending"),
+                _count_if(is_open & red).label("overdue"),
+                _count_if(concluded & green).label("concluded_on_time"),
+            ],
+        ),
+        "turnos_sent": _bucketed(
+            q, dialect, Turno, Turno.sent_at, Turno.from_unit_id, [func.count().label("turnos_sent")]
+        ),
+        "responses_sent": _bucketed(
+            q,
+            dialect,
+            Response,
+            Response.submitted_at,
+            Turno.to_unit_id,
+            [
+                func.count().label("responses_sent"),
+                func.sum(Response.business_days_to_answer).label("business_days_sum"),
+                func.count(Response.business_days_to_answer).label("business_days_count"),
+            ],
+            joins=answers,
+        ),
+        "responses_received": _bucketed(
+            q,
+            dialect,
+            Response,
+            Response.submitted_at,
+            Turno.from_unit_id,
+            [func.count().label("responses_received")],
+            joins=answers,
+        ),
     }
 
 
 OPEN_VALUES = sorted(s.value for s in OPEN_TURNO)
-ROLLUP_COLUMNS = ("documents_received", "turnos_sent", "turnos_received", "responses_sent", "responses_received",
-                  "business_days_sum", "business_days_count", "concluded_on_time")
+ROLLUP_COLUMNS = (
+    "documents_received",
+    "turnos_sent",
+    "turnos_received",
+    "responses_sent",
+    "responses_received",
+    "business_days_sum",
+    "business_days_count",
+    "concluded_on_time",
+)
 
 
 def rollup_statements(q: StatsQuery) -> dict[str, Select]:
@@ -273,8 +341,11 @@ def rollup_statements(q: StatsQuery) -> dict[str, Select]:
     first_days = bindparam("bucket_days", [b.first_day for b in q.buckets], type_=ARRAY(Date))
     bucket = (func.width_bucket(StatsDaily.day, first_days) - 1).label("bucket")
     keys = [literal_column("bucket")] + ([StatsDaily.unit_id] if q.by_unit else [])
-    daily = select(bucket, *([StatsDaily.unit_id.label("unit_id")] if q.by_unit else []),
-                   *[func.sum(getattr(StatsDaily, c)).label(c) for c in ROLLUP_COLUMNS])
+    daily = select(
+        bucket,
+        *([StatsDaily.unit_id.label("unit_id")] if q.by_unit else []),
+        *[func.sum(getattr(StatsDaily, c)).label(c) for c in ROLLUP_COLUMNS],
+    )
     where = [StatsDaily.day >= q.period_from, StatsDaily.day <= q.period_to]
     if q.units is not None:
         where.append(StatsDaily.unit_id.in_(q.units))
@@ -283,8 +354,15 @@ def rollup_statements(q: StatsQuery) -> dict[str, Select]:
     red = turno_light_clause(TrafficLight.RED, Turno, q.calendar, today, q.yellow_threshold)
     return {
         "daily": daily.where(*where).group_by(*keys),
-        "open": _bucketed(q, "postgresql", Turno, Turno.sent_at, Turno.to_unit_id,
-                          [func.count().label("pending"), _count_if(red).label("overdue")], where=[is_open]),
+        "open": _bucketed(
+            q,
+            "postgresql",
+            Turno,
+            Turno.sent_at,
+            Turno.to_unit_id,
+            [func.count().label("pending"), _count_if(red).label("overdue")],
+            where=[is_open],
+        ),
     }
 
 
@@ -308,8 +386,18 @@ class StatsRow:
         return self.business_days_sum / self.business_days_count if self.business_days_count else None
 
 
-COUNTED = ("documents_received", "turnos_sent", "turnos_received", "responses_sent", "responses_received",
-           "pending", "overdue", "concluded_on_time", "business_days_sum", "business_days_count")
+COUNTED = (
+    "documents_received",
+    "turnos_sent",
+    "turnos_received",
+    "responses_sent",
+    "responses_received",
+    "pending",
+    "overdue",
+    "concluded_on_time",
+    "business_days_sum",
+    "business_days_count",
+)
 
 
 def assemble(buckets: list[Bucket], results: dict[str, list], by_unit: bool) -> dict[tuple[int, int | None], StatsRow]:

@@ -14,8 +14,8 @@ def fold(text: str | None) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-
 def natural_key(text: str) -> tuple:
     """Numbers inside a code compare as numbers: '2C' < '10C' (as people file them)."""
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
-                 for part in re.split(r"(\d+)", text) if part)
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part.casefold()) for part in re.split(r"(\d+)", text) if part
+    )

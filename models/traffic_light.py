@@ -58,8 +58,14 @@ def open_light_clause(
     return false()
 
 
-def turno_light(status: str, due: date | None, answered_on_time: bool | None,
-                calendar: BusinessCalendar, today: date, yellow_threshold: int) -> TrafficLight:
+def turno_light(
+    status: str,
+    due: date | None,
+    answered_on_time: bool | None,
+    calendar: BusinessCalendar,
+    today: date,
+    yellow_threshold: int,
+) -> TrafficLight:
     """Awaiting an answer: by the days left. Answered or concluded: GREEN if the answer came by the
     deadline in force, RED if later (an answer given in time never turns red while it waits to be
     evaluated). Cancelled, a copy for knowledge, or no deadline: NONE."""
@@ -72,26 +78,36 @@ def turno_light(status: str, due: date | None, answered_on_time: bool | None,
     return TrafficLight.NONE
 
 
-def turno_light_clause(light: TrafficLight, turno, calendar: BusinessCalendar, today: date,
-                       yellow_threshold: int) -> ColumnElement[bool]:
+def turno_light_clause(
+    light: TrafficLight, turno, calendar: BusinessCalendar, today: date, yellow_threshold: int
+) -> ColumnElement[bool]:
     """SQL twin of `turno_light(...) == light` over a Turno alias."""
     awaiting = turno.status.in_([s.value for s in AWAITING_ANSWER])
     answered = turno.status.in_([TurnoStatus.ANSWERED.value, TurnoStatus.CONCLUDED.value])
     has_due = turno.due_date.is_not(None)
     if light == TrafficLight.RED:
-        return has_due & or_(awaiting & open_light_clause(light, turno.due_date, calendar, today, yellow_threshold),
-                             answered & turno.answered_on_time.is_not(None) & (turno.answered_on_time == false()))
+        return has_due & or_(
+            awaiting & open_light_clause(light, turno.due_date, calendar, today, yellow_threshold),
+            answered & turno.answered_on_time.is_not(None) & (turno.answered_on_time == false()),
+        )
     if light == TrafficLight.YELLOW:
         return has_due & awaiting & open_light_clause(light, turno.due_date, calendar, today, yellow_threshold)
     if light == TrafficLight.GREEN:
-        return has_due & or_(awaiting & open_light_clause(light, turno.due_date, calendar, today, yellow_threshold),
-                             answered & turno.answered_on_time.is_not(None) & (turno.answered_on_time == true()))
-    return ~or_(*[turno_light_clause(other, turno, calendar, today, yellow_threshold)
-                  for other in (TrafficLight.RED, TrafficLight.YELLOW, TrafficLight.GREEN)])
+        return has_due & or_(
+            awaiting & open_light_clause(light, turno.due_date, calendar, today, yellow_threshold),
+            answered & turno.answered_on_time.is_not(None) & (turno.answered_on_time == true()),
+        )
+    return ~or_(
+        *[
+            turno_light_clause(other, turno, calendar, today, yellow_threshold)
+            for other in (TrafficLight.RED, TrafficLight.YELLOW, TrafficLight.GREEN)
+        ]
+    )
 
 
-def document_light(is_open: bool, due: date | None, open_turno_lights, calendar: BusinessCalendar,
-                   today: date, yellow_threshold: int) -> TrafficLight:
+def document_light(
+    is_open: bool, due: date | None, open_turno_lights, calendar: BusinessCalendar, today: date, yellow_threshold: int
+) -> TrafficLight:
     """An open document shows the worst of its own deadline and of its open turnos; closed: NONE."""
     if not is_open:
         return TrafficLight.NONE

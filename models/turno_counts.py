@@ -12,7 +12,20 @@ from __future__ import annotations
 from typing import Iterable
 
 from sqlalchemy import (
-    BigInteger, Boolean, Column, ColumnElement, Date, Integer, Select, String, Table, and_, false, func, or_, select,
+    BigInteger,
+    Boolean,
+    Column,
+    ColumnElement,
+    Date,
+    Integer,
+    Select,
+    String,
+    Table,
+    and_,
+    false,
+    func,
+    or_,
+    select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -37,7 +50,8 @@ class TurnoCount(Base):
 # Core only: no column is a key (due_date and answered_on_time may be null); a unique index
 # NULLS NOT DISTINCT keeps one row per group.
 open_turno_rollup = Table(
-    "open_turno_rollup", Base.metadata,
+    "open_turno_rollup",
+    Base.metadata,
     Column("box", String(3), nullable=False),
     Column("unit_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
     Column("subtree", Boolean, nullable=False),
@@ -52,10 +66,16 @@ def rollup_scope(principal: Principal, box: str, include_subunits: bool) -> Colu
     """Twin of models.filters.box_unit_ids without a unit filter, over open_turno_rollup: the
     subtrees the principal sees whole and, alone, their other units."""
     rollup = open_turno_rollup.c
-    roots = sorted({m.unit_id for m in principal.memberships if m.unit_path in principal.subtree_paths}) \
-        if include_subunits else []
-    alone = sorted(m.unit_id for m in principal.memberships
-                   if not any(m.unit_path.startswith(p) for p in (principal.subtree_paths if include_subunits else ())))
+    roots = (
+        sorted({m.unit_id for m in principal.memberships if m.unit_path in principal.subtree_paths})
+        if include_subunits
+        else []
+    )
+    alone = sorted(
+        m.unit_id
+        for m in principal.memberships
+        if not any(m.unit_path.startswith(p) for p in (principal.subtree_paths if include_subunits else ()))
+    )
     parts = []
     if roots:
         parts.append(and_(rollup.subtree.is_(True), rollup.unit_id.in_(roots)))
@@ -72,7 +92,8 @@ def box_count_query(box: str, unit_ids: Iterable[int], statuses: Iterable[str] =
     """Turnos to (inbox) or from (outbox) the given units, with one of `statuses` (any if empty),
     from the table (PostgreSQL only)."""
     query = select(func.coalesce(func.sum(TurnoCount.n), 0)).where(
-        TurnoCount.box == BOXES[box], TurnoCount.unit_id.in_(sorted(unit_ids)))
+        TurnoCount.box == BOXES[box], TurnoCount.unit_id.in_(sorted(unit_ids))
+    )
     if statuses:
         query = query.where(TurnoCount.status.in_(sorted(statuses)))
     return query

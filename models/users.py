@@ -81,8 +81,10 @@ def active_membership_clause(today: date, membership=Membership) -> ColumnElemen
     """SQL predicate: the membership counts on `today` (the institution's date, models/clock).
     The one rule of membership dates: whatever makes a Principal, or counts who holds a role, uses it
     (or its twin, Membership.active_on)."""
-    return and_(or_(membership.starts_on.is_(None), membership.starts_on <= today),
-                or_(membership.ends_on.is_(None), membership.ends_on >= today))
+    return and_(
+        or_(membership.starts_on.is_(None), membership.starts_on <= today),
+        or_(membership.ends_on.is_(None), membership.ends_on >= today),
+    )
 
 
 class RevokedToken(Base):

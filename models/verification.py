@@ -40,10 +40,17 @@ class VerificationCode(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (
-        CheckConstraint("(kind = 'ACUSE' AND turno_id IS NULL) OR (kind = 'VOLANTE' AND turno_id IS NOT NULL)",
-                        name="kind_matches_turno"),
-        Index("uq_verification_codes_acuse_document_id", "document_id", unique=True,
-              sqlite_where=text(ACUSE_ONE_PER_DOCUMENT), postgresql_where=text(ACUSE_ONE_PER_DOCUMENT)),
+        CheckConstraint(
+            "(kind = 'ACUSE' AND turno_id IS NULL) OR (kind = 'VOLANTE' AND turno_id IS NOT NULL)",
+            name="kind_matches_turno",
+        ),
+        Index(
+            "uq_verification_codes_acuse_document_id",
+            "document_id",
+            unique=True,
+            sqlite_where=text(ACUSE_ONE_PER_DOCUMENT),
+            postgresql_where=text(ACUSE_ONE_PER_DOCUMENT),
+        ),
         Index("uq_verification_codes_turno_id", "turno_id", unique=True),
     )
 
@@ -64,19 +71,22 @@ async def find_code(session: AsyncSession, kind: PaperKind, document_id: int, tu
     return (await session.execute(_code_of(kind, document_id, turno_id))).scalar_one_or_none()
 
 
-async def get_or_create_code(session: AsyncSession, kind: PaperKind, document_id: int, turno_id: int | None,
-                             now: datetime) -> str:
+async def get_or_create_code(
+    session: AsyncSession, kind: PaperKind, document_id: int, turno_id: int | None, now: datetime
+) -> str:
     """The paper's code, made now if it has none, inside the caller's transaction.
 
     Two first prints at once both insert; the unique index lets one row in and the other
     insert does nothing (on PostgreSQL it waits for the first to commit), then both read the
     same row."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(VerificationCode).values(code=new_code(), kind=kind.value, document_id=document_id,
-                                           turno_id=turno_id, created_at=now)
+    stmt = insert(VerificationCode).values(
+        code=new_code(), kind=kind.value, document_id=document_id, turno_id=turno_id, created_at=now
+    )
     if kind == PaperKind.ACUSE:
-        stmt = stmt.on_conflict_do_nothing(index_elements=[VerificationCode.document_id],
-                                           index_where=text(ACUSE_ONE_PER_DOCUMENT))
+        stmt = stmt.on_conflict_do_nothing(
+            index_elements=[VerificationCode.document_id], index_where=text(ACUSE_ONE_PER_DOCUMENT)
+        )
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=[VerificationCode.turno_id])
     await session.execute(stmt)

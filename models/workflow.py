@@ -50,7 +50,12 @@ TURNO_TRANSITIONS: dict[TurnoTransition, dict[TurnoStatus, TurnoStatus]] = {
     TurnoTransition.ANSWER: {S.SENT: S.ANSWERED, S.RECEIVED: S.ANSWERED, S.RETURNED: S.ANSWERED},
     TurnoTransition.ACCEPT: {S.ANSWERED: S.CONCLUDED},
     TurnoTransition.RETURN: {S.ANSWERED: S.RETURNED},
-    TurnoTransition.CANCEL: {S.SENT: S.CANCELLED, S.RECEIVED: S.CANCELLED, S.ANSWERED: S.CANCELLED, S.RETURNED: S.CANCELLED},
+    TurnoTransition.CANCEL: {
+        S.SENT: S.CANCELLED,
+        S.RECEIVED: S.CANCELLED,
+        S.ANSWERED: S.CANCELLED,
+        S.RETURNED: S.CANCELLED,
+    },
 }
 
 # waiting for the recipient's answer: the deadline runs
@@ -72,14 +77,31 @@ DOCUMENT_TRANSITIONS: dict[DocumentTransition, dict[str, str]] = {
     DocumentTransition.ARCHIVE: {D_CONCLUDED: D_ARCHIVED},
 }
 
-TURNO_STATUS_ES = {S.SENT: "enviado", S.RECEIVED: "recibido", S.ANSWERED: "respondido", S.RETURNED: "devuelto",
-                   S.CONCLUDED: "concluido", S.CANCELLED: "cancelado"}
-DOCUMENT_STATUS_ES = {D_REGISTERED: "registrado", D_IN_PROGRESS: "en trámite", D_CONCLUDED: "concluido",
-                      D_ARCHIVED: "archivado"}
-ACTION_ES = {TurnoTransition.ACKNOWLEDGE: "acusar de recibido", TurnoTransition.ACKNOWLEDGE_KNOWLEDGE: "acusar de recibido",
-             TurnoTransition.ANSWER: "responder", TurnoTransition.ACCEPT: "aceptar la respuesta de",
-             TurnoTransition.RETURN: "devolver", TurnoTransition.CANCEL: "cancelar",
-             DocumentTransition.START: "turnar", DocumentTransition.CONCLUDE: "concluir", DocumentTransition.ARCHIVE: "archivar"}
+TURNO_STATUS_ES = {
+    S.SENT: "enviado",
+    S.RECEIVED: "recibido",
+    S.ANSWERED: "respondido",
+    S.RETURNED: "devuelto",
+    S.CONCLUDED: "concluido",
+    S.CANCELLED: "cancelado",
+}
+DOCUMENT_STATUS_ES = {
+    D_REGISTERED: "registrado",
+    D_IN_PROGRESS: "en trámite",
+    D_CONCLUDED: "concluido",
+    D_ARCHIVED: "archivado",
+}
+ACTION_ES = {
+    TurnoTransition.ACKNOWLEDGE: "acusar de recibido",
+    TurnoTransition.ACKNOWLEDGE_KNOWLEDGE: "acusar de recibido",
+    TurnoTransition.ANSWER: "responder",
+    TurnoTransition.ACCEPT: "aceptar la respuesta de",
+    TurnoTransition.RETURN: "devolver",
+    TurnoTransition.CANCEL: "cancelar",
+    DocumentTransition.START: "turnar",
+    DocumentTransition.CONCLUDE: "concluir",
+    DocumentTransition.ARCHIVE: "archivar",
+}
 
 
 class InvalidTransition(DomainError):

@@ -16,7 +16,13 @@ from sqlalchemy import select
 
 from models.documents import Document, DocumentUnit, SenderLevel
 from models.events import Event
-from models.notifications import Notification, NotificationChannel, NotificationKind, NotificationPreference, Preferences
+from models.notifications import (
+    Notification,
+    NotificationChannel,
+    NotificationKind,
+    NotificationPreference,
+    Preferences,
+)
 from models.org import OrgUnit
 from models.permissions import ChainUnit, Principal, can_see_confidential, visible_turnos
 from models.turnos import Turno
@@ -29,16 +35,28 @@ from models.principals import load_principal
 from core.global_ids import encode_global_id
 
 CONFIDENTIAL = "Documento confidencial"
-INSTRUCTION_WORDS = {"ATTENTION": "Atención", "RESPONSE": "Respuesta", "OPINION": "Opinión",
-                     "KNOWLEDGE": "Para conocimiento"}
+INSTRUCTION_WORDS = {
+    "ATTENTION": "Atención",
+    "RESPONSE": "Respuesta",
+    "OPINION": "Opinión",
+    "KNOWLEDGE": "Para conocimiento",
+}
 # kind -> (subject's opening, the first line of the body)
 WORDS: dict[NotificationKind, tuple[str, str]] = {
     NotificationKind.NEW_TURNO: ("Nuevo turno", "Se turnó un documento a {to}."),
-    NotificationKind.ANSWER_RECEIVED: ("Respuesta por evaluar", "{to} respondió el turno que envió {from_}; espera su evaluación."),
-    NotificationKind.ANSWER_RETURNED: ("Respuesta devuelta", "{from_} devolvió la respuesta de {to}: hay que atenderla de nuevo."),
+    NotificationKind.ANSWER_RECEIVED: (
+        "Respuesta por evaluar",
+        "{to} respondió el turno que envió {from_}; espera su evaluación.",
+    ),
+    NotificationKind.ANSWER_RETURNED: (
+        "Respuesta devuelta",
+        "{from_} devolvió la respuesta de {to}: hay que atenderla de nuevo.",
+    ),
     NotificationKind.TURNO_CANCELLED: ("Turno cancelado", "{from_} canceló el turno a {to}."),
     NotificationKind.DEADLINE_PASSED: ("Plazo vencido", "El plazo del turno a {to} venció sin respuesta."),
 }
+
+
 @dataclass(frozen=True)
 class About:
     """What a notification is about, as its person may see it now."""
@@ -56,14 +74,22 @@ async def message_for(session, services, notification: Notification) -> Message 
         person = await person_now(session, services, notification)
         if person is None or not person.user.email:
             return None
-        digest = await digest_of(session, services.settings, person.principal, person.preferences.include_subunits,
-                                 notification.digest_date)
+        digest = await digest_of(
+            session, services.settings, person.principal, person.preferences.include_subunits, notification.digest_date
+        )
         return None if digest.empty else digest_message(services.settings, person.user.email, digest)
     about = await about_now(session, services, notification)
     if about is None or not about.user.email:
         return None
-    return compose(services.settings, about.kind, about.user.email, about.turno, about.document,
-                   {i: u.name for i, u in about.units.items()}, about.readable)
+    return compose(
+        services.settings,
+        about.kind,
+        about.user.email,
+        about.turno,
+        about.document,
+        {i: u.name for i, u in about.units.items()},
+        about.readable,
+    )
 
 
 async def push_payload_for(session, services, notification: Notification) -> PushPayload | None:
@@ -72,16 +98,22 @@ async def push_payload_for(session, services, notification: Notification) -> Pus
         person = await person_now(session, services, notification)
         if person is None:
             return None
-        digest = await digest_of(session, services.settings, person.principal, person.preferences.include_subunits,
-                                 notification.digest_date)
+        digest = await digest_of(
+            session, services.settings, person.principal, person.preferences.include_subunits, notification.digest_date
+        )
         return None if digest.empty else digest_push(digest)
     about = await about_now(session, services, notification)
     if about is None:
         return None
     turno, units = about.turno, about.units
     unit = units.get(turno.to_unit_id if about.kind != NotificationKind.ANSWER_RECEIVED else turno.from_unit_id)
-    return PushPayload(title=WORDS[about.kind][0], body=f"{turno.number} · {unit.acronym if unit else ''}".strip(" ·"),
-                       url=turno_path(turno.id), kind=about.kind.value, turno_id=encode_global_id("Turno", turno.id))
+    return PushPayload(
+        title=WORDS[about.kind][0],
+        body=f"{turno.number} · {unit.acronym if unit else ''}".strip(" ·"),
+        url=turno_path(turno.id),
+        kind=about.kind.value,
+        turno_id=encode_global_id("Turno", turno.id),
+    )
 
 
 @dataclass(frozen=True)
@@ -112,43 +144,74 @@ async def about_now(session, services, notification: Notification) -> About | No
     event = await session.get(Event, notification.event_id)
     if event is None or event.turno_id is None:
         return None
-    turno = (await session.execute(
-        select(Turno).where(Turno.id == event.turno_id, visible_turnos(principal)))).scalar_one_or_none()
+    turno = (
+        await session.execute(select(Turno).where(Turno.id == event.turno_id, visible_turnos(principal)))
+    ).scalar_one_or_none()
     if turno is None:
         return None
     document = await session.get(Document, turno.document_id)
-    units = {u.id: u for u in (await session.execute(
-        select(OrgUnit).where(OrgUnit.id.in_([turno.from_unit_id, turno.to_unit_id])))).scalars()}
+    units = {
+        u.id: u
+        for u in (
+            await session.execute(select(OrgUnit).where(OrgUnit.id.in_([turno.from_unit_id, turno.to_unit_id])))
+        ).scalars()
+    }
     readable = True
     if document.confidential:
-        chain = [ChainUnit(unit_id, path) for unit_id, path in (await session.execute(
-            select(OrgUnit.id, OrgUnit.path).join(DocumentUnit, DocumentUnit.unit_id == OrgUnit.id)
-            .where(DocumentUnit.document_id == document.id))).all()]
+        chain = [
+            ChainUnit(unit_id, path)
+            for unit_id, path in (
+                await session.execute(
+                    select(OrgUnit.id, OrgUnit.path)
+                    .join(DocumentUnit, DocumentUnit.unit_id == OrgUnit.id)
+                    .where(DocumentUnit.document_id == document.id)
+                )
+            ).all()
+        ]
         readable = can_see_confidential(principal, chain)
     return About(user, kind, turno, document, units, readable)
 
 
-def compose(settings, kind: NotificationKind, to: str, turno: Turno, document: Document, units: dict[int, str],
-            readable: bool) -> Message:
+def compose(
+    settings, kind: NotificationKind, to: str, turno: Turno, document: Document, units: dict[int, str], readable: bool
+) -> Message:
     opening, first_line = WORDS[kind]
     subject_text = document.subject if readable else CONFIDENTIAL
     from_, to_unit = units.get(turno.from_unit_id, ""), units.get(turno.to_unit_id, "")
     link = turno_link(settings, turno.id)
-    facts = [("Turno", turno.number), ("Folio", document.folio), ("Asunto", subject_text),
-             ("De", from_), ("Para", to_unit), ("Instrucción", INSTRUCTION_WORDS.get(turno.instruction, turno.instruction))]
+    facts = [
+        ("Turno", turno.number),
+        ("Folio", document.folio),
+        ("Asunto", subject_text),
+        ("De", from_),
+        ("Para", to_unit),
+        ("Instrucción", INSTRUCTION_WORDS.get(turno.instruction, turno.instruction)),
+    ]
     if turno.due_date:
         facts.append(("Fecha límite", turno.due_date.strftime("%d/%m/%Y")))
     if readable and document.sender_level != SenderLevel.CITIZEN.value and document.sender_organization:
         facts.append(("Remitente", document.sender_organization))
     intro = first_line.format(to=to_unit, from_=from_)
-    text = "\n".join([intro, "", *[f"{label}: {value}" for label, value in facts], "",
-                      f"Ábralo en MCS: {link}", "",
-                      "Recibe este aviso según sus preferencias de notificación en MCS."])
-    rows = "".join(f"<tr><th align=\"left\" style=\"padding:2px 12px 2px 0\">{escape(label)}</th>"
-                   f"<td>{escape(str(value))}</td></tr>" for label, value in facts)
-    html = (f"<!doctype html><html lang=\"es\"><body style=\"font-family:sans-serif\">"
-            f"<p>{escape(intro)}</p><table>{rows}</table>"
-            f"<p><a href=\"{escape(link)}\">Abrir el turno {escape(turno.number)} en MCS</a></p>"
-            f"<p style=\"color:#555;font-size:small\">Recibe este aviso según sus preferencias de notificación en MCS."
-            f"</p></body></html>")
+    text = "\n".join(
+        [
+            intro,
+            "",
+            *[f"{label}: {value}" for label, value in facts],
+            "",
+            f"Ábralo en MCS: {link}",
+            "",
+            "Recibe este aviso según sus preferencias de notificación en MCS.",
+        ]
+    )
+    rows = "".join(
+        f'<tr><th align="left" style="padding:2px 12px 2px 0">{escape(label)}</th><td>{escape(str(value))}</td></tr>'
+        for label, value in facts
+    )
+    html = (
+        f'<!doctype html><html lang="es"><body style="font-family:sans-serif">'
+        f"<p>{escape(intro)}</p><table>{rows}</table>"
+        f'<p><a href="{escape(link)}">Abrir el turno {escape(turno.number)} en MCS</a></p>'
+        f'<p style="color:#555;font-size:small">Recibe este aviso según sus preferencias de notificación en MCS.'
+        f"</p></body></html>"
+    )
     return Message(to=to, subject=f"{opening}: {turno.number} · {subject_text}"[:300], text=text, html=html)

@@ -60,15 +60,27 @@ async def digest_of(session, settings, principal: Principal, include_subunits: b
     awaiting = Turno.status.in_(sorted(s.value for s in AWAITING_ANSWER))
     queries = [
         ("Vencidos", [Turno.to_unit_id.in_(units), awaiting, Turno.due_date < today]),
-        ("Vencen hoy o pronto", [Turno.to_unit_id.in_(units), awaiting, Turno.due_date >= today,
-                                 Turno.due_date <= due_soon_until]),
+        (
+            "Vencen hoy o pronto",
+            [Turno.to_unit_id.in_(units), awaiting, Turno.due_date >= today, Turno.due_date <= due_soon_until],
+        ),
         ("Respuestas por evaluar", [Turno.from_unit_id.in_(units), Turno.status == TurnoStatus.ANSWERED.value]),
     ]
     sections = []
     for title, where in queries:
         count = (await session.execute(select(func.count()).select_from(Turno).where(*where))).scalar_one()
-        rows = (await session.execute(
-            select(Turno.id, Turno.number, Turno.due_date).where(*where).order_by(Turno.due_date.nulls_last(), Turno.id).limit(FIRST_ITEMS))).all() if count else []
+        rows = (
+            (
+                await session.execute(
+                    select(Turno.id, Turno.number, Turno.due_date)
+                    .where(*where)
+                    .order_by(Turno.due_date.nulls_last(), Turno.id)
+                    .limit(FIRST_ITEMS)
+                )
+            ).all()
+            if count
+            else []
+        )
         sections.append(Section(title, count, [Item(*r) for r in rows]))
     return Digest(today, sections)
 
@@ -82,25 +94,32 @@ def digest_message(settings, to: str, digest: Digest) -> Message:
         if not section.count:
             continue
         lines.append(f"{section.title} ({section.count}):")
-        html.append(f"<h2 style=\"font-size:1.1em\">{escape(section.title)} ({section.count})</h2><ul>")
+        html.append(f'<h2 style="font-size:1.1em">{escape(section.title)} ({section.count})</h2><ul>')
         for item in section.items:
             due = f" — fecha límite {item.due_date.strftime('%d/%m/%Y')}" if item.due_date else ""
             link = turno_link(settings, item.turno_id)
             lines.append(f"- {item.number}{due}: {link}")
-            html.append(f"<li><a href=\"{escape(link)}\">{escape(item.number)}</a>{escape(due)}</li>")
+            html.append(f'<li><a href="{escape(link)}">{escape(item.number)}</a>{escape(due)}</li>')
         if section.count > len(section.items):
             lines.append(f"  y {section.count - len(section.items)} más en MCS.")
             html.append(f"<li>y {section.count - len(section.items)} más en MCS.</li>")
         lines.append("")
         html.append("</ul>")
     lines.append("Recibe este resumen en días hábiles según sus preferencias de notificación en MCS.")
-    html.append("<p style=\"color:#555;font-size:small\">Recibe este resumen en días hábiles según sus preferencias "
-                "de notificación en MCS.</p>")
-    body = "<!doctype html><html lang=\"es\"><body style=\"font-family:sans-serif\">" + "".join(html) + "</body></html>"
+    html.append(
+        '<p style="color:#555;font-size:small">Recibe este resumen en días hábiles según sus preferencias '
+        "de notificación en MCS.</p>"
+    )
+    body = '<!doctype html><html lang="es"><body style="font-family:sans-serif">' + "".join(html) + "</body></html>"
     return Message(to=to, subject=f"Resumen del {day}: {counts}"[:300], text="\n".join(lines), html=body)
 
 
 def digest_push(digest: Digest) -> PushPayload:
     counts = ", ".join(f"{s.count} {s.title.lower()}" for s in digest.sections if s.count)
-    return PushPayload(title=f"Resumen del {digest.day.strftime('%d/%m/%Y')}", body=counts, url="/bandeja",
-                       kind="DAILY_DIGEST", turno_id="")
+    return PushPayload(
+        title=f"Resumen del {digest.day.strftime('%d/%m/%Y')}",
+        body=counts,
+        url="/bandeja",
+        kind="DAILY_DIGEST",
+        turno_id="",
+    )

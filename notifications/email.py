@@ -36,8 +36,14 @@ class Mailer:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Mailer":
-        return cls(settings.smtp_host or "", settings.smtp_port, settings.smtp_security, settings.smtp_user,
-                   settings.smtp_password, settings.smtp_from)
+        return cls(
+            settings.smtp_host or "",
+            settings.smtp_port,
+            settings.smtp_security,
+            settings.smtp_user,
+            settings.smtp_password,
+            settings.smtp_from,
+        )
 
     def build(self, message: Message) -> EmailMessage:
         email = EmailMessage()
@@ -68,9 +74,13 @@ class MailConnection:
         mailer = self.mailer
         try:
             if self.client is None or not self.client.is_connected:
-                self.client = aiosmtplib.SMTP(hostname=mailer.host, port=mailer.port, timeout=TIMEOUT_SECONDS,
-                                              use_tls=mailer.security == "tls",
-                                              start_tls=True if mailer.security == "starttls" else False)
+                self.client = aiosmtplib.SMTP(
+                    hostname=mailer.host,
+                    port=mailer.port,
+                    timeout=TIMEOUT_SECONDS,
+                    use_tls=mailer.security == "tls",
+                    start_tls=True if mailer.security == "starttls" else False,
+                )
                 await self.client.connect()
                 if mailer.user:
                     await self.client.login(mailer.user, mailer.password or "")

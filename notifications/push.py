@@ -41,8 +41,10 @@ class PushPayload:
     turno_id: str
 
     def encode(self) -> str:
-        return json.dumps({"title": self.title, "body": self.body, "url": self.url, "kind": self.kind,
-                           "turnoId": self.turno_id}, ensure_ascii=False)
+        return json.dumps(
+            {"title": self.title, "body": self.body, "url": self.url, "kind": self.kind, "turnoId": self.turno_id},
+            ensure_ascii=False,
+        )
 
 
 def public_key_of(vapid: Vapid) -> str:
@@ -77,12 +79,24 @@ async def _stored_pem(services) -> str:
         return (await session.execute(select(WebPushKey.private_pem).where(WebPushKey.id == 1))).scalar_one()
 
 
-async def send_push(vapid: Vapid, subscription: PushSubscription, payload: PushPayload, contact: str,
-                    session: aiohttp.ClientSession | None = None) -> None:
+async def send_push(
+    vapid: Vapid,
+    subscription: PushSubscription,
+    payload: PushPayload,
+    contact: str,
+    session: aiohttp.ClientSession | None = None,
+) -> None:
     info = {"endpoint": subscription.endpoint, "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth}}
     try:
-        await webpush_async(info, data=payload.encode(), vapid_private_key=vapid, vapid_claims={"sub": contact},
-                            timeout=TIMEOUT_SECONDS, ttl=TTL_SECONDS, aiohttp_session=session)
+        await webpush_async(
+            info,
+            data=payload.encode(),
+            vapid_private_key=vapid,
+            vapid_claims={"sub": contact},
+            timeout=TIMEOUT_SECONDS,
+            ttl=TTL_SECONDS,
+            aiohttp_session=session,
+        )
     except WebPushException as error:
         status = getattr(error.response, "status", None)
         if status in (404, 410):

@@ -46,8 +46,12 @@ class EventBatch:
 
     def visible(self, principal: Principal, event: Event) -> bool:
         """The same answer as models.permissions.visible_events for this event."""
-        return sees_event(principal, turno_units=self.turno_units(event.turno_id),
-                          has_turno=event.turno_id is not None, chain=self.chains.get(event.document_id, ()))
+        return sees_event(
+            principal,
+            turno_units=self.turno_units(event.turno_id),
+            has_turno=event.turno_id is not None,
+            chain=self.chains.get(event.document_id, ()),
+        )
 
     def in_inbox(self, principal: Principal, event: Event) -> bool:
         """An inbox carries the visible events addressed to one of the user's units (its
@@ -66,8 +70,9 @@ class EventBatch:
             chain = self.chains.get(event.document_id, [])
             document = self.documents[event.document_id]
             loaders.chain_by_document_id.prime(event.document_id, chain)
-            loaders.visible_document_by_id.prime(event.document_id,
-                                                 document if sees_document(principal, chain) else None)
+            loaders.visible_document_by_id.prime(
+                event.document_id, document if sees_document(principal, chain) else None
+            )
             if document.unit_id in self.units:
                 loaders.org_unit_by_id.prime(document.unit_id, self.units[document.unit_id])
         units = self.turno_units(event.turno_id)
@@ -87,18 +92,28 @@ async def load_batch(session: AsyncSession, *, after: int, limit: int) -> EventB
     batch (four or five with turnos), whatever its size. Each round trip counts twice: it costs a
     send and a wake-up of the database on a busy host, and the hub's read waits for all of them
     before anyone receives the events (bench/REALTIME.md)."""
-    rows = (await session.execute(
-        select(Event, User).outerjoin(User, User.id == Event.actor_id)
-        .where(Event.id > after).order_by(Event.id).limit(limit))).all()
+    rows = (
+        await session.execute(
+            select(Event, User)
+            .outerjoin(User, User.id == Event.actor_id)
+            .where(Event.id > after)
+            .order_by(Event.id)
+            .limit(limit)
+        )
+    ).all()
     events = [event for event, _ in rows]
     batch = EventBatch(events)
     if not events:
         return batch
     batch.actors = {user.id: user for _, user in rows if user is not None}
     audience: dict[int, list[int]] = defaultdict(list)
-    for event_id, unit_id in (await session.execute(
-            select(EventAudience.event_id, EventAudience.unit_id)
-            .where(EventAudience.event_id.between(events[0].id, events[-1].id)))).all():
+    for event_id, unit_id in (
+        await session.execute(
+            select(EventAudience.event_id, EventAudience.unit_id).where(
+                EventAudience.event_id.between(events[0].id, events[-1].id)
+            )
+        )
+    ).all():
         audience[event_id].append(unit_id)
     batch.audience = {k: tuple(v) for k, v in audience.items()}
 
@@ -108,21 +123,27 @@ async def load_batch(session: AsyncSession, *, after: int, limit: int) -> EventB
     if document_ids:
         # each document with its own unit, and its chain (one row per chain unit)
         chains: dict[int, list[ChainUnit]] = defaultdict(list)
-        for document, unit, unit_id, path in (await session.execute(
+        for document, unit, unit_id, path in (
+            await session.execute(
                 select(Document, _HOME, _CHAIN_UNIT.id, _CHAIN_UNIT.path)
                 .join(_HOME, _HOME.id == Document.unit_id)
                 .outerjoin(DocumentUnit, DocumentUnit.document_id == Document.id)
                 .outerjoin(_CHAIN_UNIT, _CHAIN_UNIT.id == DocumentUnit.unit_id)
-                .where(Document.id.in_(document_ids)))).all():
+                .where(Document.id.in_(document_ids))
+            )
+        ).all():
             batch.documents[document.id] = document
             batch.units[unit.id] = unit
             if unit_id is not None:
                 chains[document.id].append(ChainUnit(unit_id, path))
         batch.chains = dict(chains)
     if turno_ids:
-        batch.turnos = {t.id: t for t in (await session.execute(select(Turno).where(Turno.id.in_(turno_ids)))).scalars()}
+        batch.turnos = {
+            t.id: t for t in (await session.execute(select(Turno).where(Turno.id.in_(turno_ids)))).scalars()
+        }
         unit_ids |= {u for t in batch.turnos.values() for u in (t.from_unit_id, t.to_unit_id)} - set(batch.units)
     if unit_ids:
-        batch.units.update({u.id: u for u in (await session.execute(
-            select(OrgUnit).where(OrgUnit.id.in_(unit_ids)))).scalars()})
+        batch.units.update(
+            {u.id: u for u in (await session.execute(select(OrgUnit).where(OrgUnit.id.in_(unit_ids)))).scalars()}
+        )
     return batch

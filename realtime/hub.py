@@ -46,8 +46,16 @@ class Delivery:
 
 
 class Subscription:
-    def __init__(self, principal: Principal, expires_at: datetime | None, token_version: int | None, *,
-                 document_id: int | None = None, buffer_size: int = 100, token_id: str | None = None):
+    def __init__(
+        self,
+        principal: Principal,
+        expires_at: datetime | None,
+        token_version: int | None,
+        *,
+        document_id: int | None = None,
+        buffer_size: int = 100,
+        token_id: str | None = None,
+    ):
         self.principal = principal
         self.expires_at = expires_at
         self.token_version = token_version
@@ -128,10 +136,23 @@ class Hub:
 
     # --- registry ----------------------------------------------------------------------------
 
-    def subscribe(self, principal: Principal, expires_at: datetime | None, token_version: int | None, *,
-                  document_id: int | None = None, token_id: str | None = None) -> Subscription:
-        subscription = Subscription(principal, expires_at, token_version, document_id=document_id,
-                                    buffer_size=self.buffer_size, token_id=token_id)
+    def subscribe(
+        self,
+        principal: Principal,
+        expires_at: datetime | None,
+        token_version: int | None,
+        *,
+        document_id: int | None = None,
+        token_id: str | None = None,
+    ) -> Subscription:
+        subscription = Subscription(
+            principal,
+            expires_at,
+            token_version,
+            document_id=document_id,
+            buffer_size=self.buffer_size,
+            token_id=token_id,
+        )
         self._subscriptions.add(subscription)
         self._index(subscription)
         return subscription
@@ -156,8 +177,11 @@ class Hub:
                 self._by_unit[unit_id].add(s)
 
     def _unindex(self, s: Subscription) -> None:
-        for index, key in [(self._by_user, s.user_id), (self._by_document, s.document_id),
-                           *[(self._by_unit, unit_id) for unit_id in s.principal.unit_ids]]:
+        for index, key in [
+            (self._by_user, s.user_id),
+            (self._by_document, s.document_id),
+            *[(self._by_unit, unit_id) for unit_id in s.principal.unit_ids],
+        ]:
             group = index.get(key)
             if group is not None:
                 group.discard(s)
@@ -267,19 +291,31 @@ class Hub:
             user_ids = list(self._by_user)
             changed: set[int] = set()
             if user_ids:
-                rows = (await session.execute(
-                    select(User.id, User.active, User.token_version).where(User.id.in_(user_ids))
-                )).all()
+                rows = (
+                    await session.execute(select(User.id, User.active, User.token_version).where(User.id.in_(user_ids)))
+                ).all()
                 state = {r.id: r for r in rows}
                 token_ids = [s.token_id for user_id in user_ids for s in self._by_user.get(user_id, ()) if s.token_id]
-                revoked = set((await session.execute(
-                    select(RevokedToken.jti).where(RevokedToken.jti.in_(token_ids)))).scalars()) if token_ids else set()
+                revoked = (
+                    set(
+                        (
+                            await session.execute(select(RevokedToken.jti).where(RevokedToken.jti.in_(token_ids)))
+                        ).scalars()
+                    )
+                    if token_ids
+                    else set()
+                )
                 now = self.services.clock.now()
                 for user_id in user_ids:
                     for s in self._by_user.get(user_id, ()):
                         row = state.get(user_id)
-                        if (row is None or not row.active or row.token_version != s.token_version
-                                or s.token_id in revoked or (s.expires_at and s.expires_at <= now)):
+                        if (
+                            row is None
+                            or not row.active
+                            or row.token_version != s.token_version
+                            or s.token_id in revoked
+                            or (s.expires_at and s.expires_at <= now)
+                        ):
                             changed.add(user_id)
         if newest > self.cursor or changed:
             await self.on_wakeup(WakeUp(sequence=newest, users=frozenset(changed)))

@@ -94,8 +94,11 @@ class RedisBus:
             self.stats["dropped"] += 1
             if not self._overflowing:
                 self._overflowing = True
-                log.warning("realtime: %d wake-ups wait to be published to Redis; dropping the oldest (a later one "
-                            "covers them, and subscribers catch up by polling)", self.queue_size)
+                log.warning(
+                    "realtime: %d wake-ups wait to be published to Redis; dropping the oldest (a later one "
+                    "covers them, and subscribers catch up by polling)",
+                    self.queue_size,
+                )
         self._queue.append(wakeup)
         self._queued.set()
         if self._listener is not None:
@@ -134,8 +137,12 @@ class RedisBus:
                 self.stats["failures"] += 1
                 if not self._publish_failing:
                     self._publish_failing = True
-                    log.warning("realtime: wake-ups not published, Redis unreachable (%s); up to %d wait for it, and "
-                                "the other instances' subscribers catch up by polling meanwhile", error, self.queue_size)
+                    log.warning(
+                        "realtime: wake-ups not published, Redis unreachable (%s); up to %d wait for it, and "
+                        "the other instances' subscribers catch up by polling meanwhile",
+                        error,
+                        self.queue_size,
+                    )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
                 continue

@@ -54,6 +54,7 @@ async def _unit(session, unit_id: int | None, field: str) -> OrgUnit | None:
 
 # --- org tree -----------------------------------------------------------------------------
 
+
 async def create_org_unit(ctx: Context, *, code, acronym, name, kind: OrgUnitKind, parent_id: int | None) -> OrgUnit:
     principal = require_admin(ctx)
     async with administration(ctx) as session:
@@ -61,35 +62,61 @@ async def create_org_unit(ctx: Context, *, code, acronym, name, kind: OrgUnitKin
         if parent is None and (await session.execute(select(func.count()).select_from(OrgUnit))).scalar_one():
             raise validation("Solo la unidad raíz carece de unidad superior; indique «parentId».", "parentId")
         unit = await create_unit(session, code=code, acronym=acronym, name=name, kind=kind, parent=parent)
-        await append_event(session, kind=EventKind.ORG_UNIT_CHANGED, occurred_at=ctx.clock.now(),
-                           actor_id=principal.user_id, audience=unit.lineage_ids,
-                           data={"unitId": unit.id, "change": "created"})
+        await append_event(
+            session,
+            kind=EventKind.ORG_UNIT_CHANGED,
+            occurred_at=ctx.clock.now(),
+            actor_id=principal.user_id,
+            audience=unit.lineage_ids,
+            data={"unitId": unit.id, "change": "created"},
+        )
     return unit
 
 
-async def update_org_unit(ctx: Context, unit_id: int, *, code=None, acronym=None, name=None, kind=None,
-                          parent_id: int | None = None, active: bool | None = None) -> OrgUnit:
+async def update_org_unit(
+    ctx: Context,
+    unit_id: int,
+    *,
+    code=None,
+    acronym=None,
+    name=None,
+    kind=None,
+    parent_id: int | None = None,
+    active: bool | None = None,
+) -> OrgUnit:
     principal = require_admin(ctx)
     async with administration(ctx) as session:
         unit = await _unit(session, unit_id, "id")
         new_parent = await _unit(session, parent_id, "parentId")
-        if active is False and (await session.execute(
-            select(func.count()).select_from(OrgUnit).where(OrgUnit.parent_id == unit.id, OrgUnit.active)
-        )).scalar_one():
+        if (
+            active is False
+            and (
+                await session.execute(
+                    select(func.count()).select_from(OrgUnit).where(OrgUnit.parent_id == unit.id, OrgUnit.active)
+                )
+            ).scalar_one()
+        ):
             raise validation("Desactive primero las subunidades activas.", "active")
         if active is True and not unit.active:
             parent = new_parent or await _unit(session, unit.parent_id, "parentId")
             if parent is not None and not parent.active:
                 raise validation("Active primero la unidad superior.", "active")
-        unit = await update_unit(session, unit, code=code, acronym=acronym, name=name, kind=kind,
-                                 new_parent=new_parent, active=active)
-        await append_event(session, kind=EventKind.ORG_UNIT_CHANGED, occurred_at=ctx.clock.now(),
-                           actor_id=principal.user_id, audience=unit.lineage_ids,
-                           data={"unitId": unit.id, "change": "updated"})
+        unit = await update_unit(
+            session, unit, code=code, acronym=acronym, name=name, kind=kind, new_parent=new_parent, active=active
+        )
+        await append_event(
+            session,
+            kind=EventKind.ORG_UNIT_CHANGED,
+            occurred_at=ctx.clock.now(),
+            actor_id=principal.user_id,
+            audience=unit.lineage_ids,
+            data={"unitId": unit.id, "change": "updated"},
+        )
     return unit
 
 
 # --- users -----------------------------------------------------------------------------------
+
 
 @dataclass
 class MembershipData:
@@ -100,8 +127,9 @@ class MembershipData:
     ends_on: date | None = None
 
     def model(self) -> Membership:
-        return Membership(unit_id=self.unit_id, role=Role(self.role).value, starts_on=self.starts_on,
-                          ends_on=self.ends_on)
+        return Membership(
+            unit_id=self.unit_id, role=Role(self.role).value, starts_on=self.starts_on, ends_on=self.ends_on
+        )
 
 
 async def _check_memberships(session, memberships: list[MembershipData], check: Checker) -> list[MembershipData]:
@@ -119,30 +147,47 @@ async def _check_memberships(session, memberships: list[MembershipData], check: 
         key = (m.unit_id, Role(m.role))
         other = seen.get(key)
         if other is not None and (other.starts_on, other.ends_on) != (m.starts_on, m.ends_on):
-            check.add("Esta persona ya tiene ese rol en esa unidad en otra fila; deje una sola.", f"memberships.{i}.role")
+            check.add(
+                "Esta persona ya tiene ese rol en esa unidad en otra fila; deje una sola.", f"memberships.{i}.role"
+            )
         seen.setdefault(key, m)
     return list(seen.values())
 
 
 async def _admin_count_without(session, user_id: int, today: date) -> int:
     """Other active people with an ADMIN membership in force today."""
-    return (await session.execute(
-        select(func.count(func.distinct(Membership.user_id)))
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.role == Role.ADMIN.value, User.active, User.id != user_id, active_membership_clause(today))
-    )).scalar_one()
+    return (
+        await session.execute(
+            select(func.count(func.distinct(Membership.user_id)))
+            .join(User, User.id == Membership.user_id)
+            .where(
+                Membership.role == Role.ADMIN.value, User.active, User.id != user_id, active_membership_clause(today)
+            )
+        )
+    ).scalar_one()
 
 
 def _audience(memberships) -> list[int]:
     return sorted({m.unit_id for m in memberships})
 
 
-async def create_user(ctx: Context, *, username: str, password: str, full_name: str, position=None,
-                      email=None, memberships: list[MembershipData]) -> User:
+async def create_user(
+    ctx: Context,
+    *,
+    username: str,
+    password: str,
+    full_name: str,
+    position=None,
+    email=None,
+    memberships: list[MembershipData],
+) -> User:
     principal = require_admin(ctx)
     # argon2 in a worker thread and before the transaction (on SQLite it holds the one write lock)
-    password_hash = (await hash_password_in_thread(password)
-                     if password_problem(password, (username or "").strip().lower()) is None else None)
+    password_hash = (
+        await hash_password_in_thread(password)
+        if password_problem(password, (username or "").strip().lower()) is None
+        else None
+    )
     async with administration(ctx) as session:
         check = Checker()
         username = (username or "").strip().lower()
@@ -156,19 +201,41 @@ async def create_user(ctx: Context, *, username: str, password: str, full_name: 
         email = check.email(email, "email")
         memberships = await _check_memberships(session, memberships, check)
         check.raise_if_any()
-        user = User(username=username, password_hash=password_hash, full_name=full_name,
-                    position=position, email=email, active=True, token_version=0, created_at=ctx.clock.now(),
-                    memberships=[m.model() for m in memberships])
+        user = User(
+            username=username,
+            password_hash=password_hash,
+            full_name=full_name,
+            position=position,
+            email=email,
+            active=True,
+            token_version=0,
+            created_at=ctx.clock.now(),
+            memberships=[m.model() for m in memberships],
+        )
         session.add(user)
         await session.flush()
-        await append_event(session, kind=EventKind.USER_CHANGED, occurred_at=ctx.clock.now(),
-                           actor_id=principal.user_id, audience=_audience(memberships),
-                           data={"userId": user.id, "change": "created"})
+        await append_event(
+            session,
+            kind=EventKind.USER_CHANGED,
+            occurred_at=ctx.clock.now(),
+            actor_id=principal.user_id,
+            audience=_audience(memberships),
+            data={"userId": user.id, "change": "created"},
+        )
     return user
 
 
-async def update_user(ctx: Context, user_id: int, *, password=None, full_name=None, position=UNSET,
-                      email=UNSET, memberships: list[MembershipData] | None = None, active: bool | None = None) -> User:
+async def update_user(
+    ctx: Context,
+    user_id: int,
+    *,
+    password=None,
+    full_name=None,
+    position=UNSET,
+    email=UNSET,
+    memberships: list[MembershipData] | None = None,
+    active: bool | None = None,
+) -> User:
     principal = require_admin(ctx)
     password_hash = None
     if password is not None:  # hashed before the transaction, as in create_user
@@ -197,13 +264,19 @@ async def update_user(ctx: Context, user_id: int, *, password=None, full_name=No
         check.raise_if_any()
         today = ctx.clock.today()
         was_admin = any(m.role == Role.ADMIN.value and m.active_on(today) for m in user.memberships)
-        stays_admin = (any(m.role == Role.ADMIN and m.model().active_on(today) for m in memberships)
-                       if memberships is not None else was_admin)
+        stays_admin = (
+            any(m.role == Role.ADMIN and m.model().active_on(today) for m in memberships)
+            if memberships is not None
+            else was_admin
+        )
         if active is False:
             stays_admin = False
         if was_admin and not stays_admin and await _admin_count_without(session, user.id, today) == 0:
-            raise DomainError(ErrorCode.CONFLICT, "No se puede retirar al último administrador activo.",
-                              "active" if active is False else "memberships")
+            raise DomainError(
+                ErrorCode.CONFLICT,
+                "No se puede retirar al último administrador activo.",
+                "active" if active is False else "memberships",
+            )
         if memberships is not None:
             user.memberships.clear()
             await session.flush()  # the unique (user, unit, role) rows go before new ones come
@@ -213,9 +286,14 @@ async def update_user(ctx: Context, user_id: int, *, password=None, full_name=No
             user.token_version += 1
         await session.flush()
         note_changes(session, users=[user.id])  # their open subscriptions re-check their access
-        await append_event(session, kind=EventKind.USER_CHANGED, occurred_at=ctx.clock.now(),
-                           actor_id=principal.user_id, audience=_audience(user.memberships),
-                           data={"userId": user.id, "change": "updated"})
+        await append_event(
+            session,
+            kind=EventKind.USER_CHANGED,
+            occurred_at=ctx.clock.now(),
+            actor_id=principal.user_id,
+            audience=_audience(user.memberships),
+            data={"userId": user.id, "change": "updated"},
+        )
     return user
 
 
@@ -224,13 +302,21 @@ async def update_user(ctx: Context, user_id: int, *, password=None, full_name=No
 CATALOG_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]{0,39}$")
 
 
-CATALOGS = {"documentTypes": (DocumentType, "el tipo de documento", 120),
-            "archiveSeries": (ArchiveSeries, "la serie documental", 200)}
+CATALOGS = {
+    "documentTypes": (DocumentType, "el tipo de documento", 120),
+    "archiveSeries": (ArchiveSeries, "la serie documental", 200),
+}
 
 
 async def _catalog_event(session, ctx: Context, catalog: str, **data) -> None:
-    await append_event(session, kind=EventKind.CATALOG_CHANGED, occurred_at=ctx.clock.now(),
-                       actor_id=ctx.principal.user_id, audience=[], data={"catalog": catalog, **data})
+    await append_event(
+        session,
+        kind=EventKind.CATALOG_CHANGED,
+        occurred_at=ctx.clock.now(),
+        actor_id=ctx.principal.user_id,
+        audience=[],
+        data={"catalog": catalog, **data},
+    )
 
 
 async def create_catalog_entry(ctx: Context, catalog: str, *, code: str, name: str):
@@ -252,7 +338,9 @@ async def create_catalog_entry(ctx: Context, catalog: str, *, code: str, name: s
     return item
 
 
-async def update_catalog_entry(ctx: Context, catalog: str, *, code: str, name: str | None = None, active: bool | None = None):
+async def update_catalog_entry(
+    ctx: Context, catalog: str, *, code: str, name: str | None = None, active: bool | None = None
+):
     require_admin(ctx)
     model, label, name_max = CATALOGS[catalog]
     async with administration(ctx) as session:
@@ -270,6 +358,7 @@ async def update_catalog_entry(ctx: Context, catalog: str, *, code: str, name: s
 
 
 # --- the institution's own non-working days -------------------------------------------------
+
 
 async def change_holidays(ctx: Context, days: list[date], *, description: str | None, add: bool) -> list[date]:
     """Add or remove institution non-working days; returns the whole list afterwards."""
@@ -289,6 +378,11 @@ async def change_holidays(ctx: Context, days: list[date], *, description: str | 
             elif existing is not None:
                 await session.delete(existing)
         await session.flush()
-        await _catalog_event(session, ctx, "holidays", change="added" if add else "removed",
-                             dates=[d.isoformat() for d in sorted(set(days))])
+        await _catalog_event(
+            session,
+            ctx,
+            "holidays",
+            change="added" if add else "removed",
+            dates=[d.isoformat() for d in sorted(set(days))],
+        )
         return list((await session.execute(select(InstitutionHoliday.day).order_by(InstitutionHoliday.day))).scalars())

@@ -18,7 +18,10 @@ from models.errors import DomainError, ErrorCode
 from models.permissions import Principal
 from models.principals import load_principal
 from models.users import (
-    USERNAME_MAX, RevokedToken, User, hash_password_in_thread,
+    USERNAME_MAX,
+    RevokedToken,
+    User,
+    hash_password_in_thread,
     verify_password_in_thread,
 )
 from resolvers import throttle
@@ -64,8 +67,9 @@ async def act_as(ctx, token: str) -> None:
     """Make `ctx` the session of `token` (just issued): its principal and claims."""
     claims = decode_token(ctx.services, token)
     async with ctx.services.db.session() as session:
-        ctx.principal = await load_principal(session, claims.user_id, token_version=claims.token_version,
-                                             today=ctx.services.clock.today())
+        ctx.principal = await load_principal(
+            session, claims.user_id, token_version=claims.token_version, today=ctx.services.clock.today()
+        )
     ctx.token_version, ctx.token_expires_at, ctx.token_id = claims.token_version, claims.expires_at, claims.token_id
 
 
@@ -90,12 +94,19 @@ def decode_token(services: Services, token: str | None) -> TokenClaims | None:
         return None
     try:
         # expiry is checked against our clock (the one tests freeze), not the wall clock
-        claims = jwt.decode(token, services.settings.secret_key, algorithms=[ALGORITHM],
-                            options={"require": ["exp", "sub"], "verify_exp": False, "verify_iat": False, "verify_nbf": False})
+        claims = jwt.decode(
+            token,
+            services.settings.secret_key,
+            algorithms=[ALGORITHM],
+            options={"require": ["exp", "sub"], "verify_exp": False, "verify_iat": False, "verify_nbf": False},
+        )
         token_id = claims.get("jti")
-        result = TokenClaims(int(claims["sub"]), claims.get("ver"),
-                             datetime.fromtimestamp(float(claims["exp"]), tz=timezone.utc),
-                             token_id if isinstance(token_id, str) else None)
+        result = TokenClaims(
+            int(claims["sub"]),
+            claims.get("ver"),
+            datetime.fromtimestamp(float(claims["exp"]), tz=timezone.utc),
+            token_id if isinstance(token_id, str) else None,
+        )
     except (jwt.PyJWTError, ValueError, TypeError, OverflowError):
         return None
     return result if result.expires_at > services.clock.now() else None
@@ -107,8 +118,13 @@ async def authenticate(services: Services, session: AsyncSession, token: str | N
     claims = decode_token(services, token)
     if claims is None:
         return None
-    return await load_principal(session, claims.user_id, token_version=claims.token_version, token_id=claims.token_id,
-                                today=services.clock.today())
+    return await load_principal(
+        session,
+        claims.user_id,
+        token_version=claims.token_version,
+        token_id=claims.token_id,
+        today=services.clock.today(),
+    )
 
 
 async def current_principal(ctx) -> Principal | None:
@@ -118,11 +134,17 @@ async def current_principal(ctx) -> Principal | None:
     if ctx.token_expires_at is None or ctx.token_expires_at <= ctx.services.clock.now() or ctx.principal is None:
         return None
     async with ctx.services.db.session() as session:
-        return await load_principal(session, ctx.principal.user_id, token_version=ctx.token_version,
-                                    token_id=ctx.token_id, today=ctx.services.clock.today())
+        return await load_principal(
+            session,
+            ctx.principal.user_id,
+            token_version=ctx.token_version,
+            token_id=ctx.token_id,
+            today=ctx.services.clock.today(),
+        )
 
 
 # --- my account -------------------------------------------------------------------------------
+
 
 async def change_password(ctx, current: str, new: str) -> tuple[str, User]:
     """Every token issued before stops working (here and on every instance: the version is
@@ -153,8 +175,14 @@ async def change_password(ctx, current: str, new: str) -> tuple[str, User]:
         user.password_hash = new_hash
         user.token_version += 1
         note_changes(session, users=[user.id])  # open subscriptions re-check their access
-        await append_event(session, kind=EventKind.USER_CHANGED, occurred_at=services.clock.now(), actor_id=user.id,
-                           audience=[], data={"userId": user.id, "change": "password"})
+        await append_event(
+            session,
+            kind=EventKind.USER_CHANGED,
+            occurred_at=services.clock.now(),
+            actor_id=user.id,
+            audience=[],
+            data={"userId": user.id, "change": "password"},
+        )
     token = issue_token(services, user)
     await act_as(ctx, token)  # the payload describes the session that goes on with the new token
     return token, user
@@ -166,16 +194,30 @@ async def logout(ctx, everywhere: bool) -> None:
     services = ctx.services
     async with services.db.transaction() as session:
         if everywhere or ctx.token_id is None:
-            user = (await session.execute(select(User).where(User.id == principal.user_id).with_for_update())).scalar_one()
+            user = (
+                await session.execute(select(User).where(User.id == principal.user_id).with_for_update())
+            ).scalar_one()
             user.token_version += 1
-            await append_event(session, kind=EventKind.USER_CHANGED, occurred_at=services.clock.now(),
-                               actor_id=user.id, audience=[], data={"userId": user.id, "change": "logoutEverywhere"})
+            await append_event(
+                session,
+                kind=EventKind.USER_CHANGED,
+                occurred_at=services.clock.now(),
+                actor_id=user.id,
+                audience=[],
+                data={"userId": user.id, "change": "logoutEverywhere"},
+            )
         else:
             # expired revocations are of no use any more: the table stays the size of the live ones
             await session.execute(delete(RevokedToken).where(RevokedToken.expires_at <= services.clock.now()))
             # the same token logged out twice at once (a double click, two tabs): one row, no error
             insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-            await session.execute(insert(RevokedToken).values(
-                jti=ctx.token_id, user_id=principal.user_id, expires_at=ctx.token_expires_at,
-            ).on_conflict_do_nothing(index_elements=[RevokedToken.jti]))
+            await session.execute(
+                insert(RevokedToken)
+                .values(
+                    jti=ctx.token_id,
+                    user_id=principal.user_id,
+                    expires_at=ctx.token_expires_at,
+                )
+                .on_conflict_do_nothing(index_elements=[RevokedToken.jti])
+            )
         note_changes(session, users=[principal.user_id])

@@ -37,8 +37,13 @@ class _Scope:
     DataLoaders (`prime`) only if a resolver asks for them: a delivery whose result was
     rendered for an alike subscriber (schema/shared_render.py) needs neither."""
 
-    def __init__(self, session: SharedSession | None = None, *, open_session: Callable[[], Any] | None = None,
-                 prime: Callable[[Any], None] | None = None):
+    def __init__(
+        self,
+        session: SharedSession | None = None,
+        *,
+        open_session: Callable[[], Any] | None = None,
+        prime: Callable[[Any], None] | None = None,
+    ):
         self._session = session
         self._open_session = open_session
         self.opened: Any = None  # the AsyncSession this scope opened itself, closed at its end
@@ -60,8 +65,16 @@ _event_scope: ContextVar[_Scope | None] = ContextVar("mcs_event_scope", default=
 
 
 class Context:
-    def __init__(self, *, services: Services, session: SharedSession | None, principal: Principal | None,
-                 request_id: str, request: Any = None, response: Any = None):
+    def __init__(
+        self,
+        *,
+        services: Services,
+        session: SharedSession | None,
+        principal: Principal | None,
+        request_id: str,
+        request: Any = None,
+        response: Any = None,
+    ):
         self.services = services
         self.principal = principal
         self.request_id = request_id
@@ -115,7 +128,9 @@ class Context:
         return scope.calendar
 
     async def filter_env(self) -> FilterEnv:
-        return FilterEnv(self.clock, await self.calendar(), self.settings.yellow_threshold_days, self.require_principal())
+        return FilterEnv(
+            self.clock, await self.calendar(), self.settings.yellow_threshold_days, self.require_principal()
+        )
 
     @asynccontextmanager
     async def event_scope(self, prime: Callable[[Any], None] | None = None):

@@ -46,25 +46,38 @@ async def _one_batch(services: Services) -> int:
         yellow_until = calendar.last_day_with_at_most(today, threshold)
         # claim the document rows too, in the order every use case locks (document → turno →
         # event log): a document a user is acting on is skipped until the next pass
-        candidates = list((await session.execute(
-            select(Turno)
-            .join(Document, Document.id == Turno.document_id)
-            .where(
-                Turno.status.in_([s.value for s in AWAITING_ANSWER]),
-                Turno.due_date.is_not(None),
-                Turno.due_date <= yellow_until,
-                or_(
-                    Turno.near_notified_for.is_(None), Turno.near_notified_for != Turno.due_date,
-                    (Turno.due_date < today) & or_(Turno.passed_notified_for.is_(None),
-                                                   Turno.passed_notified_for != Turno.due_date),
-                ),
-            )
-            .order_by(Turno.id)
-            .limit(BATCH)
-            .with_for_update(skip_locked=True, of=[Turno, Document])
-        )).scalars())
-        units = {u.id: u for u in (await session.execute(select(OrgUnit).where(
-            OrgUnit.id.in_({t.to_unit_id for t in candidates} | {t.from_unit_id for t in candidates})))).scalars()}
+        candidates = list(
+            (
+                await session.execute(
+                    select(Turno)
+                    .join(Document, Document.id == Turno.document_id)
+                    .where(
+                        Turno.status.in_([s.value for s in AWAITING_ANSWER]),
+                        Turno.due_date.is_not(None),
+                        Turno.due_date <= yellow_until,
+                        or_(
+                            Turno.near_notified_for.is_(None),
+                            Turno.near_notified_for != Turno.due_date,
+                            (Turno.due_date < today)
+                            & or_(Turno.passed_notified_for.is_(None), Turno.passed_notified_for != Turno.due_date),
+                        ),
+                    )
+                    .order_by(Turno.id)
+                    .limit(BATCH)
+                    .with_for_update(skip_locked=True, of=[Turno, Document])
+                )
+            ).scalars()
+        )
+        units = {
+            u.id: u
+            for u in (
+                await session.execute(
+                    select(OrgUnit).where(
+                        OrgUnit.id.in_({t.to_unit_id for t in candidates} | {t.from_unit_id for t in candidates})
+                    )
+                )
+            ).scalars()
+        }
         for turno in candidates:
             light = open_light(calendar, today, turno.due_date, threshold)
             kind = EventKind.DEADLINE_PASSED if light == TrafficLight.RED else EventKind.DEADLINE_NEAR
@@ -77,10 +90,20 @@ async def _one_batch(services: Services) -> int:
             if kind == EventKind.DEADLINE_PASSED:
                 turno.passed_notified_for = turno.due_date
             audience = sorted(set(units[turno.to_unit_id].lineage_ids) | set(units[turno.from_unit_id].lineage_ids))
-            await append_event(session, kind=kind, occurred_at=services.clock.now(), actor_id=None,
-                               document_id=turno.document_id, turno_id=turno.id, audience=audience,
-                               data={"number": turno.number, "dueDate": turno.due_date.isoformat(),
-                                     "businessDaysLeft": calendar.business_days_left(today, turno.due_date)})
+            await append_event(
+                session,
+                kind=kind,
+                occurred_at=services.clock.now(),
+                actor_id=None,
+                document_id=turno.document_id,
+                turno_id=turno.id,
+                audience=audience,
+                data={
+                    "number": turno.number,
+                    "dueDate": turno.due_date.isoformat(),
+                    "businessDaysLeft": calendar.business_days_left(today, turno.due_date),
+                },
+            )
             written += 1
     return written
 

@@ -43,11 +43,22 @@ async def list_non_working_days(ctx: Context, start: date | None, end: date | No
     start, end = start or date(year, 1, 1), end or date(year, 12, 31)
     if end < start or (end - start).days > 3660:
         raise validation("El periodo va de «from» a «to» y abarca a lo más diez años.", "period")
-    own = {day: description for day, description in (await ctx.session.execute(
-        select(InstitutionHoliday.day, InstitutionHoliday.description)
-        .where(InstitutionHoliday.day >= start, InstitutionHoliday.day <= end))).all()}
-    days = {d: (name, True) for y in range(start.year, end.year + 1)
-            for d, name in official_holidays(y).items() if start <= d <= end}
+    own = {
+        day: description
+        for day, description in (
+            await ctx.session.execute(
+                select(InstitutionHoliday.day, InstitutionHoliday.description).where(
+                    InstitutionHoliday.day >= start, InstitutionHoliday.day <= end
+                )
+            )
+        ).all()
+    }
+    days = {
+        d: (name, True)
+        for y in range(start.year, end.year + 1)
+        for d, name in official_holidays(y).items()
+        if start <= d <= end
+    }
     days.update({d: (description or "Día inhábil de la institución", False) for d, description in own.items()})
     return [(d, name, official) for d, (name, official) in sorted(days.items())]
 
@@ -55,8 +66,9 @@ async def list_non_working_days(ctx: Context, start: date | None, end: date | No
 USER_ORDER = [text_key(User.username, "username"), int_key(User.id, "id")]
 
 
-async def list_users(ctx: Context, *, search: str | None, unit_id: int | None, active: bool | None,
-                     first: int | None, after: str | None) -> Page:
+async def list_users(
+    ctx: Context, *, search: str | None, unit_id: int | None, active: bool | None, first: int | None, after: str | None
+) -> Page:
     """ADMIN's directory of people, by username; `search` matches every word in the username,
     name or e-mail, without accents."""
     require_admin(ctx)
@@ -67,5 +79,13 @@ async def list_users(ctx: Context, *, search: str | None, unit_id: int | None, a
         query = query.where(exists(select(1).where(Membership.user_id == User.id, Membership.unit_id == unit_id)))
     if active is not None:
         query = query.where(User.active.is_(active))
-    return await keyset_page(ctx.session, query, USER_ORDER, descending=False, first=first, after=after,
-                             default_size=ctx.settings.page_size_default, max_size=ctx.settings.page_size_max)
+    return await keyset_page(
+        ctx.session,
+        query,
+        USER_ORDER,
+        descending=False,
+        first=first,
+        after=after,
+        default_size=ctx.settings.page_size_default,
+        max_size=ctx.settings.page_size_max,
+    )

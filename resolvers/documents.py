@@ -8,30 +8,66 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache, partial
 
 from sqlalchemy import (
-    BigInteger, Insert, String, any_, bindparam, func, insert, literal, literal_column, select, true, tuple_,
+    BigInteger,
+    Insert,
+    String,
+    any_,
+    bindparam,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    true,
+    tuple_,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from models.archive import ArchiveRecord
 from models.catalogs import ArchiveSeries, DocumentType
 from models.documents import (
-    ATTACHMENT_COLUMNS, Document, DocumentOrder, DocumentStatus, DocumentUnit, Origin, Priority, SenderLevel,
-    folio_prefix, format_folio, next_folio_number, registration_statement,
+    ATTACHMENT_COLUMNS,
+    Document,
+    DocumentOrder,
+    DocumentStatus,
+    DocumentUnit,
+    Origin,
+    Priority,
+    SenderLevel,
+    folio_prefix,
+    format_folio,
+    next_folio_number,
+    registration_statement,
 )
 from models.db import note_changes
 from models.idempotency import pending_key
 from models.errors import (
-    DomainError, ErrorCode, ValidationFailed, forbidden, not_found, required_message, validation,
+    DomainError,
+    ErrorCode,
+    ValidationFailed,
+    forbidden,
+    not_found,
+    required_message,
+    validation,
 )
 from models.dwell import stays_by_unit
 from models.events import Event, EventKind, append_event, append_event_with
 from models.filters import DocumentFilterSpec, document_filter_clauses, document_search_clause
 from models.org import OrgUnit
 from models.actions import (
-    DocumentFacts, check_archive, check_attach, check_conclude, check_update, pending_turno_numbers,
+    DocumentFacts,
+    check_archive,
+    check_attach,
+    check_conclude,
+    check_update,
+    pending_turno_numbers,
 )
 from models.permissions import (
-    can_register_in, confidential_readable, visible_attachments, visible_documents, visible_events,
+    can_register_in,
+    confidential_readable,
+    visible_attachments,
+    visible_documents,
+    visible_events,
 )
 from models.search import newest_matches, parse_search, ranked
 from models.turnos import Turno
@@ -39,7 +75,15 @@ from models.users import User
 from models.workflow import DocumentTransition, next_document_status
 from resolvers.context import Context
 from resolvers.pagination import (
-    Page, SortKey, bounded_int, datetime_key, decode_cursor, float_key, int_key, keyset_page, page_size,
+    Page,
+    SortKey,
+    bounded_int,
+    datetime_key,
+    decode_cursor,
+    float_key,
+    int_key,
+    keyset_page,
+    page_size,
 )
 from resolvers.turnos import lock_document
 from resolvers.uploads import attachment_rows, uploads_for
@@ -97,32 +141,61 @@ async def register_document(ctx: Context, data: RegisterDocumentData) -> tuple[D
         return await _register_in_two_statements(ctx, session, principal, data, staged, now)
 
 
-async def _register_in_two_statements(ctx: Context, session, principal, data: RegisterDocumentData, staged,
-                                      now: datetime) -> tuple[Document, list[str]]:
+async def _register_in_two_statements(
+    ctx: Context, session, principal, data: RegisterDocumentData, staged, now: datetime
+) -> tuple[Document, list[str]]:
     # the duplicate key as the checked columns will give it (check.text strips): the search runs in
     # the first statement; its answer is used only if every check passes
     received_at = data.received_at or now
-    probe = Document(reference=_stripped(data.reference), sender_name=_stripped(data.sender.name),
-                     sender_organization=_stripped(data.sender.organization))
+    probe = Document(
+        reference=_stripped(data.reference),
+        sender_name=_stripped(data.sender.name),
+        sender_organization=_stripped(data.sender.organization),
+    )
     probe.refresh_derived()
     window = timedelta(days=ctx.settings.duplicate_window_days)
     search = probe.duplicate_key is not None and received_at.tzinfo is not None
-    row = (await session.execute(_registration_read(principal, search), {
-        "unit_id": data.unit_id, "type_code": data.document_type, "me": principal.user_id,
-        **({"dup_key": probe.duplicate_key, "dup_self": 0, "dup_from": received_at - window,
-            "dup_to": received_at + window} if search else {})})).one_or_none()
+    row = (
+        await session.execute(
+            _registration_read(principal, search),
+            {
+                "unit_id": data.unit_id,
+                "type_code": data.document_type,
+                "me": principal.user_id,
+                **(
+                    {
+                        "dup_key": probe.duplicate_key,
+                        "dup_self": 0,
+                        "dup_from": received_at - window,
+                        "dup_to": received_at + window,
+                    }
+                    if search
+                    else {}
+                ),
+            },
+        )
+    ).one_or_none()
     if row is None:
         raise not_found("La unidad no existe.", "unitId")
     unit = row.OrgUnit  # and the document type, if any, is in the session for checked_columns
     if not can_register_in(principal, unit.id):
-        raise forbidden("Solo el titular, el control de gestión de la unidad o un administrador pueden registrar en ella.", "unitId")
+        raise forbidden(
+            "Solo el titular, el control de gestión de la unidad o un administrador pueden registrar en ella.", "unitId"
+        )
     if not unit.active:
         raise validation("La unidad está inactiva.", "unitId")
     columns = await checked_columns(ctx, session, data)
     year = ctx.clock.local_date(now).year
     document = Document(
-        id=row.document_id, unit_id=unit.id, year=year, **columns, status=DocumentStatus.REGISTERED.value,
-        registered_by_id=principal.user_id, created_at=now, concluded_at=None, turno_count=0,
+        id=row.document_id,
+        unit_id=unit.id,
+        year=year,
+        **columns,
+        status=DocumentStatus.REGISTERED.value,
+        registered_by_id=principal.user_id,
+        created_at=now,
+        concluded_at=None,
+        turno_count=0,
     )
     document.refresh_derived()
     warnings = _warnings(ctx, zip(row.dup_folios or (), row.dup_times or ())) if search else []
@@ -137,11 +210,22 @@ async def _register_in_two_statements(ctx: Context, session, principal, data: Re
     key_row = key.take(session, {"documents": [document.id]}) if key is not None else None
     if key_row is not None:
         params.update({f"k_{k}": v for k, v in key_row.items()})
-    sequence, number = (await session.execute(registration_statement(len(files), key_row is not None), {
-        **params, "unit_id": unit.id, "year": year, "folio_prefix": folio_prefix(unit.acronym, year),
-        "e_kind": EventKind.DOCUMENT_REGISTERED.value, "e_occurred_at": now, "e_actor_id": principal.user_id,
-        "e_data": {"unitId": unit.id, "attachments": len(staged)}, "audience": unit.lineage_ids,
-    })).one()
+    sequence, number = (
+        await session.execute(
+            registration_statement(len(files), key_row is not None),
+            {
+                **params,
+                "unit_id": unit.id,
+                "year": year,
+                "folio_prefix": folio_prefix(unit.acronym, year),
+                "e_kind": EventKind.DOCUMENT_REGISTERED.value,
+                "e_occurred_at": now,
+                "e_actor_id": principal.user_id,
+                "e_data": {"unitId": unit.id, "attachments": len(staged)},
+                "audience": unit.lineage_ids,
+            },
+        )
+    ).one()
     document.number, document.folio = number, format_folio(unit.acronym, year, number)
     note_changes(session, sequence=sequence)
     if key_row is not None:
@@ -162,35 +246,47 @@ def _registration_read(principal, search: bool):
     `search`, the duplicates (folios and reception times, most recent first). Built once per caller
     (the visibility predicates depend on them) and search; the values are bind parameters."""
     me = select(literal(1)).select_from(User).where(User.id == bindparam("me")).with_for_update(key_share=True)
-    columns = [OrgUnit, DocumentType, func.nextval(literal_column("pg_get_serial_sequence('documents', 'id')"))
-               .label("document_id"), me.scalar_subquery().label("user_locked")]
+    columns = [
+        OrgUnit,
+        DocumentType,
+        func.nextval(literal_column("pg_get_serial_sequence('documents', 'id')")).label("document_id"),
+        me.scalar_subquery().label("user_locked"),
+    ]
     query = select(*columns).select_from(OrgUnit).outerjoin(DocumentType, DocumentType.code == bindparam("type_code"))
     if search:
         found = _duplicates_query(principal).subquery()
         newest_first = found.c.received_at.desc()
-        duplicates = select(func.array_agg(aggregate_order_by(found.c.folio, newest_first)).label("dup_folios"),
-                            func.array_agg(aggregate_order_by(found.c.received_at, newest_first)).label("dup_times")
-                            ).subquery()
+        duplicates = select(
+            func.array_agg(aggregate_order_by(found.c.folio, newest_first)).label("dup_folios"),
+            func.array_agg(aggregate_order_by(found.c.received_at, newest_first)).label("dup_times"),
+        ).subquery()
         query = query.add_columns(duplicates.c.dup_folios, duplicates.c.dup_times).join(duplicates, true())
     return query.where(OrgUnit.id == bindparam("unit_id"))
 
 
-async def _register_step_by_step(ctx: Context, session, principal, data: RegisterDocumentData, staged,
-                                 now: datetime) -> tuple[Document, list[str]]:
+async def _register_step_by_step(
+    ctx: Context, session, principal, data: RegisterDocumentData, staged, now: datetime
+) -> tuple[Document, list[str]]:
     """SQLite: the same checks and writes, one statement each."""
     unit = await session.get(OrgUnit, data.unit_id)
     if unit is None:
         raise not_found("La unidad no existe.", "unitId")
     if not can_register_in(principal, unit.id):
-        raise forbidden("Solo el titular, el control de gestión de la unidad o un administrador pueden registrar en ella.", "unitId")
+        raise forbidden(
+            "Solo el titular, el control de gestión de la unidad o un administrador pueden registrar en ella.", "unitId"
+        )
     if not unit.active:
         raise validation("La unidad está inactiva.", "unitId")
 
     columns = await checked_columns(ctx, session, data)
     year = ctx.clock.local_date(now).year
     document = Document(
-        unit_id=unit.id, year=year, **columns, status=DocumentStatus.REGISTERED.value,
-        registered_by_id=principal.user_id, created_at=now,
+        unit_id=unit.id,
+        year=year,
+        **columns,
+        status=DocumentStatus.REGISTERED.value,
+        registered_by_id=principal.user_id,
+        created_at=now,
     )
     document.refresh_derived()
     warnings = await duplicate_warnings(ctx, session, document)
@@ -201,10 +297,16 @@ async def _register_step_by_step(ctx: Context, session, principal, data: Registe
     session.add(document)
     await session.flush()
     await append_event_with(
-        session, [insert(DocumentUnit.__table__).values(document_id=document.id, unit_id=unit.id),
-                  *rows_insert(files, document_id=document.id)],
-        kind=EventKind.DOCUMENT_REGISTERED, occurred_at=now, actor_id=principal.user_id,
-        document_id=document.id, audience=unit.lineage_ids,
+        session,
+        [
+            insert(DocumentUnit.__table__).values(document_id=document.id, unit_id=unit.id),
+            *rows_insert(files, document_id=document.id),
+        ],
+        kind=EventKind.DOCUMENT_REGISTERED,
+        occurred_at=now,
+        actor_id=principal.user_id,
+        document_id=document.id,
+        audience=unit.lineage_ids,
         data={"folio": document.folio, "unitId": unit.id, "attachments": len(staged)},
     )
     return document, warnings
@@ -271,14 +373,32 @@ async def checked_columns(ctx: Context, session, data: RegisterDocumentData, kep
 
 
 # a correction names the API's fields; the event records them by these names
-CORRECTABLE = {"origin": "origin", "document_type": "documentType", "subject": "subject", "summary": "summary",
-               "reference": "reference", "addressee": "addressee", "document_date": "documentDate",
-               "due_date": "dueDate", "priority": "priority", "confidential": "confidential",
-               "sender_level": "sender.level", "sender_name": "sender.name", "sender_position": "sender.position",
-               "sender_organization": "sender.organization", "sender_email": "sender.email",
-               "sender_phone": "sender.phone", "sender_address": "sender.address"}
-REQUIRED_IN_A_CORRECTION = {"origin": "El origen", "document_type": "El tipo de documento", "priority": "La prioridad",
-                            "confidential": "La confidencialidad", "sender": "El remitente"}
+CORRECTABLE = {
+    "origin": "origin",
+    "document_type": "documentType",
+    "subject": "subject",
+    "summary": "summary",
+    "reference": "reference",
+    "addressee": "addressee",
+    "document_date": "documentDate",
+    "due_date": "dueDate",
+    "priority": "priority",
+    "confidential": "confidential",
+    "sender_level": "sender.level",
+    "sender_name": "sender.name",
+    "sender_position": "sender.position",
+    "sender_organization": "sender.organization",
+    "sender_email": "sender.email",
+    "sender_phone": "sender.phone",
+    "sender_address": "sender.address",
+}
+REQUIRED_IN_A_CORRECTION = {
+    "origin": "El origen",
+    "document_type": "El tipo de documento",
+    "priority": "La prioridad",
+    "confidential": "La confidencialidad",
+    "sender": "El remitente",
+}
 
 
 async def update_document(ctx: Context, document_id: int, changes: dict) -> tuple[Document, list[str]]:
@@ -296,13 +416,28 @@ async def update_document(ctx: Context, document_id: int, changes: dict) -> tupl
         document = await _lock_visible_document(session, principal, document_id)
         check_update(principal, await document_facts(session, document))
         current = RegisterDocumentData(
-            unit_id=document.unit_id, origin=Origin(document.origin), document_type=document.document_type,
-            subject=document.subject, reference=document.reference, summary=document.summary,
-            addressee=document.addressee, document_date=document.document_date, received_at=document.received_at,
-            due_date=document.due_date, priority=Priority(document.priority), confidential=document.confidential,
-            sender=SenderData(level=SenderLevel(document.sender_level), name=document.sender_name,
-                              position=document.sender_position, organization=document.sender_organization,
-                              email=document.sender_email, phone=document.sender_phone, address=document.sender_address))
+            unit_id=document.unit_id,
+            origin=Origin(document.origin),
+            document_type=document.document_type,
+            subject=document.subject,
+            reference=document.reference,
+            summary=document.summary,
+            addressee=document.addressee,
+            document_date=document.document_date,
+            received_at=document.received_at,
+            due_date=document.due_date,
+            priority=Priority(document.priority),
+            confidential=document.confidential,
+            sender=SenderData(
+                level=SenderLevel(document.sender_level),
+                name=document.sender_name,
+                position=document.sender_position,
+                organization=document.sender_organization,
+                email=document.sender_email,
+                phone=document.sender_phone,
+                address=document.sender_address,
+            ),
+        )
         corrected = dataclasses.replace(current, **changes)
         try:
             columns = await checked_columns(ctx, session, corrected, kept_type=document.document_type)
@@ -310,8 +445,11 @@ async def update_document(ctx: Context, document_id: int, changes: dict) -> tupl
             check.errors += failed.errors
         check.raise_if_any()
         del columns["received_at"]
-        changed = [(column, getattr(document, column), value) for column, value in columns.items()
-                   if getattr(document, column) != value]
+        changed = [
+            (column, getattr(document, column), value)
+            for column, value in columns.items()
+            if getattr(document, column) != value
+        ]
         if not changed:
             return document, []
         was_citizen = document.sender_level == SenderLevel.CITIZEN.value
@@ -320,16 +458,25 @@ async def update_document(ctx: Context, document_id: int, changes: dict) -> tupl
             setattr(document, column, value)
         document.refresh_derived()
         await session.flush()
-        warnings = await duplicate_warnings(ctx, session, document) if {"reference", "sender_organization", "sender_name"} & {
-            c for c, _, _ in changed} else []
+        warnings = (
+            await duplicate_warnings(ctx, session, document)
+            if {"reference", "sender_organization", "sender_name"} & {c for c, _, _ in changed}
+            else []
+        )
         await append_event(
-            session, kind=EventKind.DOCUMENT_UPDATED, occurred_at=now, actor_id=principal.user_id,
-            document_id=document.id, audience=await chain_audience(session, document.id),
-            data={"folio": document.folio,
-                  "changes": [{"field": CORRECTABLE[c], "old": _json(old), "new": _json(new)} for c, old, new in changed],
-                  # whether the protected values in it were protected (before or after): history masks them
-                  "confidential": was_confidential or document.confidential,
-                  "citizen": was_citizen or document.sender_level == SenderLevel.CITIZEN.value},
+            session,
+            kind=EventKind.DOCUMENT_UPDATED,
+            occurred_at=now,
+            actor_id=principal.user_id,
+            document_id=document.id,
+            audience=await chain_audience(session, document.id),
+            data={
+                "folio": document.folio,
+                "changes": [{"field": CORRECTABLE[c], "old": _json(old), "new": _json(new)} for c, old, new in changed],
+                # whether the protected values in it were protected (before or after): history masks them
+                "confidential": was_confidential or document.confidential,
+                "citizen": was_citizen or document.sender_level == SenderLevel.CITIZEN.value,
+            },
         )
     return document, warnings
 
@@ -346,9 +493,17 @@ async def duplicate_warnings(ctx: Context, session, document: Document) -> list[
     if not document.duplicate_key:
         return []
     window = timedelta(days=ctx.settings.duplicate_window_days)
-    rows = (await session.execute(_duplicates_query(ctx.principal), {
-        "dup_key": document.duplicate_key, "dup_self": document.id or 0,
-        "dup_from": document.received_at - window, "dup_to": document.received_at + window})).all()
+    rows = (
+        await session.execute(
+            _duplicates_query(ctx.principal),
+            {
+                "dup_key": document.duplicate_key,
+                "dup_self": document.id or 0,
+                "dup_from": document.received_at - window,
+                "dup_to": document.received_at + window,
+            },
+        )
+    ).all()
     return _warnings(ctx, rows)
 
 
@@ -381,7 +536,13 @@ def _duplicates_query(principal):
 
 
 async def list_documents(
-    ctx: Context, spec: DocumentFilterSpec | None, *, first=None, after=None, last=None, before=None,
+    ctx: Context,
+    spec: DocumentFilterSpec | None,
+    *,
+    first=None,
+    after=None,
+    last=None,
+    before=None,
     order: DocumentOrder | None = None,
 ) -> Page:
     """Newest received first; with a search, best match first unless `order` says RECEIVED.
@@ -391,7 +552,8 @@ async def list_documents(
     by_relevance = search is not None and order in (None, DocumentOrder.RELEVANCE)
     env = await ctx.filter_env()
     unsearched = select(Document).where(
-        visible_documents(principal), *document_filter_clauses(spec, env, with_search=False))
+        visible_documents(principal), *document_filter_clauses(spec, env, with_search=False)
+    )
     searched = document_search_clause(spec.search, env) if spec else None
     matching = unsearched.where(searched) if searched is not None else unsearched
     query, keys, counted = matching, DOCUMENT_ORDER, None  # counted: every match, when the page reads fewer
@@ -399,20 +561,37 @@ async def list_documents(
     if by_relevance:
         dialect = "sqlite" if ctx.services.db.is_sqlite else "postgresql"
         query, rank = ranked(unsearched, search, readable, Document, dialect, visible_files)
-        keys = [float_key(rank, lambda row: row.search_rank), SortKey(Document.id, lambda row: row[0].id, bounded_int, int)]
+        keys = [
+            float_key(rank, lambda row: row.search_rank),
+            SortKey(Document.id, lambda row: row[0].id, bounded_int, int),
+        ]
         counted = matching
     elif search is not None and search.terms and last is None and before is None and not ctx.services.db.is_sqlite:
         # by date, forward: the page is among the next newest matches (models/search.py newest_matches)
         size = page_size(first, ctx.settings.page_size_default, ctx.settings.page_size_max, "first") + 1
-        bound = [tuple_(Document.received_at, Document.id) < tuple_(*decode_cursor(DOCUMENT_ORDER, after, "after"))] \
-            if after else []
+        bound = (
+            [tuple_(Document.received_at, Document.id) < tuple_(*decode_cursor(DOCUMENT_ORDER, after, "after"))]
+            if after
+            else []
+        )
         ids = newest_matches(unsearched, search, readable, Document, visible_files, size, *bound)
         query, counted = select(Document).where(Document.id == any_(ids)), matching
-    count_query = (select(func.count()).select_from(counted.with_only_columns(Document.id).subquery())
-                   if counted is not None else None)
+    count_query = (
+        select(func.count()).select_from(counted.with_only_columns(Document.id).subquery())
+        if counted is not None
+        else None
+    )
     return await keyset_page(
-        ctx.session, query, keys, descending=True, first=first, after=after, last=last,
-        before=before, default_size=ctx.settings.page_size_default, max_size=ctx.settings.page_size_max,
+        ctx.session,
+        query,
+        keys,
+        descending=True,
+        first=first,
+        after=after,
+        last=last,
+        before=before,
+        default_size=ctx.settings.page_size_default,
+        max_size=ctx.settings.page_size_max,
         count_query=count_query,
     )
 
@@ -435,13 +614,21 @@ async def conclude_document(ctx: Context, document_id: int) -> Document:
         check_conclude(principal, await document_facts(session, document))
         document.status = next_document_status(document.status, DocumentTransition.CONCLUDE)
         document.concluded_at = ctx.clock.now()
-        await append_event(session, kind=EventKind.DOCUMENT_CONCLUDED, occurred_at=document.concluded_at,
-                           actor_id=principal.user_id, document_id=document.id,
-                           audience=await chain_audience(session, document.id), data={"folio": document.folio})
+        await append_event(
+            session,
+            kind=EventKind.DOCUMENT_CONCLUDED,
+            occurred_at=document.concluded_at,
+            actor_id=principal.user_id,
+            document_id=document.id,
+            audience=await chain_audience(session, document.id),
+            data={"folio": document.folio},
+        )
     return document
 
 
-async def archive_document(ctx: Context, document_id: int, *, series: str, file_number: str) -> tuple[Document, ArchiveRecord]:
+async def archive_document(
+    ctx: Context, document_id: int, *, series: str, file_number: str
+) -> tuple[Document, ArchiveRecord]:
     """File a concluded document under an archival series and a file number (expediente)."""
     principal = ctx.require_principal()
     async with ctx.services.db.transaction() as session:
@@ -454,34 +641,51 @@ async def archive_document(ctx: Context, document_id: int, *, series: str, file_
         file_number = check.text(file_number, "fileNumber", "El número de expediente", 60, required=True)
         check.raise_if_any()
         document.status = next_document_status(document.status, DocumentTransition.ARCHIVE)
-        record = ArchiveRecord(document_id=document.id, series=entry.code, file_number=file_number,
-                               archived_at=ctx.clock.now(), archived_by_id=principal.user_id)
+        record = ArchiveRecord(
+            document_id=document.id,
+            series=entry.code,
+            file_number=file_number,
+            archived_at=ctx.clock.now(),
+            archived_by_id=principal.user_id,
+        )
         session.add(record)
-        await append_event(session, kind=EventKind.DOCUMENT_ARCHIVED, occurred_at=record.archived_at,
-                           actor_id=principal.user_id, document_id=document.id,
-                           audience=await chain_audience(session, document.id),
-                           data={"folio": document.folio, "series": entry.code, "fileNumber": file_number})
+        await append_event(
+            session,
+            kind=EventKind.DOCUMENT_ARCHIVED,
+            occurred_at=record.archived_at,
+            actor_id=principal.user_id,
+            document_id=document.id,
+            audience=await chain_audience(session, document.id),
+            data={"folio": document.folio, "series": entry.code, "fileNumber": file_number},
+        )
     return document, record
 
 
 async def document_facts(session, document: Document) -> DocumentFacts:
     """What models.actions needs to decide on `document`."""
-    turnos = (await session.execute(
-        select(Turno.id, Turno.number, Turno.status).where(Turno.document_id == document.id))).all()
+    turnos = (
+        await session.execute(select(Turno.id, Turno.number, Turno.status).where(Turno.document_id == document.id))
+    ).all()
     return DocumentFacts(document, pending_turno_numbers(turnos))
 
 
 async def _lock_visible_document(session, principal, document_id: int) -> Document:
-    if (await session.execute(select(Document.id).where(Document.id == document_id, visible_documents(principal)))).first() is None:
+    if (
+        await session.execute(select(Document.id).where(Document.id == document_id, visible_documents(principal)))
+    ).first() is None:
         raise not_found("El documento no existe o no tiene acceso.", "documentId")
     return await lock_document(session, document_id)
 
 
 async def chain_audience(session, document_id: int) -> list[int]:
     """Every unit on the document's chain and their ancestors."""
-    paths = (await session.execute(
-        select(OrgUnit.path).join(DocumentUnit, DocumentUnit.unit_id == OrgUnit.id).where(DocumentUnit.document_id == document_id)
-    )).scalars()
+    paths = (
+        await session.execute(
+            select(OrgUnit.path)
+            .join(DocumentUnit, DocumentUnit.unit_id == OrgUnit.id)
+            .where(DocumentUnit.document_id == document_id)
+        )
+    ).scalars()
     return sorted({int(p) for path in paths for p in path.strip("/").split("/") if p})
 
 
@@ -489,10 +693,17 @@ async def document_stays(ctx: Context, document_id: int, registering_unit_id: in
     """How long the document stayed in each unit (the caller already sees the document): read
     from the events the caller may see, so a turno hidden from them (a sibling unit's) names no
     unit, date or hour here; the registering unit's stay comes from the document's own events."""
-    events = (await ctx.session.execute(
-        select(Event).where(Event.document_id == document_id, visible_events(ctx.require_principal()))
-        .order_by(Event.id)
-    )).scalars().all()
+    events = (
+        (
+            await ctx.session.execute(
+                select(Event)
+                .where(Event.document_id == document_id, visible_events(ctx.require_principal()))
+                .order_by(Event.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
     return stays_by_unit(events, registering_unit_id, ctx.clock.now(), ctx.clock, await ctx.calendar())
 
 
@@ -507,9 +718,16 @@ async def attach_files(ctx: Context, document_id: int, files: list) -> Document:
         check_attach(principal, await document_facts(session, document))
     async with uploads_for(ctx, files) as staged, ctx.services.db.transaction() as session:
         document = await lock_document(session, document_id)
-        session.add_all(attachment_rows(staged, document_id=document.id, response_id=None,
-                                        user_id=principal.user_id, now=now))
-        await append_event(session, kind=EventKind.DOCUMENT_UPDATED, occurred_at=now, actor_id=principal.user_id,
-                           document_id=document.id, audience=await chain_audience(session, document.id),
-                           data={"folio": document.folio, "attachments": len(staged)})
+        session.add_all(
+            attachment_rows(staged, document_id=document.id, response_id=None, user_id=principal.user_id, now=now)
+        )
+        await append_event(
+            session,
+            kind=EventKind.DOCUMENT_UPDATED,
+            occurred_at=now,
+            actor_id=principal.user_id,
+            document_id=document.id,
+            audience=await chain_audience(session, document.id),
+            data={"folio": document.folio, "attachments": len(staged)},
+        )
     return document

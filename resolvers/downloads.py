@@ -20,8 +20,9 @@ from resolvers.links import principal_from_link, sign_link
 from resolvers.context import Services
 
 
-def sign(services: Services, attachment_id: int, principal: Principal, token_version: int,
-         token_id: str | None = None) -> str:
+def sign(
+    services: Services, attachment_id: int, principal: Principal, token_version: int, token_id: str | None = None
+) -> str:
     expires = int(services.clock.now().timestamp()) + services.settings.file_url_ttl_seconds
     return sign_link(services, "files", attachment_id, principal, token_version, expires, token_id)
 
@@ -32,9 +33,9 @@ async def principal_from_signature(services: Services, session, attachment_id: i
 
 async def downloadable(session, principal: Principal, attachment_id: int) -> Attachment | None:
     """The attachment if the principal may download it, else None (like a missing one)."""
-    return (await session.execute(
-        select(Attachment).where(Attachment.id == attachment_id, visible_attachments(principal))
-    )).scalar()
+    return (
+        await session.execute(select(Attachment).where(Attachment.id == attachment_id, visible_attachments(principal)))
+    ).scalar()
 
 
 async def visible_attachment(ctx, attachment_id: int) -> Attachment | None:

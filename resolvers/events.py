@@ -30,8 +30,14 @@ async def list_events(ctx: Context, *, after_sequence: str | None, first: int | 
     query = select(Event).where(visible_events(principal))
     cursor = encode_cursor(EVENT_ORDER, Event(id=after)) if after is not None else None
     return await keyset_page(
-        ctx.session, query, EVENT_ORDER, descending=False, first=first, after=cursor,
-        default_size=ctx.settings.page_size_default, max_size=ctx.settings.page_size_max,
+        ctx.session,
+        query,
+        EVENT_ORDER,
+        descending=False,
+        first=first,
+        after=cursor,
+        default_size=ctx.settings.page_size_default,
+        max_size=ctx.settings.page_size_max,
     )
 
 
@@ -40,13 +46,19 @@ async def document_history(ctx: Context, document_id: int, *, first: int | None,
     principal = ctx.require_principal()
     query = select(Event).where(Event.document_id == document_id, visible_events(principal))
     return await keyset_page(
-        ctx.session, query, EVENT_ORDER, descending=False, first=first, after=after,
-        default_size=ctx.settings.page_size_default, max_size=ctx.settings.page_size_max,
+        ctx.session,
+        query,
+        EVENT_ORDER,
+        descending=False,
+        first=first,
+        after=after,
+        default_size=ctx.settings.page_size_default,
+        max_size=ctx.settings.page_size_max,
     )
 
 
 async def visible_event(ctx: Context, sequence: int) -> Event | None:
     principal = ctx.require_principal()
-    return (await ctx.session.execute(
-        select(Event).where(Event.id == sequence, visible_events(principal))
-    )).scalar_one_or_none()
+    return (
+        await ctx.session.execute(select(Event).where(Event.id == sequence, visible_events(principal)))
+    ).scalar_one_or_none()

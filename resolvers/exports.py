@@ -41,7 +41,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import AsyncIterator
 
-from sqlalchemy import case, delete, func, or_, select, text, update
+from sqlalchemy import case, delete, false, func, or_, select, text, true, update
 from sqlalchemy.orm import aliased
 
 from files.xlsx import MAX_DATA_ROWS, XlsxBook
@@ -50,14 +50,42 @@ from models.catalogs import DocumentType
 from models.documents import Document, DocumentUnit
 from models.errors import DomainError, ErrorCode, not_found, validation
 from models.exports import (
-    ACTIVE_STATUSES, DOCUMENT_COLUMNS, DOCUMENT_STATUS_LABEL, INSTRUCTION_LABEL, INTERNAL_ERROR, LIGHT_ES,
-    ORIGIN_LABEL, PRIORITY_LABEL, SENDER_LEVEL_LABEL, SHUTDOWN_ERROR, STALE_ERROR, TURNO_COLUMNS, TURNO_STATUS_LABEL, Export, ExportKind, ExportStatus,
-    DOCUMENT_FIELDS, TURNO_FIELDS, LocalTime, RowContext, document_row, dump_spec, export_filename, load_spec,
-    stale_clause, turno_row,
+    ACTIVE_STATUSES,
+    DOCUMENT_COLUMNS,
+    DOCUMENT_STATUS_LABEL,
+    INSTRUCTION_LABEL,
+    INTERNAL_ERROR,
+    LIGHT_ES,
+    ORIGIN_LABEL,
+    PRIORITY_LABEL,
+    SENDER_LEVEL_LABEL,
+    SHUTDOWN_ERROR,
+    STALE_ERROR,
+    TURNO_COLUMNS,
+    TURNO_STATUS_LABEL,
+    Export,
+    ExportKind,
+    ExportStatus,
+    DOCUMENT_FIELDS,
+    TURNO_FIELDS,
+    LocalTime,
+    RowContext,
+    document_row,
+    dump_spec,
+    export_filename,
+    load_spec,
+    stale_clause,
+    turno_row,
 )
 from models.filters import (
-    OPEN_DOCUMENT_STATUSES, DocumentFilterSpec, FilterEnv, TurnoFilterSpec, box_scope, document_filter_clauses,
-    document_light_clause, turno_filter_clauses,
+    OPEN_DOCUMENT_STATUSES,
+    DocumentFilterSpec,
+    FilterEnv,
+    TurnoFilterSpec,
+    box_scope,
+    document_filter_clauses,
+    document_light_clause,
+    turno_filter_clauses,
 )
 from models.org import OrgUnit
 from models.permissions import ChainUnit, Principal, can_see_confidential, visible_documents, visible_turnos
@@ -78,10 +106,12 @@ HEARTBEAT_SECONDS = 5.0  # how often a live job touches its row (a quarter of th
 JOB_FILE = re.compile(r"^\.?(\d+)-")  # <id>-... (a job's folder, a finished file) or .<id>-... (an older part file)
 OPEN_TURNO_VALUES = [s.value for s in OPEN_TURNO]
 D_ID, D_RECEIVED_AT, D_STATUS, D_DUE_DATE, D_CONFIDENTIAL = (
-    DOCUMENT_FIELDS.index(name) for name in ("id", "received_at", "status", "due_date", "confidential"))
+    DOCUMENT_FIELDS.index(name) for name in ("id", "received_at", "status", "due_date", "confidential")
+)
 T_ID, T_SENT_AT, T_STATUS, T_DUE_DATE, T_ANSWERED_ON_TIME, T_DOCUMENT_ID, T_CONFIDENTIAL = (
-    TURNO_FIELDS.index(name) for name in ("id", "sent_at", "status", "due_date", "answered_on_time", "document_id",
-                                          "confidential"))
+    TURNO_FIELDS.index(name)
+    for name in ("id", "sent_at", "status", "due_date", "answered_on_time", "document_id", "confidential")
+)
 AWAITING_VALUES = [s.value for s in AWAITING_ANSWER]
 
 
@@ -91,8 +121,16 @@ def exports_dir(services: Services) -> Path:
 
 # --- start ------------------------------------------------------------------------------------
 
-async def start_export(ctx: Context, *, documents: DocumentFilterSpec | None, turnos: TurnoFilterSpec | None,
-                       documents_given: bool, turnos_given: bool, box: str | None = None) -> Export:
+
+async def start_export(
+    ctx: Context,
+    *,
+    documents: DocumentFilterSpec | None,
+    turnos: TurnoFilterSpec | None,
+    documents_given: bool,
+    turnos_given: bool,
+    box: str | None = None,
+) -> Export:
     """Check the request, write the PENDING job and start it; the caller follows it with
     exportProgress or `node`. `box` ("inbox", "outbox"): the turnos that list shows."""
     principal = ctx.require_principal()
@@ -101,32 +139,55 @@ async def start_export(ctx: Context, *, documents: DocumentFilterSpec | None, tu
     if box is not None and not turnos_given:
         raise validation("«box» elige la bandeja de los turnos: solo se usa al exportar «turnos».", "input.box")
     kind = ExportKind.DOCUMENTS if documents_given else ExportKind.TURNOS
-    spec = (documents or DocumentFilterSpec()) if documents_given else (turnos or TurnoFilterSpec(include_subunits=True))
+    spec = (
+        (documents or DocumentFilterSpec()) if documents_given else (turnos or TurnoFilterSpec(include_subunits=True))
+    )
     if box is not None:
         spec.box = box
     services, settings = ctx.services, ctx.settings
     now = ctx.clock.now()
     async with services.db.transaction() as session:
-        if spec.unit_id is not None and (await session.execute(
-                select(OrgUnit.id).where(OrgUnit.id == spec.unit_id))).first() is None:
+        if (
+            spec.unit_id is not None
+            and (await session.execute(select(OrgUnit.id).where(OrgUnit.id == spec.unit_id))).first() is None
+        ):
             raise not_found("La unidad no existe.", "filter.unitId")
         if not services.db.is_sqlite:  # SQLite: the transaction already holds the only write lock
-            await session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :user_id)"),
-                                  {"namespace": EXPORT_LOCK, "user_id": principal.user_id % 2_147_483_647})
-        await session.execute(update(Export).where(Export.user_id == principal.user_id,
-                                                   stale_clause(now, settings.export_stale_seconds))
-                               .values(status=ExportStatus.FAILED.value, error=STALE_ERROR, finished_at=now))
-        active = (await session.execute(select(func.count()).select_from(Export).where(
-            Export.user_id == principal.user_id, Export.status.in_(ACTIVE_STATUSES)))).scalar_one()
+            await session.execute(
+                text("SELECT pg_advisory_xact_lock(:namespace, :user_id)"),
+                {"namespace": EXPORT_LOCK, "user_id": principal.user_id % 2_147_483_647},
+            )
+        await session.execute(
+            update(Export)
+            .where(Export.user_id == principal.user_id, stale_clause(now, settings.export_stale_seconds))
+            .values(status=ExportStatus.FAILED.value, error=STALE_ERROR, finished_at=now)
+        )
+        active = (
+            await session.execute(
+                select(func.count())
+                .select_from(Export)
+                .where(Export.user_id == principal.user_id, Export.status.in_(ACTIVE_STATUSES))
+            )
+        ).scalar_one()
         limit = settings.export_max_per_user
         if active >= limit:
-            raise DomainError(ErrorCode.THROTTLED,
-                              f"Ya tiene {active} exportación(es) en curso y el máximo es {limit}: espere a que "
-                              "terminen para solicitar otra.")
-        export = Export(user_id=principal.user_id, kind=kind.value, filter=dump_spec(spec),
-                        status=ExportStatus.PENDING.value, rows=0, progress=0.0,
-                        filename=export_filename(kind, ctx.clock.local_date(now)), created_at=now, heartbeat_at=now,
-                        expires_at=now + timedelta(hours=settings.export_ttl_hours))
+            raise DomainError(
+                ErrorCode.THROTTLED,
+                f"Ya tiene {active} exportación(es) en curso y el máximo es {limit}: espere a que "
+                "terminen para solicitar otra.",
+            )
+        export = Export(
+            user_id=principal.user_id,
+            kind=kind.value,
+            filter=dump_spec(spec),
+            status=ExportStatus.PENDING.value,
+            rows=0,
+            progress=0.0,
+            filename=export_filename(kind, ctx.clock.local_date(now)),
+            created_at=now,
+            heartbeat_at=now,
+            expires_at=now + timedelta(hours=settings.export_ttl_hours),
+        )
         session.add(export)
         await session.flush()
     export_runner(services).launch(export.id)
@@ -134,6 +195,7 @@ async def start_export(ctx: Context, *, documents: DocumentFilterSpec | None, tu
 
 
 # --- the runner: jobs of this process ---------------------------------------------------------
+
 
 class ExportRunner:
     """The export jobs this process runs: at most `export_workers` at once (the others wait,
@@ -147,8 +209,9 @@ class ExportRunner:
     def launch(self, export_id: int) -> asyncio.Task:
         # a context of its own: the job outlives the request that started it, and must not carry
         # the request's context variables (e.g. the hooks models/db.py runs before its commits)
-        task = asyncio.get_running_loop().create_task(run_export(self.services, export_id, self.slots),
-                                                      name=f"export-{export_id}", context=contextvars.Context())
+        task = asyncio.get_running_loop().create_task(
+            run_export(self.services, export_id, self.slots), name=f"export-{export_id}", context=contextvars.Context()
+        )
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return task
@@ -176,9 +239,11 @@ def export_runner(services: Services) -> ExportRunner:
 
 # --- the job ----------------------------------------------------------------------------------
 
+
 @dataclass
 class JobState:
     """What the heartbeat task tells the job."""
+
     lost: bool = False  # its row is no longer PENDING/RUNNING (failed as stale, deleted): stop
 
 
@@ -227,9 +292,13 @@ async def _keepalive(services: Services, export_id: int, state: JobState) -> Non
         next_beat = max(next_beat + interval, loop.time())  # a fixed cadence; a slow beat is not followed by a burst
         try:
             async with services.db.transaction() as session:
-                touched = (await session.execute(
-                    update(Export).where(Export.id == export_id, Export.status.in_(ACTIVE_STATUSES))
-                    .values(heartbeat_at=services.clock.now()))).rowcount
+                touched = (
+                    await session.execute(
+                        update(Export)
+                        .where(Export.id == export_id, Export.status.in_(ACTIVE_STATUSES))
+                        .values(heartbeat_at=services.clock.now())
+                    )
+                ).rowcount
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - the next beat tries again
@@ -243,9 +312,11 @@ async def _keepalive(services: Services, export_id: int, state: JobState) -> Non
 async def _fail(services: Services, export_id: int, reason: str) -> None:
     try:
         async with services.db.transaction() as session:
-            await session.execute(update(Export).where(Export.id == export_id, Export.status.in_(ACTIVE_STATUSES))
-                                  .values(status=ExportStatus.FAILED.value, error=reason[:500],
-                                          finished_at=services.clock.now()))
+            await session.execute(
+                update(Export)
+                .where(Export.id == export_id, Export.status.in_(ACTIVE_STATUSES))
+                .values(status=ExportStatus.FAILED.value, error=reason[:500], finished_at=services.clock.now())
+            )
     except Exception:  # noqa: BLE001 - then the heartbeat check fails it later
         log.exception("export %s: could not record its failure", export_id)
 
@@ -254,10 +325,11 @@ async def _set_progress(services: Services, export_id: int, rows: int, total: in
     # 1.0 is kept for DONE: the package still has to be zipped after the last row
     progress = min(rows / total, 0.99) if total else 0.0
     async with services.db.transaction() as session:
-        await session.execute(update(Export).where(Export.id == export_id,
-                                                   Export.status == ExportStatus.RUNNING.value)
-                              .values(rows=rows, total_rows=total, progress=progress,
-                                      heartbeat_at=services.clock.now()))
+        await session.execute(
+            update(Export)
+            .where(Export.id == export_id, Export.status == ExportStatus.RUNNING.value)
+            .values(rows=rows, total_rows=total, progress=progress, heartbeat_at=services.clock.now())
+        )
 
 
 async def _in_thread(fn, *args):
@@ -277,9 +349,13 @@ async def _run(services: Services, export_id: int, state: JobState | None = None
     clock, settings = services.clock, services.settings
     now = clock.now()
     async with services.db.transaction() as session:
-        claimed = (await session.execute(
-            update(Export).where(Export.id == export_id, Export.status == ExportStatus.PENDING.value)
-            .values(status=ExportStatus.RUNNING.value, started_at=now, heartbeat_at=now))).rowcount
+        claimed = (
+            await session.execute(
+                update(Export)
+                .where(Export.id == export_id, Export.status == ExportStatus.PENDING.value)
+                .values(status=ExportStatus.RUNNING.value, started_at=now, heartbeat_at=now)
+            )
+        ).rowcount
         export = await session.get(Export, export_id) if claimed else None
         if export is None:
             return  # failed as stale meanwhile, or gone
@@ -310,12 +386,18 @@ async def _run(services: Services, export_id: int, state: JobState | None = None
         source = (DocumentSource if kind == ExportKind.DOCUMENTS else TurnoSource)(spec, env, calendar)
         total, indicators = await source.indicators(session)
         if total > MAX_DATA_ROWS:
-            raise DomainError(ErrorCode.VALIDATION,
-                              f"El filtro abarca {total:,} filas y Excel admite a lo más {MAX_DATA_ROWS:,} por hoja: "
-                              "acótelo, por ejemplo por periodo.")
+            raise DomainError(
+                ErrorCode.VALIDATION,
+                f"El filtro abarca {total:,} filas y Excel admite a lo más {MAX_DATA_ROWS:,} por hoja: "
+                "acótelo, por ejemplo por periodo.",
+            )
         await _set_progress(services, export_id, 0, total)
-        context = RowContext(local=LocalTime(settings.timezone), readable=set(), lights={}, type_names=dict(
-            (await session.execute(select(DocumentType.code, DocumentType.name))).all()))
+        context = RowContext(
+            local=LocalTime(settings.timezone),
+            readable=set(),
+            lights={},
+            type_names=dict((await session.execute(select(DocumentType.code, DocumentType.name))).all()),
+        )
         summary = [
             (f"Exportación de {'documentos' if kind == ExportKind.DOCUMENTS else 'turnos'}",),
             ("Generada el", context.local(now)),
@@ -374,10 +456,22 @@ async def _run(services: Services, export_id: int, state: JobState | None = None
 
     try:
         async with services.db.transaction() as session:
-            done = (await session.execute(
-                update(Export).where(Export.id == export_id, Export.status == ExportStatus.RUNNING.value)
-                .values(status=ExportStatus.DONE.value, rows=written, total_rows=written, progress=1.0,
-                        file_key=file_key, size=size, finished_at=clock.now(), heartbeat_at=clock.now()))).rowcount
+            done = (
+                await session.execute(
+                    update(Export)
+                    .where(Export.id == export_id, Export.status == ExportStatus.RUNNING.value)
+                    .values(
+                        status=ExportStatus.DONE.value,
+                        rows=written,
+                        total_rows=written,
+                        progress=1.0,
+                        file_key=file_key,
+                        size=size,
+                        finished_at=clock.now(),
+                        heartbeat_at=clock.now(),
+                    )
+                )
+            ).rowcount
     except BaseException:
         _remove(exports_dir(services) / file_key)
         raise
@@ -397,10 +491,13 @@ async def readable_confidential(session, principal: Principal, document_ids: set
     if not document_ids:
         return set()
     chains: dict[int, list[ChainUnit]] = {}
-    for document_id, unit_id, path in (await session.execute(
+    for document_id, unit_id, path in (
+        await session.execute(
             select(DocumentUnit.document_id, OrgUnit.id, OrgUnit.path)
             .join(OrgUnit, OrgUnit.id == DocumentUnit.unit_id)
-            .where(DocumentUnit.document_id.in_(sorted(document_ids))))).all():
+            .where(DocumentUnit.document_id.in_(sorted(document_ids)))
+        )
+    ).all():
         chains.setdefault(document_id, []).append(ChainUnit(unit_id, path))
     return {d for d in document_ids if can_see_confidential(principal, chains.get(d, []))}
 
@@ -418,8 +515,9 @@ class Lights:
         key = (status, due, answered_on_time)
         light = self._turno.get(key)
         if light is None:
-            light = self._turno[key] = turno_light(status, due, answered_on_time, self.calendar, self.today,
-                                                   self.threshold)
+            light = self._turno[key] = turno_light(
+                status, due, answered_on_time, self.calendar, self.today, self.threshold
+            )
         return light
 
     def document(self, is_open: bool, due, turno_lights: list[TrafficLight]) -> TrafficLight:
@@ -430,8 +528,9 @@ class Lights:
         key = (is_open, due, frozenset(turno_lights)) if turno_lights else (is_open, due)
         light = self._document.get(key)
         if light is None:
-            light = self._document[key] = document_light(is_open, due, turno_lights, self.calendar, self.today,
-                                                         self.threshold)
+            light = self._document[key] = document_light(
+                is_open, due, turno_lights, self.calendar, self.today, self.threshold
+            )
         return light
 
 
@@ -474,11 +573,13 @@ class DocumentSource:
     async def chunks(self, session) -> AsyncIterator[list]:
         unit = aliased(OrgUnit)
         columns = {"unit_acronym": unit.acronym}
-        query = (select(*[columns[name] if name in columns else getattr(Document, name) for name in DOCUMENT_FIELDS])
-                 .join(unit, unit.id == Document.unit_id)
-                 .where(*self.where)
-                 .order_by(Document.received_at.desc(), Document.id.desc())
-                 .limit(CHUNK))
+        query = (
+            select(*[columns[name] if name in columns else getattr(Document, name) for name in DOCUMENT_FIELDS])
+            .join(unit, unit.id == Document.unit_id)
+            .where(*self.where)
+            .order_by(Document.received_at.desc(), Document.id.desc())
+            .limit(CHUNK)
+        )
         async for rows in _keyset_chunks(session, query, Document.received_at, Document.id, D_RECEIVED_AT, D_ID):
             yield rows
 
@@ -492,9 +593,13 @@ class DocumentSource:
         open_ids = [r[D_ID] for r in rows if r[D_STATUS] in OPEN_DOCUMENT_STATUSES]
         found: dict[int, list] = {}
         if open_ids:
-            for t in (await session.execute(
-                    select(Turno.document_id, Turno.status, Turno.due_date, Turno.answered_on_time)
-                    .where(Turno.document_id.in_(open_ids), Turno.status.in_(OPEN_TURNO_VALUES)))).all():
+            for t in (
+                await session.execute(
+                    select(Turno.document_id, Turno.status, Turno.due_date, Turno.answered_on_time).where(
+                        Turno.document_id.in_(open_ids), Turno.status.in_(OPEN_TURNO_VALUES)
+                    )
+                )
+            ).all():
                 found.setdefault(t.document_id, []).append(t)
         return found
 
@@ -502,10 +607,12 @@ class DocumentSource:
         lights, light_of = {}, self.light_of
         for r in rows:
             document_id = r[D_ID]
-            turno_lights = [light_of.turno(t.status, t.due_date, t.answered_on_time)
-                            for t in turnos.get(document_id, ())]
-            lights[document_id] = light_of.document(r[D_STATUS] in OPEN_DOCUMENT_STATUSES, r[D_DUE_DATE],
-                                                    turno_lights).value
+            turno_lights = [
+                light_of.turno(t.status, t.due_date, t.answered_on_time) for t in turnos.get(document_id, ())
+            ]
+            lights[document_id] = light_of.document(
+                r[D_STATUS] in OPEN_DOCUMENT_STATUSES, r[D_DUE_DATE], turno_lights
+            ).value
         return lights
 
     @staticmethod
@@ -515,13 +622,25 @@ class DocumentSource:
     async def indicators(self, session) -> tuple[int, list[tuple]]:
         """One GROUP BY over the filtered set: the total, by status, by priority, by type, and the
         traffic lights (the filter's own SQL twin of the light)."""
-        red, yellow, green = (document_light_clause(light, self.env) for light in
-                              (TrafficLight.RED, TrafficLight.YELLOW, TrafficLight.GREEN))
-        rows = (await session.execute(
-            select(Document.status, Document.priority, Document.document_type, func.count().label("n"),
-                   _count_sum(red).label("red"), _count_sum(yellow).label("yellow"), _count_sum(green).label("green"))
-            .where(*self.where)
-            .group_by(Document.status, Document.priority, Document.document_type))).all()
+        red, yellow, green = (
+            document_light_clause(light, self.env)
+            for light in (TrafficLight.RED, TrafficLight.YELLOW, TrafficLight.GREEN)
+        )
+        rows = (
+            await session.execute(
+                select(
+                    Document.status,
+                    Document.priority,
+                    Document.document_type,
+                    func.count().label("n"),
+                    _count_sum(red).label("red"),
+                    _count_sum(yellow).label("yellow"),
+                    _count_sum(green).label("green"),
+                )
+                .where(*self.where)
+                .group_by(Document.status, Document.priority, Document.document_type)
+            )
+        ).all()
         type_names = dict((await session.execute(select(DocumentType.code, DocumentType.name))).all())
         total = sum(r.n for r in rows)
         by_status = _tally(rows, "status")
@@ -530,17 +649,27 @@ class DocumentSource:
         lights = {k: sum(getattr(r, k) or 0 for r in rows) for k in ("red", "yellow", "green")}
         open_count = sum(by_status.get(s, 0) for s in OPEN_DOCUMENT_STATUSES)
         return total, [
-            ("Por estado",), *[(label, by_status.get(code, 0)) for code, label in DOCUMENT_STATUS_LABEL.items()], (),
+            ("Por estado",),
+            *[(label, by_status.get(code, 0)) for code, label in DOCUMENT_STATUS_LABEL.items()],
+            (),
             ("Por semáforo",),
-            (LIGHT_ES["GREEN"], lights["green"]), (LIGHT_ES["YELLOW"], lights["yellow"]), (LIGHT_ES["RED"], lights["red"]),
-            (LIGHT_ES["NONE"], total - lights["red"] - lights["yellow"] - lights["green"]), (),
+            (LIGHT_ES["GREEN"], lights["green"]),
+            (LIGHT_ES["YELLOW"], lights["yellow"]),
+            (LIGHT_ES["RED"], lights["red"]),
+            (LIGHT_ES["NONE"], total - lights["red"] - lights["yellow"] - lights["green"]),
+            (),
             ("Seguimiento",),
             ("Abiertos (registrados o en trámite)", open_count),
             ("Vencidos (abiertos en rojo)", lights["red"]),
-            ("Concluidos o archivados", total - open_count), (),
-            ("Por prioridad",), *[(label, by_priority.get(code, 0)) for code, label in PRIORITY_LABEL.items()], (),
+            ("Concluidos o archivados", total - open_count),
+            (),
+            ("Por prioridad",),
+            *[(label, by_priority.get(code, 0)) for code, label in PRIORITY_LABEL.items()],
+            (),
             ("Por tipo de documento",),
-            *sorted(((type_names.get(code, code), n) for code, n in by_type.items()), key=lambda item: (-item[1], item[0])),
+            *sorted(
+                ((type_names.get(code, code), n) for code, n in by_type.items()), key=lambda item: (-item[1], item[0])
+            ),
         ]
 
 
@@ -557,24 +686,34 @@ class TurnoSource:
         # with a box, the turnos of that list (the outbox: unitId the sending unit, as there)
         unit_column = Turno.from_unit_id if self.spec.box == "outbox" else Turno.to_unit_id
         mine = [box_scope(self.env.principal, self.spec, unit_column)] if self.spec.box else []
-        self.where = [*mine, visible_turnos(self.env.principal),
-                      *turno_filter_clauses(self.spec, self.env, unit_column)]
+        self.where = [
+            *mine,
+            visible_turnos(self.env.principal),
+            *turno_filter_clauses(self.spec, self.env, unit_column),
+        ]
         self.today = self.env.clock.today()
         self.light_of = Lights(self.calendar, self.today, self.env.yellow_threshold)
         self._days_left: dict = {}
 
     async def chunks(self, session) -> AsyncIterator[list]:
         from_unit, to_unit = aliased(OrgUnit), aliased(OrgUnit)
-        columns = {"from_acronym": from_unit.acronym, "to_acronym": to_unit.acronym,
-                   "document_type": Document.document_type, "subject": Document.subject,
-                   "sender_name": Document.sender_name, "confidential": Document.confidential}
-        query = (select(*[columns[name] if name in columns else getattr(Turno, name) for name in TURNO_FIELDS])
-                 .join(Document, Document.id == Turno.document_id)
-                 .join(from_unit, from_unit.id == Turno.from_unit_id)
-                 .join(to_unit, to_unit.id == Turno.to_unit_id)
-                 .where(*self.where)
-                 .order_by(Turno.sent_at.desc(), Turno.id.desc())
-                 .limit(CHUNK))
+        columns = {
+            "from_acronym": from_unit.acronym,
+            "to_acronym": to_unit.acronym,
+            "document_type": Document.document_type,
+            "subject": Document.subject,
+            "sender_name": Document.sender_name,
+            "confidential": Document.confidential,
+        }
+        query = (
+            select(*[columns[name] if name in columns else getattr(Turno, name) for name in TURNO_FIELDS])
+            .join(Document, Document.id == Turno.document_id)
+            .join(from_unit, from_unit.id == Turno.from_unit_id)
+            .join(to_unit, to_unit.id == Turno.to_unit_id)
+            .where(*self.where)
+            .order_by(Turno.sent_at.desc(), Turno.id.desc())
+            .limit(CHUNK)
+        )
         async for rows in _keyset_chunks(session, query, Turno.sent_at, Turno.id, T_SENT_AT, T_ID):
             yield rows
 
@@ -602,33 +741,53 @@ class TurnoSource:
         """One GROUP BY over the filtered set: the total, by status, by instruction, the traffic
         lights (the filter's SQL twin), the overdue and those concluded on time or late."""
         env, today = self.env, self.today
-        red, yellow, green = (turno_light_clause(light, Turno, self.calendar, today, env.yellow_threshold)
-                              for light in (TrafficLight.RED, TrafficLight.YELLOW, TrafficLight.GREEN))
+        red, yellow, green = (
+            turno_light_clause(light, Turno, self.calendar, today, env.yellow_threshold)
+            for light in (TrafficLight.RED, TrafficLight.YELLOW, TrafficLight.GREEN)
+        )
         awaiting = Turno.status.in_(AWAITING_VALUES)
         concluded = Turno.status == TurnoStatus.CONCLUDED.value
-        rows = (await session.execute(
-            select(Turno.status, Turno.instruction, func.count().label("n"),
-                   _count_sum(red).label("red"), _count_sum(yellow).label("yellow"), _count_sum(green).label("green"),
-                   _count_sum(awaiting & Turno.due_date.is_not(None) & (Turno.due_date < today)).label("overdue"),
-                   _count_sum(concluded & (Turno.answered_on_time == True)).label("on_time"),  # noqa: E712
-                   _count_sum(concluded & (Turno.answered_on_time == False)).label("late"))  # noqa: E712
-            .where(*self.where)
-            .group_by(Turno.status, Turno.instruction))).all()
+        rows = (
+            await session.execute(
+                select(
+                    Turno.status,
+                    Turno.instruction,
+                    func.count().label("n"),
+                    _count_sum(red).label("red"),
+                    _count_sum(yellow).label("yellow"),
+                    _count_sum(green).label("green"),
+                    _count_sum(awaiting & Turno.due_date.is_not(None) & (Turno.due_date < today)).label("overdue"),
+                    _count_sum(concluded & (Turno.answered_on_time == true())).label("on_time"),
+                    _count_sum(concluded & (Turno.answered_on_time == false())).label("late"),
+                )
+                .where(*self.where)
+                .group_by(Turno.status, Turno.instruction)
+            )
+        ).all()
         total = sum(r.n for r in rows)
         by_status = _tally(rows, "status")
         by_instruction = _tally(rows, "instruction")
-        sums = {k: sum(getattr(r, k) or 0 for r in rows) for k in ("red", "yellow", "green", "overdue", "on_time", "late")}
+        sums = {
+            k: sum(getattr(r, k) or 0 for r in rows) for k in ("red", "yellow", "green", "overdue", "on_time", "late")
+        }
         return total, [
-            ("Por estado",), *[(label, by_status.get(code, 0)) for code, label in TURNO_STATUS_LABEL.items()], (),
+            ("Por estado",),
+            *[(label, by_status.get(code, 0)) for code, label in TURNO_STATUS_LABEL.items()],
+            (),
             ("Por semáforo",),
-            (LIGHT_ES["GREEN"], sums["green"]), (LIGHT_ES["YELLOW"], sums["yellow"]), (LIGHT_ES["RED"], sums["red"]),
-            (LIGHT_ES["NONE"], total - sums["red"] - sums["yellow"] - sums["green"]), (),
+            (LIGHT_ES["GREEN"], sums["green"]),
+            (LIGHT_ES["YELLOW"], sums["yellow"]),
+            (LIGHT_ES["RED"], sums["red"]),
+            (LIGHT_ES["NONE"], total - sums["red"] - sums["yellow"] - sums["green"]),
+            (),
             ("Seguimiento",),
             ("Pendientes de respuesta", sum(by_status.get(s, 0) for s in AWAITING_VALUES)),
             ("Vencidos sin respuesta", sums["overdue"]),
             ("Concluidos a tiempo", sums["on_time"]),
-            ("Concluidos fuera de plazo", sums["late"]), (),
-            ("Por instrucción",), *[(label, by_instruction.get(code, 0)) for code, label in INSTRUCTION_LABEL.items()],
+            ("Concluidos fuera de plazo", sums["late"]),
+            (),
+            ("Por instrucción",),
+            *[(label, by_instruction.get(code, 0)) for code, label in INSTRUCTION_LABEL.items()],
         ]
 
 
@@ -644,8 +803,12 @@ def describe_filter(kind: ExportKind, spec, unit: OrgUnit | None) -> str:
     """The filter in words, for the Indicadores sheet."""
     parts = []
     if getattr(spec, "box", None):
-        parts.append({"inbox": "Bandeja (turnos dirigidos a sus unidades)",
-                      "outbox": "Enviados (turnos enviados por sus unidades)"}[spec.box])
+        parts.append(
+            {
+                "inbox": "Bandeja (turnos dirigidos a sus unidades)",
+                "outbox": "Enviados (turnos enviados por sus unidades)",
+            }[spec.box]
+        )
     if spec.period_from or spec.period_to:
         label = "Periodo de recepción" if kind == ExportKind.DOCUMENTS else "Periodo de envío"
         since = spec.period_from.strftime("%d/%m/%Y") if spec.period_from else "el inicio"
@@ -676,6 +839,7 @@ def describe_filter(kind: ExportKind, spec, unit: OrgUnit | None) -> str:
 
 # --- reading: node, exportProgress --------------------------------------------------------------
 
+
 async def _owned(session, services: Services, user_id: int, export_id: int) -> Export | None:
     """The export if it is this user's (anyone else: None, like a missing one); a job whose
     process died is FAILED here first."""
@@ -684,9 +848,13 @@ async def _owned(session, services: Services, user_id: int, export_id: int) -> E
     stale_before = now - timedelta(seconds=services.settings.export_stale_seconds)
     if export is not None and export.status in ACTIVE_STATUSES and export.heartbeat_at < stale_before:
         async with services.db.transaction() as writer:
-            failed = (await writer.execute(
-                update(Export).where(Export.id == export_id, stale_clause(now, services.settings.export_stale_seconds))
-                .values(status=ExportStatus.FAILED.value, error=STALE_ERROR, finished_at=now))).rowcount
+            failed = (
+                await writer.execute(
+                    update(Export)
+                    .where(Export.id == export_id, stale_clause(now, services.settings.export_stale_seconds))
+                    .values(status=ExportStatus.FAILED.value, error=STALE_ERROR, finished_at=now)
+                )
+            ).rowcount
         if failed:  # its partial files go with it (its process is gone)
             await asyncio.to_thread(_remove_partials, exports_dir(services), {export_id})
         await session.rollback()  # read it again, after the write
@@ -717,8 +885,12 @@ async def progress_stream(ctx: Context, export_id: int) -> AsyncIterator[Export]
         async with services.db.session() as session:
             if loop.time() >= recheck_at:  # deactivated, or the password changed
                 recheck_at = loop.time() + services.settings.realtime_catchup_seconds
-                if await load_principal(session, principal.user_id, token_version=ctx.token_version,
-                                        today=services.clock.today()) is None:
+                if (
+                    await load_principal(
+                        session, principal.user_id, token_version=ctx.token_version, today=services.clock.today()
+                    )
+                    is None
+                ):
                     await close_socket(ctx, 4403, "Sesión terminada")
                     return
             export = await _owned(session, services, principal.user_id, export_id)
@@ -737,22 +909,34 @@ async def progress_stream(ctx: Context, export_id: int) -> AsyncIterator[Export]
 
 # --- download ----------------------------------------------------------------------------------
 
-def sign_download(services: Services, export: Export, principal: Principal, token_version: int,
-                  token_id: str | None = None) -> str:
+
+def sign_download(
+    services: Services, export: Export, principal: Principal, token_version: int, token_id: str | None = None
+) -> str:
     """A link token for the owner: user, token version and expiry (an hour, or the export's end)."""
-    expires = min(int(services.clock.now().timestamp()) + services.settings.file_url_ttl_seconds,
-                  int(export.expires_at.timestamp()))
+    expires = min(
+        int(services.clock.now().timestamp()) + services.settings.file_url_ttl_seconds,
+        int(export.expires_at.timestamp()),
+    )
     return sign_link(services, "exports", export.id, principal, token_version, expires, token_id)
 
 
 async def downloadable_export(services: Services, session, principal: Principal, export_id: int) -> Export | None:
     """The owner's finished, unexpired export, else None (like a missing one)."""
-    return (await session.execute(select(Export).where(
-        Export.id == export_id, Export.user_id == principal.user_id, Export.status == ExportStatus.DONE.value,
-        Export.expires_at > services.clock.now()))).scalar()
+    return (
+        await session.execute(
+            select(Export).where(
+                Export.id == export_id,
+                Export.user_id == principal.user_id,
+                Export.status == ExportStatus.DONE.value,
+                Export.expires_at > services.clock.now(),
+            )
+        )
+    ).scalar()
 
 
 # --- clean-up ----------------------------------------------------------------------------------
+
 
 @dataclass
 class CleanResult:
@@ -773,25 +957,35 @@ async def clean_exports(services: Services) -> CleanResult:
     if oldest is not None and oldest < now - timedelta(seconds=stale_seconds):
         # written only when there is something to fail (on SQLite a write takes the database's lock)
         async with services.db.transaction() as session:
-            result.failed = (await session.execute(
-                update(Export).where(stale_clause(now, stale_seconds))
-                .values(status=ExportStatus.FAILED.value, error=STALE_ERROR, finished_at=now))).rowcount or 0
+            result.failed = (
+                await session.execute(
+                    update(Export)
+                    .where(stale_clause(now, stale_seconds))
+                    .values(status=ExportStatus.FAILED.value, error=STALE_ERROR, finished_at=now)
+                )
+            ).rowcount or 0
         oldest = await _oldest_heartbeat(services)
     if oldest is not None:
         result.next_stale_at = oldest + timedelta(seconds=stale_seconds)
     directory = exports_dir(services)
     while True:
         async with services.db.session() as session:
-            expired = (await session.execute(select(Export.id, Export.file_key).where(Export.expires_at <= now)
-                                             .order_by(Export.id).limit(500))).all()
+            expired = (
+                await session.execute(
+                    select(Export.id, Export.file_key).where(Export.expires_at <= now).order_by(Export.id).limit(500)
+                )
+            ).all()
         if not expired:
             break
         for _, file_key in expired:
             if file_key and _remove(directory / file_key):
                 result.files += 1
         async with services.db.transaction() as session:
-            result.deleted += (await session.execute(
-                delete(Export).where(Export.id.in_([e.id for e in expired]), Export.expires_at <= now))).rowcount or 0
+            result.deleted += (
+                await session.execute(
+                    delete(Export).where(Export.id.in_([e.id for e in expired]), Export.expires_at <= now)
+                )
+            ).rowcount or 0
         if len(expired) < 500:
             break
     result.files += await _remove_orphans(services, directory)
@@ -800,8 +994,9 @@ async def clean_exports(services: Services) -> CleanResult:
 
 async def _oldest_heartbeat(services: Services) -> datetime | None:
     async with services.db.session() as session:
-        return (await session.execute(select(func.min(Export.heartbeat_at))
-                                      .where(Export.status.in_(ACTIVE_STATUSES)))).scalar()
+        return (
+            await session.execute(select(func.min(Export.heartbeat_at)).where(Export.status.in_(ACTIVE_STATUSES)))
+        ).scalar()
 
 
 def _job_id(name: str) -> int | None:
@@ -826,9 +1021,18 @@ async def _remove_orphans(services: Services, directory: Path) -> int:
     if ids:
         async with services.db.session() as session:
             for batch in range(0, len(ids), 500):
-                rows.update({r.id: (r.status, r.file_key) for r in (await session.execute(
-                    select(Export.id, Export.status, Export.file_key)
-                    .where(Export.id.in_(ids[batch:batch + 500])))).all()})
+                rows.update(
+                    {
+                        r.id: (r.status, r.file_key)
+                        for r in (
+                            await session.execute(
+                                select(Export.id, Export.status, Export.file_key).where(
+                                    Export.id.in_(ids[batch : batch + 500])
+                                )
+                            )
+                        ).all()
+                    }
+                )
     cutoff = time.time() - max(ORPHAN_MIN_AGE_SECONDS, 2 * services.settings.export_stale_seconds)
     removed = 0
     for path in entries:

@@ -32,8 +32,9 @@ async def box_unit_ids_of(ctx: Context, box: str, spec: TurnoFilterSpec) -> froz
     return await box_unit_ids(ctx.session, ctx.require_principal(), spec)
 
 
-async def box_clauses(ctx: Context, box: str, spec: TurnoFilterSpec | None,
-                      unit_ids: frozenset[int] | None = None) -> list[ColumnElement[bool]]:
+async def box_clauses(
+    ctx: Context, box: str, spec: TurnoFilterSpec | None, unit_ids: frozenset[int] | None = None
+) -> list[ColumnElement[bool]]:
     """box "inbox": turnos to my units; "outbox": from them. A turno to (from) a unit in my scope
     is visible to me (models/permissions.py visible_turnos), so the box's scope is the whole
     permission check: repeating visible_turnos here tripled the work per row."""
@@ -72,9 +73,17 @@ async def list_box(ctx: Context, box: str, spec: TurnoFilterSpec | None, *, firs
             count_query = turno_counts.box_count_query(box, unit_ids, spec.status)
         if len(unit_ids) <= PER_UNIT_MAX:
             query = select(Turno).where(Turno.id.in_(await newest_per_unit(ctx, box, spec, unit_ids, first, after)))
-    return await keyset_page(ctx.session, query, TURNO_ORDER, descending=True, first=first, after=after,
-                             default_size=ctx.settings.page_size_default, max_size=ctx.settings.page_size_max,
-                             count_query=count_query)
+    return await keyset_page(
+        ctx.session,
+        query,
+        TURNO_ORDER,
+        descending=True,
+        first=first,
+        after=after,
+        default_size=ctx.settings.page_size_default,
+        max_size=ctx.settings.page_size_max,
+        count_query=count_query,
+    )
 
 
 async def newest_per_unit(ctx: Context, box: str, spec: TurnoFilterSpec, unit_ids: frozenset[int], first, after):
@@ -82,14 +91,21 @@ async def newest_per_unit(ctx: Context, box: str, spec: TurnoFilterSpec, unit_id
     each unit's part is a short backward read of its own index; the page is among them."""
     size = page_size(first, ctx.settings.page_size_default, ctx.settings.page_size_max, "first") + 1
     t = _PER_UNIT
-    units = func.unnest(bindparam("box_units", sorted(unit_ids), type_=ARRAY(BigInteger))).table_valued(
-        "unit_id").render_derived(name="box_unit")
+    units = (
+        func.unnest(bindparam("box_units", sorted(unit_ids), type_=ARRAY(BigInteger)))
+        .table_valued("unit_id")
+        .render_derived(name="box_unit")
+    )
     bound = []
     if after:
         bound.append(tuple_(t.sent_at, t.id) < tuple_(*decode_cursor(TURNO_ORDER, after, "after")))
-    newest = (select(t.id).where(box_unit_column(box, t) == units.c.unit_id, *await filter_clauses(ctx, box, spec, t),
-                                 *bound)
-              .order_by(t.sent_at.desc(), t.id.desc()).limit(size).lateral("newest"))
+    newest = (
+        select(t.id)
+        .where(box_unit_column(box, t) == units.c.unit_id, *await filter_clauses(ctx, box, spec, t), *bound)
+        .order_by(t.sent_at.desc(), t.id.desc())
+        .limit(size)
+        .lateral("newest")
+    )
     return select(newest.c.id).select_from(units).join(newest, true())
 
 
@@ -116,18 +132,30 @@ async def box_summary(ctx: Context, box: str, spec: TurnoFilterSpec | None) -> B
 
         def count(condition) -> ColumnElement[int]:
             return func.coalesce(func.sum(rows.n).filter(condition), 0)
-        where = [turno_counts.rollup_scope(ctx.require_principal(), box, spec.include_subunits),
-                 *([rows.status.in_(spec.status)] if spec.status else [])]
+
+        where = [
+            turno_counts.rollup_scope(ctx.require_principal(), box, spec.include_subunits),
+            *([rows.status.in_(spec.status)] if spec.status else []),
+        ]
         turno = rows
     else:
+
         def count(condition) -> ColumnElement[int]:
             return func.count().filter(condition)
+
         where = [Turno.status.in_(sorted(s.value for s in OPEN_TURNO)), *await box_clauses(ctx, box, spec)]
         turno = Turno
-    lights = [count(turno_light_clause(light, turno, env.calendar, today, env.yellow_threshold))
-              for light in (TrafficLight.GREEN, TrafficLight.YELLOW, TrafficLight.RED, TrafficLight.NONE)]
-    row = (await ctx.session.execute(
-        select(*lights, count(turno.status == TurnoStatus.SENT.value), count(turno.status == TurnoStatus.ANSWERED.value))
-        .where(*where)
-    )).one()
+    lights = [
+        count(turno_light_clause(light, turno, env.calendar, today, env.yellow_threshold))
+        for light in (TrafficLight.GREEN, TrafficLight.YELLOW, TrafficLight.RED, TrafficLight.NONE)
+    ]
+    row = (
+        await ctx.session.execute(
+            select(
+                *lights,
+                count(turno.status == TurnoStatus.SENT.value),
+                count(turno.status == TurnoStatus.ANSWERED.value),
+            ).where(*where)
+        )
+    ).one()
     return BoxSummary(*(int(n) for n in row))

@@ -21,12 +21,20 @@ def _signature(services: Services, kind: str, payload: bytes) -> str:
     return base64.urlsafe_b64encode(hmac.new(key, payload, hashlib.sha256).digest()[:18]).decode()
 
 
-def sign_link(services: Services, kind: str, object_id: int, principal: Principal, token_version: int,
-              expires: int, token_id: str | None = None) -> str:
+def sign_link(
+    services: Services,
+    kind: str,
+    object_id: int,
+    principal: Principal,
+    token_version: int,
+    expires: int,
+    token_id: str | None = None,
+) -> str:
     """The `t` parameter of a link to `object_id`, valid until `expires` (a Unix time) and while
     the token it was made for (`token_id`, its jti) is not logged out."""
-    payload = json.dumps([object_id, principal.user_id, token_version, expires, token_id],
-                         separators=(",", ":")).encode()
+    payload = json.dumps(
+        [object_id, principal.user_id, token_version, expires, token_id], separators=(",", ":")
+    ).encode()
     return base64.urlsafe_b64encode(payload).decode().rstrip("=") + "." + _signature(services, kind, payload)
 
 
@@ -43,5 +51,10 @@ async def principal_from_link(services: Services, session, kind: str, object_id:
         return None
     if signed_id != object_id or expires <= services.clock.now().timestamp():
         return None
-    return await load_principal(session, int(user_id), token_version=version,
-                                token_id=token_id if isinstance(token_id, str) else None, today=services.clock.today())
+    return await load_principal(
+        session,
+        int(user_id),
+        token_version=version,
+        token_id=token_id if isinstance(token_id, str) else None,
+        today=services.clock.today(),
+    )

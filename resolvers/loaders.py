@@ -59,9 +59,9 @@ class OrgUnitByIdLoader(ContextLoader):
 
 class ChildrenByUnitIdLoader(ContextLoader):
     async def batch_load(self, keys):
-        rows = (await self.session.execute(
-            select(OrgUnit).where(OrgUnit.parent_id.in_(keys)).order_by(OrgUnit.code)
-        )).scalars()
+        rows = (
+            await self.session.execute(select(OrgUnit).where(OrgUnit.parent_id.in_(keys)).order_by(OrgUnit.code))
+        ).scalars()
         return grouped_by(rows, keys, "parent_id")
 
 
@@ -85,9 +85,9 @@ class VisibleUserByIdLoader(ContextLoader):
 
 class MembershipsByUserIdLoader(ContextLoader):
     async def batch_load(self, keys):
-        rows = (await self.session.execute(
-            select(Membership).where(Membership.user_id.in_(keys)).order_by(Membership.id)
-        )).scalars()
+        rows = (
+            await self.session.execute(select(Membership).where(Membership.user_id.in_(keys)).order_by(Membership.id))
+        ).scalars()
         return grouped_by(rows, keys, "user_id")
 
 
@@ -95,10 +95,14 @@ class ActiveMembershipsByUnitIdLoader(ContextLoader):
     """The memberships of active people in each unit, by name."""
 
     async def batch_load(self, keys):
-        rows = (await self.session.execute(
-            select(Membership).join(User, User.id == Membership.user_id)
-            .where(Membership.unit_id.in_(keys), User.active).order_by(User.full_name, Membership.id)
-        )).scalars()
+        rows = (
+            await self.session.execute(
+                select(Membership)
+                .join(User, User.id == Membership.user_id)
+                .where(Membership.unit_id.in_(keys), User.active)
+                .order_by(User.full_name, Membership.id)
+            )
+        ).scalars()
         return grouped_by(rows, keys, "unit_id")
 
 
@@ -106,11 +110,13 @@ class ChainByDocumentIdLoader(ContextLoader):
     """The units on each document's chain, with their paths: what field guards decide on."""
 
     async def batch_load(self, keys):
-        rows = (await self.session.execute(
-            select(DocumentUnit.document_id, OrgUnit.id, OrgUnit.path)
-            .join(OrgUnit, OrgUnit.id == DocumentUnit.unit_id)
-            .where(DocumentUnit.document_id.in_(keys))
-        )).all()
+        rows = (
+            await self.session.execute(
+                select(DocumentUnit.document_id, OrgUnit.id, OrgUnit.path)
+                .join(OrgUnit, OrgUnit.id == DocumentUnit.unit_id)
+                .where(DocumentUnit.document_id.in_(keys))
+            )
+        ).all()
         groups = defaultdict(list)
         for document_id, unit_id, path in rows:
             groups[document_id].append(ChainUnit(unit_id, path))
@@ -124,9 +130,9 @@ class VisibleDocumentByIdLoader(ContextLoader):
         principal = self.ctx.principal
         if principal is None:
             return [None] * len(keys)
-        rows = (await self.session.execute(
-            select(Document).where(Document.id.in_(keys), visible_documents(principal))
-        )).scalars()
+        rows = (
+            await self.session.execute(select(Document).where(Document.id.in_(keys), visible_documents(principal)))
+        ).scalars()
         return by_key(rows, keys)
 
 
@@ -135,9 +141,9 @@ class TurnosByDocumentIdLoader(ContextLoader):
     which reveal no turno's details."""
 
     async def batch_load(self, keys):
-        rows = (await self.session.execute(
-            select(Turno).where(Turno.document_id.in_(keys)).order_by(Turno.id)
-        )).scalars()
+        rows = (
+            await self.session.execute(select(Turno).where(Turno.document_id.in_(keys)).order_by(Turno.id))
+        ).scalars()
         return grouped_by(rows, keys, "document_id")
 
 
@@ -146,10 +152,13 @@ class OpenTurnoLightsByDocumentIdLoader(ContextLoader):
     document's light needs, as plain rows (a page of 50 documents has ~150 turnos, most closed)."""
 
     async def batch_load(self, keys):
-        rows = (await self.session.execute(
-            select(Turno.document_id, Turno.status, Turno.due_date, Turno.answered_on_time)
-            .where(Turno.document_id.in_(keys), Turno.status.in_(sorted(s.value for s in OPEN_TURNO)))
-        )).all()
+        rows = (
+            await self.session.execute(
+                select(Turno.document_id, Turno.status, Turno.due_date, Turno.answered_on_time).where(
+                    Turno.document_id.in_(keys), Turno.status.in_(sorted(s.value for s in OPEN_TURNO))
+                )
+            )
+        ).all()
         groups = defaultdict(list)
         for document_id, *light in rows:
             groups[document_id].append(tuple(light))
@@ -161,9 +170,11 @@ class VisibleTurnosByDocumentIdLoader(ContextLoader):
         principal = self.ctx.principal
         if principal is None:
             return [[] for _ in keys]
-        rows = (await self.session.execute(
-            select(Turno).where(Turno.document_id.in_(keys), visible_turnos(principal)).order_by(Turno.id)
-        )).scalars()
+        rows = (
+            await self.session.execute(
+                select(Turno).where(Turno.document_id.in_(keys), visible_turnos(principal)).order_by(Turno.id)
+            )
+        ).scalars()
         return grouped_by(rows, keys, "document_id")
 
 
@@ -172,17 +183,17 @@ class VisibleTurnoByIdLoader(ContextLoader):
         principal = self.ctx.principal
         if principal is None:
             return [None] * len(keys)
-        rows = (await self.session.execute(
-            select(Turno).where(Turno.id.in_(keys), visible_turnos(principal))
-        )).scalars()
+        rows = (
+            await self.session.execute(select(Turno).where(Turno.id.in_(keys), visible_turnos(principal)))
+        ).scalars()
         return by_key(rows, keys)
 
 
 class ResponsesByTurnoIdLoader(ContextLoader):
     async def batch_load(self, keys):
-        rows = (await self.session.execute(
-            select(Response).where(Response.turno_id.in_(keys)).order_by(Response.round)
-        )).scalars()
+        rows = (
+            await self.session.execute(select(Response).where(Response.turno_id.in_(keys)).order_by(Response.round))
+        ).scalars()
         return grouped_by(rows, keys, "turno_id")
 
 
@@ -191,10 +202,13 @@ class VisibleResponseByIdLoader(ContextLoader):
         principal = self.ctx.principal
         if principal is None:
             return [None] * len(keys)
-        rows = (await self.session.execute(
-            select(Response).join(Turno, Turno.id == Response.turno_id)
-            .where(Response.id.in_(keys), visible_turnos(principal))
-        )).scalars()
+        rows = (
+            await self.session.execute(
+                select(Response)
+                .join(Turno, Turno.id == Response.turno_id)
+                .where(Response.id.in_(keys), visible_turnos(principal))
+            )
+        ).scalars()
         return by_key(rows, keys)
 
 
@@ -208,16 +222,23 @@ class AttachmentsByDocumentIdLoader(ContextLoader):
     """The files of each document itself (not those of its answers)."""
 
     async def batch_load(self, keys):
-        rows = (await self.session.execute(
-            select(Attachment).where(Attachment.document_id.in_(keys), Attachment.response_id.is_(None))
-            .order_by(Attachment.id))).scalars()
+        rows = (
+            await self.session.execute(
+                select(Attachment)
+                .where(Attachment.document_id.in_(keys), Attachment.response_id.is_(None))
+                .order_by(Attachment.id)
+            )
+        ).scalars()
         return grouped_by(rows, keys, "document_id")
 
 
 class AttachmentsByResponseIdLoader(ContextLoader):
     async def batch_load(self, keys):
-        rows = (await self.session.execute(
-            select(Attachment).where(Attachment.response_id.in_(keys)).order_by(Attachment.id))).scalars()
+        rows = (
+            await self.session.execute(
+                select(Attachment).where(Attachment.response_id.in_(keys)).order_by(Attachment.id)
+            )
+        ).scalars()
         return grouped_by(rows, keys, "response_id")
 
 

@@ -7,7 +7,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from models.notifications import (
-    NotificationChannel, NotificationKind, NotificationPreference, Preferences, parse_hhmm,
+    NotificationChannel,
+    NotificationKind,
+    NotificationPreference,
+    Preferences,
+    parse_hhmm,
 )
 from models.users import User
 from resolvers.context import Context
@@ -58,8 +62,9 @@ async def update_preferences(ctx: Context, data: PreferencesData) -> tuple[Prefe
     async with ctx.services.db.transaction() as session:
         row = await session.get(NotificationPreference, principal.user_id, with_for_update=True)
         if row is None:
-            row = NotificationPreference(user_id=principal.user_id, channels=None, include_subunits=False,
-                                         digest_hour=Preferences().digest_hour)
+            row = NotificationPreference(
+                user_id=principal.user_id, channels=None, include_subunits=False, digest_hour=Preferences().digest_hour
+            )
             session.add(row)
         if data.channels:
             channels = dict(row.channels or {})

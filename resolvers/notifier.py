@@ -28,8 +28,18 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from models.calendar import load_calendar
 from models.events import Event
 from models.notifications import (
-    EVENT_KINDS, MAX_ATTEMPTS, Notification, NotificationChannel, NotificationKind, NotificationPreference,
-    NotificationStatus, NotifierCursor, Preferences, PushSubscription, after_quiet_period, retry_delay,
+    EVENT_KINDS,
+    MAX_ATTEMPTS,
+    Notification,
+    NotificationChannel,
+    NotificationKind,
+    NotificationPreference,
+    NotificationStatus,
+    NotifierCursor,
+    Preferences,
+    PushSubscription,
+    after_quiet_period,
+    retry_delay,
 )
 from models.org import OrgUnit
 from models.turnos import Turno
@@ -71,19 +81,38 @@ async def _collect_batch(services: Services) -> tuple[int, bool]:
     zone = ZoneInfo(services.settings.timezone)
     email_on = bool(services.settings.smtp_host)
     async with services.db.transaction() as session:
-        cursor = (await session.execute(
-            select(NotifierCursor).where(NotifierCursor.id == 1).with_for_update(skip_locked=True))).scalar_one_or_none()
+        cursor = (
+            await session.execute(
+                select(NotifierCursor).where(NotifierCursor.id == 1).with_for_update(skip_locked=True)
+            )
+        ).scalar_one_or_none()
         if cursor is None:  # another instance holds it (or the row is missing: nothing to do)
             return 0, False
-        events = (await session.execute(
-            select(Event.id, Event.kind, Event.turno_id, Event.actor_id)
-            .where(Event.id > cursor.event_id).order_by(Event.id).limit(BATCH))).all()
+        events = (
+            await session.execute(
+                select(Event.id, Event.kind, Event.turno_id, Event.actor_id)
+                .where(Event.id > cursor.event_id)
+                .order_by(Event.id)
+                .limit(BATCH)
+            )
+        ).all()
         if not events:
             return 0, False
         wanted = [e for e in events if e.kind in EVENT_KINDS and e.turno_id is not None]
-        turnos = {t.id: t for t in (await session.execute(
-            select(Turno.id, Turno.from_unit_id, Turno.to_unit_id)
-            .where(Turno.id.in_({e.turno_id for e in wanted})))).all()} if wanted else {}
+        turnos = (
+            {
+                t.id: t
+                for t in (
+                    await session.execute(
+                        select(Turno.id, Turno.from_unit_id, Turno.to_unit_id).where(
+                            Turno.id.in_({e.turno_id for e in wanted})
+                        )
+                    )
+                ).all()
+            }
+            if wanted
+            else {}
+        )
         units = {t.from_unit_id for t in turnos.values()} | {t.to_unit_id for t in turnos.values()}
         audiences = await _people_of_units(session, units, services.clock.today())
         written = 0
@@ -101,9 +130,18 @@ async def _collect_batch(services: Services) -> tuple[int, bool]:
                     if channel == NotificationChannel.PUSH and not person.has_push:
                         continue
                     due = after_quiet_period(person.preferences, now.astimezone(zone))
-                    session.add(Notification(user_id=person.user_id, kind=kind.value, channel=channel.value,
-                                             event_id=event.id, created_at=now, due_at=due,
-                                             status=NotificationStatus.PENDING.value, attempts=0))
+                    session.add(
+                        Notification(
+                            user_id=person.user_id,
+                            kind=kind.value,
+                            channel=channel.value,
+                            event_id=event.id,
+                            created_at=now,
+                            due_at=due,
+                            status=NotificationStatus.PENDING.value,
+                            attempts=0,
+                        )
+                    )
                     written += 1
         cursor.event_id = events[-1].id
     return written, len(events) == BATCH
@@ -116,22 +154,39 @@ async def _people_of_units(session, unit_ids: set[int], today) -> dict[int, list
         return {}
     paths = dict((await session.execute(select(OrgUnit.id, OrgUnit.path).where(OrgUnit.id.in_(unit_ids)))).all())
     ancestors = {int(a) for path in paths.values() for a in path.strip("/").split("/") if a}
-    rows = (await session.execute(
-        select(Membership.unit_id, Membership.role, User.id, User.email,
-               exists().where(PushSubscription.user_id == User.id).label("has_push"), NotificationPreference)
-        .join(User, User.id == Membership.user_id)
-        .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
-        .where(User.active, active_membership_clause(today),
-               or_(Membership.unit_id.in_(unit_ids),
-                   and_(Membership.unit_id.in_(ancestors), Membership.role.in_(SUBTREE_ROLES))))
-    )).all()
+    rows = (
+        await session.execute(
+            select(
+                Membership.unit_id,
+                Membership.role,
+                User.id,
+                User.email,
+                exists().where(PushSubscription.user_id == User.id).label("has_push"),
+                NotificationPreference,
+            )
+            .join(User, User.id == Membership.user_id)
+            .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
+            .where(
+                User.active,
+                active_membership_clause(today),
+                or_(
+                    Membership.unit_id.in_(unit_ids),
+                    and_(Membership.unit_id.in_(ancestors), Membership.role.in_(SUBTREE_ROLES)),
+                ),
+            )
+        )
+    ).all()
     by_unit: dict[int, dict[int, Recipient]] = {unit_id: {} for unit_id in unit_ids}
     for member_unit, role, user_id, email, has_push, preference in rows:
         person = Recipient(user_id, email, has_push, Preferences.of(preference))
         for unit_id, path in paths.items():
             own = member_unit == unit_id
-            above = (role in SUBTREE_ROLES and person.preferences.include_subunits
-                     and f"/{member_unit}/" in path and member_unit != unit_id)
+            above = (
+                role in SUBTREE_ROLES
+                and person.preferences.include_subunits
+                and f"/{member_unit}/" in path
+                and member_unit != unit_id
+            )
             if own or above:
                 by_unit[unit_id][user_id] = person
     return {unit_id: list(people.values()) for unit_id, people in by_unit.items()}
@@ -139,7 +194,9 @@ async def _people_of_units(session, unit_ids: set[int], today) -> dict[int, list
 
 async def send_due(services: Services, mailer: Mailer | None = None) -> int:
     """Sends what is due now; returns how many were accepted."""
-    senders = Senders(services, mailer or (Mailer.from_settings(services.settings) if services.settings.smtp_host else None))
+    senders = Senders(
+        services, mailer or (Mailer.from_settings(services.settings) if services.settings.smtp_host else None)
+    )
     sent = 0
     try:
         while True:
@@ -181,15 +238,22 @@ class Senders:
             await self.mailer.send(message)
         except EmailUnavailable as error:
             return _failed(self.services, notification, error) | dict(address=message.to, subject=message.subject)
-        return dict(status=NotificationStatus.SENT.value, sent_at=self.services.clock.now(), address=message.to,
-                    subject=message.subject)
+        return dict(
+            status=NotificationStatus.SENT.value,
+            sent_at=self.services.clock.now(),
+            address=message.to,
+            subject=message.subject,
+        )
 
     async def push(self, session, notification: Notification) -> dict:
         """To each of the person's browsers; sent if one accepted it. One the service says is
         gone is deleted; one that failed makes the whole notification wait for a retry."""
         payload = await push_payload_for(session, self.services, notification)
-        subscriptions = list((await session.execute(
-            select(PushSubscription).where(PushSubscription.user_id == notification.user_id))).scalars())
+        subscriptions = list(
+            (
+                await session.execute(select(PushSubscription).where(PushSubscription.user_id == notification.user_id))
+            ).scalars()
+        )
         if payload is None or not subscriptions:
             return _skipped()
         if self._vapid is None:
@@ -209,36 +273,56 @@ class Senders:
             async with self.services.db.transaction() as write:
                 await write.execute(delete(PushSubscription).where(PushSubscription.id.in_(gone)))
         if accepted:
-            return dict(status=NotificationStatus.SENT.value, sent_at=self.services.clock.now(),
-                        address=" ".join(accepted)[:500], subject=payload.title)
+            return dict(
+                status=NotificationStatus.SENT.value,
+                sent_at=self.services.clock.now(),
+                address=" ".join(accepted)[:500],
+                subject=payload.title,
+            )
         if failure is not None:
             return _failed(self.services, notification, failure)
         return dict(status=NotificationStatus.FAILED.value, error="Todas las suscripciones ya no existen.")
 
 
 def _skipped() -> dict:
-    return dict(status=NotificationStatus.SKIPPED.value, error="Ya no tiene acceso, ya no lo pidió o no hay a dónde enviarlo.")
+    return dict(
+        status=NotificationStatus.SKIPPED.value, error="Ya no tiene acceso, ya no lo pidió o no hay a dónde enviarlo."
+    )
 
 
 def _failed(services: Services, notification: Notification, error: Exception) -> dict:
     log.warning("notification %s: sending failed (attempt %s): %s", notification.id, notification.attempts, error)
     given_up = notification.attempts >= MAX_ATTEMPTS
-    return dict(status=(NotificationStatus.FAILED if given_up else NotificationStatus.RETRY).value,
-                error=str(error)[:1000], due_at=services.clock.now() + retry_delay(notification.attempts))
+    return dict(
+        status=(NotificationStatus.FAILED if given_up else NotificationStatus.RETRY).value,
+        error=str(error)[:1000],
+        due_at=services.clock.now() + retry_delay(notification.attempts),
+    )
 
 
 async def _claim(services: Services) -> list[int]:
     now = services.clock.now()
     async with services.db.transaction() as session:
-        ids = list((await session.execute(
-            select(Notification.id)
-            .where(Notification.status.in_([NotificationStatus.PENDING.value, NotificationStatus.RETRY.value]),
-                   Notification.due_at <= now)
-            .order_by(Notification.due_at, Notification.id).limit(SEND_BATCH)
-            .with_for_update(skip_locked=True))).scalars())
+        ids = list(
+            (
+                await session.execute(
+                    select(Notification.id)
+                    .where(
+                        Notification.status.in_([NotificationStatus.PENDING.value, NotificationStatus.RETRY.value]),
+                        Notification.due_at <= now,
+                    )
+                    .order_by(Notification.due_at, Notification.id)
+                    .limit(SEND_BATCH)
+                    .with_for_update(skip_locked=True)
+                )
+            ).scalars()
+        )
         if ids:
-            await session.execute(update(Notification).where(Notification.id.in_(ids)).values(
-                status=NotificationStatus.SENDING.value, attempts=Notification.attempts + 1))
+            await session.execute(
+                update(Notification)
+                .where(Notification.id.in_(ids))
+                .values(status=NotificationStatus.SENDING.value, attempts=Notification.attempts + 1)
+            )
     return ids
 
 
@@ -263,24 +347,40 @@ async def plan_digests(services: Services) -> int:
     async with services.db.transaction() as session:
         if not (await load_calendar(session)).is_business_day(today):
             return 0
-        done = select(Notification.id).where(Notification.user_id == User.id,
-                                             Notification.kind == NotificationKind.DAILY_DIGEST.value,
-                                             Notification.digest_date == today)
-        candidates = (await session.execute(
-            select(User.id, User.email, exists().where(PushSubscription.user_id == User.id), NotificationPreference)
-            .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
-            .where(User.active, ~exists(done)))).all()
+        done = select(Notification.id).where(
+            Notification.user_id == User.id,
+            Notification.kind == NotificationKind.DAILY_DIGEST.value,
+            Notification.digest_date == today,
+        )
+        candidates = (
+            await session.execute(
+                select(User.id, User.email, exists().where(PushSubscription.user_id == User.id), NotificationPreference)
+                .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
+                .where(User.active, ~exists(done))
+            )
+        ).all()
         rows = []
         for user_id, email, has_push, preference in candidates:
             preferences = Preferences.of(preference)
             if local.hour < preferences.digest_hour:
                 continue
             for channel in preferences.channels.get(NotificationKind.DAILY_DIGEST, ()):
-                if (channel == NotificationChannel.EMAIL and email and services.settings.smtp_host) or \
-                        (channel == NotificationChannel.PUSH and has_push):
-                    rows.append(dict(user_id=user_id, kind=NotificationKind.DAILY_DIGEST.value, channel=channel.value,
-                                     event_id=0, digest_date=today, created_at=now, due_at=now,
-                                     status=NotificationStatus.PENDING.value, attempts=0))
+                if (channel == NotificationChannel.EMAIL and email and services.settings.smtp_host) or (
+                    channel == NotificationChannel.PUSH and has_push
+                ):
+                    rows.append(
+                        dict(
+                            user_id=user_id,
+                            kind=NotificationKind.DAILY_DIGEST.value,
+                            channel=channel.value,
+                            event_id=0,
+                            digest_date=today,
+                            created_at=now,
+                            due_at=now,
+                            status=NotificationStatus.PENDING.value,
+                            attempts=0,
+                        )
+                    )
         if rows:
             insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
             await session.execute(insert(Notification).on_conflict_do_nothing(), rows)
@@ -301,16 +401,24 @@ async def notify_pass(services: Services) -> int:
     return await send_due(services)
 
 
-
 NOTIFICATION_ORDER = [int_key(Notification.id, "id")]
 
 
 async def notifications_of(ctx, user_id: int | None, *, first: int | None, after: str | None) -> Page:
-    """"Was I told?": a person's notifications, newest first; mine, or anyone's for an ADMIN."""
+    """ "Was I told?": a person's notifications, newest first; mine, or anyone's for an ADMIN."""
     principal = ctx.require_principal()
     if user_id is not None and user_id != principal.user_id and not principal.is_admin:
-        raise DomainError(ErrorCode.FORBIDDEN, "Solo administración consulta las notificaciones de otra persona.",
-                          "userId")
+        raise DomainError(
+            ErrorCode.FORBIDDEN, "Solo administración consulta las notificaciones de otra persona.", "userId"
+        )
     query = select(Notification).where(Notification.user_id == (user_id or principal.user_id))
-    return await keyset_page(ctx.session, query, NOTIFICATION_ORDER, descending=True, first=first, after=after,
-                             default_size=ctx.settings.page_size_default, max_size=ctx.settings.page_size_max)
+    return await keyset_page(
+        ctx.session,
+        query,
+        NOTIFICATION_ORDER,
+        descending=True,
+        first=first,
+        after=after,
+        default_size=ctx.settings.page_size_default,
+        max_size=ctx.settings.page_size_max,
+    )

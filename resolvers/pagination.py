@@ -55,6 +55,7 @@ def int_key(column, attr: str) -> SortKey:
 
 def float_key(column, read: Callable[[Any], Any]) -> SortKey:
     """A float sort key (JSON keeps every bit of a double, so a page continues exactly)."""
+
     def parse(value):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError

@@ -42,6 +42,7 @@ ACUSE_LINK, VOLANTE_LINK = "acuse", "volante"  # sign_link kinds
 
 # --- links --------------------------------------------------------------------------------------
 
+
 def _link(ctx, kind: str, path: str, object_id: int) -> str | None:
     """A relative link signed for the caller (valid as long as a file's link), bare when the
     caller has no token version to sign with (a Bearer token opens it), None when signed out."""
@@ -73,10 +74,18 @@ def paper_filename(prefix: str, number: str) -> str:
 
 # --- shared reads -------------------------------------------------------------------------------
 
+
 async def _chain(session, document_id: int) -> list[ChainUnit]:
-    return [ChainUnit(unit_id, path) for unit_id, path in (await session.execute(
-        select(OrgUnit.id, OrgUnit.path).join(DocumentUnit, DocumentUnit.unit_id == OrgUnit.id)
-        .where(DocumentUnit.document_id == document_id))).all()]
+    return [
+        ChainUnit(unit_id, path)
+        for unit_id, path in (
+            await session.execute(
+                select(OrgUnit.id, OrgUnit.path)
+                .join(DocumentUnit, DocumentUnit.unit_id == OrgUnit.id)
+                .where(DocumentUnit.document_id == document_id)
+            )
+        ).all()
+    ]
 
 
 async def _readable(session, principal: Principal, document: Document) -> bool:
@@ -115,38 +124,54 @@ async def _code(services: Services, session, kind: PaperKind, document_id: int, 
 
 # --- the papers ---------------------------------------------------------------------------------
 
-async def acuse_for(services: Services, session, principal: Principal, document_id: int,
-                    base_url: str) -> Acuse | None:
-    document = (await session.execute(
-        select(Document).where(Document.id == document_id, visible_documents(principal)))).scalar_one_or_none()
+
+async def acuse_for(services: Services, session, principal: Principal, document_id: int, base_url: str) -> Acuse | None:
+    document = (
+        await session.execute(select(Document).where(Document.id == document_id, visible_documents(principal)))
+    ).scalar_one_or_none()
     if document is None:
         return None
     readable = await _readable(session, principal, document)
     unit = (await _units(session, document.unit_id))[document.unit_id]
-    files, pages, counted = (await session.execute(
-        select(func.count(), func.coalesce(func.sum(Attachment.pages), 0), func.count(Attachment.pages))
-        .where(Attachment.document_id == document.id, Attachment.response_id.is_(None)))).one()
-    document_type = (await session.execute(
-        select(DocumentType.name).where(DocumentType.code == document.document_type))).scalar_one_or_none()
+    files, pages, counted = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(Attachment.pages), 0), func.count(Attachment.pages)).where(
+                Attachment.document_id == document.id, Attachment.response_id.is_(None)
+            )
+        )
+    ).one()
+    document_type = (
+        await session.execute(select(DocumentType.name).where(DocumentType.code == document.document_type))
+    ).scalar_one_or_none()
     tz = ZoneInfo(services.settings.timezone)
     return Acuse(
-        institution=await _institution(session, unit), folio=document.folio,
+        institution=await _institution(session, unit),
+        folio=document.folio,
         received_at=document.received_at.astimezone(tz),
-        timezone=services.settings.timezone, unit=_unit(unit), document_type=document_type or document.document_type,
-        reference=document.reference, document_date=document.document_date,
+        timezone=services.settings.timezone,
+        unit=_unit(unit),
+        document_type=document_type or document.document_type,
+        reference=document.reference,
+        document_date=document.document_date,
         subject=document.subject if readable else None,
-        sender=(Sender(document.sender_name, document.sender_position, document.sender_organization)
-                if readable else None),
-        files=files, pages=pages, files_without_pages=files - counted,
+        sender=(
+            Sender(document.sender_name, document.sender_position, document.sender_organization) if readable else None
+        ),
+        files=files,
+        pages=pages,
+        files_without_pages=files - counted,
         registered_by=await _full_name(session, document.registered_by_id),
         verification_url=verification_url(base_url, await _code(services, session, PaperKind.ACUSE, document.id)),
-        printed_at=services.clock.now().astimezone(tz))
+        printed_at=services.clock.now().astimezone(tz),
+    )
 
 
-async def volante_for(services: Services, session, principal: Principal, turno_id: int,
-                      base_url: str) -> Volante | None:
-    turno = (await session.execute(
-        select(Turno).where(Turno.id == turno_id, visible_turnos(principal)))).scalar_one_or_none()
+async def volante_for(
+    services: Services, session, principal: Principal, turno_id: int, base_url: str
+) -> Volante | None:
+    turno = (
+        await session.execute(select(Turno).where(Turno.id == turno_id, visible_turnos(principal)))
+    ).scalar_one_or_none()
     if turno is None:
         return None
     document = (await session.execute(select(Document).where(Document.id == turno.document_id))).scalar_one()
@@ -154,21 +179,34 @@ async def volante_for(services: Services, session, principal: Principal, turno_i
     units = await _units(session, turno.from_unit_id, turno.to_unit_id)
     explanation = None
     if turno.due_date is not None:  # as Turno.dueDateExplanation says it
-        explanation = explain_due_date(await load_calendar(session),
-                                       turno.due_counted_from or services.clock.local_date(turno.sent_at),
-                                       turno.due_date, turno.due_business_days)
+        explanation = explain_due_date(
+            await load_calendar(session),
+            turno.due_counted_from or services.clock.local_date(turno.sent_at),
+            turno.due_date,
+            turno.due_business_days,
+        )
     tz = ZoneInfo(services.settings.timezone)
     return Volante(
-        institution=await _institution(session, units[turno.from_unit_id]), folio=document.folio,
+        institution=await _institution(session, units[turno.from_unit_id]),
+        folio=document.folio,
         turno_number=turno.number,
-        from_unit=_unit(units[turno.from_unit_id]), to_unit=_unit(units[turno.to_unit_id]),
-        instruction=turno.instruction, priority=turno.priority, due_date=turno.due_date, due_explanation=explanation,
-        notes=turno.notes, sent_at=turno.sent_at.astimezone(tz), timezone=services.settings.timezone,
-        sent_by=await _full_name(session, turno.sent_by_id), subject=document.subject if readable else None,
+        from_unit=_unit(units[turno.from_unit_id]),
+        to_unit=_unit(units[turno.to_unit_id]),
+        instruction=turno.instruction,
+        priority=turno.priority,
+        due_date=turno.due_date,
+        due_explanation=explanation,
+        notes=turno.notes,
+        sent_at=turno.sent_at.astimezone(tz),
+        timezone=services.settings.timezone,
+        sent_by=await _full_name(session, turno.sent_by_id),
+        subject=document.subject if readable else None,
         cancelled=turno.status == TurnoStatus.CANCELLED.value,
         verification_url=verification_url(
-            base_url, await _code(services, session, PaperKind.VOLANTE, document.id, turno.id)),
-        printed_at=services.clock.now().astimezone(tz))
+            base_url, await _code(services, session, PaperKind.VOLANTE, document.id, turno.id)
+        ),
+        printed_at=services.clock.now().astimezone(tz),
+    )
 
 
 async def verified(services: Services, session, code: str) -> Verified | None:
@@ -184,11 +222,16 @@ async def verified(services: Services, session, code: str) -> Verified | None:
     units = await _units(session, *unit_ids)
     tz = ZoneInfo(services.settings.timezone)
     return Verified(
-        kind=row.kind, institution=await _institution(session, units[document.unit_id]), folio=document.folio,
-        received_at=document.received_at.astimezone(tz), registered_at=document.created_at.astimezone(tz),
+        kind=row.kind,
+        institution=await _institution(session, units[document.unit_id]),
+        folio=document.folio,
+        received_at=document.received_at.astimezone(tz),
+        registered_at=document.created_at.astimezone(tz),
         timezone=services.settings.timezone,
         unit=_unit(units[document.unit_id]),
-        turno_number=turno.number if turno else None, sent_at=turno.sent_at.astimezone(tz) if turno else None,
+        turno_number=turno.number if turno else None,
+        sent_at=turno.sent_at.astimezone(tz) if turno else None,
         from_unit=_unit(units[turno.from_unit_id]) if turno else None,
         to_unit=_unit(units[turno.to_unit_id]) if turno else None,
-        turno_cancelled=bool(turno and turno.status == TurnoStatus.CANCELLED.value))
+        turno_cancelled=bool(turno and turno.status == TurnoStatus.CANCELLED.value),
+    )

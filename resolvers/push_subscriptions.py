@@ -43,8 +43,11 @@ async def register_push_subscription(ctx: Context, endpoint: str, p256dh: str, a
         check.add("La clave auth de la suscripción no es válida.", "keys.auth")
     check.raise_if_any()
     async with ctx.services.db.transaction() as session:
-        row = (await session.execute(select(PushSubscription).where(PushSubscription.endpoint == endpoint)
-                                     .with_for_update())).scalar_one_or_none()
+        row = (
+            await session.execute(
+                select(PushSubscription).where(PushSubscription.endpoint == endpoint).with_for_update()
+            )
+        ).scalar_one_or_none()
         if row is None:
             row = PushSubscription(endpoint=endpoint, created_at=ctx.clock.now())
             session.add(row)
@@ -56,7 +59,10 @@ async def register_push_subscription(ctx: Context, endpoint: str, p256dh: str, a
 async def remove_push_subscription(ctx: Context, endpoint: str) -> None:
     principal = ctx.require_principal()
     async with ctx.services.db.transaction() as session:
-        removed = await session.execute(delete(PushSubscription).where(
-            PushSubscription.endpoint == (endpoint or "").strip(), PushSubscription.user_id == principal.user_id))
+        removed = await session.execute(
+            delete(PushSubscription).where(
+                PushSubscription.endpoint == (endpoint or "").strip(), PushSubscription.user_id == principal.user_id
+            )
+        )
     if not removed.rowcount:
         raise DomainError(ErrorCode.NOT_FOUND, "No tiene una suscripción con esa dirección.", "endpoint")

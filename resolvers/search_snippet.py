@@ -30,7 +30,13 @@ from models.attachments import Attachment
 from models.documents import Document
 from models.permissions import confidential_readable, visible_attachments, visible_documents
 from models.search import (
-    SNIPPET_TEXT_LIMIT, SearchQuery, Segment, headline, highlight, marked_segments, parse_search,
+    SNIPPET_TEXT_LIMIT,
+    SearchQuery,
+    Segment,
+    headline,
+    highlight,
+    marked_segments,
+    parse_search,
 )
 from models.text import fold
 from resolvers.context import Context
@@ -48,8 +54,14 @@ class SnippetSource(str, Enum):
 
 
 # ties between parts holding as many terms: this order
-PREFERENCE = [SnippetSource.SUMMARY, SnippetSource.FILE, SnippetSource.ANSWER_FILE, SnippetSource.SENDER,
-              SnippetSource.REFERENCE, SnippetSource.ADDRESSEE]
+PREFERENCE = [
+    SnippetSource.SUMMARY,
+    SnippetSource.FILE,
+    SnippetSource.ANSWER_FILE,
+    SnippetSource.SENDER,
+    SnippetSource.REFERENCE,
+    SnippetSource.ADDRESSEE,
+]
 PROTECTED = {SnippetSource.SUMMARY, SnippetSource.SENDER}  # a confidential document's protected fields
 FIELDS = [SnippetSource.SUMMARY, SnippetSource.SENDER, SnippetSource.REFERENCE, SnippetSource.ADDRESSEE]
 
@@ -99,19 +111,28 @@ class SnippetLoader(DataLoader):
         """The readable flag, and each field of FIELDS as the caller may read it: a confidential
         document's summary and sender are NULL for who may not read them, in the database."""
         readable = confidential_readable(self.ctx.principal)
-        sender = (func.coalesce(Document.sender_name, "") + " " + func.coalesce(Document.sender_position, "") + " "
-                  + func.coalesce(Document.sender_organization, ""))  # (no concat_ws in SQLite 3.40)
-        columns = {SnippetSource.SUMMARY: Document.summary, SnippetSource.SENDER: sender,
-                   SnippetSource.REFERENCE: Document.reference, SnippetSource.ADDRESSEE: Document.addressee}
+        sender = (
+            func.coalesce(Document.sender_name, "")
+            + " "
+            + func.coalesce(Document.sender_position, "")
+            + " "
+            + func.coalesce(Document.sender_organization, "")
+        )  # (no concat_ws in SQLite 3.40)
+        columns = {
+            SnippetSource.SUMMARY: Document.summary,
+            SnippetSource.SENDER: sender,
+            SnippetSource.REFERENCE: Document.reference,
+            SnippetSource.ADDRESSEE: Document.addressee,
+        }
         return readable, [case((readable, columns[s]), else_=None) if s in PROTECTED else columns[s] for s in FIELDS]
 
     def _documents(self, keys, columns):
         return select(Document.id, *columns).where(Document.id.in_(keys), visible_documents(self.ctx.principal))
 
     def _files(self, keys, columns):
-        return select(Attachment.id, Attachment.document_id, Attachment.response_id, Attachment.filename,
-                      *columns).where(Attachment.document_id.in_(keys), Attachment.text.is_not(None),
-                                      visible_attachments(self.ctx.principal))
+        return select(
+            Attachment.id, Attachment.document_id, Attachment.response_id, Attachment.filename, *columns
+        ).where(Attachment.document_id.in_(keys), Attachment.text.is_not(None), visible_attachments(self.ctx.principal))
 
     @staticmethod
     def _file_source(row) -> SnippetSource:

@@ -11,8 +11,21 @@ from sqlalchemy import text
 from models.errors import DomainError, ErrorCode, validation
 from models.org import OrgUnit
 from models.stats import (
-    EARLIEST, GRANULARITY_ES, LATEST, MAX_BUCKETS, MAX_ROWS, Granularity, StatsQuery, StatsRow, UnitScope, assemble,
-    bucket_count, counted_units, make_buckets, rollup_statements, stats_statements,
+    EARLIEST,
+    GRANULARITY_ES,
+    LATEST,
+    MAX_BUCKETS,
+    MAX_ROWS,
+    Granularity,
+    StatsQuery,
+    StatsRow,
+    UnitScope,
+    assemble,
+    bucket_count,
+    counted_units,
+    make_buckets,
+    rollup_statements,
+    stats_statements,
 )
 from resolvers.context import Context
 
@@ -29,8 +42,9 @@ class StatsRequest:
     by_unit: bool = False
 
 
-def resolve_period(ctx: Context, period_from: date | None, period_to: date | None,
-                   granularity: Granularity) -> tuple[date, date]:
+def resolve_period(
+    ctx: Context, period_from: date | None, period_to: date | None, granularity: Granularity
+) -> tuple[date, date]:
     """`to` defaults to today, `from` to the 1st of January of `to`'s year (this year so far)."""
     last = period_to or ctx.clock.today()
     first = period_from or date(last.year, 1, 1)
@@ -40,8 +54,11 @@ def resolve_period(ctx: Context, period_from: date | None, period_to: date | Non
         raise validation(f"El periodo debe estar entre {EARLIEST.year} y {LATEST.year}.", "period")
     count = bucket_count(first, last, granularity)
     if count > MAX_BUCKETS:
-        raise validation(f"El periodo abarca {count:,} {GRANULARITY_ES[granularity]}; el máximo es "
-                         f"{MAX_BUCKETS:,}. Acorte el periodo o elija una granularidad mayor.", "granularity")
+        raise validation(
+            f"El periodo abarca {count:,} {GRANULARITY_ES[granularity]}; el máximo es "
+            f"{MAX_BUCKETS:,}. Acorte el periodo o elija una granularidad mayor.",
+            "granularity",
+        )
     return first, last
 
 
@@ -53,8 +70,13 @@ async def rollup_ready(ctx: Context, dialect: str) -> bool:
     zone = (await ctx.session.execute(text("SELECT timezone FROM stats_settings LIMIT 1"))).scalar()
     if zone == ctx.settings.timezone:
         return True
-    log.warning("stats_daily follows the time zone %r, not %r: indicators are counted from the rows "
-                "(SELECT mcs_stats_set_timezone('%s') rebuilds it)", zone, ctx.settings.timezone, ctx.settings.timezone)
+    log.warning(
+        "stats_daily follows the time zone %r, not %r: indicators are counted from the rows "
+        "(SELECT mcs_stats_set_timezone('%s') rebuilds it)",
+        zone,
+        ctx.settings.timezone,
+        ctx.settings.timezone,
+    )
     return False
 
 
@@ -72,9 +94,16 @@ async def stats(ctx: Context, request: StatsRequest) -> list[tuple[StatsRow, Org
         scope.unit_id, scope.unit_path = unit.id, unit.path
     env = await ctx.filter_env()
     buckets = make_buckets(first, last, request.granularity, ctx.clock)
-    query = StatsQuery(buckets=buckets, period_from=first, period_to=last, units=counted_units(principal, scope, env),
-                       by_unit=request.by_unit, clock=ctx.clock, calendar=env.calendar,
-                       yellow_threshold=env.yellow_threshold)
+    query = StatsQuery(
+        buckets=buckets,
+        period_from=first,
+        period_to=last,
+        units=counted_units(principal, scope, env),
+        by_unit=request.by_unit,
+        clock=ctx.clock,
+        calendar=env.calendar,
+        yellow_threshold=env.yellow_threshold,
+    )
     session = ctx.session
     dialect = session.get_bind().dialect.name
     statements = rollup_statements(query) if await rollup_ready(ctx, dialect) else stats_statements(query, dialect)
@@ -84,8 +113,11 @@ async def stats(ctx: Context, request: StatsRequest) -> list[tuple[StatsRow, Org
         return [(rows[i, None], None) for i in range(len(buckets))]
     units = [u for u in await ctx.loaders.org_unit_by_id.load_many(sorted({u for _, u in rows})) if u is not None]
     if len(buckets) * len(units) > MAX_ROWS:  # refused before the rows are built and rendered
-        raise validation(f"El resultado tendría {len(buckets) * len(units):,} filas ({len(buckets):,} periodos × "
-                         f"{len(units):,} unidades); el máximo es {MAX_ROWS:,}. Acorte el periodo, elija una "
-                         "granularidad mayor o una unidad.", "byUnit")
+        raise validation(
+            f"El resultado tendría {len(buckets) * len(units):,} filas ({len(buckets):,} periodos × "
+            f"{len(units):,} unidades); el máximo es {MAX_ROWS:,}. Acorte el periodo, elija una "
+            "granularidad mayor o una unidad.",
+            "byUnit",
+        )
     units.sort(key=lambda u: u.path)  # the org tree's order, as in orgUnits
     return [(rows[i, u.id], u) for i in range(len(buckets)) for u in units]

@@ -50,13 +50,19 @@ def _candidates(principal: Principal, document_id: int | None):
     if document_id is not None:
         clauses.append(Event.document_id == document_id)
     elif not principal.is_admin:
-        clauses.append(exists(select(1).where(EventAudience.event_id == Event.id,
-                                              EventAudience.unit_id.in_(sorted(principal.unit_ids)))))
+        clauses.append(
+            exists(
+                select(1).where(
+                    EventAudience.event_id == Event.id, EventAudience.unit_id.in_(sorted(principal.unit_ids))
+                )
+            )
+        )
     return clauses
 
 
-async def event_stream(ctx: Context, *, after_sequence: int | None,
-                       document_id: int | None = None) -> AsyncIterator[tuple[Event, dict | None]]:
+async def event_stream(
+    ctx: Context, *, after_sequence: int | None, document_id: int | None = None
+) -> AsyncIterator[tuple[Event, dict | None]]:
     """Yields each event with the renders shared by the subscribers it was handed to together
     (None for events read from the cursor)."""
     services = ctx.services
@@ -64,8 +70,9 @@ async def event_stream(ctx: Context, *, after_sequence: int | None,
     hub = services.hub
     # registered before the cursor is fixed: whatever commits from here on is either queued
     # or found by the first read
-    subscription = hub.subscribe(principal, ctx.token_expires_at, ctx.token_version, document_id=document_id,
-                                 token_id=ctx.token_id)
+    subscription = hub.subscribe(
+        principal, ctx.token_expires_at, ctx.token_version, document_id=document_id, token_id=ctx.token_id
+    )
     try:
         cursor = await _start(ctx, principal, after_sequence, document_id)
         retry_delay = 0.2
@@ -81,7 +88,9 @@ async def event_stream(ctx: Context, *, after_sequence: int | None,
                     rows = await _read_after(ctx, principal, cursor, document_id)
                 except (DBAPIError, PoolTimeoutError, OSError):
                     # the database is busy or away: keep the cursor, wait, read again
-                    log.warning("realtime: a subscription's read failed; retrying in %.1f s", retry_delay, exc_info=True)
+                    log.warning(
+                        "realtime: a subscription's read failed; retrying in %.1f s", retry_delay, exc_info=True
+                    )
                     subscription.fallback = True
                     await asyncio.sleep(retry_delay)
                     retry_delay = min(retry_delay * 2, 10.0)
@@ -120,27 +129,50 @@ async def _start(ctx: Context, principal: Principal, after_sequence: int | None,
     """Check the request and return the cursor to start from."""
     services = ctx.services
     async with services.db.session() as session:
-        if document_id is not None and (await session.execute(
-                select(Document.id).where(Document.id == document_id, visible_documents(principal)))).first() is None:
+        if (
+            document_id is not None
+            and (
+                await session.execute(
+                    select(Document.id).where(Document.id == document_id, visible_documents(principal))
+                )
+            ).first()
+            is None
+        ):
             raise not_found("El documento no existe o no tiene acceso.", "documentId")
         if after_sequence is None:
             return (await session.execute(select(func.max(Event.id)))).scalar() or 0  # live from now
         limit = services.settings.realtime_max_backlog
-        missed = (await session.execute(select(func.count()).select_from(
-            select(Event.id).where(Event.id > after_sequence, *_candidates(principal, document_id)).limit(limit + 1).subquery()
-        ))).scalar_one()
+        missed = (
+            await session.execute(
+                select(func.count()).select_from(
+                    select(Event.id)
+                    .where(Event.id > after_sequence, *_candidates(principal, document_id))
+                    .limit(limit + 1)
+                    .subquery()
+                )
+            )
+        ).scalar_one()
         if missed > limit:
-            raise StreamError(BACKLOG_TOO_LARGE,
-                              f"Hay más de {limit} eventos pendientes desde la secuencia {after_sequence}: vuelva a "
-                              "consultar los datos y suscríbase de nuevo sin afterSequence.")
+            raise StreamError(
+                BACKLOG_TOO_LARGE,
+                f"Hay más de {limit} eventos pendientes desde la secuencia {after_sequence}: vuelva a "
+                "consultar los datos y suscríbase de nuevo sin afterSequence.",
+            )
         return after_sequence
 
 
 async def _read_after(ctx: Context, principal: Principal, cursor: int, document_id: int | None) -> list[Event]:
     async with ctx.services.hub.read_slots, ctx.services.db.session() as session:
-        return list((await session.execute(
-            select(Event).where(Event.id > cursor, *_candidates(principal, document_id)).order_by(Event.id).limit(BATCH)
-        )).scalars())
+        return list(
+            (
+                await session.execute(
+                    select(Event)
+                    .where(Event.id > cursor, *_candidates(principal, document_id))
+                    .order_by(Event.id)
+                    .limit(BATCH)
+                )
+            ).scalars()
+        )
 
 
 async def _recheck(ctx: Context, subscription: Subscription) -> Principal | None:
@@ -150,8 +182,13 @@ async def _recheck(ctx: Context, subscription: Subscription) -> Principal | None
     principal = None
     if not (subscription.expires_at and subscription.expires_at <= now):
         async with ctx.services.db.session() as session:
-            principal = await load_principal(session, subscription.user_id, token_version=subscription.token_version,
-                                             token_id=subscription.token_id, today=ctx.services.clock.today())
+            principal = await load_principal(
+                session,
+                subscription.user_id,
+                token_version=subscription.token_version,
+                token_id=subscription.token_id,
+                today=ctx.services.clock.today(),
+            )
     if principal is None:
         await close_socket(ctx, 4403, "Sesión terminada")
         return None

@@ -23,14 +23,24 @@ from resolvers.context import Services
 log = logging.getLogger("mcs.files")
 BATCH = 20
 MAX_CHARS = 2_000_000
-CUT = {"TIME": TextStatus.CUT_TIME, "MEMORY": TextStatus.CUT_MEMORY, "PAGES": TextStatus.CUT_PAGES,
-       "SIZE": TextStatus.CUT_SIZE, "TEXT": TextStatus.CUT_TEXT, "BROKEN": TextStatus.CUT_BROKEN}
+CUT = {
+    "TIME": TextStatus.CUT_TIME,
+    "MEMORY": TextStatus.CUT_MEMORY,
+    "PAGES": TextStatus.CUT_PAGES,
+    "SIZE": TextStatus.CUT_SIZE,
+    "TEXT": TextStatus.CUT_TEXT,
+    "BROKEN": TextStatus.CUT_BROKEN,
+}
 
 
 def limits(settings) -> Limits:
-    return Limits(timeout_seconds=settings.text_extraction_timeout_seconds,
-                  memory_mb=settings.text_extraction_memory_mb, max_pages=settings.ocr_max_pages,
-                  max_pixels=int(settings.ocr_max_megapixels * 1_000_000), max_chars=MAX_CHARS)
+    return Limits(
+        timeout_seconds=settings.text_extraction_timeout_seconds,
+        memory_mb=settings.text_extraction_memory_mb,
+        max_pages=settings.ocr_max_pages,
+        max_pixels=int(settings.ocr_max_megapixels * 1_000_000),
+        max_chars=MAX_CHARS,
+    )
 
 
 async def read_text(services: Services, attachment: Attachment) -> tuple[str, TextStatus]:
@@ -50,17 +60,30 @@ async def read_text(services: Services, attachment: Attachment) -> tuple[str, Te
     if result.cut == "BROKEN" and result.pages_read == 0 and not text.strip():
         log.warning("text of attachment %s unreadable: %s", attachment.id, result.stderr[-1000:])
         return "", TextStatus.FAILED
-    log.info("text of attachment %s cut short (%s) after %d of %s pages%s", attachment.id, result.cut,
-             result.pages_read, result.pages, f": {result.stderr[-1000:]}" if result.cut == "BROKEN" else "")
+    log.info(
+        "text of attachment %s cut short (%s) after %d of %s pages%s",
+        attachment.id,
+        result.cut,
+        result.pages_read,
+        result.pages,
+        f": {result.stderr[-1000:]}" if result.cut == "BROKEN" else "",
+    )
     return text, CUT[result.cut]
 
 
 async def extract_pending(services: Services) -> int:
     """One pass over pending attachments; returns how many were read."""
     async with services.db.session() as session:
-        pending = list((await session.execute(
-            select(Attachment).where(Attachment.text_status == TextStatus.PENDING.value).order_by(Attachment.id).limit(BATCH)
-        )).scalars())
+        pending = list(
+            (
+                await session.execute(
+                    select(Attachment)
+                    .where(Attachment.text_status == TextStatus.PENDING.value)
+                    .order_by(Attachment.id)
+                    .limit(BATCH)
+                )
+            ).scalars()
+        )
     done = 0
     for attachment in pending:
         try:
@@ -73,8 +96,11 @@ async def extract_pending(services: Services) -> int:
                 update(Attachment)
                 .where(Attachment.id == attachment.id, Attachment.text_status == TextStatus.PENDING.value)
                 # a cut-short text is kept even when blank: its form feeds count the pages read
-                .values(text=text[:MAX_CHARS] if text.strip() or (text and status.cut_short) else None,
-                        text_status=status.value))
+                .values(
+                    text=text[:MAX_CHARS] if text.strip() or (text and status.cut_short) else None,
+                    text_status=status.value,
+                )
+            )
         done += 1
     return done
 

@@ -115,18 +115,28 @@ async def _locked_rows(session, keys: list[str]) -> dict[str, LoginThrottle]:
     """The rows of `keys`, created if missing, locked in key order (the same order in every
     transaction here: no deadlock)."""
     keys = sorted(set(keys))
-    await session.execute(_insert(session)(LoginThrottle).values([{"key": k, "failures": 0} for k in keys])
-                          .on_conflict_do_nothing(index_elements=[LoginThrottle.key]))
-    rows = (await session.execute(
-        select(LoginThrottle).where(LoginThrottle.key.in_(keys)).order_by(LoginThrottle.key)
-        .with_for_update().execution_options(populate_existing=True))).scalars()
+    await session.execute(
+        _insert(session)(LoginThrottle)
+        .values([{"key": k, "failures": 0} for k in keys])
+        .on_conflict_do_nothing(index_elements=[LoginThrottle.key])
+    )
+    rows = (
+        await session.execute(
+            select(LoginThrottle)
+            .where(LoginThrottle.key.in_(keys))
+            .order_by(LoginThrottle.key)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).scalars()
     return {row.key: row for row in rows}
 
 
 def throttled(seconds: float, field: str, message: str = "Demasiados intentos fallidos.") -> DomainError:
     wait = max(1, math.ceil(seconds))
-    return DomainError(ErrorCode.THROTTLED, f"{message} Intente de nuevo en {wait} segundos.", field,
-                       retry_after_seconds=wait)
+    return DomainError(
+        ErrorCode.THROTTLED, f"{message} Intente de nuevo en {wait} segundos.", field, retry_after_seconds=wait
+    )
 
 
 async def admit(services, username: str, client: Client, field: str = "password") -> Attempt:
@@ -136,11 +146,21 @@ async def admit(services, username: str, client: Client, field: str = "password"
     user_key, ip_key, known_keys = _keys(username, client)
     global_key = _global_key(now)
     async with services.db.transaction() as session:
-        seen = {row.key: row for row in (await session.execute(
-            select(LoginThrottle).where(LoginThrottle.key.in_([*known_keys, global_key])))).scalars()}
+        seen = {
+            row.key: row
+            for row in (
+                await session.execute(select(LoginThrottle).where(LoginThrottle.key.in_([*known_keys, global_key])))
+            ).scalars()
+        }
         known_since = now - timedelta(days=settings.login_known_client_days)
-        known_key = next((k for k in known_keys if k in seen and seen[k].last_success_at is not None
-                          and seen[k].last_success_at >= known_since), None)
+        known_key = next(
+            (
+                k
+                for k in known_keys
+                if k in seen and seen[k].last_success_at is not None and seen[k].last_success_at >= known_since
+            ),
+            None,
+        )
         rows = await _locked_rows(session, [known_key] if known_key else [user_key, ip_key])
         wait, message = 0.0, "Demasiados intentos fallidos."
         for key, row in rows.items():
@@ -186,9 +206,15 @@ async def succeeded(services, attempt: Attempt, response=None) -> None:
         for key in known_keys:
             rows[key].last_success_at = now
     if callable(getattr(response, "set_cookie", None)):  # HTTP; a login sent over a websocket has no cookies to set
-        response.set_cookie(DEVICE_COOKIE, device_cookie_value(settings.secret_key, device),
-                            max_age=int(settings.login_known_client_days * 86400), path="/graphql",
-                            httponly=True, samesite="lax", secure=attempt.client.secure)
+        response.set_cookie(
+            DEVICE_COOKIE,
+            device_cookie_value(settings.secret_key, device),
+            max_age=int(settings.login_known_client_days * 86400),
+            path="/graphql",
+            httponly=True,
+            samesite="lax",
+            secure=attempt.client.secure,
+        )
 
 
 async def failed(services, attempt: Attempt) -> None:
@@ -197,9 +223,12 @@ async def failed(services, attempt: Attempt) -> None:
     async with services.db.transaction() as session:
         insert = _insert(session)
         statement = insert(LoginThrottle).values(key=_global_key(now), failures=1, last_failure_at=now)
-        await session.execute(statement.on_conflict_do_update(
-            index_elements=[LoginThrottle.key],
-            set_={"failures": LoginThrottle.failures + 1, "last_failure_at": now}))
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[LoginThrottle.key],
+                set_={"failures": LoginThrottle.failures + 1, "last_failure_at": now},
+            )
+        )
     await _sweep(services, now)
 
 
@@ -212,6 +241,9 @@ async def _sweep(services, now: datetime) -> None:
     _next_sweep = time.monotonic() + SWEEP_EVERY_SECONDS
     known_since = now - timedelta(days=services.settings.login_known_client_days)
     async with services.db.transaction() as session:
-        await session.execute(delete(LoginThrottle).where(
-            or_(LoginThrottle.last_failure_at.is_(None), LoginThrottle.last_failure_at < now - MEMORY),
-            or_(LoginThrottle.last_success_at.is_(None), LoginThrottle.last_success_at < known_since)))
+        await session.execute(
+            delete(LoginThrottle).where(
+                or_(LoginThrottle.last_failure_at.is_(None), LoginThrottle.last_failure_at < now - MEMORY),
+                or_(LoginThrottle.last_success_at.is_(None), LoginThrottle.last_success_at < known_since),
+            )
+        )

@@ -51,15 +51,23 @@ async def stage_uploads(ctx: Context, uploads: list, field: str = "files") -> li
             try:
                 staged = await storage.stage(upload, settings.max_file_bytes)
             except TooLarge:
-                raise validation(f"«{name}» excede el máximo de {_mb(settings.max_file_bytes)} por archivo.",
-                                 f"{field}.{i}") from None
+                raise validation(
+                    f"«{name}» excede el máximo de {_mb(settings.max_file_bytes)} por archivo.", f"{field}.{i}"
+                ) from None
             except StorageFull as error:
                 # the operator must act (the users cannot): one ERROR line says so
-                log.error("STORAGE_FULL: no queda espacio para archivos en %s (%s); se rechazó «%s»",
-                          storage.root, error, name)
-                raise DomainError(ErrorCode.STORAGE_FULL, "No hay espacio para guardar archivos en el servidor. "
-                                  "No se registró nada; avise al administrador del sistema e intente más tarde.",
-                                  f"{field}.{i}") from None
+                log.error(
+                    "STORAGE_FULL: no queda espacio para archivos en %s (%s); se rechazó «%s»",
+                    storage.root,
+                    error,
+                    name,
+                )
+                raise DomainError(
+                    ErrorCode.STORAGE_FULL,
+                    "No hay espacio para guardar archivos en el servidor. "
+                    "No se registró nada; avise al administrador del sistema e intente más tarde.",
+                    f"{field}.{i}",
+                ) from None
             finally:
                 close = getattr(upload, "close", None)
                 if close is not None:
@@ -72,8 +80,10 @@ async def stage_uploads(ctx: Context, uploads: list, field: str = "files") -> li
                 raise validation(f"«{name}» está vacío.", f"{field}.{i}")
             mime = sniff(staged.head, settings.allowed_file_types)
             if mime is None:
-                raise validation(f"«{name}» no es un PDF, JPEG, PNG o TIFF válido (se revisa su contenido, "
-                                 "no su nombre).", f"{field}.{i}")
+                raise validation(
+                    f"«{name}» no es un PDF, JPEG, PNG o TIFF válido (se revisa su contenido, no su nombre).",
+                    f"{field}.{i}",
+                )
             item = result[-1]
             item.content_type = mime
             if "." not in item.filename:
@@ -89,11 +99,25 @@ async def stage_uploads(ctx: Context, uploads: list, field: str = "files") -> li
     return result
 
 
-def attachment_rows(uploads: list[StagedUpload], *, document_id: int, response_id: int | None, user_id: int, now) -> list[Attachment]:
-    return [Attachment(document_id=document_id, response_id=response_id, sha256=u.staged.sha256, filename=u.filename,
-                       content_type=u.content_type, size=u.staged.size, pages=u.pages, unreadable=u.unreadable,
-                       uploaded_at=now, uploaded_by_id=user_id, text_status=TextStatus.PENDING.value)
-            for u in uploads]
+def attachment_rows(
+    uploads: list[StagedUpload], *, document_id: int, response_id: int | None, user_id: int, now
+) -> list[Attachment]:
+    return [
+        Attachment(
+            document_id=document_id,
+            response_id=response_id,
+            sha256=u.staged.sha256,
+            filename=u.filename,
+            content_type=u.content_type,
+            size=u.staged.size,
+            pages=u.pages,
+            unreadable=u.unreadable,
+            uploaded_at=now,
+            uploaded_by_id=user_id,
+            text_status=TextStatus.PENDING.value,
+        )
+        for u in uploads
+    ]
 
 
 async def discard(ctx: Context, uploads: list[StagedUpload]) -> None:

@@ -43,4 +43,3 @@ class Checker:
     def raise_if_any(self) -> None:
         if self.errors:
             raise ValidationFailed(self.errors)
-

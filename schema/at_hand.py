@@ -43,6 +43,7 @@ def load_now_or_later(loader: DataLoader, key, build: Callable[[Any], R]) -> R |
 
     async def later() -> R:
         return build(await loader.load(key))
+
     return later()
 
 
@@ -56,6 +57,7 @@ def built_once(info: Info, type_name: str, loader: DataLoader, key, build: Calla
     def keep(value):
         node = built[(type_name, key)] = build(value)
         return node
+
     return load_now_or_later(loader, key, keep)
 
 
@@ -68,6 +70,7 @@ def with_calendar(info: Info, compute: Callable[[Any], R]) -> R | Awaitable[R]:
 
     async def later() -> R:
         return compute(await info.context.calendar())
+
     return later()
 
 

@@ -11,7 +11,12 @@ from strawberry.exceptions import StrawberryGraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 from strawberry.extensions import (
-    AddValidationRules, MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter,
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
     ValidationCache,
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
@@ -63,17 +68,29 @@ class MaskUnexpectedErrors(MaskErrors):
             # not a bug: the database is out of reach (core/outages.py); over HTTP the view answers
             # 503. A subscription keeps the code INTERNAL, the one its clients resume after
             # (client-examples/); either way one line in the log, no traceback
-            log.warning("database unavailable [request %s] at %s: %s", request_id, error.path,
-                        outages.describe(error.original_error))
+            log.warning(
+                "database unavailable [request %s] at %s: %s",
+                request_id,
+                error.path,
+                outages.describe(error.original_error),
+            )
             subscription = self.execution_context.operation_type == OperationType.SUBSCRIPTION
             return GraphQLError(
-                outages.MESSAGE, nodes=error.nodes, source=error.source, positions=error.positions, path=error.path,
+                outages.MESSAGE,
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
                 extensions={"code": "INTERNAL" if subscription else outages.CODE, "requestId": request_id},
             )
         log.error("unexpected error [request %s] at %s", request_id, error.path, exc_info=error.original_error)
         return GraphQLError(
-            f"Error interno del servidor (solicitud {request_id}).", nodes=error.nodes, source=error.source,
-            positions=error.positions, path=error.path, extensions={"code": "INTERNAL", "requestId": request_id},
+            f"Error interno del servidor (solicitud {request_id}).",
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": "INTERNAL", "requestId": request_id},
         )
 
 
@@ -103,6 +120,7 @@ class WebsocketOperationScope(SchemaExtension):
 
 def close_socket_soon(context) -> None:
     """Close with 4403 once the refusal is on its way (closing first would drop it)."""
+
     async def close():
         await asyncio.sleep(0.05)
         await close_socket(context, 4403, "Sesión terminada")
@@ -135,8 +153,11 @@ class MCSSchema(strawberry.Schema):
     def process_errors(self, errors, execution_context=None) -> None:
         """Expected errors (auth, permissions, domain) are answers, not incidents: no traceback in
         the log. Unexpected ones were already logged with their request id when masked."""
-        unexpected = [e for e in errors if not is_expected(e) and e.original_error is not None
-                      and not database_unavailable(e.original_error)]  # logged in one line when masked
+        unexpected = [
+            e
+            for e in errors
+            if not is_expected(e) and e.original_error is not None and not database_unavailable(e.original_error)
+        ]  # logged in one line when masked
         if unexpected:
             super().process_errors(unexpected, execution_context)
 
@@ -146,8 +167,10 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     # factories: strawberry builds fresh extension instances per request
     # the depth and alias rules are classes made once here: a new class per request would make
     # every request miss the ValidationCache below (its key includes the rules)
-    limits = [*QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-              *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules]
+    limits = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
     extensions = [
         lambda: AddValidationRules(limits),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
@@ -164,5 +187,11 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     ]
     if not settings.introspection:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return MCSSchema(query=Query, mutation=Mutation, subscription=Subscription, types=[OrgUnit, User, Document, Event, Turno, Response, Attachment], extensions=extensions,
-                     execution_context_class=MeteredExecutionContext)
+    return MCSSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[OrgUnit, User, Document, Event, Turno, Response, Attachment],
+        extensions=extensions,
+        execution_context_class=MeteredExecutionContext,
+    )

@@ -29,10 +29,28 @@ from datetime import date
 from typing import Any
 
 from graphql import (
-    ExecutionResult, FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLEnumType, GraphQLError,
-    GraphQLField, GraphQLIncludeDirective, GraphQLInputObjectType, GraphQLInterfaceType, GraphQLNamedType,
-    GraphQLObjectType, GraphQLSchema, GraphQLSkipDirective, InlineFragmentNode, OperationType,
-    SelectionSetNode, get_named_type, get_nullable_type, get_operation_ast, is_abstract_type, is_list_type,
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLEnumType,
+    GraphQLError,
+    GraphQLField,
+    GraphQLIncludeDirective,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLSkipDirective,
+    InlineFragmentNode,
+    OperationType,
+    SelectionSetNode,
+    get_named_type,
+    get_nullable_type,
+    get_operation_ast,
+    is_abstract_type,
+    is_list_type,
     is_object_type,
 )
 from graphql.execution.values import get_argument_values, get_directive_values, get_variable_values
@@ -74,14 +92,15 @@ LIST_BOUNDS: dict[str, Bound] = {
     "Query.orgUnits": Bound(UNITS, "every unit of the institution (see UNITS)"),
     "Query.documentTypes": Bound(500, "the catalog of document types"),
     "Query.archiveSeries": Bound(2_000, "the archival classification: series and subseries"),
-    "Query.nonWorkingDays": Bound(400, "ten years at most (longer is refused): ~10 holidays a year and the "
-                                       "institution's own days"),
+    "Query.nonWorkingDays": Bound(
+        400, "ten years at most (longer is refused): ~10 holidays a year and the institution's own days"
+    ),
     "Query.stats": Bound(MAX_BUCKETS, "the buckets of the period, computed from its arguments (_Walk.stats_rows)"),
-    "OrgUnit.children": Bound(200, "a unit's direct subunits (the largest: a state's 125 municipalities)",
-                              total=UNITS, disjoint=True),
+    "OrgUnit.children": Bound(
+        200, "a unit's direct subunits (the largest: a state's 125 municipalities)", total=UNITS, disjoint=True
+    ),
     "OrgUnit.ancestors": Bound(12, "the levels above a unit: a state government's tree is 8 to 10 deep"),
-    "OrgUnit.members": Bound(500, "the active people of one unit, with their roles", total=MEMBERSHIPS,
-                             disjoint=True),
+    "OrgUnit.members": Bound(500, "the active people of one unit, with their roles", total=MEMBERSHIPS, disjoint=True),
     "User.memberships": Bound(20, "the units and roles of one person", total=MEMBERSHIPS, disjoint=True),
     "Document.turnos": Bound(100, "a document's turnos: its recipients and their delegations"),
     "Document.attachments": Bound(50, "the digitized files of one document"),
@@ -91,8 +110,10 @@ LIST_BOUNDS: dict[str, Bound] = {
     "Turno.responses": Bound(20, "the answer rounds of one turno (each RETURN opens one)"),
     "Turno.viewerActions": Bound(len(TurnoAction), "every action there is"),
     "Response.attachments": Bound(50, "the files of one answer"),
-    "SearchSnippet.segments": Bound(SNIPPET_MAX_SEGMENTS, "one excerpt of about 30 words: each word found, and the "
-                                                          "text between (models.search.SNIPPET_MAX_SEGMENTS)"),
+    "SearchSnippet.segments": Bound(
+        SNIPPET_MAX_SEGMENTS,
+        "one excerpt of about 30 words: each word found, and the text between (models.search.SNIPPET_MAX_SEGMENTS)",
+    ),
     "SendTurnoPayload.turnos": Bound(100, "one turno per recipient sent at once"),
     "NotificationPreferences.channels": Bound(len(NotificationKind), "one entry per notification kind"),
     "NotificationKindChannels.channels": Bound(len(NotificationChannel), "every channel there is"),
@@ -132,8 +153,9 @@ def _introspection_bounds(schema: GraphQLSchema) -> dict[str, Bound]:
         "__Type.enumValues": bound(t.values for t in types if isinstance(t, GraphQLEnumType)),
         # a type may implement several interfaces, an object belong to several: not disjoint
         "__Type.interfaces": bound((t.interfaces for t in composite), disjoint=False),
-        "__Type.possibleTypes": bound((schema.get_possible_types(t) for t in types if is_abstract_type(t)),
-                                      disjoint=False),
+        "__Type.possibleTypes": bound(
+            (schema.get_possible_types(t) for t in types if is_abstract_type(t)), disjoint=False
+        ),
         "__Directive.args": bound(d.args for d in directives),
         "__Directive.locations": bound((d.locations for d in directives), disjoint=False),
     }
@@ -149,17 +171,22 @@ class _Walk:
     to, `distinct` whether those objects are known to be different ones (then a list with a
     `total` holds at most that many items across them)."""
 
-    def __init__(self, analysis: CostAnalysis, schema: GraphQLSchema, fragments: dict, variables,
-                 today: date):
+    def __init__(self, analysis: CostAnalysis, schema: GraphQLSchema, fragments: dict, variables, today: date):
         self.analysis, self.schema, self.fragments, self.variables, self.today = (
-            analysis, schema, fragments, variables, today)
+            analysis,
+            schema,
+            fragments,
+            variables,
+            today,
+        )
         self.bounds = analysis.bounds_for(schema)
         self.memo: dict[tuple, tuple[int, int]] = {}
         self.visits = 0
         self.give_up = analysis.max_nodes + 1  # each visit adds a node: past this, it is refused anyway
 
-    def selection(self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType, mult: int,
-                  distinct: bool, page: int) -> tuple[int, int]:
+    def selection(
+        self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType, mult: int, distinct: bool, page: int
+    ) -> tuple[int, int]:
         if selection_set is None or mult <= 0:
             return 0, 0
         if not is_abstract_type(parent):
@@ -171,8 +198,9 @@ class _Walk:
             best_nodes, best_cost = max(best_nodes, nodes), max(best_cost, cost)
         return best_nodes, best_cost
 
-    def object(self, selection_set: SelectionSetNode, runtime: GraphQLObjectType, mult: int, distinct: bool,
-               page: int) -> tuple[int, int]:
+    def object(
+        self, selection_set: SelectionSetNode, runtime: GraphQLObjectType, mult: int, distinct: bool, page: int
+    ) -> tuple[int, int]:
         nodes = cost = 0
         for node in selection_set.selections:
             if not self.included(node):
@@ -196,8 +224,9 @@ class _Walk:
             nodes, cost = nodes + n, cost + c
         return nodes, cost
 
-    def field(self, node: FieldNode, parent: GraphQLObjectType, mult: int, distinct: bool,
-              page: int) -> tuple[int, int]:
+    def field(
+        self, node: FieldNode, parent: GraphQLObjectType, mult: int, distinct: bool, page: int
+    ) -> tuple[int, int]:
         self.visits += 1
         if self.visits > self.give_up:
             raise _GiveUp()
@@ -275,8 +304,9 @@ class _Walk:
         if condition is None or condition.name.value == runtime.name:
             return True
         conditional = self.schema.get_type(condition.name.value)
-        return conditional is not None and is_abstract_type(conditional) and self.schema.is_sub_type(
-            conditional, runtime)
+        return (
+            conditional is not None and is_abstract_type(conditional) and self.schema.is_sub_type(conditional, runtime)
+        )
 
 
 class _GiveUp(Exception):
@@ -293,16 +323,26 @@ class CostAnalysis:
 
     @classmethod
     def from_settings(cls, settings) -> CostAnalysis:
-        return cls(max_cost=settings.max_query_cost, max_nodes=settings.max_query_nodes,
-                   page_default=settings.page_size_default, page_max=settings.page_size_max)
+        return cls(
+            max_cost=settings.max_query_cost,
+            max_nodes=settings.max_query_nodes,
+            page_default=settings.page_size_default,
+            page_max=settings.page_size_max,
+        )
 
     def bounds_for(self, schema: GraphQLSchema) -> dict[str, Bound]:
         if self._bounds is None or self._bounds[0] is not schema:
             self._bounds = (schema, {**LIST_BOUNDS, **_introspection_bounds(schema)})
         return self._bounds[1]
 
-    def measure(self, schema: GraphQLSchema, document, operation_name: str | None = None,
-                variables: dict | None = None, today: date | None = None) -> Measure | None:
+    def measure(
+        self,
+        schema: GraphQLSchema,
+        document,
+        operation_name: str | None = None,
+        variables: dict | None = None,
+        today: date | None = None,
+    ) -> Measure | None:
         """The operation's figures; None when it cannot run (no such operation, variables that do
         not fit): execution refuses it with its own error before any resolver runs."""
         operation = get_operation_ast(document, operation_name)
@@ -329,15 +369,22 @@ class CostAnalysis:
             return None
         reasons = []
         if measure.nodes > self.max_nodes:
-            reasons.append(f"su respuesta podría tener hasta {measure.nodes:,} valores (el máximo es "
-                           f"{self.max_nodes:,})")
+            reasons.append(
+                f"su respuesta podría tener hasta {measure.nodes:,} valores (el máximo es {self.max_nodes:,})"
+            )
         if measure.cost > self.max_cost:
             reasons.append(f"leería hasta {measure.cost:,} páginas (el máximo es {self.max_cost:,})")
         return GraphQLError(
             "La consulta es demasiado costosa: " + " y ".join(reasons) + ". Pida páginas más pequeñas "
             "(first/last), menos alias o menos niveles anidados.",
-            extensions={"code": CODE, "cost": measure.cost, "maxCost": self.max_cost, "nodes": measure.nodes,
-                        "maxNodes": self.max_nodes})
+            extensions={
+                "code": CODE,
+                "cost": measure.cost,
+                "maxCost": self.max_cost,
+                "nodes": measure.nodes,
+                "maxNodes": self.max_nodes,
+            },
+        )
 
 
 class QueryCostLimiter(SchemaExtension):
@@ -351,8 +398,13 @@ class QueryCostLimiter(SchemaExtension):
     def on_execute(self):
         context = self.execution_context
         clock = getattr(getattr(context.context, "services", None), "clock", None)
-        measure = self.analysis.measure(context.schema._schema, context.graphql_document, context.operation_name,
-                                        context.variables, clock.today() if clock else None)
+        measure = self.analysis.measure(
+            context.schema._schema,
+            context.graphql_document,
+            context.operation_name,
+            context.variables,
+            clock.today() if clock else None,
+        )
         error = self.analysis.refusal(measure)
         if error is not None:
             raise error
@@ -360,6 +412,7 @@ class QueryCostLimiter(SchemaExtension):
 
 
 # --- while it runs ----------------------------------------------------------------------------
+
 
 class _Slices:
     """Time slices of one execution. Once a slice has run SLICE_SECONDS, the work that remains
@@ -427,8 +480,11 @@ class MeteredExecutionContext(SharedRenderExecutionContext):
             settings = getattr(self.context_value, "settings", None)
             # a mutation's work is done when its payload is built: it is not replaced by an error
             # (its selection was checked before it ran)
-            self._limit = None if self.operation.operation == OperationType.MUTATION else getattr(
-                settings, "max_query_nodes", None)
+            self._limit = (
+                None
+                if self.operation.operation == OperationType.MUTATION
+                else getattr(settings, "max_query_nodes", None)
+            )
         return self._limit
 
     def _count(self, n: int) -> None:
@@ -466,18 +522,23 @@ class MeteredExecutionContext(SharedRenderExecutionContext):
     def build_response(self, data):
         if self._over is not None:
             limit = self._node_limit()
-            return ExecutionResult(data=None, errors=[GraphQLError(
-                f"La respuesta es demasiado grande: pasó de {limit:,} valores. Pida páginas más pequeñas "
-                "(first/last), menos campos o menos niveles anidados.",
-                extensions={"code": CODE, "nodes": self._over, "maxNodes": limit})])
+            return ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        f"La respuesta es demasiado grande: pasó de {limit:,} valores. Pida páginas más pequeñas "
+                        "(first/last), menos campos o menos niveles anidados.",
+                        extensions={"code": CODE, "nodes": self._over, "maxNodes": limit},
+                    )
+                ],
+            )
         return super().build_response(data)
 
     def complete_iterable_value(self, item_type, field_details_list, info, path, items, position_context):
         if self._over is not None:
             return None
         if self.get_stream_usage(field_details_list, path):  # @stream is not enabled; graphql-core's own
-            return super().complete_iterable_value(item_type, field_details_list, info, path, items,
-                                                   position_context)
+            return super().complete_iterable_value(item_type, field_details_list, info, path, items, position_context)
         items = items if isinstance(items, list) else list(items)
         self._count(len(items))  # before building any: a list past the limit is not built at all
         results: list = []
@@ -488,8 +549,9 @@ class MeteredExecutionContext(SharedRenderExecutionContext):
             return results
         return self._finish_items(index, *args)
 
-    def _complete_items(self, index, item_type, field_details_list, info, path, items, results, awaitable,
-                        position_context) -> int:
+    def _complete_items(
+        self, index, item_type, field_details_list, info, path, items, results, awaitable, position_context
+    ) -> int:
         """Complete items from `index` until the list ends or the slice does; where it stopped."""
         is_awaitable = self.is_awaitable
         try:
@@ -498,11 +560,15 @@ class MeteredExecutionContext(SharedRenderExecutionContext):
                     return index
                 item, item_path = items[index], path.add_key(index, None)
                 if is_awaitable(item):
-                    results.append(self.complete_awaitable_list_item_value(
-                        item, item_type, field_details_list, info, item_path, position_context))
+                    results.append(
+                        self.complete_awaitable_list_item_value(
+                            item, item_type, field_details_list, info, item_path, position_context
+                        )
+                    )
                     awaitable.append(index)
-                elif self.complete_list_item_value(item, results, item_type, field_details_list, info, item_path,
-                                                   position_context):
+                elif self.complete_list_item_value(
+                    item, results, item_type, field_details_list, info, item_path, position_context
+                ):
                     awaitable.append(index)
                 index += 1
         except Exception:
@@ -512,8 +578,9 @@ class MeteredExecutionContext(SharedRenderExecutionContext):
             raise
         return index
 
-    async def _finish_items(self, index, item_type, field_details_list, info, path, items, results, awaitable,
-                            position_context) -> list:
+    async def _finish_items(
+        self, index, item_type, field_details_list, info, path, items, results, awaitable, position_context
+    ) -> list:
         args = (item_type, field_details_list, info, path, items, results, awaitable, position_context)
         try:
             while index < len(items):

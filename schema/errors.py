@@ -16,13 +16,16 @@ class UserError:
     message: str
     field: str | None = None
     retry_after_seconds: int | None = strawberry.field(
-        default=None, description="THROTTLED: the seconds to wait before trying again (the message says them too).")
+        default=None, description="THROTTLED: the seconds to wait before trying again (the message says them too)."
+    )
 
     @classmethod
     def from_domain(cls, error: DomainError) -> list["UserError"]:
         errors = error.errors if isinstance(error, ValidationFailed) else [error]
-        return [cls(code=e.code, message=e.message, field=e.field, retry_after_seconds=e.retry_after_seconds)
-                for e in errors]
+        return [
+            cls(code=e.code, message=e.message, field=e.field, retry_after_seconds=e.retry_after_seconds)
+            for e in errors
+        ]
 
 
 P = TypeVar("P")

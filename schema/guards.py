@@ -23,7 +23,7 @@ class AtHandPermissions(PermissionExtension):
         for i, permission in enumerate(self.permissions):
             verdict = permission.has_permission(source, info, **kwargs)
             if isawaitable(verdict):
-                return self._later(verdict, permission, self.permissions[i + 1:], next_, source, info, kwargs)
+                return self._later(verdict, permission, self.permissions[i + 1 :], next_, source, info, kwargs)
             if verdict is not True:
                 return self._on_unauthorized(permission)
         return next_(source, info, **kwargs)
@@ -69,8 +69,11 @@ class ConfidentialField(BasePermission):
         principal = info.context.principal
         if principal is None:
             return False
-        return load_now_or_later(info.context.loaders.chain_by_document_id, source.db_id,
-                                 lambda chain: can_see_confidential(principal, chain))
+        return load_now_or_later(
+            info.context.loaders.chain_by_document_id,
+            source.db_id,
+            lambda chain: can_see_confidential(principal, chain),
+        )
 
 
 class PersonalDataField(BasePermission):
@@ -85,8 +88,11 @@ class PersonalDataField(BasePermission):
         principal = info.context.principal
         if principal is None:
             return False
-        return load_now_or_later(info.context.loaders.chain_by_document_id, source.document_db_id,
-                                 lambda chain: can_see_personal_data(principal, chain))
+        return load_now_or_later(
+            info.context.loaders.chain_by_document_id,
+            source.document_db_id,
+            lambda chain: can_see_personal_data(principal, chain),
+        )
 
 
 class ResponseFilesField(BasePermission):
@@ -103,9 +109,12 @@ class ResponseFilesField(BasePermission):
         if principal is None or document is None:
             return False
         units = await loaders.org_unit_by_id.load_many([turno.from_unit_id, turno.to_unit_id])
-        return sees_attachment(principal, chain=await loaders.chain_by_document_id.load(document.id),
-                               confidential=document.confidential,
-                               turno_units=tuple(ChainUnit(u.id, u.path) for u in units))
+        return sees_attachment(
+            principal,
+            chain=await loaders.chain_by_document_id.load(document.id),
+            confidential=document.confidential,
+            turno_units=tuple(ChainUnit(u.id, u.path) for u in units),
+        )
 
 
 class UnitInScopeField(BasePermission):
@@ -116,7 +125,9 @@ class UnitInScopeField(BasePermission):
 
     def has_permission(self, source: Any, info: Info, **kwargs) -> bool:
         principal = info.context.principal
-        return principal is not None and (principal.is_admin or sees_unit(principal, ChainUnit(source.db_id, source.path)))
+        return principal is not None and (
+            principal.is_admin or sees_unit(principal, ChainUnit(source.db_id, source.path))
+        )
 
 
 class DirectoryField(BasePermission):

@@ -60,17 +60,23 @@ def _plain(value):
     return value
 
 
-async def idempotent_payload(info, operation: str, input, make: Callable[..., P], run: Callable[[], Awaitable[dict]],
-                             replay: Replay) -> P:
+async def idempotent_payload(
+    info, operation: str, input, make: Callable[..., P], run: Callable[[], Awaitable[dict]], replay: Replay
+) -> P:
     """`payload(make, run)`, made safe to retry under an Idempotency-Key."""
     ctx = info.context
     key = header_key(ctx)
     if key is None or ctx.principal is None:  # without a caller the use case refuses anyway
         return await payload(make, run)
     if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
-        return make(errors=UserError.from_domain(validation(
-            f"El encabezado Idempotency-Key debe tener de 1 a {MAX_KEY_LENGTH} caracteres ASCII visibles.",
-            "Idempotency-Key")))
+        return make(
+            errors=UserError.from_domain(
+                validation(
+                    f"El encabezado Idempotency-Key debe tener de 1 a {MAX_KEY_LENGTH} caracteres ASCII visibles.",
+                    "Idempotency-Key",
+                )
+            )
+        )
     user_id, digest = ctx.principal.user_id, fingerprint(input)
     if (answer := await _replayed(ctx, make, user_id, key, operation, digest, replay)) is not None:
         return answer
@@ -96,7 +102,14 @@ async def _replayed(ctx, make, user_id: int, key: str, operation: str, digest: s
         if found is None:
             return None
         if found.operation != operation or found.fingerprint != digest:
-            return make(errors=UserError.from_domain(DomainError(
-                ErrorCode.CONFLICT, "Esta clave Idempotency-Key ya se usó para otra operación u otros datos; "
-                "use una clave nueva para cada operación nueva.", "Idempotency-Key")))
+            return make(
+                errors=UserError.from_domain(
+                    DomainError(
+                        ErrorCode.CONFLICT,
+                        "Esta clave Idempotency-Key ya se usó para otra operación u otros datos; "
+                        "use una clave nueva para cada operación nueva.",
+                        "Idempotency-Key",
+                    )
+                )
+            )
         return make(errors=[], **await replay(session, found))

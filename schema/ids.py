@@ -19,8 +19,16 @@ def from_global_id(global_id: str) -> tuple[str, str] | None:
 
 
 # what each type is called in the messages people read
-TYPE_ES = {"OrgUnit": "una unidad", "User": "un usuario", "Document": "un documento", "Turno": "un turno",
-           "Response": "una respuesta", "Attachment": "un archivo", "Event": "un evento", "Export": "una exportación"}
+TYPE_ES = {
+    "OrgUnit": "una unidad",
+    "User": "un usuario",
+    "Document": "un documento",
+    "Turno": "un turno",
+    "Response": "una respuesta",
+    "Attachment": "un archivo",
+    "Event": "un evento",
+    "Export": "una exportación",
+}
 
 
 def decode_id(global_id: str, expected: str, field: str) -> int:

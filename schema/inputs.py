@@ -10,8 +10,18 @@ from strawberry.file_uploads import Upload
 
 from models.filters import DocumentFilterSpec, TurnoFilterSpec
 from schema.enums import (
-    Decision, DocumentStatus, Instruction, NotificationChannel, NotificationKind, OrgUnitKind, Origin, Priority, Role,
-    SenderLevel, TrafficLight, TurnoStatus,
+    Decision,
+    DocumentStatus,
+    Instruction,
+    NotificationChannel,
+    NotificationKind,
+    OrgUnitKind,
+    Origin,
+    Priority,
+    Role,
+    SenderLevel,
+    TrafficLight,
+    TurnoStatus,
 )
 from schema.ids import decode_optional_id
 
@@ -25,7 +35,9 @@ class Period:
 @strawberry.input
 class DocumentFilter:
     period: Period | None = None
-    unit_id: strawberry.ID | None = strawberry.field(default=None, description="Documents whose chain passes through this unit.")
+    unit_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Documents whose chain passes through this unit."
+    )
     include_subunits: bool | None = None
     status: list[DocumentStatus] | None = None
     origin: Origin | None = None
@@ -33,22 +45,30 @@ class DocumentFilter:
     document_type: list[str] | None = None
     priority: Priority | None = None
     traffic_light: list[TrafficLight] | None = None
-    search: str | None = strawberry.field(default=None, description=(
-        "Full-text, accent- and case-insensitive: every word must appear in the subject, summary, sender, "
-        "folio, reference, addressee or the text read from the files (a confidential document's subject, "
-        "summary, sender and files only for who may read them). Lists `documents` best match first unless "
-        "orderBy says RECEIVED."))
+    search: str | None = strawberry.field(
+        default=None,
+        description=(
+            "Full-text, accent- and case-insensitive: every word must appear in the subject, summary, sender, "
+            "folio, reference, addressee or the text read from the files (a confidential document's subject, "
+            "summary, sender and files only for who may read them). Lists `documents` best match first unless "
+            "orderBy says RECEIVED."
+        ),
+    )
 
     def to_spec(self) -> DocumentFilterSpec:
         period = self.period or Period()
         return DocumentFilterSpec(
-            period_from=period.from_, period_to=period.to,
+            period_from=period.from_,
+            period_to=period.to,
             unit_id=decode_optional_id(self.unit_id, "OrgUnit", "filter.unitId"),
             include_subunits=bool(self.include_subunits),
-            status=[s.value for s in self.status or []], origin=self.origin.value if self.origin else None,
-            sender_level=[s.value for s in self.sender_level or []], document_type=list(self.document_type or []),
+            status=[s.value for s in self.status or []],
+            origin=self.origin.value if self.origin else None,
+            sender_level=[s.value for s in self.sender_level or []],
+            document_type=list(self.document_type or []),
             priority=self.priority.value if self.priority else None,
-            traffic_light=[t.value for t in self.traffic_light or []], search=self.search,
+            traffic_light=[t.value for t in self.traffic_light or []],
+            search=self.search,
         )
 
 
@@ -67,7 +87,8 @@ class ChangePasswordInput:
 @strawberry.input
 class LogoutInput:
     everywhere: bool | None = strawberry.field(
-        default=False, description="End every token of mine (every device), not only the one of this request.")
+        default=False, description="End every token of mine (every device), not only the one of this request."
+    )
 
 
 @strawberry.input
@@ -99,8 +120,10 @@ class RegisterDocumentInput:
     files: list[Upload] | None = None
 
 
-@strawberry.input(description="A correction of a registration: only the fields given change (null clears an "
-                              "optional one); the folio, the unit and the reception time never change.")
+@strawberry.input(
+    description="A correction of a registration: only the fields given change (null clears an "
+    "optional one); the folio, the unit and the reception time never change."
+)
 class UpdateDocumentInput:
     document_id: strawberry.ID
     origin: Origin | None = strawberry.UNSET
@@ -140,10 +163,16 @@ class UpdateOrgUnitInput:
 class MembershipInput:
     unit_id: strawberry.ID
     role: Role
-    starts_on: date | None = strawberry.field(default=None, description=(
-        "A substitute (suplencia): the membership counts from this day (the institution's date), included."))
-    ends_on: date | None = strawberry.field(default=None, description=(
-        "A substitute (suplencia): the membership counts up to this day, included; not before startsOn."))
+    starts_on: date | None = strawberry.field(
+        default=None,
+        description=(
+            "A substitute (suplencia): the membership counts from this day (the institution's date), included."
+        ),
+    )
+    ends_on: date | None = strawberry.field(
+        default=None,
+        description=("A substitute (suplencia): the membership counts up to this day, included; not before startsOn."),
+    )
 
 
 @strawberry.input
@@ -184,9 +213,11 @@ class UpdateDocumentTypeInput:
 class TurnoFilter:
     period: Period | None = strawberry.field(default=None, description="On sentAt.")
     unit_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The recipient unit in the inbox, the sending unit in the outbox.")
+        default=None, description="The recipient unit in the inbox, the sending unit in the outbox."
+    )
     include_subunits: bool | None = strawberry.field(
-        default=None, description="Default true: HEAD, REGISTRAR and VIEWER also see their units' descendants.")
+        default=None, description="Default true: HEAD, REGISTRAR and VIEWER also see their units' descendants."
+    )
     status: list[TurnoStatus] | None = None
     instruction: list[Instruction] | None = None
     traffic_light: list[TrafficLight] | None = None
@@ -194,19 +225,25 @@ class TurnoFilter:
     origin: Origin | None = None
     sender_level: list[SenderLevel] | None = None
     document_type: list[str] | None = None
-    search: str | None = strawberry.field(default=None, description=(
-        "The document's full-text search (see DocumentFilter.search); the turnos keep their order."))
+    search: str | None = strawberry.field(
+        default=None,
+        description=("The document's full-text search (see DocumentFilter.search); the turnos keep their order."),
+    )
 
     def to_spec(self) -> TurnoFilterSpec:
         period = self.period or Period()
         return TurnoFilterSpec(
-            period_from=period.from_, period_to=period.to,
+            period_from=period.from_,
+            period_to=period.to,
             unit_id=decode_optional_id(self.unit_id, "OrgUnit", "filter.unitId"),
             include_subunits=self.include_subunits is not False,
-            status=[s.value for s in self.status or []], instruction=[i.value for i in self.instruction or []],
+            status=[s.value for s in self.status or []],
+            instruction=[i.value for i in self.instruction or []],
             traffic_light=[t.value for t in self.traffic_light or []],
-            priority=self.priority.value if self.priority else None, origin=self.origin.value if self.origin else None,
-            sender_level=[s.value for s in self.sender_level or []], document_type=list(self.document_type or []),
+            priority=self.priority.value if self.priority else None,
+            origin=self.origin.value if self.origin else None,
+            sender_level=[s.value for s in self.sender_level or []],
+            document_type=list(self.document_type or []),
             search=self.search,
         )
 
@@ -223,8 +260,12 @@ class TurnoRecipientInput:
 @strawberry.input
 class SendTurnoInput:
     recipients: list[TurnoRecipientInput]
-    document_id: strawberry.ID | None = strawberry.field(default=None, description="A first-level turno of this document.")
-    parent_turno_id: strawberry.ID | None = strawberry.field(default=None, description="Delegate this turno (re-turnar).")
+    document_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A first-level turno of this document."
+    )
+    parent_turno_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Delegate this turno (re-turnar)."
+    )
     from_unit_id: strawberry.ID | None = None
     priority: Priority | None = None
 
@@ -232,8 +273,10 @@ class SendTurnoInput:
 @strawberry.input
 class TurnoIdInput:
     turno_id: strawberry.ID
-    reason: str | None = strawberry.field(default=None, description=(
-        "cancelTurno only: why it is cancelled (shown as Turno.cancelReason, also to the recipients)."))
+    reason: str | None = strawberry.field(
+        default=None,
+        description=("cancelTurno only: why it is cancelled (shown as Turno.cancelReason, also to the recipients)."),
+    )
 
 
 @strawberry.input
@@ -298,7 +341,8 @@ class NotificationKindChannelsInput:
 @strawberry.input
 class UpdateNotificationPreferencesInput:
     channels: list[NotificationKindChannelsInput] | None = strawberry.field(
-        default=None, description="The kinds to change; the others keep their channels.")
+        default=None, description="The kinds to change; the others keep their channels."
+    )
     include_subunits: bool | None = None
     digest_hour: int | None = None
     quiet_from: str | None = strawberry.field(default=strawberry.UNSET, description="HH:MM; null: no quiet period.")

@@ -57,18 +57,25 @@ async def preload_document_fields(info: Info, documents: Iterable, fields) -> No
     """The lights of the open documents and the chains of the confidential ones, when asked."""
     fields = list(flattened(fields))
     asked = names(fields)
-    asks_personal_data = bool(names(flattened(s for f in fields if f.name == "sender" for s in f.selections))
-                              & PERSONAL_DATA)
+    asks_personal_data = bool(
+        names(flattened(s for f in fields if f.name == "sender" for s in f.selections)) & PERSONAL_DATA
+    )
     ctx = info.context
     loads = []
     if "trafficLight" in asked:
         loads.append(ctx.calendar())
-        loads.append(ctx.loaders.open_turno_lights_by_document_id.load_many(
-            [d.id for d in documents if d.status in OPEN_DOCUMENT_STATUSES]))
+        loads.append(
+            ctx.loaders.open_turno_lights_by_document_id.load_many(
+                [d.id for d in documents if d.status in OPEN_DOCUMENT_STATUSES]
+            )
+        )
     if "unit" in asked:
         loads.append(ctx.loaders.org_unit_by_id.load_many(sorted({d.unit_id for d in documents})))
-    chains = [d.id for d in documents
-              if (d.confidential and asked & CHAIN_GUARDED) or (asks_personal_data and d.sender_level == SenderLevel.CITIZEN)]
+    chains = [
+        d.id
+        for d in documents
+        if (d.confidential and asked & CHAIN_GUARDED) or (asks_personal_data and d.sender_level == SenderLevel.CITIZEN)
+    ]
     if chains:
         loads.append(ctx.loaders.chain_by_document_id.load_many(chains))
     await asyncio.gather(*loads)

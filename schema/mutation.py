@@ -12,7 +12,12 @@ from resolvers.exports import start_export
 from resolvers.push_subscriptions import register_push_subscription, remove_push_subscription
 from resolvers.notification_preferences import UNSET as UNSET_PREFERENCE, PreferencesData, update_preferences
 from resolvers.documents import (
-    RegisterDocumentData, SenderData, archive_document, attach_files, conclude_document, register_document,
+    RegisterDocumentData,
+    SenderData,
+    archive_document,
+    attach_files,
+    conclude_document,
+    register_document,
     update_document,
 )
 from sqlalchemy import select
@@ -28,11 +33,31 @@ from schema.errors import UserError, payload
 from schema.idempotency import idempotent_payload
 from schema.ids import decode_id, decode_optional_id
 from schema.inputs import (
-    ArchiveDocumentInput, AttachFilesInput, ChangePasswordInput, CreateArchiveSeriesInput, CreateDocumentTypeInput, CreateOrgUnitInput, CreateUserInput,
-    DocumentIdInput, EvaluateResponseInput, HolidaysInput, LoginInput, LogoutInput, MembershipInput, RegisterDocumentInput,
-    RespondTurnoInput, SendTurnoInput, TurnoIdInput, UpdateArchiveSeriesInput, UpdateDocumentTypeInput,
-    UpdateDocumentInput, UpdateNotificationPreferencesInput, UpdateOrgUnitInput, UpdateUserInput,
-    RegisterPushSubscriptionInput, RemovePushSubscriptionInput,
+    ArchiveDocumentInput,
+    AttachFilesInput,
+    ChangePasswordInput,
+    CreateArchiveSeriesInput,
+    CreateDocumentTypeInput,
+    CreateOrgUnitInput,
+    CreateUserInput,
+    DocumentIdInput,
+    EvaluateResponseInput,
+    HolidaysInput,
+    LoginInput,
+    LogoutInput,
+    MembershipInput,
+    RegisterDocumentInput,
+    RespondTurnoInput,
+    SendTurnoInput,
+    TurnoIdInput,
+    UpdateArchiveSeriesInput,
+    UpdateDocumentTypeInput,
+    UpdateDocumentInput,
+    UpdateNotificationPreferencesInput,
+    UpdateOrgUnitInput,
+    UpdateUserInput,
+    RegisterPushSubscriptionInput,
+    RemovePushSubscriptionInput,
 )
 from schema.types.notifications import NotificationPreferences
 from schema.types.catalogs import ArchiveSeriesEntry, DocumentTypeEntry
@@ -52,8 +77,9 @@ class LoginPayload:
 @strawberry.type
 class ChangePasswordPayload:
     errors: list[UserError]
-    token: str | None = strawberry.field(default=None, description="Use this one from now on: every earlier token of "
-                                                                   "yours stopped working.")
+    token: str | None = strawberry.field(
+        default=None, description="Use this one from now on: every earlier token of yours stopped working."
+    )
     user: User | None = None
 
 
@@ -84,7 +110,9 @@ class RegisterDocumentPayload:
 class UpdateDocumentPayload:
     errors: list[UserError]
     document: Document | None = None
-    warnings: list[str] = strawberry.field(default_factory=list, description="A possible duplicate, as at registration.")
+    warnings: list[str] = strawberry.field(
+        default_factory=list, description="A possible duplicate, as at registration."
+    )
 
 
 @strawberry.type
@@ -115,9 +143,13 @@ class ArchiveSeriesPayload:
 class SendTurnoPayload:
     errors: list[UserError]
     turnos: list[Turno] = strawberry.field(default_factory=list)
-    warnings: list[str] = strawberry.field(default_factory=list, description=(
-        "What does not stop the turnos but deserves a look: a fixed dueDate on a weekend or holiday names the "
-        "next business day (YYYY-MM-DD)."))
+    warnings: list[str] = strawberry.field(
+        default_factory=list,
+        description=(
+            "What does not stop the turnos but deserves a look: a fixed dueDate on a weekend or holiday names the "
+            "next business day (YYYY-MM-DD)."
+        ),
+    )
 
 
 @strawberry.type
@@ -148,19 +180,38 @@ class DocumentPayload:
 @strawberry.type
 class HolidaysPayload:
     errors: list[UserError]
-    holidays: list[date] = strawberry.field(default_factory=list, description="The institution's own non-working days, all of them.")
+    holidays: list[date] = strawberry.field(
+        default_factory=list, description="The institution's own non-working days, all of them."
+    )
 
 
-CORRECTION_FIELDS = ("origin", "document_type", "subject", "sender", "reference", "summary", "addressee",
-                     "document_date", "due_date", "priority", "confidential")
+CORRECTION_FIELDS = (
+    "origin",
+    "document_type",
+    "subject",
+    "sender",
+    "reference",
+    "summary",
+    "addressee",
+    "document_date",
+    "due_date",
+    "priority",
+    "confidential",
+)
 
 
 def _memberships(items: list[MembershipInput] | None) -> list[admin.MembershipData] | None:
     if items is None:
         return None
-    return [admin.MembershipData(unit_id=decode_id(m.unit_id, "OrgUnit", f"memberships.{i}.unitId"), role=m.role,
-                                 starts_on=m.starts_on, ends_on=m.ends_on)
-            for i, m in enumerate(items)]
+    return [
+        admin.MembershipData(
+            unit_id=decode_id(m.unit_id, "OrgUnit", f"memberships.{i}.unitId"),
+            role=m.role,
+            starts_on=m.starts_on,
+            ends_on=m.ends_on,
+        )
+        for i, m in enumerate(items)
+    ]
 
 
 async def _one(session, model, key, table: str):
@@ -204,14 +255,18 @@ def _given(value):
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description=(
-        "Sign in. Repeated failures make later tries wait (THROTTLED, with retryAfterSeconds); a browser or "
-        "address that signed in to the account before waits only for its own failures. Sets the `mcs_device` "
-        "cookie that marks this browser as known to the account."))
+    @strawberry.mutation(
+        description=(
+            "Sign in. Repeated failures make later tries wait (THROTTLED, with retryAfterSeconds); a browser or "
+            "address that signed in to the account before waits only for its own failures. Sets the `mcs_device` "
+            "cookie that marks this browser as known to the account."
+        )
+    )
     async def login(self, info: Info, input: LoginInput) -> LoginPayload:
         async def run():
             token, user = await auth.login(info.context, input.username, input.password)
             return {"token": token, "user": User.from_model(user)}
+
         return await payload(LoginPayload, run)
 
     @strawberry.mutation(description="Change my password; every token issued before stops working.")
@@ -219,27 +274,37 @@ class Mutation:
         async def run():
             token, user = await auth.change_password(info.context, input.current_password, input.new_password)
             return {"token": token, "user": User.from_model(user)}
+
         return await payload(ChangePasswordPayload, run)
 
     @strawberry.mutation(description="Change how and when I am notified; what the input leaves out stays as it was.")
-    async def update_notification_preferences(self, info: Info, input: UpdateNotificationPreferencesInput
-                                              ) -> UpdateNotificationPreferencesPayload:
+    async def update_notification_preferences(
+        self, info: Info, input: UpdateNotificationPreferencesInput
+    ) -> UpdateNotificationPreferencesPayload:
         def given(value):
             return UNSET_PREFERENCE if value is strawberry.UNSET else value
 
         async def run():
             data = PreferencesData(
                 channels=[(c.kind, list(c.channels)) for c in input.channels] if input.channels else None,
-                include_subunits=input.include_subunits, digest_hour=input.digest_hour,
-                quiet_from=given(input.quiet_from), quiet_to=given(input.quiet_to), email=given(input.email))
+                include_subunits=input.include_subunits,
+                digest_hour=input.digest_hour,
+                quiet_from=given(input.quiet_from),
+                quiet_to=given(input.quiet_to),
+                email=given(input.email),
+            )
             return {"preferences": NotificationPreferences.of(*await update_preferences(info.context, data))}
+
         return await payload(UpdateNotificationPreferencesPayload, run)
 
     @strawberry.mutation(description="Send my notices to this browser too (Web Push), as my preferences say for PUSH.")
-    async def register_push_subscription(self, info: Info, input: RegisterPushSubscriptionInput) -> PushSubscriptionPayload:
+    async def register_push_subscription(
+        self, info: Info, input: RegisterPushSubscriptionInput
+    ) -> PushSubscriptionPayload:
         async def run():
             await register_push_subscription(info.context, input.endpoint, input.keys.p256dh, input.keys.auth)
             return {}
+
         return await payload(PushSubscriptionPayload, run)
 
     @strawberry.mutation(description="Stop sending notices to this browser.")
@@ -247,6 +312,7 @@ class Mutation:
         async def run():
             await remove_push_subscription(info.context, input.endpoint)
             return {}
+
         return await payload(PushSubscriptionPayload, run)
 
     @strawberry.mutation(description="End the token of this request, or with everywhere: true every token of mine.")
@@ -254,6 +320,7 @@ class Mutation:
         async def run():
             await auth.logout(info.context, everywhere=bool(input and input.everywhere))
             return {}
+
         return await payload(LogoutPayload, run)
 
     @strawberry.mutation
@@ -261,71 +328,126 @@ class Mutation:
         async def run():
             s = input.sender
             data = RegisterDocumentData(
-                unit_id=decode_id(input.unit_id, "OrgUnit", "unitId"), origin=input.origin,
-                document_type=input.document_type, subject=input.subject,
-                sender=SenderData(level=s.level, name=s.name, position=s.position, organization=s.organization,
-                                  email=s.email, phone=s.phone, address=s.address),
-                reference=input.reference, summary=input.summary, addressee=input.addressee,
-                document_date=input.document_date, received_at=input.received_at, due_date=input.due_date,
-                priority=input.priority, confidential=input.confidential, files=list(input.files or []),
+                unit_id=decode_id(input.unit_id, "OrgUnit", "unitId"),
+                origin=input.origin,
+                document_type=input.document_type,
+                subject=input.subject,
+                sender=SenderData(
+                    level=s.level,
+                    name=s.name,
+                    position=s.position,
+                    organization=s.organization,
+                    email=s.email,
+                    phone=s.phone,
+                    address=s.address,
+                ),
+                reference=input.reference,
+                summary=input.summary,
+                addressee=input.addressee,
+                document_date=input.document_date,
+                received_at=input.received_at,
+                due_date=input.due_date,
+                priority=input.priority,
+                confidential=input.confidential,
+                files=list(input.files or []),
             )
             document, warnings = await register_document(info.context, data)
             return {"document": Document.from_model(document), "warnings": warnings}
+
         return await idempotent_payload(info, "registerDocument", input, RegisterDocumentPayload, run, _replay_document)
 
-    @strawberry.mutation(description=(
-        "Correct a registration: REGISTRAR or HEAD of the registering unit, while the document is not concluded. "
-        "Writes a DOCUMENT_UPDATED event with each changed field's old and new value."))
+    @strawberry.mutation(
+        description=(
+            "Correct a registration: REGISTRAR or HEAD of the registering unit, while the document is not concluded. "
+            "Writes a DOCUMENT_UPDATED event with each changed field's old and new value."
+        )
+    )
     async def update_document(self, info: Info, input: UpdateDocumentInput) -> UpdateDocumentPayload:
         async def run():
-            changes = {name: getattr(input, name) for name in CORRECTION_FIELDS
-                       if getattr(input, name) is not strawberry.UNSET}
+            changes = {
+                name: getattr(input, name) for name in CORRECTION_FIELDS if getattr(input, name) is not strawberry.UNSET
+            }
             if changes.get("sender") is not None:
                 s = changes["sender"]
-                changes["sender"] = SenderData(level=s.level, name=s.name, position=s.position,
-                                               organization=s.organization, email=s.email, phone=s.phone,
-                                               address=s.address)
+                changes["sender"] = SenderData(
+                    level=s.level,
+                    name=s.name,
+                    position=s.position,
+                    organization=s.organization,
+                    email=s.email,
+                    phone=s.phone,
+                    address=s.address,
+                )
             document, warnings = await update_document(
-                info.context, decode_id(input.document_id, "Document", "documentId"), changes)
+                info.context, decode_id(input.document_id, "Document", "documentId"), changes
+            )
             return {"document": Document.from_model(document), "warnings": warnings}
+
         return await payload(UpdateDocumentPayload, run)
 
     @strawberry.mutation(description="ADMIN only.")
     async def create_org_unit(self, info: Info, input: CreateOrgUnitInput) -> OrgUnitPayload:
         async def run():
             unit = await admin.create_org_unit(
-                info.context, code=input.code, acronym=input.acronym, name=input.name, kind=input.kind,
-                parent_id=decode_optional_id(input.parent_id, "OrgUnit", "parentId"))
+                info.context,
+                code=input.code,
+                acronym=input.acronym,
+                name=input.name,
+                kind=input.kind,
+                parent_id=decode_optional_id(input.parent_id, "OrgUnit", "parentId"),
+            )
             return {"org_unit": OrgUnit.from_model(unit)}
+
         return await idempotent_payload(info, "createOrgUnit", input, OrgUnitPayload, run, _replay_org_unit)
 
     @strawberry.mutation(description="ADMIN only: rename, move (no cycles), deactivate.")
     async def update_org_unit(self, info: Info, input: UpdateOrgUnitInput) -> OrgUnitPayload:
         async def run():
             unit = await admin.update_org_unit(
-                info.context, decode_id(input.id, "OrgUnit", "id"), code=input.code, acronym=input.acronym,
-                name=input.name, kind=input.kind, parent_id=decode_optional_id(input.parent_id, "OrgUnit", "parentId"),
-                active=input.active)
+                info.context,
+                decode_id(input.id, "OrgUnit", "id"),
+                code=input.code,
+                acronym=input.acronym,
+                name=input.name,
+                kind=input.kind,
+                parent_id=decode_optional_id(input.parent_id, "OrgUnit", "parentId"),
+                active=input.active,
+            )
             return {"org_unit": OrgUnit.from_model(unit)}
+
         return await payload(OrgUnitPayload, run)
 
     @strawberry.mutation(description="ADMIN only.")
     async def create_user(self, info: Info, input: CreateUserInput) -> UserPayload:
         async def run():
             user = await admin.create_user(
-                info.context, username=input.username, password=input.password, full_name=input.full_name,
-                position=input.position, email=input.email, memberships=_memberships(input.memberships))
+                info.context,
+                username=input.username,
+                password=input.password,
+                full_name=input.full_name,
+                position=input.position,
+                email=input.email,
+                memberships=_memberships(input.memberships),
+            )
             return {"user": User.from_model(user)}
+
         return await idempotent_payload(info, "createUser", input, UserPayload, run, _replay_user)
 
     @strawberry.mutation(description="ADMIN only: profile, memberships, active, password.")
     async def update_user(self, info: Info, input: UpdateUserInput) -> UserPayload:
         async def run():
             user = await admin.update_user(
-                info.context, decode_id(input.id, "User", "id"), password=input.password,
-                full_name=input.full_name, position=_given(input.position), email=_given(input.email),
-                memberships=_memberships(input.memberships), active=input.active)
+                info.context,
+                decode_id(input.id, "User", "id"),
+                password=input.password,
+                full_name=input.full_name,
+                position=_given(input.position),
+                email=_given(input.email),
+                memberships=_memberships(input.memberships),
+                active=input.active,
+            )
             return {"user": User.from_model(user)}
+
         return await payload(UserPayload, run)
 
     @strawberry.mutation(description="ADMIN only.")
@@ -333,16 +455,22 @@ class Mutation:
         async def run():
             item = await admin.create_catalog_entry(info.context, "documentTypes", code=input.code, name=input.name)
             return {"document_type": DocumentTypeEntry.from_model(item)}
+
         return await payload(DocumentTypePayload, run)
 
     @strawberry.mutation(description="ADMIN only: rename or (de)activate.")
     async def update_document_type(self, info: Info, input: UpdateDocumentTypeInput) -> DocumentTypePayload:
         async def run():
-            item = await admin.update_catalog_entry(info.context, "documentTypes", code=input.code, name=input.name, active=input.active)
+            item = await admin.update_catalog_entry(
+                info.context, "documentTypes", code=input.code, name=input.name, active=input.active
+            )
             return {"document_type": DocumentTypeEntry.from_model(item)}
+
         return await payload(DocumentTypePayload, run)
 
-    @strawberry.mutation(description="Turn a document (documentId) or delegate a turno (parentTurnoId) to one or more units.")
+    @strawberry.mutation(
+        description="Turn a document (documentId) or delegate a turno (parentTurnoId) to one or more units."
+    )
     async def send_turno(self, info: Info, input: SendTurnoInput) -> SendTurnoPayload:
         async def run():
             data = turnos.SendTurnoData(
@@ -350,13 +478,20 @@ class Mutation:
                 parent_turno_id=decode_optional_id(input.parent_turno_id, "Turno", "parentTurnoId"),
                 from_unit_id=decode_optional_id(input.from_unit_id, "OrgUnit", "fromUnitId"),
                 priority=input.priority,
-                recipients=[turnos.RecipientData(
-                    unit_id=decode_id(r.unit_id, "OrgUnit", f"recipients.{i}.unitId"), instruction=r.instruction,
-                    due_date=r.due_date, business_days=r.business_days, notes=r.notes)
-                    for i, r in enumerate(input.recipients)],
+                recipients=[
+                    turnos.RecipientData(
+                        unit_id=decode_id(r.unit_id, "OrgUnit", f"recipients.{i}.unitId"),
+                        instruction=r.instruction,
+                        due_date=r.due_date,
+                        business_days=r.business_days,
+                        notes=r.notes,
+                    )
+                    for i, r in enumerate(input.recipients)
+                ],
             )
             sent, warnings = await turnos.send_turno(info.context, data)
             return {"turnos": [Turno.from_model(t) for t in sent], "warnings": warnings}
+
         return await idempotent_payload(info, "sendTurno", input, SendTurnoPayload, run, _replay_turnos)
 
     @strawberry.mutation(description="Record that the recipient unit received (opened) the turno.")
@@ -366,40 +501,58 @@ class Mutation:
                 raise validation("Solo la cancelación lleva motivo.", "reason")
             turno = await turnos.acknowledge_turno(info.context, decode_id(input.turno_id, "Turno", "turnoId"))
             return {"turno": Turno.from_model(turno)}
+
         return await payload(TurnoPayload, run)
 
     @strawberry.mutation
     async def respond_turno(self, info: Info, input: RespondTurnoInput) -> RespondTurnoPayload:
         async def run():
-            response = await turnos.respond_turno(info.context, decode_id(input.turno_id, "Turno", "turnoId"),
-                                                  body=input.body, reference=input.reference, files=list(input.files or []))
+            response = await turnos.respond_turno(
+                info.context,
+                decode_id(input.turno_id, "Turno", "turnoId"),
+                body=input.body,
+                reference=input.reference,
+                files=list(input.files or []),
+            )
             return {"response": Response.from_model(response)}
+
         return await idempotent_payload(info, "respondTurno", input, RespondTurnoPayload, run, _replay_response)
 
     @strawberry.mutation(description="ACCEPT concludes the turno; RETURN sends it back with observations.")
     async def evaluate_response(self, info: Info, input: EvaluateResponseInput) -> EvaluateResponsePayload:
         async def run():
             response, turno = await turnos.evaluate_response(
-                info.context, decode_id(input.response_id, "Response", "responseId"), decision=input.decision,
-                comment=input.comment, new_due_date=input.new_due_date)
+                info.context,
+                decode_id(input.response_id, "Response", "responseId"),
+                decision=input.decision,
+                comment=input.comment,
+                new_due_date=input.new_due_date,
+            )
             return {"response": Response.from_model(response), "turno": Turno.from_model(turno)}
+
         return await payload(EvaluateResponsePayload, run)
 
-    @strawberry.mutation(description="Cancel a turno that is not concluded, and its open delegations, with an "
-                                     "optional reason (input.reason).")
+    @strawberry.mutation(
+        description="Cancel a turno that is not concluded, and its open delegations, with an "
+        "optional reason (input.reason)."
+    )
     async def cancel_turno(self, info: Info, input: TurnoIdInput) -> TurnoPayload:
         async def run():
-            turno = await turnos.cancel_turno(info.context, decode_id(input.turno_id, "Turno", "turnoId"),
-                                              reason=input.reason)
+            turno = await turnos.cancel_turno(
+                info.context, decode_id(input.turno_id, "Turno", "turnoId"), reason=input.reason
+            )
             return {"turno": Turno.from_model(turno)}
+
         return await payload(TurnoPayload, run)
 
     @strawberry.mutation(description="Add digitized files to a document (multipart request, header x-mcs-csrf).")
     async def attach_files(self, info: Info, input: AttachFilesInput) -> DocumentPayload:
         async def run():
-            document = await attach_files(info.context, decode_id(input.document_id, "Document", "documentId"),
-                                          list(input.files))
+            document = await attach_files(
+                info.context, decode_id(input.document_id, "Document", "documentId"), list(input.files)
+            )
             return {"document": Document.from_model(document)}
+
         return await idempotent_payload(info, "attachFiles", input, DocumentPayload, run, _replay_attached)
 
     @strawberry.mutation
@@ -407,39 +560,62 @@ class Mutation:
         async def run():
             document = await conclude_document(info.context, decode_id(input.document_id, "Document", "documentId"))
             return {"document": Document.from_model(document)}
+
         return await payload(DocumentPayload, run)
 
     @strawberry.mutation
     async def archive_document(self, info: Info, input: ArchiveDocumentInput) -> DocumentPayload:
         async def run():
-            document, _ = await archive_document(info.context, decode_id(input.document_id, "Document", "documentId"),
-                                                 series=input.series, file_number=input.file_number)
+            document, _ = await archive_document(
+                info.context,
+                decode_id(input.document_id, "Document", "documentId"),
+                series=input.series,
+                file_number=input.file_number,
+            )
             return {"document": Document.from_model(document)}
+
         return await payload(DocumentPayload, run)
 
-    @strawberry.mutation(description=(
-        "Start an Excel export of the documents or the turnos matching a filter (exactly one); follow it with "
-        "exportProgress or node. At most MCS_EXPORT_MAX_PER_USER pending or running per user (THROTTLED)."))
+    @strawberry.mutation(
+        description=(
+            "Start an Excel export of the documents or the turnos matching a filter (exactly one); follow it with "
+            "exportProgress or node. At most MCS_EXPORT_MAX_PER_USER pending or running per user (THROTTLED)."
+        )
+    )
     async def start_export(self, info: Info, input: ExportInput) -> ExportPayload:
         async def run():
             export = await start_export(
-                info.context, documents=input.documents.to_spec() if input.documents else None,
+                info.context,
+                documents=input.documents.to_spec() if input.documents else None,
                 turnos=input.turnos.to_spec() if input.turnos else None,
-                documents_given=input.documents is not None, turnos_given=input.turnos is not None,
-                box=input.box.value if input.box else None)
+                documents_given=input.documents is not None,
+                turnos_given=input.turnos is not None,
+                box=input.box.value if input.box else None,
+            )
             return {"export": Export.from_model(export)}
+
         return await idempotent_payload(info, "startExport", input, ExportPayload, run, _replay_export)
 
     @strawberry.mutation(description="ADMIN only: the institution's own non-working days (vacation periods).")
     async def add_holidays(self, info: Info, input: HolidaysInput) -> HolidaysPayload:
         async def run():
-            return {"holidays": await admin.change_holidays(info.context, input.dates, description=input.description, add=True)}
+            return {
+                "holidays": await admin.change_holidays(
+                    info.context, input.dates, description=input.description, add=True
+                )
+            }
+
         return await payload(HolidaysPayload, run)
 
     @strawberry.mutation(description="ADMIN only.")
     async def remove_holidays(self, info: Info, input: HolidaysInput) -> HolidaysPayload:
         async def run():
-            return {"holidays": await admin.change_holidays(info.context, input.dates, description=input.description, add=False)}
+            return {
+                "holidays": await admin.change_holidays(
+                    info.context, input.dates, description=input.description, add=False
+                )
+            }
+
         return await payload(HolidaysPayload, run)
 
     @strawberry.mutation(description="ADMIN only.")
@@ -447,12 +623,15 @@ class Mutation:
         async def run():
             item = await admin.create_catalog_entry(info.context, "archiveSeries", code=input.code, name=input.name)
             return {"archive_series": ArchiveSeriesEntry.from_model(item)}
+
         return await payload(ArchiveSeriesPayload, run)
 
     @strawberry.mutation(description="ADMIN only: rename or (de)activate.")
     async def update_archive_series(self, info: Info, input: UpdateArchiveSeriesInput) -> ArchiveSeriesPayload:
         async def run():
-            item = await admin.update_catalog_entry(info.context, "archiveSeries", code=input.code, name=input.name,
-                                                    active=input.active)
+            item = await admin.update_catalog_entry(
+                info.context, "archiveSeries", code=input.code, name=input.name, active=input.active
+            )
             return {"archive_series": ArchiveSeriesEntry.from_model(item)}
+
         return await payload(ArchiveSeriesPayload, run)

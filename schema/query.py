@@ -9,7 +9,11 @@ from datetime import date
 from typing import Annotated
 
 from resolvers.directory import (
-    list_archive_series, list_document_types, list_non_working_days, list_org_units, list_users,
+    list_archive_series,
+    list_document_types,
+    list_non_working_days,
+    list_org_units,
+    list_users,
 )
 from resolvers.inbox import box_summary, list_box
 from resolvers.notification_preferences import my_preferences
@@ -51,7 +55,9 @@ class DueDatePreview:
 class NonWorkingDay:
     date: date
     description: str
-    official: bool = strawberry.field(description="True for Mexico's official holidays, false for the institution's own days.")
+    official: bool = strawberry.field(
+        description="True for Mexico's official holidays, false for the institution's own days."
+    )
 
 
 async def _node(info: Info, type_name: str, pk: int) -> Node | None:
@@ -85,7 +91,9 @@ async def _node(info: Info, type_name: str, pk: int) -> Node | None:
 
 @strawberry.type
 class Query:
-    @strawberry.field(permission_classes=AUTH, description="Any object by its global ID; null if missing or not visible.")
+    @strawberry.field(
+        permission_classes=AUTH, description="Any object by its global ID; null if missing or not visible."
+    )
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         parsed, key = from_global_id(id), node_key(id)
         if parsed is None or key is None:
@@ -101,14 +109,31 @@ class Query:
     async def org_units(self, info: Info, include_inactive: bool | None = None) -> list[OrgUnit]:
         return [OrgUnit.from_model(u) for u in await list_org_units(info.context, bool(include_inactive))]
 
-    @strawberry.field(permission_classes=AUTH, description=(
-        "ADMIN only (FORBIDDEN otherwise): people by username; `search` matches every word in the username, the name "
-        "or the e-mail, without accents; `unitId` those with a membership there; `active` by state. Others find "
-        "the people of their units through OrgUnit.members."))
-    async def users(self, info: Info, search: str | None = None, unit_id: strawberry.ID | None = None,
-                    active: bool | None = None, first: int | None = None, after: str | None = None) -> Connection[User]:
-        page = await list_users(info.context, search=search, unit_id=decode_optional_id(unit_id, "OrgUnit", "unitId"),
-                                active=active, first=first, after=after)
+    @strawberry.field(
+        permission_classes=AUTH,
+        description=(
+            "ADMIN only (FORBIDDEN otherwise): people by username; `search` matches every word in the username, the name "
+            "or the e-mail, without accents; `unitId` those with a membership there; `active` by state. Others find "
+            "the people of their units through OrgUnit.members."
+        ),
+    )
+    async def users(
+        self,
+        info: Info,
+        search: str | None = None,
+        unit_id: strawberry.ID | None = None,
+        active: bool | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[User]:
+        page = await list_users(
+            info.context,
+            search=search,
+            unit_id=decode_optional_id(unit_id, "OrgUnit", "unitId"),
+            active=active,
+            first=first,
+            after=after,
+        )
         return connection(page, User.from_model)
 
     @strawberry.field(permission_classes=AUTH)
@@ -119,45 +144,65 @@ class Query:
     async def archive_series(self, info: Info) -> list[ArchiveSeriesEntry]:
         return [ArchiveSeriesEntry.from_model(r) for r in await list_archive_series(info.context)]
 
-    @strawberry.field(permission_classes=AUTH, description="Non-working days in a period (default: this year): "
-                                                          "Mexico's official holidays and the institution's own.")
+    @strawberry.field(
+        permission_classes=AUTH,
+        description="Non-working days in a period (default: this year): "
+        "Mexico's official holidays and the institution's own.",
+    )
     async def non_working_days(self, info: Info, period: Period | None = None) -> list[NonWorkingDay]:
-        rows = await list_non_working_days(info.context, period.from_ if period else None, period.to if period else None)
+        rows = await list_non_working_days(
+            info.context, period.from_ if period else None, period.to if period else None
+        )
         return [NonWorkingDay(date=d, description=desc, official=official) for d, desc, official in rows]
 
-    @strawberry.field(permission_classes=AUTH, description=(
-        "The deadline a turno sent now would get, for a date or a number of business days (exactly one): "
-        "to show it, with its explanation, before sending. Errors as sendTurno's (VALIDATION)."))
-    async def due_date_preview(self, info: Info, business_days: int | None = None,
-                               due_date: date | None = None) -> DueDatePreview:
+    @strawberry.field(
+        permission_classes=AUTH,
+        description=(
+            "The deadline a turno sent now would get, for a date or a number of business days (exactly one): "
+            "to show it, with its explanation, before sending. Errors as sendTurno's (VALIDATION)."
+        ),
+    )
+    async def due_date_preview(
+        self, info: Info, business_days: int | None = None, due_date: date | None = None
+    ) -> DueDatePreview:
         due, explanation, warning = await preview_deadline(info.context, due_date, business_days)
         return DueDatePreview(due_date=due, explanation=explanation, warning=warning)
 
     @strawberry.field(permission_classes=AUTH, description="Turnos addressed to my units, newest first.")
-    async def inbox(self, info: Info, filter: TurnoFilter | None = None, first: int | None = None,
-                    after: str | None = None) -> Connection[Turno]:
+    async def inbox(
+        self, info: Info, filter: TurnoFilter | None = None, first: int | None = None, after: str | None = None
+    ) -> Connection[Turno]:
         page = await list_box(info.context, "inbox", filter.to_spec() if filter else None, first=first, after=after)
         await preload_turno_rows(info, page.rows, "edges", "node")
         return connection(page, Turno.from_model)
 
     @strawberry.field(permission_classes=AUTH, description="Turnos sent from my units, newest first.")
-    async def outbox(self, info: Info, filter: TurnoFilter | None = None, first: int | None = None,
-                     after: str | None = None) -> Connection[Turno]:
+    async def outbox(
+        self, info: Info, filter: TurnoFilter | None = None, first: int | None = None, after: str | None = None
+    ) -> Connection[Turno]:
         page = await list_box(info.context, "outbox", filter.to_spec() if filter else None, first=first, after=after)
         await preload_turno_rows(info, page.rows, "edges", "node")
         return connection(page, Turno.from_model)
 
-    @strawberry.field(description="The VAPID public key (base64url) browsers subscribe to Web Push with "
-                                  "(PushManager.subscribe's applicationServerKey).")
+    @strawberry.field(
+        description="The VAPID public key (base64url) browsers subscribe to Web Push with "
+        "(PushManager.subscribe's applicationServerKey)."
+    )
     async def web_push_public_key(self, info: Info) -> str:
         return public_key_of(await vapid_key(info.context.services))
 
-    @strawberry.field(permission_classes=AUTH, description=(
-        "Was I told? The notifications sent (or not) to me, or with userId to anyone for an ADMIN; newest first."))
-    async def notifications(self, info: Info, user_id: strawberry.ID | None = None, first: int | None = None,
-                            after: str | None = None) -> Connection[NotificationRecord]:
-        page = await notifications_of(info.context, decode_optional_id(user_id, "User", "userId"), first=first,
-                                      after=after)
+    @strawberry.field(
+        permission_classes=AUTH,
+        description=(
+            "Was I told? The notifications sent (or not) to me, or with userId to anyone for an ADMIN; newest first."
+        ),
+    )
+    async def notifications(
+        self, info: Info, user_id: strawberry.ID | None = None, first: int | None = None, after: str | None = None
+    ) -> Connection[NotificationRecord]:
+        page = await notifications_of(
+            info.context, decode_optional_id(user_id, "User", "userId"), first=first, after=after
+        )
         return connection(page, NotificationRecord.from_model)
 
     @strawberry.field(permission_classes=AUTH, description="How and when I am notified (the defaults until I choose).")
@@ -172,43 +217,81 @@ class Query:
     async def outbox_summary(self, info: Info, filter: TurnoFilter | None = None) -> BoxSummary:
         return BoxSummary.from_data(await box_summary(info.context, "outbox", filter.to_spec() if filter else None))
 
-    @strawberry.field(permission_classes=AUTH, description="Newest received first, or with filter.search best match "
-                                                          "first (see orderBy); at most 100 per page.")
-    async def documents(self, info: Info, filter: DocumentFilter | None = None, first: int | None = None,
-                        after: str | None = None, last: int | None = None, before: str | None = None,
-                        order_by: Annotated[DocumentOrder | None, strawberry.argument(
-                            description="Default: RELEVANCE with a search, RECEIVED without.")] = None,
-                        ) -> Connection[Document]:
+    @strawberry.field(
+        permission_classes=AUTH,
+        description="Newest received first, or with filter.search best match "
+        "first (see orderBy); at most 100 per page.",
+    )
+    async def documents(
+        self,
+        info: Info,
+        filter: DocumentFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        order_by: Annotated[
+            DocumentOrder | None, strawberry.argument(description="Default: RELEVANCE with a search, RECEIVED without.")
+        ] = None,
+    ) -> Connection[Document]:
         spec = filter.to_spec() if filter else None
         if spec:
             await resolve_unit_filter(info.context, spec)
-        page = await list_documents(info.context, spec, first=first, after=after, last=last, before=before,
-                                    order=order_by)
+        page = await list_documents(
+            info.context, spec, first=first, after=after, last=last, before=before, order=order_by
+        )
         await preload_document_rows(info, page.rows, "edges", "node")
         return connection(page, Document.from_model)
 
-    @strawberry.field(permission_classes=AUTH, description=(
-        "Indicators by bucket of the period (and by unit with byUnit), zeros included, ordered by start then by "
-        "unit (the org tree's order). At most 1,000 buckets. Counts only units in the caller's scope: a unitId "
-        "outside it gives zeros."))
-    async def stats(self, info: Info, period: Annotated[Period, strawberry.argument(
-                        description="Default: from the 1st of January of `to`'s year; `to` today.")],
-                    granularity: Granularity,
-                    unit_id: Annotated[strawberry.ID | None, strawberry.argument(
-                        description="Count only this unit (as TurnoFilter.unitId, on each indicator's own unit).")] = None,
-                    include_subunits: Annotated[bool | None, strawberry.argument(
-                        description="Default true: with unitId, its subunits count too; without unitId, false keeps "
-                                    "only the caller's own units.")] = None,
-                    by_unit: Annotated[bool | None, strawberry.argument(
-                        description="One row per bucket and unit (units with something in the period).")] = None,
-                    ) -> list[StatsBucket]:
-        rows = await stats(info.context, StatsRequest(
-            period_from=period.from_, period_to=period.to, granularity=granularity,
-            unit_id=decode_optional_id(unit_id, "OrgUnit", "unitId"), include_subunits=include_subunits,
-            by_unit=bool(by_unit)))
+    @strawberry.field(
+        permission_classes=AUTH,
+        description=(
+            "Indicators by bucket of the period (and by unit with byUnit), zeros included, ordered by start then by "
+            "unit (the org tree's order). At most 1,000 buckets. Counts only units in the caller's scope: a unitId "
+            "outside it gives zeros."
+        ),
+    )
+    async def stats(
+        self,
+        info: Info,
+        period: Annotated[
+            Period, strawberry.argument(description="Default: from the 1st of January of `to`'s year; `to` today.")
+        ],
+        granularity: Granularity,
+        unit_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="Count only this unit (as TurnoFilter.unitId, on each indicator's own unit)."
+            ),
+        ] = None,
+        include_subunits: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="Default true: with unitId, its subunits count too; without unitId, false keeps "
+                "only the caller's own units."
+            ),
+        ] = None,
+        by_unit: Annotated[
+            bool | None,
+            strawberry.argument(description="One row per bucket and unit (units with something in the period)."),
+        ] = None,
+    ) -> list[StatsBucket]:
+        rows = await stats(
+            info.context,
+            StatsRequest(
+                period_from=period.from_,
+                period_to=period.to,
+                granularity=granularity,
+                unit_id=decode_optional_id(unit_id, "OrgUnit", "unitId"),
+                include_subunits=include_subunits,
+                by_unit=bool(by_unit),
+            ),
+        )
         units = {u.id: OrgUnit.from_model(u) for _, u in rows if u is not None}
         return [StatsBucket.from_row(r, units[u.id] if u is not None else None) for r, u in rows]
 
     @strawberry.field(permission_classes=AUTH, description="Events I may see, in sequence order.")
-    async def events(self, info: Info, after_sequence: str | None = None, first: int | None = None) -> Connection[Event]:
+    async def events(
+        self, info: Info, after_sequence: str | None = None, first: int | None = None
+    ) -> Connection[Event]:
         return connection(await list_events(info.context, after_sequence=after_sequence, first=first), Event.from_model)

@@ -81,8 +81,15 @@ class SharedRenderExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return None
         per_user = operation[-1]
         # a signed link names the token it was made for (its version and jti)
-        who: Any = (principal.user_id, getattr(self.context_value, "token_version", None),
-                    getattr(self.context_value, "token_id", None)) if per_user else principal.memberships
+        who: Any = (
+            (
+                principal.user_id,
+                getattr(self.context_value, "token_version", None),
+                getattr(self.context_value, "token_id", None),
+            )
+            if per_user
+            else principal.memberships
+        )
         return operation, who
 
     async def _render_for_group(self, shared: asyncio.Future, serially: bool | None) -> Any:

@@ -41,7 +41,8 @@ class Subscription:
     @strawberry.subscription(
         permission_classes=[IsAuthenticated],
         description="Events I may see, pushed up and down the hierarchy. With afterSequence the missed events "
-                    "are replayed first, in order, then the live stream follows with no gap or duplicate.")
+        "are replayed first, in order, then the live stream follows with no gap or duplicate.",
+    )
     async def inbox_events(self, info: Info, after_sequence: str | None = None) -> AsyncGenerator[Event, None]:
         after = parse_sequence(after_sequence)
         # aclosing: when the client leaves, the stream is closed here, in this task, at once
@@ -52,19 +53,23 @@ class Subscription:
 
     @strawberry.subscription(
         permission_classes=[IsAuthenticated],
-        description="The events of one document (live; afterSequence replays from there first).")
-    async def document_events(self, info: Info, document_id: strawberry.ID,
-                              after_sequence: str | None = None) -> AsyncGenerator[Event, None]:
+        description="The events of one document (live; afterSequence replays from there first).",
+    )
+    async def document_events(
+        self, info: Info, document_id: strawberry.ID, after_sequence: str | None = None
+    ) -> AsyncGenerator[Event, None]:
         pk = decode_id(document_id, "Document", "documentId")
-        async with aclosing(event_stream(info.context, after_sequence=parse_sequence(after_sequence),
-                                         document_id=pk)) as events:
+        async with aclosing(
+            event_stream(info.context, after_sequence=parse_sequence(after_sequence), document_id=pk)
+        ) as events:
             async for event, shared_renders in events:
                 yield Event.from_model(event, shared_renders)
                 del event, shared_renders  # not held while waiting for the next one
 
     @strawberry.subscription(
         permission_classes=[IsAuthenticated],
-        description="My inbox's counters (the inboxSummary query) now, then again each time they change.")
+        description="My inbox's counters (the inboxSummary query) now, then again each time they change.",
+    )
     async def inbox_summary(self, info: Info, filter: TurnoFilter | None = None) -> AsyncGenerator[BoxSummary, None]:
         async with aclosing(summary_stream(info.context, "inbox", filter)) as summaries:
             async for summary in summaries:
@@ -72,7 +77,8 @@ class Subscription:
 
     @strawberry.subscription(
         permission_classes=[IsAuthenticated],
-        description="My outbox's counters (the outboxSummary query) now, then again each time they change.")
+        description="My outbox's counters (the outboxSummary query) now, then again each time they change.",
+    )
     async def outbox_summary(self, info: Info, filter: TurnoFilter | None = None) -> AsyncGenerator[BoxSummary, None]:
         async with aclosing(summary_stream(info.context, "outbox", filter)) as summaries:
             async for summary in summaries:
@@ -81,8 +87,9 @@ class Subscription:
     @strawberry.subscription(
         permission_classes=[IsAuthenticated],
         description="An export of yours (startExport) now, then at each change (rows written, status), until it "
-                    "is DONE (with its url) or FAILED (with its error); then the subscription completes. Another "
-                    "user's export is NOT_FOUND, like a missing one.")
+        "is DONE (with its url) or FAILED (with its error); then the subscription completes. Another "
+        "user's export is NOT_FOUND, like a missing one.",
+    )
     async def export_progress(self, info: Info, export_id: strawberry.ID) -> AsyncGenerator[Export, None]:
         pk = decode_id(export_id, "Export", "exportId")
         async with aclosing(progress_stream(info.context, pk)) as states:

@@ -102,8 +102,9 @@ async def _empty_database(db) -> None:
         if db.is_sqlite:
             for name in TABLES_IN_DELETE_ORDER:
                 await conn.execute(text(f'DELETE FROM "{name}"'))
-            await conn.execute(text("DELETE FROM sqlite_sequence")) if (await conn.execute(
-                text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'"))).first() else None
+            await conn.execute(text("DELETE FROM sqlite_sequence")) if (
+                await conn.execute(text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'"))
+            ).first() else None
         else:
             names = ", ".join(f'"{n}"' for n in TABLES_IN_DELETE_ORDER)
             await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
@@ -138,10 +139,13 @@ class Api:
 
     client: httpx.AsyncClient
 
-    async def post(self, query: str, variables: dict | None = None, token: str | None = None, **kwargs) -> httpx.Response:
+    async def post(
+        self, query: str, variables: dict | None = None, token: str | None = None, **kwargs
+    ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return await self.client.post("/graphql", json={"query": query, "variables": variables or {}},
-                                      headers=headers, **kwargs)
+        return await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers, **kwargs
+        )
 
     async def gql(self, query: str, variables: dict | None = None, token: str | None = None) -> dict:
         response = await self.post(query, variables, token)
@@ -158,9 +162,16 @@ class Api:
 @pytest_asyncio.fixture
 async def services(database_url, tmp_path):
     redis_url = None if database_url.startswith("sqlite") else REDIS_URL
-    settings = Settings.from_env(database_url=database_url, redis_url=redis_url, redis_channel=REDIS_CHANNEL,
-                                 files_dir=tmp_path / "files", deadline_watch_seconds=0, text_extraction_seconds=0,
-                                 secret_key="test-secret-key-with-enough-length-for-hs256", debug=False)
+    settings = Settings.from_env(
+        database_url=database_url,
+        redis_url=redis_url,
+        redis_channel=REDIS_CHANNEL,
+        files_dir=tmp_path / "files",
+        deadline_watch_seconds=0,
+        text_extraction_seconds=0,
+        secret_key="test-secret-key-with-enough-length-for-hs256",
+        debug=False,
+    )
     services = build_services(settings, clock=FrozenClock(datetime(2026, 3, 2, 16, 0, tzinfo=timezone.utc)))
     await _empty_database(services.db)
     yield services

@@ -82,8 +82,11 @@ class SmallFilesystem:
 
     def mount(self) -> "SmallFilesystem":
         self.path.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={self.size_mb}m,nr_inodes={self.inodes}",
-                                 "tmpfs", str(self.path)], capture_output=True, text=True)
+        result = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={self.size_mb}m,nr_inodes={self.inodes}", "tmpfs", str(self.path)],
+            capture_output=True,
+            text=True,
+        )
         if result.returncode != 0:
             message = f"cannot mount a small tmpfs ({result.stderr.strip() or result.returncode}): needs root"
             if IN_CI:

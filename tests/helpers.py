@@ -28,8 +28,12 @@ def doc_input(world, unit="DA", **overrides):
         "reference": "SEDUI/DGV/0456/2026",
         "subject": "Solicitud de información sobre el programa de vivienda",
         "summary": "Solicita el padrón de beneficiarios del ejercicio 2025.",
-        "sender": {"level": "STATE", "name": "Lic. María Pérez", "organization": "Secretaría de Desarrollo Urbano",
-                   "position": "Directora General"},
+        "sender": {
+            "level": "STATE",
+            "name": "Lic. María Pérez",
+            "organization": "Secretaría de Desarrollo Urbano",
+            "position": "Directora General",
+        },
     }
     value.update(overrides)
     return value
@@ -72,8 +76,9 @@ async def upload(api, token, query, variables, files: dict[str, tuple[str, bytes
 
 async def register_with(api, world, files, user="da_reg", unit="DA", **fields):
     variables = {"input": {**doc_input(world, unit=unit, **fields), "files": [None] * len(files)}}
-    response = await upload(api, world.tokens[user], REGISTER_WITH_FILES, variables,
-                            {f"input.files.{i}": f for i, f in enumerate(files)})
+    response = await upload(
+        api, world.tokens[user], REGISTER_WITH_FILES, variables, {f"input.files.{i}": f for i, f in enumerate(files)}
+    )
     assert response.status_code == 200, response.text
     return response.json()["data"]["registerDocument"]
 

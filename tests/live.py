@@ -81,10 +81,15 @@ class WsClient:
         self._ids = 0
 
     @classmethod
-    async def connect(cls, url: str, token: str | None = None, payload: dict | None = None, ack: bool = True) -> "WsClient":
+    async def connect(
+        cls, url: str, token: str | None = None, payload: dict | None = None, ack: bool = True
+    ) -> "WsClient":
         socket = await websockets.connect(url, subprotocols=[PROTOCOL], open_timeout=5)
         client = cls(socket)
-        init = {"type": "connection_init", "payload": payload if payload is not None else ({"token": token} if token else {})}
+        init = {
+            "type": "connection_init",
+            "payload": payload if payload is not None else ({"token": token} if token else {}),
+        }
         await socket.send(json.dumps(init))
         if ack:
             message = await client.receive()
@@ -97,8 +102,9 @@ class WsClient:
     async def subscribe(self, query: str, variables: dict | None = None) -> str:
         self._ids += 1
         op_id = str(self._ids)
-        await self.socket.send(json.dumps({"id": op_id, "type": "subscribe",
-                                           "payload": {"query": query, "variables": variables or {}}}))
+        await self.socket.send(
+            json.dumps({"id": op_id, "type": "subscribe", "payload": {"query": query, "variables": variables or {}}})
+        )
         return op_id
 
     async def next(self, timeout: float = 5.0) -> dict:

@@ -23,7 +23,9 @@ INBOX = "subscription { inboxEvents { sequence kind document { folio } } }"
 
 
 async def change_password(api, token: str | None, current: str, new: str) -> dict:
-    return (await api.ok(CHANGE, {"input": {"currentPassword": current, "newPassword": new}}, token=token))["changePassword"]
+    return (await api.ok(CHANGE, {"input": {"currentPassword": current, "newPassword": new}}, token=token))[
+        "changePassword"
+    ]
 
 
 async def logout(api, token: str | None, everywhere: bool = False) -> list[str]:
@@ -51,6 +53,7 @@ async def assert_works(api, token: str, username: str = "da_head") -> None:
 
 
 # --- changePassword -----------------------------------------------------------------------------
+
 
 async def test_change_password_gives_a_new_token_and_ends_every_earlier_one(api, world):
     used = (await login(api, "da_head", PASSWORD))["token"]
@@ -132,6 +135,7 @@ async def test_change_password_needs_a_valid_token(api, world):
 
 # --- logout -------------------------------------------------------------------------------------
 
+
 async def test_logout_ends_only_the_token_of_the_request(api, world):
     earlier = world.tokens["da_head"]
     mine = (await login(api, "da_head", PASSWORD))["token"]
@@ -180,8 +184,11 @@ async def test_logout_of_a_token_without_jti_ends_every_token(api, world, servic
     """A token issued before tokens carried a `jti` cannot be ended alone: logout ends them all."""
     user = world.users["da_head"]
     now = int(services.clock.now().timestamp())
-    legacy = jwt.encode({"sub": str(user.id), "ver": user.token_version, "iat": now, "exp": now + 3600},
-                        services.settings.secret_key, algorithm="HS256")
+    legacy = jwt.encode(
+        {"sub": str(user.id), "ver": user.token_version, "iat": now, "exp": now + 3600},
+        services.settings.secret_key,
+        algorithm="HS256",
+    )
     other = world.tokens["da_head"]
     await assert_works(api, legacy)
     assert await logout(api, legacy) == []
@@ -215,6 +222,7 @@ async def test_concurrent_logouts_of_one_token(api, world):
 
 # --- revoked tokens are cleaned -------------------------------------------------------------------
 
+
 async def test_revocations_of_expired_tokens_are_removed(api, world, services, clock):
     first = world.tokens["da_head"]
     assert await logout(api, first) == []
@@ -247,6 +255,7 @@ async def test_revocations_of_live_tokens_are_kept(api, world, services, clock):
 
 
 # --- over websockets ----------------------------------------------------------------------------
+
 
 @pytest.fixture
 async def server(services):
@@ -321,8 +330,11 @@ async def test_the_catch_up_finds_a_revocation_whose_wake_up_was_lost(server, ap
     b = await subscribed(server, token_b)
     await server.wait_live(2)
     async with services.db.transaction() as session:  # straight to the table: no note_changes
-        session.add(RevokedToken(jti=jti(token_a), user_id=world.users["da_head"].id,
-                                 expires_at=services.clock.now().replace(year=2027)))
+        session.add(
+            RevokedToken(
+                jti=jti(token_a), user_id=world.users["da_head"].id, expires_at=services.clock.now().replace(year=2027)
+            )
+        )
     assert await a.closed_with(timeout=5) == 4403
     await server.wait_live(1)
     await Flow(api, world).register(user="da_reg", unit="DA")

@@ -29,7 +29,9 @@ ME = f"{{ me {{ {USER_FIELDS} }} }}"
 async def mutate(api, world, name: str, input: dict, user: str | None = "admin", token: str | None = None) -> dict:
     """Run one mutation and return its payload."""
     input_type, result = MUTATIONS[name]
-    query = f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ {result} errors {{ code field message }} }} }}"
+    query = (
+        f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ {result} errors {{ code field message }} }} }}"
+    )
     token = token or (world.tokens[user] if user else None)
     return (await api.ok(query, {"input": input}, token=token))[name]
 
@@ -65,29 +67,47 @@ async def admin_event_kinds(api, world) -> list[str]:
 
 
 def new_unit(world, parent: str | None = "DG", **overrides) -> dict:
-    value = {"code": "130", "acronym": "DP", "name": "Dirección de Planeación", "kind": "DIRECTORATE",
-             "parentId": world.unit_id(parent) if parent else None}
+    value = {
+        "code": "130",
+        "acronym": "DP",
+        "name": "Dirección de Planeación",
+        "kind": "DIRECTORATE",
+        "parentId": world.unit_id(parent) if parent else None,
+    }
     value.update(overrides)
     return value
 
 
 def new_user(world, **overrides) -> dict:
-    value = {"username": "ana.lopez", "password": "una-clave-larga", "fullName": "Ana López Ruiz",
-             "position": "Analista", "email": "ana.lopez@example.mx",
-             "memberships": [{"unitId": world.unit_id("DA"), "role": "STAFF"},
-                             {"unitId": world.unit_id("DJ"), "role": "VIEWER"}]}
+    value = {
+        "username": "ana.lopez",
+        "password": "una-clave-larga",
+        "fullName": "Ana López Ruiz",
+        "position": "Analista",
+        "email": "ana.lopez@example.mx",
+        "memberships": [
+            {"unitId": world.unit_id("DA"), "role": "STAFF"},
+            {"unitId": world.unit_id("DJ"), "role": "VIEWER"},
+        ],
+    }
     value.update(overrides)
     return value
 
 
 # --- org tree: create -------------------------------------------------------------------------
 
+
 async def test_create_org_unit_under_a_parent(api, world):
     result = await mutate(api, world, "createOrgUnit", new_unit(world))
     assert result["errors"] == []
     unit = result["orgUnit"]
     assert (unit["code"], unit["acronym"], unit["name"], unit["kind"], unit["active"]) == (
-        "130", "DP", "Dirección de Planeación", "DIRECTORATE", True)
+        "130",
+        "DP",
+        "Dirección de Planeación",
+        "DIRECTORATE",
+        True,
+    )
     assert unit["parent"] == {"acronym": "DG"}
     assert acronyms(unit["ancestors"]) == ["INST", "DG"]
 
@@ -105,12 +125,15 @@ async def test_create_org_unit_normalizes_the_acronym(api, world):
     assert (result["orgUnit"]["acronym"], result["orgUnit"]["name"]) == ("DP", "Planeación")
 
 
-@pytest.mark.parametrize("code,acronym,field", [
-    ("110", "NUEVA", "code"),       # DA's code
-    ("999", "DA", "acronym"),
-    ("999", "da", "acronym"),       # case-insensitive
-    ("999", " Dj ", "acronym"),
-])
+@pytest.mark.parametrize(
+    "code,acronym,field",
+    [
+        ("110", "NUEVA", "code"),  # DA's code
+        ("999", "DA", "acronym"),
+        ("999", "da", "acronym"),  # case-insensitive
+        ("999", " Dj ", "acronym"),
+    ],
+)
 async def test_create_org_unit_duplicates_conflict(api, world, code, acronym, field):
     result = await mutate(api, world, "createOrgUnit", new_unit(world, code=code, acronym=acronym))
     assert result["orgUnit"] is None
@@ -163,13 +186,27 @@ async def test_create_under_an_inactive_parent_is_refused(api, world):
 
 # --- org tree: update -------------------------------------------------------------------------
 
+
 async def test_rename_a_unit(api, world):
-    result = await mutate(api, world, "updateOrgUnit", {
-        "id": world.unit_id("DJ"), "name": "Unidad de Asuntos Jurídicos", "acronym": "uaj", "code": "121",
-        "kind": "GENERAL_DIRECTORATE"})
+    result = await mutate(
+        api,
+        world,
+        "updateOrgUnit",
+        {
+            "id": world.unit_id("DJ"),
+            "name": "Unidad de Asuntos Jurídicos",
+            "acronym": "uaj",
+            "code": "121",
+            "kind": "GENERAL_DIRECTORATE",
+        },
+    )
     assert result["errors"] == []
-    assert (result["orgUnit"]["name"], result["orgUnit"]["acronym"], result["orgUnit"]["code"],
-            result["orgUnit"]["kind"]) == ("Unidad de Asuntos Jurídicos", "UAJ", "121", "GENERAL_DIRECTORATE")
+    assert (
+        result["orgUnit"]["name"],
+        result["orgUnit"]["acronym"],
+        result["orgUnit"]["code"],
+        result["orgUnit"]["kind"],
+    ) == ("Unidad de Asuntos Jurídicos", "UAJ", "121", "GENERAL_DIRECTORATE")
     listed = await units(api, world)
     assert "DJ" not in listed
     assert listed["UAJ"]["id"] == world.unit_id("DJ") and listed["UAJ"]["parent"] == {"acronym": "DG"}
@@ -178,11 +215,14 @@ async def test_rename_a_unit(api, world):
     assert again["errors"] == []
 
 
-@pytest.mark.parametrize("changes,error", [
-    ({"acronym": "da"}, ("CONFLICT", "acronym")),
-    ({"code": "110"}, ("CONFLICT", "code")),
-    ({"name": "  "}, ("VALIDATION", "name")),
-])
+@pytest.mark.parametrize(
+    "changes,error",
+    [
+        ({"acronym": "da"}, ("CONFLICT", "acronym")),
+        ({"code": "110"}, ("CONFLICT", "code")),
+        ({"name": "  "}, ("VALIDATION", "name")),
+    ],
+)
 async def test_rename_refusals_change_nothing(api, world, changes, error):
     result = await mutate(api, world, "updateOrgUnit", {"id": world.unit_id("DJ"), **changes})
     assert result["orgUnit"] is None and codes(result) == [error]
@@ -217,17 +257,23 @@ async def test_move_a_subtree_and_visibility_follows(api, world):
 
 async def test_a_moved_unit_can_move_back(api, world):
     for parent in ("DJ", "DA"):
-        result = await mutate(api, world, "updateOrgUnit", {"id": world.unit_id("SRH"), "parentId": world.unit_id(parent)})
+        result = await mutate(
+            api, world, "updateOrgUnit", {"id": world.unit_id("SRH"), "parentId": world.unit_id(parent)}
+        )
         assert result["errors"] == []
     listed = await units(api, world)
     assert acronyms(listed["DRH"]["ancestors"]) == ["INST", "DG", "DA", "SRH"]
     assert listed["DJ"]["children"] == []
 
 
-@pytest.mark.parametrize("unit,new_parent", [("DA", "DRH"), ("DA", "SRH"), ("DA", "DA"), ("SRH", "DRH"), ("INST", "DJ")])
+@pytest.mark.parametrize(
+    "unit,new_parent", [("DA", "DRH"), ("DA", "SRH"), ("DA", "DA"), ("SRH", "DRH"), ("INST", "DJ")]
+)
 async def test_no_cycles_in_the_tree(api, world, unit, new_parent):
     before = await units(api, world)
-    result = await mutate(api, world, "updateOrgUnit", {"id": world.unit_id(unit), "parentId": world.unit_id(new_parent)})
+    result = await mutate(
+        api, world, "updateOrgUnit", {"id": world.unit_id(unit), "parentId": world.unit_id(new_parent)}
+    )
     assert result["orgUnit"] is None
     assert codes(result) == [("VALIDATION", "parentId")]
     assert await units(api, world) == before
@@ -235,8 +281,10 @@ async def test_no_cycles_in_the_tree(api, world, unit, new_parent):
 
 async def test_concurrent_moves_make_no_cycle(api, world):
     """DA under DJ and DJ under DA at the same moment: one may win, never both."""
-    moves = [mutate(api, world, "updateOrgUnit", {"id": world.unit_id(a), "parentId": world.unit_id(b)})
-             for a, b in (("DA", "DJ"), ("DJ", "DA"))]
+    moves = [
+        mutate(api, world, "updateOrgUnit", {"id": world.unit_id(a), "parentId": world.unit_id(b)})
+        for a, b in (("DA", "DJ"), ("DJ", "DA"))
+    ]
     results = await asyncio.gather(*moves)
     assert sorted(len(r["errors"]) for r in results) == [0, 1]
     for acronym, unit in (await units(api, world)).items():
@@ -274,27 +322,36 @@ async def test_no_active_unit_under_an_inactive_one_by_moving(api, world):
 
 async def test_no_active_unit_under_an_inactive_one_by_reactivating(api, world):
     for acronym in ("DRH", "SRH"):
-        assert (await mutate(api, world, "updateOrgUnit", {"id": world.unit_id(acronym), "active": False}))["errors"] == []
+        assert (await mutate(api, world, "updateOrgUnit", {"id": world.unit_id(acronym), "active": False}))[
+            "errors"
+        ] == []
     result = await mutate(api, world, "updateOrgUnit", {"id": world.unit_id("DRH"), "active": True})
     assert [e["code"] for e in result["errors"]] == ["VALIDATION"]
     assert (await units(api, world, include_inactive=True))["DRH"]["active"] is False
 
 
 async def test_update_org_unit_is_admin_only(api, world):
-    result = await mutate(api, world, "updateOrgUnit", {"id": world.unit_id("SRH"), "parentId": world.unit_id("DJ")},
-                          user="dg_head")
+    result = await mutate(
+        api, world, "updateOrgUnit", {"id": world.unit_id("SRH"), "parentId": world.unit_id("DJ")}, user="dg_head"
+    )
     assert [e["code"] for e in result["errors"]] == ["FORBIDDEN"]
     assert (await units(api, world))["SRH"]["parent"] == {"acronym": "DA"}
 
 
 # --- users ------------------------------------------------------------------------------------
 
+
 async def test_create_user_who_then_signs_in(api, world):
     result = await mutate(api, world, "createUser", new_user(world))
     assert result["errors"] == []
     user = result["user"]
     assert (user["username"], user["fullName"], user["position"], user["email"], user["active"]) == (
-        "ana.lopez", "Ana López Ruiz", "Analista", "ana.lopez@example.mx", True)
+        "ana.lopez",
+        "Ana López Ruiz",
+        "Analista",
+        "ana.lopez@example.mx",
+        True,
+    )
     expected = [{"role": "STAFF", "unit": {"acronym": "DA"}}, {"role": "VIEWER", "unit": {"acronym": "DJ"}}]
     assert user["memberships"] == expected
 
@@ -309,14 +366,17 @@ async def test_create_user_lowercases_the_username(api, world):
     assert result["errors"] == [] and result["user"]["username"] == "ana.lopez"
 
 
-@pytest.mark.parametrize("overrides,error", [
-    ({"username": "da_head"}, ("CONFLICT", "username")),
-    ({"username": "DA_Head"}, ("CONFLICT", "username")),
-    ({"password": "corta12"}, ("VALIDATION", "password")),
-    ({"email": "no-es-correo"}, ("VALIDATION", "email")),
-    ({"fullName": "  "}, ("VALIDATION", "fullName")),
-    ({"username": "a b"}, ("VALIDATION", "username")),
-])
+@pytest.mark.parametrize(
+    "overrides,error",
+    [
+        ({"username": "da_head"}, ("CONFLICT", "username")),
+        ({"username": "DA_Head"}, ("CONFLICT", "username")),
+        ({"password": "corta12"}, ("VALIDATION", "password")),
+        ({"email": "no-es-correo"}, ("VALIDATION", "email")),
+        ({"fullName": "  "}, ("VALIDATION", "fullName")),
+        ({"username": "a b"}, ("VALIDATION", "username")),
+    ],
+)
 async def test_create_user_refusals(api, world, overrides, error):
     result = await mutate(api, world, "createUser", new_user(world, **overrides))
     assert result["user"] is None
@@ -335,9 +395,11 @@ async def test_create_user_with_an_unknown_unit(api, world):
 async def test_membership_errors_name_the_input_position(api, world):
     """The field points at the entry the client sent, even after a repeated entry."""
     missing = to_global_id("OrgUnit", 999_999)
-    memberships = [{"unitId": world.unit_id("DA"), "role": "STAFF"},
-                   {"unitId": world.unit_id("DA"), "role": "STAFF"},
-                   {"unitId": missing, "role": "STAFF"}]
+    memberships = [
+        {"unitId": world.unit_id("DA"), "role": "STAFF"},
+        {"unitId": world.unit_id("DA"), "role": "STAFF"},
+        {"unitId": missing, "role": "STAFF"},
+    ]
     result = await mutate(api, world, "createUser", new_user(world, memberships=memberships))
     assert codes(result) == [("VALIDATION", "memberships.2.unitId")]
 
@@ -361,8 +423,12 @@ async def test_change_memberships_changes_what_the_user_sees(api, world):
     await api.ok(REGISTER, {"input": doc_input(world, unit="DJ")}, token=world.tokens["dj_reg"])
     assert await document_count(api, world, "da_staff") == 1
 
-    result = await mutate(api, world, "updateUser", {
-        "id": world.user_id("da_staff"), "memberships": [{"unitId": world.unit_id("DJ"), "role": "STAFF"}]})
+    result = await mutate(
+        api,
+        world,
+        "updateUser",
+        {"id": world.user_id("da_staff"), "memberships": [{"unitId": world.unit_id("DJ"), "role": "STAFF"}]},
+    )
     assert result["errors"] == []
     assert result["user"]["memberships"] == [{"role": "STAFF", "unit": {"acronym": "DJ"}}]
     # the same token, at once
@@ -401,8 +467,9 @@ async def test_password_change_ends_old_sessions(api, world):
 
 async def test_short_new_password_is_refused_and_changes_nothing(api, world):
     token = world.tokens["dj_staff"]
-    result = await mutate(api, world, "updateUser", {"id": world.user_id("dj_staff"), "password": "corta",
-                                                      "fullName": "Nombre Nuevo"})
+    result = await mutate(
+        api, world, "updateUser", {"id": world.user_id("dj_staff"), "password": "corta", "fullName": "Nombre Nuevo"}
+    )
     assert codes(result) == [("VALIDATION", "password")]
     assert (await me(api, token))["fullName"] == "Dj Staff"
     assert (await login(api, world, "dj_staff", PASSWORD))["token"]
@@ -425,8 +492,9 @@ async def test_the_last_admin_stays(api, world, change):
 
 
 async def test_an_admin_may_go_when_another_remains(api, world):
-    created = await mutate(api, world, "createUser", new_user(world, memberships=[
-        {"unitId": world.unit_id("INST"), "role": "ADMIN"}]))
+    created = await mutate(
+        api, world, "createUser", new_user(world, memberships=[{"unitId": world.unit_id("INST"), "role": "ADMIN"}])
+    )
     assert created["errors"] == []
     result = await mutate(api, world, "updateUser", {"id": world.user_id("admin"), "active": False})
     assert result["errors"] == []
@@ -440,15 +508,21 @@ async def test_concurrent_removals_keep_an_admin(api, world):
     """Three admins deactivated at the same moment: at least one must survive."""
     ids = [world.user_id("admin")]
     for name in ("ana.lopez", "beto.diaz"):
-        created = await mutate(api, world, "createUser", new_user(world, username=name, memberships=[
-            {"unitId": world.unit_id("INST"), "role": "ADMIN"}]))
+        created = await mutate(
+            api,
+            world,
+            "createUser",
+            new_user(world, username=name, memberships=[{"unitId": world.unit_id("INST"), "role": "ADMIN"}]),
+        )
         ids.append(created["user"]["id"])
     results = await asyncio.gather(*[mutate(api, world, "updateUser", {"id": i, "active": False}) for i in ids])
     refused = [codes(r) for r in results if r["errors"]]
     assert refused and all(c == [("CONFLICT", "active")] for c in refused)
-    assert (await login(api, world, "admin", PASSWORD))["token"] or (
-        await login(api, world, "ana.lopez", "una-clave-larga"))["token"] or (
-        await login(api, world, "beto.diaz", "una-clave-larga"))["token"]
+    assert (
+        (await login(api, world, "admin", PASSWORD))["token"]
+        or (await login(api, world, "ana.lopez", "una-clave-larga"))["token"]
+        or (await login(api, world, "beto.diaz", "una-clave-larga"))["token"]
+    )
 
 
 async def test_concurrent_creations_of_one_username(api, world):
@@ -469,13 +543,19 @@ async def test_position_and_email_cleared_by_null_kept_when_omitted(api, world):
     kept = await mutate(api, world, "updateUser", {"id": user_id, "fullName": "Ana López"})
     assert kept["errors"] == []
     assert (kept["user"]["fullName"], kept["user"]["position"], kept["user"]["email"]) == (
-        "Ana López", "Analista", "ana.lopez@example.mx")
+        "Ana López",
+        "Analista",
+        "ana.lopez@example.mx",
+    )
     assert len(kept["user"]["memberships"]) == 2  # memberships omitted: untouched
 
     cleared = await mutate(api, world, "updateUser", {"id": user_id, "position": None, "email": None})
     assert cleared["errors"] == []
     assert (cleared["user"]["fullName"], cleared["user"]["position"], cleared["user"]["email"]) == (
-        "Ana López", None, None)
+        "Ana López",
+        None,
+        None,
+    )
     token = (await login(api, world, "ana.lopez", "una-clave-larga"))["token"]
     assert (await me(api, token))["position"] is None
 
@@ -508,7 +588,9 @@ async def test_document_type_catalog(api, world):
     assert created["errors"] == []
     assert created["documentType"] == {"code": "DICTAMEN", "name": "Dictamen", "active": True}
     assert (await document_types(api, world))["DICTAMEN"]["active"] is True
-    registered = await api.ok(REGISTER, {"input": doc_input(world, documentType="DICTAMEN")}, token=world.tokens["da_reg"])
+    registered = await api.ok(
+        REGISTER, {"input": doc_input(world, documentType="DICTAMEN")}, token=world.tokens["da_reg"]
+    )
     assert registered["registerDocument"]["errors"] == []
 
     duplicate = await mutate(api, world, "createDocumentType", {"code": "DICTAMEN", "name": "Otro"})
@@ -517,16 +599,20 @@ async def test_document_type_catalog(api, world):
     retired = await mutate(api, world, "updateDocumentType", {"code": "DICTAMEN", "active": False})
     assert retired["errors"] == [] and retired["documentType"]["active"] is False
     assert (await document_types(api, world))["DICTAMEN"] == {"code": "DICTAMEN", "name": "Dictamen", "active": False}
-    refused = await api.ok(REGISTER, {"input": doc_input(world, documentType="DICTAMEN", reference="B/2")},
-                           token=world.tokens["da_reg"])
+    refused = await api.ok(
+        REGISTER, {"input": doc_input(world, documentType="DICTAMEN", reference="B/2")}, token=world.tokens["da_reg"]
+    )
     assert refused["registerDocument"]["document"] is None
     assert codes(refused["registerDocument"]) == [("VALIDATION", "documentType")]
 
 
-@pytest.mark.parametrize("name,input", [
-    ("createDocumentType", {"code": "DICTAMEN", "name": "Dictamen"}),
-    ("updateDocumentType", {"code": "OFICIO", "active": False}),
-])
+@pytest.mark.parametrize(
+    "name,input",
+    [
+        ("createDocumentType", {"code": "DICTAMEN", "name": "Dictamen"}),
+        ("updateDocumentType", {"code": "OFICIO", "active": False}),
+    ],
+)
 async def test_document_types_are_admin_only(api, world, name, input):
     result = await mutate(api, world, name, input, user="dg_head")
     assert [e["code"] for e in result["errors"]] == ["FORBIDDEN"]
@@ -536,10 +622,13 @@ async def test_document_types_are_admin_only(api, world, name, input):
 
 # --- events -----------------------------------------------------------------------------------
 
+
 async def test_admin_changes_write_events_only_admins_see(api, world):
     assert (await mutate(api, world, "createOrgUnit", new_unit(world)))["errors"] == []
     assert (await mutate(api, world, "createUser", new_user(world)))["errors"] == []
-    assert (await mutate(api, world, "updateUser", {"id": world.user_id("da_staff"), "fullName": "Da Staff"}))["errors"] == []
+    assert (await mutate(api, world, "updateUser", {"id": world.user_id("da_staff"), "fullName": "Da Staff"}))[
+        "errors"
+    ] == []
     data = await api.ok("{ events { edges { node { kind actor { username } data } } } }", token=world.tokens["admin"])
     nodes = [e["node"] for e in data["events"]["edges"]]
     assert [n["kind"] for n in nodes] == ["ORG_UNIT_CHANGED", "USER_CHANGED", "USER_CHANGED"]
@@ -547,4 +636,3 @@ async def test_admin_changes_write_events_only_admins_see(api, world):
     for user in ("dg_head", "da_head", "da_staff", "dj_head"):
         head = await api.ok("{ events { totalCount } }", token=world.tokens[user])
         assert head["events"]["totalCount"] == 0, user
-

@@ -16,9 +16,19 @@ from schema.build import build_schema
 from tests.workflow import Flow
 
 # Each field a row of a list shows whose data come from a loader, the calendar or a guard's chain
-WATCHED = {("Turno", "document"), ("Turno", "fromUnit"), ("Turno", "toUnit"), ("Turno", "trafficLight"),
-           ("Turno", "businessDaysLeft"), ("Document", "trafficLight"), ("Document", "subject"),
-           ("Document", "summary"), ("Document", "sender"), ("Document", "unit"), ("Sender", "email")}
+WATCHED = {
+    ("Turno", "document"),
+    ("Turno", "fromUnit"),
+    ("Turno", "toUnit"),
+    ("Turno", "trafficLight"),
+    ("Turno", "businessDaysLeft"),
+    ("Document", "trafficLight"),
+    ("Document", "subject"),
+    ("Document", "summary"),
+    ("Document", "sender"),
+    ("Document", "unit"),
+    ("Sender", "email"),
+}
 
 INBOX = """{ inbox(first: 50) { edges { node {
   number trafficLight businessDaysLeft fromUnit { acronym } toUnit { acronym }
@@ -52,8 +62,9 @@ async def run(services, world, user: str, source: str, variables=None):
     async with services.db.session() as session:
         principal = await load_principal(session, world.users[user].id)
         ctx = Context(services=services, session=SharedSession(session), principal=principal, request_id="test")
-        result = await graphql.graphql(schema._schema, source, context_value=ctx, middleware=[recorder],
-                                       variable_values=variables)
+        result = await graphql.graphql(
+            schema._schema, source, context_value=ctx, middleware=[recorder], variable_values=variables
+        )
     return result, recorder
 
 
@@ -68,17 +79,26 @@ async def srh_documents(api, world):
     DA's HEAD reads confidential ones (a HEAD above) but not personal data; DRH's STAFF, all."""
     flow = Flow(api, world)
     for i in range(12):
-        sender = ({"level": "CITIZEN", "name": f"Persona {i}", "email": f"p{i}@example.mx"} if i % 2
-                  else {"level": "STATE", "name": "Gobierno del Estado"})
-        doc = await flow.register(user="srh_reg", unit="SRH", reference=f"A/{i}", confidential=i % 3 == 0,
-                                  sender=sender)
-        sent = await flow.send("srh_reg", document=doc["id"], recipients=[
-            {"unitId": "DRH", "instruction": "RESPONSE", "businessDays": 1 + i % 5}])
+        sender = (
+            {"level": "CITIZEN", "name": f"Persona {i}", "email": f"p{i}@example.mx"}
+            if i % 2
+            else {"level": "STATE", "name": "Gobierno del Estado"}
+        )
+        doc = await flow.register(
+            user="srh_reg", unit="SRH", reference=f"A/{i}", confidential=i % 3 == 0, sender=sender
+        )
+        sent = await flow.send(
+            "srh_reg",
+            document=doc["id"],
+            recipients=[{"unitId": "DRH", "instruction": "RESPONSE", "businessDays": 1 + i % 5}],
+        )
         assert sent["errors"] == []
 
 
-@pytest.mark.parametrize("user, source, refused", [
-    ("da_head", INBOX, 6), ("drh_staff", INBOX, 0), ("da_viewer", DOCUMENTS, 4 * 3 + 4), ("da_head", DOCUMENTS, 6)])
+@pytest.mark.parametrize(
+    "user, source, refused",
+    [("da_head", INBOX, 6), ("drh_staff", INBOX, 0), ("da_viewer", DOCUMENTS, 4 * 3 + 4), ("da_head", DOCUMENTS, 6)],
+)
 async def test_a_lists_rows_answer_now_and_as_over_http(api, world, services, srh_documents, user, source, refused):
     result, recorder = await run(services, world, user, source)
     over_http = await api.gql(source, token=world.tokens[user])
@@ -92,8 +112,10 @@ async def test_a_lists_rows_answer_now_and_as_over_http(api, world, services, sr
 async def test_a_single_node_answers_later_and_the_same(api, world, services, srh_documents):
     """No look-ahead under `node`: the same fields load what they need when asked, and refuse alike."""
     listed = await api.gql("{ documents(first: 50) { edges { node { id } } } }", token=world.tokens["da_viewer"])
-    source = ("query($id: ID!) { node(id: $id) { ... on Document { folio subject summary trafficLight "
-              "sender { name email } unit { acronym } } } }")
+    source = (
+        "query($id: ID!) { node(id: $id) { ... on Document { folio subject summary trafficLight "
+        "sender { name email } unit { acronym } } } }"
+    )
     refused = 0
     for edge in listed["data"]["documents"]["edges"]:
         variables = {"id": edge["node"]["id"]}
@@ -113,6 +135,7 @@ async def test_load_now_or_later():
     async def batch(keys):
         loads.append(list(keys))
         return [k * 10 for k in keys]
+
     loader = DataLoader(load_fn=batch)
     assert at_hand(loader, 1) is MISSING
     later = load_now_or_later(loader, 1, lambda v: v + 1)

@@ -46,6 +46,7 @@ async def assert_unauthenticated(api, token: str) -> None:
 
 # --- login ------------------------------------------------------------------------------------
 
+
 async def test_login_returns_a_working_token(api, world):
     result = await login(api, "da_head", PASSWORD)
     assert result["errors"] == []
@@ -76,6 +77,7 @@ async def test_usernames_are_not_case_sensitive(api, world):
 
 
 # --- throttling (from one unknown client; tests/test_login_throttle.py has the rest) ------------
+
 
 async def fail(api, username: str, times: int) -> None:
     for _ in range(times):
@@ -141,6 +143,7 @@ async def test_concurrent_guesses_are_throttled_too(api, world, earlier_failures
 
 # --- tokens -----------------------------------------------------------------------------------
 
+
 async def test_a_token_expires_after_12_hours(api, world, clock):
     token = (await login(api, "da_head", PASSWORD))["token"]
     clock.advance(hours=11, minutes=59)
@@ -164,14 +167,18 @@ async def test_a_token_signed_with_another_key(api, world, services):
 
 async def test_malformed_authorization_headers(api, world):
     for header in ("Bearer", "Bearer ", "Basic " + world.tokens["da_head"], world.tokens["da_head"]):
-        response = await api.client.post("/graphql", json={"query": "{ me { username } }"},
-                                         headers={"Authorization": header})
+        response = await api.client.post(
+            "/graphql", json={"query": "{ me { username } }"}, headers={"Authorization": header}
+        )
         assert response.status_code == 200 and response.json() == {"data": {"me": None}}, header
 
 
 async def _deactivate(api, world, username: str) -> None:
-    data = await api.ok('mutation($id: ID!) { updateUser(input: {id: $id, active: false}) { errors { code } } }',
-                        {"id": world.user_id(username)}, token=world.tokens["admin"])
+    data = await api.ok(
+        "mutation($id: ID!) { updateUser(input: {id: $id, active: false}) { errors { code } } }",
+        {"id": world.user_id(username)},
+        token=world.tokens["admin"],
+    )
     assert data["updateUser"]["errors"] == []
 
 
@@ -183,6 +190,7 @@ async def test_a_deactivated_users_token(api, world):
 
 # --- the first ADMIN --------------------------------------------------------------------------
 
+
 async def test_create_admin_on_an_empty_database(api, services):
     root = await create_admin(services.settings, "Jefa", JEFA_PASSWORD, full_name="Jefa de Sistemas")
     assert (root.code, root.acronym, root.name, root.parent_id) == ("0", "INST", "Institución", None)
@@ -191,21 +199,31 @@ async def test_create_admin_on_an_empty_database(api, services):
     assert result["errors"] == []
     assert result["user"] == {"username": "jefa", "memberships": [{"role": "ADMIN", "unit": {"acronym": "INST"}}]}
     units = await api.ok("{ orgUnits { acronym code name kind parent { id } } }", token=result["token"])
-    assert units["orgUnits"] == [{"acronym": "INST", "code": "0", "name": "Institución", "kind": "UNIT", "parent": None}]
+    assert units["orgUnits"] == [
+        {"acronym": "INST", "code": "0", "name": "Institución", "kind": "UNIT", "parent": None}
+    ]
 
     # the new admin can build the tree from there
     created = await api.ok(
         'mutation($p: ID!) { createOrgUnit(input: {code: "100", acronym: "DG", name: "Dirección General", '
-        'kind: GENERAL_DIRECTORATE, parentId: $p}) { errors { code } } }',
-        {"p": (await api.ok('{ orgUnits { id } }', token=result["token"]))["orgUnits"][0]["id"]},
-        token=result["token"])
+        "kind: GENERAL_DIRECTORATE, parentId: $p}) { errors { code } } }",
+        {"p": (await api.ok("{ orgUnits { id } }", token=result["token"]))["orgUnits"][0]["id"]},
+        token=result["token"],
+    )
     assert created["createOrgUnit"]["errors"] == []
 
 
 async def test_a_second_admin_reuses_the_root(api, services):
     first = await create_admin(services.settings, "jefa", JEFA_PASSWORD, full_name="Jefa")
-    second = await create_admin(services.settings, "suplente", SUPLENTE_PASSWORD, full_name="Suplente",
-                                root_code="9", root_acronym="OTRA", root_name="Otra")
+    second = await create_admin(
+        services.settings,
+        "suplente",
+        SUPLENTE_PASSWORD,
+        full_name="Suplente",
+        root_code="9",
+        root_acronym="OTRA",
+        root_name="Otra",
+    )
     assert second.id == first.id and second.acronym == "INST"
     token = (await login(api, "suplente", SUPLENTE_PASSWORD))["token"]
     assert (await me(api, token))["memberships"][0]["unit"]["acronym"] == "INST"
@@ -232,8 +250,9 @@ def _mcs(tmp_path: Path, *args: str, password: str | None = None, stdin: str | N
     if password is not None:
         env["MCS_ADMIN_PASSWORD"] = password
     command = Path(sys.executable).with_name("mcs")
-    return subprocess.run([str(command), *args], env=env, cwd=tmp_path, input=stdin or "", capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [str(command), *args], env=env, cwd=tmp_path, input=stdin or "", capture_output=True, text=True, timeout=120
+    )
 
 
 def test_the_mcs_command(tmp_path):
@@ -260,4 +279,3 @@ def test_the_mcs_command(tmp_path):
         ).fetchall()
     assert rows == [("jefa", "ADMIN", "INST", "0", "Institución"), ("suplente", "ADMIN", "INST", "0", "Institución")]
     assert (tmp_path / "secret_key").exists()  # generated once under MCS_VAR_DIR, never a constant
-

@@ -35,8 +35,10 @@ def libpq(url: str) -> str:
 
 
 async def test_backup_then_restore_elsewhere_and_fsck_agrees(api, world, services, tmp_path):
-    registered = [await register_with(api, world, [("oficio.pdf", LETTER, "application/pdf")]),
-                  await register_with(api, world, [("foto.png", png(), "image/png")])]
+    registered = [
+        await register_with(api, world, [("oficio.pdf", LETTER, "application/pdf")]),
+        await register_with(api, world, [("foto.png", png(), "image/png")]),
+    ]
     assert all(r["errors"] == [] for r in registered)
     settings = services.settings
     backup = tmp_path / "respaldo"
@@ -47,8 +49,13 @@ async def test_backup_then_restore_elsewhere_and_fsck_agrees(api, world, service
     # 1. the database (first: files are only ever added, so a later copy of them covers every row)
     if settings.is_sqlite:
         source = settings.database_url.split("///", 1)[1]
-        run(sys.executable, "-c", "import sqlite3, sys; sqlite3.connect(sys.argv[1]).backup(sqlite3.connect(sys.argv[2]))",
-            source, str(backup / "mcs.sqlite3"))
+        run(
+            sys.executable,
+            "-c",
+            "import sqlite3, sys; sqlite3.connect(sys.argv[1]).backup(sqlite3.connect(sys.argv[2]))",
+            source,
+            str(backup / "mcs.sqlite3"),
+        )
         restored_db = tmp_path / "restaurado" / "mcs.sqlite3"
         shutil.copy(backup / "mcs.sqlite3", restored_db)
         restored_url = f"sqlite+aiosqlite:///{restored_db}"
@@ -66,20 +73,33 @@ async def test_backup_then_restore_elsewhere_and_fsck_agrees(api, world, service
     run("tar", "-C", str(restored_files), "-xzf", str(backup / "files.tar.gz"))
 
     try:
-        env = {**os.environ, "MCS_DATABASE_URL": restored_url, "MCS_FILES_DIR": str(restored_files),
-               "MCS_SECRET_KEY": settings.secret_key}
+        env = {
+            **os.environ,
+            "MCS_DATABASE_URL": restored_url,
+            "MCS_FILES_DIR": str(restored_files),
+            "MCS_SECRET_KEY": settings.secret_key,
+        }
         check = run(sys.executable, "-m", "mcs.cli", "fsck", env=env)
         assert "Archivos nombrados por la base de datos: 2; archivos guardados: 2." in check.stdout, check.stdout
         assert "Correcto" in check.stdout
 
         # the restored instance serves the same file under the same link
-        restored = build_services(Settings.from_env(
-            database_url=restored_url, redis_url=None, files_dir=restored_files, deadline_watch_seconds=0,
-            text_extraction_seconds=0, secret_key=settings.secret_key, debug=False),
-            clock=FrozenClock(datetime(2026, 3, 2, 16, 0, tzinfo=timezone.utc)))
+        restored = build_services(
+            Settings.from_env(
+                database_url=restored_url,
+                redis_url=None,
+                files_dir=restored_files,
+                deadline_watch_seconds=0,
+                text_extraction_seconds=0,
+                secret_key=settings.secret_key,
+                debug=False,
+            ),
+            clock=FrozenClock(datetime(2026, 3, 2, 16, 0, tzinfo=timezone.utc)),
+        )
         try:
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(services=restored)),
-                                         base_url="http://testserver") as client:
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=create_app(services=restored)), base_url="http://testserver"
+            ) as client:
                 url = registered[0]["document"]["attachments"][0]["url"]
                 download = await client.get(url)
                 assert download.status_code == 200 and download.content == LETTER

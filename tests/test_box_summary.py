@@ -18,8 +18,14 @@ from tests.workflow import Flow
 MX = ZoneInfo("America/Mexico_City")
 OPEN = ["SENT", "RECEIVED", "ANSWERED", "RETURNED"]
 # each counter: the statuses and the light that narrow the box's filter
-COUNTERS = {"green": (OPEN, "GREEN"), "yellow": (OPEN, "YELLOW"), "red": (OPEN, "RED"), "none": (OPEN, "NONE"),
-            "notAcknowledged": (["SENT"], None), "awaitingEvaluation": (["ANSWERED"], None)}
+COUNTERS = {
+    "green": (OPEN, "GREEN"),
+    "yellow": (OPEN, "YELLOW"),
+    "red": (OPEN, "RED"),
+    "none": (OPEN, "NONE"),
+    "notAcknowledged": (["SENT"], None),
+    "awaitingEvaluation": (["ANSWERED"], None),
+}
 FIELDS = " ".join(COUNTERS)
 SUMMARY = f"""query($filter: TurnoFilter) {{ inboxSummary(filter: $filter) {{ {FIELDS} }}
   outboxSummary(filter: $filter) {{ {FIELDS} }} }}"""
@@ -61,14 +67,16 @@ async def mail(api, world, clock):
             fields["subject"] = subject
         doc = await flow.register(user=user, unit=unit, **fields)
         extra = {"priority": priority} if priority else {}
-        sent = await flow.send(user, document=doc["id"], recipients=[{"unitId": to, "instruction": instruction,
-                                                                       **recipient}], **extra)
+        sent = await flow.send(
+            user, document=doc["id"], recipients=[{"unitId": to, "instruction": instruction, **recipient}], **extra
+        )
         assert sent["errors"] == [], (name, sent)
         t[name] = sent["turnos"][0]["id"]
 
     async def delegate(name, user, parent, to, instruction, **recipient):
-        sent = await flow.send(user, parent=t[parent], recipients=[{"unitId": to, "instruction": instruction,
-                                                                     **recipient}])
+        sent = await flow.send(
+            user, parent=t[parent], recipients=[{"unitId": to, "instruction": instruction, **recipient}]
+        )
         assert sent["errors"] == [], (name, sent)
         t[name] = sent["turnos"][0]["id"]
 
@@ -144,9 +152,13 @@ async def summaries_and_expected(api, token, filter):
                     declared.append(f"${name}: TurnoFilter")
                 parts.append(f"{box}_{name}: {box}(filter: ${name}) {{ totalCount }}")
     data = await api.ok(f"query({', '.join(declared)}) {{ {' '.join(parts)} }}", variables, token=token)
-    return {box: (data[f"{box}Summary"], {name: data[f"{box}_{name}"]["totalCount"] if f"{box}_{name}" in data else 0
-                                          for name in COUNTERS})
-            for box in ("inbox", "outbox")}
+    return {
+        box: (
+            data[f"{box}Summary"],
+            {name: data[f"{box}_{name}"]["totalCount"] if f"{box}_{name}" in data else 0 for name in COUNTERS},
+        )
+        for box in ("inbox", "outbox")
+    }
 
 
 def filters(world):
@@ -182,29 +194,65 @@ async def test_every_counter_equals_the_total_of_the_box_narrowed_accordingly(ap
 
 async def test_the_counters_of_known_boxes(api, world, mail):
     async def both(user, filter=None):
-        return (await api.ok(SUMMARY, {"filter": filter}, token=world.tokens[user]))
+        return await api.ok(SUMMARY, {"filter": filter}, token=world.tokens[user])
 
     staff = await both("da_staff")
-    assert staff["inboxSummary"] == {"green": 3, "yellow": 2, "red": 2, "none": 2,  # c g i / b o / a h / d e
-                                     "notAcknowledged": 5, "awaitingEvaluation": 2}  # a b d e o / g h
+    assert staff["inboxSummary"] == {
+        "green": 3,
+        "yellow": 2,
+        "red": 2,
+        "none": 2,  # c g i / b o / a h / d e
+        "notAcknowledged": 5,
+        "awaitingEvaluation": 2,
+    }  # a b d e o / g h
     head = await both("da_head")
     # + c1 (YELLOW, RECEIVED), c2 (NONE), l (RED) below DA; k1 is cancelled
-    assert head["inboxSummary"] == {"green": 3, "yellow": 3, "red": 3, "none": 3,
-                                    "notAcknowledged": 7, "awaitingEvaluation": 2}
-    assert head["outboxSummary"] == {"green": 0, "yellow": 1, "red": 1, "none": 1,  # c1 / n / c2
-                                     "notAcknowledged": 2, "awaitingEvaluation": 0}  # n c2
+    assert head["inboxSummary"] == {
+        "green": 3,
+        "yellow": 3,
+        "red": 3,
+        "none": 3,
+        "notAcknowledged": 7,
+        "awaitingEvaluation": 2,
+    }
+    assert head["outboxSummary"] == {
+        "green": 0,
+        "yellow": 1,
+        "red": 1,
+        "none": 1,  # c1 / n / c2
+        "notAcknowledged": 2,
+        "awaitingEvaluation": 0,
+    }  # n c2
     assert (await both("da_head", {"includeSubunits": False}))["inboxSummary"] == staff["inboxSummary"]
     registrar = await both("dg_reg", {"includeSubunits": False})
     # sent from DG: a b c d e f g h i j k l m o
-    assert registrar["outboxSummary"] == {"green": 4, "yellow": 2, "red": 3, "none": 2,  # c g i m / b o / a h l / d e
-                                          "notAcknowledged": 7, "awaitingEvaluation": 2}  # a b d e l m o / g h
+    assert registrar["outboxSummary"] == {
+        "green": 4,
+        "yellow": 2,
+        "red": 3,
+        "none": 2,  # c g i m / b o / a h l / d e
+        "notAcknowledged": 7,
+        "awaitingEvaluation": 2,
+    }  # a b d e l m o / g h
     assert registrar["inboxSummary"] == dict.fromkeys(COUNTERS, 0)  # nothing was sent to DG
     urgent = await both("da_staff", {"priority": "URGENT"})
-    assert urgent["inboxSummary"] == {"green": 0, "yellow": 1, "red": 0, "none": 0, "notAcknowledged": 1,
-                                      "awaitingEvaluation": 0}
+    assert urgent["inboxSummary"] == {
+        "green": 0,
+        "yellow": 1,
+        "red": 0,
+        "none": 0,
+        "notAcknowledged": 1,
+        "awaitingEvaluation": 0,
+    }
     stranger = await both("dj_staff")
-    assert stranger["inboxSummary"] == {"green": 1, "yellow": 0, "red": 1, "none": 0,  # m / n
-                                        "notAcknowledged": 2, "awaitingEvaluation": 0}
+    assert stranger["inboxSummary"] == {
+        "green": 1,
+        "yellow": 0,
+        "red": 1,
+        "none": 0,  # m / n
+        "notAcknowledged": 2,
+        "awaitingEvaluation": 0,
+    }
 
 
 async def test_the_counters_follow_the_clock(api, world, mail, clock):
@@ -218,12 +266,18 @@ async def test_the_counters_follow_the_clock(api, world, mail, clock):
 @pytest.mark.parametrize("bad", ["basura", to_global_id("OrgUnit", 999_999), to_global_id("Document", 1)])
 async def test_a_bad_unit_in_the_filter_is_not_found(api, world, bad):
     for field in ("inboxSummary", "outboxSummary"):
-        body = await api.gql(f"query($f: TurnoFilter) {{ {field}(filter: $f) {{ red }} }}",
-                             {"f": {"unitId": bad}}, token=world.tokens["da_head"])
+        body = await api.gql(
+            f"query($f: TurnoFilter) {{ {field}(filter: $f) {{ red }} }}",
+            {"f": {"unitId": bad}},
+            token=world.tokens["da_head"],
+        )
         assert body["data"] is None, body
         assert [(e["extensions"]["code"], e["extensions"].get("field")) for e in body["errors"]] == [
-            ("NOT_FOUND", "filter.unitId")], body["errors"]
-        assert "unidad" in body["errors"][0]["message"].lower() or "identificador" in body["errors"][0]["message"].lower()
+            ("NOT_FOUND", "filter.unitId")
+        ], body["errors"]
+        assert (
+            "unidad" in body["errors"][0]["message"].lower() or "identificador" in body["errors"][0]["message"].lower()
+        )
 
 
 async def test_the_summary_needs_a_session(api):
@@ -246,17 +300,25 @@ async def test_the_summary_costs_a_fixed_number_of_statements(api, world, clock,
 
     async def measure(filter=None):
         queries.reset()
-        body = await api.gql("query($f: TurnoFilter) { inboxSummary(filter: $f) { " + FIELDS + " } }",
-                             {"f": filter}, token=world.tokens["dg_head"])
+        body = await api.gql(
+            "query($f: TurnoFilter) { inboxSummary(filter: $f) { " + FIELDS + " } }",
+            {"f": filter},
+            token=world.tokens["dg_head"],
+        )
         assert "errors" not in body, body["errors"]
         return queries.count, body["data"]["inboxSummary"]
 
     async def add(n, start):
         for i in range(start, start + n):
             doc = await flow.register(reference=f"Q/{i}")
-            sent = await flow.send("dg_reg", document=doc["id"], recipients=[
-                {"unitId": "DA", "instruction": "RESPONSE", "businessDays": 1 + i % 7},
-                {"unitId": "DJ", "instruction": "KNOWLEDGE"}])
+            sent = await flow.send(
+                "dg_reg",
+                document=doc["id"],
+                recipients=[
+                    {"unitId": "DA", "instruction": "RESPONSE", "businessDays": 1 + i % 7},
+                    {"unitId": "DJ", "instruction": "KNOWLEDGE"},
+                ],
+            )
             assert sent["errors"] == []
 
     await add(2, 0)
@@ -288,8 +350,11 @@ async def test_the_summary_subscription_pushes_the_counters_when_they_change(ser
     clock.set(local(2, 23))
     flow = Flow(api, world)
     old = await flow.register(reference="VIEJO/1")
-    assert (await flow.send("dg_reg", document=old["id"], recipients=[
-        {"unitId": "DA", "instruction": "RESPONSE", "businessDays": 1}]))["errors"] == []
+    assert (
+        await flow.send(
+            "dg_reg", document=old["id"], recipients=[{"unitId": "DA", "instruction": "RESPONSE", "businessDays": 1}]
+        )
+    )["errors"] == []
     clock.set(local(3, 2))  # that one is overdue now
 
     client = await WsClient.connect(server.ws_url, world.tokens["da_head"])
@@ -310,13 +375,19 @@ async def test_the_summary_subscription_pushes_the_counters_when_they_change(ser
     assert (await client.next())["data"]["inboxSummary"] == {"red": 1, "notAcknowledged": 1}
     # a turno to DJ: da_head may not see it, nothing changes for them
     other = await flow.register(reference="DJ/1")
-    assert (await flow.send("dg_reg", document=other["id"], recipients=[
-        {"unitId": "DJ", "instruction": "RESPONSE"}]))["errors"] == []
+    assert (await flow.send("dg_reg", document=other["id"], recipients=[{"unitId": "DJ", "instruction": "RESPONSE"}]))[
+        "errors"
+    ] == []
     await client.nothing_for(0.7)
     # the overdue one answered: no longer SENT, still RED (answered late)
-    answered = await flow.respond("da_staff", (await api.ok(
-        '{ inbox(filter: {trafficLight: [RED]}) { edges { node { id } } } }',
-        token=world.tokens["da_head"]))["inbox"]["edges"][0]["node"]["id"])
+    answered = await flow.respond(
+        "da_staff",
+        (
+            await api.ok(
+                "{ inbox(filter: {trafficLight: [RED]}) { edges { node { id } } } }", token=world.tokens["da_head"]
+            )
+        )["inbox"]["edges"][0]["node"]["id"],
+    )
     assert answered["errors"] == []
     assert (await client.next())["data"]["inboxSummary"] == {"red": 1, "notAcknowledged": 0}
     await client.close()

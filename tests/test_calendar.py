@@ -63,6 +63,7 @@ def calendar_case(draw):
 
 # --- properties of BusinessCalendar -------------------------------------------------------------
 
+
 @PROPERTY_SETTINGS
 @given(case=calendar_case(), n=st.integers(0, 400))
 @example(case=(date(2026, 3, 12), {date(2026, 3, 20): "Vacaciones"}), n=5)
@@ -101,15 +102,23 @@ def test_zero_business_days_is_the_start_and_negative_is_refused():
 
 
 @PROPERTY_SETTINGS
-@given(case=calendar_case(), n=st.integers(0, 400), seed=st.integers(0, 2**32 - 1),
-       probes=st.lists(st.integers(-30, 600), min_size=1, max_size=10))
+@given(
+    case=calendar_case(),
+    n=st.integers(0, 400),
+    seed=st.integers(0, 2**32 - 1),
+    probes=st.lists(st.integers(-30, 600), min_size=1, max_size=10),
+)
 def test_order_of_institution_days_does_not_matter(case, n, seed, probes):
     start, days = case
     items = list(days.items())
     shuffled = items[:]
     random.Random(seed).shuffle(shuffled)
-    calendars = [BusinessCalendar(dict(items)), BusinessCalendar(dict(shuffled)),
-                 BusinessCalendar(dict(reversed(items))), BusinessCalendar(dict(sorted(items)))]
+    calendars = [
+        BusinessCalendar(dict(items)),
+        BusinessCalendar(dict(shuffled)),
+        BusinessCalendar(dict(reversed(items))),
+        BusinessCalendar(dict(sorted(items))),
+    ]
     due = calendars[0].add_business_days(start, n)
     days_probed = [start + timedelta(days=p) for p in probes]
     for other in calendars[1:]:
@@ -124,9 +133,9 @@ def test_order_of_institution_days_does_not_matter(case, n, seed, probes):
 
 @PROPERTY_SETTINGS
 @given(case=calendar_case(), offset=st.integers(-400, 400))
-@example(case=(date(2026, 3, 7), {}), offset=-1)   # Friday deadline, today Saturday
-@example(case=(date(2026, 3, 6), {}), offset=1)    # due on Saturday, today Friday
-@example(case=(date(2026, 3, 13), {}), offset=3)   # due on the 16 March holiday
+@example(case=(date(2026, 3, 7), {}), offset=-1)  # Friday deadline, today Saturday
+@example(case=(date(2026, 3, 6), {}), offset=1)  # due on Saturday, today Friday
+@example(case=(date(2026, 3, 13), {}), offset=3)  # due on the 16 March holiday
 def test_business_days_left(case, offset):
     today, days = case
     calendar = BusinessCalendar(days)
@@ -171,12 +180,20 @@ def test_last_day_with_at_most_is_consistent_with_days_left(case, k):
 
 # --- examples on the 2026 calendar -----------------------------------------------------------------
 
+
 def test_official_holidays_come_from_the_holidays_package_in_spanish():
     calendar = BusinessCalendar()
     assert official_holidays(2026)[date(2026, 3, 16)] == "Natalicio de Benito Juárez"
     assert calendar.holiday_name(date(2026, 3, 16)) == "Natalicio de Benito Juárez"
-    for holiday in (date(2026, 2, 2), date(2026, 3, 16), date(2026, 9, 16), date(2026, 11, 16),
-                    date(2026, 1, 1), date(2026, 5, 1), date(2026, 12, 25)):
+    for holiday in (
+        date(2026, 2, 2),
+        date(2026, 3, 16),
+        date(2026, 9, 16),
+        date(2026, 11, 16),
+        date(2026, 1, 1),
+        date(2026, 5, 1),
+        date(2026, 12, 25),
+    ):
         assert holiday.weekday() < 5  # a weekday that is not a business day
         assert not calendar.is_business_day(holiday), holiday
         assert calendar.holiday_name(holiday)
@@ -240,6 +257,7 @@ def test_explain_fixed_date():
 
 # --- the SQL twins agree with the Python -------------------------------------------------------------
 
+
 class PrefixCalendar(BusinessCalendar):
     """The same calendar, counting with prefix sums over `is_business_day` (the day-by-day count
     is tested above; here thousands of rows are compared and the loop would take minutes)."""
@@ -270,11 +288,26 @@ def test_prefix_calendar_counts_like_the_real_one():
         assert fast.business_days_left(a, b) == real.business_days_left(a, b)
 
 
-TODAYS = [date(2026, 3, 2), date(2026, 3, 6), date(2026, 3, 7), date(2026, 3, 8), date(2026, 3, 12),
-          date(2026, 3, 13), date(2026, 3, 16), date(2026, 3, 17), date(2026, 12, 23), date(2026, 12, 31),
-          date(2026, 9, 14), date(2026, 11, 13)]
-CALENDARS = [PrefixCalendar(), PrefixCalendar({date(2026, 3, 20): "Vacaciones", date(2026, 3, 11): None,
-                                                   date(2026, 12, 28): None, date(2026, 12, 29): None})]
+TODAYS = [
+    date(2026, 3, 2),
+    date(2026, 3, 6),
+    date(2026, 3, 7),
+    date(2026, 3, 8),
+    date(2026, 3, 12),
+    date(2026, 3, 13),
+    date(2026, 3, 16),
+    date(2026, 3, 17),
+    date(2026, 12, 23),
+    date(2026, 12, 31),
+    date(2026, 9, 14),
+    date(2026, 11, 13),
+]
+CALENDARS = [
+    PrefixCalendar(),
+    PrefixCalendar(
+        {date(2026, 3, 20): "Vacaciones", date(2026, 3, 11): None, date(2026, 12, 28): None, date(2026, 12, 29): None}
+    ),
+]
 
 
 @pytest.fixture(scope="module")
@@ -282,8 +315,14 @@ def sql():
     engine = create_engine("sqlite://")
     metadata = MetaData()
     dues = Table("dues", metadata, Column("id", Integer, primary_key=True), Column("due_date", Date))
-    turnos = Table("turnos", metadata, Column("id", Integer, primary_key=True), Column("status", String(20)),
-                   Column("due_date", Date), Column("answered_on_time", Boolean))
+    turnos = Table(
+        "turnos",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("status", String(20)),
+        Column("due_date", Date),
+        Column("answered_on_time", Boolean),
+    )
     metadata.create_all(engine)
     due_values = [None] + [date(2026, 2, 1) + timedelta(days=i) for i in range(400)]
     turno_rows = []
@@ -324,8 +363,11 @@ def test_turno_light_clause_matches_turno_light(sql, calendar, threshold):
             for light in TrafficLight:
                 clause = turno_light_clause(light, turnos.c, calendar, today, threshold)
                 got = set(conn.execute(select(turnos.c.id).where(clause)).scalars())
-                expected = {i for i, r in rows.items() if turno_light(
-                    r.status, r.due_date, r.answered_on_time, calendar, today, threshold) == light}
+                expected = {
+                    i
+                    for i, r in rows.items()
+                    if turno_light(r.status, r.due_date, r.answered_on_time, calendar, today, threshold) == light
+                }
                 diff = sorted((rows[i].status, rows[i].due_date, rows[i].answered_on_time) for i in got ^ expected)
                 assert got == expected, (today, light, diff[:5])
                 assert not (got & seen)  # each row has exactly one light
@@ -334,14 +376,20 @@ def test_turno_light_clause_matches_turno_light(sql, calendar, threshold):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(today=st.dates(date(2026, 2, 1), date(2026, 12, 31)), threshold=st.integers(0, 6),
-       days=institution_days(around=date(2026, 2, 1), span=400, max_size=25))
+@given(
+    today=st.dates(date(2026, 2, 1), date(2026, 12, 31)),
+    threshold=st.integers(0, 6),
+    days=institution_days(around=date(2026, 2, 1), span=400, max_size=25),
+)
 def test_open_light_clause_matches_for_random_calendars(sql, today, threshold, days):
     engine, dues, rows, _, _ = sql
     calendar = PrefixCalendar(days)
     with engine.connect() as conn:
         for light in (TrafficLight.RED, TrafficLight.YELLOW, TrafficLight.GREEN):
-            got = set(conn.execute(select(dues.c.id).where(
-                open_light_clause(light, dues.c.due_date, calendar, today, threshold))).scalars())
+            got = set(
+                conn.execute(
+                    select(dues.c.id).where(open_light_clause(light, dues.c.due_date, calendar, today, threshold))
+                ).scalars()
+            )
             expected = {i for i, due in rows.items() if open_light(calendar, today, due, threshold) == light}
             assert got == expected, (today, light)

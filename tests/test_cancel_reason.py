@@ -54,13 +54,28 @@ async def test_the_reason_is_shown_to_the_sender_and_to_the_recipients(flow):
     assert cancelled["errors"] == []
     assert cancelled["turno"] == {"id": t1["id"], "number": t1["number"], "status": "CANCELLED", "cancelReason": REASON}
     for user in ("dg_reg", "dg_head", "da_staff", "da_head", "da_viewer"):
-        assert await read(flow, user, t1["id"]) == {"number": t1["number"], "status": "CANCELLED",
-                                                     "cancelReason": REASON}, user
+        assert await read(flow, user, t1["id"]) == {
+            "number": t1["number"],
+            "status": "CANCELLED",
+            "cancelReason": REASON,
+        }, user
     # the cascaded sub-turnos carry it too, for their own recipients
-    assert await read(flow, "srh_staff", t2["id"]) == {"number": t2["number"], "status": "CANCELLED", "cancelReason": REASON}
-    assert await read(flow, "drh_staff", t3["id"]) == {"number": t3["number"], "status": "CANCELLED", "cancelReason": REASON}
+    assert await read(flow, "srh_staff", t2["id"]) == {
+        "number": t2["number"],
+        "status": "CANCELLED",
+        "cancelReason": REASON,
+    }
+    assert await read(flow, "drh_staff", t3["id"]) == {
+        "number": t3["number"],
+        "status": "CANCELLED",
+        "cancelReason": REASON,
+    }
     # a closed sub-turno is not cancelled and gets no reason
-    assert await read(flow, "drh_staff", copy["id"]) == {"number": copy["number"], "status": "CONCLUDED", "cancelReason": None}
+    assert await read(flow, "drh_staff", copy["id"]) == {
+        "number": copy["number"],
+        "status": "CONCLUDED",
+        "cancelReason": None,
+    }
 
 
 async def test_the_reason_is_in_the_events_of_the_turno_and_of_the_cascade(flow):
@@ -84,8 +99,9 @@ async def test_the_reason_is_in_the_events_of_the_turno_and_of_the_cascade(flow)
 async def test_the_inbox_events_of_a_recipient_carry_the_reason(flow, api, world):
     _, t1 = await turn(flow, to="DA")
     assert (await cancel(flow, "dg_reg", t1["id"], reason=REASON))["errors"] == []
-    feed = await api.ok('{ events(first: 100) { edges { node { kind data turno { number } } } } }',
-                        token=world.tokens["da_staff"])
+    feed = await api.ok(
+        "{ events(first: 100) { edges { node { kind data turno { number } } } } }", token=world.tokens["da_staff"]
+    )
     cancelled = [e["node"] for e in feed["events"]["edges"] if e["node"]["kind"] == "TURNO_CANCELLED"]
     assert [(e["turno"]["number"], e["data"]["reason"]) for e in cancelled] == [(t1["number"], REASON)]
 
@@ -95,7 +111,11 @@ async def test_a_delegation_cancelled_by_its_sender_keeps_the_parent_open(flow):
     assert (await cancel(flow, "da_head", t2["id"], reason="Se reasigna."))["errors"] == []
     assert (await read(flow, "srh_staff", t2["id"]))["cancelReason"] == "Se reasigna."
     assert (await read(flow, "drh_staff", t3["id"]))["cancelReason"] == "Se reasigna."
-    assert await read(flow, "da_staff", t1["id"]) == {"number": t1["number"], "status": "RECEIVED", "cancelReason": None}
+    assert await read(flow, "da_staff", t1["id"]) == {
+        "number": t1["number"],
+        "status": "RECEIVED",
+        "cancelReason": None,
+    }
     cascade = (await cancellations(flow, doc_id))[-1]["data"]
     assert cascade["cascadeFromId"] == t2["id"] and cascade["reason"] == "Se reasigna."
 
@@ -107,7 +127,11 @@ async def test_without_a_reason_cancel_reason_is_null(flow, extra):
     cancelled = await cancel(flow, "dg_reg", t1["id"], **extra)
     assert cancelled["errors"] == [] and cancelled["turno"]["status"] == "CANCELLED"
     assert cancelled["turno"]["cancelReason"] is None
-    assert (await read(flow, "srh_staff", t2["id"])) == {"number": t2["number"], "status": "CANCELLED", "cancelReason": None}
+    assert (await read(flow, "srh_staff", t2["id"])) == {
+        "number": t2["number"],
+        "status": "CANCELLED",
+        "cancelReason": None,
+    }
     assert [e["data"].get("reason") for e in await cancellations(flow, doc_id)] == [None, None]
 
 
@@ -152,9 +176,13 @@ async def test_a_concluded_turno_is_not_cancelled_and_gets_no_reason(flow):
 async def test_acknowledging_with_a_reason_is_refused(flow):
     doc_id, t1 = await turn(flow, to="DA")
     before = await events(flow, doc_id)
-    refused = await flow.run("da_staff", ACK, {"input": {"turnoId": t1["id"], "reason": "Recibido."}}, "acknowledgeTurno")
+    refused = await flow.run(
+        "da_staff", ACK, {"input": {"turnoId": t1["id"], "reason": "Recibido."}}, "acknowledgeTurno"
+    )
     assert refused["turno"] is None
-    assert refused["errors"] == [{"code": "VALIDATION", "field": "reason", "message": "Solo la cancelación lleva motivo."}]
+    assert refused["errors"] == [
+        {"code": "VALIDATION", "field": "reason", "message": "Solo la cancelación lleva motivo."}
+    ]
     assert (await read(flow, "da_staff", t1["id"]))["status"] == "SENT"
     assert await events(flow, doc_id) == before
     # without it, the same call goes through

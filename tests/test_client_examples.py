@@ -28,8 +28,18 @@ async def server(services, backend):
 
 
 def python_command(server, token, cursor_file, n):
-    return [sys.executable, str(EXAMPLES / "python" / "follow_inbox.py"), "--url", server.http_url,
-            "--token", token, "--cursor-file", str(cursor_file), "--max-events", str(n)]
+    return [
+        sys.executable,
+        str(EXAMPLES / "python" / "follow_inbox.py"),
+        "--url",
+        server.http_url,
+        "--token",
+        token,
+        "--cursor-file",
+        str(cursor_file),
+        "--max-events",
+        str(n),
+    ]
 
 
 def node_command(server, token, cursor_file, n):
@@ -37,14 +47,27 @@ def node_command(server, token, cursor_file, n):
     if shutil.which("node") is None:
         unavailable("Node.js", FileNotFoundError("node not on PATH"))
     if not (js / "node_modules" / "graphql-ws").exists():
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund"], cwd=js, check=True, capture_output=True, timeout=300)
-    return ["node", str(js / "follow-inbox.mjs"), "--url", server.http_url, "--token", token,
-            "--cursor-file", str(cursor_file), "--max-events", str(n)]
+        subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund"], cwd=js, check=True, capture_output=True, timeout=300
+        )
+    return [
+        "node",
+        str(js / "follow-inbox.mjs"),
+        "--url",
+        server.http_url,
+        "--token",
+        token,
+        "--cursor-file",
+        str(cursor_file),
+        "--max-events",
+        str(n),
+    ]
 
 
 async def run_until_done(command, timeout=30):
-    process = await asyncio.create_subprocess_exec(*command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    process = await asyncio.create_subprocess_exec(
+        *command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+    )
     stdout, stderr = await asyncio.wait_for(process.communicate(), timeout)
     assert process.returncode == 0, stderr.decode()
     return [json.loads(line) for line in stdout.decode().splitlines() if line.strip()]

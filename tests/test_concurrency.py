@@ -49,8 +49,11 @@ async def answered_turnos(flow: Flow, documents: int = 3) -> list[tuple[dict, st
     result = []
     for _ in range(documents):
         doc = await flow.register(user="dg_reg", unit="DG")
-        sent = await flow.send("dg_reg", document=doc["id"], recipients=[
-            {"unitId": unit, "instruction": "RESPONSE", "businessDays": 5} for unit, _ in RECIPIENTS])
+        sent = await flow.send(
+            "dg_reg",
+            document=doc["id"],
+            recipients=[{"unitId": unit, "instruction": "RESPONSE", "businessDays": 5} for unit, _ in RECIPIENTS],
+        )
         assert sent["errors"] == [], sent
         for turno, (_, staff) in zip(sent["turnos"], RECIPIENTS):
             answer = await flow.respond(staff, turno["id"])
@@ -86,7 +89,8 @@ async def test_two_evaluations_at_once_one_wins(api, world, services, clock, pos
         final = await flow.turno("dg_head", turno["id"])
         assert final["status"] == ("CONCLUDED" if winner == "ACCEPT" else "RETURNED")
         assert final["responses"] == [
-            {"round": 1, "body": "Se atiende lo solicitado.", "evaluation": {"decision": winner}}]
+            {"round": 1, "body": "Se atiende lo solicitado.", "evaluation": {"decision": winner}}
+        ]
         events = await events_of(services, db_id(turno["id"]))
         assert events[EventKind.TURNO_CONCLUDED.value] + events[EventKind.TURNO_RETURNED.value] == 1, events
         assert events[EventKind.TURNO_CONCLUDED.value if winner == "ACCEPT" else EventKind.TURNO_RETURNED.value] == 1
@@ -102,11 +106,13 @@ async def test_two_cancels_at_once_one_wins(api, world, services, clock, postgre
     flow = Flow(api, world)
     for _ in range(5):
         doc = await flow.register(user="dg_reg", unit="DG")
-        sent = await flow.send("dg_reg", document=doc["id"], recipients=[
-            {"unitId": "DA", "instruction": "RESPONSE", "businessDays": 5}])
+        sent = await flow.send(
+            "dg_reg", document=doc["id"], recipients=[{"unitId": "DA", "instruction": "RESPONSE", "businessDays": 5}]
+        )
         (turno,) = sent["turnos"]
-        child = (await flow.send("da_head", parent=turno["id"], recipients=[
-            {"unitId": "SRH", "instruction": "RESPONSE"}]))["turnos"][0]
+        child = (
+            await flow.send("da_head", parent=turno["id"], recipients=[{"unitId": "SRH", "instruction": "RESPONSE"}])
+        )["turnos"][0]
 
         first, second = await asyncio.gather(flow.cancel("dg_head", turno["id"]), flow.cancel("dg_reg", turno["id"]))
         assert sorted([outcome(first), outcome(second)]) == ["INVALID_TRANSITION", "ok"], (first, second)
@@ -122,8 +128,9 @@ async def test_cancel_racing_accept_one_wins(api, world, services, clock, postgr
     flow = Flow(api, world)
     wins = Counter()
     for turno, response_id in await answered_turnos(flow, documents=2):
-        cancel, accept = await asyncio.gather(flow.cancel("dg_reg", turno["id"]),
-                                              flow.evaluate("dg_head", response_id, "ACCEPT"))
+        cancel, accept = await asyncio.gather(
+            flow.cancel("dg_reg", turno["id"]), flow.evaluate("dg_head", response_id, "ACCEPT")
+        )
         results = {"cancel": outcome(cancel), "accept": outcome(accept)}
         assert sorted(results.values()) == ["INVALID_TRANSITION", "ok"], (cancel, accept)
         winner = "cancel" if results["cancel"] == "ok" else "accept"
@@ -146,9 +153,14 @@ async def _extra_units(services, world, n: int, prefix: str = "X") -> list[str]:
         dg = await session.get(type(world.units["DG"]), world.units["DG"].id)
         for i in range(n):
             acronym = f"{prefix}{i:02d}"
-            world.units[acronym] = await create_unit(session, code=f"9{prefix}{i:02d}", acronym=acronym,
-                                                     name=f"Dirección de prueba {i}", kind=OrgUnitKind.DIRECTORATE,
-                                                     parent=dg)
+            world.units[acronym] = await create_unit(
+                session,
+                code=f"9{prefix}{i:02d}",
+                acronym=acronym,
+                name=f"Dirección de prueba {i}",
+                kind=OrgUnitKind.DIRECTORATE,
+                parent=dg,
+            )
             acronyms.append(acronym)
     return acronyms
 
@@ -160,10 +172,16 @@ async def test_concurrent_sends_number_turnos_without_gaps(api, world, services,
     doc = await flow.register(user="dg_reg", unit="DG")
     # 16 calls at once from both of DG's registrars: single recipients, and two calls with two each
     calls = [[units[0], units[1]], [units[2], units[3]], *[[u] for u in units[4:]]]
-    payloads = await asyncio.gather(*(
-        flow.send("dg_reg" if i % 2 else "dg_head", document=doc["id"], recipients=[
-            {"unitId": u, "instruction": "RESPONSE", "businessDays": 5} for u in recipients])
-        for i, recipients in enumerate(calls)))
+    payloads = await asyncio.gather(
+        *(
+            flow.send(
+                "dg_reg" if i % 2 else "dg_head",
+                document=doc["id"],
+                recipients=[{"unitId": u, "instruction": "RESPONSE", "businessDays": 5} for u in recipients],
+            )
+            for i, recipients in enumerate(calls)
+        )
+    )
     assert all(p["errors"] == [] for p in payloads), [p["errors"] for p in payloads if p["errors"]]
     numbers = [t["number"] for p in payloads for t in p["turnos"]]
     folio = doc["folio"]
@@ -177,27 +195,39 @@ async def test_concurrent_sends_number_turnos_without_gaps(api, world, services,
         assert document.turno_count == 18 and document.status == "IN_PROGRESS"
         stored = list((await session.execute(select(Turno.number).where(Turno.document_id == document.id))).scalars())
         assert sorted(stored) == sorted(numbers)
-        sent_events = (await session.execute(select(Event.turno_id).where(
-            Event.document_id == document.id, Event.kind == EventKind.TURNO_SENT.value))).scalars().all()
+        sent_events = (
+            (
+                await session.execute(
+                    select(Event.turno_id).where(
+                        Event.document_id == document.id, Event.kind == EventKind.TURNO_SENT.value
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
         assert len(sent_events) == 18 and len(set(sent_events)) == 18
 
     # the same unit twice at the same moment: one turno, the rest refused with CONFLICT
     (extra,) = await _extra_units(services, world, 1, prefix="Y")
-    racing = await asyncio.gather(*(
-        flow.send(user, document=doc["id"], recipients=[{"unitId": extra, "instruction": "RESPONSE"}])
-        for user in ("dg_head", "dg_reg", "dg_head", "dg_reg")))
+    racing = await asyncio.gather(
+        *(
+            flow.send(user, document=doc["id"], recipients=[{"unitId": extra, "instruction": "RESPONSE"}])
+            for user in ("dg_head", "dg_reg", "dg_head", "dg_reg")
+        )
+    )
     assert sorted(outcome(p) for p in racing) == ["CONFLICT", "CONFLICT", "CONFLICT", "ok"], racing
     winner = next(p for p in racing if p["errors"] == [])
     assert winner["turnos"][0]["number"] == f"{folio}-T19"
-
 
 
 ADVISORY_WAITERS = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
 ROW_WAITERS = "SELECT count(*) FROM pg_locks WHERE locktype IN ('transactionid', 'tuple') AND NOT granted"
 
 
-async def _waiting(services, sql: str, at_least: int, unless_done: asyncio.Future | None = None,
-                   timeout: float = 10.0) -> bool:
+async def _waiting(
+    services, sql: str, at_least: int, unless_done: asyncio.Future | None = None, timeout: float = 10.0
+) -> bool:
     """Wait until `at_least` transactions wait for the locks counted by `sql`; False when
     `unless_done` finished first (it did not need to wait) or after `timeout`."""
     for _ in range(int(timeout / 0.05)):
@@ -211,8 +241,9 @@ async def _waiting(services, sql: str, at_least: int, unless_done: asyncio.Futur
 
 
 @pytest.mark.parametrize("first_to_wait", ["watcher", "cancel"])
-async def test_deadline_watcher_racing_a_cancel_cascade(api, world, services, clock, postgresql_only, monkeypatch,
-                                                         first_to_wait):
+async def test_deadline_watcher_racing_a_cancel_cascade(
+    api, world, services, clock, postgresql_only, monkeypatch, first_to_wait
+):
     """A cancel that cascades to a sub-turno while the watcher claims the same turnos: both must
     complete (the watcher may announce the child's deadline before it is cancelled, or skip it).
 
@@ -224,10 +255,16 @@ async def test_deadline_watcher_racing_a_cancel_cascade(api, world, services, cl
     clock.set(MONDAY)
     flow = Flow(api, world)
     doc = await flow.register(user="dg_reg", unit="DG")
-    (parent,) = (await flow.send("dg_reg", document=doc["id"], recipients=[
-        {"unitId": "DA", "instruction": "RESPONSE", "dueDate": "2026-03-04"}]))["turnos"]
-    (child,) = (await flow.send("da_head", parent=parent["id"], recipients=[
-        {"unitId": "SRH", "instruction": "RESPONSE"}]))["turnos"]
+    (parent,) = (
+        await flow.send(
+            "dg_reg",
+            document=doc["id"],
+            recipients=[{"unitId": "DA", "instruction": "RESPONSE", "dueDate": "2026-03-04"}],
+        )
+    )["turnos"]
+    (child,) = (
+        await flow.send("da_head", parent=parent["id"], recipients=[{"unitId": "SRH", "instruction": "RESPONSE"}])
+    )["turnos"]
     assert parent["trafficLight"] == child["trafficLight"] == "YELLOW"  # both are the watcher's candidates
 
     gate, at_gate = asyncio.Event(), asyncio.Event()
@@ -257,8 +294,9 @@ async def test_deadline_watcher_racing_a_cancel_cascade(api, world, services, cl
             await holder.rollback()
         else:
             # the watcher holds the child's row, before its first event (or it found nothing to claim)
-            await asyncio.wait([asyncio.ensure_future(at_gate.wait()), watcher], timeout=10,
-                               return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                [asyncio.ensure_future(at_gate.wait()), watcher], timeout=10, return_when=asyncio.FIRST_COMPLETED
+            )
             await holder.rollback()
             if at_gate.is_set():
                 await _waiting(services, ROW_WAITERS, 1, cancel, timeout=3)  # the cancel waits for the child's row
@@ -286,11 +324,17 @@ async def test_delegation_racing_a_cancel_of_its_parent(api, world, services, cl
     orders = Counter()
     for _ in range(6):
         doc = await flow.register(user="dg_reg", unit="DG")
-        (parent,) = (await flow.send("dg_reg", document=doc["id"], recipients=[
-            {"unitId": "DA", "instruction": "RESPONSE", "businessDays": 5}]))["turnos"]
+        (parent,) = (
+            await flow.send(
+                "dg_reg",
+                document=doc["id"],
+                recipients=[{"unitId": "DA", "instruction": "RESPONSE", "businessDays": 5}],
+            )
+        )["turnos"]
         cancel, delegate = await asyncio.gather(
             flow.cancel("dg_reg", parent["id"]),
-            flow.send("da_head", parent=parent["id"], recipients=[{"unitId": "SRH", "instruction": "RESPONSE"}]))
+            flow.send("da_head", parent=parent["id"], recipients=[{"unitId": "SRH", "instruction": "RESPONSE"}]),
+        )
         assert outcome(cancel) == "ok", cancel
         assert outcome(delegate) in ("ok", "INVALID_TRANSITION"), delegate
         orders[outcome(delegate)] += 1

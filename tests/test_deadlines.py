@@ -54,10 +54,13 @@ async def send(flow: Flow, recipients, user="dg_reg", unit="DG") -> list[dict]:
 async def test_near_then_passed_exactly_once_each(api, world, services, clock):
     clock.set(at(date(2026, 3, 2)))
     flow = Flow(api, world)
-    t_da, t_dj = await send(flow, [
-        {"unitId": "DA", "instruction": "RESPONSE", "dueDate": "2026-03-09"},  # Monday next week
-        {"unitId": "DJ", "instruction": "OPINION", "businessDays": 10},  # Tue 17 (16 March is a holiday)
-    ])
+    t_da, t_dj = await send(
+        flow,
+        [
+            {"unitId": "DA", "instruction": "RESPONSE", "dueDate": "2026-03-09"},  # Monday next week
+            {"unitId": "DJ", "instruction": "OPINION", "businessDays": 10},  # Tue 17 (16 March is a holiday)
+        ],
+    )
     da, dj = db_id(t_da["id"]), db_id(t_dj["id"])
     assert t_dj["dueDate"] == "2026-03-17" and t_da["trafficLight"] == "GREEN"
 
@@ -89,7 +92,11 @@ async def test_near_then_passed_exactly_once_each(api, world, services, clock):
     assert await run_deadline_pass(services) == 1
     assert await run_deadline_pass(services) == 0
     assert await deadline_events(services) == [
-        (NEAR, da, "2026-03-09"), (PASSED, da, "2026-03-09"), (NEAR, dj, "2026-03-17"), (PASSED, dj, "2026-03-17")]
+        (NEAR, da, "2026-03-09"),
+        (PASSED, da, "2026-03-09"),
+        (NEAR, dj, "2026-03-17"),
+        (PASSED, dj, "2026-03-17"),
+    ]
 
     async with services.db.session() as session:
         event = (await session.execute(select(Event).where(Event.kind == NEAR, Event.turno_id == da))).scalar_one()
@@ -103,10 +110,13 @@ async def test_near_then_passed_exactly_once_each(api, world, services, clock):
 async def test_a_new_deadline_may_warn_again(api, world, services, clock):
     clock.set(at(date(2026, 3, 2)))
     flow = Flow(api, world)
-    t_da, t_dj = await send(flow, [
-        {"unitId": "DA", "instruction": "RESPONSE", "dueDate": "2026-03-04"},  # 2 days left: yellow at once
-        {"unitId": "DJ", "instruction": "RESPONSE", "dueDate": "2026-03-04"},
-    ])
+    t_da, t_dj = await send(
+        flow,
+        [
+            {"unitId": "DA", "instruction": "RESPONSE", "dueDate": "2026-03-04"},  # 2 days left: yellow at once
+            {"unitId": "DJ", "instruction": "RESPONSE", "dueDate": "2026-03-04"},
+        ],
+    )
     da, dj = db_id(t_da["id"]), db_id(t_dj["id"])
     assert await run_deadline_pass(services) == 2
 
@@ -119,8 +129,9 @@ async def test_a_new_deadline_may_warn_again(api, world, services, clock):
     assert await deadline_events(services, dj) == [(NEAR, dj, "2026-03-04"), (PASSED, dj, "2026-03-04")]
 
     # DA's answer is returned with a new deadline: it is green now, then yellow again later
-    returned = await flow.evaluate("dg_reg", answer["response"]["id"], "RETURN", comment="Incompleta.",
-                                   newDueDate="2026-03-20")
+    returned = await flow.evaluate(
+        "dg_reg", answer["response"]["id"], "RETURN", comment="Incompleta.", newDueDate="2026-03-20"
+    )
     assert returned["errors"] == [] and returned["turno"]["trafficLight"] == "GREEN"
     assert await run_deadline_pass(services) == 0
     # DJ answers late and is returned without a new deadline: the same deadline is not announced again
@@ -137,14 +148,18 @@ async def test_a_new_deadline_may_warn_again(api, world, services, clock):
     clock.set(at(date(2026, 3, 23)))
     assert await run_deadline_pass(services) == 1
     assert await deadline_events(services, da) == [
-        (NEAR, da, "2026-03-04"), (NEAR, da, "2026-03-20"), (PASSED, da, "2026-03-20")]
+        (NEAR, da, "2026-03-04"),
+        (NEAR, da, "2026-03-20"),
+        (PASSED, da, "2026-03-20"),
+    ]
     assert await deadline_events(services, dj) == [(NEAR, dj, "2026-03-04"), (PASSED, dj, "2026-03-04")]
 
     # a new deadline that is already near when it is given (returned with 1 day left): announced
     again = await flow.respond("da_staff", t_da["id"])
     clock.set(at(date(2026, 3, 24)))
-    back = await flow.evaluate("dg_reg", again["response"]["id"], "RETURN", comment="Otra vez.",
-                               newDueDate="2026-03-25")
+    back = await flow.evaluate(
+        "dg_reg", again["response"]["id"], "RETURN", comment="Otra vez.", newDueDate="2026-03-25"
+    )
     assert back["errors"] == [] and back["turno"]["trafficLight"] == "YELLOW"
     assert await run_deadline_pass(services) == 1
     assert (await deadline_events(services, da))[-1] == (NEAR, da, "2026-03-25")
@@ -153,13 +168,16 @@ async def test_a_new_deadline_may_warn_again(api, world, services, clock):
 async def test_no_warnings_for_closed_copies_or_turnos_without_deadline(api, world, services, clock):
     clock.set(at(date(2026, 3, 2)))
     flow = Flow(api, world)
-    t_answered, t_concluded, t_cancelled, t_copy, t_no_due = await send(flow, [
-        {"unitId": "DA", "instruction": "RESPONSE", "dueDate": "2026-03-04"},
-        {"unitId": "DJ", "instruction": "RESPONSE", "dueDate": "2026-03-04"},
-        {"unitId": "SRH", "instruction": "RESPONSE", "dueDate": "2026-03-04"},
-        {"unitId": "DRH", "instruction": "KNOWLEDGE"},
-        {"unitId": "INST", "instruction": "ATTENTION"},
-    ])
+    t_answered, t_concluded, t_cancelled, t_copy, t_no_due = await send(
+        flow,
+        [
+            {"unitId": "DA", "instruction": "RESPONSE", "dueDate": "2026-03-04"},
+            {"unitId": "DJ", "instruction": "RESPONSE", "dueDate": "2026-03-04"},
+            {"unitId": "SRH", "instruction": "RESPONSE", "dueDate": "2026-03-04"},
+            {"unitId": "DRH", "instruction": "KNOWLEDGE"},
+            {"unitId": "INST", "instruction": "ATTENTION"},
+        ],
+    )
     (copy_acked,) = await send(flow, [{"unitId": "DA", "instruction": "KNOWLEDGE"}])
     (control,) = await send(flow, [{"unitId": "DJ", "instruction": "RESPONSE", "dueDate": "2026-03-04"}])
 
@@ -183,10 +201,16 @@ async def test_catch_up_after_downtime(api, world, services, clock, monkeypatch)
     with no separate NEAR, and the near-warning is not sent afterwards either."""
     clock.set(at(date(2026, 3, 2)))
     flow = Flow(api, world)
-    turnos = await send(flow, [{"unitId": unit, "instruction": "RESPONSE", "dueDate": "2026-03-09"}
-                               for unit in ("DA", "SRH", "DRH", "DJ", "INST")])
-    turnos += await send(flow, [{"unitId": unit, "instruction": "RESPONSE", "dueDate": "2026-03-12"}
-                                for unit in ("DA", "SRH", "DJ")])
+    turnos = await send(
+        flow,
+        [
+            {"unitId": unit, "instruction": "RESPONSE", "dueDate": "2026-03-09"}
+            for unit in ("DA", "SRH", "DRH", "DJ", "INST")
+        ],
+    )
+    turnos += await send(
+        flow, [{"unitId": unit, "instruction": "RESPONSE", "dueDate": "2026-03-12"} for unit in ("DA", "SRH", "DJ")]
+    )
     monkeypatch.setattr(deadlines, "BATCH", 3)  # several batches in one pass
 
     clock.set(at(date(2026, 3, 12)))  # Thursday: the first five are red, the other three due today (yellow)
@@ -195,7 +219,8 @@ async def test_catch_up_after_downtime(api, world, services, clock, monkeypatch)
     events = await deadline_events(services)
     assert sorted(events) == sorted(
         [(PASSED, db_id(t["id"]), "2026-03-09") for t in turnos[:5]]
-        + [(NEAR, db_id(t["id"]), "2026-03-12") for t in turnos[5:]])
+        + [(NEAR, db_id(t["id"]), "2026-03-12") for t in turnos[5:]]
+    )
 
     clock.set(at(date(2026, 3, 20)))  # down again past the second deadline
     assert await run_deadline_pass(services) == 3
@@ -234,9 +259,15 @@ async def test_events_carry_turno_document_and_audience(api, world, services, cl
 
     async def deadline_feed(user):
         data = await api.ok(EVENTS, token=world.tokens[user])
-        return [(e["node"]["kind"], e["node"]["turno"] and e["node"]["turno"]["number"],
-                 e["node"]["document"] and e["node"]["document"]["folio"])
-                for e in data["events"]["edges"] if e["node"]["kind"] in (NEAR, PASSED)]
+        return [
+            (
+                e["node"]["kind"],
+                e["node"]["turno"] and e["node"]["turno"]["number"],
+                e["node"]["document"] and e["node"]["document"]["folio"],
+            )
+            for e in data["events"]["edges"]
+            if e["node"]["kind"] in (NEAR, PASSED)
+        ]
 
     expected = [(NEAR, t_da["number"], folio), (PASSED, t_da["number"], folio)]
     assert await deadline_feed("dg_head") == expected  # the sender unit
@@ -249,8 +280,11 @@ async def test_events_carry_turno_document_and_audience(api, world, services, cl
     async with services.db.session() as session:
         for kind in (NEAR, PASSED):
             event_id = (await session.execute(select(Event.id).where(Event.kind == kind))).scalar_one()
-            audience = set((await session.execute(
-                select(EventAudience.unit_id).where(EventAudience.event_id == event_id))).scalars())
+            audience = set(
+                (
+                    await session.execute(select(EventAudience.unit_id).where(EventAudience.event_id == event_id))
+                ).scalars()
+            )
             assert audience == {world.units[u].id for u in ("INST", "DG", "DA")}, kind
 
 
@@ -267,9 +301,18 @@ async def _send_many(services, world, documents, recipients, due: date, user="dg
         principal = await load_principal(session, world.users[user].id)
         ctx = Context(services=services, session=SharedSession(session), principal=principal, request_id="test")
         for document in documents:
-            turnos += (await send_turno(ctx, SendTurnoData(document_id=document.id, recipients=[
-                RecipientData(unit_id=world.units[u].id, instruction=Instruction.RESPONSE, due_date=due)
-                for u in recipients])))[0]
+            turnos += (
+                await send_turno(
+                    ctx,
+                    SendTurnoData(
+                        document_id=document.id,
+                        recipients=[
+                            RecipientData(unit_id=world.units[u].id, instruction=Instruction.RESPONSE, due_date=due)
+                            for u in recipients
+                        ],
+                    ),
+                )
+            )[0]
     return turnos
 
 

@@ -61,16 +61,25 @@ async def test_demo_loads_an_institution_and_a_year_of_correspondence(services, 
         for key, values in numbers.items():
             assert sorted(values) == list(range(1, len(values) + 1)), key
         # every document registered through the use case (one DOCUMENT_REGISTERED event each)
-        registered = (await session.execute(
-            select(Event.document_id, func.count()).where(Event.kind == EventKind.DOCUMENT_REGISTERED.value)
-            .group_by(Event.document_id)
-        )).all()
+        registered = (
+            await session.execute(
+                select(Event.document_id, func.count())
+                .where(Event.kind == EventKind.DOCUMENT_REGISTERED.value)
+                .group_by(Event.document_id)
+            )
+        ).all()
         assert {doc_id: n for doc_id, n in registered} == {doc.id: 1 for doc in documents}
         received = sorted(doc.received_at for doc in documents)
         assert (received[-1] - received[0]).days >= 300
         assert {doc.document_type for doc in documents} >= {"OFICIO", "MEMORANDUM", "SOLICITUD_CIUDADANA"}
         assert {doc.sender_level for doc in documents} == {
-            "FEDERAL", "STATE", "MUNICIPAL", "ORGANIZATION", "CITIZEN", "INTERNAL"}
+            "FEDERAL",
+            "STATE",
+            "MUNICIPAL",
+            "ORGANIZATION",
+            "CITIZEN",
+            "INTERNAL",
+        }
         assert any(doc.confidential for doc in documents) and any(doc.priority == "URGENT" for doc in documents)
 
     await assert_living_workflow(services, units, documents, output)
@@ -81,22 +90,34 @@ async def test_demo_loads_an_institution_and_a_year_of_correspondence(services, 
     assert await counts(services) == before
 
     data = await api.ok(
-        'mutation { login(input:{username:"admin", password:"mcs-demo-2026"}) { token errors { code } } }')
+        'mutation { login(input:{username:"admin", password:"mcs-demo-2026"}) { token errors { code } } }'
+    )
     assert data["login"]["errors"] == [] and data["login"]["token"]
 
     # the printout names an analyst (STAFF) with turnos to attend: the inbox shows them
     named = re.search(r"^(analista\.\S+) tiene (\d+) turnos? por atender", output, re.MULTILINE)
     assert named, output
     staff_user, pending = named.group(1), int(named.group(2))
-    data = await api.ok('mutation($u: String!) { login(input:{username:$u, password:"mcs-demo-2026"}) { token } }',
-                        {"u": staff_user})
-    inbox = await api.ok("{ inbox(filter:{status:[SENT, RECEIVED, RETURNED]}) { totalCount edges { node { "
-                         "status toUnit { acronym } } } } }", token=data["login"]["token"])
+    data = await api.ok(
+        'mutation($u: String!) { login(input:{username:$u, password:"mcs-demo-2026"}) { token } }', {"u": staff_user}
+    )
+    inbox = await api.ok(
+        "{ inbox(filter:{status:[SENT, RECEIVED, RETURNED]}) { totalCount edges { node { "
+        "status toUnit { acronym } } } } }",
+        token=data["login"]["token"],
+    )
     assert inbox["inbox"]["totalCount"] == pending > 0
     async with services.db.session() as session:
-        staff_units = set((await session.execute(
-            select(OrgUnit.acronym).join(Membership, Membership.unit_id == OrgUnit.id).join(User)
-            .where(User.username == staff_user, Membership.role == Role.STAFF.value))).scalars())
+        staff_units = set(
+            (
+                await session.execute(
+                    select(OrgUnit.acronym)
+                    .join(Membership, Membership.unit_id == OrgUnit.id)
+                    .join(User)
+                    .where(User.username == staff_user, Membership.role == Role.STAFF.value)
+                )
+            ).scalars()
+        )
     assert staff_units and {e["node"]["toUnit"]["acronym"] for e in inbox["inbox"]["edges"]} <= staff_units
 
 
@@ -124,8 +145,9 @@ async def assert_living_workflow(services, units, documents, output: str) -> Non
     assert set(per_document.values()) <= {1, 2, 3} and 1 in per_document.values() and 2 in per_document.values()
     assert {t.instruction for t in turnos} == {"ATTENTION", "RESPONSE", "OPINION", "KNOWLEDGE"}
     assert {unit_kind[t.to_unit_id] for t in first_level} >= {"DIRECTORATE", "SUBDIRECTORATE", "REGIONAL_OFFICE"}
-    assert any(t.due_business_days for t in turnos) and any(t.due_date and not t.due_business_days
-                                                            for t in turnos if t.instruction != "KNOWLEDGE")
+    assert any(t.due_business_days for t in turnos) and any(
+        t.due_date and not t.due_business_days for t in turnos if t.instruction != "KNOWLEDGE"
+    )
     delegated = [t for t in turnos if t.parent_id is not None]
     assert len(delegated) >= 20
     for child in delegated:
@@ -175,7 +197,9 @@ async def assert_living_workflow(services, units, documents, output: str) -> Non
     assert series <= {code for code, _ in SEED_ARCHIVE_SERIES} and "12C" in series and len(series) >= 4
     for record in archive:
         doc = docs[record.document_id]
-        assert record.file_number.startswith(f"{doc.folio.split('/')[0]}/EXP/") and record.archived_at >= doc.concluded_at
+        assert (
+            record.file_number.startswith(f"{doc.folio.split('/')[0]}/EXP/") and record.archived_at >= doc.concluded_at
+        )
     for doc in closed:
         mine = [t for t in turnos if t.document_id == doc.id]
         assert all(t.status in ("CONCLUDED", "CANCELLED") for t in mine)
@@ -183,9 +207,13 @@ async def assert_living_workflow(services, units, documents, output: str) -> Non
 
     # today: something in every light, and the deadline watcher has spoken
     today = now.astimezone(Clock(services.settings.timezone).tz).date()
-    lights = {turno_light(t.status, t.due_date, t.answered_on_time, calendar, today,
-                          services.settings.yellow_threshold_days).value
-              for t in turnos if t.status in {s.value for s in AWAITING_ANSWER}}
+    lights = {
+        turno_light(
+            t.status, t.due_date, t.answered_on_time, calendar, today, services.settings.yellow_threshold_days
+        ).value
+        for t in turnos
+        if t.status in {s.value for s in AWAITING_ANSWER}
+    }
     assert {"GREEN", "YELLOW", "RED"} <= lights, lights
     kinds = {e.kind for e in events}
     assert {EventKind.DEADLINE_NEAR.value, EventKind.DEADLINE_PASSED.value} <= kinds

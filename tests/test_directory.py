@@ -43,6 +43,7 @@ async def update_user(api, world, user_id: str, **fields) -> dict:
 
 # --- OrgUnit.members ----------------------------------------------------------------------------
 
+
 async def test_staff_sees_the_people_of_their_own_unit(api, world):
     members, body = await members_by_unit(api, world.tokens["da_staff"])
     assert members["DA"] == [
@@ -58,16 +59,19 @@ async def test_staff_sees_the_people_of_their_own_unit(api, world):
     assert all(e["path"][-1] == "members" and e["message"] for e in body["errors"])
 
 
-@pytest.mark.parametrize("user,visible", [
-    ("da_staff", {"DA"}),
-    ("srh_staff", {"SRH"}),
-    ("da_head", {"DA", "SRH", "DRH"}),
-    ("da_viewer", {"DA", "SRH", "DRH"}),
-    ("da_reg", {"DA", "SRH", "DRH"}),
-    ("dg_head", {"DG", "DA", "SRH", "DRH", "DJ"}),
-    ("dj_staff", {"DJ"}),
-    ("admin", ALL_UNITS),
-])
+@pytest.mark.parametrize(
+    "user,visible",
+    [
+        ("da_staff", {"DA"}),
+        ("srh_staff", {"SRH"}),
+        ("da_head", {"DA", "SRH", "DRH"}),
+        ("da_viewer", {"DA", "SRH", "DRH"}),
+        ("da_reg", {"DA", "SRH", "DRH"}),
+        ("dg_head", {"DG", "DA", "SRH", "DRH", "DJ"}),
+        ("dj_staff", {"DJ"}),
+        ("admin", ALL_UNITS),
+    ],
+)
 async def test_who_sees_the_members_of_which_unit(api, world, user, visible):
     members, body = await members_by_unit(api, world.tokens[user])
     assert {a for a, m in members.items() if m is not None} == visible
@@ -75,15 +79,17 @@ async def test_who_sees_the_members_of_which_unit(api, world, user, visible):
 
 
 async def test_members_through_node_follow_the_same_rule(api, world):
-    query = 'query($id: ID!) { node(id: $id) { ... on OrgUnit { acronym members { user { username } } } } }'
+    query = "query($id: ID!) { node(id: $id) { ... on OrgUnit { acronym members { user { username } } } } }"
     body = await api.gql(query, {"id": world.unit_id("DG")}, token=world.tokens["da_staff"])
     assert body["data"]["node"] == {"acronym": "DG", "members": None}
     assert error_codes(body) == ["FORBIDDEN"]
     data = await api.ok(query, {"id": world.unit_id("DRH")}, token=world.tokens["da_head"])
     assert data["node"]["members"] == [{"user": {"username": "drh_staff"}}]
     # reached through my own memberships, the parent's members are still guarded
-    body = await api.gql("{ me { memberships { unit { members { role } parent { acronym members { role } } } } } }",
-                         token=world.tokens["srh_staff"])
+    body = await api.gql(
+        "{ me { memberships { unit { members { role } parent { acronym members { role } } } } } }",
+        token=world.tokens["srh_staff"],
+    )
     unit = body["data"]["me"]["memberships"][0]["unit"]
     assert len(unit["members"]) == 3 and unit["parent"] == {"acronym": "DA", "members": None}
     assert error_codes(body) == ["FORBIDDEN"]
@@ -110,10 +116,17 @@ async def test_inactive_people_are_not_listed(api, world):
 
 
 async def test_a_person_with_two_roles_appears_once_per_role(api, world):
-    await create_user(api, world, username="ana.lopez", fullName="Ana López Ruiz",
-                      memberships=[{"unitId": world.unit_id("DA"), "role": "STAFF"},
-                                   {"unitId": world.unit_id("DA"), "role": "REGISTRAR"},
-                                   {"unitId": world.unit_id("DJ"), "role": "VIEWER"}])
+    await create_user(
+        api,
+        world,
+        username="ana.lopez",
+        fullName="Ana López Ruiz",
+        memberships=[
+            {"unitId": world.unit_id("DA"), "role": "STAFF"},
+            {"unitId": world.unit_id("DA"), "role": "REGISTRAR"},
+            {"unitId": world.unit_id("DJ"), "role": "VIEWER"},
+        ],
+    )
     members, _ = await members_by_unit(api, world.tokens["da_head"])
     ana = [m for m in members["DA"] if m["user"]["username"] == "ana.lopez"]
     assert sorted(m["role"] for m in ana) == ["REGISTRAR", "STAFF"]
@@ -137,22 +150,38 @@ async def test_members_of_every_unit_cost_a_fixed_number_of_queries(api, world, 
 
     before, people_before = await cost()
     for i in range(4):
-        created = await mutate(api, world, "createOrgUnit", {
-            "code": f"13{i}", "acronym": f"DX{i}", "name": f"Dirección {i}", "kind": "DIRECTORATE",
-            "parentId": world.unit_id("DG")})
+        created = await mutate(
+            api,
+            world,
+            "createOrgUnit",
+            {
+                "code": f"13{i}",
+                "acronym": f"DX{i}",
+                "name": f"Dirección {i}",
+                "kind": "DIRECTORATE",
+                "parentId": world.unit_id("DG"),
+            },
+        )
         assert created["errors"] == []
         unit_id = created["orgUnit"]["id"]
         for j in range(2):
-            await create_user(api, world, username=f"persona.{i}.{j}", email=None, fullName=f"Persona {i} {j}",
-                              memberships=[{"unitId": unit_id, "role": "STAFF"},
-                                           {"unitId": world.unit_id("DA"), "role": "VIEWER"}])
+            await create_user(
+                api,
+                world,
+                username=f"persona.{i}.{j}",
+                email=None,
+                fullName=f"Persona {i} {j}",
+                memberships=[{"unitId": unit_id, "role": "STAFF"}, {"unitId": world.unit_id("DA"), "role": "VIEWER"}],
+            )
     after, people_after = await cost()
     assert people_after == people_before + 16
-    assert (before, after) == (EXPECTED_MEMBERS_QUERIES, EXPECTED_MEMBERS_QUERIES), \
-        "\n---\n".join(s[:150] for s in queries.statements)
+    assert (before, after) == (EXPECTED_MEMBERS_QUERIES, EXPECTED_MEMBERS_QUERIES), "\n---\n".join(
+        s[:150] for s in queries.statements
+    )
 
 
 # --- users (ADMIN's directory) ------------------------------------------------------------------
+
 
 async def users(api, world, user: str = "admin", **variables) -> dict:
     return (await api.ok(USERS_QUERY, variables, token=world.tokens[user]))["users"]
@@ -168,15 +197,30 @@ async def usernames(api, world, **variables) -> list[str]:
 async def directory(api, world):
     """Three more people with accents, e-mails and memberships of their own."""
     made = {}
-    made["jperez"] = await create_user(api, world, username="jperez", fullName="José Pérez Núñez",
-                                       email="jose.perez@sedui.gob.mx",
-                                       memberships=[{"unitId": world.unit_id("DA"), "role": "STAFF"}])
-    made["jnunez"] = await create_user(api, world, username="jnunez", fullName="Josefa Núñez Ortiz",
-                                       email="JNunez@Example.mx",
-                                       memberships=[{"unitId": world.unit_id("SRH"), "role": "HEAD"}])
-    made["pperales"] = await create_user(api, world, username="pperales", fullName="Pedro Perales",
-                                         email="pedro@sedui.gob.mx",
-                                         memberships=[{"unitId": world.unit_id("DJ"), "role": "VIEWER"}])
+    made["jperez"] = await create_user(
+        api,
+        world,
+        username="jperez",
+        fullName="José Pérez Núñez",
+        email="jose.perez@sedui.gob.mx",
+        memberships=[{"unitId": world.unit_id("DA"), "role": "STAFF"}],
+    )
+    made["jnunez"] = await create_user(
+        api,
+        world,
+        username="jnunez",
+        fullName="Josefa Núñez Ortiz",
+        email="JNunez@Example.mx",
+        memberships=[{"unitId": world.unit_id("SRH"), "role": "HEAD"}],
+    )
+    made["pperales"] = await create_user(
+        api,
+        world,
+        username="pperales",
+        fullName="Pedro Perales",
+        email="pedro@sedui.gob.mx",
+        memberships=[{"unitId": world.unit_id("DJ"), "role": "VIEWER"}],
+    )
     return made
 
 
@@ -186,28 +230,32 @@ async def test_users_are_listed_by_username(api, world, directory):
     assert listed == sorted(WORLD_USERNAMES + ["jnunez", "jperez", "pperales"])
     assert page["totalCount"] == 18 and page["pageInfo"]["hasNextPage"] is False
     jose = next(e["node"] for e in page["edges"] if e["node"]["username"] == "jperez")
-    assert jose == {"username": "jperez", "fullName": "José Pérez Núñez", "email": "jose.perez@sedui.gob.mx",
-                    "active": True}
+    assert jose == {
+        "username": "jperez",
+        "fullName": "José Pérez Núñez",
+        "email": "jose.perez@sedui.gob.mx",
+        "active": True,
+    }
 
 
 SEARCHES = [
-    ("jose nunez", ["jnunez", "jperez"]),   # every word, anywhere: "jose" is in "Josefa" too
+    ("jose nunez", ["jnunez", "jperez"]),  # every word, anywhere: "jose" is in "Josefa" too
     ("josé núñez", ["jnunez", "jperez"]),
     ("PÉREZ", ["jperez"]),
     ("perez", ["jperez"]),
-    ("Pérez jose", ["jperez"]),              # any order
+    ("Pérez jose", ["jperez"]),  # any order
     ("jose ortiz", ["jnunez"]),
     ("ORTÍZ", ["jnunez"]),
-    ("jose perales", []),                    # every word must match
-    ("sedui.gob", ["jperez", "pperales"]),   # part of the e-mail
+    ("jose perales", []),  # every word must match
+    ("sedui.gob", ["jperez", "pperales"]),  # part of the e-mail
     ("@example", ["jnunez"]),
-    ("jnunez@example.mx", ["jnunez"]),       # an e-mail kept in capitals is found in lower case
-    ("JPEREZ", ["jperez"]),                  # the username
+    ("jnunez@example.mx", ["jnunez"]),  # an e-mail kept in capitals is found in lower case
+    ("JPEREZ", ["jperez"]),  # the username
     ("pedro", ["pperales"]),
     ("  perales  ", ["pperales"]),
     ("da_", ["da_head", "da_reg", "da_staff", "da_viewer"]),
-    ("%", []),                               # LIKE's wildcards are plain characters
-    ("_", UNDERSCORED),                      # only those whose text has an underscore
+    ("%", []),  # LIKE's wildcards are plain characters
+    ("_", UNDERSCORED),  # only those whose text has an underscore
 ]
 
 
@@ -223,7 +271,12 @@ async def test_an_empty_search_lists_everybody(api, world, directory):
 
 async def test_filter_by_unit(api, world, directory):
     assert await usernames(api, world, unitId=world.unit_id("DA")) == [
-        "da_head", "da_reg", "da_staff", "da_viewer", "jperez"]
+        "da_head",
+        "da_reg",
+        "da_staff",
+        "da_viewer",
+        "jperez",
+    ]
     # a membership in that very unit: not the people of units below it
     assert await usernames(api, world, unitId=world.unit_id("SRH")) == ["jnunez", "srh_head", "srh_reg", "srh_staff"]
     assert await usernames(api, world, unitId=world.unit_id("DRH")) == ["drh_staff"]
@@ -233,12 +286,17 @@ async def test_filter_by_unit(api, world, directory):
 
 
 async def test_a_person_with_two_roles_in_the_unit_is_listed_once(api, world):
-    await create_user(api, world, username="ana.lopez",
-                      memberships=[{"unitId": world.unit_id("DA"), "role": "STAFF"},
-                                   {"unitId": world.unit_id("DA"), "role": "REGISTRAR"}])
+    await create_user(
+        api,
+        world,
+        username="ana.lopez",
+        memberships=[
+            {"unitId": world.unit_id("DA"), "role": "STAFF"},
+            {"unitId": world.unit_id("DA"), "role": "REGISTRAR"},
+        ],
+    )
     page = await users(api, world, unitId=world.unit_id("DA"), first=100)
-    assert [e["node"]["username"] for e in page["edges"]] == [
-        "ana.lopez", "da_head", "da_reg", "da_staff", "da_viewer"]
+    assert [e["node"]["username"] for e in page["edges"]] == ["ana.lopez", "da_head", "da_reg", "da_staff", "da_viewer"]
     assert page["totalCount"] == 5
 
 

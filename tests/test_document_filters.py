@@ -27,27 +27,68 @@ async def reg(api, world, user="da_reg", unit="DA", **fields):
 async def corpus(api, world, clock):
     """Five documents on known days (Mexico City), units, types, senders and priorities."""
     clock.set(datetime(2026, 3, 2, 16, 0, tzinfo=timezone.utc))
-    a = await reg(api, world, receivedAt="2026-02-27T23:30:00-06:00",  # Friday 27 Feb local; 28 Feb in UTC
-                  subject="Regularización de predios en Toluca", documentType="OFICIO",
-                  sender={"level": "MUNICIPAL", "name": "Presidente Municipal", "organization": "H. Ayuntamiento de Toluca"})
-    b = await reg(api, world, receivedAt="2026-02-28T10:00:00-06:00", subject="Información del padrón",
-                  summary="Solicitud de información pública", documentType="SOLICITUD_CIUDADANA", priority="URGENT",
-                  sender={"level": "CITIZEN", "name": "José Martínez Núñez"}, dueDate="2026-03-03")
-    c = await reg(api, world, user="srh_reg", unit="SRH", receivedAt="2026-03-01T09:00:00-06:00",
-                  subject="Nómina de febrero", documentType="MEMORANDUM", origin="INTERNAL",
-                  sender={"level": "INTERNAL", "name": "Dirección de Administración"}, dueDate="2026-03-20")
-    d = await reg(api, world, user="dj_reg", unit="DJ", receivedAt="2026-02-26T08:00:00-06:00",
-                  subject="Amparo 123/2026", reference="JUZ-3/2026", documentType="OFICIO", dueDate="2026-02-27",
-                  sender={"level": "FEDERAL", "name": "Juzgado Tercero de Distrito"})
-    e = await reg(api, world, user="srh_reg", unit="SRH",
-                  receivedAt="2026-03-02T09:00:00-06:00", subject="Incidencias", documentType="TARJETA_INFORMATIVA",
-                  origin="INTERNAL", sender={"level": "INTERNAL", "name": "Departamento de Nóminas"})
+    a = await reg(
+        api,
+        world,
+        receivedAt="2026-02-27T23:30:00-06:00",  # Friday 27 Feb local; 28 Feb in UTC
+        subject="Regularización de predios en Toluca",
+        documentType="OFICIO",
+        sender={"level": "MUNICIPAL", "name": "Presidente Municipal", "organization": "H. Ayuntamiento de Toluca"},
+    )
+    b = await reg(
+        api,
+        world,
+        receivedAt="2026-02-28T10:00:00-06:00",
+        subject="Información del padrón",
+        summary="Solicitud de información pública",
+        documentType="SOLICITUD_CIUDADANA",
+        priority="URGENT",
+        sender={"level": "CITIZEN", "name": "José Martínez Núñez"},
+        dueDate="2026-03-03",
+    )
+    c = await reg(
+        api,
+        world,
+        user="srh_reg",
+        unit="SRH",
+        receivedAt="2026-03-01T09:00:00-06:00",
+        subject="Nómina de febrero",
+        documentType="MEMORANDUM",
+        origin="INTERNAL",
+        sender={"level": "INTERNAL", "name": "Dirección de Administración"},
+        dueDate="2026-03-20",
+    )
+    d = await reg(
+        api,
+        world,
+        user="dj_reg",
+        unit="DJ",
+        receivedAt="2026-02-26T08:00:00-06:00",
+        subject="Amparo 123/2026",
+        reference="JUZ-3/2026",
+        documentType="OFICIO",
+        dueDate="2026-02-27",
+        sender={"level": "FEDERAL", "name": "Juzgado Tercero de Distrito"},
+    )
+    e = await reg(
+        api,
+        world,
+        user="srh_reg",
+        unit="SRH",
+        receivedAt="2026-03-02T09:00:00-06:00",
+        subject="Incidencias",
+        documentType="TARJETA_INFORMATIVA",
+        origin="INTERNAL",
+        sender={"level": "INTERNAL", "name": "Departamento de Nóminas"},
+    )
     return {"a": a, "b": b, "c": c, "d": d, "e": e}
 
 
 async def test_period_is_inclusive_local_days(api, world, corpus):
     assert await folios(api, world, {"period": {"from": "2026-02-27", "to": "2026-02-27"}}) == [corpus["a"]]
-    assert await folios(api, world, {"period": {"from": "2026-02-28", "to": "2026-03-01"}}) == sorted([corpus["b"], corpus["c"]])
+    assert await folios(api, world, {"period": {"from": "2026-02-28", "to": "2026-03-01"}}) == sorted(
+        [corpus["b"], corpus["c"]]
+    )
     assert await folios(api, world, {"period": {"from": "2026-03-02"}}) == [corpus["e"]]
     assert len(await folios(api, world, {"period": {"to": "2026-03-01"}})) == 4
 
@@ -56,7 +97,8 @@ async def test_unit_with_and_without_subunits(api, world, corpus):
     da = world.unit_id("DA")
     assert await folios(api, world, {"unitId": da}) == sorted([corpus["a"], corpus["b"]])
     assert await folios(api, world, {"unitId": da, "includeSubunits": True}) == sorted(
-        [corpus["a"], corpus["b"], corpus["c"], corpus["e"]])
+        [corpus["a"], corpus["b"], corpus["c"], corpus["e"]]
+    )
     body = await api.gql(FOLIOS, {"filter": {"unitId": "Zm9vOjE="}}, token=world.tokens["admin"])
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
@@ -74,7 +116,9 @@ async def test_status_origin_level_type_priority(api, world, corpus):
     assert await folios(api, world, {"senderLevel": ["CITIZEN", "FEDERAL"]}) == sorted([corpus["b"], corpus["d"]])
     assert await folios(api, world, {"documentType": ["OFICIO"]}) == sorted([corpus["a"], corpus["d"]])
     assert await folios(api, world, {"priority": "URGENT"}) == [corpus["b"]]
-    assert await folios(api, world, {"origin": "EXTERNAL", "documentType": ["OFICIO"], "senderLevel": ["MUNICIPAL"]}) == [corpus["a"]]
+    assert await folios(
+        api, world, {"origin": "EXTERNAL", "documentType": ["OFICIO"], "senderLevel": ["MUNICIPAL"]}
+    ) == [corpus["a"]]
 
 
 async def test_traffic_light(api, world, corpus, clock):
@@ -88,7 +132,13 @@ async def test_traffic_light(api, world, corpus, clock):
     # the lights the list shows agree with the filter
     data = await api.ok(FOLIOS, {"filter": {}}, token=world.tokens["admin"])
     lights = {e["node"]["folio"]: e["node"]["trafficLight"] for e in data["documents"]["edges"]}
-    assert lights == {corpus["a"]: "NONE", corpus["b"]: "YELLOW", corpus["c"]: "GREEN", corpus["d"]: "RED", corpus["e"]: "NONE"}
+    assert lights == {
+        corpus["a"]: "NONE",
+        corpus["b"]: "YELLOW",
+        corpus["c"]: "GREEN",
+        corpus["d"]: "RED",
+        corpus["e"]: "NONE",
+    }
     # a week later b is overdue; c has 9 business days left... still GREEN
     clock.set(datetime(2026, 3, 9, 18, 0, tzinfo=timezone.utc))
     assert await folios(api, world, {"trafficLight": ["RED"]}) == sorted([corpus["b"], corpus["d"]])

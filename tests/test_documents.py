@@ -8,6 +8,7 @@ import pytest
 from tests.helpers import DOCS, register
 from tests.world import register_many
 
+
 async def test_register_assigns_folio_and_records_event(api, world):
     result = await register(api, world)
     assert result["errors"] == []
@@ -23,8 +24,10 @@ async def test_register_assigns_folio_and_records_event(api, world):
     assert other_unit["document"]["folio"] == "DJ/2026/000001"
 
     history = await api.ok(
-        'query($id: ID!) { node(id: $id) { ... on Document { history { totalCount edges { node { kind sequence actor { username } data } } } } } }',
-        {"id": doc["id"]}, token=world.tokens["da_reg"])
+        "query($id: ID!) { node(id: $id) { ... on Document { history { totalCount edges { node { kind sequence actor { username } data } } } } } }",
+        {"id": doc["id"]},
+        token=world.tokens["da_reg"],
+    )
     events = history["node"]["history"]
     assert events["totalCount"] == 1
     assert events["edges"][0]["node"]["kind"] == "DOCUMENT_REGISTERED"
@@ -42,10 +45,18 @@ async def test_folio_year_follows_the_institution_time_zone(api, world, clock):
     assert result["document"]["folio"] == "DA/2027/000001"
 
 
-@pytest.mark.parametrize("user,allowed", [
-    ("da_reg", True), ("da_head", True), ("admin", True),
-    ("da_staff", False), ("da_viewer", False), ("dg_head", False), ("dj_reg", False),
-])
+@pytest.mark.parametrize(
+    "user,allowed",
+    [
+        ("da_reg", True),
+        ("da_head", True),
+        ("admin", True),
+        ("da_staff", False),
+        ("da_viewer", False),
+        ("dg_head", False),
+        ("dj_reg", False),
+    ],
+)
 async def test_who_may_register_in_a_unit(api, world, user, allowed):
     result = await register(api, world, user=user)
     if allowed:
@@ -57,13 +68,26 @@ async def test_who_may_register_in_a_unit(api, world, user, allowed):
 
 async def test_validation_reports_every_field_and_writes_nothing(api, world, services):
     result = await register(
-        api, world, subject="  ", documentType="NO_EXISTE", origin="INTERNAL",
+        api,
+        world,
+        subject="  ",
+        documentType="NO_EXISTE",
+        origin="INTERNAL",
         sender={"level": "STATE", "name": "", "email": "no-es-correo"},
-        documentDate="2026-03-05", dueDate="2026-02-01",
+        documentDate="2026-03-05",
+        dueDate="2026-02-01",
     )
     assert result["document"] is None
     fields = sorted(e["field"] for e in result["errors"])
-    assert fields == ["documentDate", "documentType", "dueDate", "sender.email", "sender.level", "sender.name", "subject"]
+    assert fields == [
+        "documentDate",
+        "documentType",
+        "dueDate",
+        "sender.email",
+        "sender.level",
+        "sender.name",
+        "subject",
+    ]
     assert {e["code"] for e in result["errors"]} == {"VALIDATION"}
     # nothing half-written: no document, no event, and the folio counter did not move
     assert (await register(api, world))["document"]["folio"] == "DA/2026/000001"
@@ -77,8 +101,10 @@ async def test_bad_ids_and_inactive_units(api, world):
     result = await register(api, world, receivedAt="2026-03-09T10:00:00-06:00")
     assert [(e["code"], e["field"]) for e in result["errors"]] == [("VALIDATION", "receivedAt")]
     deactivate = await api.ok(
-        'mutation($id: ID!) { updateOrgUnit(input: {id: $id, active: false}) { errors { code } } }',
-        {"id": world.unit_id("DJ")}, token=world.tokens["admin"])
+        "mutation($id: ID!) { updateOrgUnit(input: {id: $id, active: false}) { errors { code } } }",
+        {"id": world.unit_id("DJ")},
+        token=world.tokens["admin"],
+    )
     assert deactivate["updateOrgUnit"]["errors"] == []
     result = await register(api, world, user="dj_reg", unit="DJ")
     assert [(e["code"], e["field"]) for e in result["errors"]] == [("VALIDATION", "unitId")]
@@ -89,8 +115,12 @@ async def test_duplicate_suspicion_is_a_warning_not_a_block(api, world, clock):
     assert first["warnings"] == []
     clock.advance(days=10)
     # same organization (accents and case aside) and reference: warned, still registered
-    second = await register(api, world, reference="sedui/0456/2026",
-                            sender={"level": "STATE", "name": "Otra persona", "organization": "SECRETARIA DE DESARROLLO URBANO"})
+    second = await register(
+        api,
+        world,
+        reference="sedui/0456/2026",
+        sender={"level": "STATE", "name": "Otra persona", "organization": "SECRETARIA DE DESARROLLO URBANO"},
+    )
     assert second["document"]["folio"] == "DA/2026/000002"
     assert len(second["warnings"]) == 1 and "DA/2026/000001" in second["warnings"][0]
     clock.advance(days=31)

@@ -9,8 +9,9 @@ GUESS = {"level": "STATE", "name": "Lic. Ana Ruiz", "organization": "Secretaría
 
 
 async def register(api, world, user, unit, **fields):
-    payload = (await api.ok(REGISTER, {"input": doc_input(world, unit=unit, **fields)},
-                            token=world.tokens[user]))["registerDocument"]
+    payload = (await api.ok(REGISTER, {"input": doc_input(world, unit=unit, **fields)}, token=world.tokens[user]))[
+        "registerDocument"
+    ]
     assert payload["errors"] == [], payload
     return payload
 

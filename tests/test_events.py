@@ -6,8 +6,14 @@ from tests.test_workflow_rules import delegate, turn
 
 EVENTS = "{ events(first: 100) { edges { node { kind data } } } }"
 NODE = "query($id: ID!) { node(id: $id) { __typename } }"
-EXPECTED_TYPES = {"unitId": "OrgUnit", "fromUnitId": "OrgUnit", "toUnitId": "OrgUnit", "userId": "User",
-                  "responseId": "Response", "cascadeFromId": "Turno"}
+EXPECTED_TYPES = {
+    "unitId": "OrgUnit",
+    "fromUnitId": "OrgUnit",
+    "toUnitId": "OrgUnit",
+    "userId": "User",
+    "responseId": "Response",
+    "cascadeFromId": "Turno",
+}
 
 
 async def test_every_id_in_event_data_is_a_global_id(flow, api, world):

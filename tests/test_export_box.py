@@ -18,8 +18,11 @@ async def turnos(api, world) -> dict[str, str]:
     """DG → DA (DA's inbox), DA → SRH (DA's outbox, and its HEAD's inbox: SRH is below DA), DA → DJ
     (DA's outbox only); numbers by name."""
     flow, numbers = Flow(api, world), {}
-    for name, user, unit, to in [("dg_da", "dg_reg", "DG", "DA"), ("da_srh", "da_reg", "DA", "SRH"),
-                                 ("da_dj", "da_reg", "DA", "DJ")]:
+    for name, user, unit, to in [
+        ("dg_da", "dg_reg", "DG", "DA"),
+        ("da_srh", "da_reg", "DA", "SRH"),
+        ("da_dj", "da_reg", "DA", "DJ"),
+    ]:
         document = await flow.register(user=user, unit=unit, reference=f"BOX/{name}")
         sent = await flow.send(user, document=document["id"], recipients=[{"unitId": to, "instruction": "RESPONSE"}])
         assert sent["errors"] == [], sent
@@ -35,8 +38,13 @@ async def listed(api, world, user: str, box: str, turno_filter: dict) -> list[st
 @pytest.mark.parametrize("user", ["da_head", "da_reg"])
 async def test_an_export_of_a_box_holds_what_that_box_lists(api, services, world, turnos, user):
     unit = {"SRH": world.unit_id("SRH"), "DA": world.unit_id("DA")}
-    filters = [{}, {"includeSubunits": False}, {"unitId": unit["SRH"]}, {"unitId": unit["DA"], "includeSubunits": False},
-               {"status": ["SENT"]}]
+    filters = [
+        {},
+        {"includeSubunits": False},
+        {"unitId": unit["SRH"]},
+        {"unitId": unit["DA"], "includeSubunits": False},
+        {"status": ["SENT"]},
+    ]
     seen = set()
     for box in ("inbox", "outbox"):
         for turno_filter in filters:

@@ -48,6 +48,7 @@ DOCUMENTS = 40_000  # several seconds of export on this kind of machine, loaded 
 
 # --- a real server: `mcs serve` in its own process ------------------------------------------------
 
+
 @dataclasses.dataclass
 class Instance:
     name: str
@@ -66,8 +67,13 @@ class Instance:
 async def start_instance(name: str, env: dict[str, str], cwd: Path) -> Instance:
     log = cwd / f"{name}.log"
     with open(log, "wb") as out:  # a file, not a pipe: nothing blocks on a full pipe while the test polls
-        process = subprocess.Popen([str(MCS), "serve", "--host", "127.0.0.1", "--port", "0", "--no-migrate"],
-                                   env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [str(MCS), "serve", "--host", "127.0.0.1", "--port", "0", "--no-migrate"],
+            env=env,
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     instance = Instance(name, process, log)
     deadline = time.monotonic() + 60
     while not (banner := re.search(r"^MCS sirve en http://127\.0\.0\.1:(\d+)/", instance.output(), re.M)):
@@ -93,9 +99,16 @@ def instance_env(services, home: Path, **extra: str) -> dict[str, str]:
     export setting at its default unless given."""
     settings = services.settings
     env = {k: v for k, v in os.environ.items() if not k.startswith("MCS_")}
-    env.update(MCS_VAR_DIR=str(home), MCS_DATABASE_URL=settings.database_url, MCS_FILES_DIR=str(settings.files_dir),
-               MCS_SECRET_KEY=settings.secret_key, MCS_DEADLINE_WATCH_SECONDS="0", MCS_TEXT_EXTRACTION_SECONDS="0",
-               PYTHONUNBUFFERED="1", **extra)
+    env.update(
+        MCS_VAR_DIR=str(home),
+        MCS_DATABASE_URL=settings.database_url,
+        MCS_FILES_DIR=str(settings.files_dir),
+        MCS_SECRET_KEY=settings.secret_key,
+        MCS_DEADLINE_WATCH_SECONDS="0",
+        MCS_TEXT_EXTRACTION_SECONDS="0",
+        PYTHONUNBUFFERED="1",
+        **extra,
+    )
     if settings.redis_url:
         env.update(MCS_REDIS_URL=REDIS_URL, MCS_REDIS_CHANNEL=REDIS_CHANNEL)
     return env
@@ -126,8 +139,11 @@ def real_clock(services, world):
 
 
 async def gql(http: httpx.AsyncClient, instance: Instance, query: str, variables: dict, token: str) -> dict:
-    response = await http.post(f"{instance.url}/graphql", json={"query": query, "variables": variables},
-                               headers={"Authorization": f"Bearer {token}"})
+    response = await http.post(
+        f"{instance.url}/graphql",
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert "errors" not in body, body
@@ -135,6 +151,7 @@ async def gql(http: httpx.AsyncClient, instance: Instance, query: str, variables
 
 
 # --- data: many documents, loaded in bulk --------------------------------------------------------
+
 
 async def load_documents(services, world, n: int) -> None:
     """n documents registered in the units below DG (their chains too), in batches of plain INSERTs:
@@ -151,21 +168,38 @@ async def load_documents(services, world, n: int) -> None:
             unit = units[i % len(units)]
             received = start + timedelta(minutes=7 * i)
             number = i // len(units) + 1
-            documents.append(dict(
-                id=i + 1, folio=f"{unit.acronym}/2025/{number:05d}", unit_id=unit.id, year=2025, number=number,
-                origin="EXTERNAL", document_type="OFICIO", reference=f"REF/{i}",
-                subject=f"Solicitud de información número {i} sobre el programa de vivienda",
-                summary="Pide que se atienda a la brevedad y se informe del resultado." if i % 3 else None,
-                sender_level="STATE", sender_name=f"Lic. María Pérez {i % 97}",
-                sender_organization="Secretaría de Desarrollo Urbano", document_date=date(2025, 1, 1),
-                received_at=received, due_date=date(2026, 1, 1) + timedelta(days=i % 300) if i % 2 else None,
-                priority="URGENT" if i % 10 == 0 else "NORMAL", confidential=i % 33 == 0,
-                status="CONCLUDED" if i % 4 == 0 else "REGISTERED", registered_by_id=registrar,
-                created_at=received, turno_count=0))
+            documents.append(
+                dict(
+                    id=i + 1,
+                    folio=f"{unit.acronym}/2025/{number:05d}",
+                    unit_id=unit.id,
+                    year=2025,
+                    number=number,
+                    origin="EXTERNAL",
+                    document_type="OFICIO",
+                    reference=f"REF/{i}",
+                    subject=f"Solicitud de información número {i} sobre el programa de vivienda",
+                    summary="Pide que se atienda a la brevedad y se informe del resultado." if i % 3 else None,
+                    sender_level="STATE",
+                    sender_name=f"Lic. María Pérez {i % 97}",
+                    sender_organization="Secretaría de Desarrollo Urbano",
+                    document_date=date(2025, 1, 1),
+                    received_at=received,
+                    due_date=date(2026, 1, 1) + timedelta(days=i % 300) if i % 2 else None,
+                    priority="URGENT" if i % 10 == 0 else "NORMAL",
+                    confidential=i % 33 == 0,
+                    status="CONCLUDED" if i % 4 == 0 else "REGISTERED",
+                    registered_by_id=registrar,
+                    created_at=received,
+                    turno_count=0,
+                )
+            )
             chains.append(dict(document_id=i + 1, unit_id=unit.id))
         async with services.db.transaction() as session:
-            if not services.db.is_sqlite and (await session.execute(
-                    text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))).scalar():
+            if (
+                not services.db.is_sqlite
+                and (await session.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))).scalar()
+            ):
                 await session.execute(text("SET LOCAL session_replication_role = replica"))
             await session.execute(insert(Document.__table__), documents)
             await session.execute(insert(DocumentUnit.__table__), chains)
@@ -185,14 +219,17 @@ async def export_row(services, export_id: int) -> Export:
 def job_files(services, export_id: int) -> list[Path]:
     """The job's temporary files: its folder under exports/tmp and what is in it."""
     tmp = Path(services.settings.files_dir) / "exports" / "tmp"
-    return sorted(p for p in tmp.glob(f"{export_id}-*")) + sorted(p for p in tmp.glob(f"{export_id}-*/*")) \
-        if tmp.is_dir() else []
+    return (
+        sorted(p for p in tmp.glob(f"{export_id}-*")) + sorted(p for p in tmp.glob(f"{export_id}-*/*"))
+        if tmp.is_dir()
+        else []
+    )
 
 
 # --- kill -9 ---------------------------------------------------------------------------------------
 
-async def test_a_killed_instance_s_exports_fail_on_another_within_30_s(services, world, instances, real_clock,
-                                                                         capsys):
+
+async def test_a_killed_instance_s_exports_fail_on_another_within_30_s(services, world, instances, real_clock, capsys):
     async def load() -> float:
         began = time.monotonic()
         await load_documents(services, world, DOCUMENTS)
@@ -217,7 +254,8 @@ async def test_a_killed_instance_s_exports_fail_on_another_within_30_s(services,
         while True:
             states = [(await gql(http, b, NODE, {"id": i}, token))["node"] for i in ids]
             if all(s["status"] == "RUNNING" and s["rows"] > 0 for s in states) and all(
-                    any(p.is_file() for p in job_files(services, numeric[i])) for i in ids):
+                any(p.is_file() for p in job_files(services, numeric[i])) for i in ids
+            ):
                 break
             assert all(s["status"] in ("PENDING", "RUNNING") for s in states), states
             assert time.monotonic() < deadline, (states, a.output())
@@ -251,10 +289,12 @@ async def test_a_killed_instance_s_exports_fail_on_another_within_30_s(services,
         answers[unasked] = (await gql(http, b, NODE, {"id": unasked}, token))["node"]
 
     with capsys.disabled():
-        print(f"\n[{services.settings.database_url.split(':')[0]}] {DOCUMENTS:,} documents loaded in {loaded:.1f} s; "
-              f"killed at rows {[s['rows'] for s in states]} of {states[0]['totalRows']}; kill -> FAILED: "
-              f"owner asking B {failed_at[asked]:.1f} s, nobody asking {failed_at[unasked]:.1f} s; "
-              f"kill -> partial files gone: {gone_at[asked]:.1f} s and {gone_at[unasked]:.1f} s")
+        print(
+            f"\n[{services.settings.database_url.split(':')[0]}] {DOCUMENTS:,} documents loaded in {loaded:.1f} s; "
+            f"killed at rows {[s['rows'] for s in states]} of {states[0]['totalRows']}; kill -> FAILED: "
+            f"owner asking B {failed_at[asked]:.1f} s, nobody asking {failed_at[unasked]:.1f} s; "
+            f"kill -> partial files gone: {gone_at[asked]:.1f} s and {gone_at[unasked]:.1f} s"
+        )
     for i in ids:
         assert failed_at[i] <= FAILED_WITHIN, (i, failed_at)
         assert gone_at[i] <= FILES_GONE_WITHIN, (i, gone_at)
@@ -267,6 +307,7 @@ async def test_a_killed_instance_s_exports_fail_on_another_within_30_s(services,
 
 
 # --- a live job is not failed -----------------------------------------------------------------------
+
 
 def slow_chunks(monkeypatch, services, seconds: float) -> list[float]:
     """Before each chunk's query the job's connection runs a query of `seconds` in the job's
@@ -292,15 +333,18 @@ def slow_chunks(monkeypatch, services, seconds: float) -> list[float]:
 
 
 async def test_a_live_job_with_a_chunk_longer_than_the_stale_timeout_is_not_failed(
-        api, services, world, instances, real_clock, monkeypatch):
+    api, services, world, instances, real_clock, monkeypatch
+):
     """This process runs the job, with a stale timeout of 3 s (so it beats every 0.75 s); its one
     chunk takes 7.5 s. Instance B, with the same stale timeout and a pass every 0.5 s, fails a dead
     job that turns stale while that chunk runs (proof that its cleaner runs then, and sees the
     same rows and files), and leaves the live one alone."""
     stale = 3.0
     services.settings = dataclasses.replace(services.settings, export_stale_seconds=stale, export_cleanup_seconds=0)
-    _, b = await asyncio.gather(load_documents(services, world, 300),
-                                instances("b", MCS_EXPORT_STALE_SECONDS=str(stale), MCS_EXPORT_CLEANUP_SECONDS="0.5"))
+    _, b = await asyncio.gather(
+        load_documents(services, world, 300),
+        instances("b", MCS_EXPORT_STALE_SECONDS=str(stale), MCS_EXPORT_CLEANUP_SECONDS="0.5"),
+    )
     ended = slow_chunks(monkeypatch, services, seconds=2.5 * stale)
     started = (await api.ok(START, {"input": {"documents": {}}}, token=world.tokens["dg_head"]))["startExport"]
     assert started["errors"] == []
@@ -312,9 +356,18 @@ async def test_a_live_job_with_a_chunk_longer_than_the_stale_timeout_is_not_fail
     # a job whose process died just now, with its partial file
     now = real_clock.now()
     async with services.db.transaction() as session:
-        dead = Export(user_id=world.users["da_reg"].id, kind="DOCUMENTS", filter="{}", status="RUNNING", rows=0,
-                      progress=0.0, filename="documentos.xlsx", created_at=now, heartbeat_at=now,
-                      expires_at=now + timedelta(hours=24))
+        dead = Export(
+            user_id=world.users["da_reg"].id,
+            kind="DOCUMENTS",
+            filter="{}",
+            status="RUNNING",
+            rows=0,
+            progress=0.0,
+            filename="documentos.xlsx",
+            created_at=now,
+            heartbeat_at=now,
+            expires_at=now + timedelta(hours=24),
+        )
         session.add(dead)
     dead_files = Path(services.settings.files_dir) / "exports" / "tmp" / f"{dead.id}-0123456789abcdef"
     dead_files.mkdir(parents=True)
@@ -325,8 +378,11 @@ async def test_a_live_job_with_a_chunk_longer_than_the_stale_timeout_is_not_fail
         seen.add(row.status)
         if not ended:  # the slow query still runs: the heartbeat moves on its own
             beats.add(row.heartbeat_at)
-            if dead_gone is None and (await export_row(services, dead.id)).status == "FAILED" \
-                    and not dead_files.exists():
+            if (
+                dead_gone is None
+                and (await export_row(services, dead.id)).status == "FAILED"
+                and not dead_files.exists()
+            ):
                 dead_gone = time.monotonic()
         assert time.monotonic() - began < 60
         await asyncio.sleep(0.1)
@@ -348,8 +404,9 @@ async def test_a_live_job_with_a_chunk_longer_than_the_stale_timeout_is_not_fail
     assert load_workbook(BytesIO(response.content))["Documentos"].max_row == 301
 
 
-async def test_a_job_failed_as_stale_while_alive_stops_and_leaves_no_file(api, services, world, real_clock,
-                                                                          monkeypatch):
+async def test_a_job_failed_as_stale_while_alive_stops_and_leaves_no_file(
+    api, services, world, real_clock, monkeypatch
+):
     """A job that only looked dead (its process was frozen, its database out of reach) and was
     FAILED meanwhile: its next heartbeat finds the row no longer running, and the job stops after
     its current chunk, removing its files; the row keeps what the check wrote."""
@@ -362,8 +419,11 @@ async def test_a_job_failed_as_stale_while_alive_stops_and_leaves_no_file(api, s
     while not job_files(services, export_id):
         await asyncio.sleep(0.02)
     async with services.db.transaction() as session:  # what another instance's check would write
-        await session.execute(update(Export).where(Export.id == export_id).values(
-            status=ExportStatus.FAILED.value, error=STALE_ERROR, finished_at=real_clock.now()))
+        await session.execute(
+            update(Export)
+            .where(Export.id == export_id)
+            .values(status=ExportStatus.FAILED.value, error=STALE_ERROR, finished_at=real_clock.now())
+        )
     await asyncio.wait_for(export_runner(services).wait_idle(), 30)
     row = await export_row(services, export_id)
     assert (row.status, row.error, row.file_key) == ("FAILED", STALE_ERROR, None)

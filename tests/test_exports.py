@@ -26,21 +26,57 @@ from tests.workflow import Flow
 START = """mutation($input: ExportInput!) { startExport(input: $input) {
   export { id status progress rows totalRows url error filename }
   errors { code field message } } }"""
-NODE = """query($id: ID!) { node(id: $id) { ... on Export { id status progress rows totalRows url error filename } } }"""
-PROGRESS = """subscription($id: ID!) { exportProgress(exportId: $id) { id status progress rows totalRows url error } }"""
+NODE = (
+    """query($id: ID!) { node(id: $id) { ... on Export { id status progress rows totalRows url error filename } } }"""
+)
+PROGRESS = (
+    """subscription($id: ID!) { exportProgress(exportId: $id) { id status progress rows totalRows url error } }"""
+)
 
 DOCUMENT_HEADERS = (
-    "Folio", "Fecha de recepción", "Fecha del documento", "Tipo", "Origen", "Referencia", "Asunto", "Síntesis",
-    "Remitente", "Dependencia del remitente", "Nivel del remitente", "Destinatario", "Unidad", "Prioridad",
-    "Confidencial", "Estado", "Fecha límite", "Semáforo", "Fecha de conclusión")
+    "Folio",
+    "Fecha de recepción",
+    "Fecha del documento",
+    "Tipo",
+    "Origen",
+    "Referencia",
+    "Asunto",
+    "Síntesis",
+    "Remitente",
+    "Dependencia del remitente",
+    "Nivel del remitente",
+    "Destinatario",
+    "Unidad",
+    "Prioridad",
+    "Confidencial",
+    "Estado",
+    "Fecha límite",
+    "Semáforo",
+    "Fecha de conclusión",
+)
 TURNO_HEADERS = (
-    "Número", "Fecha de envío", "De", "Para", "Instrucción", "Indicaciones", "Prioridad", "Estado",
-    "Fecha de recepción", "Fecha límite", "Días hábiles restantes", "Semáforo", "Fecha de conclusión",
-    "Tipo de documento", "Asunto del documento", "Remitente")
+    "Número",
+    "Fecha de envío",
+    "De",
+    "Para",
+    "Instrucción",
+    "Indicaciones",
+    "Prioridad",
+    "Estado",
+    "Fecha de recepción",
+    "Fecha límite",
+    "Días hábiles restantes",
+    "Semáforo",
+    "Fecha de conclusión",
+    "Tipo de documento",
+    "Asunto del documento",
+    "Remitente",
+)
 FILLS = {"Verde": "00C6EFCE", "Amarillo": "00FFEB9C", "Rojo": "00FFC7CE"}
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
 
 async def start(api, world, user, value: dict) -> dict:
     return (await api.ok(START, {"input": value}, token=world.tokens[user]))["startExport"]
@@ -69,7 +105,9 @@ def records(ws) -> list[dict]:
 
 
 def indicators(wb) -> dict:
-    return {row[0]: row[1] for row in wb["Indicadores"].iter_rows(values_only=True) if row and row[0] and row[1] is not None}
+    return {
+        row[0]: row[1] for row in wb["Indicadores"].iter_rows(values_only=True) if row and row[0] and row[1] is not None
+    }
 
 
 def files_under(root: Path) -> list[Path]:
@@ -81,21 +119,47 @@ async def history(api, world):
     """Documents of DA, SRH (confidential) and DJ, each with its own light (today is Monday 2 March 2026)."""
     flow = Flow(api, world)
     docs = {
-        "red": await flow.register(user="da_reg", unit="DA", reference="R/1", receivedAt="2026-02-20T10:00:00-06:00",
-                                   dueDate="2026-02-25", subject="Vencido"),
-        "yellow": await flow.register(user="da_reg", unit="DA", reference="R/2", receivedAt="2026-02-27T09:30:00-06:00",
-                                      dueDate="2026-03-03", subject="Por vencer", documentDate="2026-02-26"),
-        "confidential": await flow.register(user="srh_reg", unit="SRH", reference="R/3",
-                                            receivedAt="2026-03-01T12:00:00-06:00", dueDate="2026-03-20",
-                                            confidential=True, subject="Asunto reservado"),
-        "none": await flow.register(user="da_reg", unit="DA", reference="R/4", receivedAt="2026-03-02T09:00:00-06:00",
-                                    priority="URGENT", subject="Agua & drenaje <urgente>"),
+        "red": await flow.register(
+            user="da_reg",
+            unit="DA",
+            reference="R/1",
+            receivedAt="2026-02-20T10:00:00-06:00",
+            dueDate="2026-02-25",
+            subject="Vencido",
+        ),
+        "yellow": await flow.register(
+            user="da_reg",
+            unit="DA",
+            reference="R/2",
+            receivedAt="2026-02-27T09:30:00-06:00",
+            dueDate="2026-03-03",
+            subject="Por vencer",
+            documentDate="2026-02-26",
+        ),
+        "confidential": await flow.register(
+            user="srh_reg",
+            unit="SRH",
+            reference="R/3",
+            receivedAt="2026-03-01T12:00:00-06:00",
+            dueDate="2026-03-20",
+            confidential=True,
+            subject="Asunto reservado",
+        ),
+        "none": await flow.register(
+            user="da_reg",
+            unit="DA",
+            reference="R/4",
+            receivedAt="2026-03-02T09:00:00-06:00",
+            priority="URGENT",
+            subject="Agua & drenaje <urgente>",
+        ),
         "other": await flow.register(user="dj_reg", unit="DJ", reference="R/5", subject="De otra dirección"),
     }
     return flow, docs
 
 
 # --- the workbook ----------------------------------------------------------------------------
+
 
 async def test_documents_workbook_contents(api, services, world, history):
     _, docs = history
@@ -121,8 +185,16 @@ async def test_documents_workbook_contents(api, services, world, history):
     assert yellow["Fecha límite"] == datetime(2026, 3, 3)
     assert (yellow["Tipo"], yellow["Origen"], yellow["Referencia"]) == ("Oficio", "Externo", "R/2")
     assert (yellow["Remitente"], yellow["Dependencia del remitente"], yellow["Nivel del remitente"]) == (
-        "Lic. María Pérez", "Secretaría de Desarrollo Urbano", "Estatal")
-    assert (yellow["Unidad"], yellow["Prioridad"], yellow["Estado"], yellow["Confidencial"]) == ("DA", "Normal", "Registrado", "No")
+        "Lic. María Pérez",
+        "Secretaría de Desarrollo Urbano",
+        "Estatal",
+    )
+    assert (yellow["Unidad"], yellow["Prioridad"], yellow["Estado"], yellow["Confidencial"]) == (
+        "DA",
+        "Normal",
+        "Registrado",
+        "No",
+    )
     assert by_folio[docs["none"]["folio"]]["Asunto"] == "Agua & drenaje <urgente>"
     assert by_folio[docs["none"]["folio"]]["Prioridad"] == "Urgente"
     row_of = {r["Folio"]: i + 2 for i, r in enumerate(rows)}
@@ -131,7 +203,9 @@ async def test_documents_workbook_contents(api, services, world, history):
 
     # the semáforo: its Spanish name on a green / yellow / red fill, as the API says
     for key, label in (("red", "Rojo"), ("yellow", "Amarillo"), ("confidential", "Verde"), ("none", "Sin semáforo")):
-        assert {"RED": "Rojo", "YELLOW": "Amarillo", "GREEN": "Verde", "NONE": "Sin semáforo"}[docs[key]["trafficLight"]] == label
+        assert {"RED": "Rojo", "YELLOW": "Amarillo", "GREEN": "Verde", "NONE": "Sin semáforo"}[
+            docs[key]["trafficLight"]
+        ] == label
         cell = ws.cell(row_of[docs[key]["folio"]], 18)
         assert cell.value == label
         assert (cell.fill.fgColor.rgb if cell.fill.fill_type == "solid" else None) == FILLS.get(label)
@@ -142,8 +216,11 @@ async def test_documents_workbook_contents(api, services, world, history):
     for column in ("Asunto", "Síntesis", "Remitente", "Dependencia del remitente", "Nivel del remitente"):
         assert hidden[column] == "Confidencial"
     # ... exactly as the API answers them
-    body = await api.gql('query($id: ID!) { node(id: $id) { ... on Document { subject } } }',
-                         {"id": docs["confidential"]["id"]}, token=world.tokens["da_viewer"])
+    body = await api.gql(
+        "query($id: ID!) { node(id: $id) { ... on Document { subject } } }",
+        {"id": docs["confidential"]["id"]},
+        token=world.tokens["da_viewer"],
+    )
     assert body["data"]["node"]["subject"] is None and body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
     numbers = indicators(wb)
@@ -167,8 +244,11 @@ async def test_the_filter_is_the_list_filter(api, services, world, history):
     _, docs = history
     value = {"documents": {"trafficLight": ["RED", "YELLOW"], "period": {"from": "2026-02-21"}}}
     _, wb = await run_export(api, services, world, "da_head", value)
-    listed = await api.ok('query($f: DocumentFilter) { documents(filter: $f) { edges { node { folio } } } }',
-                          {"f": value["documents"]}, token=world.tokens["da_head"])
+    listed = await api.ok(
+        "query($f: DocumentFilter) { documents(filter: $f) { edges { node { folio } } } }",
+        {"f": value["documents"]},
+        token=world.tokens["da_head"],
+    )
     assert [r["Folio"] for r in records(wb["Documentos"])] == [e["node"]["folio"] for e in listed["documents"]["edges"]]
     assert [r["Folio"] for r in records(wb["Documentos"])] == [docs["yellow"]["folio"]]
     numbers = indicators(wb)
@@ -195,12 +275,20 @@ async def test_an_export_of_nothing_is_a_valid_file_with_headers(api, services, 
 
 async def test_turnos_workbook(api, services, world, history):
     flow, docs = history
-    sent = await flow.send("da_reg", document=docs["yellow"]["id"], recipients=[
-        {"unitId": "SRH", "instruction": "RESPONSE", "dueDate": "2026-03-04", "notes": "Atender & informar"},
-        {"unitId": "DJ", "instruction": "KNOWLEDGE"}])
+    sent = await flow.send(
+        "da_reg",
+        document=docs["yellow"]["id"],
+        recipients=[
+            {"unitId": "SRH", "instruction": "RESPONSE", "dueDate": "2026-03-04", "notes": "Atender & informar"},
+            {"unitId": "DJ", "instruction": "KNOWLEDGE"},
+        ],
+    )
     assert sent["errors"] == []
-    secret = await flow.send("srh_reg", document=docs["confidential"]["id"],
-                             recipients=[{"unitId": "DRH", "instruction": "OPINION", "businessDays": 10}])
+    secret = await flow.send(
+        "srh_reg",
+        document=docs["confidential"]["id"],
+        recipients=[{"unitId": "DRH", "instruction": "OPINION", "businessDays": 10}],
+    )
     assert secret["errors"] == []
 
     # STAFF of SRH: the turnos from or to SRH only
@@ -211,7 +299,12 @@ async def test_turnos_workbook(api, services, world, history):
     assert [r["Número"] for r in rows] == [secret["turnos"][0]["number"], sent["turnos"][0]["number"]]
     srh = rows[1]
     assert (srh["De"], srh["Para"], srh["Instrucción"], srh["Indicaciones"], srh["Estado"]) == (
-        "DA", "SRH", "Respuesta", "Atender & informar", "Enviado")
+        "DA",
+        "SRH",
+        "Respuesta",
+        "Atender & informar",
+        "Enviado",
+    )
     assert srh["Fecha de envío"] == datetime(2026, 3, 2, 10, 0)  # 16:00 UTC
     assert srh["Fecha límite"] == datetime(2026, 3, 4)
     assert srh["Días hábiles restantes"] == sent["turnos"][0]["businessDaysLeft"] == 2
@@ -228,13 +321,15 @@ async def test_turnos_workbook(api, services, world, history):
     assert set(rows) == {t["number"] for t in sent["turnos"] + secret["turnos"]}
     assert rows[secret["turnos"][0]["number"]]["Asunto del documento"] == "Confidencial"
     assert rows[secret["turnos"][0]["number"]]["Remitente"] == "Confidencial"
-    _, wb = await run_export(api, services, world, "da_viewer",
-                             {"turnos": {"instruction": ["KNOWLEDGE"], "unitId": world.unit_id("DJ")}})
+    _, wb = await run_export(
+        api, services, world, "da_viewer", {"turnos": {"instruction": ["KNOWLEDGE"], "unitId": world.unit_id("DJ")}}
+    )
     assert [r["Número"] for r in records(wb["Turnos"])] == [sent["turnos"][1]["number"]]
     assert records(wb["Turnos"])[0]["Semáforo"] == "Sin semáforo"
 
 
 # --- rules ------------------------------------------------------------------------------------
+
 
 async def test_exactly_one_kind_and_a_known_unit(api, world):
     for value in ({}, {"documents": {}, "turnos": {}}):
@@ -251,9 +346,18 @@ async def test_exports_per_user_are_limited_and_a_dead_job_does_not_count(api, s
     services.settings = dataclasses.replace(services.settings, export_max_per_user=1)
     now = services.clock.now()
     async with services.db.transaction() as session:
-        running = Export(user_id=world.users["da_head"].id, kind="DOCUMENTS", filter="{}", status="RUNNING", rows=0,
-                         progress=0.0, filename="documentos.xlsx", created_at=now, heartbeat_at=now,
-                         expires_at=now + timedelta(hours=24))
+        running = Export(
+            user_id=world.users["da_head"].id,
+            kind="DOCUMENTS",
+            filter="{}",
+            status="RUNNING",
+            rows=0,
+            progress=0.0,
+            filename="documentos.xlsx",
+            created_at=now,
+            heartbeat_at=now,
+            expires_at=now + timedelta(hours=24),
+        )
         session.add(running)
     refused = await start(api, world, "da_head", {"documents": {}})
     assert refused["export"] is None and [e["code"] for e in refused["errors"]] == ["THROTTLED"]
@@ -274,9 +378,20 @@ async def test_exports_per_user_are_limited_and_a_dead_job_does_not_count(api, s
 async def test_the_cleaner_fails_dead_jobs(services, world):
     now = services.clock.now()
     async with services.db.transaction() as session:
-        session.add(Export(user_id=world.users["da_head"].id, kind="TURNOS", filter="{}", status="PENDING", rows=0,
-                           progress=0.0, filename="turnos.xlsx", created_at=now, heartbeat_at=now - timedelta(hours=1),
-                           expires_at=now + timedelta(hours=24)))
+        session.add(
+            Export(
+                user_id=world.users["da_head"].id,
+                kind="TURNOS",
+                filter="{}",
+                status="PENDING",
+                rows=0,
+                progress=0.0,
+                filename="turnos.xlsx",
+                created_at=now,
+                heartbeat_at=now - timedelta(hours=1),
+                expires_at=now + timedelta(hours=24),
+            )
+        )
     result = await clean_exports(services)
     assert result.failed == 1
     async with services.db.session() as session:
@@ -292,6 +407,7 @@ async def test_only_the_owner_sees_the_export(api, services, world, history):
 
 # --- downloads --------------------------------------------------------------------------------
 
+
 async def test_download_rules(api, services, world, history):
     export, _ = await run_export(api, services, world, "da_head", {"documents": {}})
     url = export["url"]
@@ -300,10 +416,13 @@ async def test_download_rules(api, services, world, history):
     assert owner.status_code == 200
     assert owner.headers["content-type"] == CONTENT_TYPE
     assert owner.headers["content-disposition"].startswith('attachment; filename="documentos-2026-03-02.xlsx"')
-    assert (await api.client.get(path, headers={"Authorization": f"Bearer {world.tokens['da_head']}"})).status_code == 200
+    assert (
+        await api.client.get(path, headers={"Authorization": f"Bearer {world.tokens['da_head']}"})
+    ).status_code == 200
 
-    missing = await api.client.get(f"/exports/{to_global_id('Export', 999_999)}",
-                                   headers={"Authorization": f"Bearer {world.tokens['da_head']}"})
+    missing = await api.client.get(
+        f"/exports/{to_global_id('Export', 999_999)}", headers={"Authorization": f"Bearer {world.tokens['da_head']}"}
+    )
     assert missing.status_code == 404
     # another user, even an ADMIN, gets exactly what a missing export gets
     for user in ("admin", "da_reg"):
@@ -318,8 +437,11 @@ async def test_download_rules(api, services, world, history):
     assert (await api.client.get(path)).status_code == 401  # no credentials at all
 
     # the link dies with the owner's access
-    done = await api.ok('mutation($id: ID!) { updateUser(input: {id: $id, active: false}) { errors { code } } }',
-                        {"id": world.user_id("da_head")}, token=world.tokens["admin"])
+    done = await api.ok(
+        "mutation($id: ID!) { updateUser(input: {id: $id, active: false}) { errors { code } } }",
+        {"id": world.user_id("da_head")},
+        token=world.tokens["admin"],
+    )
     assert done["updateUser"]["errors"] == []
     assert (await api.client.get(url)).status_code == 404
 
@@ -335,11 +457,15 @@ async def test_expired_exports_are_deleted_with_their_file(api, services, world,
     assert (result.deleted, result.files) == (1, 1)
     assert files_under(directory) == []
     assert (await api.ok(NODE, {"id": export["id"]}, token=world.tokens["da_head"]))["node"] is None
-    assert (await api.client.get(export["url"].split("?")[0],
-                                 headers={"Authorization": f"Bearer {world.tokens['da_head']}"})).status_code == 404
+    assert (
+        await api.client.get(
+            export["url"].split("?")[0], headers={"Authorization": f"Bearer {world.tokens['da_head']}"}
+        )
+    ).status_code == 404
 
 
 # --- failures ---------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def small_chunks(monkeypatch):
@@ -364,8 +490,9 @@ async def test_a_failure_leaves_no_file(api, services, world, history, small_chu
     assert files_under(Path(services.settings.files_dir) / "exports") == []
 
 
-async def test_a_shutdown_fails_the_running_job_and_removes_its_files(api, services, world, history, small_chunks,
-                                                                      monkeypatch):
+async def test_a_shutdown_fails_the_running_job_and_removes_its_files(
+    api, services, world, history, small_chunks, monkeypatch
+):
     real = exports_module._write_chunk
 
     def slow(*args):
@@ -382,6 +509,7 @@ async def test_a_shutdown_fails_the_running_job_and_removes_its_files(api, servi
 
 
 # --- exportProgress over a real websocket -------------------------------------------------------
+
 
 @pytest.fixture
 async def server(services):
@@ -415,7 +543,13 @@ async def test_progress_over_a_websocket_until_done(server, api, services, world
         seen.append(message["payload"]["data"]["exportProgress"])
     assert [s["id"] for s in seen] == [export_id] * len(seen)
     last = seen[-1]
-    assert (last["status"], last["progress"], last["rows"], last["totalRows"], last["error"]) == ("DONE", 1.0, 4, 4, None)
+    assert (last["status"], last["progress"], last["rows"], last["totalRows"], last["error"]) == (
+        "DONE",
+        1.0,
+        4,
+        4,
+        None,
+    )
     assert last["url"].startswith("/exports/")
     running = [s for s in seen if s["status"] == "RUNNING"]
     assert running and all(0 <= s["progress"] < 1 and s["url"] is None for s in running)

@@ -68,8 +68,9 @@ async def attachment_of(api, world, document_id: str) -> dict:
 async def test_a_slow_pdf_stops_at_the_time_limit_and_its_first_pages_stay_searchable(api, world, services):
     limit(services, text_extraction_timeout_seconds=5)
     hostile = await register_with(api, world, [("lento.pdf", slow_text_pdf(), "application/pdf")], reference="LENTO/1")
-    normal = await register_with(api, world, [("oficio.pdf", pdf_with_text("Oficio del tlacuache"), "application/pdf")],
-                                 reference="NORMAL/1")
+    normal = await register_with(
+        api, world, [("oficio.pdf", pdf_with_text("Oficio del tlacuache"), "application/pdf")], reference="NORMAL/1"
+    )
     assert hostile["errors"] == [] and normal["errors"] == []
 
     with memory_growth() as growth:
@@ -89,9 +90,11 @@ async def test_a_slow_pdf_stops_at_the_time_limit_and_its_first_pages_stay_searc
     assert cut["reason"] == "TIME_LIMIT"
     assert 1 <= cut["pagesRead"] < 20  # the first page is quick, the next ones take seconds each
     read = cut["pagesRead"]
-    assert cut["message"] == ("Se agotó el tiempo para leer el texto del archivo. "
-                              + ("Se leyó 1 página de 20" if read == 1 else f"Se leyeron {read} de 20 páginas")
-                              + "; lo que no se leyó no aparece en las búsquedas.")
+    assert cut["message"] == (
+        "Se agotó el tiempo para leer el texto del archivo. "
+        + ("Se leyó 1 página de 20" if read == 1 else f"Se leyeron {read} de 20 páginas")
+        + "; lo que no se leyó no aparece en las búsquedas."
+    )
     # what was read before the cut is indexed; what was not, is not
     assert await found(api, world, "ornitorrinco") == ["LENTO/1"]
     assert await found(api, world, "quetzal") == []
@@ -103,8 +106,11 @@ async def test_a_slow_pdf_stops_at_the_time_limit_and_its_first_pages_stay_searc
 
 async def test_a_pdf_past_the_memory_limit_is_recorded_as_such(api, world, services):
     limit(services, text_extraction_memory_mb=160)  # the second page needs about 250 MB
-    document = (await register_with(api, world, [("pesado.pdf", slow_text_pdf(pages=3), "application/pdf")],
-                                    reference="PESADO/1"))["document"]
+    document = (
+        await register_with(
+            api, world, [("pesado.pdf", slow_text_pdf(pages=3), "application/pdf")], reference="PESADO/1"
+        )
+    )["document"]
     with memory_growth() as growth:
         assert await extract_pending(services) == 1
     assert growth["mb"] < 100
@@ -114,7 +120,8 @@ async def test_a_pdf_past_the_memory_limit_is_recorded_as_such(api, world, servi
     assert attachment["textCutShort"]["pagesRead"] == 1
     assert attachment["textCutShort"]["message"] == (
         "Leer el texto del archivo requería más memoria de la permitida. Se leyó 1 página de 3; "
-        "lo que no se leyó no aparece en las búsquedas.")
+        "lo que no se leyó no aparece en las búsquedas."
+    )
     assert await found(api, world, "ornitorrinco") == ["PESADO/1"]
 
 
@@ -122,14 +129,20 @@ async def test_a_text_layer_with_nul_characters_is_stored(api, world, services):
     """PostgreSQL refuses NUL in text: once, such a file failed every extraction pass, and the
     files queued after it were never read."""
     content = b"BT /F1 12 Tf 72 720 Td (Oficio del ajolote\\000) Tj ET"
-    nul = pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> "
-               b"/Contents 4 0 R >>",
-               b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"])
+    nul = pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> "
+            b"/Contents 4 0 R >>",
+            b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        ]
+    )
     first = await register_with(api, world, [("nulo.pdf", nul, "application/pdf")], reference="NULO/1")
-    second = await register_with(api, world, [("oficio.pdf", pdf_with_text("Oficio del tlacuache"), "application/pdf")],
-                                 reference="NORMAL/1")
+    second = await register_with(
+        api, world, [("oficio.pdf", pdf_with_text("Oficio del tlacuache"), "application/pdf")], reference="NORMAL/1"
+    )
     assert await extract_pending(services) == 2
     for document in (first["document"], second["document"]):
         assert (await attachment_of(api, world, document["id"]))["textStatus"] == "DONE"
@@ -139,8 +152,9 @@ async def test_a_text_layer_with_nul_characters_is_stored(api, world, services):
 @pytest.mark.usefixtures("ocr_tools")
 async def test_a_huge_page_is_read_at_a_bounded_pixel_count(api, world, services):
     limit(services, ocr_max_megapixels=4)
-    document = (await register_with(api, world, [("plano.pdf", huge_page_pdf(), "application/pdf")],
-                                    reference="PLANO/1"))["document"]
+    document = (
+        await register_with(api, world, [("plano.pdf", huge_page_pdf(), "application/pdf")], reference="PLANO/1")
+    )["document"]
     with memory_growth() as growth:
         assert await extract_pending(services) == 1
     assert growth["mb"] < 100
@@ -172,8 +186,10 @@ def scanned_multipage_pdf(images: list[bytes]) -> bytes:
     import zlib
 
     count = len(images)
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
-               b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % (3 + 3 * i) for i in range(count)), count)]
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % (3 + 3 * i) for i in range(count)), count),
+    ]
     for i, pgm in enumerate(images):
         _magic, width, height, _maxval, pixels = pgm.split(maxsplit=4)
         image = zlib.compress(pixels)
@@ -183,7 +199,8 @@ def scanned_multipage_pdf(images: list[bytes]) -> bytes:
             b"/Contents %d 0 R >>" % (5 + 3 * i, 4 + 3 * i),
             b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
             b"<< /Type /XObject /Subtype /Image /Width %s /Height %s /ColorSpace /DeviceGray /BitsPerComponent 8 "
-            b"/Filter /FlateDecode /Length %d >>\nstream\n" % (width, height, len(image)) + image + b"\nendstream"]
+            b"/Filter /FlateDecode /Length %d >>\nstream\n" % (width, height, len(image)) + image + b"\nendstream",
+        ]
     return pdf(objects)
 
 
@@ -200,17 +217,20 @@ def multipage_tiff(images: list[bytes]) -> bytes:
 async def test_ocr_reads_at_most_the_page_limit_of_a_scan(api, world, services, tmp_path):
     limit(services, ocr_max_pages=2)
     images = scanned_pages(tmp_path, ["Oficio del ornitorrinco", "Anexo uno", "Anexo del quetzal"])
-    scan = await register_with(api, world, [("escaneo.pdf", scanned_multipage_pdf(images), "application/pdf")],
-                               reference="ESCANEO/1")
-    tiff = await register_with(api, world, [("escaneo.tif", multipage_tiff(images), "image/tiff")],
-                               reference="ESCANEO/2")
+    scan = await register_with(
+        api, world, [("escaneo.pdf", scanned_multipage_pdf(images), "application/pdf")], reference="ESCANEO/1"
+    )
+    tiff = await register_with(
+        api, world, [("escaneo.tif", multipage_tiff(images), "image/tiff")], reference="ESCANEO/2"
+    )
     assert await extract_pending(services) == 2
     for document in (scan["document"], tiff["document"]):
         attachment = await attachment_of(api, world, document["id"])
         assert attachment["textStatus"] == "PARTIAL"
         assert (attachment["textCutShort"]["reason"], attachment["textCutShort"]["pagesRead"]) == ("PAGE_LIMIT", 2)
     assert attachment["textCutShort"]["message"].startswith(
-        "De un documento escaneado solo se lee el texto de las primeras páginas. Se leyeron 2 ")
+        "De un documento escaneado solo se lee el texto de las primeras páginas. Se leyeron 2 "
+    )
     assert sorted(await found(api, world, "ornitorrinco")) == ["ESCANEO/1", "ESCANEO/2"]
     assert await found(api, world, "quetzal") == []  # page 3: not read
 

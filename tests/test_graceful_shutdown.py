@@ -37,9 +37,16 @@ REGISTER = """mutation($input: RegisterDocumentInput!) { registerDocument(input:
 
 def environment(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MCS_")}
-    env.update(MCS_VAR_DIR=str(tmp_path), MCS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'mcs.sqlite3'}",
-               MCS_SECRET_KEY=SECRET, MCS_SHUTDOWN_GRACE_SECONDS=str(GRACE), MCS_DEADLINE_WATCH_SECONDS="0",
-               MCS_TEXT_EXTRACTION_SECONDS="0", MCS_EXPORT_CLEANUP_SECONDS="0", PYTHONUNBUFFERED="1")
+    env.update(
+        MCS_VAR_DIR=str(tmp_path),
+        MCS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'mcs.sqlite3'}",
+        MCS_SECRET_KEY=SECRET,
+        MCS_SHUTDOWN_GRACE_SECONDS=str(GRACE),
+        MCS_DEADLINE_WATCH_SECONDS="0",
+        MCS_TEXT_EXTRACTION_SECONDS="0",
+        MCS_EXPORT_CLEANUP_SECONDS="0",
+        PYTHONUNBUFFERED="1",
+    )
     return env
 
 
@@ -48,8 +55,9 @@ async def instance(tmp_path):
     """A migrated SQLite database with the test institution and 100 documents; `mcs serve` on it."""
     env = environment(tmp_path)
     await asyncio.to_thread(migrate, env["MCS_DATABASE_URL"])
-    settings = Settings.from_env(database_url=env["MCS_DATABASE_URL"], redis_url=None, files_dir=tmp_path / "files",
-                                 secret_key=SECRET)
+    settings = Settings.from_env(
+        database_url=env["MCS_DATABASE_URL"], redis_url=None, files_dir=tmp_path / "files", secret_key=SECRET
+    )
     services = build_services(settings)  # the real clock: the server checks the tokens against it
     try:
         world = await build_world(services)
@@ -61,8 +69,17 @@ async def instance(tmp_path):
         await services.db.dispose()
 
     process = await asyncio.create_subprocess_exec(
-        str(MCS), "serve", "--host", "127.0.0.1", "--port", "0", env=env, cwd=tmp_path,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        str(MCS),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     output = []
 
     async def read_port() -> int:
@@ -97,9 +114,22 @@ async def test_sigterm_finishes_requests_in_flight_closes_sockets_with_1012_and_
     await socket.subscribe(INBOX)
     await asyncio.sleep(0.3)
     async with httpx.AsyncClient() as http:
-        registered = await http.post(url, json={"query": REGISTER, "variables": {"input": {
-            "unitId": unit_id, "origin": "EXTERNAL", "documentType": "OFICIO", "subject": "Antes del cierre",
-            "sender": {"level": "STATE", "name": "Remitente"}}}}, headers={"Authorization": f"Bearer {tokens['da_reg']}"})
+        registered = await http.post(
+            url,
+            json={
+                "query": REGISTER,
+                "variables": {
+                    "input": {
+                        "unitId": unit_id,
+                        "origin": "EXTERNAL",
+                        "documentType": "OFICIO",
+                        "subject": "Antes del cierre",
+                        "sender": {"level": "STATE", "name": "Remitente"},
+                    }
+                },
+            },
+            headers={"Authorization": f"Bearer {tokens['da_reg']}"},
+        )
     assert registered.json()["data"]["registerDocument"]["errors"] == []
     assert (await socket.next())["data"]["inboxEvents"]["kind"] == "DOCUMENT_REGISTERED"
 
@@ -114,9 +144,18 @@ async def test_sigterm_finishes_requests_in_flight_closes_sockets_with_1012_and_
             while not stop.is_set():
                 i += 1
                 if number == 0 and i % 3 == 0:
-                    body = {"query": REGISTER, "variables": {"input": {
-                        "unitId": unit_id, "origin": "EXTERNAL", "documentType": "OFICIO", "subject": f"Carga {i}",
-                        "sender": {"level": "STATE", "name": "Remitente"}}}}
+                    body = {
+                        "query": REGISTER,
+                        "variables": {
+                            "input": {
+                                "unitId": unit_id,
+                                "origin": "EXTERNAL",
+                                "documentType": "OFICIO",
+                                "subject": f"Carga {i}",
+                                "sender": {"level": "STATE", "name": "Remitente"},
+                            }
+                        },
+                    }
                 else:
                     body = {"query": SLOW}
                 sent = loop.time()
@@ -127,7 +166,9 @@ async def test_sigterm_finishes_requests_in_flight_closes_sockets_with_1012_and_
                     return  # the server is gone (or going): no more from this client
                 answer = response.json() if response.headers.get("content-type") == "application/json" else None
                 complete = response.status_code == 200 and answer and "errors" not in answer and answer.get("data")
-                results.append((sent, loop.time(), 200 if complete else f"{response.status_code}: {response.text[:300]}"))
+                results.append(
+                    (sent, loop.time(), 200 if complete else f"{response.status_code}: {response.text[:300]}")
+                )
 
     started = loop.time()
     clients = [asyncio.create_task(client(n)) for n in range(4)]

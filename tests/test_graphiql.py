@@ -67,7 +67,7 @@ async def test_the_page_loads_only_the_apps_own_assets(services, vendored):
             assert urlsplit(url).netloc == "testserver", reference
             asset = await http.get(url)
             assert asset.status_code == 200, url
-            assert CONTENT_TYPES[reference[reference.rindex("."):]] in asset.headers["content-type"], url
+            assert CONTENT_TYPES[reference[reference.rindex(".") :]] in asset.headers["content-type"], url
             assert "immutable" in asset.headers["cache-control"]
             # the same bytes the CDN served (strawberry's hashes): the browser refuses anything else
             assert integrity == "sha384-" + base64.b64encode(hashlib.sha384(asset.content).digest()).decode(), url

@@ -29,12 +29,24 @@ def assert_refused(body: dict, words: str) -> None:
 
 # --- always allowed ---------------------------------------------------------------------------
 
+
 async def test_typename_without_a_token(api):
     assert await api.ok("{ __typename }") == {"__typename": "Query"}
 
 
-@pytest.mark.parametrize("options", [{}, dict(descriptions=True, specified_by_url=True, directive_is_repeatable=True,
-                                              schema_description=True, input_value_deprecation=True)])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        dict(
+            descriptions=True,
+            specified_by_url=True,
+            directive_is_repeatable=True,
+            schema_description=True,
+            input_value_deprecation=True,
+        ),
+    ],
+)
 async def test_the_standard_introspection_query_without_a_token(api, options):
     data = await api.ok(get_introspection_query(**options))
     schema = data["__schema"]
@@ -43,6 +55,7 @@ async def test_the_standard_introspection_query_without_a_token(api, options):
 
 
 # --- limits -----------------------------------------------------------------------------------
+
 
 async def test_depth_limit(api, world):
     token = world.tokens["admin"]
@@ -71,6 +84,7 @@ async def test_token_limit(api):
 
 
 # --- errors -----------------------------------------------------------------------------------
+
 
 async def test_unexpected_errors_are_masked(api, world, monkeypatch):
     async def broken(ctx, include_inactive):
@@ -105,25 +119,35 @@ async def test_expected_errors_are_not_masked(api, world):
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert "Error interno" not in body["errors"][0]["message"]
 
-    registered = await api.ok(REGISTER, {"input": doc_input(world, unit="SRH", confidential=True)},
-                              token=world.tokens["srh_reg"])
+    registered = await api.ok(
+        REGISTER, {"input": doc_input(world, unit="SRH", confidential=True)}, token=world.tokens["srh_reg"]
+    )
     doc_id = registered["registerDocument"]["document"]["id"]
-    body = await api.gql('query($id: ID!) { node(id: $id) { ... on Document { folio subject } } }', {"id": doc_id},
-                         token=world.tokens["da_viewer"])
+    body = await api.gql(
+        "query($id: ID!) { node(id: $id) { ... on Document { folio subject } } }",
+        {"id": doc_id},
+        token=world.tokens["da_viewer"],
+    )
     assert body["data"]["node"] == {"folio": "SRH/2026/000001", "subject": None}
     [error] = body["errors"]
     assert error["extensions"]["code"] == "FORBIDDEN" and error["path"] == ["node", "subject"]
     assert "confidencial" in error["message"]
 
 
-@pytest.mark.parametrize("query,variables,words", [
-    (REGISTER, "register as EXTERNO", "'externo'"),
-    ("query($f: DocumentFilter) { documents(filter: $f) { totalCount } }", {"f": {"senderLevel": ["MUNICIPIO"]}},
-     "'municipio'"),
-    ("query($f: DocumentFilter) { documents(filter: $f) { totalCount } }", {"f": {"nope": 1}}, "'nope'"),
-    ("query($n: Int) { documents(first: $n) { totalCount } }", {"n": "diez"}, "int"),
-    ("query($n: Int) { documents(first: $n) { totalCount } }", {"n": 2 ** 40}, "int"),
-])
+@pytest.mark.parametrize(
+    "query,variables,words",
+    [
+        (REGISTER, "register as EXTERNO", "'externo'"),
+        (
+            "query($f: DocumentFilter) { documents(filter: $f) { totalCount } }",
+            {"f": {"senderLevel": ["MUNICIPIO"]}},
+            "'municipio'",
+        ),
+        ("query($f: DocumentFilter) { documents(filter: $f) { totalCount } }", {"f": {"nope": 1}}, "'nope'"),
+        ("query($n: Int) { documents(first: $n) { totalCount } }", {"n": "diez"}, "int"),
+        ("query($n: Int) { documents(first: $n) { totalCount } }", {"n": 2**40}, "int"),
+    ],
+)
 async def test_a_variable_of_the_wrong_type_is_a_validation_error(api, world, caplog, query, variables, words):
     """The same clear error as the typo written inline, without a traceback in the log."""
     if variables == "register as EXTERNO":
@@ -138,6 +162,7 @@ async def test_a_variable_of_the_wrong_type_is_a_validation_error(api, world, ca
 
 # --- HTTP -------------------------------------------------------------------------------------
 
+
 async def get_page(app, path: str = "/graphql", **kwargs) -> httpx.Response:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
         return await client.get(path, **kwargs)
@@ -147,9 +172,15 @@ def with_debug(services, debug):
     return dataclasses.replace(services, settings=dataclasses.replace(services.settings, debug=debug))
 
 
-@pytest.mark.parametrize("debug,host,served", [
-    (None, "127.0.0.1", True), (None, "0.0.0.0", False), (True, "0.0.0.0", True), (False, "127.0.0.1", False),
-])
+@pytest.mark.parametrize(
+    "debug,host,served",
+    [
+        (None, "127.0.0.1", True),
+        (None, "0.0.0.0", False),
+        (True, "0.0.0.0", True),
+        (False, "127.0.0.1", False),
+    ],
+)
 async def test_graphiql_only_for_local_development(services, debug, host, served):
     app = create_app(services=with_debug(services, debug), host=host)
     response = await get_page(app, headers={"Accept": "text/html"})
@@ -161,12 +192,25 @@ async def test_graphiql_only_for_local_development(services, debug, host, served
         assert "graphiql" not in response.text.lower()
 
 
-@pytest.mark.parametrize("debug,host,expected", [
-    (None, "127.0.0.1", True), (None, "::1", True), (None, "localhost", True), (None, "127.0.0.2", True),
-    (None, "0.0.0.0", False), (None, "::", False), (None, "192.168.1.20", False), (None, "mcs.example.mx", False),
-    (None, None, False), (None, "", False),
-    (True, "0.0.0.0", True), (True, None, True), (False, "127.0.0.1", False), (False, "localhost", False),
-])
+@pytest.mark.parametrize(
+    "debug,host,expected",
+    [
+        (None, "127.0.0.1", True),
+        (None, "::1", True),
+        (None, "localhost", True),
+        (None, "127.0.0.2", True),
+        (None, "0.0.0.0", False),
+        (None, "::", False),
+        (None, "192.168.1.20", False),
+        (None, "mcs.example.mx", False),
+        (None, None, False),
+        (None, "", False),
+        (True, "0.0.0.0", True),
+        (True, None, True),
+        (False, "127.0.0.1", False),
+        (False, "localhost", False),
+    ],
+)
 def test_graphiql_enabled(debug, host, expected):
     settings = Settings(database_url="sqlite://", redis_url=None, files_dir=".", secret_key="-", debug=debug)
     assert graphiql_enabled(settings, host) is expected
@@ -183,9 +227,11 @@ def test_mcs_debug_setting(monkeypatch, tmp_path, value, expected):
 
 
 async def test_multipart_requests_need_the_csrf_header(api, world):
-    operations = {"query": 'mutation { createOrgUnit(input: {code: "130", acronym: "DP", name: "Planeación", '
-                           'kind: DIRECTORATE, parentId: "%s"}) { errors { code } } }' % world.unit_id("DG"),
-                  "variables": {}}
+    operations = {
+        "query": 'mutation { createOrgUnit(input: {code: "130", acronym: "DP", name: "Planeación", '
+        'kind: DIRECTORATE, parentId: "%s"}) { errors { code } } }' % world.unit_id("DG"),
+        "variables": {},
+    }
     form = {"operations": (None, json.dumps(operations)), "map": (None, "{}")}
     auth = {"Authorization": f"Bearer {world.tokens['admin']}"}
     response = await api.client.post("/graphql", files=form, headers=auth)
@@ -197,10 +243,13 @@ async def test_multipart_requests_need_the_csrf_header(api, world):
 
 
 async def test_no_mutations_over_get(api, world):
-    query = ('mutation { createOrgUnit(input: {code: "130", acronym: "DP", name: "Planeación", '
-             'kind: DIRECTORATE, parentId: "%s"}) { errors { code } } }' % world.unit_id("DG"))
-    response = await api.client.get("/graphql", params={"query": query},
-                                    headers={"Authorization": f"Bearer {world.tokens['admin']}"})
+    query = (
+        'mutation { createOrgUnit(input: {code: "130", acronym: "DP", name: "Planeación", '
+        'kind: DIRECTORATE, parentId: "%s"}) { errors { code } } }' % world.unit_id("DG")
+    )
+    response = await api.client.get(
+        "/graphql", params={"query": query}, headers={"Authorization": f"Bearer {world.tokens['admin']}"}
+    )
     assert response.status_code in (400, 405)
     units = await api.ok("{ orgUnits { acronym } }", token=world.tokens["admin"])
     assert "DP" not in {u["acronym"] for u in units["orgUnits"]}

@@ -24,13 +24,15 @@ from tests.workflow import Flow
 
 SECRET, REPORT, OWN = "palabrasecreta", "palabrainforme", "palabrapropia"
 
-NODE_FILE = 'query($id: ID!) { node(id: $id) { ... on Attachment { id filename url } } }'
+NODE_FILE = "query($id: ID!) { node(id: $id) { ... on Attachment { id filename url } } }"
 SEARCH = """query($q: String, $order: DocumentOrder) { documents(filter: {search: $q}, orderBy: $order, first: 50) {
   totalCount edges { node { folio } } } }"""
-INBOX = 'query($q: String) { inbox(filter: {search: $q}) { totalCount edges { node { number } } } }'
-TIME_BY_UNIT = 'query($id: ID!) { node(id: $id) { ... on Document { timeByUnit { unit { acronym } enteredAt hours } } } }'
-TURNOS = 'query($id: ID!) { node(id: $id) { ... on Document { turnos { id toUnit { acronym } } } } }'
-ANSWER_FILES = 'query($id: ID!) { node(id: $id) { ... on Turno { responses { id attachments { id url } } } } }'
+INBOX = "query($q: String) { inbox(filter: {search: $q}) { totalCount edges { node { number } } } }"
+TIME_BY_UNIT = (
+    "query($id: ID!) { node(id: $id) { ... on Document { timeByUnit { unit { acronym } enteredAt hours } } } }"
+)
+TURNOS = "query($id: ID!) { node(id: $id) { ... on Document { turnos { id toUnit { acronym } } } } }"
+ANSWER_FILES = "query($id: ID!) { node(id: $id) { ... on Turno { responses { id attachments { id url } } } } }"
 
 
 @dataclass
@@ -46,8 +48,9 @@ class Scene:
 
 async def answer_with_file(api, world, user: str, turno_id: str, name: str, text: str) -> dict:
     variables = {"input": {"turnoId": turno_id, "body": "Se anexa la respuesta.", "files": [None]}}
-    response = await upload(api, world.tokens[user], RESPOND, variables,
-                            {"input.files.0": (name, pdf_with_text(text), "application/pdf")})
+    response = await upload(
+        api, world.tokens[user], RESPOND, variables, {"input.files.0": (name, pdf_with_text(text), "application/pdf")}
+    )
     payload = response.json()["data"]["respondTurno"]
     assert payload["errors"] == [], payload
     return payload["response"]
@@ -57,22 +60,38 @@ async def build_scene(api, world, services, *, user="dg_reg", unit="DG", other="
     """`user` registers in `unit` and turns the document to DJ and to `other`; DJ's STAFF answers
     with SECRET, the other unit's STAFF with REPORT."""
     flow = Flow(api, world)
-    registered = await register_with(api, world, [("oficio.pdf", pdf_with_text(f"Oficio con {OWN}"), "application/pdf")],
-                                     user=user, unit=unit, subject="Contrato de arrendamiento", **fields)
+    registered = await register_with(
+        api,
+        world,
+        [("oficio.pdf", pdf_with_text(f"Oficio con {OWN}"), "application/pdf")],
+        user=user,
+        unit=unit,
+        subject="Contrato de arrendamiento",
+        **fields,
+    )
     assert registered["errors"] == [], registered
     document = registered["document"]
-    sent = await flow.send(user, document=document["id"], recipients=[{"unitId": other, "instruction": "RESPONSE"},
-                                                                        {"unitId": "DJ", "instruction": "RESPONSE"}])
+    sent = await flow.send(
+        user,
+        document=document["id"],
+        recipients=[{"unitId": other, "instruction": "RESPONSE"}, {"unitId": "DJ", "instruction": "RESPONSE"}],
+    )
     assert sent["errors"] == [], sent
     turnos = {t["toUnit"]["acronym"]: t for t in sent["turnos"]}
     dj = await answer_with_file(api, world, "dj_staff", turnos["DJ"]["id"], "dictamen.pdf", f"Dictamen con {SECRET}")
-    second = await answer_with_file(api, world, f"{other.lower()}_staff", turnos[other]["id"], "informe.pdf",
-                                    f"Informe con {REPORT}")
+    second = await answer_with_file(
+        api, world, f"{other.lower()}_staff", turnos[other]["id"], "informe.pdf", f"Informe con {REPORT}"
+    )
     assert await extract_pending(services) == 3
-    return Scene(document={"id": document["id"], "folio": document["folio"]},
-                 own_file=document["attachments"][0]["id"], dj_file=dj["attachments"][0]["id"],
-                 other_file=second["attachments"][0]["id"], dj_file_url=dj["attachments"][0]["url"],
-                 dj_turno=turnos["DJ"]["id"], dj_response=dj["id"])
+    return Scene(
+        document={"id": document["id"], "folio": document["folio"]},
+        own_file=document["attachments"][0]["id"],
+        dj_file=dj["attachments"][0]["id"],
+        other_file=second["attachments"][0]["id"],
+        dj_file_url=dj["attachments"][0]["url"],
+        dj_turno=turnos["DJ"]["id"],
+        dj_response=dj["id"],
+    )
 
 
 @pytest.fixture
@@ -127,7 +146,9 @@ async def test_a_hidden_answer_file_does_not_download(api, world, services, scen
     assert await bearer("da_staff") == 404
     assert await bearer("da_head") == 404
     # as a missing file answers
-    missing = await api.client.get("/files/QXR0YWNobWVudDo5OTk5", headers={"Authorization": f"Bearer {world.tokens['da_staff']}"})
+    missing = await api.client.get(
+        "/files/QXR0YWNobWVudDo5OTk5", headers={"Authorization": f"Bearer {world.tokens['da_staff']}"}
+    )
     hidden = await api.client.get(bare, headers={"Authorization": f"Bearer {world.tokens['da_staff']}"})
     assert (hidden.status_code, hidden.text) == (missing.status_code, missing.text)
 
@@ -148,11 +169,13 @@ async def test_a_hidden_answer_file_does_not_download(api, world, services, scen
         reachable |= {a["id"] for r in node["responses"] for a in r["attachments"]}
     assert scene.dj_file not in reachable and scene.other_file in reachable
     for hidden_id in (scene.dj_turno, scene.dj_response):
-        assert (await api.ok('query($id: ID!) { node(id: $id) { id } }', {"id": hidden_id},
-                             token=world.tokens["da_staff"]))["node"] is None
+        assert (
+            await api.ok("query($id: ID!) { node(id: $id) { id } }", {"id": hidden_id}, token=world.tokens["da_staff"])
+        )["node"] is None
 
 
 # --- search ---------------------------------------------------------------------------------
+
 
 async def test_search_finds_an_answer_word_only_for_who_sees_the_answer(api, world, scene):
     folio = [scene.document["folio"]]
@@ -184,8 +207,9 @@ async def test_a_confidential_documents_answer_words_only_for_who_may_read_them(
     """Registered by DA and turned to SRH and DJ (the chain: DA, SRH, DJ): DJ's answer's words
     match for who sees DJ's turno and may read the protected fields; not for a REGISTRAR above or
     ADMIN (they see the turno, not the fields), nor for SRH (on the chain, not on DJ's turno)."""
-    scene = await build_scene(api, world, services, user="da_reg", unit="DA", other="SRH", confidential=True,
-                              reference="CONF/9")
+    scene = await build_scene(
+        api, world, services, user="da_reg", unit="DA", other="SRH", confidential=True, reference="CONF/9"
+    )
     folio = [scene.document["folio"]]
     for user in ("dj_staff", "dj_head", "da_staff", "da_reg", "da_head", "dg_head"):
         assert await found(api, world, user, SECRET) == folio, user
@@ -203,6 +227,7 @@ async def test_a_confidential_documents_answer_words_only_for_who_may_read_them(
 
 # --- exports ----------------------------------------------------------------------------------
 
+
 async def test_exports_filtered_by_an_answer_word(api, world, services, scene):
     for kind in ("documents", "turnos"):
         _, hidden = await run_export(api, services, world, "da_staff", {kind: {"search": SECRET}})
@@ -214,6 +239,7 @@ async def test_exports_filtered_by_an_answer_word(api, world, services, scene):
 
 
 # --- history and time by unit -----------------------------------------------------------------
+
 
 async def test_history_names_no_hidden_answer(api, world, scene):
     flow = Flow(api, world)

@@ -28,8 +28,9 @@ LETTER = pdf_with_text("Oficio recibido con reintento", "la respuesta al COMMIT 
 
 async def register_keyed(api, world, key: str | bytes | None, user="da_reg", **fields):
     headers = {"Authorization": f"Bearer {world.tokens[user]}", **({"Idempotency-Key": key} if key else {})}
-    response = await api.client.post("/graphql", json={"query": REGISTER, "variables": {
-        "input": doc_input(world, **fields)}}, headers=headers)
+    response = await api.client.post(
+        "/graphql", json={"query": REGISTER, "variables": {"input": doc_input(world, **fields)}}, headers=headers
+    )
     assert response.status_code == 200, response.text
     return response.json()["data"]["registerDocument"]
 
@@ -72,9 +73,15 @@ async def test_a_malformed_key_is_a_validation_error(api, world, services):
 
 async def test_send_turno_retried_returns_the_same_turnos(api, world):
     document = (await register_keyed(api, world, None, user="dg_reg", unit="DG"))["document"]
-    variables = {"input": {"documentId": document["id"], "recipients": [
-        {"unitId": world.unit_id("DA"), "instruction": "ATTENTION"},
-        {"unitId": world.unit_id("DJ"), "instruction": "KNOWLEDGE"}]}}
+    variables = {
+        "input": {
+            "documentId": document["id"],
+            "recipients": [
+                {"unitId": world.unit_id("DA"), "instruction": "ATTENTION"},
+                {"unitId": world.unit_id("DJ"), "instruction": "KNOWLEDGE"},
+            ],
+        }
+    }
     headers = {"Authorization": f"Bearer {world.tokens['dg_head']}", "Idempotency-Key": "turnar-1"}
     answers = []
     for _ in range(2):
@@ -115,29 +122,49 @@ async def test_a_lost_commit_answer_then_the_retry_gets_the_document_and_its_fil
     from datetime import datetime, timezone
     import httpx
 
-    settings = Settings.from_env(database_url=proxied_url, redis_url=REDIS_URL, redis_channel=REDIS_CHANNEL,
-                                 files_dir=tmp_path / "files", deadline_watch_seconds=0, text_extraction_seconds=0,
-                                 secret_key="test-secret-key-with-enough-length-for-hs256", debug=False)
+    settings = Settings.from_env(
+        database_url=proxied_url,
+        redis_url=REDIS_URL,
+        redis_channel=REDIS_CHANNEL,
+        files_dir=tmp_path / "files",
+        deadline_watch_seconds=0,
+        text_extraction_seconds=0,
+        secret_key="test-secret-key-with-enough-length-for-hs256",
+        debug=False,
+    )
     services = build_services(settings, clock=FrozenClock(datetime(2026, 3, 2, 16, 0, tzinfo=timezone.utc)))
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(services=services)),
-                                     base_url="http://testserver") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=create_app(services=services)), base_url="http://testserver"
+        ) as client:
             token = world.tokens["da_reg"]
             variables = {"input": {**doc_input(world), "files": [None]}}
             files = {"input.files.0": ("oficio.pdf", LETTER, "application/pdf")}
 
             async def send():
                 operations = {"query": REGISTER_WITH_FILES, "variables": variables}
-                form = {"operations": (None, json.dumps(operations)), "map": (None, json.dumps({"0": ["variables.input.files.0"]})),
-                        "0": files["input.files.0"]}
-                return await client.post("/graphql", files=form, headers={
-                    "Authorization": f"Bearer {token}", "x-mcs-csrf": "1", "Idempotency-Key": "oficio-perdido"})
+                form = {
+                    "operations": (None, json.dumps(operations)),
+                    "map": (None, json.dumps({"0": ["variables.input.files.0"]})),
+                    "0": files["input.files.0"],
+                }
+                return await client.post(
+                    "/graphql",
+                    files=form,
+                    headers={
+                        "Authorization": f"Bearer {token}",
+                        "x-mcs-csrf": "1",
+                        "Idempotency-Key": "oficio-perdido",
+                    },
+                )
 
             proxy.armed = True
             lost = await send()
             assert proxy.cuts == 1
             body = lost.json()
-            assert (body.get("data") or {}).get("registerDocument") is None or body["data"]["registerDocument"]["document"] is None
+            assert (body.get("data") or {}).get("registerDocument") is None or body["data"]["registerDocument"][
+                "document"
+            ] is None
             assert body.get("errors"), body  # the client was told it failed…
             async with services.db.session() as session:  # …yet the document was committed
                 documents = (await session.execute(select(Document))).scalars().all()

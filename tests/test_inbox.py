@@ -56,11 +56,22 @@ async def tree(api, world, clock):
     docs["doc1"] = (await flow.register())["id"]
     docs["doc2"] = (await flow.register(reference="OTRA/2"))["id"]
     docs["doc3"] = (await flow.register(reference="OTRA/3"))["id"]
-    await keep("T1", await flow.send("dg_reg", document=docs["doc1"], recipients=[{"unitId": "DA", "instruction": "RESPONSE"}]))
-    await keep("T2", await flow.send("da_head", parent=ids["T1"], recipients=[{"unitId": "SRH", "instruction": "RESPONSE"}]))
-    await keep("T3", await flow.send("srh_reg", parent=ids["T2"], recipients=[{"unitId": "DRH", "instruction": "RESPONSE"}]))
-    await keep("T4", await flow.send("dg_reg", document=docs["doc2"], recipients=[{"unitId": "DJ", "instruction": "OPINION"}]))
-    await keep("T5", await flow.send("dg_head", document=docs["doc3"], recipients=[{"unitId": "SRH", "instruction": "ATTENTION"}]))
+    await keep(
+        "T1", await flow.send("dg_reg", document=docs["doc1"], recipients=[{"unitId": "DA", "instruction": "RESPONSE"}])
+    )
+    await keep(
+        "T2", await flow.send("da_head", parent=ids["T1"], recipients=[{"unitId": "SRH", "instruction": "RESPONSE"}])
+    )
+    await keep(
+        "T3", await flow.send("srh_reg", parent=ids["T2"], recipients=[{"unitId": "DRH", "instruction": "RESPONSE"}])
+    )
+    await keep(
+        "T4", await flow.send("dg_reg", document=docs["doc2"], recipients=[{"unitId": "DJ", "instruction": "OPINION"}])
+    )
+    await keep(
+        "T5",
+        await flow.send("dg_head", document=docs["doc3"], recipients=[{"unitId": "SRH", "instruction": "ATTENTION"}]),
+    )
     return {"ids": ids, "n": nums, "docs": docs, "flow": flow}
 
 
@@ -70,6 +81,7 @@ def pick(tree, *names):
 
 
 # --- inbox and outbox --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("user", ["da_head", "da_reg", "da_viewer"])
 async def test_inbox_of_head_registrar_viewer_includes_descendants_unless_told_not_to(api, world, tree, user):
@@ -132,7 +144,18 @@ async def test_a_member_of_a_descendant_unit_does_not_see_the_turnos_above_it(ap
 
 # who sees the delegation T2 (DA→SRH), per PRODUCT.md: STAFF the turnos of their own units (from or
 # to), HEAD/REGISTRAR/VIEWER also those of their units' descendants, ADMIN all
-SEES_T2 = {"admin", "dg_head", "dg_reg", "da_head", "da_reg", "da_viewer", "da_staff", "srh_head", "srh_reg", "srh_staff"}
+SEES_T2 = {
+    "admin",
+    "dg_head",
+    "dg_reg",
+    "da_head",
+    "da_reg",
+    "da_viewer",
+    "da_staff",
+    "srh_head",
+    "srh_reg",
+    "srh_staff",
+}
 BLIND_T2 = {"drh_staff", "dj_head", "dj_reg", "dj_staff", "dj_viewer"}
 
 
@@ -159,6 +182,7 @@ async def test_document_turnos_list_is_narrowed_by_role(api, world, tree):
 
 # --- TurnoFilter ---------------------------------------------------------------------------------
 
+
 @pytest.fixture
 async def mail(api, world, clock):
     """Turnos into DA's subtree (and one to DJ) with known days, units and document fields.
@@ -181,19 +205,55 @@ async def mail(api, world, clock):
         assert sent["errors"] == [], sent
         turnos[name] = sent["turnos"][0]
 
-    await one("a", local(3, 2), "DA", {"instruction": "RESPONSE", "businessDays": 10}, reference="A/1",
-              subject="Solicitud de información de nómina", documentType="OFICIO")
-    await one("b", local(3, 3, 23, 30), "SRH", {"instruction": "OPINION"}, priority="URGENT", reference="B/1",
-              subject="Memorándum sobre vacaciones", documentType="MEMORANDUM", origin="INTERNAL",
-              sender={"level": "INTERNAL", "name": "Dirección General"})
-    await one("c", local(3, 4, 0, 30), "DRH", {"instruction": "KNOWLEDGE"}, reference="C/1",
-              subject="Queja ciudadana por trámite", documentType="SOLICITUD_CIUDADANA",
-              sender={"level": "CITIZEN", "name": "Juan Pérez"})
-    await one("d", local(3, 4, 9), "DA", {"instruction": "ATTENTION", "businessDays": 1}, reference="D/1",
-              subject="Auditoría federal", documentType="OFICIO",
-              sender={"level": "FEDERAL", "name": "Auditoría Superior de la Federación"})
-    await one("e", local(3, 4, 9, 30), "DJ", {"instruction": "RESPONSE"}, reference="E/1",
-              subject="Información de nómina jurídica")
+    await one(
+        "a",
+        local(3, 2),
+        "DA",
+        {"instruction": "RESPONSE", "businessDays": 10},
+        reference="A/1",
+        subject="Solicitud de información de nómina",
+        documentType="OFICIO",
+    )
+    await one(
+        "b",
+        local(3, 3, 23, 30),
+        "SRH",
+        {"instruction": "OPINION"},
+        priority="URGENT",
+        reference="B/1",
+        subject="Memorándum sobre vacaciones",
+        documentType="MEMORANDUM",
+        origin="INTERNAL",
+        sender={"level": "INTERNAL", "name": "Dirección General"},
+    )
+    await one(
+        "c",
+        local(3, 4, 0, 30),
+        "DRH",
+        {"instruction": "KNOWLEDGE"},
+        reference="C/1",
+        subject="Queja ciudadana por trámite",
+        documentType="SOLICITUD_CIUDADANA",
+        sender={"level": "CITIZEN", "name": "Juan Pérez"},
+    )
+    await one(
+        "d",
+        local(3, 4, 9),
+        "DA",
+        {"instruction": "ATTENTION", "businessDays": 1},
+        reference="D/1",
+        subject="Auditoría federal",
+        documentType="OFICIO",
+        sender={"level": "FEDERAL", "name": "Auditoría Superior de la Federación"},
+    )
+    await one(
+        "e",
+        local(3, 4, 9, 30),
+        "DJ",
+        {"instruction": "RESPONSE"},
+        reference="E/1",
+        subject="Información de nómina jurídica",
+    )
     assert (await flow.ack("da_staff", turnos["d"]["id"]))["turno"]["status"] == "RECEIVED"
     clock.set(local(3, 4, 12))
     return {name: t["number"] for name, t in turnos.items()}
@@ -329,8 +389,11 @@ async def test_pagination_over_turnos_sent_in_one_call(api, world, clock):
     clock.set(local(3, 2))
     flow = Flow(api, world)
     doc = await flow.register()
-    sent = await flow.send("dg_reg", document=doc["id"], recipients=[
-        {"unitId": unit, "instruction": "ATTENTION"} for unit in ("DA", "SRH", "DRH", "DJ")])
+    sent = await flow.send(
+        "dg_reg",
+        document=doc["id"],
+        recipients=[{"unitId": unit, "instruction": "ATTENTION"} for unit in ("DA", "SRH", "DRH", "DJ")],
+    )
     every = await numbers(api, world, "dg_head")
     assert sorted(every) == sorted(t["number"] for t in sent["turnos"])
     seen, after = [], None

@@ -25,11 +25,15 @@ async def test_full_lifecycle(api, world, clock):
     assert await flow.kinds(doc_id) == [("DOCUMENT_REGISTERED", None)]
 
     # 2. turn to DA (answer in 10 business days), DJ (opinion by a date) and a copy to SRH
-    sent = await flow.send("dg_reg", document=doc_id, recipients=[
-        {"unitId": "DA", "instruction": "RESPONSE", "businessDays": 10, "notes": "Atender y responder."},
-        {"unitId": "DJ", "instruction": "OPINION", "dueDate": "2026-03-04"},
-        {"unitId": "SRH", "instruction": "KNOWLEDGE"},
-    ])
+    sent = await flow.send(
+        "dg_reg",
+        document=doc_id,
+        recipients=[
+            {"unitId": "DA", "instruction": "RESPONSE", "businessDays": 10, "notes": "Atender y responder."},
+            {"unitId": "DJ", "instruction": "OPINION", "dueDate": "2026-03-04"},
+            {"unitId": "SRH", "instruction": "KNOWLEDGE"},
+        ],
+    )
     assert sent["errors"] == []
     t_da, t_dj, t_copy = sent["turnos"]
     assert [t["number"] for t in sent["turnos"]] == ["DG/2026/000001-T1", "DG/2026/000001-T2", "DG/2026/000001-T3"]
@@ -55,12 +59,16 @@ async def test_full_lifecycle(api, world, clock):
     copy = await flow.ack("srh_staff", t_copy["id"])
     assert copy["turno"]["status"] == "CONCLUDED" and copy["turno"]["trafficLight"] == "NONE"
     assert await flow.kinds(doc_id, after=4) == [
-        ("TURNO_RECEIVED", t_da["number"]), ("TURNO_RECEIVED", t_copy["number"]), ("TURNO_CONCLUDED", t_copy["number"])]
+        ("TURNO_RECEIVED", t_da["number"]),
+        ("TURNO_RECEIVED", t_copy["number"]),
+        ("TURNO_CONCLUDED", t_copy["number"]),
+    ]
 
     # 4. delegate down: DA's head turns its turno to SRH, due before the parent's deadline
     clock.set(datetime(2026, 3, 3, 16, 0, tzinfo=timezone.utc))  # Tuesday
-    delegated = await flow.send("da_head", parent=t_da["id"], recipients=[
-        {"unitId": "SRH", "instruction": "RESPONSE", "dueDate": "2026-03-05"}])
+    delegated = await flow.send(
+        "da_head", parent=t_da["id"], recipients=[{"unitId": "SRH", "instruction": "RESPONSE", "dueDate": "2026-03-05"}]
+    )
     assert delegated["errors"] == []
     t_srh = delegated["turnos"][0]
     assert t_srh["number"] == "DG/2026/000001-T4" and t_srh["parent"] == {"number": t_da["number"]}
@@ -70,7 +78,9 @@ async def test_full_lifecycle(api, world, clock):
     assert parent["trafficLight"] == "GREEN" and parent["descendantsTrafficLight"] == "YELLOW"
 
     # 5. answer from below; 6. accept below
-    answer = await flow.respond("srh_staff", t_srh["id"], body="Se anexa el informe de plantilla.", reference="SRH/045/2026")
+    answer = await flow.respond(
+        "srh_staff", t_srh["id"], body="Se anexa el informe de plantilla.", reference="SRH/045/2026"
+    )
     assert answer["errors"] == [] and answer["response"]["round"] == 1
     assert answer["response"]["turno"]["status"] == "ANSWERED"
     assert answer["response"]["turno"]["receivedAt"]  # answering records the receipt too
@@ -91,8 +101,9 @@ async def test_full_lifecycle(api, world, clock):
     # 7. answer up; 8. return with observations and a new deadline
     up = await flow.respond("da_staff", t_da["id"], body="Respuesta preliminar.")
     assert up["errors"] == [] and up["response"]["round"] == 1
-    returned = await flow.evaluate("dg_reg", up["response"]["id"], "RETURN",
-                                   comment="Falta el anexo de presupuesto.", newDueDate="2026-03-20")
+    returned = await flow.evaluate(
+        "dg_reg", up["response"]["id"], "RETURN", comment="Falta el anexo de presupuesto.", newDueDate="2026-03-20"
+    )
     assert returned["errors"] == []
     assert returned["turno"]["status"] == "RETURNED" and returned["turno"]["dueDate"] == "2026-03-20"
     assert returned["response"]["evaluation"]["comment"] == "Falta el anexo de presupuesto."
@@ -120,17 +131,25 @@ async def test_full_lifecycle(api, world, clock):
     archived = await flow.archive("dg_head", doc_id, series="12C", file="DG/EXP/2026/0007")
     assert archived["errors"] == []
     assert archived["document"]["status"] == "ARCHIVED"
-    assert archived["document"]["archive"] == {"series": "12C", "fileNumber": "DG/EXP/2026/0007",
-                                               "archivedBy": {"username": "dg_head"}}
+    assert archived["document"]["archive"] == {
+        "series": "12C",
+        "fileNumber": "DG/EXP/2026/0007",
+        "archivedBy": {"username": "dg_head"},
+    }
 
     t = {x["id"]: x["number"] for x in [t_da, t_dj, t_copy, t_srh]}
     assert await flow.kinds(doc_id, after=7) == [
         ("TURNO_SENT", t_srh["number"]),
-        ("TURNO_ANSWERED", t_srh["number"]), ("TURNO_CONCLUDED", t_srh["number"]),
-        ("TURNO_ANSWERED", t_da["number"]), ("TURNO_RETURNED", t_da["number"]),
-        ("TURNO_ANSWERED", t_da["number"]), ("TURNO_CONCLUDED", t_da["number"]),
-        ("TURNO_ANSWERED", t_dj["number"]), ("TURNO_CONCLUDED", t_dj["number"]),
-        ("DOCUMENT_CONCLUDED", None), ("DOCUMENT_ARCHIVED", None),
+        ("TURNO_ANSWERED", t_srh["number"]),
+        ("TURNO_CONCLUDED", t_srh["number"]),
+        ("TURNO_ANSWERED", t_da["number"]),
+        ("TURNO_RETURNED", t_da["number"]),
+        ("TURNO_ANSWERED", t_da["number"]),
+        ("TURNO_CONCLUDED", t_da["number"]),
+        ("TURNO_ANSWERED", t_dj["number"]),
+        ("TURNO_CONCLUDED", t_dj["number"]),
+        ("DOCUMENT_CONCLUDED", None),
+        ("DOCUMENT_ARCHIVED", None),
     ]
     assert len(t) == 4
 

@@ -39,8 +39,9 @@ class Browser:
 
     def __init__(self, app, address: str):
         self.address = address
-        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
-                                        headers={"X-Forwarded-For": address})
+        self.client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers={"X-Forwarded-For": address}
+        )
 
     async def gql(self, query: str, variables: dict, token: str | None = None) -> dict:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -112,6 +113,7 @@ async def rows(services) -> dict[str, LoginThrottle]:
 
 # --- per address: password spraying ---------------------------------------------------------------
 
+
 async def test_one_password_sprayed_over_25_usernames_is_slowed(browsers, world, clock):
     attacker = browsers(ATTACKER)
     usernames = list(world.users)[:12] + [f"persona{i}" for i in range(13)]  # real ones and guesses
@@ -147,6 +149,7 @@ async def test_a_success_resets_the_account_not_what_the_address_sprayed(browser
 
 
 # --- per account: the real user is never locked out ---------------------------------------------------
+
 
 async def test_an_attacker_cannot_lock_out_the_real_user(browsers, world, clock):
     office = browsers(OFFICE)
@@ -208,20 +211,23 @@ async def test_a_known_clients_own_failures_give_it_a_short_wait(browsers, world
 
 async def test_the_device_cookie(browsers, world):
     office = browsers(OFFICE)
-    response = await office.client.post("/graphql", json={"query": LOGIN, "variables": {
-        "input": {"username": "da_head", "password": PASSWORD}}})
+    response = await office.client.post(
+        "/graphql", json={"query": LOGIN, "variables": {"input": {"username": "da_head", "password": PASSWORD}}}
+    )
     cookie = response.headers["set-cookie"]
     assert cookie.startswith(f"{DEVICE_COOKIE}=") and "HttpOnly" in cookie and "Path=/graphql" in cookie
     assert "samesite=lax" in cookie.lower() and "Max-Age=7776000" in cookie  # 90 days
     first = office.device_cookie
     assert signed_in(await office.login("da_head", PASSWORD))
     assert office.device_cookie == first  # the same device keeps its id
-    failed = await browsers("192.0.2.5").client.post("/graphql", json={"query": LOGIN, "variables": {
-        "input": {"username": "da_head", "password": WRONG}}})
+    failed = await browsers("192.0.2.5").client.post(
+        "/graphql", json={"query": LOGIN, "variables": {"input": {"username": "da_head", "password": WRONG}}}
+    )
     assert "set-cookie" not in failed.headers
 
 
 # --- institution-wide ceiling --------------------------------------------------------------------------
+
 
 async def test_the_global_ceiling(browsers, world, clock, services):
     services.settings = dataclasses.replace(services.settings, login_failures_per_minute=8)
@@ -240,6 +246,7 @@ async def test_the_global_ceiling(browsers, world, clock, services):
 
 
 # --- no hashing for a throttled attempt ------------------------------------------------------------------
+
 
 async def test_throttled_attempts_do_not_hash(browsers, world, monkeypatch):
     checked = []
@@ -260,6 +267,7 @@ async def test_throttled_attempts_do_not_hash(browsers, world, monkeypatch):
 
 # --- changePassword's current password counts like a sign-in ----------------------------------------------
 
+
 async def test_a_stolen_token_cannot_guess_the_password_through_change_password(browsers, world, clock):
     office = browsers(OFFICE)
     assert signed_in(await office.login("da_head", PASSWORD))
@@ -277,6 +285,7 @@ async def test_a_stolen_token_cannot_guess_the_password_through_change_password(
 
 
 # --- several instances share the counts --------------------------------------------------------------------
+
 
 async def test_two_instances_share_the_counts(browsers, world, services, clock):
     other = build_services(services.settings, clock=clock)  # another process on the same database
@@ -296,6 +305,7 @@ async def test_two_instances_share_the_counts(browsers, world, services, clock):
 
 
 # --- argon2 off the event loop --------------------------------------------------------------------------
+
 
 async def test_a_request_is_not_held_up_by_a_login_being_checked(services, world, monkeypatch):
     """A `{__typename}` sent while a login's password is being hashed is answered before the hash
@@ -317,13 +327,18 @@ async def test_a_request_is_not_held_up_by_a_login_being_checked(services, world
     server = await start_server(services)
     try:
         async with httpx.AsyncClient(timeout=30) as client:
+
             async def post(name: str, body: dict) -> dict:
                 response = await client.post(server.http_url, json=body)
                 moments[name] = time.perf_counter() - started
                 return response.json()
 
-            login = asyncio.create_task(post("login answered", {"query": LOGIN, "variables": {
-                "input": {"username": "da_head", "password": PASSWORD}}}))
+            login = asyncio.create_task(
+                post(
+                    "login answered",
+                    {"query": LOGIN, "variables": {"input": {"username": "da_head", "password": PASSWORD}}},
+                )
+            )
             assert await asyncio.to_thread(hashing.wait, 10)
             small = await post("{__typename} answered", {"query": "{ __typename }"})
             result = await login

@@ -7,12 +7,19 @@ from models.errors import required_message, too_long_message
 from tests.test_workflow_rules import turn
 
 
-@pytest.mark.parametrize("label,required,too_long", [
-    ("El asunto", "El asunto es obligatorio.", "El asunto admite a lo más 500 caracteres."),
-    ("La respuesta", "La respuesta es obligatoria.", "La respuesta admite a lo más 500 caracteres."),
-    ("Los anexos", "Los anexos son obligatorios.", "Los anexos admiten a lo más 500 caracteres."),
-    ("Las observaciones", "Las observaciones son obligatorias.", "Las observaciones admiten a lo más 500 caracteres."),
-])
+@pytest.mark.parametrize(
+    "label,required,too_long",
+    [
+        ("El asunto", "El asunto es obligatorio.", "El asunto admite a lo más 500 caracteres."),
+        ("La respuesta", "La respuesta es obligatoria.", "La respuesta admite a lo más 500 caracteres."),
+        ("Los anexos", "Los anexos son obligatorios.", "Los anexos admiten a lo más 500 caracteres."),
+        (
+            "Las observaciones",
+            "Las observaciones son obligatorias.",
+            "Las observaciones admiten a lo más 500 caracteres.",
+        ),
+    ],
+)
 def test_field_messages_agree_with_the_label(label, required, too_long):
     assert required_message(label) == required
     assert too_long_message(label, 500) == too_long
@@ -25,8 +32,9 @@ def test_a_label_without_its_article_is_a_programming_error():
 
 async def test_the_answer_and_the_observations_are_feminine(flow):
     _, turno = await turn(flow)
-    long_notes = await flow.send("da_head", parent=turno["id"],
-                                 recipients=[{"unitId": "SRH", "instruction": "RESPONSE", "notes": "x" * 5001}])
+    long_notes = await flow.send(
+        "da_head", parent=turno["id"], recipients=[{"unitId": "SRH", "instruction": "RESPONSE", "notes": "x" * 5001}]
+    )
     assert [e["message"] for e in long_notes["errors"]] == ["Las indicaciones admiten a lo más 5,000 caracteres."]
     answered = await flow.respond("da_staff", turno["id"], body="  ")
     assert [e["message"] for e in answered["errors"]] == ["La respuesta es obligatoria."]
@@ -37,7 +45,13 @@ async def test_the_answer_and_the_observations_are_feminine(flow):
 
 async def test_an_id_of_the_wrong_type_is_named_in_spanish(flow, api, world):
     doc = await flow.register()
-    sent = await flow.run("dg_reg", """mutation($id: ID!) { acknowledgeTurno(input: {turnoId: $id}) {
-      errors { code field message } } }""", {"id": doc["id"]}, "acknowledgeTurno")
-    assert sent["errors"] == [{"code": "NOT_FOUND", "field": "turnoId",
-                               "message": "El identificador no corresponde a un turno."}]
+    sent = await flow.run(
+        "dg_reg",
+        """mutation($id: ID!) { acknowledgeTurno(input: {turnoId: $id}) {
+      errors { code field message } } }""",
+        {"id": doc["id"]},
+        "acknowledgeTurno",
+    )
+    assert sent["errors"] == [
+        {"code": "NOT_FOUND", "field": "turnoId", "message": "El identificador no corresponde a un turno."}
+    ]

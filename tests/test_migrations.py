@@ -13,9 +13,12 @@ async def test_models_and_migrations_agree(database_url):
     engine = create_async_engine(database_url)
     try:
         async with engine.connect() as connection:
-            differences = await connection.run_sync(lambda sync: compare_metadata(
-                MigrationContext.configure(sync, opts={"compare_type": True, "include_object": include_object}),
-                Base.metadata))
+            differences = await connection.run_sync(
+                lambda sync: compare_metadata(
+                    MigrationContext.configure(sync, opts={"compare_type": True, "include_object": include_object}),
+                    Base.metadata,
+                )
+            )
     finally:
         await engine.dispose()
     assert differences == []

@@ -28,7 +28,9 @@ from resolvers.notifier import collect, plan_digests, send_due
 from tests.conftest import Api
 from tests.workflow import Flow
 
-PREFERENCES = """{ notificationPreferences { channels { kind channels } includeSubunits digestHour quietFrom quietTo email } }"""
+PREFERENCES = (
+    """{ notificationPreferences { channels { kind channels } includeSubunits digestHour quietFrom quietTo email } }"""
+)
 UPDATE = """mutation($input: UpdateNotificationPreferencesInput!) { updateNotificationPreferences(input: $input) {
   errors { code field message } preferences { channels { kind channels } includeSubunits digestHour quietFrom quietTo email } } }"""
 
@@ -71,23 +73,32 @@ def smtp():
 async def mail(services, smtp):
     """The test's services with e-mail on (the same database, clock and hub)."""
     inbox, port = smtp
-    settings = dataclasses.replace(services.settings, smtp_host="127.0.0.1", smtp_port=port,
-                                   public_url="https://mcs.example.gob.mx", smtp_from="MCS <mcs@example.gob.mx>")
+    settings = dataclasses.replace(
+        services.settings,
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        public_url="https://mcs.example.gob.mx",
+        smtp_from="MCS <mcs@example.gob.mx>",
+    )
     return dataclasses.replace(services, settings=settings), inbox
 
 
 async def give_emails(services, world, *usernames):
     async with services.db.transaction() as session:
         for username in usernames:
-            await session.execute(update(User).where(User.id == world.users[username].id)
-                                  .values(email=f"{username}@example.gob.mx"))
+            await session.execute(
+                update(User).where(User.id == world.users[username].id).values(email=f"{username}@example.gob.mx")
+            )
 
 
 async def dg_turns_to_da(flow, business_days: int = 5) -> dict:
     """DG registers a document and turns it to DA for an answer: the turno."""
     doc = await flow.register(user="dg_reg", unit="DG")
-    sent = await flow.send("dg_reg", document=doc["id"], recipients=[
-        {"unitId": "DA", "instruction": "RESPONSE", "businessDays": business_days}])
+    sent = await flow.send(
+        "dg_reg",
+        document=doc["id"],
+        recipients=[{"unitId": "DA", "instruction": "RESPONSE", "businessDays": business_days}],
+    )
     assert sent["errors"] == [], sent
     return sent["turnos"][0]
 
@@ -107,8 +118,9 @@ async def test_a_new_turno_mails_the_people_of_its_unit_once(api, world, mail):
     await give_emails(services, world, "da_head", "da_staff", "dj_head", "dg_reg", "srh_head")
     flow = Flow(api, world)
     doc = await flow.register(user="dg_reg", unit="DG", subject="Solicitud de información del padrón")
-    sent = await flow.send("dg_reg", document=doc["id"], recipients=[{"unitId": "DA", "instruction": "RESPONSE",
-                                                                      "businessDays": 5}])
+    sent = await flow.send(
+        "dg_reg", document=doc["id"], recipients=[{"unitId": "DA", "instruction": "RESPONSE", "businessDays": 5}]
+    )
     assert sent["errors"] == []
     number = sent["turnos"][0]["number"]
 
@@ -140,8 +152,9 @@ async def test_confidential_subject_only_for_who_may_read_it(api, world, mail):
     await api.ok(UPDATE, {"input": {"includeSubunits": True}}, token=world.tokens["da_head"])
     flow = Flow(api, world)
     doc = await flow.register(user="da_reg", unit="DA", subject="Queja contra un servidor público", confidential=True)
-    sent = await flow.send("da_reg", document=doc["id"], recipients=[{"unitId": "SRH", "instruction": "ATTENTION",
-                                                                      "businessDays": 3}])
+    sent = await flow.send(
+        "da_reg", document=doc["id"], recipients=[{"unitId": "SRH", "instruction": "ATTENTION", "businessDays": 3}]
+    )
     number = sent["turnos"][0]["number"]
     assert await notify(services) == 3
     [masked] = inbox.to("dg_reg@example.gob.mx")
@@ -156,8 +169,9 @@ async def test_answers_returns_and_preferences(api, world, mail):
     services, inbox = mail
     await give_emails(services, world, "dg_reg", "dg_head", "da_reg", "da_head")
     # DA's HEAD wants no e-mail of new turnos
-    body = await api.ok(UPDATE, {"input": {"channels": [{"kind": "NEW_TURNO", "channels": []}]}},
-                        token=world.tokens["da_head"])
+    body = await api.ok(
+        UPDATE, {"input": {"channels": [{"kind": "NEW_TURNO", "channels": []}]}}, token=world.tokens["da_head"]
+    )
     assert body["updateNotificationPreferences"]["preferences"]["channels"][0] == {"kind": "NEW_TURNO", "channels": []}
     flow = Flow(api, world)
     turno = await dg_turns_to_da(flow)
@@ -168,7 +182,8 @@ async def test_answers_returns_and_preferences(api, world, mail):
     await notify(services)
     for username in ("dg_reg", "dg_head"):
         assert [m["Subject"] for m in inbox.to(f"{username}@example.gob.mx")] == [
-            f"Respuesta por evaluar: {turno['number']} · Solicitud de información sobre el programa de vivienda"]
+            f"Respuesta por evaluar: {turno['number']} · Solicitud de información sobre el programa de vivienda"
+        ]
 
 
 async def test_an_smtp_failure_is_retried_later_and_sent_once(api, world, mail, clock):
@@ -197,9 +212,14 @@ async def test_two_instances_notify_each_event_once(api, world, mail, backend):
     flow = Flow(api, world)
     for i in range(10):
         doc = await flow.register(user="dg_reg", unit="DG", reference=f"R/{i}")
-        await flow.send("dg_reg", document=doc["id"], recipients=[
-            {"unitId": "DA", "instruction": "RESPONSE", "businessDays": 5},
-            {"unitId": "DJ", "instruction": "ATTENTION", "businessDays": 5}])
+        await flow.send(
+            "dg_reg",
+            document=doc["id"],
+            recipients=[
+                {"unitId": "DA", "instruction": "RESPONSE", "businessDays": 5},
+                {"unitId": "DJ", "instruction": "ATTENTION", "businessDays": 5},
+            ],
+        )
     other = build_services(services.settings, clock=services.clock)
     try:
         await asyncio.gather(*[notify(s) for s in (services, other, services, other)])
@@ -215,21 +235,45 @@ async def test_preferences_read_and_refused_input(api, world):
     token = world.tokens["da_staff"]
     defaults = (await api.ok(PREFERENCES, token=token))["notificationPreferences"]
     assert defaults["channels"] == [
-        {"kind": "NEW_TURNO", "channels": ["EMAIL", "PUSH"]}, {"kind": "ANSWER_RECEIVED", "channels": ["EMAIL", "PUSH"]},
-        {"kind": "ANSWER_RETURNED", "channels": ["EMAIL", "PUSH"]}, {"kind": "TURNO_CANCELLED", "channels": []},
-        {"kind": "DEADLINE_PASSED", "channels": ["EMAIL", "PUSH"]}, {"kind": "DAILY_DIGEST", "channels": ["EMAIL", "PUSH"]}]
-    assert defaults | {"channels": None} == {"channels": None, "includeSubunits": False, "digestHour": 8,
-                                             "quietFrom": None, "quietTo": None, "email": None}
-    body = await api.ok(UPDATE, {"input": {"digestHour": 24, "quietFrom": "7:30", "quietTo": "25:00", "email": "nada"}},
-                        token=token)
+        {"kind": "NEW_TURNO", "channels": ["EMAIL", "PUSH"]},
+        {"kind": "ANSWER_RECEIVED", "channels": ["EMAIL", "PUSH"]},
+        {"kind": "ANSWER_RETURNED", "channels": ["EMAIL", "PUSH"]},
+        {"kind": "TURNO_CANCELLED", "channels": []},
+        {"kind": "DEADLINE_PASSED", "channels": ["EMAIL", "PUSH"]},
+        {"kind": "DAILY_DIGEST", "channels": ["EMAIL", "PUSH"]},
+    ]
+    assert defaults | {"channels": None} == {
+        "channels": None,
+        "includeSubunits": False,
+        "digestHour": 8,
+        "quietFrom": None,
+        "quietTo": None,
+        "email": None,
+    }
+    body = await api.ok(
+        UPDATE, {"input": {"digestHour": 24, "quietFrom": "7:30", "quietTo": "25:00", "email": "nada"}}, token=token
+    )
     errors = body["updateNotificationPreferences"]["errors"]
-    assert {(e["field"], e["code"]) for e in errors} == {("digestHour", "VALIDATION"), ("quietFrom", "VALIDATION"),
-                                                          ("quietTo", "VALIDATION"), ("email", "VALIDATION")}
+    assert {(e["field"], e["code"]) for e in errors} == {
+        ("digestHour", "VALIDATION"),
+        ("quietFrom", "VALIDATION"),
+        ("quietTo", "VALIDATION"),
+        ("email", "VALIDATION"),
+    }
     assert (await api.ok(PREFERENCES, token=token))["notificationPreferences"] == defaults  # nothing half-written
-    body = await api.ok(UPDATE, {"input": {"digestHour": 7, "quietFrom": "22:00", "quietTo": "07:00",
-                                           "email": " persona@example.gob.mx ",
-                                           "channels": [{"kind": "TURNO_CANCELLED", "channels": ["EMAIL"]}]}},
-                        token=token)
+    body = await api.ok(
+        UPDATE,
+        {
+            "input": {
+                "digestHour": 7,
+                "quietFrom": "22:00",
+                "quietTo": "07:00",
+                "email": " persona@example.gob.mx ",
+                "channels": [{"kind": "TURNO_CANCELLED", "channels": ["EMAIL"]}],
+            }
+        },
+        token=token,
+    )
     changed = body["updateNotificationPreferences"]["preferences"]
     assert changed["digestHour"] == 7 and changed["quietFrom"] == "22:00" and changed["quietTo"] == "07:00"
     assert changed["email"] == "persona@example.gob.mx"
@@ -259,8 +303,9 @@ class Browser:
         from cryptography.hazmat.primitives import serialization
 
         self.private_key = ec.generate_private_key(ec.SECP256R1())
-        raw = self.private_key.public_key().public_bytes(serialization.Encoding.X962,
-                                                         serialization.PublicFormat.UncompressedPoint)
+        raw = self.private_key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
         self.p256dh = base64.urlsafe_b64encode(raw).decode().rstrip("=")
         self.secret = os.urandom(16)
         self.auth = base64.urlsafe_b64encode(self.secret).decode().rstrip("=")
@@ -306,15 +351,21 @@ async def test_web_push_reaches_the_browser_encrypted_and_without_confidential_t
         assert body["registerPushSubscription"]["errors"] == []
     flow = Flow(api, world)
     doc = await flow.register(user="dg_reg", unit="DG", subject="Auditoría reservada", confidential=True)
-    sent = await flow.send("dg_reg", document=doc["id"], recipients=[{"unitId": "DA", "instruction": "ATTENTION",
-                                                                      "businessDays": 2}])
+    sent = await flow.send(
+        "dg_reg", document=doc["id"], recipients=[{"unitId": "DA", "instruction": "ATTENTION", "businessDays": 2}]
+    )
     turno = sent["turnos"][0]
     assert await notify(services) == 1  # e-mail is off here: push only
     [(path, headers, payload)] = browser.received
     assert path == "/push/phone"
     assert headers["Authorization"].startswith("vapid t=") and f"k={public_key}" in headers["Authorization"]
-    assert payload == {"title": "Nuevo turno", "body": f"{turno['number']} · DA", "kind": "NEW_TURNO",
-                       "url": f"/turno/{quote(turno['id'], safe='')}", "turnoId": turno["id"]}
+    assert payload == {
+        "title": "Nuevo turno",
+        "body": f"{turno['number']} · DA",
+        "kind": "NEW_TURNO",
+        "url": f"/turno/{quote(turno['id'], safe='')}",
+        "turnoId": turno["id"],
+    }
     [row] = await rows(services)
     assert row.channel == "PUSH" and row.status == "SENT" and row.address == f"{browser.base}/push/phone"
     # the 410 removed its subscription: removing it again finds nothing
@@ -322,8 +373,9 @@ async def test_web_push_reaches_the_browser_encrypted_and_without_confidential_t
     assert gone["removePushSubscription"]["errors"][0]["code"] == "NOT_FOUND"
     removed = await api.ok(REMOVE_PUSH, {"input": {"endpoint": f"{browser.base}/push/phone"}}, token=token)
     assert removed["removePushSubscription"]["errors"] == []
-    await flow.send("dg_reg", document=doc["id"], recipients=[{"unitId": "DJ", "instruction": "ATTENTION",
-                                                               "businessDays": 2}])
+    await flow.send(
+        "dg_reg", document=doc["id"], recipients=[{"unitId": "DJ", "instruction": "ATTENTION", "businessDays": 2}]
+    )
     assert await notify(services) == 0 and len(browser.received) == 1
 
 
@@ -378,7 +430,12 @@ async def test_the_digest_at_the_chosen_hour_on_business_days_once(world, mail, 
     [da] = inbox.to("da_head@example.gob.mx")
     assert da["Subject"] == "Resumen del 02/03/2026: 1 vencidos, 1 vencen hoy o pronto"
     text = da.get_body(("plain",)).get_content()
-    assert text.index("Vencidos (1):") < text.index(overdue) < text.index("Vencen hoy o pronto (1):") < text.index(due_soon)
+    assert (
+        text.index("Vencidos (1):")
+        < text.index(overdue)
+        < text.index("Vencen hoy o pronto (1):")
+        < text.index(due_soon)
+    )
     assert answered not in text
     [dg] = inbox.to("dg_head@example.gob.mx")
     assert dg["Subject"] == "Resumen del 02/03/2026: 1 respuestas por evaluar"
@@ -393,27 +450,59 @@ async def test_the_digest_at_the_chosen_hour_on_business_days_once(world, mail, 
 async def test_mcs_notify_at_runs_a_days_schedule(world, mail, pending_work, tmp_path):
     services, inbox = mail
     settings = services.settings
-    env = {**os.environ, "MCS_DATABASE_URL": settings.database_url, "MCS_SMTP_HOST": "127.0.0.1",
-           "MCS_SMTP_PORT": str(settings.smtp_port), "MCS_PUBLIC_URL": "https://mcs.example.gob.mx",
-           "MCS_SECRET_KEY": "test-secret-key-with-enough-length-for-hs256", "MCS_VAR_DIR": str(tmp_path),
-           "MCS_REDIS_URL": settings.redis_url or "", "MCS_REDIS_CHANNEL": settings.redis_channel}
+    env = {
+        **os.environ,
+        "MCS_DATABASE_URL": settings.database_url,
+        "MCS_SMTP_HOST": "127.0.0.1",
+        "MCS_SMTP_PORT": str(settings.smtp_port),
+        "MCS_PUBLIC_URL": "https://mcs.example.gob.mx",
+        "MCS_SECRET_KEY": "test-secret-key-with-enough-length-for-hs256",
+        "MCS_VAR_DIR": str(tmp_path),
+        "MCS_REDIS_URL": settings.redis_url or "",
+        "MCS_REDIS_CHANNEL": settings.redis_channel,
+    }
     run = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "mcs.cli", "notify", "--at", "2026-03-03T08:30", env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        sys.executable,
+        "-m",
+        "mcs.cli",
+        "notify",
+        "--at",
+        "2026-03-03T08:30",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     out, _ = await run.communicate()
     assert run.returncode == 0, out.decode()
     # the watcher's notices as of that morning: the overdue turno passed, the other one is near
     assert "2 avisos de plazo, 3 resúmenes diarios" in out.decode(), out.decode()
     kinds = sorted(m["Subject"].split(":")[0] for rcpt, m in inbox.messages if rcpt == "da_head@example.gob.mx")
     assert kinds == ["Plazo vencido", "Resumen del 03/03/2026"]
-    bad = await asyncio.create_subprocess_exec(sys.executable, "-m", "mcs.cli", "notify", "--at", "mañana", env=env,
-                                               stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    bad = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "mcs.cli",
+        "notify",
+        "--at",
+        "mañana",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     out, _ = await bad.communicate()
     assert bad.returncode == 2 and "Fecha y hora no válida" in out.decode()
     # an SMTP security the mailer cannot use stops every command at once, naming the variable
     bad = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "mcs.cli", "notify", "--at", "2026-03-03T08:30", env={**env, "MCS_SMTP_SECURITY": "ssl"},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        sys.executable,
+        "-m",
+        "mcs.cli",
+        "notify",
+        "--at",
+        "2026-03-03T08:30",
+        env={**env, "MCS_SMTP_SECURITY": "ssl"},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     out, _ = await bad.communicate()
     assert bad.returncode == 2 and "MCS_SMTP_SECURITY debe ser none, starttls, tls" in out.decode(), out.decode()
 
@@ -429,9 +518,19 @@ async def test_was_i_told(api, world, mail):
     await dg_turns_to_da(flow)
     await notify(services)
     mine = (await api.ok(RECORD, token=world.tokens["da_staff"]))["notifications"]["edges"]
-    assert [e["node"] | {"sentAt": None, "eventSequence": None} for e in mine] == [{
-        "kind": "NEW_TURNO", "channel": "EMAIL", "status": "SENT", "attempts": 1, "sentAt": None,
-        "address": "da_staff@example.gob.mx", "error": None, "digestDate": None, "eventSequence": None}]
+    assert [e["node"] | {"sentAt": None, "eventSequence": None} for e in mine] == [
+        {
+            "kind": "NEW_TURNO",
+            "channel": "EMAIL",
+            "status": "SENT",
+            "attempts": 1,
+            "sentAt": None,
+            "address": "da_staff@example.gob.mx",
+            "error": None,
+            "digestDate": None,
+            "eventSequence": None,
+        }
+    ]
     assert mine[0]["node"]["sentAt"] and mine[0]["node"]["eventSequence"]
     staff_id = world.user_id("da_staff")
     by_admin = (await api.ok(RECORD, {"user": staff_id}, token=world.tokens["admin"]))["notifications"]["edges"]
@@ -445,8 +544,17 @@ async def test_quiet_period_returns_and_cancellations(api, world, mail, clock):
     services, inbox = mail
     await give_emails(services, world, "da_reg")
     token = world.tokens["da_reg"]
-    body = await api.ok(UPDATE, {"input": {"quietFrom": "22:00", "quietTo": "07:00",
-                                           "channels": [{"kind": "TURNO_CANCELLED", "channels": ["EMAIL"]}]}}, token=token)
+    body = await api.ok(
+        UPDATE,
+        {
+            "input": {
+                "quietFrom": "22:00",
+                "quietTo": "07:00",
+                "channels": [{"kind": "TURNO_CANCELLED", "channels": ["EMAIL"]}],
+            }
+        },
+        token=token,
+    )
     assert body["updateNotificationPreferences"]["errors"] == []
     clock.set(utc("2026-03-03T05:00:00"))  # 23:00 on Monday in Mexico City: quiet
     flow = Flow(api, world)
@@ -520,7 +628,9 @@ async def test_push_endpoints_limited_to_the_allowed_hosts(api, world, services,
         limited = Api(client)
         token = world.tokens["da_reg"]
         refused = await limited.ok(REGISTER_PUSH, {"input": browser.subscription(browser.base, "/push/x")}, token=token)
-        assert [(e["code"], e["field"]) for e in refused["registerPushSubscription"]["errors"]] == [("VALIDATION", "endpoint")]
+        assert [(e["code"], e["field"]) for e in refused["registerPushSubscription"]["errors"]] == [
+            ("VALIDATION", "endpoint")
+        ]
         fcm = browser.subscription("https://fcm.googleapis.com", "/fcm/send/abc")
         accepted = await limited.ok(REGISTER_PUSH, {"input": fcm}, token=token)
         assert accepted["registerPushSubscription"]["errors"] == []

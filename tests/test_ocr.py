@@ -32,9 +32,14 @@ SEARCH = """query($q: String) { documents(filter: {search: $q}) {
 
 @pytest.fixture
 def ocr_tools():
-    missing = [what for what, present in [("tesseract with Spanish (tesseract-ocr, tesseract-ocr-spa)", ocr.available()),
-                                          ("pdftoppm (poppler-utils)", shutil.which("pdftoppm") is not None)]
-               if not present]
+    missing = [
+        what
+        for what, present in [
+            ("tesseract with Spanish (tesseract-ocr, tesseract-ocr-spa)", ocr.available()),
+            ("pdftoppm (poppler-utils)", shutil.which("pdftoppm") is not None),
+        ]
+        if not present
+    ]
     if missing:
         message = f"OCR tools missing: {', '.join(missing)}; `make setup` installs them where apt-get is available"
         if IN_CI:
@@ -52,18 +57,25 @@ PAGE_TREE = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 
 def large_text_pdf(*lines: str) -> bytes:
     """A letter-size page with `lines` in 36 pt Helvetica (ASCII), the source of the scans."""
     content = ("BT /F1 36 Tf 60 700 Td 48 TL " + " ".join(f"({line}) Tj T*" for line in lines) + " ET").encode("ascii")
-    return pdf(PAGE_TREE + [
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-        _stream(b"", content),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-    ])
+    return pdf(
+        PAGE_TREE
+        + [
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+            _stream(b"", content),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        ]
+    )
 
 
 def _rasterize(pdf: bytes, tmp: Path, *options: str) -> Path:
     source = tmp / "source.pdf"
     source.write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-r", "100", "-singlefile", *options, str(source), str(tmp / "page")],
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        ["pdftoppm", "-r", "100", "-singlefile", *options, str(source), str(tmp / "page")],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     return next(p for p in tmp.iterdir() if p.name.startswith("page."))
 
 
@@ -77,12 +89,18 @@ def scanned_pdf(tmp: Path, *lines: str) -> bytes:
     magic, width, height, _maxval, pixels = pgm.split(maxsplit=4)
     assert magic == b"P5" and len(pixels) == int(width) * int(height)
     image = zlib.compress(pixels)
-    return pdf(PAGE_TREE + [
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /XObject << /Im0 5 0 R >> >> /Contents 4 0 R >>",
-        _stream(b"", b"q 612 0 0 792 0 0 cm /Im0 Do Q"),
-        _stream(b"/Type /XObject /Subtype /Image /Width %s /Height %s /ColorSpace /DeviceGray /BitsPerComponent 8 "
-                b"/Filter /FlateDecode" % (width, height), image),
-    ])
+    return pdf(
+        PAGE_TREE
+        + [
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /XObject << /Im0 5 0 R >> >> /Contents 4 0 R >>",
+            _stream(b"", b"q 612 0 0 792 0 0 cm /Im0 Do Q"),
+            _stream(
+                b"/Type /XObject /Subtype /Image /Width %s /Height %s /ColorSpace /DeviceGray /BitsPerComponent 8 "
+                b"/Filter /FlateDecode" % (width, height),
+                image,
+            ),
+        ]
+    )
 
 
 async def test_scanned_image_and_scanned_pdf_are_found_by_search(api, world, services, tmp_path, ocr_tools):
@@ -90,22 +108,29 @@ async def test_scanned_image_and_scanned_pdf_are_found_by_search(api, world, ser
     (tmp_path / "pdf").mkdir()
     image = scanned_png(tmp_path / "png", "Oficio del ornitorrinco", "de la Huasteca")
     scan = scanned_pdf(tmp_path / "pdf", "Acuse de Zacatecas", "Expediente 2026")
-    first = await register_with(api, world, [("foto del oficio.png", image, "image/png")],
-                                subject="Oficio escaneado", reference="OCR/IMG/1")
-    second = await register_with(api, world, [("acuse.pdf", scan, "application/pdf")],
-                                 subject="Acuse escaneado", reference="OCR/PDF/1")
+    first = await register_with(
+        api, world, [("foto del oficio.png", image, "image/png")], subject="Oficio escaneado", reference="OCR/IMG/1"
+    )
+    second = await register_with(
+        api, world, [("acuse.pdf", scan, "application/pdf")], subject="Acuse escaneado", reference="OCR/PDF/1"
+    )
     assert first["errors"] == [] and second["errors"] == []
-    assert [(a["contentType"], a["textStatus"]) for a in second["document"]["attachments"]] == [("application/pdf", "PENDING")]
+    assert [(a["contentType"], a["textStatus"]) for a in second["document"]["attachments"]] == [
+        ("application/pdf", "PENDING")
+    ]
     assert second["document"]["attachments"][0]["unreadable"] is False
 
     assert await extract_pending(services) == 2  # what the background task does every few seconds
 
     token = world.tokens["da_head"]
-    for word, reference, content_type in [("ornitorrinco", "OCR/IMG/1", "image/png"),
-                                          ("Ornitorrinco", "OCR/IMG/1", "image/png"),
-                                          ("zacatecas", "OCR/PDF/1", "application/pdf")]:
+    for word, reference, content_type in [
+        ("ornitorrinco", "OCR/IMG/1", "image/png"),
+        ("Ornitorrinco", "OCR/IMG/1", "image/png"),
+        ("zacatecas", "OCR/PDF/1", "application/pdf"),
+    ]:
         found = (await api.ok(SEARCH, {"q": word}, token=token))["documents"]["edges"]
         assert [(e["node"]["reference"], e["node"]["attachments"]) for e in found] == [
-            (reference, [{"contentType": content_type, "textStatus": "DONE"}])], word
+            (reference, [{"contentType": content_type, "textStatus": "DONE"}])
+        ], word
     # a word in neither scan finds neither document
     assert (await api.ok(SEARCH, {"q": "chihuahua"}, token=token))["documents"]["edges"] == []

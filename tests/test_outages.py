@@ -93,14 +93,37 @@ class OwnPostgres:
             raise RuntimeError(f"{' '.join(args)}: exit {done.returncode}\n{done.stdout}\n{done.stderr}")
 
     def init(self) -> None:
-        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                  "--no-locale", "--no-sync")
+        self._run(
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+            "--no-sync",
+        )
 
     def start(self) -> None:
-        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.root} "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"), "-o", options,
-                  "-w", "-t", "60", "start")
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.root} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.root / "log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
 
     def stop(self, mode: str = "fast") -> None:
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")
@@ -134,7 +157,9 @@ class OwnRedis:
 
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         client = redis.Redis.from_url(self.url)
         try:
             for _ in range(400):
@@ -188,9 +213,18 @@ async def own_postgres():
 
 def settings_for(database_url: str, redis_url: str | None, tmp_path: Path) -> Settings:
     # no periodic work: during an outage only the requests of the test touch the database
-    return Settings.from_env(database_url=database_url, redis_url=redis_url, redis_channel=f"mcs:test:{uuid.uuid4().hex[:8]}",
-                             files_dir=tmp_path / "files", secret_key=SECRET, debug=False, deadline_watch_seconds=0,
-                             text_extraction_seconds=0, export_cleanup_seconds=0, realtime_catchup_seconds=0)
+    return Settings.from_env(
+        database_url=database_url,
+        redis_url=redis_url,
+        redis_channel=f"mcs:test:{uuid.uuid4().hex[:8]}",
+        files_dir=tmp_path / "files",
+        secret_key=SECRET,
+        debug=False,
+        deadline_watch_seconds=0,
+        text_extraction_seconds=0,
+        export_cleanup_seconds=0,
+        realtime_catchup_seconds=0,
+    )
 
 
 # --- PostgreSQL down -----------------------------------------------------------------------------
@@ -214,15 +248,21 @@ def assert_unavailable(response: httpx.Response) -> None:
 
 
 async def locked_waiters(conn) -> int:
-    return await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname = 'mcs' AND wait_event_type = 'Lock'")
+    return await conn.fetchval(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = 'mcs' AND wait_event_type = 'Lock'"
+    )
 
 
-async def test_postgresql_down_answers_503_unavailable_and_keeps_the_connection(own_postgres, own_redis, tmp_path, caplog):
+async def test_postgresql_down_answers_503_unavailable_and_keeps_the_connection(
+    own_postgres, own_redis, tmp_path, caplog
+):
     import asyncpg
 
     pg = own_postgres
-    services = build_services(settings_for(pg.url("mcs"), own_redis.url, tmp_path),
-                              clock=FrozenClock(datetime(2026, 3, 2, 16, 0, tzinfo=timezone.utc)))
+    services = build_services(
+        settings_for(pg.url("mcs"), own_redis.url, tmp_path),
+        clock=FrozenClock(datetime(2026, 3, 2, 16, 0, tzinfo=timezone.utc)),
+    )
     world = await build_world(services)
     server = await start_server(services)
     health_url = server.http_url.replace("/graphql", "/health")
@@ -244,12 +284,15 @@ async def test_postgresql_down_answers_503_unavailable_and_keeps_the_connection(
             lock = admin.transaction()
             await lock.start()
             await admin.execute("LOCK TABLE documents IN ACCESS EXCLUSIVE MODE")
-            running = [asyncio.create_task(http.post(server.http_url, json={"query": ME_AND_DOCUMENTS}, headers=reg)),
-                       asyncio.create_task(http.post(server.http_url, json=register("a medias"), headers=reg))]
+            running = [
+                asyncio.create_task(http.post(server.http_url, json={"query": ME_AND_DOCUMENTS}, headers=reg)),
+                asyncio.create_task(http.post(server.http_url, json=register("a medias"), headers=reg)),
+            ]
             deadline = time.monotonic() + 20
             while await locked_waiters(admin) < 2:
-                assert time.monotonic() < deadline and not any(t.done() for t in running), \
-                    [t.result().text for t in running if t.done()]
+                assert time.monotonic() < deadline and not any(t.done() for t in running), [
+                    t.result().text for t in running if t.done()
+                ]
                 await asyncio.sleep(0.05)
             caplog.clear()
             caplog.set_level(logging.WARNING)
@@ -266,7 +309,10 @@ async def test_postgresql_down_answers_503_unavailable_and_keeps_the_connection(
             for body, headers in [
                 ({"query": ME_AND_DOCUMENTS}, reg),  # signed in: its session cannot be read
                 (register("durante"), reg),  # a mutation, signed in
-                ({"query": LOGIN, "variables": {"input": {"username": "da_reg", "password": "x"}}}, {}),  # not signed in
+                (
+                    {"query": LOGIN, "variables": {"input": {"username": "da_reg", "password": "x"}}},
+                    {},
+                ),  # not signed in
                 ({"query": ME_AND_DOCUMENTS}, reg),
                 (register("durante 2"), reg),
             ]:
@@ -281,7 +327,11 @@ async def test_postgresql_down_answers_503_unavailable_and_keeps_the_connection(
             health = await http.get(health_url)
             assert health.status_code == 503 and int(health.headers["retry-after"]) > 0
             assert health.json()["database"] == "down" and health.json()["redis"] == "up"
-            assert health.json()["status"] == "unavailable" and "ocr" in health.json() and "textExtraction" in health.json()
+            assert (
+                health.json()["status"] == "unavailable"
+                and "ocr" in health.json()
+                and "textExtraction" in health.json()
+            )
             ports.add(local_port(health))
             assert len(ports) == 1, f"the server closed the keep-alive connection: {ports}"
 
@@ -300,13 +350,21 @@ async def test_postgresql_down_answers_503_unavailable_and_keeps_the_connection(
             assert len(me.json()["data"]["documents"]["edges"]) == 1  # the one registered before
             after = await http.post(server.http_url, json=register("después"), headers=reg)
             assert after.status_code == 200 and after.json()["data"]["registerDocument"]["errors"] == [], after.text
-            login = await http.post(server.http_url, json={"query": LOGIN, "variables": {
-                "input": {"username": "da_reg", "password": "contraseña-segura"}}})
+            login = await http.post(
+                server.http_url,
+                json={"query": LOGIN, "variables": {"input": {"username": "da_reg", "password": "contraseña-segura"}}},
+            )
             assert login.status_code == 200 and login.json()["data"]["login"]["token"], login.text
             health = await http.get(health_url)
             assert health.status_code == 200, health.text
-            assert health.json() | {"ocr": None} == {"status": "ok", "database": "up", "redis": "up",
-                                                     "textExtraction": True, "ocr": None, "email": "off"}
+            assert health.json() | {"ocr": None} == {
+                "status": "ok",
+                "database": "up",
+                "redis": "up",
+                "textExtraction": True,
+                "ocr": None,
+                "email": "off",
+            }
             client = await WsClient.connect(server.ws_url, world.tokens["da_head"])  # acknowledged
             await client.close()
     finally:
@@ -328,8 +386,13 @@ def postgresql_only(backend):
 async def test_redis_down_keeps_mutations_fast_and_subscribers_recover(postgresql_only, services, world, own_redis):
     # two instances: A is written to, B serves a subscriber; no periodic catch-up, so what B
     # receives came through Redis
-    settings = dataclasses.replace(services.settings, redis_url=own_redis.url, realtime_catchup_seconds=0,
-                                   deadline_watch_seconds=0, export_cleanup_seconds=0)
+    settings = dataclasses.replace(
+        services.settings,
+        redis_url=own_redis.url,
+        realtime_catchup_seconds=0,
+        deadline_watch_seconds=0,
+        export_cleanup_seconds=0,
+    )
     a, b = build_services(settings, clock=services.clock), build_services(settings, clock=services.clock)
     server_a, server_b = await start_server(a), await start_server(b)
     try:
@@ -341,12 +404,18 @@ async def test_redis_down_keeps_mutations_fast_and_subscribers_recover(postgresq
         health_url = server_a.http_url.replace("/graphql", "/health")
 
         async with httpx.AsyncClient(timeout=30) as http:
+
             async def register(reference: str) -> float:
                 started = time.monotonic()
-                response = await http.post(server_a.http_url, json={"query": REGISTER, "variables": {
-                    "input": doc_input(world, reference=reference)}}, headers={"Authorization": f"Bearer {world.tokens['da_reg']}"})
+                response = await http.post(
+                    server_a.http_url,
+                    json={"query": REGISTER, "variables": {"input": doc_input(world, reference=reference)}},
+                    headers={"Authorization": f"Bearer {world.tokens['da_reg']}"},
+                )
                 took = time.monotonic() - started
-                assert response.status_code == 200 and response.json()["data"]["registerDocument"]["errors"] == [], response.text
+                assert response.status_code == 200 and response.json()["data"]["registerDocument"]["errors"] == [], (
+                    response.text
+                )
                 return took
 
             await register("antes")
@@ -466,9 +535,11 @@ async def test_connections_that_died_idle_in_the_pool_are_replaced_unseen(api, s
     await served()  # the pool now holds connections
     admin = await asyncpg.connect(services.settings.database_url.replace("+asyncpg", ""))
     try:
-        killed = await admin.fetchval("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                                      "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                                      "AND backend_type = 'client backend'")
+        killed = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend'"
+        )
     finally:
         await admin.close()
     assert killed >= 1

@@ -61,8 +61,9 @@ async def acuse_url(api, world, document_id: str, user: str) -> str:
 
 
 async def test_the_acuse_prints_the_registration_and_its_qr_verifies_it(api, world):
-    result = await register_with(api, world, [("oficio.pdf", pdf_pages(3), "application/pdf"),
-                                              ("sobre.png", png(), "image/png")])
+    result = await register_with(
+        api, world, [("oficio.pdf", pdf_pages(3), "application/pdf"), ("sobre.png", png(), "image/png")]
+    )
     document = result["document"]
     url = await acuse_url(api, world, document["id"], "da_reg")
     assert url.startswith(f"/documents/{quote(document['id'], safe='')}/acuse.pdf?t=")
@@ -73,10 +74,20 @@ async def test_the_acuse_prints_the_registration_and_its_qr_verifies_it(api, wor
     assert response.headers["content-disposition"].startswith('inline; filename="acuse-DA-2026-000001.pdf"')
     assert response.headers["cache-control"] == "private, no-store"
     text = pdf_text(response.content)
-    for expected in ["Institución", "Acuse de recibo", document["folio"], "DA — Dirección de Administración",
-                     "Solicitud de información sobre el programa de vivienda", "Lic. María Pérez",
-                     "Directora General", "Secretaría de Desarrollo Urbano", "SEDUI/DGV/0456/2026",
-                     "2 archivos, 4 páginas", "Da Reg", "lunes 2 de marzo de 2026, 10:00 h"]:
+    for expected in [
+        "Institución",
+        "Acuse de recibo",
+        document["folio"],
+        "DA — Dirección de Administración",
+        "Solicitud de información sobre el programa de vivienda",
+        "Lic. María Pérez",
+        "Directora General",
+        "Secretaría de Desarrollo Urbano",
+        "SEDUI/DGV/0456/2026",
+        "2 archivos, 4 páginas",
+        "Da Reg",
+        "lunes 2 de marzo de 2026, 10:00 h",
+    ]:
         assert expected in text, expected
 
     [verification] = qr_codes(response.content)
@@ -129,25 +140,41 @@ async def test_who_may_not_see_the_document_gets_404_and_without_credentials_401
     # the link stops working once the user's tokens are revoked (password change, deactivation)
     assert (await api.client.get(url)).status_code == 200
     async with services.db.transaction() as session:
-        await session.execute(update(User).where(User.id == world.users["da_reg"].id)
-                              .values(token_version=User.token_version + 1))
+        await session.execute(
+            update(User).where(User.id == world.users["da_reg"].id).values(token_version=User.token_version + 1)
+        )
     assert (await api.client.get(url)).status_code == 401
 
 
 async def test_the_volante_prints_the_routing_and_its_deadline(api, world, services):
     flow = Flow(api, world)
     document = await flow.register(user="da_reg", unit="DA")
-    sent = await flow.send("da_reg", document=document["id"], recipients=[
-        {"unitId": "SRH", "instruction": "RESPONSE", "businessDays": 5, "notes": "Responder al remitente."}])
+    sent = await flow.send(
+        "da_reg",
+        document=document["id"],
+        recipients=[
+            {"unitId": "SRH", "instruction": "RESPONSE", "businessDays": 5, "notes": "Responder al remitente."}
+        ],
+    )
     turno = (await api.ok(TURNO, {"id": sent["turnos"][0]["id"]}, token=world.tokens["srh_staff"]))["node"]
     response = await api.client.get(turno["volanteUrl"])
     assert response.status_code == 200
     assert response.headers["content-disposition"].startswith(
-        f'inline; filename="volante-{turno["number"].replace("/", "-")}.pdf"')
+        f'inline; filename="volante-{turno["number"].replace("/", "-")}.pdf"'
+    )
     text = pdf_text(response.content)
-    for expected in ["Volante de turno", turno["number"], document["folio"], "DA — Dirección de Administración",
-                     "SRH — Subdirección de Recursos Humanos", "Respuesta", "lunes 9 de marzo de 2026",
-                     turno["dueDateExplanation"], "Responder al remitente.", "Da Reg"]:
+    for expected in [
+        "Volante de turno",
+        turno["number"],
+        document["folio"],
+        "DA — Dirección de Administración",
+        "SRH — Subdirección de Recursos Humanos",
+        "Respuesta",
+        "lunes 9 de marzo de 2026",
+        turno["dueDateExplanation"],
+        "Responder al remitente.",
+        "Da Reg",
+    ]:
         assert expected in text, expected
 
     [verification] = qr_codes(response.content)
@@ -181,10 +208,19 @@ async def test_first_prints_at_once_share_one_code(api, world, services):
 
 async def test_a_citizen_senders_personal_data_is_never_printed(api, world):
     flow = Flow(api, world)
-    document = await flow.register(user="da_reg", unit="DA", sender={
-        "level": "CITIZEN", "name": "Juan Gómez", "email": "juan@example.com", "phone": "55 1234 5678",
-        "address": "Calle Reforma 10, Toluca"})
-    text = pdf_text((await get(api, f"/documents/{quote(document['id'], safe='')}/acuse.pdf",
-                               world.tokens["da_reg"])).content)  # a member of the chain: the API shows it them
+    document = await flow.register(
+        user="da_reg",
+        unit="DA",
+        sender={
+            "level": "CITIZEN",
+            "name": "Juan Gómez",
+            "email": "juan@example.com",
+            "phone": "55 1234 5678",
+            "address": "Calle Reforma 10, Toluca",
+        },
+    )
+    text = pdf_text(
+        (await get(api, f"/documents/{quote(document['id'], safe='')}/acuse.pdf", world.tokens["da_reg"])).content
+    )  # a member of the chain: the API shows it them
     assert "Juan Gómez" in text
     assert "juan@example.com" not in text and "1234" not in text and "Reforma" not in text

@@ -48,6 +48,7 @@ def ids(value) -> str:
 
 # --- the rule itself ----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("password,says", REFUSED, ids=[ids(p) for p, _ in REFUSED])
 def test_refused_passwords_say_why(password, says):
     problem = password_problem(concrete(password, "ana.lopez"), "ana.lopez")
@@ -59,19 +60,23 @@ def test_the_username_anywhere_and_in_any_case(password):
     assert "nombre de usuario" in password_problem(password, "ana.lopez")
 
 
-@pytest.mark.parametrize("password,username", [
-    (GOOD, "ana.lopez"),
-    ("contraseña-segura", "da_head"),  # a common word inside a passphrase is fine: "in the list", not "contains"
-    ("mcs-demo-2026", "admin"),  # the demo's password
-    ("mañana-con-cafe", "ana"),  # a username shorter than 4 counts only when it is the whole password
-    ("mi perro se llama firulais", "da_head"),
-    ("nube-roja-81", "da_head"),  # exactly 12
-])
+@pytest.mark.parametrize(
+    "password,username",
+    [
+        (GOOD, "ana.lopez"),
+        ("contraseña-segura", "da_head"),  # a common word inside a passphrase is fine: "in the list", not "contains"
+        ("mcs-demo-2026", "admin"),  # the demo's password
+        ("mañana-con-cafe", "ana"),  # a username shorter than 4 counts only when it is the whole password
+        ("mi perro se llama firulais", "da_head"),
+        ("nube-roja-81", "da_head"),  # exactly 12
+    ],
+)
 def test_good_passwords(password, username):
     assert password_problem(password, username) is None
 
 
 # --- wherever a password is set ------------------------------------------------------------------------
+
 
 def refusal(payload: dict, field: str) -> str:
     assert [(e["code"], e["field"]) for e in payload["errors"]] == [("VALIDATION", field)], payload["errors"]
@@ -79,13 +84,22 @@ def refusal(payload: dict, field: str) -> str:
 
 
 def new_user(world, username: str, password: str) -> dict:
-    return {"username": username, "password": password, "fullName": "Ana López Ruiz",
-            "memberships": [{"unitId": world.unit_id("DA"), "role": "STAFF"}]}
+    return {
+        "username": username,
+        "password": password,
+        "fullName": "Ana López Ruiz",
+        "memberships": [{"unitId": world.unit_id("DA"), "role": "STAFF"}],
+    }
 
 
 # what the security review found accepted by createUser, and the like
-EVERYWHERE = [("12345678", "al menos 12 caracteres"), (USERNAME, "nombre de usuario"), (" " * 12, "solo espacios"),
-              ("contraseña123", "muy común"), ("aaaaaaaaaaaa", "mismo carácter")]
+EVERYWHERE = [
+    ("12345678", "al menos 12 caracteres"),
+    (USERNAME, "nombre de usuario"),
+    (" " * 12, "solo espacios"),
+    ("contraseña123", "muy común"),
+    ("aaaaaaaaaaaa", "mismo carácter"),
+]
 
 
 async def test_create_user(api, world):
@@ -99,8 +113,9 @@ async def test_create_user(api, world):
 async def test_update_user(api, world):
     target = {"id": world.user_id("dj_staff")}
     for password, says in EVERYWHERE:
-        result = await mutate(api, world, "updateUser", {**target, "password": concrete(password, "dj_staff"),
-                                                         "fullName": "Nombre Nuevo"})
+        result = await mutate(
+            api, world, "updateUser", {**target, "password": concrete(password, "dj_staff"), "fullName": "Nombre Nuevo"}
+        )
         assert says in refusal(result, "password")
     assert (await login(api, world, "dj_staff", PASSWORD))["token"]  # nothing changed
     assert (await mutate(api, world, "updateUser", {**target, "password": GOOD}))["errors"] == []

@@ -37,8 +37,13 @@ MATRIX = {
     "dj_viewer": (NO_ROW, None, None),
 }
 
-CITIZEN = {"level": "CITIZEN", "name": "Juan Hernández López", "email": "juan@example.mx",
-           "phone": "722 123 4567", "address": "Calle Hidalgo 12, Toluca"}
+CITIZEN = {
+    "level": "CITIZEN",
+    "name": "Juan Hernández López",
+    "email": "juan@example.mx",
+    "phone": "722 123 4567",
+    "address": "Calle Hidalgo 12, Toluca",
+}
 
 NODE = """query($id: ID!) { node(id: $id) { ... on Document {
   folio confidential subject summary
@@ -48,8 +53,7 @@ NODE = """query($id: ID!) { node(id: $id) { ... on Document {
 
 async def _register(api, world, **overrides):
     values = {"sender": CITIZEN, **overrides}
-    data = await api.ok(REGISTER, {"input": doc_input(world, unit="SRH", **values)},
-                        token=world.tokens["srh_reg"])
+    data = await api.ok(REGISTER, {"input": doc_input(world, unit="SRH", **values)}, token=world.tokens["srh_reg"])
     assert data["registerDocument"]["errors"] == []
     return data["registerDocument"]["document"]["id"]
 
@@ -81,11 +85,17 @@ async def test_confidential_document_matrix(api, world, user):
     if personal == SEES:
         assert errors == {}
         assert (node["sender"]["email"], node["sender"]["phone"], node["sender"]["address"]) == (
-            CITIZEN["email"], CITIZEN["phone"], CITIZEN["address"])
+            CITIZEN["email"],
+            CITIZEN["phone"],
+            CITIZEN["address"],
+        )
     else:
         assert (node["sender"]["email"], node["sender"]["phone"], node["sender"]["address"]) == (None, None, None)
-        assert errors == {("sender", "email"): "FORBIDDEN", ("sender", "phone"): "FORBIDDEN",
-                          ("sender", "address"): "FORBIDDEN"}
+        assert errors == {
+            ("sender", "email"): "FORBIDDEN",
+            ("sender", "phone"): "FORBIDDEN",
+            ("sender", "address"): "FORBIDDEN",
+        }
 
 
 @pytest.mark.parametrize("user", sorted(MATRIX))
@@ -104,8 +114,11 @@ async def test_ordinary_document_with_citizen_sender(api, world, user):
         assert errors == {} and node["sender"]["email"] == CITIZEN["email"]
     else:
         assert node["sender"]["email"] is None
-        assert errors == {("sender", "email"): "FORBIDDEN", ("sender", "phone"): "FORBIDDEN",
-                          ("sender", "address"): "FORBIDDEN"}
+        assert errors == {
+            ("sender", "email"): "FORBIDDEN",
+            ("sender", "phone"): "FORBIDDEN",
+            ("sender", "address"): "FORBIDDEN",
+        }
 
 
 async def test_non_citizen_sender_contact_is_not_personal_data(api, world):
@@ -124,16 +137,27 @@ async def test_masking_applies_in_lists_too(api, world):
 
 async def test_events_follow_document_visibility(api, world):
     await _register(api, world)
-    for user, expected in [("srh_staff", 1), ("da_head", 1), ("da_viewer", 1), ("admin", 1),
-                           ("da_staff", 0), ("dj_head", 0), ("drh_staff", 0)]:
-        data = await api.ok("{ events { totalCount edges { node { kind document { folio } } } } }", token=world.tokens[user])
+    for user, expected in [
+        ("srh_staff", 1),
+        ("da_head", 1),
+        ("da_viewer", 1),
+        ("admin", 1),
+        ("da_staff", 0),
+        ("dj_head", 0),
+        ("drh_staff", 0),
+    ]:
+        data = await api.ok(
+            "{ events { totalCount edges { node { kind document { folio } } } } }", token=world.tokens[user]
+        )
         assert data["events"]["totalCount"] == expected, user
 
 
 async def test_admin_events_are_admin_only(api, world):
     created = await api.ok(
         'mutation($p: ID!) { createOrgUnit(input: {code: "130", acronym: "DP", name: "Dirección de Planeación", kind: DIRECTORATE, parentId: $p}) { errors { code } } }',
-        {"p": world.unit_id("DG")}, token=world.tokens["admin"])
+        {"p": world.unit_id("DG")},
+        token=world.tokens["admin"],
+    )
     assert created["createOrgUnit"]["errors"] == []
     admin_events = await api.ok("{ events { edges { node { kind } } } }", token=world.tokens["admin"])
     assert [e["node"]["kind"] for e in admin_events["events"]["edges"]] == ["ORG_UNIT_CHANGED"]
@@ -172,21 +196,38 @@ async def test_the_python_twin_of_visible_attachments_agrees_with_the_sql(api, w
     from_unit, to_unit = aliased(OrgUnit), aliased(OrgUnit)
     async with services.db.session() as session:
         chains: dict[int, list[ChainUnit]] = {}
-        for document_id, unit_id, path in (await session.execute(
-                select(DocumentUnit.document_id, OrgUnit.id, OrgUnit.path)
-                .join(OrgUnit, OrgUnit.id == DocumentUnit.unit_id))).all():
+        for document_id, unit_id, path in (
+            await session.execute(
+                select(DocumentUnit.document_id, OrgUnit.id, OrgUnit.path).join(
+                    OrgUnit, OrgUnit.id == DocumentUnit.unit_id
+                )
+            )
+        ).all():
             chains.setdefault(document_id, []).append(ChainUnit(unit_id, path))
         files = {}
-        for a_id, document_id, confidential, f_id, f_path, t_id, t_path in (await session.execute(
-                select(Attachment.id, Attachment.document_id, Document.confidential,
-                       from_unit.id, from_unit.path, to_unit.id, to_unit.path)
+        for a_id, document_id, confidential, f_id, f_path, t_id, t_path in (
+            await session.execute(
+                select(
+                    Attachment.id,
+                    Attachment.document_id,
+                    Document.confidential,
+                    from_unit.id,
+                    from_unit.path,
+                    to_unit.id,
+                    to_unit.path,
+                )
                 .join(Document, Document.id == Attachment.document_id)
                 .outerjoin(Response, Response.id == Attachment.response_id)
                 .outerjoin(Turno, Turno.id == Response.turno_id)
                 .outerjoin(from_unit, from_unit.id == Turno.from_unit_id)
-                .outerjoin(to_unit, to_unit.id == Turno.to_unit_id))).all():
-            files[a_id] = {"chain": chains[document_id], "confidential": confidential,
-                           "turno_units": None if f_id is None else (ChainUnit(f_id, f_path), ChainUnit(t_id, t_path))}
+                .outerjoin(to_unit, to_unit.id == Turno.to_unit_id)
+            )
+        ).all():
+            files[a_id] = {
+                "chain": chains[document_id],
+                "confidential": confidential,
+                "turno_units": None if f_id is None else (ChainUnit(f_id, f_path), ChainUnit(t_id, t_path)),
+            }
         assert len(files) == 6 and sum(f["turno_units"] is not None for f in files.values()) == 4
         partial = 0
         for name in USERS:

@@ -18,8 +18,10 @@ from schema import cost
 from schema.build import build_schema
 from tests.live import WsClient, start_server
 
-NEST = ("{orgUnits{acronym ancestors{acronym children{acronym ancestors{acronym children{acronym ancestors{acronym "
-        "children{acronym}}}}}}}}")  # 153 characters
+NEST = (
+    "{orgUnits{acronym ancestors{acronym children{acronym ancestors{acronym children{acronym ancestors{acronym "
+    "children{acronym}}}}}}}}"
+)  # 153 characters
 PAGE = "documents(first: 100) { edges { node { folio history(first: 100) { edges { node { kind } } } turnos { number } } } }"
 SCHEMA = "__schema { types { name fields { name type { name } } } }"
 
@@ -49,8 +51,12 @@ async def client_for(services):
 
 # --- refused before anything runs -------------------------------------------------------------
 
-@pytest.mark.parametrize("attack,user", [(NEST, "da_staff"), (aliases(30, PAGE), "admin"), (aliases(200, SCHEMA), None)],
-                         ids=["org-nest", "30-pages-of-histories", "200-schemas"])
+
+@pytest.mark.parametrize(
+    "attack,user",
+    [(NEST, "da_staff"), (aliases(30, PAGE), "admin"), (aliases(200, SCHEMA), None)],
+    ids=["org-nest", "30-pages-of-histories", "200-schemas"],
+)
 async def test_the_short_attacks_are_refused_before_running(api, world, services, monkeypatch, attack, user):
     ran = []
 
@@ -78,8 +84,19 @@ async def test_one_page_of_documents_with_their_histories_is_allowed(api, world)
     assert extensions["nodes"] > extensions["maxNodes"]  # two of them are not
 
 
-@pytest.mark.parametrize("options", [{}, {"descriptions": True, "specified_by_url": True, "directive_is_repeatable": True,
-                                          "schema_description": True, "input_value_deprecation": True}])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {
+            "descriptions": True,
+            "specified_by_url": True,
+            "directive_is_repeatable": True,
+            "schema_description": True,
+            "input_value_deprecation": True,
+        },
+    ],
+)
 async def test_the_standard_introspection_query_is_allowed_without_a_token(api, options):
     data = await api.ok(get_introspection_query(**options))
     assert data["__schema"]["queryType"]["name"] == "Query"
@@ -87,9 +104,14 @@ async def test_the_standard_introspection_query_is_allowed_without_a_token(api, 
 
 # --- how it is counted ------------------------------------------------------------------------
 
-FIVE_PAGES = "query($n: Int = 100) { " + " ".join(
-    f"p{i}: documents(first: $n) {{ edges {{ node {{ folio history(first: $n) {{ edges {{ node {{ kind }} }} }} }} }} }}"
-    for i in range(5)) + " }"
+FIVE_PAGES = (
+    "query($n: Int = 100) { "
+    + " ".join(
+        f"p{i}: documents(first: $n) {{ edges {{ node {{ folio history(first: $n) {{ edges {{ node {{ kind }} }} }} }} }} }}"
+        for i in range(5)
+    )
+    + " }"
+)
 
 
 async def test_variables_in_first_are_honoured(api, world):
@@ -106,14 +128,22 @@ async def test_fragments_are_counted_like_the_fields_they_hold(api, world):
     token = world.tokens["admin"]
     inline = refusal(await api.gql(aliases(3, PAGE), token=token))
     pages = " ".join(f"a{i}: documents(first: 100) {{ ...Page }}" for i in range(3))
-    fragments = "{ " + pages + """ }
+    fragments = (
+        "{ "
+        + pages
+        + """ }
         fragment Page on DocumentConnection { edges { node { ...Doc } } }
         fragment Doc on Document { folio ... on Document { history(first: 100) { edges { node { kind } } } }
                                    turnos { number } }"""
+    )
     assert refusal(await api.gql(fragments, token=token)) == inline
     # fragments spread into each other twice at every level: counted, and quickly
-    chain = "".join(f"fragment F{i} on OrgUnit {{ parent {{ ...F{i + 1} }} ancestors {{ ...F{i + 1} }} }} "
-                    for i in range(12)) + "fragment F12 on OrgUnit { acronym }"
+    chain = (
+        "".join(
+            f"fragment F{i} on OrgUnit {{ parent {{ ...F{i + 1} }} ancestors {{ ...F{i + 1} }} }} " for i in range(12)
+        )
+        + "fragment F12 on OrgUnit { acronym }"
+    )
     started = time.perf_counter()
     extensions = refusal(await api.gql("{ orgUnits { ...F0 } } " + chain, token=token))
     assert extensions["nodes"] > extensions["maxNodes"]
@@ -122,8 +152,10 @@ async def test_fragments_are_counted_like_the_fields_they_hold(api, world):
 
 async def test_skipped_selections_do_not_count(api, world):
     kinds = " ".join(f"k{i}: kind" for i in range(20))
-    query = ("query($big: Boolean!) { documents(first: 5) { totalCount } big: documents(first: 100) @include(if: $big) "
-             f"{{ edges {{ node {{ history(first: 100) {{ edges {{ node {{ {kinds} }} }} }} }} }} }} }}")
+    query = (
+        "query($big: Boolean!) { documents(first: 5) { totalCount } big: documents(first: 100) @include(if: $big) "
+        f"{{ edges {{ node {{ history(first: 100) {{ edges {{ node {{ {kinds} }} }} }} }} }} }} }}"
+    )
     token = world.tokens["admin"]
     assert (await api.ok(query, {"big": False}, token=token))["documents"]["totalCount"] == 0
     refusal(await api.gql(query, {"big": True}, token=token))
@@ -131,13 +163,25 @@ async def test_skipped_selections_do_not_count(api, world):
 
 async def test_the_limits_follow_the_settings(services, world):
     async with await client_for(with_settings(services, max_query_nodes=50)) as client:
-        body = (await client.post("/graphql", json={"query": "{ __typename orgUnits { acronym } }"},
-                                  headers={"Authorization": f"Bearer {world.tokens['admin']}"})).json()
+        body = (
+            await client.post(
+                "/graphql",
+                json={"query": "{ __typename orgUnits { acronym } }"},
+                headers={"Authorization": f"Bearer {world.tokens['admin']}"},
+            )
+        ).json()
         assert refusal(body)["maxNodes"] == 50
-        assert (await client.post("/graphql", json={"query": "{ __typename }"})).json() == {"data": {"__typename": "Query"}}
+        assert (await client.post("/graphql", json={"query": "{ __typename }"})).json() == {
+            "data": {"__typename": "Query"}
+        }
     async with await client_for(with_settings(services, max_query_cost=20)) as client:
-        body = (await client.post("/graphql", json={"query": "{ " + PAGE + " }"},
-                                  headers={"Authorization": f"Bearer {world.tokens['admin']}"})).json()
+        body = (
+            await client.post(
+                "/graphql",
+                json={"query": "{ " + PAGE + " }"},
+                headers={"Authorization": f"Bearer {world.tokens['admin']}"},
+            )
+        ).json()
         extensions = refusal(body)
         assert (extensions["cost"], extensions["maxCost"]) == (101, 20)
         assert "páginas" in body["errors"][0]["message"]
@@ -172,6 +216,7 @@ def test_every_list_field_has_a_declared_bound():
 
 # --- while it runs ----------------------------------------------------------------------------
 
+
 async def test_the_node_limit_holds_when_the_data_passes_a_declared_bound(services, world, monkeypatch):
     """A bound is an estimate: here the org tree is declared to have one unit, so the query passes
     the check before running, and is stopped by the count of what it produces."""
@@ -180,15 +225,16 @@ async def test_the_node_limit_holds_when_the_data_passes_a_declared_bound(servic
         headers = {"Authorization": f"Bearer {world.tokens['admin']}"}
         one = (await client.post("/graphql", json={"query": "{ orgUnits { acronym } }"}, headers=headers)).json()
         assert len(one["data"]["orgUnits"]) == 6  # 13 values: within the limit
-        body = (await client.post("/graphql", json={"query": "{ orgUnits { acronym name code } }"},
-                                  headers=headers)).json()
+        body = (
+            await client.post("/graphql", json={"query": "{ orgUnits { acronym name code } }"}, headers=headers)
+        ).json()
         extensions = refusal(body)
         assert extensions["nodes"] > extensions["maxNodes"] == 20
 
 
 async def test_a_mutation_is_checked_before_it_runs_not_after(api, services, world):
     mutation = f"""mutation {{ createOrgUnit(input: {{code: "130", acronym: "DP", name: "Planeación",
-      kind: DIRECTORATE, parentId: "{world.unit_id('DG')}"}}) {{ orgUnit {{ acronym ancestors {{ acronym children {{
+      kind: DIRECTORATE, parentId: "{world.unit_id("DG")}"}}) {{ orgUnit {{ acronym ancestors {{ acronym children {{
       acronym ancestors {{ acronym children {{ acronym }} }} }} }} }} errors {{ code }} }} }}"""
     async with await client_for(with_settings(services, max_query_nodes=1000)) as client:
         headers = {"Authorization": f"Bearer {world.tokens['admin']}"}
@@ -221,9 +267,11 @@ async def test_a_client_that_hangs_up_stops_its_request(server, world, monkeypat
     monkeypatch.setattr("schema.query.list_org_units", slow)
     body = json.dumps({"query": "{ orgUnits { acronym } }"}).encode()
     _, writer = await asyncio.open_connection("127.0.0.1", server.port)
-    writer.write(b"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                 + f"Authorization: Bearer {world.tokens['admin']}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
-                 + body)
+    writer.write(
+        b"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        + f"Authorization: Bearer {world.tokens['admin']}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
     await writer.drain()
     await asyncio.wait_for(started.wait(), 5)
     writer.close()  # the client hangs up
@@ -235,8 +283,11 @@ async def test_a_client_that_hangs_up_stops_its_request(server, world, monkeypat
     print(f"\nstopped after {done} steps of 50 ms")
     monkeypatch.undo()
     async with httpx.AsyncClient() as client:  # and the server goes on serving
-        response = await client.post(server.http_url, json={"query": "{ orgUnits { acronym } }"},
-                                     headers={"Authorization": f"Bearer {world.tokens['admin']}"})
+        response = await client.post(
+            server.http_url,
+            json={"query": "{ orgUnits { acronym } }"},
+            headers={"Authorization": f"Bearer {world.tokens['admin']}"},
+        )
     assert len(response.json()["data"]["orgUnits"]) == 6
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")], caplog.text
 
@@ -263,6 +314,7 @@ async def test_other_clients_are_served_while_a_big_answer_is_built(server, worl
     headers = {"Authorization": f"Bearer {world.tokens['admin']}"}
     finished = {}
     async with httpx.AsyncClient(timeout=30) as client:
+
         async def big():
             started = time.perf_counter()
             response = await client.post(server.http_url, json={"query": big_query}, headers=headers)
@@ -286,10 +338,14 @@ async def test_other_clients_are_served_while_a_big_answer_is_built(server, worl
 
 # --- websockets -------------------------------------------------------------------------------
 
+
 async def test_a_subscription_too_costly_is_refused(server, world):
     history = " ".join(f"h{i}: history(first: 100) {{ edges {{ node {{ kind }} }} }}" for i in range(5))
-    query = ("subscription { inboxEvents { document { history(first: 100) { edges { node { document { " + history
-             + " } } } } } } }")
+    query = (
+        "subscription { inboxEvents { document { history(first: 100) { edges { node { document { "
+        + history
+        + " } } } } } } }"
+    )
     client = await WsClient.connect(server.ws_url, world.tokens["da_head"])
     await client.subscribe(query)
     message = await client.receive()
@@ -304,8 +360,9 @@ async def test_a_subscription_too_costly_is_refused(server, world):
     await client.close()
 
 
-async def test_a_statement_running_when_the_client_hangs_up_ends_too(server, world, services, backend, monkeypatch,
-                                                                     caplog):
+async def test_a_statement_running_when_the_client_hangs_up_ends_too(
+    server, world, services, backend, monkeypatch, caplog
+):
     if backend == "sqlite":
         pytest.skip("SQLite runs a statement to its end in aiosqlite's thread")
     from sqlalchemy import text
@@ -320,9 +377,11 @@ async def test_a_statement_running_when_the_client_hangs_up_ends_too(server, wor
     monkeypatch.setattr("schema.query.list_org_units", slow)
     body = json.dumps({"query": "{ orgUnits { acronym } }"}).encode()
     _, writer = await asyncio.open_connection("127.0.0.1", server.port)
-    writer.write(b"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                 + f"Authorization: Bearer {world.tokens['admin']}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
-                 + body)
+    writer.write(
+        b"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        + f"Authorization: Bearer {world.tokens['admin']}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
     await writer.drain()
     await asyncio.wait_for(started.wait(), 5)
     await asyncio.sleep(0.2)  # the statement is on the server
@@ -332,8 +391,13 @@ async def test_a_statement_running_when_the_client_hangs_up_ends_too(server, wor
     for _ in range(100):  # the statement is stopped and its connection back in the pool
         await asyncio.sleep(0.05)
         async with services.db.engine.connect() as conn:
-            sleeping = (await conn.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'"))).scalar()
+            sleeping = (
+                await conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'"
+                    )
+                )
+            ).scalar()
         if sleeping == 0 and pool.checkedout() == 0:
             break
     assert (sleeping, pool.checkedout()) == (0, 0)

@@ -23,8 +23,15 @@ async def test_page_of_documents_costs_a_fixed_number_of_queries(api, world, ser
     citizen = SenderData(level=SenderLevel.CITIZEN, name="Ciudadana", email="c@example.mx")
     await register_many(services, world, 60, unit="DJ", user="dj_reg")
     # the newest (first listed) are confidential or from citizens: every guard runs on every page
-    await register_many(services, world, 60, unit="DA", user="da_reg",
-                        confidential=lambda i: i % 3 == 0, sender=lambda i: citizen if i % 2 else SenderData(level=SenderLevel.STATE, name="Gobierno"))
+    await register_many(
+        services,
+        world,
+        60,
+        unit="DA",
+        user="da_reg",
+        confidential=lambda i: i % 3 == 0,
+        sender=lambda i: citizen if i % 2 else SenderData(level=SenderLevel.STATE, name="Gobierno"),
+    )
     counts = {}
     for first in (5, 100):
         queries.reset()
@@ -41,8 +48,16 @@ async def test_a_searched_page_costs_what_a_plain_page_costs(api, world, service
     """Ranked by relevance, and still no query per row (the rank comes with the page)."""
     citizen = SenderData(level=SenderLevel.CITIZEN, name="Ciudadana", email="c@example.mx")
     await register_many(services, world, 60, unit="DJ", user="dj_reg", summary=lambda i: "asunto " * (i % 3))
-    await register_many(services, world, 60, unit="DA", user="da_reg", summary=lambda i: "asunto " * (i % 5),
-                        confidential=lambda i: i % 3 == 0, sender=lambda i: citizen if i % 2 else SenderData(level=SenderLevel.STATE, name="Gobierno"))
+    await register_many(
+        services,
+        world,
+        60,
+        unit="DA",
+        user="da_reg",
+        summary=lambda i: "asunto " * (i % 5),
+        confidential=lambda i: i % 3 == 0,
+        sender=lambda i: citizen if i % 2 else SenderData(level=SenderLevel.STATE, name="Gobierno"),
+    )
     counts = {}
     for first in (5, 100):
         queries.reset()
@@ -73,9 +88,14 @@ async def test_inbox_page_costs_a_fixed_number_of_queries(api, world, services, 
     flow = Flow(api, world)
     for i in range(30):
         doc = await flow.register(user="dg_reg", unit="DG", reference=f"I/{i}", confidential=i % 4 == 0)
-        sent = await flow.send("dg_reg", document=doc["id"], recipients=[
-            {"unitId": "DA", "instruction": "RESPONSE", "businessDays": 1 + i % 7},
-            {"unitId": "DJ", "instruction": "KNOWLEDGE"}])
+        sent = await flow.send(
+            "dg_reg",
+            document=doc["id"],
+            recipients=[
+                {"unitId": "DA", "instruction": "RESPONSE", "businessDays": 1 + i % 7},
+                {"unitId": "DJ", "instruction": "KNOWLEDGE"},
+            ],
+        )
         assert sent["errors"] == []
     counts = {}
     for first in (3, 30):
@@ -84,4 +104,6 @@ async def test_inbox_page_costs_a_fixed_number_of_queries(api, world, services, 
         assert "errors" not in body, body["errors"]
         assert len(body["data"]["inbox"]["edges"]) == first
         counts[first] = queries.count
-    assert counts == {3: EXPECTED_INBOX_QUERIES, 30: EXPECTED_INBOX_QUERIES}, "\n---\n".join(s[:150] for s in queries.statements)
+    assert counts == {3: EXPECTED_INBOX_QUERIES, 30: EXPECTED_INBOX_QUERIES}, "\n---\n".join(
+        s[:150] for s in queries.statements
+    )

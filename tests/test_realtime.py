@@ -54,7 +54,10 @@ async def test_events_reach_who_may_see_them(server, api, world):
     seen = await viewer.take(2)
     assert seen[1]["data"]["inboxEvents"]["document"] == {"folio": doc["folio"], "subject": None}
     assert [e["extensions"]["code"] for e in seen[1]["errors"]] == ["FORBIDDEN"]
-    assert [(await sender.next())["data"]["inboxEvents"]["kind"] for _ in range(2)] == ["DOCUMENT_REGISTERED", "TURNO_SENT"]
+    assert [(await sender.next())["data"]["inboxEvents"]["kind"] for _ in range(2)] == [
+        "DOCUMENT_REGISTERED",
+        "TURNO_SENT",
+    ]
 
     # the answer reaches the sender
     answer = await flow.respond("drh_staff", turno["id"])
@@ -136,8 +139,11 @@ async def test_deactivated_user_loses_the_subscription(server, api, world):
     client = await WsClient.connect(server.ws_url, world.tokens["da_staff"])
     await client.subscribe(INBOX)
     await server.wait_live(1)
-    done = await api.ok('mutation($id: ID!) { updateUser(input: {id: $id, active: false}) { errors { code } } }',
-                        {"id": world.user_id("da_staff")}, token=world.tokens["admin"])
+    done = await api.ok(
+        "mutation($id: ID!) { updateUser(input: {id: $id, active: false}) { errors { code } } }",
+        {"id": world.user_id("da_staff")},
+        token=world.tokens["admin"],
+    )
     assert done["updateUser"]["errors"] == []
     assert await client.closed_with(timeout=5) == 4403
 

@@ -41,9 +41,15 @@ async def _second_head_of_da(services, world):
     from models.users import Membership, Role, User
 
     async with services.db.transaction() as session:
-        user = User(username="suplente_da", password_hash=world.users["da_head"].password_hash, full_name="Suplente",
-                    active=True, token_version=0, created_at=services.clock.now(),
-                    memberships=[Membership(unit_id=world.units["DA"].id, role=Role.HEAD.value)])
+        user = User(
+            username="suplente_da",
+            password_hash=world.users["da_head"].password_hash,
+            full_name="Suplente",
+            active=True,
+            token_version=0,
+            created_at=services.clock.now(),
+            memberships=[Membership(unit_id=world.units["DA"].id, role=Role.HEAD.value)],
+        )
         session.add(user)
         await session.flush()
         user_id = user.id
@@ -58,17 +64,31 @@ async def _varied_history(api, world, services):
     a = await flow.register(user="da_reg", unit="DA", confidential=True, subject="Reservado")
     b = await flow.register(user="dj_reg", unit="DJ")
     c = await flow.register(user="srh_reg", unit="SRH")
-    to_srh = (await flow.send("da_head", document=a["id"], recipients=[{"unitId": "SRH", "instruction": "RESPONSE"}]))["turnos"][0]
-    down = (await flow.send("srh_head", parent=to_srh["id"], recipients=[{"unitId": "DRH", "instruction": "RESPONSE"}]))["turnos"][0]
+    to_srh = (await flow.send("da_head", document=a["id"], recipients=[{"unitId": "SRH", "instruction": "RESPONSE"}]))[
+        "turnos"
+    ][0]
+    down = (
+        await flow.send("srh_head", parent=to_srh["id"], recipients=[{"unitId": "DRH", "instruction": "RESPONSE"}])
+    )["turnos"][0]
     await flow.ack("drh_staff", down["id"])
     await flow.respond("drh_staff", down["id"])
-    across = (await flow.send("dj_reg", document=b["id"], recipients=[{"unitId": "DA", "instruction": "KNOWLEDGE"},
-                                                                      {"unitId": "SRH", "instruction": "RESPONSE"}]))["turnos"]
+    across = (
+        await flow.send(
+            "dj_reg",
+            document=b["id"],
+            recipients=[{"unitId": "DA", "instruction": "KNOWLEDGE"}, {"unitId": "SRH", "instruction": "RESPONSE"}],
+        )
+    )["turnos"]
     await flow.cancel("dj_head", across[1]["id"])
     await flow.conclude("srh_reg", c["id"])
     async with services.db.transaction() as session:
-        await append_event(session, kind=EventKind.USER_CHANGED, occurred_at=services.clock.now(),
-                           actor_id=world.users["admin"].id, audience=[world.units["INST"].id])
+        await append_event(
+            session,
+            kind=EventKind.USER_CHANGED,
+            occurred_at=services.clock.now(),
+            actor_id=world.users["admin"].id,
+            audience=[world.units["INST"].id],
+        )
 
 
 async def test_python_visibility_matches_the_sql_predicates(api, world, services):
@@ -85,7 +105,9 @@ async def test_python_visibility_matches_the_sql_predicates(api, world, services
             assert in_python == in_sql, name
             # one document's events
             for document_id in document_ids:
-                in_sql = set((await session.execute(select(Event.id).where(*_candidates(principal, document_id)))).scalars())
+                in_sql = set(
+                    (await session.execute(select(Event.id).where(*_candidates(principal, document_id)))).scalars()
+                )
                 in_python = {e.id for e in batch.events if e.document_id == document_id and batch.visible(principal, e)}
                 assert in_python == in_sql, (name, document_id)
             # the document each event carries (what the delivery's loader is seeded with)
@@ -168,7 +190,9 @@ async def test_a_delivered_event_needs_no_query_for_its_usual_fields(api, world,
     results = await schema.subscribe(
         """subscription { inboxEvents { sequence kind actor { username }
              document { folio subject unit { acronym } }
-             turno { number fromUnit { acronym } toUnit { acronym } } } }""", context_value=ctx)
+             turno { number fromUnit { acronym } toUnit { acronym } } } }""",
+        context_value=ctx,
+    )
     first = asyncio.ensure_future(results.__anext__())
     for _ in range(100):
         await asyncio.sleep(0.02)
@@ -189,8 +213,11 @@ async def test_a_delivered_event_needs_no_query_for_its_usual_fields(api, world,
     sent = await asyncio.wait_for(second, 10)
     statements = list(queries.statements)
     assert sent.errors is None, sent.errors
-    assert sent.data["inboxEvents"]["turno"] == {"number": sent.data["inboxEvents"]["turno"]["number"],
-                                                 "fromUnit": {"acronym": "DA"}, "toUnit": {"acronym": "SRH"}}
+    assert sent.data["inboxEvents"]["turno"] == {
+        "number": sent.data["inboxEvents"]["turno"]["number"],
+        "fromUnit": {"acronym": "DA"},
+        "toUnit": {"acronym": "SRH"},
+    }
     assert sent.data["inboxEvents"]["actor"] == {"username": "da_head"}
     assert statements == []
     await results.aclose()
@@ -204,10 +231,15 @@ async def _subscribe_all(services, schema, query, principals):
     return streams
 
 
-@pytest.mark.parametrize("selection, shared", [("document { turnos { number } }", True),
-                                               ("document { attachments { url } }", False),
-                                               ("document { acuseUrl attachments { id } }", False),
-                                               ("document { turnos { number volanteUrl } }", False)])
+@pytest.mark.parametrize(
+    "selection, shared",
+    [
+        ("document { turnos { number } }", True),
+        ("document { attachments { url } }", False),
+        ("document { acuseUrl attachments { id } }", False),
+        ("document { turnos { number volanteUrl } }", False),
+    ],
+)
 async def test_alike_subscribers_share_one_rendering(api, world, services, queries, selection, shared):
     """Same operation, same memberships: one execution for the group; a per-user field (a
     signed url) or other memberships: their own."""
@@ -257,8 +289,13 @@ async def test_a_wake_up_of_unknown_sequence_makes_the_hub_read_at_once(world, s
     await hub.start()
     services.db.after_commit = None  # written without a wake-up, as during a Redis outage
     async with services.db.transaction() as session:
-        event = await append_event(session, kind=EventKind.USER_CHANGED, occurred_at=services.clock.now(),
-                                   actor_id=world.users["admin"].id, audience=[world.units["INST"].id])
+        event = await append_event(
+            session,
+            kind=EventKind.USER_CHANGED,
+            occurred_at=services.clock.now(),
+            actor_id=world.users["admin"].id,
+            audience=[world.units["INST"].id],
+        )
     await asyncio.sleep(0.2)
     assert hub.cursor < event.id
     await hub.on_wakeup(WakeUp(sequence=None))

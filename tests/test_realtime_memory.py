@@ -86,8 +86,12 @@ TABS = 3  # sockets per user (the web app opens one per tab), each with its own 
 # one round: a registration in a unit, a turno from there to another unit, its acknowledgement
 # there, and a correction of the long-lived document (DA): four events, each reaching several
 # of the users above, at different levels of the tree
-ROUTES = [("da_reg", "DA", "SRH", "srh_staff"), ("srh_reg", "SRH", "DRH", "drh_staff"),
-          ("dj_reg", "DJ", "DA", "da_staff"), ("dg_reg", "DG", "DJ", "dj_staff")]
+ROUTES = [
+    ("da_reg", "DA", "SRH", "srh_staff"),
+    ("srh_reg", "SRH", "DRH", "drh_staff"),
+    ("dj_reg", "DJ", "DA", "da_staff"),
+    ("dg_reg", "DG", "DJ", "dj_staff"),
+]
 
 # deliveries before the first RSS reading: more than the 500 the issue asks for, because the
 # server's RSS still rises by 1-2 MiB, once, over its next ~1,500 deliveries (the allocators
@@ -104,6 +108,7 @@ CONTROL = "/_memory_test/"  # the child's own routes, answered before the app se
 
 
 # --- the server process ---------------------------------------------------------------------
+
 
 def serve_child() -> None:
     """Entry point of the server process: `python -c "...; serve_child()" CONFIG_JSON`."""
@@ -132,8 +137,9 @@ async def _serve(config: dict) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)
-    server = uvicorn.Server(uvicorn_config(with_control, settings, "127.0.0.1", config["port"],
-                                           log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn_config(with_control, settings, "127.0.0.1", config["port"], log_level="warning", lifespan="on")
+    )
     await server.serve()
 
 
@@ -156,8 +162,9 @@ def _rss_kb() -> int:
     raise RuntimeError("no VmRSS in /proc/self/status")
 
 
-def growing_in_both(first: tracemalloc.Snapshot, second: tracemalloc.Snapshot,
-                    third: tracemalloc.Snapshot) -> list[tuple[int, int, str]]:
+def growing_in_both(
+    first: tracemalloc.Snapshot, second: tracemalloc.Snapshot, third: tracemalloc.Snapshot
+) -> list[tuple[int, int, str]]:
     """(bytes, blocks, where) of the allocations that grew in both windows, by the smaller growth."""
     ignore = [tracemalloc.Filter(False, tracemalloc.__file__)]
     first, second, third = (s.filter_traces(ignore) for s in (first, second, third))
@@ -166,8 +173,9 @@ def growing_in_both(first: tracemalloc.Snapshot, second: tracemalloc.Snapshot,
     for stat in third.compare_to(second, "lineno"):
         before = earlier.get(stat.traceback)
         if before is not None and stat.size_diff > 0 and before.size_diff > 0:
-            growing.append((min(stat.size_diff, before.size_diff), min(stat.count_diff, before.count_diff),
-                            str(stat.traceback)))
+            growing.append(
+                (min(stat.size_diff, before.size_diff), min(stat.count_diff, before.count_diff), str(stat.traceback))
+            )
     return sorted(growing, key=lambda item: -item[0])
 
 
@@ -179,16 +187,19 @@ class _Control:
         self.snapshots: list[tracemalloc.Snapshot] = []
 
     async def __call__(self, scope, send) -> None:
-        action = scope["path"][len(CONTROL):]
+        action = scope["path"][len(CONTROL) :]
         answer = getattr(self, "do_" + action.replace("-", "_"))()
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": json.dumps(answer).encode()})
 
     def do_state(self) -> dict:
         hub = self.hub
-        return {"live": sum(1 for s in hub.subscriptions if s.live.is_set()),
-                "idle": hub.cursor >= hub.last_sequence and not any(s.queue for s in hub.subscriptions),
-                "deliveries": hub.stats["deliveries"], "overflows": hub.stats["overflows"]}
+        return {
+            "live": sum(1 for s in hub.subscriptions if s.live.is_set()),
+            "idle": hub.cursor >= hub.last_sequence and not any(s.queue for s in hub.subscriptions),
+            "deliveries": hub.stats["deliveries"],
+            "overflows": hub.stats["overflows"],
+        }
 
     def do_rss(self) -> dict:
         _collect_garbage()
@@ -215,20 +226,39 @@ class _Control:
 
 # --- the test ---------------------------------------------------------------------------------
 
+
 class ServerProcess:
     def __init__(self, services, log_path: Path):
         self.port = free_port()
         settings = services.settings
-        config = {"port": self.port, "now": services.clock.now().isoformat(), "settings": {
-            "database_url": settings.database_url, "redis_url": settings.redis_url,
-            "redis_channel": settings.redis_channel, "files_dir": str(settings.files_dir),
-            "secret_key": settings.secret_key, "deadline_watch_seconds": 0, "text_extraction_seconds": 0,
-            "realtime_catchup_seconds": 1.0, "debug": False}}
+        config = {
+            "port": self.port,
+            "now": services.clock.now().isoformat(),
+            "settings": {
+                "database_url": settings.database_url,
+                "redis_url": settings.redis_url,
+                "redis_channel": settings.redis_channel,
+                "files_dir": str(settings.files_dir),
+                "secret_key": settings.secret_key,
+                "deadline_watch_seconds": 0,
+                "text_extraction_seconds": 0,
+                "realtime_catchup_seconds": 1.0,
+                "debug": False,
+            },
+        }
         self.log_path = log_path
         self.log = open(log_path, "wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-c", "from tests.test_realtime_memory import serve_child; serve_child()", json.dumps(config)],
-            cwd=Path(__file__).resolve().parent.parent, stdout=self.log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-c",
+                "from tests.test_realtime_memory import serve_child; serve_child()",
+                json.dumps(config),
+            ],
+            cwd=Path(__file__).resolve().parent.parent,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         self.http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.port}", timeout=60)
 
     @property
@@ -344,13 +374,18 @@ class Load:
         reg, unit, to_unit, acknowledger = ROUTES[self.rounds % len(ROUTES)]
         flow = self.flow
         document = await flow.register(user=reg, unit=unit, reference=f"MEM/{self.rounds}")
-        sent = await flow.send(reg, document=document["id"], recipients=[{"unitId": to_unit, "instruction": "RESPONSE"}])
+        sent = await flow.send(
+            reg, document=document["id"], recipients=[{"unitId": to_unit, "instruction": "RESPONSE"}]
+        )
         assert sent["errors"] == [], sent
         acknowledged = await flow.ack(acknowledger, sent["turnos"][0]["id"])
         assert acknowledged["errors"] == [], acknowledged
-        updated = await flow.run("da_reg", UPDATE, {"input": {"documentId": self.document_id,
-                                                              "subject": f"Asunto corregido {self.rounds}"}},
-                                 "updateDocument")
+        updated = await flow.run(
+            "da_reg",
+            UPDATE,
+            {"input": {"documentId": self.document_id, "subject": f"Asunto corregido {self.rounds}"}},
+            "updateDocument",
+        )
         assert updated["errors"] == [], updated
         self.rounds += 1
 
@@ -359,8 +394,10 @@ class Load:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-            if (time.monotonic() - max(s.last_at for s in self.subscribers) > 0.3
-                    and (await self.server.ask("state"))["idle"]):
+            if (
+                time.monotonic() - max(s.last_at for s in self.subscribers) > 0.3
+                and (await self.server.ask("state"))["idle"]
+            ):
                 return
         raise AssertionError("the deliveries did not settle within 30 s")
 
@@ -390,7 +427,8 @@ async def test_long_lived_subscriptions_hold_no_memory_per_delivered_event(serve
             f"[{backend}] server RSS {rss_before / 1024:.1f} -> {rss_after / 1024:.1f} MiB over {delivered:,} results "
             f"delivered after {WARM_UP} of warm-up, to {len(subscribers)} sockets of {len(SUBSCRIBERS)} users "
             f"({operations} subscriptions; {state['deliveries'] - handed_before:,} events handed out): "
-            f"{rss_per_delivery:.3f} KiB per delivery")
+            f"{rss_per_delivery:.3f} KiB per delivery"
+        )
         print(f"\n{rss_figures} ({time.monotonic() - started:.0f} s)")
 
         await server.ask("trace-start")
@@ -403,13 +441,19 @@ async def test_long_lived_subscriptions_hold_no_memory_per_delivered_event(serve
         report = await server.ask("trace-report")
         per_window = max(in_first, in_second)
         traced_per_delivery = report["bytes"] / per_window
-        traced_figures = (f"[{backend}] server tracemalloc: {traced_per_delivery:.0f} bytes per delivery grew in both "
-                          f"windows of ~{per_window} deliveries ({report['lines']} lines)")
-        top = "\n".join(f"  {size / 1024:+.1f} KiB in {blocks:+d} blocks at {where}" for size, blocks, where in report["top"])
+        traced_figures = (
+            f"[{backend}] server tracemalloc: {traced_per_delivery:.0f} bytes per delivery grew in both "
+            f"windows of ~{per_window} deliveries ({report['lines']} lines)"
+        )
+        top = "\n".join(
+            f"  {size / 1024:+.1f} KiB in {blocks:+d} blocks at {where}" for size, blocks, where in report["top"]
+        )
         print(f"{traced_figures}\n{top}")
         overflows = (await server.ask("state"))["overflows"]  # queues that overflowed: read from their cursor instead
-        print(f"[{backend}] {load.rounds} rounds, {4 * load.rounds} events, {overflows} overflows, "
-              f"{time.monotonic() - started:.0f} s")
+        print(
+            f"[{backend}] {load.rounds} rounds, {4 * load.rounds} events, {overflows} overflows, "
+            f"{time.monotonic() - started:.0f} s"
+        )
 
         assert rss_per_delivery <= MAX_RSS_KB_PER_DELIVERY, f"{rss_figures}\n{traced_figures}\n{top}"
         assert traced_per_delivery <= MAX_TRACED_BYTES_PER_DELIVERY, f"{traced_figures}\n{top}"

@@ -30,7 +30,9 @@ class RedisProcess:
     def start(self):
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     async def wait_up(self):
         import redis.asyncio as redis
@@ -66,8 +68,9 @@ async def redis_server(backend):
 @pytest.fixture
 async def two_instances(services, redis_server):
     """Instance A serves the test's API client's writes... through its own HTTP; B serves subscribers."""
-    settings = dataclasses.replace(services.settings, redis_url=redis_server.url, realtime_catchup_seconds=0.5,
-                                   deadline_watch_seconds=0)
+    settings = dataclasses.replace(
+        services.settings, redis_url=redis_server.url, realtime_catchup_seconds=0.5, deadline_watch_seconds=0
+    )
     a = build_services(settings, clock=services.clock)
     b = build_services(settings, clock=services.clock)
     server_a, server_b = await start_server(a), await start_server(b)
@@ -84,9 +87,11 @@ async def register_on(server, world, token_user, reference):
     from tests.helpers import REGISTER, doc_input
 
     async with httpx.AsyncClient() as http:
-        response = await http.post(server.http_url, json={"query": REGISTER, "variables": {
-            "input": doc_input(world, unit="DA", reference=reference)}},
-            headers={"Authorization": f"Bearer {world.tokens[token_user]}"})
+        response = await http.post(
+            server.http_url,
+            json={"query": REGISTER, "variables": {"input": doc_input(world, unit="DA", reference=reference)}},
+            headers={"Authorization": f"Bearer {world.tokens[token_user]}"},
+        )
     payload = response.json()["data"]["registerDocument"]
     assert payload["errors"] == [], payload
     return payload["document"]

@@ -47,11 +47,19 @@ async def test_what_a_registration_writes(api, world, services):
     unit = world.units["DA"]
 
     assert await rows(services, select(DocumentUnit.document_id, DocumentUnit.unit_id)) == [(document_id, unit.id)]
-    assert await rows(services, select(Attachment.document_id, Attachment.response_id, Attachment.uploaded_by_id,
-                                       Attachment.filename, Attachment.text_status)) == [
-        (document_id, None, registrar, "oficio.pdf", "PENDING")]
+    assert await rows(
+        services,
+        select(
+            Attachment.document_id,
+            Attachment.response_id,
+            Attachment.uploaded_by_id,
+            Attachment.filename,
+            Attachment.text_status,
+        ),
+    ) == [(document_id, None, registrar, "oficio.pdf", "PENDING")]
     [(event_id, kind, actor, event_document, data)] = await rows(
-        services, select(Event.id, Event.kind, Event.actor_id, Event.document_id, Event.data))
+        services, select(Event.id, Event.kind, Event.actor_id, Event.document_id, Event.data)
+    )
     assert (kind, actor, event_document) == ("DOCUMENT_REGISTERED", registrar, document_id)
     assert data == {"folio": "DA/2026/000001", "unitId": unit.id, "attachments": 1}
     audience = await rows(services, select(EventAudience.unit_id).where(EventAudience.event_id == event_id))
@@ -62,7 +70,8 @@ async def test_what_a_registration_writes(api, world, services):
     # the event is in the feed of the unit's people
     feed = await api.ok("{ events { edges { node { kind document { folio } } } } }", token=world.tokens["da_head"])
     assert [e["node"] for e in feed["events"]["edges"]] == [
-        {"kind": "DOCUMENT_REGISTERED", "document": {"folio": "DA/2026/000001"}}]
+        {"kind": "DOCUMENT_REGISTERED", "document": {"folio": "DA/2026/000001"}}
+    ]
 
 
 async def test_a_registration_that_fails_after_its_number_gives_it_back(api, world, services):
@@ -98,18 +107,27 @@ async def test_statements_while_the_folio_counter_is_held(api, world, services, 
     event.listen(engine, "before_cursor_execute", on_execute)
     event.listen(engine, "commit", on_commit)
     try:
-        result = await register_with(api, world, [("oficio.pdf", pdf_with_text("Oficio"), "application/pdf")],
-                                     reference="SEGUNDO/2")
+        result = await register_with(
+            api, world, [("oficio.pdf", pdf_with_text("Oficio"), "application/pdf")], reference="SEGUNDO/2"
+        )
     finally:
         event.remove(engine, "before_cursor_execute", on_execute)
         event.remove(engine, "commit", on_commit)
     assert result["errors"] == []
     first = next(i for i, s in enumerate(statements) if "folio_counters" in s)
-    held = statements[first:statements.index("COMMIT", first)]
+    held = statements[first : statements.index("COMMIT", first)]
     if backend == "postgresql":
         assert len(held) == 1, "\n---\n".join(s[:200] for s in held)
-        assert all(t in held[0] for t in ("INSERT INTO documents", "document_units", "attachments",
-                                          "pg_advisory_xact_lock", "event_audience")), held[0]
+        assert all(
+            t in held[0]
+            for t in (
+                "INSERT INTO documents",
+                "document_units",
+                "attachments",
+                "pg_advisory_xact_lock",
+                "event_audience",
+            )
+        ), held[0]
         # the caller's principal, then the registration's one read (unit, type, duplicates, id)
         assert len(statements[:first]) == 2, "\n---\n".join(s[:200] for s in statements[:first])
     # nothing is read under the lock: the unit, the catalog and the duplicate search came before it
@@ -125,8 +143,10 @@ async def test_statements_of_a_registration(api, world, queries, backend):
     for reference, key in (("SEGUNDO/2", None), ("TERCERO/3", "registro-3")):
         queries.reset()
         response = await api.client.post(
-            "/graphql", json={"query": REGISTER_ONLY, "variables": {"input": doc_input(world, reference=reference)}},
-            headers={"Authorization": f"Bearer {world.tokens['da_reg']}", **({"Idempotency-Key": key} if key else {})})
+            "/graphql",
+            json={"query": REGISTER_ONLY, "variables": {"input": doc_input(world, reference=reference)}},
+            headers={"Authorization": f"Bearer {world.tokens['da_reg']}", **({"Idempotency-Key": key} if key else {})},
+        )
         assert response.json()["data"]["registerDocument"]["errors"] == []
         counts.append(queries.count)
     plain, keyed = counts
@@ -136,8 +156,9 @@ async def test_statements_of_a_registration(api, world, queries, backend):
         assert (plain, keyed) == (9, 11), queries.statements
 
 
-async def test_a_registration_takes_its_sequence_only_once_it_holds_the_event_log(api, world, services,
-                                                                                  postgresql_only):
+async def test_a_registration_takes_its_sequence_only_once_it_holds_the_event_log(
+    api, world, services, postgresql_only
+):
     """Another writer holds the event-log lock: the registration waits for it, and its event's
     sequence comes after the one that writer appends and commits meanwhile (commit order)."""
     holder = await services.db.engine.connect()
@@ -153,8 +174,11 @@ async def test_a_registration_takes_its_sequence_only_once_it_holds_the_event_lo
             await asyncio.sleep(0.05)
         else:
             pytest.fail("the registration never waited for the event-log lock")
-        earlier = (await holder.execute(text(
-            "INSERT INTO events (kind, occurred_at) VALUES ('CATALOG_CHANGED', now()) RETURNING id"))).scalar_one()
+        earlier = (
+            await holder.execute(
+                text("INSERT INTO events (kind, occurred_at) VALUES ('CATALOG_CHANGED', now()) RETURNING id")
+            )
+        ).scalar_one()
         await holder.commit()
         result = await asyncio.wait_for(registration, 30)
     finally:
@@ -178,8 +202,17 @@ async def test_a_registration_waits_for_its_users_row_before_the_event_log(api, 
         registration = asyncio.create_task(register(api, world))
         for _ in range(200):
             async with services.db.engine.connect() as conn:
-                waiting = (await conn.execute(text(
-                    "SELECT a.query FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted"))).scalars().all()
+                waiting = (
+                    (
+                        await conn.execute(
+                            text(
+                                "SELECT a.query FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted"
+                            )
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
             if waiting:
                 break
             assert not registration.done(), "the registration did not wait for its user's row"
@@ -189,8 +222,11 @@ async def test_a_registration_waits_for_its_users_row_before_the_event_log(api, 
         # it waits in its read, before its number and the event log
         assert [q.lstrip()[:6] for q in waiting] == ["SELECT"] and "folio_counters" not in waiting[0], waiting
         await holder.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_APPEND_LOCK})
-        earlier = (await holder.execute(text(
-            "INSERT INTO events (kind, occurred_at) VALUES ('USER_CHANGED', now()) RETURNING id"))).scalar_one()
+        earlier = (
+            await holder.execute(
+                text("INSERT INTO events (kind, occurred_at) VALUES ('USER_CHANGED', now()) RETURNING id")
+            )
+        ).scalar_one()
         await holder.commit()
         result = await asyncio.wait_for(registration, 30)
     finally:
@@ -200,17 +236,23 @@ async def test_a_registration_waits_for_its_users_row_before_the_event_log(api, 
     assert sequence > earlier
 
 
-async def test_registrations_in_two_units_at_once_keep_folios_and_commit_order(api, world, services,
-                                                                                postgresql_only):
+async def test_registrations_in_two_units_at_once_keep_folios_and_commit_order(api, world, services, postgresql_only):
     per_unit = 25
-    jobs = [register(api, world, user=user, unit=unit, reference=f"{unit}/{i}")
-            for i in range(per_unit) for unit, user in (("DA", "da_reg"), ("DJ", "dj_reg"))]
+    jobs = [
+        register(api, world, user=user, unit=unit, reference=f"{unit}/{i}")
+        for i in range(per_unit)
+        for unit, user in (("DA", "da_reg"), ("DJ", "dj_reg"))
+    ]
     results = await asyncio.gather(*jobs)
     assert all(r["errors"] == [] for r in results)
     for unit in ("DA", "DJ"):
-        registered = await rows(services, select(Document.number, Event.id)
-                                .join(Event, Event.document_id == Document.id)
-                                .where(Document.unit_id == world.units[unit].id).order_by(Document.number))
+        registered = await rows(
+            services,
+            select(Document.number, Event.id)
+            .join(Event, Event.document_id == Document.id)
+            .where(Document.unit_id == world.units[unit].id)
+            .order_by(Document.number),
+        )
         assert [n for n, _ in registered] == list(range(1, per_unit + 1))
         sequences = [s for _, s in registered]
         # a unit's registrations commit in folio order (its counter row is held until COMMIT),

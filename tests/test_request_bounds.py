@@ -13,8 +13,9 @@ from tests.live import WsClient, start_server
 
 @pytest.fixture
 def small_limits(services):
-    services.settings = dataclasses.replace(services.settings, max_json_bytes=2000, header_timeout_seconds=0.5,
-                                            body_timeout_seconds=0.5)
+    services.settings = dataclasses.replace(
+        services.settings, max_json_bytes=2000, header_timeout_seconds=0.5, body_timeout_seconds=0.5
+    )
     return services.settings
 
 
@@ -35,8 +36,9 @@ async def test_a_body_past_the_limit_is_refused_before_it_is_read(api, small_lim
 
 
 async def test_a_content_length_that_is_not_a_number_is_a_bad_request(api):
-    response = await api.client.post("/graphql", content=b"{}", headers={"content-type": "application/json",
-                                                                        "content-length": "dos"})
+    response = await api.client.post(
+        "/graphql", content=b"{}", headers={"content-type": "application/json", "content-length": "dos"}
+    )
     assert response.status_code == 400
 
 
@@ -70,8 +72,10 @@ async def test_slow_headers_are_cut_off(server):
 
 async def test_a_stalled_body_is_cut_off_and_a_slow_one_is_not(server):
     body = json.dumps({"query": "{ __typename }"}).encode()
-    head = (f"POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    head = (
+        f"POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
     writer.write(head + body[:5])  # then stops
     await writer.drain()
@@ -81,7 +85,7 @@ async def test_a_stalled_body_is_cut_off_and_a_slow_one_is_not(server):
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
     writer.write(head)
     for i in range(0, len(body), 8):  # slower than the whole limit, but never stalled that long
-        writer.write(body[i:i + 8])
+        writer.write(body[i : i + 8])
         await writer.drain()
         await asyncio.sleep(0.2)
     answer = await asyncio.wait_for(reader.read(4096), 5)

@@ -26,7 +26,9 @@ def prune(document: DocumentNode, names: set[str]) -> DocumentNode:
         fields = getattr(definition, "fields", None)
         if fields is not None:
             kept = tuple(f for f in fields if f"{name}.{f.name.value}" not in names)
-            definition = definition.__class__(**{**{k: getattr(definition, k) for k in definition.keys}, "fields": kept})
+            definition = definition.__class__(
+                **{**{k: getattr(definition, k) for k in definition.keys}, "fields": kept}
+            )
         definitions.append(definition)
     return DocumentNode(definitions=tuple(definitions))
 
@@ -38,8 +40,11 @@ def test_sdl_snapshot_is_current():
 def test_schema_keeps_the_contract():
     ours = build_schema(sdl())
     contract = build_ast_schema(prune(parse(CONTRACT.read_text()), pending_names()))
-    breaking = [c.description for c in find_breaking_changes(contract, ours)
-                if c.description != "Standard scalar Float was removed because it is not referenced anymore."]
+    breaking = [
+        c.description
+        for c in find_breaking_changes(contract, ours)
+        if c.description != "Standard scalar Float was removed because it is not referenced anymore."
+    ]
     assert breaking == []
 
 

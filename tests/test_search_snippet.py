@@ -6,7 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from models.search import SNIPPET_MAX_SEGMENTS, SNIPPET_TEXT_LIMIT, SNIPPET_WORDS, highlight, marked_segments, parse_search
+from models.search import (
+    SNIPPET_MAX_SEGMENTS,
+    SNIPPET_TEXT_LIMIT,
+    SNIPPET_WORDS,
+    highlight,
+    marked_segments,
+    parse_search,
+)
 from resolvers.text_extraction import extract_pending
 from tests.samples import pdf_with_text
 from tests.helpers import register_with
@@ -17,7 +24,7 @@ SEARCH = """query($q: String!, $first: Int) { documents(filter: {search: $q}, fi
   totalCount edges { node { id folio searchSnippet(search: $q) { source fileName segments { text match } } } } } }"""
 NODE = """query($id: ID!, $q: String!) { node(id: $id) { ... on Document {
   searchSnippet(search: $q) { source fileName segments { text match } } } } }"""
-ID_OF = 'query($q: String) { documents(filter: {search: $q}, first: 5) { edges { node { id folio } } } }'
+ID_OF = "query($q: String) { documents(filter: {search: $q}, first: 5) { edges { node { id folio } } } }"
 
 
 def text_of(snippet: dict | None) -> str:
@@ -47,9 +54,15 @@ async def document_id(api, world, folio: str) -> str:
 
 # --- the marks ------------------------------------------------------------------------------------
 
+
 async def test_an_accentless_query_marks_the_accented_words_of_the_summary(api, world):
-    folio = await reg(api, world, subject="Oficio de la delegación", reference="S/1",
-                      summary="Por medio del presente se solicita la información de las nóminas del ejercicio 2025.")
+    folio = await reg(
+        api,
+        world,
+        subject="Oficio de la delegación",
+        reference="S/1",
+        summary="Por medio del presente se solicita la información de las nóminas del ejercicio 2025.",
+    )
     await reg(api, world, subject="Otro asunto", summary="Nada que ver", reference="S/2")
     for query in ("informacion", "INFORMACIÓN", "nomina informacion"):
         snippets = await results(api, world, query)
@@ -58,14 +71,22 @@ async def test_an_accentless_query_marks_the_accented_words_of_the_summary(api, 
         assert snippet["source"] == "SUMMARY" and snippet["fileName"] is None
         assert "información" in marks(snippet), (query, snippet)
         # the pieces joined are the text itself, as written
-        assert text_of(snippet) == "Por medio del presente se solicita la información de las nóminas del ejercicio 2025."
+        assert (
+            text_of(snippet) == "Por medio del presente se solicita la información de las nóminas del ejercicio 2025."
+        )
     assert marks((await results(api, world, "nomina informacion"))[folio]) == ["información", "nóminas"]
 
 
 async def test_the_text_read_from_a_file_gives_the_snippet_with_its_name(api, world, services):
     letter = pdf_with_text("Notificación de la resolución", "sobre la construcción en Tecámac")
-    registered = await register_with(api, world, [("oficio.pdf", letter, "application/pdf")],
-                                     subject="Oficio sin asunto", summary=None, reference="F/1")
+    registered = await register_with(
+        api,
+        world,
+        [("oficio.pdf", letter, "application/pdf")],
+        subject="Oficio sin asunto",
+        summary=None,
+        reference="F/1",
+    )
     folio = registered["document"]["folio"]
     assert await extract_pending(services) == 1
     snippet = (await results(api, world, "tecamac construccion"))[folio]
@@ -75,9 +96,14 @@ async def test_the_text_read_from_a_file_gives_the_snippet_with_its_name(api, wo
 
 
 async def test_the_field_with_most_words_found_gives_the_snippet_and_a_subject_alone_gives_none(api, world):
-    folio = await reg(api, world, subject="Convenio de vivienda", reference="Convenio V/9",
-                      summary="Convenio de colaboración para el programa de vivienda popular",
-                      addressee="Coordinación de vivienda")
+    folio = await reg(
+        api,
+        world,
+        subject="Convenio de vivienda",
+        reference="Convenio V/9",
+        summary="Convenio de colaboración para el programa de vivienda popular",
+        addressee="Coordinación de vivienda",
+    )
     assert (await results(api, world, "convenio vivienda"))[folio]["source"] == "SUMMARY"  # both words there
     assert (await results(api, world, "colaboracion"))[folio]["source"] == "SUMMARY"
     assert (await results(api, world, "coordinacion"))[folio]["source"] == "ADDRESSEE"
@@ -105,8 +131,9 @@ async def test_a_files_snippet_comes_from_its_first_pages(api, world, services):
     A word further on still finds the document (the index holds it all), without a snippet."""
     filler = [f"renglón de relleno número {i:05d}" for i in range(SNIPPET_TEXT_LIMIT // 30 + 100)]
     letter = pdf_with_text("Dictamen de Huehuetoca", *filler, "anexo del ornitorrinco")
-    registered = await register_with(api, world, [("largo.pdf", letter, "application/pdf")], subject="Largo",
-                                     summary=None, reference="LARGO/1")
+    registered = await register_with(
+        api, world, [("largo.pdf", letter, "application/pdf")], subject="Largo", summary=None, reference="LARGO/1"
+    )
     folio = registered["document"]["folio"]
     assert await extract_pending(services) == 1
     first = (await results(api, world, "huehuetoca"))[folio]
@@ -117,13 +144,22 @@ async def test_a_files_snippet_comes_from_its_first_pages(api, world, services):
 
 # --- whose words ----------------------------------------------------------------------------------
 
+
 async def test_a_confidential_documents_protected_words_never_reach_who_may_not_read_them(api, world, services):
     letter = pdf_with_text("Denuncia de Zacarias sobre el contrato de limpieza")
-    registered = await register_with(api, world, [("denuncia.pdf", letter, "application/pdf")], user="srh_reg",
-                                     unit="SRH", confidential=True, subject="Expediente de Zacarías",
-                                     summary="Queja reservada de Zacarías por acoso",
-                                     sender={"level": "CITIZEN", "name": "Zacarías López"},
-                                     reference="CONF/77", addressee="Contraloría Interna, atención Zacarías")
+    registered = await register_with(
+        api,
+        world,
+        [("denuncia.pdf", letter, "application/pdf")],
+        user="srh_reg",
+        unit="SRH",
+        confidential=True,
+        subject="Expediente de Zacarías",
+        summary="Queja reservada de Zacarías por acoso",
+        sender={"level": "CITIZEN", "name": "Zacarías López"},
+        reference="CONF/77",
+        addressee="Contraloría Interna, atención Zacarías",
+    )
     assert registered["errors"] == [], registered
     folio, doc_id = registered["document"]["folio"], registered["document"]["id"]
     assert await extract_pending(services) == 1
@@ -178,6 +214,7 @@ async def test_a_confidential_documents_answer_files_follow_the_confidential_rul
 
 # --- no input fails, and a page costs a fixed number of statements -------------------------------
 
+
 async def test_no_search_text_makes_the_snippet_fail(api, world):
     folio = await reg(api, world, subject="Solicitud", summary="Solicitud de información", reference="H/1")
     doc_id = await document_id(api, world, folio)
@@ -190,11 +227,21 @@ async def test_no_search_text_makes_the_snippet_fail(api, world):
 
 async def test_snippets_of_a_page_cost_two_statements_whatever_its_size(api, world, queries):
     for i in range(12):
-        await reg(api, world, subject=f"Asunto {i}", summary=f"Trámite de la licencia número {i}",
-                  reference=f"P/{i}", confidential=i % 3 == 0)
+        await reg(
+            api,
+            world,
+            subject=f"Asunto {i}",
+            summary=f"Trámite de la licencia número {i}",
+            reference=f"P/{i}",
+            confidential=i % 3 == 0,
+        )
     counts = {}
     for first, with_snippet in ((3, False), (3, True), (12, True)):
-        query = SEARCH if with_snippet else SEARCH.replace("searchSnippet(search: $q) { source fileName segments { text match } }", "")
+        query = (
+            SEARCH
+            if with_snippet
+            else SEARCH.replace("searchSnippet(search: $q) { source fileName segments { text match } }", "")
+        )
         queries.reset()
         data = await api.ok(query, {"q": "licencia", "first": first}, token=world.tokens["dg_head"])
         assert len(data["documents"]["edges"]) == first
@@ -204,11 +251,16 @@ async def test_snippets_of_a_page_cost_two_statements_whatever_its_size(api, wor
 
 # --- the excerpt itself (no database) ---------------------------------------------------------------
 
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_highlight_marks_phrases_prefixes_and_folds(database_url):
     query = parse_search("informacion JUZ-3/2026 nomina")
     text = "Se solicita la información de las nóminas en atención al oficio JUZ-3/2026, y no JUZ-4/2026."
-    assert [s for s in highlight(text, query) if s[1]] == [("información", True), ("nóminas", True), ("JUZ-3/2026", True)]
+    assert [s for s in highlight(text, query) if s[1]] == [
+        ("información", True),
+        ("nóminas", True),
+        ("JUZ-3/2026", True),
+    ]
     assert "".join(t for t, _ in highlight(text, query)) == text
     assert highlight("Nada de eso", query) is None
     assert highlight(None, query) is None
@@ -222,8 +274,11 @@ def test_a_headline_is_read_into_segments_with_its_ellipses(database_url):
     start, stop = "\ue000", "\ue001"
     text = "Uno dos tres la información cuatro cinco seis"
     whole = f"Uno dos tres la {start}información{stop} cuatro cinco seis"
-    assert marked_segments(whole, text, text) == [("Uno dos tres la ", False), ("información", True),
-                                                    (" cuatro cinco seis", False)]
+    assert marked_segments(whole, text, text) == [
+        ("Uno dos tres la ", False),
+        ("información", True),
+        (" cuatro cinco seis", False),
+    ]
     cut = f"tres la {start}información{stop} cuatro"
     assert marked_segments(cut, text, text) == [("… tres la ", False), ("información", True), (" cuatro …", False)]
     assert marked_segments("Uno dos tres", text, text) is None  # nothing marked

@@ -34,9 +34,14 @@ async def add_demo_people(services) -> None:
 
 def environment(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MCS_")}
-    env.update(MCS_VAR_DIR=str(tmp_path), MCS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'mcs.sqlite3'}",
-               MCS_DEADLINE_WATCH_SECONDS="0", MCS_TEXT_EXTRACTION_SECONDS="0", MCS_EXPORT_CLEANUP_SECONDS="0",
-               PYTHONUNBUFFERED="1")
+    env.update(
+        MCS_VAR_DIR=str(tmp_path),
+        MCS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'mcs.sqlite3'}",
+        MCS_DEADLINE_WATCH_SECONDS="0",
+        MCS_TEXT_EXTRACTION_SECONDS="0",
+        MCS_EXPORT_CLEANUP_SECONDS="0",
+        PYTHONUNBUFFERED="1",
+    )
     return env
 
 
@@ -45,8 +50,12 @@ async def demo_database(tmp_path) -> dict[str, str]:
     """A SQLite file under tmp_path with the demo's org tree and people; the environment to use it."""
     env = environment(tmp_path)
     await asyncio.to_thread(migrate, env["MCS_DATABASE_URL"])  # it runs its own event loop
-    settings = Settings.from_env(database_url=env["MCS_DATABASE_URL"], redis_url=None, files_dir=tmp_path / "files",
-                                 secret_key="test-secret-key-with-enough-length-for-hs256")
+    settings = Settings.from_env(
+        database_url=env["MCS_DATABASE_URL"],
+        redis_url=None,
+        files_dir=tmp_path / "files",
+        secret_key="test-secret-key-with-enough-length-for-hs256",
+    )
     services = build_services(settings, clock=FrozenClock(tz_name=settings.timezone))
     try:
         await add_demo_people(services)
@@ -61,21 +70,28 @@ async def test_demo_accounts_are_shown_while_they_keep_the_demo_password(service
     await add_demo_people(services)
     accounts = await demo_accounts(services.db)
     assert [a.username for a in accounts] == [name for names in SHOWN.values() for name in names]
-    assert {a.role for a in accounts} == {"Administración", "Titular", "Control de gestión", "Personal operativo",
-                                          "Consulta"}
+    assert {a.role for a in accounts} == {
+        "Administración",
+        "Titular",
+        "Control de gestión",
+        "Personal operativo",
+        "Consulta",
+    }
     assert next(a for a in accounts if a.username == "registro.rh").units == "DNOM, DDP"
 
     async with services.db.transaction() as session:
-        await session.execute(update(User).where(User.username == "admin")
-                              .values(password_hash=hash_password("otra-clave-segura")))
+        await session.execute(
+            update(User).where(User.username == "admin").values(password_hash=hash_password("otra-clave-segura"))
+        )
         await session.execute(update(User).where(User.username == "consulta.dg").values(active=False))
     names = [a.username for a in await demo_accounts(services.db)]
     assert "admin" not in names and "consulta.dg" not in names and "titular.dg" in names
 
 
 def test_show_users_lists_the_demo_accounts(demo_database, tmp_path):
-    shown = subprocess.run([str(MCS), "demo", "--show-users"], env=demo_database, cwd=tmp_path,
-                           capture_output=True, text=True, timeout=60)
+    shown = subprocess.run(
+        [str(MCS), "demo", "--show-users"], env=demo_database, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert shown.returncode == 0, shown.stderr
     assert DEMO_PASSWORD in shown.stdout
     for username in ("admin", "titular.dg", "registro.dg", "analista.nominas", "consulta.dg"):
@@ -84,16 +100,31 @@ def test_show_users_lists_the_demo_accounts(demo_database, tmp_path):
 
 
 def test_show_users_without_the_demo(tmp_path):
-    shown = subprocess.run([str(MCS), "demo", "--show-users"], env=environment(tmp_path), cwd=tmp_path,
-                           capture_output=True, text=True, timeout=60)
+    shown = subprocess.run(
+        [str(MCS), "demo", "--show-users"],
+        env=environment(tmp_path),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert shown.returncode == 1 and DEMO_PASSWORD not in shown.stdout
     assert "no tiene cuentas de demostración" in shown.stderr
 
 
 async def test_serve_prints_the_port_it_bound_and_the_demo_accounts(demo_database, tmp_path):
     process = await asyncio.create_subprocess_exec(
-        str(MCS), "serve", "--host", "127.0.0.1", "--port", "0", env=demo_database, cwd=tmp_path,
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        str(MCS),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        env=demo_database,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         output = ""
 
@@ -105,12 +136,15 @@ async def test_serve_prints_the_port_it_bound_and_the_demo_accounts(demo_databas
                 output += line.decode()
             return match
 
-        banner = await asyncio.wait_for(read_until(
-            r"^MCS sirve en http://127\.0\.0\.1:(\d+)/ \(API: http://127\.0\.0\.1:(\d+)/graphql\)$"), 60)
+        banner = await asyncio.wait_for(
+            read_until(r"^MCS sirve en http://127\.0\.0\.1:(\d+)/ \(API: http://127\.0\.0\.1:(\d+)/graphql\)$"), 60
+        )
         port = int(banner.group(1))
         assert port != 0 and banner.group(2) == banner.group(1)
         await asyncio.wait_for(read_until(r"^\s+auditoria\.oic\s"), 10)  # the last of the accounts' table
-        assert f"contraseña de todas: {DEMO_PASSWORD}" in output and re.search(r"^\s+admin\s+Administración", output, re.M)
+        assert f"contraseña de todas: {DEMO_PASSWORD}" in output and re.search(
+            r"^\s+admin\s+Administración", output, re.M
+        )
 
         async with httpx.AsyncClient() as http:
             health = await http.get(f"http://127.0.0.1:{port}/health")

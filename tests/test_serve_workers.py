@@ -31,24 +31,42 @@ REGISTER = """mutation($input: RegisterDocumentInput!) { registerDocument(input:
 
 def clean_environment(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MCS_")}
-    env.update(MCS_VAR_DIR=str(tmp_path), PYTHONUNBUFFERED="1", MCS_DEADLINE_WATCH_SECONDS="0",
-               MCS_TEXT_EXTRACTION_SECONDS="0", MCS_EXPORT_CLEANUP_SECONDS="0")
+    env.update(
+        MCS_VAR_DIR=str(tmp_path),
+        PYTHONUNBUFFERED="1",
+        MCS_DEADLINE_WATCH_SECONDS="0",
+        MCS_TEXT_EXTRACTION_SECONDS="0",
+        MCS_EXPORT_CLEANUP_SECONDS="0",
+    )
     return env
 
 
-@pytest.mark.parametrize("database, redis", [("sqlite", None), ("sqlite", "redis://127.0.0.1:6379/15"),
-                                             ("postgresql", None)])
+@pytest.mark.parametrize(
+    "database, redis", [("sqlite", None), ("sqlite", "redis://127.0.0.1:6379/15"), ("postgresql", None)]
+)
 def test_several_workers_need_postgresql_and_redis(tmp_path, database, redis):
     env = clean_environment(tmp_path)
-    env["MCS_DATABASE_URL"] = (f"sqlite+aiosqlite:///{tmp_path / 'mcs.sqlite3'}" if database == "sqlite"
-                               else "postgresql+asyncpg://postgres@127.0.0.1:1/never_reached")
+    env["MCS_DATABASE_URL"] = (
+        f"sqlite+aiosqlite:///{tmp_path / 'mcs.sqlite3'}"
+        if database == "sqlite"
+        else "postgresql+asyncpg://postgres@127.0.0.1:1/never_reached"
+    )
     if redis:
         env["MCS_REDIS_URL"] = redis
-    done = subprocess.run([str(MCS), "serve", "--workers", "2", "--port", "0"], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [str(MCS), "serve", "--workers", "2", "--port", "0"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2, done
     assert done.stdout == "" and done.stderr.count("\n") == 1, done.stderr  # one line, nothing served or migrated
-    assert "--workers 2 necesita" in done.stderr and ("PostgreSQL" if database == "sqlite" else "MCS_REDIS_URL") in done.stderr
+    assert (
+        "--workers 2 necesita" in done.stderr
+        and ("PostgreSQL" if database == "sqlite" else "MCS_REDIS_URL") in done.stderr
+    )
     assert not (tmp_path / "mcs.sqlite3").exists()  # refused before migrating anything
 
 
@@ -90,9 +108,11 @@ def children_of(pid: int) -> set[int]:
 async def raw_post(reader, writer, body: dict, token: str) -> dict:
     """One HTTP/1.1 request on an open connection (its local port tells which worker serves it)."""
     payload = json.dumps(body).encode()
-    writer.write(b"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                 + f"Authorization: Bearer {token}\r\nContent-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
-                 + payload)
+    writer.write(
+        b"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        + f"Authorization: Bearer {token}\r\nContent-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
+        + payload
+    )
     await writer.drain()
     response = await asyncio.wait_for(reader.read(), 30)
     head, _, content = response.partition(b"\r\n\r\n")
@@ -116,13 +136,30 @@ async def workers(services, backend, tmp_path):
         await real.db.dispose()
     settings = services.settings
     env = clean_environment(tmp_path)
-    env.update(MCS_DATABASE_URL=settings.database_url, MCS_REDIS_URL=settings.redis_url,
-               MCS_REDIS_CHANNEL=f"mcs:test-workers:{uuid.uuid4().hex[:8]}", MCS_SECRET_KEY=settings.secret_key,
-               # only a wake-up through Redis can deliver in time, not the periodic catch-up
-               MCS_REALTIME_CATCHUP_SECONDS="60", MCS_MAX_CONNECTIONS_PER_USER="50")
+    env.update(
+        MCS_DATABASE_URL=settings.database_url,
+        MCS_REDIS_URL=settings.redis_url,
+        MCS_REDIS_CHANNEL=f"mcs:test-workers:{uuid.uuid4().hex[:8]}",
+        MCS_SECRET_KEY=settings.secret_key,
+        # only a wake-up through Redis can deliver in time, not the periodic catch-up
+        MCS_REALTIME_CATCHUP_SECONDS="60",
+        MCS_MAX_CONNECTIONS_PER_USER="50",
+    )
     process = await asyncio.create_subprocess_exec(
-        str(MCS), "serve", "--no-migrate", "--workers", "2", "--host", "127.0.0.1", "--port", "0", env=env,
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        str(MCS),
+        "serve",
+        "--no-migrate",
+        "--workers",
+        "2",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     output: list[str] = []
 
     async def read_port() -> int:
@@ -174,9 +211,23 @@ async def test_two_workers_share_the_port_and_the_events(workers):
         for _ in range(50):  # connect until the kernel picks that worker
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
             if server_pid_of(writer.get_extra_info("sockname")[1], port, pids) == worker:
-                answer = await raw_post(reader, writer, {"query": REGISTER, "variables": {"input": {
-                    "unitId": unit_id, "origin": "EXTERNAL", "documentType": "OFICIO", "subject": subject,
-                    "sender": {"level": "STATE", "name": "Remitente"}}}}, tokens["da_reg"])
+                answer = await raw_post(
+                    reader,
+                    writer,
+                    {
+                        "query": REGISTER,
+                        "variables": {
+                            "input": {
+                                "unitId": unit_id,
+                                "origin": "EXTERNAL",
+                                "documentType": "OFICIO",
+                                "subject": subject,
+                                "sender": {"level": "STATE", "name": "Remitente"},
+                            }
+                        },
+                    },
+                    tokens["da_reg"],
+                )
                 writer.close()
                 payload = answer["data"]["registerDocument"]
                 assert payload["errors"] == [], payload

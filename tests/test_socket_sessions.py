@@ -53,11 +53,16 @@ async def refused_and_closed(client: WsClient, query: str = ME) -> None:
 
 async def change_over_http(api, world, how: str, user: str):
     if how == "deactivated":
-        done = await api.ok(UPDATE_USER, {"input": {"id": world.user_id(user), "active": False}}, token=world.tokens["admin"])
+        done = await api.ok(
+            UPDATE_USER, {"input": {"id": world.user_id(user), "active": False}}, token=world.tokens["admin"]
+        )
         assert done["updateUser"]["errors"] == []
     elif how == "password changed by an admin":
-        done = await api.ok(UPDATE_USER, {"input": {"id": world.user_id(user), "password": "una-clave-nueva-larga"}},
-                            token=world.tokens["admin"])
+        done = await api.ok(
+            UPDATE_USER,
+            {"input": {"id": world.user_id(user), "password": "una-clave-nueva-larga"}},
+            token=world.tokens["admin"],
+        )
         assert done["updateUser"]["errors"] == []
 
 
@@ -94,12 +99,16 @@ async def test_a_removed_member_cannot_act_on_the_unit_they_left(instances, api,
     _, second = instances
     flow = Flow(api, world)
     doc = await flow.register(user="dg_reg", unit="DG")
-    turno = (await flow.send("dg_reg", document=doc["id"], recipients=[{"unitId": "DA", "instruction": "RESPONSE"}]))["turnos"][0]
+    turno = (await flow.send("dg_reg", document=doc["id"], recipients=[{"unitId": "DA", "instruction": "RESPONSE"}]))[
+        "turnos"
+    ][0]
     client = await WsClient.connect(second.ws_url, world.tokens["da_staff"])
     assert (await run(client, DOCS))["data"]["documents"]["totalCount"] == 1
-    moved = await api.ok(UPDATE_USER, {"input": {"id": world.user_id("da_staff"),
-                                                 "memberships": [{"unitId": world.unit_id("DJ"), "role": "STAFF"}]}},
-                         token=world.tokens["admin"])
+    moved = await api.ok(
+        UPDATE_USER,
+        {"input": {"id": world.user_id("da_staff"), "memberships": [{"unitId": world.unit_id("DJ"), "role": "STAFF"}]}},
+        token=world.tokens["admin"],
+    )
     assert moved["updateUser"]["errors"] == []
     # the socket stays (the person is still signed in), with DJ's access instead of DA's
     acknowledged = (await run(client, ACK, {"id": turno["id"]}))["data"]["acknowledgeTurno"]

@@ -56,8 +56,16 @@ STATS = """query($period: Period!, $granularity: Granularity!, $unitId: ID, $inc
   }
 }"""
 
-METRICS = ["documentsReceived", "turnosSent", "turnosReceived", "responsesSent", "responsesReceived",
-           "pending", "overdue", "concludedOnTime"]
+METRICS = [
+    "documentsReceived",
+    "turnosSent",
+    "turnosReceived",
+    "responsesSent",
+    "responsesReceived",
+    "pending",
+    "overdue",
+    "concludedOnTime",
+]
 
 # --- the expected history, day by day and unit by unit (local dates) ---------------------------
 
@@ -88,14 +96,24 @@ DAILY: dict[tuple[date, str], dict] = {
     (D(2026, 2, 27), "DA"): {"turnosReceived": 1, "pending": 1},
 }
 
-SUBTREES = {"INST": ["INST", "DG", "DA", "SRH", "DRH", "DJ"], "DG": ["DG", "DA", "SRH", "DRH", "DJ"],
-            "DA": ["DA", "SRH", "DRH"], "SRH": ["SRH", "DRH"], "DRH": ["DRH"], "DJ": ["DJ"]}
+SUBTREES = {
+    "INST": ["INST", "DG", "DA", "SRH", "DRH", "DJ"],
+    "DG": ["DG", "DA", "SRH", "DRH", "DJ"],
+    "DA": ["DA", "SRH", "DRH"],
+    "SRH": ["SRH", "DRH"],
+    "DRH": ["DRH"],
+    "DJ": ["DJ"],
+}
 TREE_ORDER = ["INST", "DG", "DA", "SRH", "DRH", "DJ"]  # by path (the test world's ids grow down the tree)
 
 
 def bucket_of(day: date, granularity: str) -> date:
-    return {"DAY": day, "WEEK": day - timedelta(days=day.weekday()), "MONTH": day.replace(day=1),
-            "YEAR": date(day.year, 1, 1)}[granularity]
+    return {
+        "DAY": day,
+        "WEEK": day - timedelta(days=day.weekday()),
+        "MONTH": day.replace(day=1),
+        "YEAR": date(day.year, 1, 1),
+    }[granularity]
 
 
 def starts(first: date, last: date, granularity: str) -> list[date]:
@@ -117,11 +135,14 @@ def expected(units: list[str], first: date, last: date, granularity: str, by_uni
             answers[key] += values.get("answers", [])
     result = []
     for start in starts(first, last, granularity):
-        for unit in ([u for u in TREE_ORDER if u in active] if by_unit else [None]):
+        for unit in [u for u in TREE_ORDER if u in active] if by_unit else [None]:
             key = (start, unit)
-            row = {"start": start.isoformat(), "unit": {"acronym": unit} if unit else None,
-                   **{m: sums[key][m] for m in METRICS},
-                   "averageBusinessDaysToAnswer": sum(answers[key]) / len(answers[key]) if answers[key] else None}
+            row = {
+                "start": start.isoformat(),
+                "unit": {"acronym": unit} if unit else None,
+                **{m: sums[key][m] for m in METRICS},
+                "averageBusinessDaysToAnswer": sum(answers[key]) / len(answers[key]) if answers[key] else None,
+            }
             result.append(row)
     return result
 
@@ -147,22 +168,46 @@ async def history(api, world, clock):
     clock.set(local(2026, 2, 2, 0, 30))
     d3 = await flow.register(user="dg_reg", unit="DG", reference="D3")
     clock.set(local(2026, 2, 2, 10, 0))
-    t1, t2, t3 = await ok(await flow.send("dg_reg", document=d3["id"], recipients=[
-        {"unitId": "DA", "instruction": "RESPONSE", "businessDays": 5},
-        {"unitId": "DJ", "instruction": "RESPONSE", "businessDays": 3},
-        {"unitId": "SRH", "instruction": "KNOWLEDGE"}]), "turnos")
+    t1, t2, t3 = await ok(
+        await flow.send(
+            "dg_reg",
+            document=d3["id"],
+            recipients=[
+                {"unitId": "DA", "instruction": "RESPONSE", "businessDays": 5},
+                {"unitId": "DJ", "instruction": "RESPONSE", "businessDays": 3},
+                {"unitId": "SRH", "instruction": "KNOWLEDGE"},
+            ],
+        ),
+        "turnos",
+    )
     assert (t1["dueDate"], t2["dueDate"]) == ("2026-02-09", "2026-02-05")
     clock.set(local(2026, 2, 3, 9, 0))
-    (t4,) = await ok(await flow.send("da_reg", document=d1["id"], recipients=[
-        {"unitId": "SRH", "instruction": "RESPONSE", "dueDate": "2026-02-04"}]), "turnos")
+    (t4,) = await ok(
+        await flow.send(
+            "da_reg",
+            document=d1["id"],
+            recipients=[{"unitId": "SRH", "instruction": "RESPONSE", "dueDate": "2026-02-04"}],
+        ),
+        "turnos",
+    )
     clock.set(local(2026, 2, 3, 10, 0))
-    (t7,) = await ok(await flow.send("dj_reg", document=d2["id"], recipients=[
-        {"unitId": "DG", "instruction": "RESPONSE", "businessDays": 10}]), "turnos")
+    (t7,) = await ok(
+        await flow.send(
+            "dj_reg", document=d2["id"], recipients=[{"unitId": "DG", "instruction": "RESPONSE", "businessDays": 10}]
+        ),
+        "turnos",
+    )
     clock.set(local(2026, 2, 3, 11, 0))
     assert (await ok(await flow.ack("srh_staff", t3["id"]), "turno"))["status"] == "CONCLUDED"
     clock.set(local(2026, 2, 4, 10, 0))
-    (t6,) = await ok(await flow.send("srh_head", parent=t4["id"], recipients=[
-        {"unitId": "DRH", "instruction": "RESPONSE", "dueDate": "2026-02-04"}]), "turnos")
+    (t6,) = await ok(
+        await flow.send(
+            "srh_head",
+            parent=t4["id"],
+            recipients=[{"unitId": "DRH", "instruction": "RESPONSE", "dueDate": "2026-02-04"}],
+        ),
+        "turnos",
+    )
     clock.set(local(2026, 2, 4, 12, 0))
     r1 = await ok(await flow.respond("da_staff", t1["id"]), "response")
     clock.set(local(2026, 2, 4, 13, 0))
@@ -181,43 +226,77 @@ async def history(api, world, clock):
     turno = await ok(await flow.evaluate("dg_reg", r3["id"], "ACCEPT"), "turno")
     assert (turno["status"], turno["trafficLight"]) == ("CONCLUDED", "RED")
     clock.set(local(2026, 2, 27, 11, 0))
-    await ok(await flow.send("dj_reg", document=d2["id"], recipients=[
-        {"unitId": "DA", "instruction": "RESPONSE", "dueDate": "2026-12-31"}]))
+    await ok(
+        await flow.send(
+            "dj_reg",
+            document=d2["id"],
+            recipients=[{"unitId": "DA", "instruction": "RESPONSE", "dueDate": "2026-12-31"}],
+        )
+    )
     clock.set(NOW.astimezone(timezone.utc))
     return flow
 
 
 async def stats(api, world, user, first, last, granularity, unit=None, include_subunits=None, by_unit=None):
-    variables = {"period": {"from": first.isoformat() if first else None, "to": last.isoformat() if last else None},
-                 "granularity": granularity, "unitId": world.unit_id(unit) if unit else None,
-                 "includeSubunits": include_subunits, "byUnit": by_unit}
+    variables = {
+        "period": {"from": first.isoformat() if first else None, "to": last.isoformat() if last else None},
+        "granularity": granularity,
+        "unitId": world.unit_id(unit) if unit else None,
+        "includeSubunits": include_subunits,
+        "byUnit": by_unit,
+    }
     return (await api.ok(STATS, variables, token=world.tokens[user]))["stats"]
 
 
 def zero(start: str, unit: str | None = None, **values) -> dict:
-    row = {"start": start, "unit": {"acronym": unit} if unit else None, **{m: 0 for m in METRICS},
-           "averageBusinessDaysToAnswer": None}
+    row = {
+        "start": start,
+        "unit": {"acronym": unit} if unit else None,
+        **{m: 0 for m in METRICS},
+        "averageBusinessDaysToAnswer": None,
+    }
     row.update(values)
     return row
 
 
 # --- literal tables: the oracle above is checked against numbers written by hand ----------------
 
+
 async def test_admin_by_month_and_year(api, world, history, source):
     months = await stats(api, world, "admin", D(2025, 12, 1), D(2026, 3, 31), "MONTH")
     assert months == [
         zero("2025-12-01", documentsReceived=1),  # 23:30 on 31 December, although 2026 in UTC
         zero("2026-01-01", documentsReceived=1),  # 23:30 on 31 January, although February in UTC
-        zero("2026-02-01", documentsReceived=2, turnosSent=7, turnosReceived=7, responsesSent=4, responsesReceived=4,
-             pending=3, overdue=2, concludedOnTime=1, averageBusinessDaysToAnswer=3.25),
+        zero(
+            "2026-02-01",
+            documentsReceived=2,
+            turnosSent=7,
+            turnosReceived=7,
+            responsesSent=4,
+            responsesReceived=4,
+            pending=3,
+            overdue=2,
+            concludedOnTime=1,
+            averageBusinessDaysToAnswer=3.25,
+        ),
         zero("2026-03-01"),  # empty: zeros
     ]
     assert months == expected(SUBTREES["INST"], D(2025, 12, 1), D(2026, 3, 31), "MONTH")
     years = await stats(api, world, "admin", D(2025, 1, 1), D(2026, 12, 31), "YEAR")
     assert years == [
         zero("2025-01-01", documentsReceived=1),
-        zero("2026-01-01", documentsReceived=3, turnosSent=7, turnosReceived=7, responsesSent=4, responsesReceived=4,
-             pending=3, overdue=2, concludedOnTime=1, averageBusinessDaysToAnswer=3.25),
+        zero(
+            "2026-01-01",
+            documentsReceived=3,
+            turnosSent=7,
+            turnosReceived=7,
+            responsesSent=4,
+            responsesReceived=4,
+            pending=3,
+            overdue=2,
+            concludedOnTime=1,
+            averageBusinessDaysToAnswer=3.25,
+        ),
     ]
 
 
@@ -225,15 +304,37 @@ async def test_head_by_week_and_unit(api, world, history, source):
     """DA's head sees DA's subtree; the first week is clipped to the period (from Wednesday 28)."""
     weeks = await stats(api, world, "da_head", D(2026, 1, 28), D(2026, 3, 1), "WEEK", by_unit=True)
     assert weeks == [
-        zero("2026-01-26", "DA", documentsReceived=1), zero("2026-01-26", "SRH"), zero("2026-01-26", "DRH"),
-        zero("2026-02-02", "DA", turnosSent=1, turnosReceived=1, concludedOnTime=1, responsesSent=1,
-             averageBusinessDaysToAnswer=2.0),
+        zero("2026-01-26", "DA", documentsReceived=1),
+        zero("2026-01-26", "SRH"),
+        zero("2026-01-26", "DRH"),
+        zero(
+            "2026-02-02",
+            "DA",
+            turnosSent=1,
+            turnosReceived=1,
+            concludedOnTime=1,
+            responsesSent=1,
+            averageBusinessDaysToAnswer=2.0,
+        ),
         zero("2026-02-02", "SRH", turnosSent=1, turnosReceived=2, pending=1, overdue=1, responsesReceived=1),
-        zero("2026-02-02", "DRH", turnosReceived=1, pending=1, overdue=1, responsesSent=1,
-             averageBusinessDaysToAnswer=1.0),
-        zero("2026-02-09", "DA"), zero("2026-02-09", "SRH"), zero("2026-02-09", "DRH"),
-        zero("2026-02-16", "DA"), zero("2026-02-16", "SRH"), zero("2026-02-16", "DRH"),
-        zero("2026-02-23", "DA", turnosReceived=1, pending=1), zero("2026-02-23", "SRH"), zero("2026-02-23", "DRH"),
+        zero(
+            "2026-02-02",
+            "DRH",
+            turnosReceived=1,
+            pending=1,
+            overdue=1,
+            responsesSent=1,
+            averageBusinessDaysToAnswer=1.0,
+        ),
+        zero("2026-02-09", "DA"),
+        zero("2026-02-09", "SRH"),
+        zero("2026-02-09", "DRH"),
+        zero("2026-02-16", "DA"),
+        zero("2026-02-16", "SRH"),
+        zero("2026-02-16", "DRH"),
+        zero("2026-02-23", "DA", turnosReceived=1, pending=1),
+        zero("2026-02-23", "SRH"),
+        zero("2026-02-23", "DRH"),
     ]
     assert weeks == expected(SUBTREES["DA"], D(2026, 1, 28), D(2026, 3, 1), "WEEK", by_unit=True)
 
@@ -265,6 +366,7 @@ async def test_staff_by_day(api, world, history, source):
 # PostgreSQL counts from stats_daily (kept by triggers); `from_rows` makes it count from the rows,
 # as SQLite always does: both must give the expected numbers.
 
+
 @pytest.fixture(params=["daily", "rows"])
 def source(request, backend, monkeypatch):
     if request.param == "rows":
@@ -278,12 +380,24 @@ def source(request, backend, monkeypatch):
     return "rows" if backend == "sqlite" else request.param
 
 
-PERIODS = {"DAY": (D(2025, 12, 30), D(2026, 3, 2)), "WEEK": (D(2025, 12, 31), D(2026, 3, 4)),
-           "MONTH": (D(2025, 12, 15), D(2026, 4, 10)), "YEAR": (D(2024, 6, 1), D(2026, 12, 31))}
+PERIODS = {
+    "DAY": (D(2025, 12, 30), D(2026, 3, 2)),
+    "WEEK": (D(2025, 12, 31), D(2026, 3, 4)),
+    "MONTH": (D(2025, 12, 15), D(2026, 4, 10)),
+    "YEAR": (D(2024, 6, 1), D(2026, 12, 31)),
+}
 CALLERS = {  # user: the units they see
-    "admin": SUBTREES["INST"], "dg_head": SUBTREES["DG"], "da_head": SUBTREES["DA"], "srh_head": SUBTREES["SRH"],
-    "dj_head": SUBTREES["DJ"], "da_staff": ["DA"], "srh_staff": ["SRH"], "drh_staff": ["DRH"], "dj_staff": ["DJ"],
-    "da_viewer": SUBTREES["DA"], "dg_reg": SUBTREES["DG"],
+    "admin": SUBTREES["INST"],
+    "dg_head": SUBTREES["DG"],
+    "da_head": SUBTREES["DA"],
+    "srh_head": SUBTREES["SRH"],
+    "dj_head": SUBTREES["DJ"],
+    "da_staff": ["DA"],
+    "srh_staff": ["SRH"],
+    "drh_staff": ["DRH"],
+    "dj_staff": ["DJ"],
+    "da_viewer": SUBTREES["DA"],
+    "dg_reg": SUBTREES["DG"],
 }
 
 
@@ -296,48 +410,78 @@ async def test_every_number_for_every_caller(api, world, history, source, granul
             assert got == expected(units, first, last, granularity, by_unit), (user, by_unit)
 
 
-@pytest.mark.parametrize("user, unit, include_subunits, units", [
-    ("admin", "DA", None, SUBTREES["DA"]),  # includeSubunits defaults to true, as in TurnoFilter
-    ("admin", "DA", False, ["DA"]),
-    ("admin", "DG", False, ["DG"]),
-    ("dg_head", "SRH", True, SUBTREES["SRH"]),
-    ("dg_head", "DJ", False, ["DJ"]),
-    ("da_head", None, False, ["DA"]),  # without unitId, false keeps the caller's own units
-    ("admin", None, False, ["INST"]),
-    ("da_staff", "DG", True, ["DA"]),  # narrowed to what the caller sees, never widened
-    ("da_staff", "SRH", True, []),
-    ("dj_head", "DA", None, []),  # outside the scope: zeros, not an error
-    ("dj_head", "DA", False, []),
-    ("srh_staff", "DA", True, ["SRH"]),
-])
+@pytest.mark.parametrize(
+    "user, unit, include_subunits, units",
+    [
+        ("admin", "DA", None, SUBTREES["DA"]),  # includeSubunits defaults to true, as in TurnoFilter
+        ("admin", "DA", False, ["DA"]),
+        ("admin", "DG", False, ["DG"]),
+        ("dg_head", "SRH", True, SUBTREES["SRH"]),
+        ("dg_head", "DJ", False, ["DJ"]),
+        ("da_head", None, False, ["DA"]),  # without unitId, false keeps the caller's own units
+        ("admin", None, False, ["INST"]),
+        ("da_staff", "DG", True, ["DA"]),  # narrowed to what the caller sees, never widened
+        ("da_staff", "SRH", True, []),
+        ("dj_head", "DA", None, []),  # outside the scope: zeros, not an error
+        ("dj_head", "DA", False, []),
+        ("srh_staff", "DA", True, ["SRH"]),
+    ],
+)
 async def test_unit_arguments(api, world, history, source, user, unit, include_subunits, units):
     for granularity in ("WEEK", "MONTH"):
         first, last = PERIODS[granularity]
         for by_unit in (False, True):
-            got = await stats(api, world, user, first, last, granularity, unit=unit,
-                              include_subunits=include_subunits, by_unit=by_unit)
+            got = await stats(
+                api,
+                world,
+                user,
+                first,
+                last,
+                granularity,
+                unit=unit,
+                include_subunits=include_subunits,
+                by_unit=by_unit,
+            )
             assert got == expected(units, first, last, granularity, by_unit), (granularity, by_unit)
 
 
-INBOX_COUNT = """query($filter: TurnoFilter) { inbox(filter: $filter) { totalCount } outbox(filter: $filter) { totalCount } }"""
+INBOX_COUNT = (
+    """query($filter: TurnoFilter) { inbox(filter: $filter) { totalCount } outbox(filter: $filter) { totalCount } }"""
+)
 
 
 async def test_turno_counts_are_the_inbox_and_outbox_counts(api, world, history):
     """The same unit filter and period as the lists: one code path (models/filters.py)."""
-    for user, unit, subunits in [("dg_head", "DA", True), ("dg_head", "DG", False), ("da_head", None, True),
-                                 ("srh_staff", None, True), ("dj_head", "DA", True)]:
-        for week in await stats(api, world, user, D(2026, 1, 26), D(2026, 3, 1), "WEEK", unit=unit,
-                                include_subunits=subunits):
+    for user, unit, subunits in [
+        ("dg_head", "DA", True),
+        ("dg_head", "DG", False),
+        ("da_head", None, True),
+        ("srh_staff", None, True),
+        ("dj_head", "DA", True),
+    ]:
+        for week in await stats(
+            api, world, user, D(2026, 1, 26), D(2026, 3, 1), "WEEK", unit=unit, include_subunits=subunits
+        ):
             start = D.fromisoformat(week["start"])
-            boxes = await api.ok(INBOX_COUNT, {"filter": {
-                "period": {"from": start.isoformat(), "to": (start + timedelta(days=6)).isoformat()},
-                "unitId": world.unit_id(unit) if unit else None, "includeSubunits": subunits}},
-                token=world.tokens[user])
+            boxes = await api.ok(
+                INBOX_COUNT,
+                {
+                    "filter": {
+                        "period": {"from": start.isoformat(), "to": (start + timedelta(days=6)).isoformat()},
+                        "unitId": world.unit_id(unit) if unit else None,
+                        "includeSubunits": subunits,
+                    }
+                },
+                token=world.tokens[user],
+            )
             assert (week["turnosReceived"], week["turnosSent"]) == (
-                boxes["inbox"]["totalCount"], boxes["outbox"]["totalCount"]), (user, unit, week["start"])
+                boxes["inbox"]["totalCount"],
+                boxes["outbox"]["totalCount"],
+            ), (user, unit, week["start"])
 
 
 # --- the period, its defaults and its limits --------------------------------------------------
+
 
 async def test_period_defaults_to_this_year_so_far(api, world, history):
     months = await stats(api, world, "admin", None, None, "MONTH")
@@ -353,21 +497,51 @@ async def test_invalid_arguments(api, world):
         assert body.get("data") is None, body
         return body["errors"][0]["extensions"].get("code"), body["errors"][0]["extensions"].get("field")
 
-    assert await error({"period": {"from": "2026-02-02", "to": "2026-02-01"}, "granularity": "DAY"}) == ("VALIDATION", "period")
+    assert await error({"period": {"from": "2026-02-02", "to": "2026-02-01"}, "granularity": "DAY"}) == (
+        "VALIDATION",
+        "period",
+    )
     # 1,000 buckets are fine, 1,001 are not
-    ok = await api.ok(STATS, {"period": {"from": "2024-01-01", "to": (D(2024, 1, 1) + timedelta(days=999)).isoformat()},
-                              "granularity": "DAY"}, token=world.tokens["admin"])
+    ok = await api.ok(
+        STATS,
+        {
+            "period": {"from": "2024-01-01", "to": (D(2024, 1, 1) + timedelta(days=999)).isoformat()},
+            "granularity": "DAY",
+        },
+        token=world.tokens["admin"],
+    )
     assert len(ok["stats"]) == 1000
-    assert await error({"period": {"from": "2024-01-01", "to": (D(2024, 1, 1) + timedelta(days=1000)).isoformat()},
-                        "granularity": "DAY"}) == ("VALIDATION", "granularity")
-    assert await error({"period": {"from": "0900-01-01", "to": "2026-01-01"}, "granularity": "YEAR"}) == ("VALIDATION", "period")
-    assert await error({"period": {}, "granularity": "DAY", "unitId": "T3JnVW5pdDo5OTk5"}) == ("NOT_FOUND", "unitId")  # OrgUnit:9999
-    assert await error({"period": {}, "granularity": "DAY", "unitId": world.user_id("admin")}) == ("NOT_FOUND", "unitId")
+    assert await error(
+        {
+            "period": {"from": "2024-01-01", "to": (D(2024, 1, 1) + timedelta(days=1000)).isoformat()},
+            "granularity": "DAY",
+        }
+    ) == ("VALIDATION", "granularity")
+    assert await error({"period": {"from": "0900-01-01", "to": "2026-01-01"}, "granularity": "YEAR"}) == (
+        "VALIDATION",
+        "period",
+    )
+    assert await error({"period": {}, "granularity": "DAY", "unitId": "T3JnVW5pdDo5OTk5"}) == (
+        "NOT_FOUND",
+        "unitId",
+    )  # OrgUnit:9999
+    assert await error({"period": {}, "granularity": "DAY", "unitId": world.user_id("admin")}) == (
+        "NOT_FOUND",
+        "unitId",
+    )
     body = await api.gql(STATS, {"period": {}, "granularity": "DAY"})
     assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-    message = (await api.gql(STATS, {"period": {"from": "2000-01-01", "to": "2026-01-01"}, "granularity": "WEEK"},
-                             token=world.tokens["admin"]))["errors"][0]["message"]
-    assert message == "El periodo abarca 1,358 semanas; el máximo es 1,000. Acorte el periodo o elija una granularidad mayor."
+    message = (
+        await api.gql(
+            STATS,
+            {"period": {"from": "2000-01-01", "to": "2026-01-01"}, "granularity": "WEEK"},
+            token=world.tokens["admin"],
+        )
+    )["errors"][0]["message"]
+    assert (
+        message
+        == "El periodo abarca 1,358 semanas; el máximo es 1,000. Acorte el periodo o elija una granularidad mayor."
+    )
 
 
 async def test_a_by_unit_answer_past_the_row_limit_is_refused_before_it_is_built(api, world, history, monkeypatch):
@@ -378,16 +552,24 @@ async def test_a_by_unit_answer_past_the_row_limit_is_refused_before_it_is_built
     assert len(allowed["stats"]) == 15  # 3 months × 5 units
     body = await api.gql(STATS, {**variables, "granularity": "WEEK"}, token=world.tokens["admin"])
     assert body["data"] is None
-    assert (body["errors"][0]["extensions"]["code"], body["errors"][0]["extensions"]["field"]) == ("VALIDATION", "byUnit")
+    assert (body["errors"][0]["extensions"]["code"], body["errors"][0]["extensions"]["field"]) == (
+        "VALIDATION",
+        "byUnit",
+    )
     assert "filas" in body["errors"][0]["message"]
 
 
 # --- cost ---------------------------------------------------------------------------------------
 
+
 async def test_query_count_does_not_grow_with_buckets(api, world, history, source, queries):
     counts = {}
     for by_unit in (False, True):
-        for first, last in [(D(2026, 2, 1), D(2026, 2, 5)), (D(2025, 6, 1), D(2026, 3, 1)), (D(2023, 6, 7), D(2026, 3, 2))]:
+        for first, last in [
+            (D(2026, 2, 1), D(2026, 2, 5)),
+            (D(2025, 6, 1), D(2026, 3, 1)),
+            (D(2023, 6, 7), D(2026, 3, 2)),
+        ]:
             queries.reset()
             got = await stats(api, world, "da_head", first, last, "DAY", unit="DA", by_unit=by_unit)
             assert len(got) == ((last - first).days + 1) * (3 if by_unit else 1)
@@ -400,6 +582,7 @@ async def test_query_count_does_not_grow_with_buckets(api, world, history, sourc
 
 
 # --- stats_daily (PostgreSQL): the triggers add up what a rebuild from the rows finds -----------
+
 
 async def daily_rows(services) -> list[tuple]:
     async with services.db.engine.connect() as conn:
@@ -424,7 +607,9 @@ async def test_a_daily_table_of_another_time_zone_is_not_used(api, world, servic
         async with services.db.engine.begin() as conn:
             await conn.execute(text("SELECT mcs_stats_set_timezone('Asia/Tokyo')"))
         queries.reset()
-        assert await stats(api, world, "admin", first, last, "MONTH") == expected(SUBTREES["INST"], first, last, "MONTH")
+        assert await stats(api, world, "admin", first, last, "MONTH") == expected(
+            SUBTREES["INST"], first, last, "MONTH"
+        )
         assert queries.count == 2 + 1 + 5  # authentication, calendar, the time zone, five statements over the rows
     finally:
         async with services.db.engine.begin() as conn:
@@ -435,6 +620,7 @@ async def test_a_daily_table_of_another_time_zone_is_not_used(api, world, servic
 
 
 # --- buckets in a time zone with DST (pure Python) -----------------------------------------------
+
 
 def test_buckets_follow_local_midnights_across_dst():
     clock = Clock("America/Tijuana")  # DST: 2026-03-08 has 23 hours, 2026-11-01 has 25
@@ -453,11 +639,16 @@ def test_buckets_follow_local_midnights_across_dst():
     weeks = make_buckets(D(2026, 1, 1), D(2026, 1, 12), Granularity.WEEK, clock)
     assert [b.start for b in weeks] == [D(2025, 12, 29), D(2026, 1, 5), D(2026, 1, 12)]
     for granularity in Granularity:
-        for first, last in [(D(2024, 2, 29), D(2026, 3, 1)), (D(2026, 1, 4), D(2026, 1, 5)), (D(2026, 1, 1), D(2026, 1, 1))]:
+        for first, last in [
+            (D(2024, 2, 29), D(2026, 3, 1)),
+            (D(2026, 1, 4), D(2026, 1, 5)),
+            (D(2026, 1, 1), D(2026, 1, 1)),
+        ]:
             assert bucket_count(first, last, granularity) == len(make_buckets(first, last, granularity, clock))
 
 
 # --- the stored business days, and the migration that fills them for old answers ----------------
+
 
 def load_migration():
     path = Path(__file__).resolve().parents[1] / "migrations" / "versions" / "0007_response_business_days.py"
@@ -497,8 +688,9 @@ async def test_clearing_and_backfilling_business_days_keeps_the_average(api, wor
     assert await stats(api, world, "admin", first, last, "MONTH", by_unit=True) == before
 
 
-async def test_mcs_stats_rebuild_brings_the_daily_table_back_to_the_settings_zone(api, world, services, history,
-                                                                                   backend, queries, tmp_path):
+async def test_mcs_stats_rebuild_brings_the_daily_table_back_to_the_settings_zone(
+    api, world, services, history, backend, queries, tmp_path
+):
     """`mcs stats-rebuild` (the command an operator runs after changing MCS_TIMEZONE or a bulk
     load) refills stats_daily in MCS_TIMEZONE, so the fast path is used again."""
     import asyncio
@@ -506,16 +698,27 @@ async def test_mcs_stats_rebuild_brings_the_daily_table_back_to_the_settings_zon
     import sys
 
     first, last = D(2025, 12, 1), D(2026, 3, 31)
-    env = {**os.environ, "MCS_DATABASE_URL": services.settings.database_url, "MCS_VAR_DIR": str(tmp_path),
-           "MCS_TIMEZONE": "America/Mexico_City"}
+    env = {
+        **os.environ,
+        "MCS_DATABASE_URL": services.settings.database_url,
+        "MCS_VAR_DIR": str(tmp_path),
+        "MCS_TIMEZONE": "America/Mexico_City",
+    }
     if backend == "sqlite":
         kept = None
     else:
         kept = await daily_rows(services)
         async with services.db.engine.begin() as conn:
             await conn.execute(text("SELECT mcs_stats_set_timezone('Asia/Tokyo')"))
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "mcs.cli", "stats-rebuild", env=env,
-                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "mcs.cli",
+        "stats-rebuild",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     output = (await process.communicate())[0].decode()
     assert process.returncode == 0, output
     if backend == "sqlite":

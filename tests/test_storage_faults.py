@@ -121,10 +121,15 @@ async def test_the_periodic_sweep_removes_abandoned_staged_uploads(services):
 
 
 def fsck(services, *args) -> subprocess.CompletedProcess:
-    env = {**os.environ, "MCS_DATABASE_URL": services.settings.database_url,
-           "MCS_FILES_DIR": str(services.settings.files_dir), "MCS_SECRET_KEY": "x" * 40}
-    return subprocess.run([sys.executable, "-m", "mcs.cli", "fsck", *args], env=env, capture_output=True, text=True,
-                          timeout=120)
+    env = {
+        **os.environ,
+        "MCS_DATABASE_URL": services.settings.database_url,
+        "MCS_FILES_DIR": str(services.settings.files_dir),
+        "MCS_SECRET_KEY": "x" * 40,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "mcs.cli", "fsck", *args], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 async def test_fsck_finds_missing_damaged_and_orphan_files(api, world, services):
@@ -141,6 +146,7 @@ async def test_fsck_finds_missing_damaged_and_orphan_files(api, world, services)
     services.storage.path_of(damaged).write_bytes(OTHER[:-10] + b"0123456789")  # same size, other content
     orphan_content = b"%PDF-1.4 sin registro"
     import hashlib
+
     orphan = hashlib.sha256(orphan_content).hexdigest()
     services.storage.path_of(orphan).parent.mkdir(parents=True, exist_ok=True)
     services.storage.path_of(orphan).write_bytes(orphan_content)

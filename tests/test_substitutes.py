@@ -31,7 +31,7 @@ CREATE = f"""mutation($input: CreateUserInput!) {{ createUser(input: $input) {{
 ME = f"{{ me {{ {USER} }} }}"
 INBOX = "{ inbox { totalCount edges { node { number toUnit { acronym } } } } }"
 TURNO = "query($id: ID!) { node(id: $id) { ... on Turno { number } } }"
-MEMBERS = 'query($id: ID!) { node(id: $id) { ... on OrgUnit { members { role user { username } } } } }'
+MEMBERS = "query($id: ID!) { node(id: $id) { ... on OrgUnit { members { role user { username } } } } }"
 SUBSCRIBE = "subscription { inboxEvents { kind turno { number toUnit { acronym } } } }"
 
 
@@ -39,14 +39,24 @@ def local(day: date, hour: int = 10, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=MX).astimezone(timezone.utc)
 
 
-async def make_substitute(api, world, starts_on: date | None = START, ends_on: date | None = END,
-                          user: str = "dj_staff", unit: str = "DA") -> dict:
+async def make_substitute(
+    api, world, starts_on: date | None = START, ends_on: date | None = END, user: str = "dj_staff", unit: str = "DA"
+) -> dict:
     """`user` keeps their own membership and stands in as HEAD of `unit` between the dates."""
-    memberships = [{"unitId": world.unit_id("DJ"), "role": "STAFF"},
-                   {"unitId": world.unit_id(unit), "role": "HEAD",
-                    "startsOn": starts_on and starts_on.isoformat(), "endsOn": ends_on and ends_on.isoformat()}]
-    payload = (await api.ok(UPDATE, {"input": {"id": world.user_id(user), "memberships": memberships}},
-                            token=world.tokens["admin"]))["updateUser"]
+    memberships = [
+        {"unitId": world.unit_id("DJ"), "role": "STAFF"},
+        {
+            "unitId": world.unit_id(unit),
+            "role": "HEAD",
+            "startsOn": starts_on and starts_on.isoformat(),
+            "endsOn": ends_on and ends_on.isoformat(),
+        },
+    ]
+    payload = (
+        await api.ok(
+            UPDATE, {"input": {"id": world.user_id(user), "memberships": memberships}}, token=world.tokens["admin"]
+        )
+    )["updateUser"]
     assert payload["errors"] == [], payload
     return payload["user"]
 
@@ -70,22 +80,30 @@ def roles(memberships: list[dict]) -> set[tuple[str, str]]:
 
 # --- the inbox: only within the dates ---------------------------------------------------------
 
+
 async def test_a_substitute_head_sees_the_units_inbox_only_within_the_dates(api, world, clock):
     turno = await turno_to_da(api, world)
     await make_substitute(api, world)
     seen = {}
-    for moment in (local(date(2026, 3, 2)),             # today: the substitution has not begun
-                   local(date(2026, 3, 3), 23, 59),      # the last minute before it
-                   local(START, 0, 0),                   # midnight in Mexico City (06:00 UTC)
-                   local(END, 23, 59),                   # its last minute (already 7 March in UTC)
-                   local(date(2026, 3, 7), 0, 0)):       # over
+    for moment in (
+        local(date(2026, 3, 2)),  # today: the substitution has not begun
+        local(date(2026, 3, 3), 23, 59),  # the last minute before it
+        local(START, 0, 0),  # midnight in Mexico City (06:00 UTC)
+        local(END, 23, 59),  # its last minute (already 7 March in UTC)
+        local(date(2026, 3, 7), 0, 0),
+    ):  # over
         clock.set(moment)
         token = world.tokens["dj_staff"]
         numbers = await inbox_numbers(api, token)
         node = (await api.ok(TURNO, {"id": turno["id"]}, token=token))["node"]
         seen[moment.astimezone(MX).strftime("%d %H:%M")] = (turno["number"] in numbers, node is not None)
-    assert seen == {"02 10:00": (False, False), "03 23:59": (False, False), "04 00:00": (True, True),
-                    "06 23:59": (True, True), "07 00:00": (False, False)}
+    assert seen == {
+        "02 10:00": (False, False),
+        "03 23:59": (False, False),
+        "04 00:00": (True, True),
+        "06 23:59": (True, True),
+        "07 00:00": (False, False),
+    }
 
 
 async def test_the_same_token_gains_the_access_at_midnight_and_loses_it_when_the_period_ends(api, world, clock):
@@ -117,7 +135,9 @@ async def test_memberships_list_the_dates_and_whether_each_is_in_force(api, worl
     user = await make_substitute(api, world)
     assert roles(user["memberships"]) == {("DJ", "STAFF")}  # in force today (2 March)
     assert sorted((m["unit"]["acronym"], m["startsOn"], m["endsOn"], m["inForce"]) for m in user["all"]) == [
-        ("DA", "2026-03-04", "2026-03-06", False), ("DJ", None, None, True)]
+        ("DA", "2026-03-04", "2026-03-06", False),
+        ("DJ", None, None, True),
+    ]
     clock.set(local(END))
     me = (await api.ok(ME, token=world.tokens["dj_staff"]))["me"]
     assert sorted((m["unit"]["acronym"], m["inForce"]) for m in me["all"]) == [("DA", True), ("DJ", True)]
@@ -144,12 +164,17 @@ async def test_open_ended_dates(api, world, clock):
 
 # --- the principal: SQL and Python agree -----------------------------------------------------
 
+
 async def test_the_principal_counts_only_the_memberships_in_force(api, world, services):
     await make_substitute(api, world)
     user_id = world.users["dj_staff"].id
     async with services.db.session() as session:
-        for day, expected in ((date(2026, 3, 3), {"STAFF"}), (START, {"STAFF", "HEAD"}),
-                              (END, {"STAFF", "HEAD"}), (END + timedelta(days=1), {"STAFF"})):
+        for day, expected in (
+            (date(2026, 3, 3), {"STAFF"}),
+            (START, {"STAFF", "HEAD"}),
+            (END, {"STAFF", "HEAD"}),
+            (END + timedelta(days=1), {"STAFF"}),
+        ):
             principal = await load_principal(session, user_id, today=day)
             assert {m.role.value for m in principal.memberships} == expected, day
             assert (world.units["DA"].path in principal.head_paths) == ("HEAD" in expected)
@@ -162,14 +187,20 @@ async def test_the_sql_clause_and_its_python_twin_agree(api, world, services):
         await session.execute(Membership.__table__.delete())
         unit_id = world.units["DA"].id
         for i, (starts_on, ends_on) in enumerate(pairs):
-            session.add(Membership(user_id=world.users["dj_staff"].id, unit_id=unit_id, role=f"R{i}",
-                                   starts_on=starts_on, ends_on=ends_on))
+            session.add(
+                Membership(
+                    user_id=world.users["dj_staff"].id,
+                    unit_id=unit_id,
+                    role=f"R{i}",
+                    starts_on=starts_on,
+                    ends_on=ends_on,
+                )
+            )
     async with services.db.session() as session:
         rows = (await session.execute(select(Membership))).scalars().all()
         assert len(rows) == len(pairs)
         for day in [d for d in days if d] + [date(2026, 3, 2), date(2026, 12, 31)]:
-            in_sql = set((await session.execute(
-                select(Membership.id).where(active_membership_clause(day)))).scalars())
+            in_sql = set((await session.execute(select(Membership.id).where(active_membership_clause(day)))).scalars())
             in_python = {m.id for m in rows if m.active_on(day)}
             assert in_sql == in_python, day
             assert in_python == {m.id for m in rows if membership_in_force(m.starts_on, m.ends_on, day)}
@@ -177,6 +208,7 @@ async def test_the_sql_clause_and_its_python_twin_agree(api, world, services):
 
 
 # --- realtime ---------------------------------------------------------------------------------
+
 
 async def test_a_subscription_follows_the_memberships_in_force_when_it_opens(api, world, services, clock):
     flow = Flow(api, world)
@@ -188,7 +220,9 @@ async def test_a_subscription_follows_the_memberships_in_force_when_it_opens(api
         await server.wait_live(1)
         await turno_to_da(api, world)
         document = await flow.register(user="dg_reg", unit="DG", subject="Consulta jurídica")
-        sent = await flow.send("dg_reg", document=document["id"], recipients=[{"unitId": "DJ", "instruction": "RESPONSE"}])
+        sent = await flow.send(
+            "dg_reg", document=document["id"], recipients=[{"unitId": "DJ", "instruction": "RESPONSE"}]
+        )
         # what it hears of up to DJ's turno: nothing about DA's
         heard = []
         while not heard or heard[-1]["kind"] != "TURNO_SENT":
@@ -211,24 +245,49 @@ async def test_a_subscription_follows_the_memberships_in_force_when_it_opens(api
 
 # --- validation ---------------------------------------------------------------------------------
 
+
 def codes(payload: dict) -> list[tuple[str, str | None]]:
     return [(e["code"], e["field"]) for e in payload["errors"]]
 
 
 async def test_the_end_may_not_come_before_the_start(api, world):
-    memberships = [{"unitId": world.unit_id("DJ"), "role": "STAFF"},
-                   {"unitId": world.unit_id("DA"), "role": "HEAD", "startsOn": "2026-03-06", "endsOn": "2026-03-04"}]
-    payload = (await api.ok(UPDATE, {"input": {"id": world.user_id("dj_staff"), "memberships": memberships}},
-                            token=world.tokens["admin"]))["updateUser"]
+    memberships = [
+        {"unitId": world.unit_id("DJ"), "role": "STAFF"},
+        {"unitId": world.unit_id("DA"), "role": "HEAD", "startsOn": "2026-03-06", "endsOn": "2026-03-04"},
+    ]
+    payload = (
+        await api.ok(
+            UPDATE,
+            {"input": {"id": world.user_id("dj_staff"), "memberships": memberships}},
+            token=world.tokens["admin"],
+        )
+    )["updateUser"]
     assert codes(payload) == [("VALIDATION", "memberships.1.endsOn")]
     assert payload["errors"][0]["message"] == "La fecha de término no puede ser anterior a la de inicio."
     me = (await api.ok(ME, token=world.tokens["dj_staff"]))["me"]
     assert roles(me["all"]) == {("DJ", "STAFF")}  # nothing written
 
-    created = (await api.ok(CREATE, {"input": {
-        "username": "suplente.nuevo", "password": "una-clave-larga", "fullName": "Suplente Nuevo",
-        "memberships": [{"unitId": world.unit_id("DA"), "role": "HEAD", "startsOn": "2026-03-06",
-                         "endsOn": "2026-03-05"}]}}, token=world.tokens["admin"]))["createUser"]
+    created = (
+        await api.ok(
+            CREATE,
+            {
+                "input": {
+                    "username": "suplente.nuevo",
+                    "password": "una-clave-larga",
+                    "fullName": "Suplente Nuevo",
+                    "memberships": [
+                        {
+                            "unitId": world.unit_id("DA"),
+                            "role": "HEAD",
+                            "startsOn": "2026-03-06",
+                            "endsOn": "2026-03-05",
+                        }
+                    ],
+                }
+            },
+            token=world.tokens["admin"],
+        )
+    )["createUser"]
     assert codes(created) == [("VALIDATION", "memberships.0.endsOn")] and created["user"] is None
     found = await api.ok('{ users(search: "suplente.nuevo") { totalCount } }', token=world.tokens["admin"])
     assert found["users"]["totalCount"] == 0
@@ -236,41 +295,97 @@ async def test_the_end_may_not_come_before_the_start(api, world):
 
 async def test_one_unit_and_role_once_per_person(api, world):
     same = {"unitId": world.unit_id("DA"), "role": "HEAD", "startsOn": "2026-03-04", "endsOn": "2026-03-06"}
-    payload = (await api.ok(UPDATE, {"input": {"id": world.user_id("dj_staff"), "memberships": [
-        {"unitId": world.unit_id("DJ"), "role": "STAFF"}, same, {**same, "startsOn": "2026-04-01", "endsOn": "2026-04-03"}]}},
-        token=world.tokens["admin"]))["updateUser"]
+    payload = (
+        await api.ok(
+            UPDATE,
+            {
+                "input": {
+                    "id": world.user_id("dj_staff"),
+                    "memberships": [
+                        {"unitId": world.unit_id("DJ"), "role": "STAFF"},
+                        same,
+                        {**same, "startsOn": "2026-04-01", "endsOn": "2026-04-03"},
+                    ],
+                }
+            },
+            token=world.tokens["admin"],
+        )
+    )["updateUser"]
     assert codes(payload) == [("VALIDATION", "memberships.2.role")]
     # the same period twice is one membership
-    payload = (await api.ok(UPDATE, {"input": {"id": world.user_id("dj_staff"), "memberships": [
-        {"unitId": world.unit_id("DJ"), "role": "STAFF"}, same, same]}}, token=world.tokens["admin"]))["updateUser"]
+    payload = (
+        await api.ok(
+            UPDATE,
+            {
+                "input": {
+                    "id": world.user_id("dj_staff"),
+                    "memberships": [{"unitId": world.unit_id("DJ"), "role": "STAFF"}, same, same],
+                }
+            },
+            token=world.tokens["admin"],
+        )
+    )["updateUser"]
     assert payload["errors"] == []
     assert len(payload["user"]["all"]) == 2
 
 
 async def test_a_single_day_substitution_is_valid(api, world, clock):
     user = await make_substitute(api, world, starts_on=START, ends_on=START)
-    assert ("DA", "2026-03-04", "2026-03-04") in {(m["unit"]["acronym"], m["startsOn"], m["endsOn"]) for m in user["all"]}
+    assert ("DA", "2026-03-04", "2026-03-04") in {
+        (m["unit"]["acronym"], m["startsOn"], m["endsOn"]) for m in user["all"]
+    }
 
 
 async def test_an_admin_membership_not_in_force_does_not_keep_the_last_admin(api, world):
     """The last ADMIN may not leave; another person's ADMIN membership that begins next month does
     not count as an administrator today."""
     later = [{"unitId": world.unit_id("INST"), "role": "ADMIN", "startsOn": "2026-04-01"}]
-    assert (await api.ok(UPDATE, {"input": {"id": world.user_id("dg_head"), "memberships": later}},
-                         token=world.tokens["admin"]))["updateUser"]["errors"] == []
-    payload = (await api.ok(UPDATE, {"input": {"id": world.user_id("admin"), "memberships": [
-        {"unitId": world.unit_id("DG"), "role": "STAFF"}]}}, token=world.tokens["admin"]))["updateUser"]
+    assert (
+        await api.ok(
+            UPDATE, {"input": {"id": world.user_id("dg_head"), "memberships": later}}, token=world.tokens["admin"]
+        )
+    )["updateUser"]["errors"] == []
+    payload = (
+        await api.ok(
+            UPDATE,
+            {
+                "input": {
+                    "id": world.user_id("admin"),
+                    "memberships": [{"unitId": world.unit_id("DG"), "role": "STAFF"}],
+                }
+            },
+            token=world.tokens["admin"],
+        )
+    )["updateUser"]
     assert codes(payload) == [("CONFLICT", "memberships")]
     # nor may the last admin's own membership be given an end in the past
-    payload = (await api.ok(UPDATE, {"input": {"id": world.user_id("admin"), "memberships": [
-        {"unitId": world.unit_id("INST"), "role": "ADMIN", "endsOn": "2026-03-01"}]}}, token=world.tokens["admin"]))["updateUser"]
+    payload = (
+        await api.ok(
+            UPDATE,
+            {
+                "input": {
+                    "id": world.user_id("admin"),
+                    "memberships": [{"unitId": world.unit_id("INST"), "role": "ADMIN", "endsOn": "2026-03-01"}],
+                }
+            },
+            token=world.tokens["admin"],
+        )
+    )["updateUser"]
     assert codes(payload) == [("CONFLICT", "memberships")]
 
 
 @pytest.mark.parametrize("field", ["startsOn", "endsOn"])
 async def test_a_date_that_is_not_a_date_is_refused(api, world, field):
-    body = await api.gql(UPDATE, {"input": {"id": world.user_id("dj_staff"), "memberships": [
-        {"unitId": world.unit_id("DA"), "role": "HEAD", field: "4 de marzo"}]}}, token=world.tokens["admin"])
+    body = await api.gql(
+        UPDATE,
+        {
+            "input": {
+                "id": world.user_id("dj_staff"),
+                "memberships": [{"unitId": world.unit_id("DA"), "role": "HEAD", field: "4 de marzo"}],
+            }
+        },
+        token=world.tokens["admin"],
+    )
     assert body.get("errors") and body.get("data") is None
     me = (await api.ok(ME, token=world.tokens["dj_staff"]))["me"]
     assert roles(me["all"]) == {("DJ", "STAFF")}

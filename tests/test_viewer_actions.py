@@ -45,13 +45,15 @@ async def walk_the_matrix(flow, what: str, query: str, actions: list[str], *, ma
 
 # --- turnos ------------------------------------------------------------------------------------
 
+
 async def sent(flow, to="DA", instruction="RESPONSE", parent_to=None):
     """A new document of DG turned to `to` (or, with parent_to, turned to `parent_to` and delegated
     by it to `to`); the turno."""
     doc = await flow.register(user="dg_reg", unit="DG")
     deadline = {} if instruction == "KNOWLEDGE" else {"businessDays": 5}
-    first = await flow.send("dg_reg", document=doc["id"],
-                            recipients=[{"unitId": parent_to or to, "instruction": instruction, **deadline}])
+    first = await flow.send(
+        "dg_reg", document=doc["id"], recipients=[{"unitId": parent_to or to, "instruction": instruction, **deadline}]
+    )
     assert first["errors"] == [], first
     turno = first["turnos"][0]
     if parent_to:
@@ -118,9 +120,19 @@ async def in_state(flow, state):
     raise AssertionError(state)
 
 
-TURNO_STATES = ["SENT", "SENT to a unit without subunits", "SENT as a delegation", "RECEIVED", "ANSWERED",
-                "ANSWERED as a delegation", "RETURNED", "CONCLUDED", "CANCELLED", "KNOWLEDGE, SENT",
-                "KNOWLEDGE, acknowledged"]
+TURNO_STATES = [
+    "SENT",
+    "SENT to a unit without subunits",
+    "SENT as a delegation",
+    "RECEIVED",
+    "ANSWERED",
+    "ANSWERED as a delegation",
+    "RETURNED",
+    "CONCLUDED",
+    "CANCELLED",
+    "KNOWLEDGE, SENT",
+    "KNOWLEDGE, acknowledged",
+]
 
 
 async def turno_as_admin(flow, turno_id):
@@ -138,8 +150,9 @@ async def try_turno_action(flow, user, action, turno_id):
     seen = await turno_as_admin(flow, turno_id)
     if action == "DELEGATE":
         below = [c["acronym"] for c in seen["toUnit"]["children"] if c["active"]] or ["DG"]
-        return (await flow.send(user, parent=turno_id,
-                                recipients=[{"unitId": below[0], "instruction": "RESPONSE"}]))["errors"]
+        return (await flow.send(user, parent=turno_id, recipients=[{"unitId": below[0], "instruction": "RESPONSE"}]))[
+            "errors"
+        ]
     if action == "EVALUATE":
         if not seen["responses"]:
             return ["no answer to evaluate"]
@@ -150,8 +163,14 @@ async def try_turno_action(flow, user, action, turno_id):
 @pytest.mark.parametrize("state", TURNO_STATES)
 async def test_turno_actions_are_exactly_what_the_mutations_allow(flow, state):
     allowed_somewhere = await walk_the_matrix(
-        flow, f"{state} turno", TURNO, TURNO_ACTIONS, make=lambda: in_state(flow, state), attempt=try_turno_action,
-        snapshot=turno_as_admin)
+        flow,
+        f"{state} turno",
+        TURNO,
+        TURNO_ACTIONS,
+        make=lambda: in_state(flow, state),
+        attempt=try_turno_action,
+        snapshot=turno_as_admin,
+    )
     expected = {  # who may do something at all, per state (the matrix above checks who exactly)
         "SENT": {"ACKNOWLEDGE", "RESPOND", "DELEGATE", "CANCEL"},
         "SENT to a unit without subunits": {"ACKNOWLEDGE", "RESPOND", "CANCEL"},
@@ -171,7 +190,9 @@ async def test_turno_actions_are_exactly_what_the_mutations_allow(flow, state):
 # --- documents ---------------------------------------------------------------------------------
 
 ATTACH = """mutation($input: AttachFilesInput!) { attachFiles(input: $input) { errors { code field message } } }"""
-UPDATE = """mutation($input: UpdateDocumentInput!) { updateDocument(input: $input) { errors { code field message } } }"""
+UPDATE = (
+    """mutation($input: UpdateDocumentInput!) { updateDocument(input: $input) { errors { code field message } } }"""
+)
 
 
 async def document_in_state(flow, state):
@@ -194,21 +215,34 @@ async def document_in_state(flow, state):
     raise AssertionError(state)
 
 
-DOCUMENT_STATES = ["REGISTERED", "IN_PROGRESS with an open turno", "IN_PROGRESS with its turnos closed", "CONCLUDED",
-                   "ARCHIVED"]
+DOCUMENT_STATES = [
+    "REGISTERED",
+    "IN_PROGRESS with an open turno",
+    "IN_PROGRESS with its turnos closed",
+    "CONCLUDED",
+    "ARCHIVED",
+]
 
 
 async def try_document_action(flow, user, action, doc_id):
     token = flow.world.tokens[user]
     if action == "SEND_TURNO":
-        return (await flow.send(user, document=doc_id, recipients=[{"unitId": "DJ", "instruction": "RESPONSE"}]))["errors"]
+        return (await flow.send(user, document=doc_id, recipients=[{"unitId": "DJ", "instruction": "RESPONSE"}]))[
+            "errors"
+        ]
     if action == "UPDATE":
-        result = await flow.api.ok(UPDATE, {"input": {"documentId": doc_id, "subject": f"Asunto corregido por {user}"}},
-                                   token=token)
+        result = await flow.api.ok(
+            UPDATE, {"input": {"documentId": doc_id, "subject": f"Asunto corregido por {user}"}}, token=token
+        )
         return result["updateDocument"]["errors"]
     if action == "ATTACH":
-        response = await upload(flow.api, token, ATTACH, {"input": {"documentId": doc_id, "files": [None]}},
-                                {"input.files.0": ("anexo.pdf", pdf_with_text("Anexo"), "application/pdf")})
+        response = await upload(
+            flow.api,
+            token,
+            ATTACH,
+            {"input": {"documentId": doc_id, "files": [None]}},
+            {"input.files.0": ("anexo.pdf", pdf_with_text("Anexo"), "application/pdf")},
+        )
         return response.json()["data"]["attachFiles"]["errors"]
     if action == "CONCLUDE":
         return (await flow.conclude(user, doc_id))["errors"]
@@ -224,8 +258,14 @@ async def document_as_admin(flow, doc_id):
 @pytest.mark.parametrize("state", DOCUMENT_STATES)
 async def test_document_actions_are_exactly_what_the_mutations_allow(flow, state):
     allowed_somewhere = await walk_the_matrix(
-        flow, f"{state} document", DOCUMENT, DOCUMENT_ACTIONS, make=lambda: document_in_state(flow, state),
-        attempt=try_document_action, snapshot=document_as_admin)
+        flow,
+        f"{state} document",
+        DOCUMENT,
+        DOCUMENT_ACTIONS,
+        make=lambda: document_in_state(flow, state),
+        attempt=try_document_action,
+        snapshot=document_as_admin,
+    )
     expected = {
         "REGISTERED": {"SEND_TURNO", "UPDATE", "ATTACH", "CONCLUDE"},
         "IN_PROGRESS with an open turno": {"SEND_TURNO", "UPDATE", "ATTACH"},

@@ -18,7 +18,9 @@ def dist(tmp_path):
 
 
 async def get(services, path, web_dir):
-    app = create_app(services=dataclasses.replace(services, settings=dataclasses.replace(services.settings, web_dir=web_dir)))
+    app = create_app(
+        services=dataclasses.replace(services, settings=dataclasses.replace(services.settings, web_dir=web_dir))
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
         return await client.get(path)
 
@@ -50,6 +52,7 @@ async def test_without_a_build_the_page_says_how_to_make_it(services, tmp_path):
 
 
 # --- installable: the manifest, its icons and the service worker -------------------------------------
+
 
 @pytest.fixture
 def installable(dist):

@@ -29,7 +29,9 @@ def local(month, day, hour=10, minute=0):
 async def turn(flow, to="DA", user="dg_reg", unit="DG", instruction="RESPONSE", **recipient):
     """Register a document in `unit` and turn it to one unit; the document id and the turno."""
     doc = await flow.register(user=user, unit=unit)
-    sent = await flow.send(user, document=doc["id"], recipients=[{"unitId": to, "instruction": instruction, **recipient}])
+    sent = await flow.send(
+        user, document=doc["id"], recipients=[{"unitId": to, "instruction": instruction, **recipient}]
+    )
     assert sent["errors"] == [], sent
     return doc["id"], sent["turnos"][0]
 
@@ -42,8 +44,11 @@ async def delegate(flow, user, parent, to, instruction="RESPONSE", **recipient):
 
 async def snapshot(flow, doc_id, *turno_ids):
     """What a refused call must leave untouched: the history and the turnos."""
-    return (await flow.kinds(doc_id), [await flow.turno("admin", t) for t in turno_ids],
-            (await flow.document("admin", doc_id))["status"])
+    return (
+        await flow.kinds(doc_id),
+        [await flow.turno("admin", t) for t in turno_ids],
+        (await flow.document("admin", doc_id))["status"],
+    )
 
 
 def error_codes(payload):
@@ -76,27 +81,39 @@ INBOX_LIGHTS = """query($filter: TurnoFilter) { inbox(filter: $filter, first: 10
 
 # --- routing ---------------------------------------------------------------------------------
 
+
 async def test_registering_unit_may_turn_to_any_active_unit(flow):
     doc = await flow.register(user="dj_reg", unit="DJ")
     across = await flow.send("dj_reg", document=doc["id"], recipients=[{"unitId": "DRH", "instruction": "ATTENTION"}])
     assert across["errors"] == []
     assert across["turnos"][0]["fromUnit"] == {"acronym": "DJ"} and across["turnos"][0]["toUnit"] == {"acronym": "DRH"}
-    up = await flow.send("dj_head", document=doc["id"], recipients=[{"unitId": "DG", "instruction": "OPINION", "businessDays": 3}])
+    up = await flow.send(
+        "dj_head", document=doc["id"], recipients=[{"unitId": "DG", "instruction": "OPINION", "businessDays": 3}]
+    )
     assert up["errors"] == [] and up["turnos"][0]["toUnit"] == {"acronym": "DG"} and up["turnos"][0]["parent"] is None
 
 
 async def test_one_call_turns_to_several_units_each_with_its_instruction_deadline_and_notes(flow, api, world):
     doc = await flow.register()
-    sent = await flow.send("dg_reg", document=doc["id"], recipients=[
-        {"unitId": "DA", "instruction": "RESPONSE", "businessDays": 5, "notes": "Responder al remitente."},
-        {"unitId": "DJ", "instruction": "OPINION", "dueDate": "2026-03-10", "notes": "Opinión jurídica."},
-        {"unitId": "SRH", "instruction": "KNOWLEDGE"},
-    ])
+    sent = await flow.send(
+        "dg_reg",
+        document=doc["id"],
+        recipients=[
+            {"unitId": "DA", "instruction": "RESPONSE", "businessDays": 5, "notes": "Responder al remitente."},
+            {"unitId": "DJ", "instruction": "OPINION", "dueDate": "2026-03-10", "notes": "Opinión jurídica."},
+            {"unitId": "SRH", "instruction": "KNOWLEDGE"},
+        ],
+    )
     assert sent["errors"] == []
     got = [(await api.ok(NOTES, {"id": t["id"]}, token=world.tokens["dg_reg"]))["node"] for t in sent["turnos"]]
     folio = doc["folio"]
     assert got == [
-        {"number": f"{folio}-T1", "instruction": "RESPONSE", "dueDate": "2026-03-09", "notes": "Responder al remitente."},
+        {
+            "number": f"{folio}-T1",
+            "instruction": "RESPONSE",
+            "dueDate": "2026-03-09",
+            "notes": "Responder al remitente.",
+        },
         {"number": f"{folio}-T2", "instruction": "OPINION", "dueDate": "2026-03-10", "notes": "Opinión jurídica."},
         {"number": f"{folio}-T3", "instruction": "KNOWLEDGE", "dueDate": None, "notes": None},
     ]
@@ -105,11 +122,16 @@ async def test_one_call_turns_to_several_units_each_with_its_instruction_deadlin
 
 
 async def test_turning_to_an_inactive_unit_is_refused(flow, api, world):
-    deactivated = await api.ok(UPDATE_UNIT, {"input": {"id": world.unit_id("DRH"), "active": False}}, token=world.tokens["admin"])
+    deactivated = await api.ok(
+        UPDATE_UNIT, {"input": {"id": world.unit_id("DRH"), "active": False}}, token=world.tokens["admin"]
+    )
     assert deactivated["updateOrgUnit"]["errors"] == []
     doc = await flow.register()
-    sent = await flow.send("dg_reg", document=doc["id"], recipients=[
-        {"unitId": "DA", "instruction": "RESPONSE"}, {"unitId": "DRH", "instruction": "ATTENTION"}])
+    sent = await flow.send(
+        "dg_reg",
+        document=doc["id"],
+        recipients=[{"unitId": "DA", "instruction": "RESPONSE"}, {"unitId": "DRH", "instruction": "ATTENTION"}],
+    )
     assert codes(sent) == [("VALIDATION", "recipients.1.unitId")] and sent["turnos"] == []
     assert await flow.kinds(doc["id"]) == [("DOCUMENT_REGISTERED", None)]  # not even the DA turno
     assert (await flow.document("dg_reg", doc["id"]))["status"] == "REGISTERED"
@@ -126,8 +148,11 @@ async def test_turning_to_yourself_is_refused(flow):
 
 async def test_the_same_unit_twice_in_one_call_is_refused(flow):
     doc = await flow.register()
-    sent = await flow.send("dg_reg", document=doc["id"], recipients=[
-        {"unitId": "DA", "instruction": "RESPONSE"}, {"unitId": "DA", "instruction": "KNOWLEDGE"}])
+    sent = await flow.send(
+        "dg_reg",
+        document=doc["id"],
+        recipients=[{"unitId": "DA", "instruction": "RESPONSE"}, {"unitId": "DA", "instruction": "KNOWLEDGE"}],
+    )
     assert codes(sent) == [("VALIDATION", "recipients.1.unitId")]
     assert await flow.kinds(doc["id"]) == [("DOCUMENT_REGISTERED", None)]
 
@@ -136,8 +161,11 @@ async def test_turning_again_to_a_unit_with_a_turno_at_that_level_is_a_conflict_
     doc_id, t1 = await turn(flow, to="DA")
     again = await flow.send("dg_reg", document=doc_id, recipients=[{"unitId": "DA", "instruction": "ATTENTION"}])
     assert codes(again) == [("CONFLICT", "recipients.0.unitId")]
-    mixed = await flow.send("dg_reg", document=doc_id, recipients=[
-        {"unitId": "DJ", "instruction": "ATTENTION"}, {"unitId": "DA", "instruction": "ATTENTION"}])
+    mixed = await flow.send(
+        "dg_reg",
+        document=doc_id,
+        recipients=[{"unitId": "DJ", "instruction": "ATTENTION"}, {"unitId": "DA", "instruction": "ATTENTION"}],
+    )
     assert codes(mixed) == [("CONFLICT", "recipients.1.unitId")]
     assert await flow.kinds(doc_id) == [("DOCUMENT_REGISTERED", None), ("TURNO_SENT", t1["number"])]
 
@@ -156,14 +184,26 @@ async def test_delegating_twice_to_the_same_unit_is_a_conflict(flow):
 
 async def test_from_unit_must_be_the_registering_unit_or_the_delegating_recipient(flow):
     doc_id, t = await turn(flow, to="DA")
-    wrong = await flow.send("dg_reg", document=doc_id, fromUnitId=flow.world.unit_id("DA"),
-                            recipients=[{"unitId": "DJ", "instruction": "ATTENTION"}])
+    wrong = await flow.send(
+        "dg_reg",
+        document=doc_id,
+        fromUnitId=flow.world.unit_id("DA"),
+        recipients=[{"unitId": "DJ", "instruction": "ATTENTION"}],
+    )
     assert codes(wrong) == [("VALIDATION", "fromUnitId")]
-    wrong = await flow.send("da_head", parent=t["id"], fromUnitId=flow.world.unit_id("DG"),
-                            recipients=[{"unitId": "SRH", "instruction": "ATTENTION"}])
+    wrong = await flow.send(
+        "da_head",
+        parent=t["id"],
+        fromUnitId=flow.world.unit_id("DG"),
+        recipients=[{"unitId": "SRH", "instruction": "ATTENTION"}],
+    )
     assert codes(wrong) == [("VALIDATION", "fromUnitId")]
-    right = await flow.send("da_head", parent=t["id"], fromUnitId=flow.world.unit_id("DA"),
-                            recipients=[{"unitId": "SRH", "instruction": "ATTENTION"}])
+    right = await flow.send(
+        "da_head",
+        parent=t["id"],
+        fromUnitId=flow.world.unit_id("DA"),
+        recipients=[{"unitId": "SRH", "instruction": "ATTENTION"}],
+    )
     assert right["errors"] == [] and right["turnos"][0]["fromUnit"] == {"acronym": "DA"}
 
 
@@ -177,8 +217,12 @@ async def test_the_same_unit_at_another_level_is_no_conflict(flow):
 
 async def test_a_recipient_delegates_only_to_its_own_descendants(flow):
     _, t = await turn(flow, to="DA")
-    assert (await flow.send("da_head", parent=t["id"], recipients=[{"unitId": "SRH", "instruction": "RESPONSE"}]))["errors"] == []
-    assert (await flow.send("da_reg", parent=t["id"], recipients=[{"unitId": "DRH", "instruction": "ATTENTION"}]))["errors"] == []
+    assert (await flow.send("da_head", parent=t["id"], recipients=[{"unitId": "SRH", "instruction": "RESPONSE"}]))[
+        "errors"
+    ] == []
+    assert (await flow.send("da_reg", parent=t["id"], recipients=[{"unitId": "DRH", "instruction": "ATTENTION"}]))[
+        "errors"
+    ] == []
     sideways = await flow.send("da_head", parent=t["id"], recipients=[{"unitId": "DJ", "instruction": "RESPONSE"}])
     assert codes(sideways) == [("VALIDATION", "recipients.0.unitId")]
     upwards = await flow.send("da_head", parent=t["id"], recipients=[{"unitId": "DG", "instruction": "RESPONSE"}])
@@ -213,7 +257,9 @@ async def test_sending_on_what_you_cannot_see_is_not_found(flow):
 
 async def test_document_and_parent_turno_both_or_neither_is_refused(flow):
     doc_id, t = await turn(flow, to="DA")
-    both = await flow.send("da_head", document=doc_id, parent=t["id"], recipients=[{"unitId": "SRH", "instruction": "ATTENTION"}])
+    both = await flow.send(
+        "da_head", document=doc_id, parent=t["id"], recipients=[{"unitId": "SRH", "instruction": "ATTENTION"}]
+    )
     assert [c for c, _ in codes(both)] == ["VALIDATION"]
     neither = await flow.send("da_head", recipients=[{"unitId": "SRH", "instruction": "ATTENTION"}])
     assert [c for c, _ in codes(neither)] == ["VALIDATION"]
@@ -229,7 +275,9 @@ async def test_no_recipients_is_refused(flow):
 async def test_a_knowledge_copy_takes_no_deadline(flow):
     doc = await flow.register()
     for deadline in ({"dueDate": "2026-03-10"}, {"businessDays": 3}):
-        sent = await flow.send("dg_reg", document=doc["id"], recipients=[{"unitId": "DA", "instruction": "KNOWLEDGE", **deadline}])
+        sent = await flow.send(
+            "dg_reg", document=doc["id"], recipients=[{"unitId": "DA", "instruction": "KNOWLEDGE", **deadline}]
+        )
         assert [c for c, _ in codes(sent)] == ["VALIDATION"], deadline
         assert codes(sent)[0][1].startswith("recipients.0."), codes(sent)
 
@@ -237,7 +285,9 @@ async def test_a_knowledge_copy_takes_no_deadline(flow):
 async def test_a_knowledge_copy_is_neither_delegated_nor_answered(flow):
     doc_id, copy = await turn(flow, to="SRH", instruction="KNOWLEDGE")
     before = await snapshot(flow, doc_id, copy["id"])
-    delegated = await flow.send("srh_head", parent=copy["id"], recipients=[{"unitId": "DRH", "instruction": "ATTENTION"}])
+    delegated = await flow.send(
+        "srh_head", parent=copy["id"], recipients=[{"unitId": "DRH", "instruction": "ATTENTION"}]
+    )
     assert error_codes(delegated) == ["INVALID_TRANSITION"]
     answered = await flow.respond("srh_staff", copy["id"])
     assert error_codes(answered) == ["INVALID_TRANSITION"]
@@ -253,7 +303,10 @@ async def test_delegating_a_sent_turno_records_its_receipt(flow):
     parent = await flow.turno("da_head", t["id"])
     assert parent["status"] == "RECEIVED" and parent["receivedAt"]
     assert await flow.kinds(doc_id, after=1) == [
-        ("TURNO_SENT", t["number"]), ("TURNO_RECEIVED", t["number"]), ("TURNO_SENT", child["number"])]
+        ("TURNO_SENT", t["number"]),
+        ("TURNO_RECEIVED", t["number"]),
+        ("TURNO_SENT", child["number"]),
+    ]
     second = await delegate(flow, "da_head", t["id"], "DRH", instruction="KNOWLEDGE")
     assert await flow.kinds(doc_id, after=4) == [("TURNO_SENT", second["number"])]  # received only once
 
@@ -269,25 +322,36 @@ async def test_an_answered_turno_is_not_delegated(flow):
 
 # --- deadlines ----------------------------------------------------------------------------
 
+
 async def test_due_date_and_business_days_together_are_refused(flow):
     doc = await flow.register()
-    sent = await flow.send("dg_reg", document=doc["id"], recipients=[
-        {"unitId": "DA", "instruction": "RESPONSE", "dueDate": "2026-03-10", "businessDays": 3}])
+    sent = await flow.send(
+        "dg_reg",
+        document=doc["id"],
+        recipients=[{"unitId": "DA", "instruction": "RESPONSE", "dueDate": "2026-03-10", "businessDays": 3}],
+    )
     assert codes(sent) == [("VALIDATION", "recipients.0.businessDays")]
 
 
 @pytest.mark.parametrize("days", [0, -1, 366])
 async def test_business_days_go_from_1_to_365(flow, days):
     doc = await flow.register()
-    sent = await flow.send("dg_reg", document=doc["id"], recipients=[{"unitId": "DA", "instruction": "RESPONSE", "businessDays": days}])
+    sent = await flow.send(
+        "dg_reg", document=doc["id"], recipients=[{"unitId": "DA", "instruction": "RESPONSE", "businessDays": days}]
+    )
     assert codes(sent) == [("VALIDATION", "recipients.0.businessDays")]
 
 
 async def test_business_days_bounds_are_accepted(flow):
     doc = await flow.register()
-    sent = await flow.send("dg_reg", document=doc["id"], recipients=[
-        {"unitId": "DA", "instruction": "RESPONSE", "businessDays": 1},
-        {"unitId": "DJ", "instruction": "RESPONSE", "businessDays": 365}])
+    sent = await flow.send(
+        "dg_reg",
+        document=doc["id"],
+        recipients=[
+            {"unitId": "DA", "instruction": "RESPONSE", "businessDays": 1},
+            {"unitId": "DJ", "instruction": "RESPONSE", "businessDays": 365},
+        ],
+    )
     assert sent["errors"] == []
     assert sent["turnos"][0]["dueDate"] == "2026-03-03" and sent["turnos"][0]["businessDaysLeft"] == 1
     assert sent["turnos"][1]["businessDaysLeft"] == 365 and sent["turnos"][1]["dueDate"] > "2027-01-01"
@@ -295,9 +359,13 @@ async def test_business_days_bounds_are_accepted(flow):
 
 async def test_a_due_date_in_the_past_is_refused_and_today_is_accepted(flow):
     doc = await flow.register()
-    past = await flow.send("dg_reg", document=doc["id"], recipients=[{"unitId": "DA", "instruction": "RESPONSE", "dueDate": "2026-03-01"}])
+    past = await flow.send(
+        "dg_reg", document=doc["id"], recipients=[{"unitId": "DA", "instruction": "RESPONSE", "dueDate": "2026-03-01"}]
+    )
     assert codes(past) == [("VALIDATION", "recipients.0.dueDate")]
-    today = await flow.send("dg_reg", document=doc["id"], recipients=[{"unitId": "DA", "instruction": "RESPONSE", "dueDate": "2026-03-02"}])
+    today = await flow.send(
+        "dg_reg", document=doc["id"], recipients=[{"unitId": "DA", "instruction": "RESPONSE", "dueDate": "2026-03-02"}]
+    )
     assert today["errors"] == []
     assert today["turnos"][0]["businessDaysLeft"] == 0 and today["turnos"][0]["trafficLight"] == "YELLOW"
 
@@ -306,12 +374,16 @@ async def test_a_due_date_in_the_past_is_refused_and_today_is_accepted(flow):
 
 async def test_a_fixed_due_date_on_a_non_working_day_is_accepted_with_a_warning(flow):
     doc = await flow.register()
-    sent = await flow.send("dg_reg", document=doc["id"], recipients=[
-        {"unitId": "DA", "instruction": "RESPONSE", "dueDate": "2026-03-07"},  # Saturday
-        {"unitId": "DJ", "instruction": "RESPONSE", "dueDate": "2026-03-16"},  # Benito Juárez's birthday
-        {"unitId": "SRH", "instruction": "RESPONSE", "dueDate": "2026-03-13"},  # a Friday: nothing to say
-        {"unitId": "DRH", "instruction": "RESPONSE", "businessDays": 5},  # counted: always a business day
-    ])
+    sent = await flow.send(
+        "dg_reg",
+        document=doc["id"],
+        recipients=[
+            {"unitId": "DA", "instruction": "RESPONSE", "dueDate": "2026-03-07"},  # Saturday
+            {"unitId": "DJ", "instruction": "RESPONSE", "dueDate": "2026-03-16"},  # Benito Juárez's birthday
+            {"unitId": "SRH", "instruction": "RESPONSE", "dueDate": "2026-03-13"},  # a Friday: nothing to say
+            {"unitId": "DRH", "instruction": "RESPONSE", "businessDays": 5},  # counted: always a business day
+        ],
+    )
     assert sent["errors"] == []
     assert [t["dueDate"] for t in sent["turnos"]] == ["2026-03-07", "2026-03-16", "2026-03-13", "2026-03-09"]
     assert len(sent["warnings"]) == 2
@@ -323,21 +395,33 @@ async def test_a_fixed_due_date_on_a_non_working_day_is_accepted_with_a_warning(
 async def test_a_delegated_deadline_may_not_pass_the_parents(flow):
     doc_id, t = await turn(flow, to="DA", dueDate="2026-03-06")  # Friday
     before = await snapshot(flow, doc_id, t["id"])
-    by_date = await flow.send("da_head", parent=t["id"], recipients=[{"unitId": "SRH", "instruction": "RESPONSE", "dueDate": "2026-03-09"}])
+    by_date = await flow.send(
+        "da_head", parent=t["id"], recipients=[{"unitId": "SRH", "instruction": "RESPONSE", "dueDate": "2026-03-09"}]
+    )
     assert codes(by_date) == [("VALIDATION", "recipients.0.dueDate")]
-    by_days = await flow.send("da_head", parent=t["id"], recipients=[{"unitId": "SRH", "instruction": "RESPONSE", "businessDays": 5}])
+    by_days = await flow.send(
+        "da_head", parent=t["id"], recipients=[{"unitId": "SRH", "instruction": "RESPONSE", "businessDays": 5}]
+    )
     assert codes(by_days) == [("VALIDATION", "recipients.0.businessDays")]
     assert await snapshot(flow, doc_id, t["id"]) == before
-    same = await flow.send("da_head", parent=t["id"], recipients=[
-        {"unitId": "SRH", "instruction": "RESPONSE", "dueDate": "2026-03-06"},
-        {"unitId": "DRH", "instruction": "RESPONSE", "businessDays": 4}])
+    same = await flow.send(
+        "da_head",
+        parent=t["id"],
+        recipients=[
+            {"unitId": "SRH", "instruction": "RESPONSE", "dueDate": "2026-03-06"},
+            {"unitId": "DRH", "instruction": "RESPONSE", "businessDays": 4},
+        ],
+    )
     assert same["errors"] == [] and [x["dueDate"] for x in same["turnos"]] == ["2026-03-06", "2026-03-06"]
 
 
 async def test_a_delegated_turno_without_deadline_inherits_the_parents(flow):
     _, t = await turn(flow, to="DA", dueDate="2026-03-06")
-    sent = await flow.send("da_head", parent=t["id"], recipients=[
-        {"unitId": "SRH", "instruction": "RESPONSE"}, {"unitId": "DRH", "instruction": "KNOWLEDGE"}])
+    sent = await flow.send(
+        "da_head",
+        parent=t["id"],
+        recipients=[{"unitId": "SRH", "instruction": "RESPONSE"}, {"unitId": "DRH", "instruction": "KNOWLEDGE"}],
+    )
     assert sent["errors"] == []
     inherited, copy = sent["turnos"]
     assert inherited["dueDate"] == "2026-03-06" and inherited["dueDateExplanation"]
@@ -349,10 +433,14 @@ async def test_a_returned_delegation_may_not_get_a_deadline_past_its_parents(flo
     _, t = await turn(flow, to="DA", dueDate="2026-03-10")
     child = await delegate(flow, "da_head", t["id"], "SRH", dueDate="2026-03-06")
     answer = await flow.respond("srh_staff", child["id"])
-    refused = await flow.evaluate("da_head", answer["response"]["id"], "RETURN", comment="Incompleto.", newDueDate="2026-03-11")
+    refused = await flow.evaluate(
+        "da_head", answer["response"]["id"], "RETURN", comment="Incompleto.", newDueDate="2026-03-11"
+    )
     assert codes(refused) == [("VALIDATION", "newDueDate")]
     assert (await flow.turno("da_head", child["id"]))["status"] == "ANSWERED"
-    ok = await flow.evaluate("da_head", answer["response"]["id"], "RETURN", comment="Incompleto.", newDueDate="2026-03-10")
+    ok = await flow.evaluate(
+        "da_head", answer["response"]["id"], "RETURN", comment="Incompleto.", newDueDate="2026-03-10"
+    )
     assert ok["errors"] == [] and ok["turno"]["dueDate"] == "2026-03-10" and ok["turno"]["status"] == "RETURNED"
 
 
@@ -383,13 +471,17 @@ async def test_institution_holidays_shift_later_deadlines_and_can_be_removed(flo
     _, before = await turn(flow, to="DA", businessDays=5)
     assert before["dueDate"] == "2026-03-09"
 
-    added = await api.ok(ADD_HOLIDAYS, {"dates": ["2026-03-05", "2026-03-04"], "description": "Vacaciones"}, token=admin)
+    added = await api.ok(
+        ADD_HOLIDAYS, {"dates": ["2026-03-05", "2026-03-04"], "description": "Vacaciones"}, token=admin
+    )
     assert added["addHolidays"] == {"holidays": ["2026-03-04", "2026-03-05"], "errors": []}
     _, during = await turn(flow, to="DA", businessDays=5)
     assert during["dueDate"] == "2026-03-11"  # Tue 3, Fri 6, Mon 9, Tue 10, Wed 11
     assert "4 de marzo (Vacaciones)" in during["dueDateExplanation"]
     assert "5 de marzo (Vacaciones)" in during["dueDateExplanation"]
-    days = (await api.ok(NON_WORKING, {"from": "2026-03-01", "to": "2026-03-31"}, token=world.tokens["da_staff"]))["nonWorkingDays"]
+    days = (await api.ok(NON_WORKING, {"from": "2026-03-01", "to": "2026-03-31"}, token=world.tokens["da_staff"]))[
+        "nonWorkingDays"
+    ]
     assert days == [
         {"date": "2026-03-04", "description": "Vacaciones", "official": False},
         {"date": "2026-03-05", "description": "Vacaciones", "official": False},
@@ -410,7 +502,9 @@ async def test_holidays_are_managed_by_admin_only(api, world):
         assert [e["code"] for e in added["addHolidays"]["errors"]] == ["FORBIDDEN"], user
         removed = await api.ok(REMOVE_HOLIDAYS, {"dates": ["2026-03-04"]}, token=world.tokens[user])
         assert [e["code"] for e in removed["removeHolidays"]["errors"]] == ["FORBIDDEN"], user
-    days = (await api.ok(NON_WORKING, {"from": "2026-03-01", "to": "2026-03-31"}, token=world.tokens["admin"]))["nonWorkingDays"]
+    days = (await api.ok(NON_WORKING, {"from": "2026-03-01", "to": "2026-03-31"}, token=world.tokens["admin"]))[
+        "nonWorkingDays"
+    ]
     assert [d["date"] for d in days] == ["2026-03-16"]
 
 
@@ -431,6 +525,7 @@ async def test_holidays_payload_lists_every_institution_day(api, world):
 
 
 # --- semáforo -----------------------------------------------------------------------------
+
 
 async def test_light_goes_green_yellow_red_as_the_clock_moves(flow, clock):
     _, t = await turn(flow, to="DA", businessDays=3)  # due Thursday 5 March
@@ -510,7 +605,9 @@ async def test_a_returned_turno_runs_against_the_deadline_in_force(flow, clock):
     assert returned["turno"]["status"] == "RETURNED" and returned["turno"]["trafficLight"] == "RED"
     _, t2 = await turn(flow, to="DJ", businessDays=3)  # Thursday 12, sent on Monday 9
     answer2 = await flow.respond("dj_staff", t2["id"])
-    extended = await flow.evaluate("dg_reg", answer2["response"]["id"], "RETURN", comment="Falta anexo.", newDueDate="2026-03-20")
+    extended = await flow.evaluate(
+        "dg_reg", answer2["response"]["id"], "RETURN", comment="Falta anexo.", newDueDate="2026-03-20"
+    )
     assert extended["turno"]["dueDate"] == "2026-03-20" and extended["turno"]["trafficLight"] == "GREEN"
     clock.set(local(3, 17))  # after the first deadline, before the new one
     again = await flow.respond("dj_staff", t2["id"])
@@ -534,8 +631,10 @@ async def test_descendants_light_is_the_worst_open_delegation_at_any_depth(flow,
     t_drh = await delegate(flow, "srh_head", t_srh["id"], "DRH", dueDate="2026-03-03")
 
     async def lights():
-        return [((n := await flow.turno("dg_head", t["id"]))["trafficLight"], n["descendantsTrafficLight"])
-                for t in (t_da, t_srh, t_drh)]
+        return [
+            ((n := await flow.turno("dg_head", t["id"]))["trafficLight"], n["descendantsTrafficLight"])
+            for t in (t_da, t_srh, t_drh)
+        ]
 
     assert await lights() == [("GREEN", "YELLOW"), ("GREEN", "YELLOW"), ("YELLOW", "NONE")]
     clock.set(local(3, 4))  # DRH is overdue
@@ -550,9 +649,14 @@ async def test_descendants_light_is_the_worst_open_delegation_at_any_depth(flow,
 
 async def test_document_light_is_the_worst_open_turno_and_none_once_concluded(flow, clock):
     doc = await flow.register()
-    sent = await flow.send("dg_reg", document=doc["id"], recipients=[
-        {"unitId": "DA", "instruction": "RESPONSE", "businessDays": 10},
-        {"unitId": "DJ", "instruction": "OPINION", "dueDate": "2026-03-03"}])
+    sent = await flow.send(
+        "dg_reg",
+        document=doc["id"],
+        recipients=[
+            {"unitId": "DA", "instruction": "RESPONSE", "businessDays": 10},
+            {"unitId": "DJ", "instruction": "OPINION", "dueDate": "2026-03-03"},
+        ],
+    )
     t_da, t_dj = sent["turnos"]
     light = lambda: flow.document("dg_head", doc["id"])  # noqa: E731
     assert (await light())["trafficLight"] == "YELLOW"
@@ -613,26 +717,53 @@ async def test_the_traffic_light_filters_agree_with_the_lights_shown(flow, api, 
 
     shown = await api.ok(DOC_LIGHTS, {"filter": {}}, token=world.tokens["dg_head"])
     doc_lights = {e["node"]["folio"]: e["node"]["trafficLight"] for e in shown["documents"]["edges"]}
-    assert doc_lights == {folio[n]: light for n, light in {
-        "red": "RED", "late": "RED", "late_concluded": "NONE", "green": "GREEN", "yellow": "YELLOW", "copy": "NONE",
-        "on_time": "GREEN", "cancelled": "NONE", "no_deadline": "NONE", "own_due": "YELLOW", "concluded": "NONE"}.items()}
+    assert doc_lights == {
+        folio[n]: light
+        for n, light in {
+            "red": "RED",
+            "late": "RED",
+            "late_concluded": "NONE",
+            "green": "GREEN",
+            "yellow": "YELLOW",
+            "copy": "NONE",
+            "on_time": "GREEN",
+            "cancelled": "NONE",
+            "no_deadline": "NONE",
+            "own_due": "YELLOW",
+            "concluded": "NONE",
+        }.items()
+    }
     inbox = await api.ok(INBOX_LIGHTS, {"filter": {}}, token=world.tokens["da_head"])
     turno_lights = {e["node"]["number"]: e["node"]["trafficLight"] for e in inbox["inbox"]["edges"]}
-    assert turno_lights == {number[n]: light for n, light in {
-        "red": "RED", "late": "RED", "late_concluded": "RED", "green": "GREEN", "yellow": "YELLOW", "copy": "NONE",
-        "on_time": "GREEN", "cancelled": "NONE", "no_deadline": "NONE"}.items()}
+    assert turno_lights == {
+        number[n]: light
+        for n, light in {
+            "red": "RED",
+            "late": "RED",
+            "late_concluded": "RED",
+            "green": "GREEN",
+            "yellow": "YELLOW",
+            "copy": "NONE",
+            "on_time": "GREEN",
+            "cancelled": "NONE",
+            "no_deadline": "NONE",
+        }.items()
+    }
 
     for light in ("RED", "YELLOW", "GREEN", "NONE"):
         filtered = await api.ok(DOC_LIGHTS, {"filter": {"trafficLight": [light]}}, token=world.tokens["dg_head"])
-        assert sorted(e["node"]["folio"] for e in filtered["documents"]["edges"]) == \
-            sorted(f for f, shown_light in doc_lights.items() if shown_light == light), light
+        assert sorted(e["node"]["folio"] for e in filtered["documents"]["edges"]) == sorted(
+            f for f, shown_light in doc_lights.items() if shown_light == light
+        ), light
         filtered = await api.ok(INBOX_LIGHTS, {"filter": {"trafficLight": [light]}}, token=world.tokens["da_head"])
-        assert sorted(e["node"]["number"] for e in filtered["inbox"]["edges"]) == \
-            sorted(n for n, shown_light in turno_lights.items() if shown_light == light), light
+        assert sorted(e["node"]["number"] for e in filtered["inbox"]["edges"]) == sorted(
+            n for n, shown_light in turno_lights.items() if shown_light == light
+        ), light
         assert filtered["inbox"]["totalCount"] == len(filtered["inbox"]["edges"])
 
 
 # --- answers and evaluation --------------------------------------------------------------------
+
 
 async def test_staff_head_and_registrar_of_the_recipient_answer_and_rounds_are_kept(flow, api, world):
     _, t = await turn(flow, to="DA")
@@ -646,12 +777,24 @@ async def test_staff_head_and_registrar_of_the_recipient_answer_and_rounds_are_k
     node = (await api.ok(RESPONSES, {"id": t["id"]}, token=world.tokens["dg_head"]))["node"]
     assert node["rounds"] == 3 and node["acceptedAtFirstAnswer"] is False
     assert node["responses"] == [
-        {"round": 1, "body": "Respuesta 1.", "author": {"username": "da_staff"},
-         "evaluation": {"decision": "RETURN", "comment": "Observación 1.", "evaluatedBy": {"username": "dg_reg"}}},
-        {"round": 2, "body": "Respuesta 2.", "author": {"username": "da_head"},
-         "evaluation": {"decision": "RETURN", "comment": "Observación 2.", "evaluatedBy": {"username": "dg_head"}}},
-        {"round": 3, "body": "Respuesta 3.", "author": {"username": "da_reg"},
-         "evaluation": {"decision": "ACCEPT", "comment": "Observación 3.", "evaluatedBy": {"username": "dg_head"}}},
+        {
+            "round": 1,
+            "body": "Respuesta 1.",
+            "author": {"username": "da_staff"},
+            "evaluation": {"decision": "RETURN", "comment": "Observación 1.", "evaluatedBy": {"username": "dg_reg"}},
+        },
+        {
+            "round": 2,
+            "body": "Respuesta 2.",
+            "author": {"username": "da_head"},
+            "evaluation": {"decision": "RETURN", "comment": "Observación 2.", "evaluatedBy": {"username": "dg_head"}},
+        },
+        {
+            "round": 3,
+            "body": "Respuesta 3.",
+            "author": {"username": "da_reg"},
+            "evaluation": {"decision": "ACCEPT", "comment": "Observación 3.", "evaluatedBy": {"username": "dg_head"}},
+        },
     ]
 
 
@@ -702,7 +845,9 @@ async def test_a_return_needs_a_comment(flow):
     answer = await flow.respond("da_staff", t["id"])
     before = await snapshot(flow, doc_id, t["id"])
     assert codes(await flow.evaluate("dg_reg", answer["response"]["id"], "RETURN")) == [("VALIDATION", "comment")]
-    assert codes(await flow.evaluate("dg_reg", answer["response"]["id"], "RETURN", comment="  ")) == [("VALIDATION", "comment")]
+    assert codes(await flow.evaluate("dg_reg", answer["response"]["id"], "RETURN", comment="  ")) == [
+        ("VALIDATION", "comment")
+    ]
     assert await snapshot(flow, doc_id, t["id"]) == before
 
 
@@ -712,7 +857,9 @@ async def test_a_new_deadline_only_with_a_return_and_not_in_the_past(flow):
     before = await snapshot(flow, doc_id, t["id"])
     accept = await flow.evaluate("dg_reg", answer["response"]["id"], "ACCEPT", newDueDate="2026-03-20")
     assert codes(accept) == [("VALIDATION", "newDueDate")]
-    past = await flow.evaluate("dg_reg", answer["response"]["id"], "RETURN", comment="Otra vez.", newDueDate="2026-03-01")
+    past = await flow.evaluate(
+        "dg_reg", answer["response"]["id"], "RETURN", comment="Otra vez.", newDueDate="2026-03-01"
+    )
     assert codes(past) == [("VALIDATION", "newDueDate")]
     assert await snapshot(flow, doc_id, t["id"]) == before
 
@@ -739,7 +886,9 @@ async def test_accepting_twice_is_refused(flow):
     assert (await flow.evaluate("dg_reg", answer["response"]["id"], "ACCEPT"))["errors"] == []
     before = await snapshot(flow, doc_id, t["id"])
     for decision, extra in (("ACCEPT", {}), ("RETURN", {"comment": "Tarde."})):
-        assert error_codes(await flow.evaluate("dg_head", answer["response"]["id"], decision, **extra)) == ["INVALID_TRANSITION"]
+        assert error_codes(await flow.evaluate("dg_head", answer["response"]["id"], decision, **extra)) == [
+            "INVALID_TRANSITION"
+        ]
     assert await snapshot(flow, doc_id, t["id"]) == before
 
 
@@ -778,6 +927,7 @@ async def test_evaluating_the_answer_of_a_cancelled_turno_is_refused(flow):
 
 # --- cancel -------------------------------------------------------------------------------------
 
+
 async def test_only_the_turning_unit_cancels(flow):
     doc_id, t = await turn(flow, to="DA")
     child = await delegate(flow, "da_head", t["id"], "SRH")
@@ -803,8 +953,12 @@ async def test_cancel_cascades_to_open_descendants_but_not_to_concluded_ones(flo
     cancelled = await flow.cancel("dg_reg", t1["id"])
     assert cancelled["errors"] == [] and cancelled["turno"]["status"] == "CANCELLED"
     statuses = {t["number"]: (await flow.turno("admin", t["id"]))["status"] for t in (t1, t2, t3, t4)}
-    assert statuses == {t1["number"]: "CANCELLED", t2["number"]: "CANCELLED", t3["number"]: "CONCLUDED",
-                        t4["number"]: "CANCELLED"}
+    assert statuses == {
+        t1["number"]: "CANCELLED",
+        t2["number"]: "CANCELLED",
+        t3["number"]: "CONCLUDED",
+        t4["number"]: "CANCELLED",
+    }
     assert await flow.kinds(doc_id, after=n) == [("TURNO_CANCELLED", t["number"]) for t in (t1, t2, t4)]
 
 
@@ -823,8 +977,9 @@ async def test_cancelling_a_concluded_or_cancelled_turno_is_refused(flow):
     # nor is a cancelled turno acknowledged, answered or delegated
     assert error_codes(await flow.ack("da_staff", t["id"])) == ["INVALID_TRANSITION"]
     assert error_codes(await flow.respond("da_staff", t["id"])) == ["INVALID_TRANSITION"]
-    assert error_codes(await flow.send("da_head", parent=t["id"], recipients=[
-        {"unitId": "SRH", "instruction": "ATTENTION"}])) == ["INVALID_TRANSITION"]
+    assert error_codes(
+        await flow.send("da_head", parent=t["id"], recipients=[{"unitId": "SRH", "instruction": "ATTENTION"}])
+    ) == ["INVALID_TRANSITION"]
     assert await snapshot(flow, doc_id, t["id"]) == before
 
 
@@ -840,6 +995,7 @@ async def test_answered_and_returned_turnos_can_be_cancelled(flow):
 
 # --- conclude and archive ----------------------------------------------------------------------
 
+
 async def test_a_document_without_turnos_concludes_directly(flow):
     doc = await flow.register()
     concluded = await flow.conclude("dg_reg", doc["id"])
@@ -849,9 +1005,15 @@ async def test_a_document_without_turnos_concludes_directly(flow):
 
 async def test_a_pending_turno_blocks_conclusion_and_is_named(flow):
     doc = await flow.register()
-    sent = await flow.send("dg_reg", document=doc["id"], recipients=[
-        {"unitId": "DA", "instruction": "RESPONSE"}, {"unitId": "DJ", "instruction": "KNOWLEDGE"},
-        {"unitId": "SRH", "instruction": "ATTENTION"}])
+    sent = await flow.send(
+        "dg_reg",
+        document=doc["id"],
+        recipients=[
+            {"unitId": "DA", "instruction": "RESPONSE"},
+            {"unitId": "DJ", "instruction": "KNOWLEDGE"},
+            {"unitId": "SRH", "instruction": "ATTENTION"},
+        ],
+    )
     t_da, t_dj, t_srh = sent["turnos"]
     await flow.cancel("dg_reg", t_srh["id"])
     before = await flow.kinds(doc["id"])
@@ -898,7 +1060,9 @@ async def test_only_a_concluded_document_is_archived(flow):
     assert error_codes(await flow.archive("dg_reg", doc["id"])) == ["INVALID_TRANSITION"]  # IN_PROGRESS
     document = await flow.document("dg_reg", doc["id"])
     assert document["status"] == "IN_PROGRESS" and [k for k, _ in await flow.kinds(doc["id"])] == [
-        "DOCUMENT_REGISTERED", "TURNO_SENT"]
+        "DOCUMENT_REGISTERED",
+        "TURNO_SENT",
+    ]
 
 
 async def test_archiving_needs_an_active_series_and_a_file_number(flow, api, world):
@@ -923,7 +1087,7 @@ async def test_archiving_twice_is_refused(flow):
     assert (await flow.archive("dg_reg", doc["id"], series="12C", file="EXP-1"))["errors"] == []
     again = await flow.archive("dg_head", doc["id"], series="1C", file="EXP-2")
     assert error_codes(again) == ["INVALID_TRANSITION"]
-    document = (await flow.archive("dg_head", doc["id"]))  # still the first record
+    document = await flow.archive("dg_head", doc["id"])  # still the first record
     assert error_codes(document) == ["INVALID_TRANSITION"]
     query = """query($id: ID!) { node(id: $id) { ... on Document { status archive { series fileNumber } } } }"""
     node = (await flow.api.ok(query, {"id": doc["id"]}, token=flow.world.tokens["dg_reg"]))["node"]
@@ -946,9 +1110,16 @@ async def test_archive_series_are_managed_by_admin_only(api, world):
         updated = await api.ok(UPDATE_SERIES, {"code": "1C", "active": False}, token=world.tokens[user])
         assert [e["code"] for e in updated["updateArchiveSeries"]["errors"]] == ["FORBIDDEN"], user
     created = await api.ok(CREATE_SERIES, {"code": "99C", "name": "Pruebas"}, token=world.tokens["admin"])
-    assert created["createArchiveSeries"] == {"archiveSeries": {"code": "99C", "name": "Pruebas", "active": True}, "errors": []}
+    assert created["createArchiveSeries"] == {
+        "archiveSeries": {"code": "99C", "name": "Pruebas", "active": True},
+        "errors": [],
+    }
     renamed = await api.ok(UPDATE_SERIES, {"code": "99C", "name": "Pruebas internas"}, token=world.tokens["admin"])
-    assert renamed["updateArchiveSeries"]["archiveSeries"] == {"code": "99C", "name": "Pruebas internas", "active": True}
+    assert renamed["updateArchiveSeries"]["archiveSeries"] == {
+        "code": "99C",
+        "name": "Pruebas internas",
+        "active": True,
+    }
     series = {s["code"]: s for s in (await api.ok(SERIES, token=world.tokens["admin"]))["archiveSeries"]}
     assert series["99C"]["name"] == "Pruebas internas" and series["1C"]["active"] is True
 
@@ -961,10 +1132,15 @@ async def test_a_concluded_document_refuses_new_turnos(flow):
     await flow.archive("dg_reg", doc["id"])
     sent = await flow.send("dg_reg", document=doc["id"], recipients=[{"unitId": "DA", "instruction": "ATTENTION"}])
     assert error_codes(sent) == ["INVALID_TRANSITION"]
-    assert [k for k, _ in await flow.kinds(doc["id"])] == ["DOCUMENT_REGISTERED", "DOCUMENT_CONCLUDED", "DOCUMENT_ARCHIVED"]
+    assert [k for k, _ in await flow.kinds(doc["id"])] == [
+        "DOCUMENT_REGISTERED",
+        "DOCUMENT_CONCLUDED",
+        "DOCUMENT_ARCHIVED",
+    ]
 
 
 # --- events and audiences ----------------------------------------------------------------------
+
 
 async def test_each_transition_writes_its_event(flow):
     doc = await flow.register()
@@ -974,12 +1150,17 @@ async def test_each_transition_writes_its_event(flow):
     async def step(expected):
         history.extend(expected)
         got = await flow.document("admin", doc_id)
-        assert [(e["node"]["kind"], (e["node"]["turno"] or {}).get("number"), e["node"]["actor"]["username"])
-                for e in got["history"]["edges"]] == history
+        assert [
+            (e["node"]["kind"], (e["node"]["turno"] or {}).get("number"), e["node"]["actor"]["username"])
+            for e in got["history"]["edges"]
+        ] == history
 
     await step([])
-    sent = await flow.send("dg_reg", document=doc_id, recipients=[
-        {"unitId": "DA", "instruction": "RESPONSE"}, {"unitId": "DJ", "instruction": "ATTENTION"}])
+    sent = await flow.send(
+        "dg_reg",
+        document=doc_id,
+        recipients=[{"unitId": "DA", "instruction": "RESPONSE"}, {"unitId": "DJ", "instruction": "ATTENTION"}],
+    )
     t_da, t_dj = (t["number"] for t in sent["turnos"])
     await step([("TURNO_SENT", t_da, "dg_reg"), ("TURNO_SENT", t_dj, "dg_reg")])
     await flow.ack("da_staff", sent["turnos"][0]["id"])
@@ -1008,8 +1189,11 @@ async def test_events_reach_the_units_concerned(flow, api, world):
 
     async def sent_events(user):
         data = await api.ok(EVENTS, token=world.tokens[user])
-        return {e["node"]["turno"]["number"] for e in data["events"]["edges"]
-                if e["node"]["kind"] == "TURNO_SENT" and e["node"]["turno"]}
+        return {
+            e["node"]["turno"]["number"]
+            for e in data["events"]["edges"]
+            if e["node"]["kind"] == "TURNO_SENT" and e["node"]["turno"]
+        }
 
     for user in ("dg_head", "dg_reg", "da_head", "da_staff", "da_viewer", "srh_head", "srh_staff", "admin"):
         assert child["number"] in await sent_events(user), user
@@ -1022,8 +1206,11 @@ async def test_events_reach_the_units_concerned(flow, api, world):
 
 async def test_time_by_unit_leaves_left_at_null_while_a_unit_holds_the_document(flow, clock):
     doc = await flow.register()
-    sent = await flow.send("dg_reg", document=doc["id"], recipients=[
-        {"unitId": "DA", "instruction": "RESPONSE"}, {"unitId": "DJ", "instruction": "RESPONSE"}])
+    sent = await flow.send(
+        "dg_reg",
+        document=doc["id"],
+        recipients=[{"unitId": "DA", "instruction": "RESPONSE"}, {"unitId": "DJ", "instruction": "RESPONSE"}],
+    )
     clock.set(local(3, 4))
     answer = await flow.respond("da_staff", sent["turnos"][0]["id"])
     await flow.evaluate("dg_reg", answer["response"]["id"], "ACCEPT")
@@ -1045,13 +1232,22 @@ async def test_the_deadline_is_previewed_as_send_turno_would_set_it(flow, api, w
     counted = (await api.ok(PREVIEW, {"days": 5}, token=token))["dueDatePreview"]
     assert counted["dueDate"] == "2026-03-09" and counted["warning"] is None
     assert "5 días hábiles" in counted["explanation"]
-    sent = await flow.send("dg_reg", document=(await flow.register())["id"],
-                           recipients=[{"unitId": "DA", "instruction": "RESPONSE", "businessDays": 5}])
+    sent = await flow.send(
+        "dg_reg",
+        document=(await flow.register())["id"],
+        recipients=[{"unitId": "DA", "instruction": "RESPONSE", "businessDays": 5}],
+    )
     assert sent["turnos"][0]["dueDate"] == counted["dueDate"]
     assert sent["turnos"][0]["dueDateExplanation"] == counted["explanation"]
     saturday = (await api.ok(PREVIEW, {"date": "2026-03-07"}, token=token))["dueDatePreview"]
     assert saturday["dueDate"] == "2026-03-07" and saturday["warning"].endswith("2026-03-09.")
-    for variables, field in [({"days": 0}, "businessDays"), ({"date": "2026-03-01"}, "dueDate"),
-                             ({"days": 3, "date": "2026-03-10"}, "businessDays"), ({}, "businessDays")]:
+    for variables, field in [
+        ({"days": 0}, "businessDays"),
+        ({"date": "2026-03-01"}, "dueDate"),
+        ({"days": 3, "date": "2026-03-10"}, "businessDays"),
+        ({}, "businessDays"),
+    ]:
         body = await api.gql(PREVIEW, variables, token=token)
-        assert [(e["extensions"]["code"], e["extensions"].get("field")) for e in body["errors"]] == [("VALIDATION", field)]
+        assert [(e["extensions"]["code"], e["extensions"].get("field")) for e in body["errors"]] == [
+            ("VALIDATION", field)
+        ]

@@ -43,7 +43,9 @@ class Flow:
         return data[key]
 
     async def register(self, user="dg_reg", unit="DG", **fields):
-        payload = await self.run(user, REGISTER, {"input": doc_input(self.world, unit=unit, **fields)}, "registerDocument")
+        payload = await self.run(
+            user, REGISTER, {"input": doc_input(self.world, unit=unit, **fields)}, "registerDocument"
+        )
         assert payload["errors"] == [], payload
         return payload["document"]
 
@@ -63,8 +65,9 @@ class Flow:
         return await self.run(user, RESPOND, {"input": {"turnoId": turno, "body": body, **extra}}, "respondTurno")
 
     async def evaluate(self, user, response, decision, **extra):
-        return await self.run(user, EVALUATE, {"input": {"responseId": response, "decision": decision, **extra}},
-                              "evaluateResponse")
+        return await self.run(
+            user, EVALUATE, {"input": {"responseId": response, "decision": decision, **extra}}, "evaluateResponse"
+        )
 
     async def cancel(self, user, turno):
         return await self.run(user, CANCEL, {"id": turno}, "cancelTurno")

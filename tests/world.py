@@ -76,12 +76,23 @@ async def build_world(services) -> World:
     async with services.db.transaction() as session:
         for acronym, code, name, kind, parent in UNITS:
             world.units[acronym] = await create_unit(
-                session, code=code, acronym=acronym, name=name, kind=kind,
-                parent=world.units[parent] if parent else None)
+                session,
+                code=code,
+                acronym=acronym,
+                name=name,
+                kind=kind,
+                parent=world.units[parent] if parent else None,
+            )
         for username, grants in USERS.items():
-            user = User(username=username, password_hash=_HASH, full_name=username.replace("_", " ").title(),
-                        active=True, token_version=0, created_at=services.clock.now(),
-                        memberships=[Membership(unit_id=world.units[u].id, role=r.value) for u, r in grants])
+            user = User(
+                username=username,
+                password_hash=_HASH,
+                full_name=username.replace("_", " ").title(),
+                active=True,
+                token_version=0,
+                created_at=services.clock.now(),
+                memberships=[Membership(unit_id=world.units[u].id, role=r.value) for u, r in grants],
+            )
             session.add(user)
             world.users[username] = user
         await session.flush()
@@ -102,8 +113,13 @@ async def register_many(services, world: World, n: int, *, user: str = "da_reg",
         principal = await load_principal(session, world.users[user].id)
         ctx = Context(services=services, session=SharedSession(session), principal=principal, request_id="test")
         for i in range(n):
-            values = dict(unit_id=world.units[unit].id, origin=Origin.EXTERNAL, document_type="OFICIO",
-                          subject=f"Asunto {i}", sender=SenderData(level=SenderLevel.STATE, name="Remitente"))
+            values = dict(
+                unit_id=world.units[unit].id,
+                origin=Origin.EXTERNAL,
+                document_type="OFICIO",
+                subject=f"Asunto {i}",
+                sender=SenderData(level=SenderLevel.STATE, name="Remitente"),
+            )
             values.update({k: (v(i) if callable(v) else v) for k, v in fields.items()})
             document, _ = await register_document(ctx, RegisterDocumentData(**values))
             documents.append(document)

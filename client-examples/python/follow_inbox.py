@@ -21,9 +21,13 @@ SUBSCRIPTION = """subscription($after: String) {
 
 
 def login(url: str, username: str, password: str) -> str:
-    body = json.dumps({"query": "mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) "
-                                "{ token errors { code message } } }",
-                       "variables": {"u": username, "p": password}}).encode()
+    body = json.dumps(
+        {
+            "query": "mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) "
+            "{ token errors { code message } } }",
+            "variables": {"u": username, "p": password},
+        }
+    ).encode()
     request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as response:
         payload = json.load(response)["data"]["login"]
@@ -58,15 +62,25 @@ async def follow(ws_url: str, token: str, cursor: Cursor, max_events: int | None
                 ack = json.loads(await ws.recv())
                 if ack["type"] != "connection_ack":
                     raise SystemExit(f"not accepted: {ack}")
-                await ws.send(json.dumps({"id": "inbox", "type": "subscribe", "payload": {
-                    "query": SUBSCRIPTION, "variables": {"after": cursor.read()}}}))
+                await ws.send(
+                    json.dumps(
+                        {
+                            "id": "inbox",
+                            "type": "subscribe",
+                            "payload": {"query": SUBSCRIPTION, "variables": {"after": cursor.read()}},
+                        }
+                    )
+                )
                 async for raw in ws:
                     message = json.loads(raw)
                     if message["type"] == "ping":
                         await ws.send(json.dumps({"type": "pong"}))
                         continue
-                    errors = message["payload"] if message["type"] == "error" else \
-                        (message.get("payload") or {}).get("errors") or []
+                    errors = (
+                        message["payload"]
+                        if message["type"] == "error"
+                        else (message.get("payload") or {}).get("errors") or []
+                    )
                     codes = {(e.get("extensions") or {}).get("code") for e in errors}
                     if "BACKLOG_TOO_LARGE" in codes:
                         print("cursor too old: following from now", file=sys.stderr)
@@ -75,12 +89,16 @@ async def follow(ws_url: str, token: str, cursor: Cursor, max_events: int | None
                     if codes & TRANSIENT or message["type"] == "complete":
                         # the server had a passing problem (or ended the stream): resume from the
                         # cursor, which has not moved past this event, after a pause
-                        print(f"server error {sorted(c for c in codes if c)}; resuming in {backoff:.1f}s", file=sys.stderr)
+                        print(
+                            f"server error {sorted(c for c in codes if c)}; resuming in {backoff:.1f}s", file=sys.stderr
+                        )
                         await asyncio.sleep(backoff)
                         backoff = min(backoff * 2, 30)
                         break
                     if errors and not (message.get("payload") or {}).get("data"):
-                        raise SystemExit(f"subscription refused: {errors}")  # a bad query or no access: retrying won't help
+                        raise SystemExit(
+                            f"subscription refused: {errors}"
+                        )  # a bad query or no access: retrying won't help
                     event = message["payload"]["data"]["inboxEvents"]
                     print(json.dumps(event, ensure_ascii=False), flush=True)
                     cursor.write(event["sequence"])

@@ -17,14 +17,15 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-01 10:00:00
 """
+
 from alembic import op
 import sqlalchemy as sa
 
 from models.text import fold
 
 
-revision = '0005'
-down_revision = '0004'
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
@@ -122,24 +123,39 @@ PG_FUNCTIONS = [
     END $$""",
 ]
 
-DOCUMENT_FIELDS = ["subject", "summary", "sender_name", "sender_position", "sender_organization",
-                   "folio", "reference", "addressee"]
+DOCUMENT_FIELDS = [
+    "subject",
+    "summary",
+    "sender_name",
+    "sender_position",
+    "sender_organization",
+    "folio",
+    "reference",
+    "addressee",
+]
 _CHANGED = " OR ".join(f"OLD.{f} IS DISTINCT FROM NEW.{f}" for f in DOCUMENT_FIELDS)
 
 PG_TRIGGERS = {
-    ("documents_search_insert", "documents"):
-        "AFTER INSERT ON documents FOR EACH ROW EXECUTE FUNCTION mcs_documents_search_trigger()",
-    ("documents_search_update", "documents"):
-        f"AFTER UPDATE OF {', '.join(DOCUMENT_FIELDS)} ON documents FOR EACH ROW WHEN ({_CHANGED}) "
-        "EXECUTE FUNCTION mcs_documents_search_trigger()",
-    ("attachments_search_insert", "attachments"):
-        "AFTER INSERT ON attachments FOR EACH ROW WHEN (NEW.text IS NOT NULL) EXECUTE FUNCTION mcs_attachments_search_trigger()",
-    ("attachments_search_update", "attachments"):
-        "AFTER UPDATE OF text, document_id ON attachments FOR EACH ROW "
-        "WHEN (OLD.text IS DISTINCT FROM NEW.text OR OLD.document_id IS DISTINCT FROM NEW.document_id) "
-        "EXECUTE FUNCTION mcs_attachments_search_trigger()",
-    ("attachments_search_delete", "attachments"):
-        "AFTER DELETE ON attachments FOR EACH ROW WHEN (OLD.text IS NOT NULL) EXECUTE FUNCTION mcs_attachments_search_trigger()",
+    (
+        "documents_search_insert",
+        "documents",
+    ): "AFTER INSERT ON documents FOR EACH ROW EXECUTE FUNCTION mcs_documents_search_trigger()",
+    (
+        "documents_search_update",
+        "documents",
+    ): f"AFTER UPDATE OF {', '.join(DOCUMENT_FIELDS)} ON documents FOR EACH ROW WHEN ({_CHANGED}) "
+    "EXECUTE FUNCTION mcs_documents_search_trigger()",
+    (
+        "attachments_search_insert",
+        "attachments",
+    ): "AFTER INSERT ON attachments FOR EACH ROW WHEN (NEW.text IS NOT NULL) EXECUTE FUNCTION mcs_attachments_search_trigger()",
+    ("attachments_search_update", "attachments"): "AFTER UPDATE OF text, document_id ON attachments FOR EACH ROW "
+    "WHEN (OLD.text IS DISTINCT FROM NEW.text OR OLD.document_id IS DISTINCT FROM NEW.document_id) "
+    "EXECUTE FUNCTION mcs_attachments_search_trigger()",
+    (
+        "attachments_search_delete",
+        "attachments",
+    ): "AFTER DELETE ON attachments FOR EACH ROW WHEN (OLD.text IS NOT NULL) EXECUTE FUNCTION mcs_attachments_search_trigger()",
 }
 
 PG_BACKFILL = "SELECT mcs_refresh_document_search(id) FROM documents ORDER BY id"
@@ -149,7 +165,7 @@ PG_DROP = [
     "DROP FUNCTION IF EXISTS mcs_attachments_search_trigger()",
     "DROP FUNCTION IF EXISTS mcs_documents_search_trigger()",
     "DROP FUNCTION IF EXISTS mcs_refresh_document_search(bigint)",
-    "DROP FUNCTION IF EXISTS mcs_search_vector(text, \"char\")",
+    'DROP FUNCTION IF EXISTS mcs_search_vector(text, "char")',
     "DROP TABLE IF EXISTS document_search",
     # the extension unaccent stays: it may serve others, and it costs nothing
     "DROP TEXT SEARCH CONFIGURATION IF EXISTS mcs_spanish",
@@ -157,45 +173,52 @@ PG_DROP = [
 
 # --- SQLite ---------------------------------------------------------------------------------
 
-SQLITE_TABLE = ("CREATE VIRTUAL TABLE IF NOT EXISTS document_search USING fts5("
-                "subject, summary, sender, public, files, tokenize = 'unicode61 remove_diacritics 2')")
+SQLITE_TABLE = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS document_search USING fts5("
+    "subject, summary, sender, public, files, tokenize = 'unicode61 remove_diacritics 2')"
+)
 
 
 def _sqlite_values(row: str) -> str:
     """The FTS5 columns of document `row` (NEW, OLD or a table alias)."""
+
     def joined(*fields):
         return " || ' ' || ".join(f"coalesce({row}.{f}, '')" for f in fields)
 
-    return (f"{row}.subject, {row}.summary, {joined('sender_name', 'sender_position', 'sender_organization')}, "
-            f"{joined('folio', 'reference', 'addressee')}, "
-            f"(SELECT group_concat(a.text, ' ') FROM attachments a WHERE a.document_id = {row}.id)")
+    return (
+        f"{row}.subject, {row}.summary, {joined('sender_name', 'sender_position', 'sender_organization')}, "
+        f"{joined('folio', 'reference', 'addressee')}, "
+        f"(SELECT group_concat(a.text, ' ') FROM attachments a WHERE a.document_id = {row}.id)"
+    )
 
 
 def _sqlite_files(document_id: str) -> str:
-    return (f"UPDATE document_search SET files = (SELECT group_concat(a.text, ' ') FROM attachments a "
-            f"WHERE a.document_id = {document_id}) WHERE rowid = {document_id};")
+    return (
+        f"UPDATE document_search SET files = (SELECT group_concat(a.text, ' ') FROM attachments a "
+        f"WHERE a.document_id = {document_id}) WHERE rowid = {document_id};"
+    )
 
 
 SQLITE_TRIGGERS = {
     "documents_search_insert": f"""AFTER INSERT ON documents BEGIN
-        INSERT INTO document_search (rowid, subject, summary, sender, public, files) VALUES (NEW.id, {_sqlite_values('NEW')});
+        INSERT INTO document_search (rowid, subject, summary, sender, public, files) VALUES (NEW.id, {_sqlite_values("NEW")});
     END""",
-    "documents_search_update": f"""AFTER UPDATE OF {', '.join(DOCUMENT_FIELDS)} ON documents BEGIN
+    "documents_search_update": f"""AFTER UPDATE OF {", ".join(DOCUMENT_FIELDS)} ON documents BEGIN
         DELETE FROM document_search WHERE rowid = OLD.id;
-        INSERT INTO document_search (rowid, subject, summary, sender, public, files) VALUES (NEW.id, {_sqlite_values('NEW')});
+        INSERT INTO document_search (rowid, subject, summary, sender, public, files) VALUES (NEW.id, {_sqlite_values("NEW")});
     END""",
     "documents_search_delete": """AFTER DELETE ON documents BEGIN
         DELETE FROM document_search WHERE rowid = OLD.id;
     END""",
     "attachments_search_insert": f"""AFTER INSERT ON attachments WHEN NEW.text IS NOT NULL BEGIN
-        {_sqlite_files('NEW.document_id')}
+        {_sqlite_files("NEW.document_id")}
     END""",
     "attachments_search_update": f"""AFTER UPDATE OF text, document_id ON attachments BEGIN
-        {_sqlite_files('OLD.document_id')}
-        {_sqlite_files('NEW.document_id')}
+        {_sqlite_files("OLD.document_id")}
+        {_sqlite_files("NEW.document_id")}
     END""",
     "attachments_search_delete": f"""AFTER DELETE ON attachments WHEN OLD.text IS NOT NULL BEGIN
-        {_sqlite_files('OLD.document_id')}
+        {_sqlite_files("OLD.document_id")}
     END""",
 }
 
@@ -218,7 +241,7 @@ def upgrade() -> None:
     # the LIKE search's folded copies go: the index below replaces them
     dead = {"search_text", "public_search_text"} & _columns("documents")
     if dead:
-        with op.batch_alter_table('documents', schema=None) as batch_op:
+        with op.batch_alter_table("documents", schema=None) as batch_op:
             for name in sorted(dead):
                 batch_op.drop_column(name)
 
@@ -246,17 +269,32 @@ def downgrade() -> None:
             _run(f"DROP TRIGGER IF EXISTS {name}")
         _run("DROP TABLE IF EXISTS document_search")
 
-    with op.batch_alter_table('documents', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('search_text', sa.Text(), server_default='', nullable=False))
-        batch_op.add_column(sa.Column('public_search_text', sa.Text(), server_default='', nullable=False))
+    with op.batch_alter_table("documents", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("search_text", sa.Text(), server_default="", nullable=False))
+        batch_op.add_column(sa.Column("public_search_text", sa.Text(), server_default="", nullable=False))
 
     # fill them again as the application used to (models.documents.refresh_derived before 0005)
-    documents = sa.table("documents", *[sa.column(c) for c in ["id", *DOCUMENT_FIELDS, "search_text", "public_search_text"]])
+    documents = sa.table(
+        "documents", *[sa.column(c) for c in ["id", *DOCUMENT_FIELDS, "search_text", "public_search_text"]]
+    )
     connection = op.get_bind()
     rows = connection.execute(sa.select(documents.c.id, *[documents.c[f] for f in DOCUMENT_FIELDS])).fetchall()
     for row in rows:
-        parts = [row.subject, row.summary, row.sender_name, row.sender_position, row.sender_organization,
-                 row.reference, row.folio, row.addressee]
-        connection.execute(documents.update().where(documents.c.id == row.id).values(
-            search_text=" ".join(fold(p) for p in parts if p),
-            public_search_text=" ".join(fold(p) for p in (row.folio, row.reference, row.addressee) if p)))
+        parts = [
+            row.subject,
+            row.summary,
+            row.sender_name,
+            row.sender_position,
+            row.sender_organization,
+            row.reference,
+            row.folio,
+            row.addressee,
+        ]
+        connection.execute(
+            documents.update()
+            .where(documents.c.id == row.id)
+            .values(
+                search_text=" ".join(fold(p) for p in parts if p),
+                public_search_text=" ".join(fold(p) for p in (row.folio, row.reference, row.addressee) if p),
+            )
+        )

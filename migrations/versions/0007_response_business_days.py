@@ -33,6 +33,7 @@ the partial index ix_turnos_open_sent_at.
 Revision ID: 0007
 Revises: 0006
 """
+
 import os
 from zoneinfo import ZoneInfo
 
@@ -42,8 +43,8 @@ import sqlalchemy as sa
 from models.base import UTCDateTime
 from models.calendar import BusinessCalendar
 
-revision = '0007'
-down_revision = '0006'
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
@@ -51,40 +52,69 @@ BATCH = 5000
 DEFAULT_TIMEZONE = "America/Mexico_City"  # core.settings.Settings.timezone
 
 turnos = sa.table("turnos", sa.column("id", sa.BigInteger), sa.column("sent_at", UTCDateTime))
-responses = sa.table("responses", sa.column("id", sa.BigInteger), sa.column("turno_id", sa.BigInteger),
-                     sa.column("submitted_at", UTCDateTime), sa.column("business_days_to_answer", sa.Integer))
+responses = sa.table(
+    "responses",
+    sa.column("id", sa.BigInteger),
+    sa.column("turno_id", sa.BigInteger),
+    sa.column("submitted_at", UTCDateTime),
+    sa.column("business_days_to_answer", sa.Integer),
+)
 holidays = sa.table("institution_holidays", sa.column("day", sa.Date), sa.column("description", sa.String))
 
 
 def backfill(connection, tz_name: str | None = None) -> int:
     """Fill business_days_to_answer where it is null; returns how many rows it filled."""
     tz = ZoneInfo(tz_name or os.environ.get("MCS_TIMEZONE") or DEFAULT_TIMEZONE)
-    calendar = BusinessCalendar({day: description for day, description in connection.execute(
-        sa.select(holidays.c.day, holidays.c.description))})
-    update = (responses.update().where(responses.c.id == sa.bindparam("response_id"))
-              .values(business_days_to_answer=sa.bindparam("days")))
+    calendar = BusinessCalendar(
+        {day: description for day, description in connection.execute(sa.select(holidays.c.day, holidays.c.description))}
+    )
+    update = (
+        responses.update()
+        .where(responses.c.id == sa.bindparam("response_id"))
+        .values(business_days_to_answer=sa.bindparam("days"))
+    )
     filled, last_id = 0, None
     while True:
-        query = (sa.select(responses.c.id, turnos.c.sent_at, responses.c.submitted_at)
-                 .join(turnos, turnos.c.id == responses.c.turno_id)
-                 .where(responses.c.business_days_to_answer.is_(None)).order_by(responses.c.id).limit(BATCH))
+        query = (
+            sa.select(responses.c.id, turnos.c.sent_at, responses.c.submitted_at)
+            .join(turnos, turnos.c.id == responses.c.turno_id)
+            .where(responses.c.business_days_to_answer.is_(None))
+            .order_by(responses.c.id)
+            .limit(BATCH)
+        )
         if last_id is not None:
             query = query.where(responses.c.id > last_id)
         rows = connection.execute(query).all()
         if not rows:
             return filled
-        connection.execute(update, [
-            {"response_id": response_id, "days": calendar.business_days_between(
-                sent_at.astimezone(tz).date(), submitted_at.astimezone(tz).date())}
-            for response_id, sent_at, submitted_at in rows])
+        connection.execute(
+            update,
+            [
+                {
+                    "response_id": response_id,
+                    "days": calendar.business_days_between(
+                        sent_at.astimezone(tz).date(), submitted_at.astimezone(tz).date()
+                    ),
+                }
+                for response_id, sent_at, submitted_at in rows
+            ],
+        )
         filled += len(rows)
         last_id = rows[-1][0]
 
 
 # --- PostgreSQL: stats_daily kept by triggers ------------------------------------------------
 
-COUNTS = ["documents_received", "turnos_sent", "turnos_received", "responses_sent", "responses_received",
-          "business_days_sum", "business_days_count", "concluded_on_time"]
+COUNTS = [
+    "documents_received",
+    "turnos_sent",
+    "turnos_received",
+    "responses_sent",
+    "responses_received",
+    "business_days_sum",
+    "business_days_count",
+    "concluded_on_time",
+]
 OPEN_STATUSES = "('ANSWERED', 'RECEIVED', 'RETURNED', 'SENT')"  # models.workflow.OPEN_TURNO
 
 
@@ -104,15 +134,15 @@ PG_FUNCTIONS = [
     LANGUAGE sql IMMUTABLE AS $$
         SELECT CASE WHEN status = 'CONCLUDED' AND due IS NOT NULL AND on_time THEN 1 ELSE 0 END
     $$""",
-    f"""CREATE OR REPLACE FUNCTION mcs_stats_add(d date, unit bigint, {', '.join(f'{c} bigint' for c in COUNTS)})
+    f"""CREATE OR REPLACE FUNCTION mcs_stats_add(d date, unit bigint, {", ".join(f"{c} bigint" for c in COUNTS)})
     RETURNS void LANGUAGE sql AS $$
-        INSERT INTO stats_daily AS s (day, unit_id, {', '.join(COUNTS)})
-        VALUES (d, unit, {', '.join(COUNTS)})
-        ON CONFLICT (day, unit_id) DO UPDATE SET {', '.join(f'{c} = s.{c} + EXCLUDED.{c}' for c in COUNTS)}
+        INSERT INTO stats_daily AS s (day, unit_id, {", ".join(COUNTS)})
+        VALUES (d, unit, {", ".join(COUNTS)})
+        ON CONFLICT (day, unit_id) DO UPDATE SET {", ".join(f"{c} = s.{c} + EXCLUDED.{c}" for c in COUNTS)}
     $$""",
     f"""CREATE OR REPLACE FUNCTION mcs_stats_documents() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        {_add('mcs_stats_day(NEW.received_at)', 'NEW.unit_id', documents_received=1)}
+        {_add("mcs_stats_day(NEW.received_at)", "NEW.unit_id", documents_received=1)}
         RETURN NULL;
     END $$""",
     f"""CREATE OR REPLACE FUNCTION mcs_stats_turnos() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -121,10 +151,10 @@ PG_FUNCTIONS = [
         on_time int := mcs_stats_on_time(NEW.status, NEW.due_date, NEW.answered_on_time);
     BEGIN
         IF TG_OP = 'INSERT' THEN
-            {_add('d', 'NEW.from_unit_id', turnos_sent=1)}
-            {_add('d', 'NEW.to_unit_id', turnos_received=1, concluded_on_time='on_time')}
+            {_add("d", "NEW.from_unit_id", turnos_sent=1)}
+            {_add("d", "NEW.to_unit_id", turnos_received=1, concluded_on_time="on_time")}
         ELSE
-            {_add('d', 'NEW.to_unit_id', concluded_on_time='on_time - mcs_stats_on_time(OLD.status, OLD.due_date, OLD.answered_on_time)')}
+            {_add("d", "NEW.to_unit_id", concluded_on_time="on_time - mcs_stats_on_time(OLD.status, OLD.due_date, OLD.answered_on_time)")}
         END IF;
         RETURN NULL;
     END $$""",
@@ -135,21 +165,33 @@ PG_FUNCTIONS = [
     BEGIN
         SELECT from_unit_id, to_unit_id INTO t FROM turnos WHERE id = NEW.turno_id;
         IF TG_OP = 'INSERT' THEN
-            {_add('d', 't.to_unit_id', responses_sent=1, business_days_sum='coalesce(NEW.business_days_to_answer, 0)',
-                  business_days_count='(NEW.business_days_to_answer IS NOT NULL)::int')}
-            {_add('d', 't.from_unit_id', responses_received=1)}
+            {
+        _add(
+            "d",
+            "t.to_unit_id",
+            responses_sent=1,
+            business_days_sum="coalesce(NEW.business_days_to_answer, 0)",
+            business_days_count="(NEW.business_days_to_answer IS NOT NULL)::int",
+        )
+    }
+            {_add("d", "t.from_unit_id", responses_received=1)}
         ELSE
-            {_add('d', 't.to_unit_id',
-                  business_days_sum='coalesce(NEW.business_days_to_answer, 0) - coalesce(OLD.business_days_to_answer, 0)',
-                  business_days_count='(NEW.business_days_to_answer IS NOT NULL)::int - (OLD.business_days_to_answer IS NOT NULL)::int')}
+            {
+        _add(
+            "d",
+            "t.to_unit_id",
+            business_days_sum="coalesce(NEW.business_days_to_answer, 0) - coalesce(OLD.business_days_to_answer, 0)",
+            business_days_count="(NEW.business_days_to_answer IS NOT NULL)::int - (OLD.business_days_to_answer IS NOT NULL)::int",
+        )
+    }
         END IF;
         RETURN NULL;
     END $$""",
     # from the rows: what the triggers would have added since the beginning
     f"""CREATE OR REPLACE FUNCTION mcs_stats_rebuild() RETURNS void LANGUAGE sql VOLATILE AS $$
         TRUNCATE stats_daily;
-        INSERT INTO stats_daily (day, unit_id, {', '.join(COUNTS)})
-        SELECT day, unit_id, {', '.join(f'sum({c})' for c in COUNTS)} FROM (
+        INSERT INTO stats_daily (day, unit_id, {", ".join(COUNTS)})
+        SELECT day, unit_id, {", ".join(f"sum({c})" for c in COUNTS)} FROM (
             SELECT mcs_stats_day(received_at) AS day, unit_id, 1 AS documents_received, 0 AS turnos_sent,
                    0 AS turnos_received, 0 AS responses_sent, 0 AS responses_received, 0 AS business_days_sum,
                    0 AS business_days_count, 0 AS concluded_on_time
@@ -184,16 +226,24 @@ PG_TRIGGERS = {
     ("stats_turnos_update", "turnos"): (
         "AFTER UPDATE OF status, due_date, answered_on_time ON turnos",
         "mcs_stats_on_time(OLD.status, OLD.due_date, OLD.answered_on_time) "
-        "<> mcs_stats_on_time(NEW.status, NEW.due_date, NEW.answered_on_time)"),
+        "<> mcs_stats_on_time(NEW.status, NEW.due_date, NEW.answered_on_time)",
+    ),
     ("stats_responses_insert", "responses"): "AFTER INSERT ON responses",
     ("stats_responses_update", "responses"): (
         "AFTER UPDATE OF business_days_to_answer ON responses",
-        "OLD.business_days_to_answer IS DISTINCT FROM NEW.business_days_to_answer"),
+        "OLD.business_days_to_answer IS DISTINCT FROM NEW.business_days_to_answer",
+    ),
 }
-TRIGGER_FUNCTIONS = {"documents": "mcs_stats_documents", "turnos": "mcs_stats_turnos", "responses": "mcs_stats_responses"}
+TRIGGER_FUNCTIONS = {
+    "documents": "mcs_stats_documents",
+    "turnos": "mcs_stats_turnos",
+    "responses": "mcs_stats_responses",
+}
 
-PG_OPEN_INDEX = (f"CREATE INDEX IF NOT EXISTS ix_turnos_open_sent_at ON turnos (sent_at) "
-                 f"INCLUDE (to_unit_id, status, due_date, answered_on_time) WHERE status IN {OPEN_STATUSES}")
+PG_OPEN_INDEX = (
+    f"CREATE INDEX IF NOT EXISTS ix_turnos_open_sent_at ON turnos (sent_at) "
+    f"INCLUDE (to_unit_id, status, due_date, answered_on_time) WHERE status IN {OPEN_STATUSES}"
+)
 
 PG_DROP = [
     *[f"DROP TRIGGER IF EXISTS {name} ON {table}" for name, table in PG_TRIGGERS],
@@ -227,8 +277,7 @@ def upgrade() -> None:
         "stats_daily",
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("unit_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        *[sa.Column(c, sa.BigInteger() if c == "business_days_sum" else sa.Integer(), nullable=False)
-          for c in COUNTS],
+        *[sa.Column(c, sa.BigInteger() if c == "business_days_sum" else sa.Integer(), nullable=False) for c in COUNTS],
         sa.PrimaryKeyConstraint("day", "unit_id", name=op.f("pk_stats_daily")),
     )
     op.create_index("ix_stats_daily_unit_id_day", "stats_daily", ["unit_id", "day"])
@@ -237,13 +286,16 @@ def upgrade() -> None:
     for statement in PG_FUNCTIONS:
         _run(statement)
     if op.get_bind().execute(sa.text("SELECT count(*) FROM stats_settings")).scalar() == 0:
-        _run("INSERT INTO stats_settings (timezone) VALUES (:tz)",
-             tz=os.environ.get("MCS_TIMEZONE") or DEFAULT_TIMEZONE)
+        _run(
+            "INSERT INTO stats_settings (timezone) VALUES (:tz)", tz=os.environ.get("MCS_TIMEZONE") or DEFAULT_TIMEZONE
+        )
     for (name, table), spec in PG_TRIGGERS.items():
         event, when = spec if isinstance(spec, tuple) else (spec, None)
         _run(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-        _run(f"CREATE CONSTRAINT TRIGGER {name} {event} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
-             f"{f'WHEN ({when}) ' if when else ''}EXECUTE FUNCTION {TRIGGER_FUNCTIONS[table]}()")
+        _run(
+            f"CREATE CONSTRAINT TRIGGER {name} {event} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+            f"{f'WHEN ({when}) ' if when else ''}EXECUTE FUNCTION {TRIGGER_FUNCTIONS[table]}()"
+        )
     _run(PG_OPEN_INDEX)
     _run("SELECT mcs_stats_rebuild()")
 

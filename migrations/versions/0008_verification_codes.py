@@ -7,13 +7,14 @@ index: its turno_id is null, and nulls never conflict), a volante per turno.
 Revision ID: 0008
 Revises: 0007
 """
+
 import sqlalchemy as sa
 from alembic import op
 
 from models.base import UTCDateTime
 
-revision = '0008'
-down_revision = '0007'
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
@@ -21,29 +22,37 @@ ACUSE_ONE_PER_DOCUMENT = "kind = 'ACUSE'"
 
 
 def upgrade() -> None:
-    op.create_table('verification_codes',
-    sa.Column('code', sa.String(length=64), nullable=False),
-    sa.Column('kind', sa.String(length=10), nullable=False),
-    sa.Column('document_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('turno_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
-    sa.Column('created_at', UTCDateTime(), nullable=False),
-    sa.CheckConstraint("(kind = 'ACUSE' AND turno_id IS NULL) OR (kind = 'VOLANTE' AND turno_id IS NOT NULL)",
-                       name=op.f('ck_verification_codes_kind_matches_turno')),
-    sa.ForeignKeyConstraint(['document_id'], ['documents.id'],
-                            name=op.f('fk_verification_codes_document_id_documents')),
-    sa.ForeignKeyConstraint(['turno_id'], ['turnos.id'], name=op.f('fk_verification_codes_turno_id_turnos')),
-    sa.PrimaryKeyConstraint('code', name=op.f('pk_verification_codes'))
+    op.create_table(
+        "verification_codes",
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("document_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("turno_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.CheckConstraint(
+            "(kind = 'ACUSE' AND turno_id IS NULL) OR (kind = 'VOLANTE' AND turno_id IS NOT NULL)",
+            name=op.f("ck_verification_codes_kind_matches_turno"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["document_id"], ["documents.id"], name=op.f("fk_verification_codes_document_id_documents")
+        ),
+        sa.ForeignKeyConstraint(["turno_id"], ["turnos.id"], name=op.f("fk_verification_codes_turno_id_turnos")),
+        sa.PrimaryKeyConstraint("code", name=op.f("pk_verification_codes")),
     )
-    with op.batch_alter_table('verification_codes', schema=None) as batch_op:
-        batch_op.create_index('uq_verification_codes_acuse_document_id', ['document_id'], unique=True,
-                              sqlite_where=sa.text(ACUSE_ONE_PER_DOCUMENT),
-                              postgresql_where=sa.text(ACUSE_ONE_PER_DOCUMENT))
-        batch_op.create_index('uq_verification_codes_turno_id', ['turno_id'], unique=True)
+    with op.batch_alter_table("verification_codes", schema=None) as batch_op:
+        batch_op.create_index(
+            "uq_verification_codes_acuse_document_id",
+            ["document_id"],
+            unique=True,
+            sqlite_where=sa.text(ACUSE_ONE_PER_DOCUMENT),
+            postgresql_where=sa.text(ACUSE_ONE_PER_DOCUMENT),
+        )
+        batch_op.create_index("uq_verification_codes_turno_id", ["turno_id"], unique=True)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('verification_codes', schema=None) as batch_op:
-        batch_op.drop_index('uq_verification_codes_turno_id')
-        batch_op.drop_index('uq_verification_codes_acuse_document_id')
+    with op.batch_alter_table("verification_codes", schema=None) as batch_op:
+        batch_op.drop_index("uq_verification_codes_turno_id")
+        batch_op.drop_index("uq_verification_codes_acuse_document_id")
 
-    op.drop_table('verification_codes')
+    op.drop_table("verification_codes")

@@ -25,12 +25,13 @@ its own).
 Revision ID: 0011
 Revises: 0010
 """
+
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0011'
-down_revision = '0010'
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
@@ -87,29 +88,41 @@ def _pg_document_file_triggers(own_files_only: bool) -> dict[tuple[str, str], st
     refreshes it."""
     if not own_files_only:
         return {
-            ("attachments_search_insert", "attachments"):
-                "AFTER INSERT ON attachments FOR EACH ROW WHEN (NEW.text IS NOT NULL) "
-                "EXECUTE FUNCTION mcs_attachments_search_trigger()",
-            ("attachments_search_update", "attachments"):
-                "AFTER UPDATE OF text, document_id ON attachments FOR EACH ROW "
-                "WHEN (OLD.text IS DISTINCT FROM NEW.text OR OLD.document_id IS DISTINCT FROM NEW.document_id) "
-                "EXECUTE FUNCTION mcs_attachments_search_trigger()",
-            ("attachments_search_delete", "attachments"):
-                "AFTER DELETE ON attachments FOR EACH ROW WHEN (OLD.text IS NOT NULL) "
-                "EXECUTE FUNCTION mcs_attachments_search_trigger()",
+            (
+                "attachments_search_insert",
+                "attachments",
+            ): "AFTER INSERT ON attachments FOR EACH ROW WHEN (NEW.text IS NOT NULL) "
+            "EXECUTE FUNCTION mcs_attachments_search_trigger()",
+            (
+                "attachments_search_update",
+                "attachments",
+            ): "AFTER UPDATE OF text, document_id ON attachments FOR EACH ROW "
+            "WHEN (OLD.text IS DISTINCT FROM NEW.text OR OLD.document_id IS DISTINCT FROM NEW.document_id) "
+            "EXECUTE FUNCTION mcs_attachments_search_trigger()",
+            (
+                "attachments_search_delete",
+                "attachments",
+            ): "AFTER DELETE ON attachments FOR EACH ROW WHEN (OLD.text IS NOT NULL) "
+            "EXECUTE FUNCTION mcs_attachments_search_trigger()",
         }
     return {
-        ("attachments_search_insert", "attachments"):
-            "AFTER INSERT ON attachments FOR EACH ROW WHEN (NEW.text IS NOT NULL AND NEW.response_id IS NULL) "
-            "EXECUTE FUNCTION mcs_attachments_search_trigger()",
-        ("attachments_search_update", "attachments"):
-            "AFTER UPDATE OF text, document_id, response_id ON attachments FOR EACH ROW "
-            "WHEN (OLD.text IS DISTINCT FROM NEW.text OR OLD.document_id IS DISTINCT FROM NEW.document_id "
-            "OR OLD.response_id IS DISTINCT FROM NEW.response_id) "
-            "EXECUTE FUNCTION mcs_attachments_search_trigger()",
-        ("attachments_search_delete", "attachments"):
-            "AFTER DELETE ON attachments FOR EACH ROW WHEN (OLD.text IS NOT NULL AND OLD.response_id IS NULL) "
-            "EXECUTE FUNCTION mcs_attachments_search_trigger()",
+        (
+            "attachments_search_insert",
+            "attachments",
+        ): "AFTER INSERT ON attachments FOR EACH ROW WHEN (NEW.text IS NOT NULL AND NEW.response_id IS NULL) "
+        "EXECUTE FUNCTION mcs_attachments_search_trigger()",
+        (
+            "attachments_search_update",
+            "attachments",
+        ): "AFTER UPDATE OF text, document_id, response_id ON attachments FOR EACH ROW "
+        "WHEN (OLD.text IS DISTINCT FROM NEW.text OR OLD.document_id IS DISTINCT FROM NEW.document_id "
+        "OR OLD.response_id IS DISTINCT FROM NEW.response_id) "
+        "EXECUTE FUNCTION mcs_attachments_search_trigger()",
+        (
+            "attachments_search_delete",
+            "attachments",
+        ): "AFTER DELETE ON attachments FOR EACH ROW WHEN (OLD.text IS NOT NULL AND OLD.response_id IS NULL) "
+        "EXECUTE FUNCTION mcs_attachments_search_trigger()",
     }
 
 
@@ -154,13 +167,14 @@ PG_FUNCTIONS = [
 ]
 
 PG_TRIGGERS = {
-    ("response_files_search_insert", "attachments"):
-        "AFTER INSERT ON attachments FOR EACH ROW WHEN (NEW.response_id IS NOT NULL AND NEW.text IS NOT NULL) "
-        "EXECUTE FUNCTION mcs_response_files_search_trigger()",
-    ("response_files_search_update", "attachments"):
-        "AFTER UPDATE OF text, response_id ON attachments FOR EACH ROW "
-        "WHEN (OLD.text IS DISTINCT FROM NEW.text OR OLD.response_id IS DISTINCT FROM NEW.response_id) "
-        "EXECUTE FUNCTION mcs_response_files_search_trigger()",
+    (
+        "response_files_search_insert",
+        "attachments",
+    ): "AFTER INSERT ON attachments FOR EACH ROW WHEN (NEW.response_id IS NOT NULL AND NEW.text IS NOT NULL) "
+    "EXECUTE FUNCTION mcs_response_files_search_trigger()",
+    ("response_files_search_update", "attachments"): "AFTER UPDATE OF text, response_id ON attachments FOR EACH ROW "
+    "WHEN (OLD.text IS DISTINCT FROM NEW.text OR OLD.response_id IS DISTINCT FROM NEW.response_id) "
+    "EXECUTE FUNCTION mcs_response_files_search_trigger()",
     # a deleted file's row goes with it (the foreign key cascades)
 }
 
@@ -171,8 +185,10 @@ PG_BACKFILL = [
 ]
 
 # the documents whose row held an answer's words (upgrade) or must hold them again (downgrade)
-PG_REBUILD = (f"SELECT mcs_refresh_document_search(document_id) FROM "
-              f"(SELECT DISTINCT document_id FROM attachments WHERE {ANSWER_FILE}) AS affected ORDER BY document_id")
+PG_REBUILD = (
+    f"SELECT mcs_refresh_document_search(document_id) FROM "
+    f"(SELECT DISTINCT document_id FROM attachments WHERE {ANSWER_FILE}) AS affected ORDER BY document_id"
+)
 
 PG_DROP = [
     *[f"DROP TRIGGER IF EXISTS {name} ON {table_name}" for name, table_name in PG_TRIGGERS],
@@ -183,8 +199,16 @@ PG_DROP = [
 
 # --- SQLite ---------------------------------------------------------------------------------
 
-DOCUMENT_FIELDS = ["subject", "summary", "sender_name", "sender_position", "sender_organization",
-                   "folio", "reference", "addressee"]
+DOCUMENT_FIELDS = [
+    "subject",
+    "summary",
+    "sender_name",
+    "sender_position",
+    "sender_organization",
+    "folio",
+    "reference",
+    "addressee",
+]
 
 
 def _sqlite_files_of(document_id: str, own_files_only: bool) -> str:
@@ -194,16 +218,21 @@ def _sqlite_files_of(document_id: str, own_files_only: bool) -> str:
 
 def _sqlite_values(row: str, own_files_only: bool) -> str:
     """0005's FTS5 columns of document `row` (NEW, OLD or a table alias)."""
+
     def joined(*fields):
         return " || ' ' || ".join(f"coalesce({row}.{f}, '')" for f in fields)
 
-    return (f"{row}.subject, {row}.summary, {joined('sender_name', 'sender_position', 'sender_organization')}, "
-            f"{joined('folio', 'reference', 'addressee')}, {_sqlite_files_of(f'{row}.id', own_files_only)}")
+    return (
+        f"{row}.subject, {row}.summary, {joined('sender_name', 'sender_position', 'sender_organization')}, "
+        f"{joined('folio', 'reference', 'addressee')}, {_sqlite_files_of(f'{row}.id', own_files_only)}"
+    )
 
 
 def _sqlite_files(document_id: str, own_files_only: bool) -> str:
-    return (f"UPDATE document_search SET files = {_sqlite_files_of(document_id, own_files_only)} "
-            f"WHERE rowid = {document_id};")
+    return (
+        f"UPDATE document_search SET files = {_sqlite_files_of(document_id, own_files_only)} "
+        f"WHERE rowid = {document_id};"
+    )
 
 
 def _sqlite_document_triggers(own_files_only: bool) -> dict[str, str]:
@@ -212,29 +241,33 @@ def _sqlite_document_triggers(own_files_only: bool) -> dict[str, str]:
     insert = "INSERT INTO document_search (rowid, subject, summary, sender, public, files)"
     return {
         "documents_search_insert": f"""AFTER INSERT ON documents BEGIN
-        {insert} VALUES (NEW.id, {_sqlite_values('NEW', o)});
+        {insert} VALUES (NEW.id, {_sqlite_values("NEW", o)});
     END""",
-        "documents_search_update": f"""AFTER UPDATE OF {', '.join(DOCUMENT_FIELDS)} ON documents BEGIN
+        "documents_search_update": f"""AFTER UPDATE OF {", ".join(DOCUMENT_FIELDS)} ON documents BEGIN
         DELETE FROM document_search WHERE rowid = OLD.id;
-        {insert} VALUES (NEW.id, {_sqlite_values('NEW', o)});
+        {insert} VALUES (NEW.id, {_sqlite_values("NEW", o)});
     END""",
         "attachments_search_insert": f"""AFTER INSERT ON attachments WHEN NEW.text IS NOT NULL{
-            ' AND NEW.response_id IS NULL' if o else ''} BEGIN
-        {_sqlite_files('NEW.document_id', o)}
+            " AND NEW.response_id IS NULL" if o else ""
+        } BEGIN
+        {_sqlite_files("NEW.document_id", o)}
     END""",
-        "attachments_search_update": f"""AFTER UPDATE OF text, document_id{', response_id' if o else ''} ON attachments BEGIN
-        {_sqlite_files('OLD.document_id', o)}
-        {_sqlite_files('NEW.document_id', o)}
+        "attachments_search_update": f"""AFTER UPDATE OF text, document_id{", response_id" if o else ""} ON attachments BEGIN
+        {_sqlite_files("OLD.document_id", o)}
+        {_sqlite_files("NEW.document_id", o)}
     END""",
         "attachments_search_delete": f"""AFTER DELETE ON attachments WHEN OLD.text IS NOT NULL{
-            ' AND OLD.response_id IS NULL' if o else ''} BEGIN
-        {_sqlite_files('OLD.document_id', o)}
+            " AND OLD.response_id IS NULL" if o else ""
+        } BEGIN
+        {_sqlite_files("OLD.document_id", o)}
     END""",
     }
 
 
-SQLITE_TABLE = ("CREATE VIRTUAL TABLE IF NOT EXISTS response_file_search USING fts5("
-                "files, tokenize = 'unicode61 remove_diacritics 2')")
+SQLITE_TABLE = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS response_file_search USING fts5("
+    "files, tokenize = 'unicode61 remove_diacritics 2')"
+)
 
 SQLITE_TRIGGERS = {
     **_sqlite_document_triggers(own_files_only=True),
@@ -260,8 +293,10 @@ SQLITE_BACKFILL = [
 
 
 def _sqlite_rebuild(own_files_only: bool) -> str:
-    return (f"UPDATE document_search SET files = {_sqlite_files_of('document_search.rowid', own_files_only)} "
-            f"WHERE rowid IN (SELECT document_id FROM attachments WHERE {ANSWER_FILE})")
+    return (
+        f"UPDATE document_search SET files = {_sqlite_files_of('document_search.rowid', own_files_only)} "
+        f"WHERE rowid IN (SELECT document_id FROM attachments WHERE {ANSWER_FILE})"
+    )
 
 
 def _run(statement: str) -> None:

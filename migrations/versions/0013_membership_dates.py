@@ -7,22 +7,23 @@
 Revision ID: 0013
 Revises: 0012
 """
+
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0013'
-down_revision = '0012'
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('memberships', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('starts_on', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('ends_on', sa.Date(), nullable=True))
+    with op.batch_alter_table("memberships", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("starts_on", sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column("ends_on", sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('memberships', schema=None) as batch_op:
-        batch_op.drop_column('ends_on')
-        batch_op.drop_column('starts_on')
+    with op.batch_alter_table("memberships", schema=None) as batch_op:
+        batch_op.drop_column("ends_on")
+        batch_op.drop_column("starts_on")

@@ -18,11 +18,12 @@ The open turnos get two partial indexes, by recipient and by sender, that hold w
 Revision ID: 0014
 Revises: 0013
 """
+
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0014'
-down_revision = '0013'
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
@@ -60,9 +61,11 @@ PG_FUNCTIONS = [
 # their -1/+1 pairs in order, and the sum is the same as one change
 PG_TRIGGERS = {
     "turno_counts_insert": "AFTER INSERT ON turnos",
-    "turno_counts_update": ("AFTER UPDATE OF status, to_unit_id, from_unit_id ON turnos",
-                            "OLD.status IS DISTINCT FROM NEW.status OR OLD.to_unit_id IS DISTINCT FROM NEW.to_unit_id "
-                            "OR OLD.from_unit_id IS DISTINCT FROM NEW.from_unit_id"),
+    "turno_counts_update": (
+        "AFTER UPDATE OF status, to_unit_id, from_unit_id ON turnos",
+        "OLD.status IS DISTINCT FROM NEW.status OR OLD.to_unit_id IS DISTINCT FROM NEW.to_unit_id "
+        "OR OLD.from_unit_id IS DISTINCT FROM NEW.from_unit_id",
+    ),
     "turno_counts_delete": "AFTER DELETE ON turnos",
 }
 
@@ -93,8 +96,10 @@ def upgrade() -> None:
         _run(statement)
     for name, spec in PG_TRIGGERS.items():
         event, when = spec if isinstance(spec, tuple) else (spec, None)
-        _run(f"CREATE CONSTRAINT TRIGGER {name} {event} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
-             f"{f'WHEN ({when}) ' if when else ''}EXECUTE FUNCTION mcs_turno_counts_track()")
+        _run(
+            f"CREATE CONSTRAINT TRIGGER {name} {event} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+            f"{f'WHEN ({when}) ' if when else ''}EXECUTE FUNCTION mcs_turno_counts_track()"
+        )
     for statement in PG_INDEXES:
         _run(statement)
     _run("SELECT mcs_turno_counts_rebuild()")
@@ -104,8 +109,11 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for name in PG_TRIGGERS:
             _run(f"DROP TRIGGER IF EXISTS {name} ON turnos")
-        for name in ("mcs_turno_counts_rebuild()", "mcs_turno_counts_track()",
-                     "mcs_turno_counts_add(bigint, text, text, int)"):
+        for name in (
+            "mcs_turno_counts_rebuild()",
+            "mcs_turno_counts_track()",
+            "mcs_turno_counts_add(bigint, text, text, int)",
+        ):
             _run(f"DROP FUNCTION IF EXISTS {name}")
         _run("DROP INDEX IF EXISTS ix_turnos_open_from_unit_id")
         _run("DROP INDEX IF EXISTS ix_turnos_open_to_unit_id")

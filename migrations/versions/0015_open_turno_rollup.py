@@ -16,11 +16,12 @@ tree changes its ancestors: a trigger on org_units.path rebuilds the table.
 Revision ID: 0015
 Revises: 0014
 """
+
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0015'
-down_revision = '0014'
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
@@ -80,11 +81,13 @@ PG_FUNCTIONS = [
 
 PG_TRIGGERS = {
     "open_rollup_insert": "AFTER INSERT ON turnos",
-    "open_rollup_update": ("AFTER UPDATE OF status, due_date, answered_on_time, to_unit_id, from_unit_id ON turnos",
-                           "OLD.status IS DISTINCT FROM NEW.status OR OLD.due_date IS DISTINCT FROM NEW.due_date "
-                           "OR OLD.answered_on_time IS DISTINCT FROM NEW.answered_on_time "
-                           "OR OLD.to_unit_id IS DISTINCT FROM NEW.to_unit_id "
-                           "OR OLD.from_unit_id IS DISTINCT FROM NEW.from_unit_id"),
+    "open_rollup_update": (
+        "AFTER UPDATE OF status, due_date, answered_on_time, to_unit_id, from_unit_id ON turnos",
+        "OLD.status IS DISTINCT FROM NEW.status OR OLD.due_date IS DISTINCT FROM NEW.due_date "
+        "OR OLD.answered_on_time IS DISTINCT FROM NEW.answered_on_time "
+        "OR OLD.to_unit_id IS DISTINCT FROM NEW.to_unit_id "
+        "OR OLD.from_unit_id IS DISTINCT FROM NEW.from_unit_id",
+    ),
     "open_rollup_delete": "AFTER DELETE ON turnos",
 }
 
@@ -106,18 +109,24 @@ def upgrade() -> None:
     )
     if op.get_bind().dialect.name != "postgresql":
         return
-    _run("CREATE UNIQUE INDEX ux_open_turno_rollup ON open_turno_rollup "
-         "(box, unit_id, subtree, status, due_date, answered_on_time) NULLS NOT DISTINCT")
+    _run(
+        "CREATE UNIQUE INDEX ux_open_turno_rollup ON open_turno_rollup "
+        "(box, unit_id, subtree, status, due_date, answered_on_time) NULLS NOT DISTINCT"
+    )
     for statement in PG_FUNCTIONS:
         _run(statement)
     for name, spec in PG_TRIGGERS.items():
         event, when = spec if isinstance(spec, tuple) else (spec, None)
-        _run(f"CREATE CONSTRAINT TRIGGER {name} {event} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
-             f"{f'WHEN ({when}) ' if when else ''}EXECUTE FUNCTION mcs_open_rollup_track()")
+        _run(
+            f"CREATE CONSTRAINT TRIGGER {name} {event} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+            f"{f'WHEN ({when}) ' if when else ''}EXECUTE FUNCTION mcs_open_rollup_track()"
+        )
     # once per statement: moving a unit rewrites the paths of its whole subtree in one UPDATE
-    _run("CREATE TRIGGER open_rollup_units_moved AFTER UPDATE ON org_units "
-         "REFERENCING OLD TABLE AS old_units NEW TABLE AS new_units "
-         "FOR EACH STATEMENT EXECUTE FUNCTION mcs_open_rollup_units_moved()")
+    _run(
+        "CREATE TRIGGER open_rollup_units_moved AFTER UPDATE ON org_units "
+        "REFERENCING OLD TABLE AS old_units NEW TABLE AS new_units "
+        "FOR EACH STATEMENT EXECUTE FUNCTION mcs_open_rollup_units_moved()"
+    )
     _run("SELECT mcs_open_rollup_rebuild()")
 
 
@@ -126,7 +135,11 @@ def downgrade() -> None:
         _run("DROP TRIGGER IF EXISTS open_rollup_units_moved ON org_units")
         for name in PG_TRIGGERS:
             _run(f"DROP TRIGGER IF EXISTS {name} ON turnos")
-        for name in ("mcs_open_rollup_units_moved()", "mcs_open_rollup_rebuild()", "mcs_open_rollup_track()",
-                     "mcs_open_rollup_add(text, bigint, text, date, boolean, int)"):
+        for name in (
+            "mcs_open_rollup_units_moved()",
+            "mcs_open_rollup_rebuild()",
+            "mcs_open_rollup_track()",
+            "mcs_open_rollup_add(text, bigint, text, date, boolean, int)",
+        ):
             _run(f"DROP FUNCTION IF EXISTS {name}")
     op.drop_table("open_turno_rollup")

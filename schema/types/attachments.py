@@ -20,9 +20,12 @@ from schema.types.node import Node
 class TextCutReason(Enum):
     TIME_LIMIT = strawberry.enum_value(TextStatus.CUT_TIME.value, description="The time allowed for one file.")
     MEMORY_LIMIT = strawberry.enum_value(TextStatus.CUT_MEMORY.value, description="The memory allowed for one file.")
-    PAGE_LIMIT = strawberry.enum_value(TextStatus.CUT_PAGES.value, description="A scan longer than the pages read by OCR.")
+    PAGE_LIMIT = strawberry.enum_value(
+        TextStatus.CUT_PAGES.value, description="A scan longer than the pages read by OCR."
+    )
     PAGE_TOO_LARGE = strawberry.enum_value(
-        TextStatus.CUT_SIZE.value, description="A page read at a lower resolution, or not at all.")
+        TextStatus.CUT_SIZE.value, description="A page read at a lower resolution, or not at all."
+    )
     TEXT_LIMIT = strawberry.enum_value(TextStatus.CUT_TEXT.value, description="More text than is kept for search.")
     DAMAGED = strawberry.enum_value(TextStatus.CUT_BROKEN.value, description="Damaged after the first pages.")
 
@@ -41,11 +44,16 @@ class Attachment(Node):
     size: int
     sha256: str
     pages: int | None
-    unreadable: bool = strawberry.field(description="A PDF that could not be parsed: stored, but without pages or text.")
-    text_status: str = strawberry.field(description="PENDING, DONE, PARTIAL, NONE or FAILED: the text read for search. "
-                                                    "PARTIAL: a limit cut the reading short (see textCutShort).")
+    unreadable: bool = strawberry.field(
+        description="A PDF that could not be parsed: stored, but without pages or text."
+    )
+    text_status: str = strawberry.field(
+        description="PENDING, DONE, PARTIAL, NONE or FAILED: the text read for search. "
+        "PARTIAL: a limit cut the reading short (see textCutShort)."
+    )
     text_cut_short: TextCutShort | None = strawberry.field(
-        description="When textStatus is PARTIAL: which limit, and how much was read; null otherwise.")
+        description="When textStatus is PARTIAL: which limit, and how much was read; null otherwise."
+    )
     uploaded_at: datetime
     db_id: strawberry.Private[int]
 
@@ -54,15 +62,30 @@ class Attachment(Node):
         status, cut = m.text_status, None
         if status.startswith("CUT_"):
             read = pages_read(m.text)
-            cut = TextCutShort(reason=TextCutReason(status), pages_read=read,
-                               message=cut_short_message(TextStatus(status), read, m.pages))
+            cut = TextCutShort(
+                reason=TextCutReason(status),
+                pages_read=read,
+                message=cut_short_message(TextStatus(status), read, m.pages),
+            )
             status = "PARTIAL"
-        return cls(id=to_global_id("Attachment", m.id), filename=m.filename, content_type=m.content_type, size=m.size,
-                   sha256=m.sha256, pages=m.pages, unreadable=m.unreadable, text_status=status, text_cut_short=cut,
-                   uploaded_at=m.uploaded_at, db_id=m.id)
+        return cls(
+            id=to_global_id("Attachment", m.id),
+            filename=m.filename,
+            content_type=m.content_type,
+            size=m.size,
+            sha256=m.sha256,
+            pages=m.pages,
+            unreadable=m.unreadable,
+            text_status=status,
+            text_cut_short=cut,
+            uploaded_at=m.uploaded_at,
+            db_id=m.id,
+        )
 
-    @strawberry.field(description="An authorized download link (signed for you, valid for an hour); "
-                                  "GET it, with Range requests if you like.")
+    @strawberry.field(
+        description="An authorized download link (signed for you, valid for an hour); "
+        "GET it, with Range requests if you like."
+    )
     def url(self, info: Info) -> str:
         ctx = info.context
         link = f"/files/{quote(self.id, safe='')}"

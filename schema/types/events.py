@@ -23,16 +23,24 @@ if TYPE_CHECKING:
 
 # Events store database keys in `data`; clients know only global IDs. Every key ending in "Id"
 # is named here with the type it points to (tests/test_events.py walks every kind of event).
-DATA_ID_TYPES = {"unitId": "OrgUnit", "fromUnitId": "OrgUnit", "toUnitId": "OrgUnit", "userId": "User",
-                 "responseId": "Response", "cascadeFromId": "Turno"}
+DATA_ID_TYPES = {
+    "unitId": "OrgUnit",
+    "fromUnitId": "OrgUnit",
+    "toUnitId": "OrgUnit",
+    "userId": "User",
+    "responseId": "Response",
+    "cascadeFromId": "Turno",
+}
 
 
 def public_data(data: dict | None) -> dict | None:
     """`data` as clients see it: database keys turned into global IDs."""
     if not data:
         return data
-    return {key: to_global_id(DATA_ID_TYPES[key], value) if key in DATA_ID_TYPES and value is not None else value
-            for key, value in data.items()}
+    return {
+        key: to_global_id(DATA_ID_TYPES[key], value) if key in DATA_ID_TYPES and value is not None else value
+        for key, value in data.items()
+    }
 
 
 @strawberry.type(name="Event")
@@ -49,14 +57,25 @@ class Event(Node):
 
     @classmethod
     def from_model(cls, m: event_models.Event, shared_renders: dict | None = None) -> "Event":
-        return cls(id=to_global_id("Event", m.id), sequence=str(m.id), kind=EventKind(m.kind),
-                   occurred_at=m.occurred_at, stored_data=m.data, actor_db_id=m.actor_id, document_db_id=m.document_id,
-                   turno_db_id=m.turno_id, shared_renders=shared_renders)
+        return cls(
+            id=to_global_id("Event", m.id),
+            sequence=str(m.id),
+            kind=EventKind(m.kind),
+            occurred_at=m.occurred_at,
+            stored_data=m.data,
+            actor_db_id=m.actor_id,
+            document_db_id=m.document_id,
+            turno_db_id=m.turno_id,
+            shared_renders=shared_renders,
+        )
 
-    @strawberry.field(description=(
-        "Details of the change, by kind; every key ending in Id holds a global ID (fromUnitId, toUnitId, unitId, "
-        "userId, responseId, cascadeFromId). A correction (DOCUMENT_UPDATED with `changes`) lists each field "
-        "with its old and new value; values you may not read on the document are null with `masked: true`."))
+    @strawberry.field(
+        description=(
+            "Details of the change, by kind; every key ending in Id holds a global ID (fromUnitId, toUnitId, unitId, "
+            "userId, responseId, cascadeFromId). A correction (DOCUMENT_UPDATED with `changes`) lists each field "
+            "with its old and new value; values you may not read on the document are null with `masked: true`."
+        )
+    )
     async def data(self, info: Info) -> JSON | None:
         data = public_data(self.stored_data)
         if data and "changes" in data:
@@ -64,9 +83,11 @@ class Event(Node):
             chain = await ctx.loaders.chain_by_document_id.load(self.document_db_id)
             # protected then or now: a value written while public may be the confidential value of today
             document = await ctx.loaders.visible_document_by_id.load(self.document_db_id)
-            protection = {"changes": data["changes"],
-                          "confidential": data.get("confidential") or document is None or document.confidential,
-                          "citizen": data.get("citizen") or document is None or document.sender_level == "CITIZEN"}
+            protection = {
+                "changes": data["changes"],
+                "confidential": data.get("confidential") or document is None or document.confidential,
+                "citizen": data.get("citizen") or document is None or document.sender_level == "CITIZEN",
+            }
             data["changes"] = readable_changes(ctx.principal, chain, protection) if ctx.principal else []
         return data
 
@@ -80,10 +101,8 @@ class Event(Node):
 
         return document_of(info, self.document_db_id)
 
-
     @strawberry.field
     async def turno(self, info: Info) -> Annotated["Turno", strawberry.lazy("schema.types.turnos")] | None:
         from schema.types.turnos import turno_of
 
         return await turno_of(info, self.turno_db_id)
-

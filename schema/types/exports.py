@@ -18,9 +18,13 @@ from schema.ids import to_global_id
 from schema.types.node import Node
 
 
-@strawberry.type(name="Export", description=(
-    "An Excel export (startExport): PENDING, RUNNING, then DONE with a download url or FAILED with a reason. "
-    "Visible to the user who asked for it only, until it expires (with its file)."))
+@strawberry.type(
+    name="Export",
+    description=(
+        "An Excel export (startExport): PENDING, RUNNING, then DONE with a download url or FAILED with a reason. "
+        "Visible to the user who asked for it only, until it expires (with its file)."
+    ),
+)
 class Export(Node):
     status: ExportStatus
     progress: float = strawberry.field(description="0..1: rows written / rows to write; 1 when DONE.")
@@ -34,12 +38,23 @@ class Export(Node):
 
     @classmethod
     def from_model(cls, m: ExportModel) -> "Export":
-        return cls(id=to_global_id("Export", m.id), status=ExportStatus(m.status), progress=m.progress,
-                   rows=m.rows, total_rows=m.total_rows, error=m.error, filename=m.filename,
-                   created_at=m.created_at, expires_at=m.expires_at, model=m)
+        return cls(
+            id=to_global_id("Export", m.id),
+            status=ExportStatus(m.status),
+            progress=m.progress,
+            rows=m.rows,
+            total_rows=m.total_rows,
+            error=m.error,
+            filename=m.filename,
+            created_at=m.created_at,
+            expires_at=m.expires_at,
+            model=m,
+        )
 
-    @strawberry.field(description="When DONE: a download link signed for you (valid for an hour; ask again for a "
-                                  "fresh one), or send your token as a Bearer header.")
+    @strawberry.field(
+        description="When DONE: a download link signed for you (valid for an hour; ask again for a "
+        "fresh one), or send your token as a Bearer header."
+    )
     def url(self, info: Info) -> str | None:
         if self.model.status != ExportStatusModel.DONE.value:
             return None
@@ -58,14 +73,26 @@ class TurnoBox(Enum):
 
 @strawberry.input(description="Exactly one of documents and turnos.")
 class ExportInput:
-    documents: DocumentFilter | None = strawberry.field(default=None, description=(
-        "The documents you may see matching this filter, as the `documents` list (newest received first)."))
-    turnos: TurnoFilter | None = strawberry.field(default=None, description=(
-        "The turnos you may see (sent from or to your units and, for HEAD, REGISTRAR and VIEWER, their "
-        "subunits) matching this filter, newest sent first; unitId is the recipient unit, as in the inbox."))
-    box: TurnoBox | None = strawberry.field(default=None, description=(
-        "With turnos only: the turnos that list shows for the filter (INBOX: to your units, OUTBOX: from them, "
-        "unitId then meaning what it means there), as on the screen."))
+    documents: DocumentFilter | None = strawberry.field(
+        default=None,
+        description=(
+            "The documents you may see matching this filter, as the `documents` list (newest received first)."
+        ),
+    )
+    turnos: TurnoFilter | None = strawberry.field(
+        default=None,
+        description=(
+            "The turnos you may see (sent from or to your units and, for HEAD, REGISTRAR and VIEWER, their "
+            "subunits) matching this filter, newest sent first; unitId is the recipient unit, as in the inbox."
+        ),
+    )
+    box: TurnoBox | None = strawberry.field(
+        default=None,
+        description=(
+            "With turnos only: the turnos that list shows for the filter (INBOX: to your units, OUTBOX: from them, "
+            "unitId then meaning what it means there), as on the screen."
+        ),
+    )
 
 
 @strawberry.type

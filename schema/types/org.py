@@ -33,9 +33,18 @@ class OrgUnit(Node):
 
     @classmethod
     def from_model(cls, m: org_models.OrgUnit) -> "OrgUnit":
-        return cls(id=to_global_id("OrgUnit", m.id), code=m.code, acronym=m.acronym, name=m.name,
-                   kind=OrgUnitKind(m.kind), active=m.active, db_id=m.id, parent_db_id=m.parent_id,
-                   ancestor_db_ids=m.ancestor_ids, path=m.path)
+        return cls(
+            id=to_global_id("OrgUnit", m.id),
+            code=m.code,
+            acronym=m.acronym,
+            name=m.name,
+            kind=OrgUnitKind(m.kind),
+            active=m.active,
+            db_id=m.id,
+            parent_db_id=m.parent_id,
+            ancestor_db_ids=m.ancestor_ids,
+            path=m.path,
+        )
 
     @strawberry.field
     async def parent(self, info: Info) -> "OrgUnit | None":
@@ -52,10 +61,14 @@ class OrgUnit(Node):
         units = await info.context.loaders.org_unit_by_id.load_many(self.ancestor_db_ids)
         return [OrgUnit.from_model(u) for u in units if u is not None]
 
-    @strawberry.field(permission_classes=[UnitInScopeField], description=(
-        "The active people of this unit with their roles here in force today, by name (a person with two roles "
-        "appears twice). "
-        "Null with FORBIDDEN for a unit outside your scope (your units, the subtrees you see; ADMIN: all)."))
+    @strawberry.field(
+        permission_classes=[UnitInScopeField],
+        description=(
+            "The active people of this unit with their roles here in force today, by name (a person with two roles "
+            "appears twice). "
+            "Null with FORBIDDEN for a unit outside your scope (your units, the subtrees you see; ADMIN: all)."
+        ),
+    )
     async def members(self, info: Info) -> list[Annotated["Membership", strawberry.lazy("schema.types.org")]] | None:
         rows = await info.context.loaders.active_memberships_by_unit_id.load(self.db_id)
         today = info.context.clock.today()
@@ -71,19 +84,30 @@ def unit_of(info: Info, unit_id: int) -> OrgUnit | Awaitable[OrgUnit]:
 @strawberry.type
 class Membership:
     role: Role
-    starts_on: date | None = strawberry.field(description=(
-        "A substitute (suplencia): the first day the membership counts (the institution's date); null: always."))
-    ends_on: date | None = strawberry.field(description=(
-        "A substitute (suplencia): the last day the membership counts, included; null: no end."))
-    in_force: bool = strawberry.field(description=(
-        "It counts today (between startsOn and endsOn): only memberships in force give access."))
+    starts_on: date | None = strawberry.field(
+        description=(
+            "A substitute (suplencia): the first day the membership counts (the institution's date); null: always."
+        )
+    )
+    ends_on: date | None = strawberry.field(
+        description=("A substitute (suplencia): the last day the membership counts, included; null: no end.")
+    )
+    in_force: bool = strawberry.field(
+        description=("It counts today (between startsOn and endsOn): only memberships in force give access.")
+    )
     unit_db_id: strawberry.Private[int]
     user_db_id: strawberry.Private[int]
 
     @classmethod
     def from_model(cls, m: user_models.Membership, today: date) -> "Membership":
-        return cls(role=Role(m.role), starts_on=m.starts_on, ends_on=m.ends_on, in_force=m.active_on(today),
-                   unit_db_id=m.unit_id, user_db_id=m.user_id)
+        return cls(
+            role=Role(m.role),
+            starts_on=m.starts_on,
+            ends_on=m.ends_on,
+            in_force=m.active_on(today),
+            unit_db_id=m.unit_id,
+            user_db_id=m.user_id,
+        )
 
     @strawberry.field
     def unit(self, info: Info) -> OrgUnit:
@@ -99,20 +123,34 @@ class User(Node):
     username: str
     full_name: str
     position: str | None
-    email: str | None = strawberry.field(permission_classes=[DirectoryField], description=(
-        "Null with FORBIDDEN for people outside your directory (yourself and the people of the units in your "
-        "scope; ADMIN: everyone)."))
+    email: str | None = strawberry.field(
+        permission_classes=[DirectoryField],
+        description=(
+            "Null with FORBIDDEN for people outside your directory (yourself and the people of the units in your "
+            "scope; ADMIN: everyone)."
+        ),
+    )
     active: bool
     db_id: strawberry.Private[int]
 
     @classmethod
     def from_model(cls, m: user_models.User) -> "User":
-        return cls(id=to_global_id("User", m.id), username=m.username, full_name=m.full_name,
-                   position=m.position, email=m.email, active=m.active, db_id=m.id)
+        return cls(
+            id=to_global_id("User", m.id),
+            username=m.username,
+            full_name=m.full_name,
+            position=m.position,
+            email=m.email,
+            active=m.active,
+            db_id=m.id,
+        )
 
-    @strawberry.field(description=(
-        "The memberships in units of your scope (yours and ADMIN's: all) in force today; with includeInactive also "
-        "those whose dates (a substitute's) have not begun or have ended."))
+    @strawberry.field(
+        description=(
+            "The memberships in units of your scope (yours and ADMIN's: all) in force today; with includeInactive also "
+            "those whose dates (a substitute's) have not begun or have ended."
+        )
+    )
     async def memberships(self, info: Info, include_inactive: bool | None = False) -> list[Membership]:
         ctx = info.context
         rows = await ctx.loaders.memberships_by_user_id.load(self.db_id)

@@ -7,10 +7,13 @@ import strawberry
 from resolvers.inbox import BoxSummary as BoxSummaryData
 
 
-@strawberry.type(description=(
-    "Counts of what the same filter lists in the box: the open turnos (SENT, RECEIVED, ANSWERED, RETURNED) by "
-    "traffic light, those not acknowledged yet (SENT) and those awaiting the sender's evaluation (ANSWERED). "
-    "Each equals the totalCount of the box with the same filter narrowed accordingly."))
+@strawberry.type(
+    description=(
+        "Counts of what the same filter lists in the box: the open turnos (SENT, RECEIVED, ANSWERED, RETURNED) by "
+        "traffic light, those not acknowledged yet (SENT) and those awaiting the sender's evaluation (ANSWERED). "
+        "Each equals the totalCount of the box with the same filter narrowed accordingly."
+    )
+)
 class BoxSummary:
     green: int
     yellow: int
@@ -21,5 +24,11 @@ class BoxSummary:
 
     @classmethod
     def from_data(cls, data: BoxSummaryData) -> "BoxSummary":
-        return cls(green=data.green, yellow=data.yellow, red=data.red, none=data.none,
-                   not_acknowledged=data.not_acknowledged, awaiting_evaluation=data.awaiting_evaluation)
+        return cls(
+            green=data.green,
+            yellow=data.yellow,
+            red=data.red,
+            none=data.none,
+            not_acknowledged=data.not_acknowledged,
+            awaiting_evaluation=data.awaiting_evaluation,
+        )

@@ -32,8 +32,14 @@ CLOSED_TURNO_VALUES = frozenset(s.value for s in CLOSED_TURNO)
 
 async def light_of(info: Info, m: turno_models.Turno) -> TrafficLight:
     ctx = info.context
-    return turno_light(m.status, m.due_date, m.answered_on_time, await ctx.calendar(), ctx.clock.today(),
-                       ctx.settings.yellow_threshold_days)
+    return turno_light(
+        m.status,
+        m.due_date,
+        m.answered_on_time,
+        await ctx.calendar(),
+        ctx.clock.today(),
+        ctx.settings.yellow_threshold_days,
+    )
 
 
 @strawberry.type(name="Turno")
@@ -51,17 +57,28 @@ class Turno(Node):
     cancel_reason: str | None = strawberry.field(description="Why it was cancelled, when the canceller said so.")
     rounds: int = strawberry.field(description="How many answers were submitted (each RETURN opens a new round).")
     accepted_at_first_answer: bool | None = strawberry.field(
-        description="True when the first answer was accepted; null until the turno concludes by acceptance.")
+        description="True when the first answer was accepted; null until the turno concludes by acceptance."
+    )
     model: strawberry.Private[turno_models.Turno]
 
     @classmethod
     def from_model(cls, m: turno_models.Turno) -> "Turno":
         return cls(
-            id=to_global_id("Turno", m.id), number=m.number, instruction=Instruction(m.instruction), notes=m.notes,
-            priority=Priority(m.priority), sent_at=m.sent_at, received_at=m.received_at, due_date=m.due_date,
-            status=TurnoStatus(m.status), concluded_at=m.concluded_at, cancelled_at=m.cancelled_at,
+            id=to_global_id("Turno", m.id),
+            number=m.number,
+            instruction=Instruction(m.instruction),
+            notes=m.notes,
+            priority=Priority(m.priority),
+            sent_at=m.sent_at,
+            received_at=m.received_at,
+            due_date=m.due_date,
+            status=TurnoStatus(m.status),
+            concluded_at=m.concluded_at,
+            cancelled_at=m.cancelled_at,
             cancel_reason=m.cancel_reason,
-            rounds=m.rounds, accepted_at_first_answer=m.accepted_at_first_answer, model=m,
+            rounds=m.rounds,
+            accepted_at_first_answer=m.accepted_at_first_answer,
+            model=m,
         )
 
     @strawberry.field
@@ -94,8 +111,10 @@ class Turno(Node):
     async def sent_by(self, info: Info) -> User:
         return await user_of(info, self.model.sent_by_id)
 
-    @strawberry.field(description="Business days after today up to the due date: 0 = due today, negative = overdue; "
-                                  "null without deadline or when closed.")
+    @strawberry.field(
+        description="Business days after today up to the due date: 0 = due today, negative = overdue; "
+        "null without deadline or when closed."
+    )
     def business_days_left(self, info: Info) -> int | None:
         m = self.model
         if m.due_date is None or m.status in CLOSED_TURNO_VALUES:
@@ -107,8 +126,9 @@ class Turno(Node):
     def traffic_light(self, info: Info) -> TrafficLight:
         m, ctx = self.model, info.context
         today, threshold = ctx.clock.today(), ctx.settings.yellow_threshold_days
-        return with_calendar(info, lambda calendar: turno_light(m.status, m.due_date, m.answered_on_time, calendar,
-                                                                today, threshold))
+        return with_calendar(
+            info, lambda calendar: turno_light(m.status, m.due_date, m.answered_on_time, calendar, today, threshold)
+        )
 
     @strawberry.field(description="The worst light among this turno's open delegations, at any depth (NONE if none).")
     async def descendants_traffic_light(self, info: Info) -> TrafficLight:
@@ -121,16 +141,24 @@ class Turno(Node):
         m = self.model
         if m.due_date is None:
             return None
-        return explain_due_date(await info.context.calendar(), m.due_counted_from or info.context.clock.local_date(m.sent_at),
-                                m.due_date, m.due_business_days)
+        return explain_due_date(
+            await info.context.calendar(),
+            m.due_counted_from or info.context.clock.local_date(m.sent_at),
+            m.due_date,
+            m.due_business_days,
+        )
 
-    @strawberry.field(description="A link to the printable volante de turno (PDF, with a QR code that verifies it), "
-                                  "signed for you like Attachment.url; null when not signed in.")
+    @strawberry.field(
+        description="A link to the printable volante de turno (PDF, with a QR code that verifies it), "
+        "signed for you like Attachment.url; null when not signed in."
+    )
     def volante_url(self, info: Info) -> str | None:
         return volante_link(info.context, self.id, self.model.id)
 
-    @strawberry.field(description="The actions you may take on this turno now, decided by the same rules as the "
-                                  "mutations (a listed action succeeds, another is refused).")
+    @strawberry.field(
+        description="The actions you may take on this turno now, decided by the same rules as the "
+        "mutations (a listed action succeeds, another is refused)."
+    )
     async def viewer_actions(self, info: Info) -> list[TurnoAction]:
         ctx = info.context
         if ctx.principal is None:
@@ -169,8 +197,14 @@ class Response(Node):
 
     @classmethod
     def from_model(cls, m: turno_models.Response) -> "Response":
-        return cls(id=to_global_id("Response", m.id), body=m.body, reference=m.reference,
-                   submitted_at=m.submitted_at, round=m.round, model=m)
+        return cls(
+            id=to_global_id("Response", m.id),
+            body=m.body,
+            reference=m.reference,
+            submitted_at=m.submitted_at,
+            round=m.round,
+            model=m,
+        )
 
     @strawberry.field
     async def turno(self, info: Info) -> Turno:
@@ -182,15 +216,21 @@ class Response(Node):
 
     @strawberry.field(permission_classes=[ResponseFilesField])
     async def attachments(self, info: Info) -> list[Attachment] | None:
-        return [Attachment.from_model(a) for a in await info.context.loaders.attachments_by_response_id.load(self.model.id)]
+        return [
+            Attachment.from_model(a) for a in await info.context.loaders.attachments_by_response_id.load(self.model.id)
+        ]
 
     @strawberry.field
     def evaluation(self) -> Evaluation | None:
         m = self.model
         if m.decision is None:
             return None
-        return Evaluation(decision=Decision(m.decision), comment=m.comment, evaluated_at=m.evaluated_at,
-                          evaluated_by_db_id=m.evaluated_by_id)
+        return Evaluation(
+            decision=Decision(m.decision),
+            comment=m.comment,
+            evaluated_at=m.evaluated_at,
+            evaluated_by_db_id=m.evaluated_by_id,
+        )
 
 
 async def turno_of(info: Info, turno_id: int | None) -> Turno | None:
