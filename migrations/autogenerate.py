@@ -22,3 +22,7 @@ def include_object(obj, name, type_, reflected, compare_to):
     if type_ == "index":
         return name not in MIGRATION_ONLY_INDEXES
     return True
+
+
+# what env.py gives Alembic's comparison, and the test too: both compare the same way
+COMPARE_OPTIONS = {"compare_type": True, "include_object": include_object}

@@ -7,7 +7,7 @@ from sqlalchemy import pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import models  # noqa: F401 - registers every table on Base.metadata
-from migrations.autogenerate import include_object
+from migrations.autogenerate import COMPARE_OPTIONS
 from models.base import Base
 
 target_metadata = Base.metadata
@@ -18,8 +18,7 @@ def do_run_migrations(connection):
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
-        compare_type=True,
-        include_object=include_object,
+        **COMPARE_OPTIONS,
     )
     with context.begin_transaction():
         context.run_migrations()

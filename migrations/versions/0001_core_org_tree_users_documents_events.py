@@ -9,8 +9,18 @@ from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from models.base import UTCDateTime
-from models.catalogs import SEED_DOCUMENT_TYPES
+from migrations.frozen import UTCDateTime
+
+# the catalog as this migration seeded it (models.catalogs.SEED_DOCUMENT_TYPES then), frozen here
+SEED_DOCUMENT_TYPES = [
+    ("OFICIO", "Oficio"),
+    ("MEMORANDUM", "Memorándum"),
+    ("CIRCULAR", "Circular"),
+    ("TARJETA_INFORMATIVA", "Tarjeta informativa"),
+    ("SOLICITUD_CIUDADANA", "Solicitud ciudadana"),
+    ("INVITACION", "Invitación"),
+    ("OTRO", "Otro"),
+]
 
 revision = "0001"
 down_revision = None

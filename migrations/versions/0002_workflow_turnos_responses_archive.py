@@ -8,8 +8,23 @@ Create Date: 2026-11-24 03:19:34.203627
 from alembic import op
 import sqlalchemy as sa
 
-from models.base import UTCDateTime
-from models.catalogs import SEED_ARCHIVE_SERIES
+from migrations.frozen import UTCDateTime
+
+# the catalog as this migration seeded it (models.catalogs.SEED_ARCHIVE_SERIES then), frozen here
+SEED_ARCHIVE_SERIES = [
+    ("1C", "Legislación"),
+    ("2C", "Asuntos Jurídicos"),
+    ("3C", "Programación, Organización y Presupuestación"),
+    ("4C", "Recursos Humanos"),
+    ("5C", "Recursos Financieros"),
+    ("6C", "Recursos Materiales y Obra Pública"),
+    ("7C", "Servicios Generales"),
+    ("8C", "Tecnologías y Servicios de la Información"),
+    ("9C", "Comunicación Social"),
+    ("10C", "Control y Auditoría de Actividades Públicas"),
+    ("11C", "Planeación, Información, Evaluación y Políticas"),
+    ("12C", "Vivienda"),
+]
 
 
 revision = "0002"

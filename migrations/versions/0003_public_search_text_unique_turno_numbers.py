@@ -8,7 +8,7 @@ Create Date: 2026-11-24 04:03:46.677691
 from alembic import op
 import sqlalchemy as sa
 
-from models.text import fold
+from migrations.frozen import fold
 
 
 revision = "0003"

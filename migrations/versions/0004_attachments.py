@@ -8,7 +8,7 @@ Create Date: 2026-11-24 04:34:00.159542
 from alembic import op
 import sqlalchemy as sa
 
-from models.base import UTCDateTime
+from migrations.frozen import UTCDateTime
 
 
 revision = "0004"

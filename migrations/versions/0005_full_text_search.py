@@ -21,7 +21,7 @@ Create Date: 2026-12-01 10:00:00
 from alembic import op
 import sqlalchemy as sa
 
-from models.text import fold
+from migrations.frozen import fold
 
 
 revision = "0005"

@@ -7,7 +7,7 @@ Revises: 0005
 from alembic import op
 import sqlalchemy as sa
 
-from models.base import UTCDateTime
+from migrations.frozen import UTCDateTime
 
 
 revision = "0006"

@@ -2,10 +2,11 @@
 
 responses.business_days_to_answer: business days from the turno's sent date to the answer's
 submission date (both local dates of the institution's time zone, MCS_TIMEZONE), counted as
-models.calendar.BusinessCalendar.business_days_between does (weekends, Mexico's official
-holidays and the institution's own days skipped). New answers get it when they are submitted
-(resolvers/turnos.py respond_turno); this migration fills it for the answers already there, in
-Python with the same calendar, in batches. Index responses(submitted_at) for counting by period.
+models.calendar.BusinessCalendar.business_days_between did then (frozen in migrations/frozen.py:
+weekends, Mexico's official holidays and the institution's own days skipped). New answers get
+it when they are submitted (resolvers/turnos.py respond_turno); this migration fills it for the
+answers already there, in Python with that calendar, in batches. Index responses(submitted_at)
+for counting by period.
 
 stats_daily (models/stats.py StatsDaily): per local day and unit, what the indicators count that
 does not depend on today. Created on both databases; only PostgreSQL fills it, with triggers:
@@ -40,8 +41,7 @@ from zoneinfo import ZoneInfo
 from alembic import op
 import sqlalchemy as sa
 
-from models.base import UTCDateTime
-from models.calendar import BusinessCalendar
+from migrations.frozen import BusinessCalendar, UTCDateTime
 
 revision = "0007"
 down_revision = "0006"

@@ -11,7 +11,7 @@ Revises: 0007
 import sqlalchemy as sa
 from alembic import op
 
-from models.base import UTCDateTime
+from migrations.frozen import UTCDateTime
 
 revision = "0008"
 down_revision = "0007"

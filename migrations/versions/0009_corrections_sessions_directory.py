@@ -16,7 +16,7 @@ import unicodedata
 from alembic import op
 import sqlalchemy as sa
 
-from models.base import UTCDateTime
+from migrations.frozen import UTCDateTime
 
 
 revision = "0009"
