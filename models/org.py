@@ -45,12 +45,17 @@ class OrgUnit(Base):
     @property
     def ancestor_ids(self) -> list[int]:
         """Ids from the root down to the parent."""
-        return [int(p) for p in self.path.strip("/").split("/")[:-1] if p]
+        return lineage_of(self.path)[:-1]
 
     @property
     def lineage_ids(self) -> list[int]:
         """Ids from the root down to this unit itself: the audience of what happens here."""
-        return [int(p) for p in self.path.strip("/").split("/") if p]
+        return lineage_of(self.path)
+
+
+def lineage_of(path: str) -> list[int]:
+    """The ids a materialized path names, from the root down to the unit itself."""
+    return [int(p) for p in path.strip("/").split("/") if p]
 
 
 def is_in_subtree(path: str, root_path: str) -> bool:

@@ -112,3 +112,46 @@ def document_light(
     if not is_open:
         return TrafficLight.NONE
     return worst([open_light(calendar, today, due, yellow_threshold), *open_turno_lights])
+
+
+# --- what the light says, by name: overdue, answered and concluded on time ------------------------
+# Each with its SQL twin (tests/test_calendar.py holds them together). The daily statistics keep
+# "concluded on time" in PostgreSQL triggers too: `mcs_stats_on_time` of migration 0007, frozen
+# there as migrations are, and held to `concluded_on_time` by tests/test_stats.py.
+
+
+def answered_on_time(due: date | None, answered_day: date) -> bool | None:
+    """An answer counts as on time when given by the deadline in force (any hour of that day)."""
+    return None if due is None else answered_day <= due
+
+
+def is_overdue(status: str, due: date | None, today: date) -> bool:
+    """Awaiting an answer past its deadline: the RED of a turno still waiting."""
+    return status in AWAITING_ANSWER and due is not None and due < today
+
+
+def overdue_clause(turno, today: date) -> ColumnElement[bool]:
+    """SQL twin of `is_overdue` over a Turno (alias or table columns)."""
+    return turno.status.in_([s.value for s in AWAITING_ANSWER]) & turno.due_date.is_not(None) & (turno.due_date < today)
+
+
+def concluded_on_time(status: str, due: date | None, on_time: bool | None) -> bool | None:
+    """A concluded turno with a deadline: True when its answer came in time, False when late;
+    None for every other turno (not concluded, or with no deadline to be late for)."""
+    if status != TurnoStatus.CONCLUDED or due is None or on_time is None:
+        return None
+    return on_time
+
+
+def concluded_on_time_clause(on_time: bool, turno) -> ColumnElement[bool]:
+    """SQL twin of `concluded_on_time(...) is on_time`."""
+    return (
+        (turno.status == TurnoStatus.CONCLUDED.value)
+        & turno.due_date.is_not(None)
+        & (turno.answered_on_time == (true() if on_time else false()))
+    )
+
+
+def exceeds_deadline(due: date | None, bound: date | None) -> bool:
+    """A delegated turno may not fall due after the turno it comes from (`bound`, if it has one)."""
+    return due is not None and bound is not None and due > bound

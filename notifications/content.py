@@ -14,7 +14,8 @@ from html import escape
 
 from sqlalchemy import select
 
-from models.documents import Document, DocumentUnit, SenderLevel
+from models.chains import load_chain
+from models.documents import Document, SenderLevel
 from models.events import Event
 from models.notifications import (
     Notification,
@@ -24,7 +25,7 @@ from models.notifications import (
     Preferences,
 )
 from models.org import OrgUnit
-from models.permissions import ChainUnit, Principal, can_see_confidential, visible_turnos
+from models.permissions import Principal, can_see_confidential, visible_turnos
 from models.turnos import Turno
 from models.users import User
 from notifications.digest import digest_message, digest_of, digest_push
@@ -158,16 +159,7 @@ async def about_now(session, services, notification: Notification) -> About | No
     }
     readable = True
     if document.confidential:
-        chain = [
-            ChainUnit(unit_id, path)
-            for unit_id, path in (
-                await session.execute(
-                    select(OrgUnit.id, OrgUnit.path)
-                    .join(DocumentUnit, DocumentUnit.unit_id == OrgUnit.id)
-                    .where(DocumentUnit.document_id == document.id)
-                )
-            ).all()
-        ]
+        chain = await load_chain(session, document.id)
         readable = can_see_confidential(principal, chain)
     return About(user, kind, turno, document, units, readable)
 

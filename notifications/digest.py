@@ -20,8 +20,9 @@ from sqlalchemy import func, select
 from models.calendar import load_calendar
 from models.filters import TurnoFilterSpec, box_unit_ids
 from models.permissions import Principal
+from models.traffic_light import TrafficLight, overdue_clause, turno_light_clause
 from models.turnos import Turno
-from models.workflow import AWAITING_ANSWER, TurnoStatus
+from models.workflow import TurnoStatus
 from notifications.links import turno_link
 from notifications.email import Message
 from notifications.push import PushPayload
@@ -55,15 +56,11 @@ class Digest:
 
 async def digest_of(session, settings, principal: Principal, include_subunits: bool, today: date) -> Digest:
     calendar = await load_calendar(session)
-    due_soon_until = calendar.last_day_with_at_most(today, settings.yellow_threshold_days)
     units = sorted(await box_unit_ids(session, principal, TurnoFilterSpec(include_subunits=include_subunits)))
-    awaiting = Turno.status.in_(sorted(s.value for s in AWAITING_ANSWER))
+    due_soon = turno_light_clause(TrafficLight.YELLOW, Turno, calendar, today, settings.yellow_threshold_days)
     queries = [
-        ("Vencidos", [Turno.to_unit_id.in_(units), awaiting, Turno.due_date < today]),
-        (
-            "Vencen hoy o pronto",
-            [Turno.to_unit_id.in_(units), awaiting, Turno.due_date >= today, Turno.due_date <= due_soon_until],
-        ),
+        ("Vencidos", [Turno.to_unit_id.in_(units), overdue_clause(Turno, today)]),
+        ("Vencen hoy o pronto", [Turno.to_unit_id.in_(units), due_soon]),
         ("Respuestas por evaluar", [Turno.from_unit_id.in_(units), Turno.status == TurnoStatus.ANSWERED.value]),
     ]
     sections = []

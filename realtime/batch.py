@@ -121,7 +121,8 @@ async def load_batch(session: AsyncSession, *, after: int, limit: int) -> EventB
     turno_ids = {e.turno_id for e in events if e.turno_id is not None}
     unit_ids: set[int] = set()
     if document_ids:
-        # each document with its own unit, and its chain (one row per chain unit)
+        # each document with its own unit, and its chain (one row per chain unit): models/chains.py's
+        # chains_query joined to the documents, to save a round trip per batch
         chains: dict[int, list[ChainUnit]] = defaultdict(list)
         for document, unit, unit_id, path in (
             await session.execute(

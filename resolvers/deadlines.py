@@ -14,11 +14,12 @@ import logging
 
 from sqlalchemy import or_, select
 
+from models.audience import turno_audience
 from models.calendar import load_calendar
 from models.documents import Document
 from models.events import EventKind, append_event
 from models.org import OrgUnit
-from models.traffic_light import TrafficLight, open_light
+from models.traffic_light import TrafficLight, open_light, overdue_clause
 from models.turnos import Turno
 from models.workflow import AWAITING_ANSWER
 from resolvers.context import Services
@@ -58,7 +59,7 @@ async def _one_batch(services: Services) -> int:
                         or_(
                             Turno.near_notified_for.is_(None),
                             Turno.near_notified_for != Turno.due_date,
-                            (Turno.due_date < today)
+                            overdue_clause(Turno, today)
                             & or_(Turno.passed_notified_for.is_(None), Turno.passed_notified_for != Turno.due_date),
                         ),
                     )
@@ -89,7 +90,7 @@ async def _one_batch(services: Services) -> int:
             turno.near_notified_for = turno.due_date
             if kind == EventKind.DEADLINE_PASSED:
                 turno.passed_notified_for = turno.due_date
-            audience = sorted(set(units[turno.to_unit_id].lineage_ids) | set(units[turno.from_unit_id].lineage_ids))
+            audience = turno_audience(units[turno.from_unit_id], units[turno.to_unit_id])
             await append_event(
                 session,
                 kind=kind,

@@ -23,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
+from models.audience import chain_audience
+from models.chains import load_chain
 from models.archive import ArchiveRecord
 from models.catalogs import ArchiveSeries, DocumentType
 from models.documents import (
@@ -469,7 +471,7 @@ async def update_document(ctx: Context, document_id: int, changes: dict) -> tupl
             occurred_at=now,
             actor_id=principal.user_id,
             document_id=document.id,
-            audience=await chain_audience(session, document.id),
+            audience=chain_audience(await load_chain(session, document.id)),
             data={
                 "folio": document.folio,
                 "changes": [{"field": CORRECTABLE[c], "old": _json(old), "new": _json(new)} for c, old, new in changed],
@@ -620,7 +622,7 @@ async def conclude_document(ctx: Context, document_id: int) -> Document:
             occurred_at=document.concluded_at,
             actor_id=principal.user_id,
             document_id=document.id,
-            audience=await chain_audience(session, document.id),
+            audience=chain_audience(await load_chain(session, document.id)),
             data={"folio": document.folio},
         )
     return document
@@ -655,7 +657,7 @@ async def archive_document(
             occurred_at=record.archived_at,
             actor_id=principal.user_id,
             document_id=document.id,
-            audience=await chain_audience(session, document.id),
+            audience=chain_audience(await load_chain(session, document.id)),
             data={"folio": document.folio, "series": entry.code, "fileNumber": file_number},
         )
     return document, record
@@ -675,18 +677,6 @@ async def _lock_visible_document(session, principal, document_id: int) -> Docume
     ).first() is None:
         raise not_found("El documento no existe o no tiene acceso.", "documentId")
     return await lock_document(session, document_id)
-
-
-async def chain_audience(session, document_id: int) -> list[int]:
-    """Every unit on the document's chain and their ancestors."""
-    paths = (
-        await session.execute(
-            select(OrgUnit.path)
-            .join(DocumentUnit, DocumentUnit.unit_id == OrgUnit.id)
-            .where(DocumentUnit.document_id == document_id)
-        )
-    ).scalars()
-    return sorted({int(p) for path in paths for p in path.strip("/").split("/") if p})
 
 
 async def document_stays(ctx: Context, document_id: int, registering_unit_id: int):
@@ -727,7 +717,7 @@ async def attach_files(ctx: Context, document_id: int, files: list) -> Document:
             occurred_at=now,
             actor_id=principal.user_id,
             document_id=document.id,
-            audience=await chain_audience(session, document.id),
+            audience=chain_audience(await load_chain(session, document.id)),
             data={"folio": document.folio, "attachments": len(staged)},
         )
     return document

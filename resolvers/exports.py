@@ -41,13 +41,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import AsyncIterator
 
-from sqlalchemy import case, delete, false, func, or_, select, text, true, update
+from sqlalchemy import case, delete, func, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from files.xlsx import MAX_DATA_ROWS, XlsxBook
+from models.chains import load_chains
 from models.calendar import BusinessCalendar, load_calendar
 from models.catalogs import DocumentType
-from models.documents import Document, DocumentUnit
+from models.documents import Document
 from models.errors import DomainError, ErrorCode, not_found, validation
 from models.exports import (
     ACTIVE_STATUSES,
@@ -88,10 +89,17 @@ from models.filters import (
     turno_filter_clauses,
 )
 from models.org import OrgUnit
-from models.permissions import ChainUnit, Principal, can_see_confidential, visible_documents, visible_turnos
-from models.traffic_light import TrafficLight, document_light, turno_light, turno_light_clause
+from models.permissions import Principal, can_see_confidential, visible_documents, visible_turnos
+from models.traffic_light import (
+    TrafficLight,
+    concluded_on_time_clause,
+    document_light,
+    overdue_clause,
+    turno_light,
+    turno_light_clause,
+)
 from models.turnos import Turno
-from models.workflow import AWAITING_ANSWER, OPEN_TURNO, TurnoStatus
+from models.workflow import AWAITING_ANSWER, OPEN_TURNO
 from models.principals import load_principal
 from resolvers.context import Context, Services
 from resolvers.links import sign_link
@@ -490,15 +498,7 @@ async def readable_confidential(session, principal: Principal, document_ids: set
     rule of the GraphQL field guards (can_see_confidential over each document's chain)."""
     if not document_ids:
         return set()
-    chains: dict[int, list[ChainUnit]] = {}
-    for document_id, unit_id, path in (
-        await session.execute(
-            select(DocumentUnit.document_id, OrgUnit.id, OrgUnit.path)
-            .join(OrgUnit, OrgUnit.id == DocumentUnit.unit_id)
-            .where(DocumentUnit.document_id.in_(sorted(document_ids)))
-        )
-    ).all():
-        chains.setdefault(document_id, []).append(ChainUnit(unit_id, path))
+    chains = await load_chains(session, document_ids)
     return {d for d in document_ids if can_see_confidential(principal, chains.get(d, []))}
 
 
@@ -745,8 +745,6 @@ class TurnoSource:
             turno_light_clause(light, Turno, self.calendar, today, env.yellow_threshold)
             for light in (TrafficLight.RED, TrafficLight.YELLOW, TrafficLight.GREEN)
         )
-        awaiting = Turno.status.in_(AWAITING_VALUES)
-        concluded = Turno.status == TurnoStatus.CONCLUDED.value
         rows = (
             await session.execute(
                 select(
@@ -756,9 +754,9 @@ class TurnoSource:
                     _count_sum(red).label("red"),
                     _count_sum(yellow).label("yellow"),
                     _count_sum(green).label("green"),
-                    _count_sum(awaiting & Turno.due_date.is_not(None) & (Turno.due_date < today)).label("overdue"),
-                    _count_sum(concluded & (Turno.answered_on_time == true())).label("on_time"),
-                    _count_sum(concluded & (Turno.answered_on_time == false())).label("late"),
+                    _count_sum(overdue_clause(Turno, today)).label("overdue"),
+                    _count_sum(concluded_on_time_clause(True, Turno)).label("on_time"),
+                    _count_sum(concluded_on_time_clause(False, Turno)).label("late"),
                 )
                 .where(*self.where)
                 .group_by(Turno.status, Turno.instruction)

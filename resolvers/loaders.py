@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from strawberry.dataloader import DataLoader
 
+from models.chains import load_chains
 from models.archive import ArchiveRecord
 from models.attachments import Attachment
-from models.documents import Document, DocumentUnit
+from models.documents import Document
 from models.org import OrgUnit
-from models.permissions import ChainUnit, visible_documents, visible_turnos, visible_users
+from models.permissions import visible_documents, visible_turnos, visible_users
 from models.turnos import Response, Turno
 from models.users import Membership, User
 from models.workflow import OPEN_TURNO
@@ -110,17 +111,8 @@ class ChainByDocumentIdLoader(ContextLoader):
     """The units on each document's chain, with their paths: what field guards decide on."""
 
     async def batch_load(self, keys):
-        rows = (
-            await self.session.execute(
-                select(DocumentUnit.document_id, OrgUnit.id, OrgUnit.path)
-                .join(OrgUnit, OrgUnit.id == DocumentUnit.unit_id)
-                .where(DocumentUnit.document_id.in_(keys))
-            )
-        ).all()
-        groups = defaultdict(list)
-        for document_id, unit_id, path in rows:
-            groups[document_id].append(ChainUnit(unit_id, path))
-        return [groups[k] for k in keys]
+        chains = await load_chains(self.session, keys)
+        return [chains.get(k, []) for k in keys]
 
 
 class VisibleDocumentByIdLoader(ContextLoader):

@@ -24,12 +24,13 @@ from sqlalchemy import func, select
 
 from files.paper import Acuse, Sender, Unit, Volante
 from files.verification_page import Verified
+from models.chains import load_chain
 from models.attachments import Attachment
 from models.calendar import explain_due_date, load_calendar
 from models.catalogs import DocumentType
-from models.documents import Document, DocumentUnit
+from models.documents import Document
 from models.org import OrgUnit
-from models.permissions import ChainUnit, Principal, can_see_confidential, visible_documents, visible_turnos
+from models.permissions import Principal, can_see_confidential, visible_documents, visible_turnos
 from models.turnos import Turno
 from models.users import User
 from models.verification import PaperKind, VerificationCode, find_code, get_or_create_code
@@ -75,22 +76,9 @@ def paper_filename(prefix: str, number: str) -> str:
 # --- shared reads -------------------------------------------------------------------------------
 
 
-async def _chain(session, document_id: int) -> list[ChainUnit]:
-    return [
-        ChainUnit(unit_id, path)
-        for unit_id, path in (
-            await session.execute(
-                select(OrgUnit.id, OrgUnit.path)
-                .join(DocumentUnit, DocumentUnit.unit_id == OrgUnit.id)
-                .where(DocumentUnit.document_id == document_id)
-            )
-        ).all()
-    ]
-
-
 async def _readable(session, principal: Principal, document: Document) -> bool:
     """May the principal read the document's confidential fields (subject, sender)?"""
-    return not document.confidential or can_see_confidential(principal, await _chain(session, document.id))
+    return not document.confidential or can_see_confidential(principal, await load_chain(session, document.id))
 
 
 async def _units(session, *unit_ids: int) -> dict[int, OrgUnit]:

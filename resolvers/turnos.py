@@ -14,6 +14,8 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from models.audience import turno_audience
+from models.traffic_light import answered_on_time, exceeds_deadline
 from models.calendar import explain_due_date, load_calendar
 from models.documents import Document, Priority, add_to_chain
 from models.errors import DomainError, ErrorCode, not_found, validation
@@ -106,12 +108,14 @@ async def turno_facts(session: AsyncSession, turno: Turno, document: Document) -
     return TurnoFacts(turno, document.status, acronym, bool(has_subunits))
 
 
-async def turno_audience(session: AsyncSession, turno: Turno) -> list[int]:
-    """The recipient and its ancestors, the sender and its ancestors."""
-    units = (
-        await session.execute(select(OrgUnit).where(OrgUnit.id.in_([turno.from_unit_id, turno.to_unit_id])))
-    ).scalars()
-    return sorted({uid for unit in units for uid in unit.lineage_ids})
+async def load_turno_audience(session: AsyncSession, turno: Turno) -> list[int]:
+    units = {
+        u.id: u
+        for u in (
+            await session.execute(select(OrgUnit).where(OrgUnit.id.in_([turno.from_unit_id, turno.to_unit_id])))
+        ).scalars()
+    }
+    return turno_audience(units[turno.from_unit_id], units[turno.to_unit_id])
 
 
 async def record(session: AsyncSession, ctx: Context, kind: EventKind, turno: Turno, **data) -> None:
@@ -122,7 +126,7 @@ async def record(session: AsyncSession, ctx: Context, kind: EventKind, turno: Tu
         actor_id=ctx.principal.user_id if ctx.principal else None,
         document_id=turno.document_id,
         turno_id=turno.id,
-        audience=await turno_audience(session, turno),
+        audience=await load_turno_audience(session, turno),
         data={"number": turno.number, "status": turno.status, **data},
     )
 
@@ -271,7 +275,7 @@ async def _check_recipients(
                 warnings.append(f"{unit.acronym}: {warning}")
         elif parent is not None and parent.due_date is not None:
             due, counted_from = parent.due_date, today  # a delegated turno inherits its parent's deadline
-        if due is not None and parent is not None and parent.due_date is not None and due > parent.due_date:
+        if parent is not None and exceeds_deadline(due, parent.due_date):
             check.add(
                 f"No puede vencer después del turno que se delega ({parent.due_date.isoformat()}).",
                 f"{field}.{'businessDays' if r.business_days is not None else 'dueDate'}",
@@ -360,7 +364,7 @@ async def respond_turno(
         if turno.received_at is None:
             turno.received_at = now  # answering records the receipt too
         turno.rounds += 1
-        turno.answered_on_time = None if turno.due_date is None else ctx.clock.local_date(now) <= turno.due_date
+        turno.answered_on_time = answered_on_time(turno.due_date, ctx.clock.local_date(now))
         calendar = await load_calendar(session)
         response = Response(
             turno_id=turno.id,
@@ -428,7 +432,7 @@ async def evaluate_response(
                 check.add("La nueva fecha límite ya pasó.", "newDueDate")
             elif turno.parent_id is not None:
                 parent = await session.get(Turno, turno.parent_id)
-                if parent.due_date is not None and new_due_date > parent.due_date:
+                if exceeds_deadline(new_due_date, parent.due_date):
                     check.add(
                         f"No puede vencer después del turno superior ({parent.due_date.isoformat()}).", "newDueDate"
                     )

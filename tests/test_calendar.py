@@ -19,7 +19,17 @@ from hypothesis import strategies as st
 from sqlalchemy import Boolean, Column, Date, Integer, MetaData, String, Table, create_engine, insert, select
 
 from models.calendar import BusinessCalendar, explain_due_date, official_holidays
-from models.traffic_light import TrafficLight, open_light, open_light_clause, turno_light, turno_light_clause
+from models.traffic_light import (
+    TrafficLight,
+    concluded_on_time,
+    concluded_on_time_clause,
+    is_overdue,
+    open_light,
+    open_light_clause,
+    overdue_clause,
+    turno_light,
+    turno_light_clause,
+)
 from models.workflow import TurnoStatus
 
 START, END = date(2020, 1, 1), date(2035, 12, 31)
@@ -393,3 +403,29 @@ def test_open_light_clause_matches_for_random_calendars(sql, today, threshold, d
             )
             expected = {i for i, due in rows.items() if open_light(calendar, today, due, threshold) == light}
             assert got == expected, (today, light)
+
+
+@pytest.mark.parametrize("today", TODAYS)
+def test_overdue_clause_matches_is_overdue_and_the_red_of_a_waiting_turno(sql, today):
+    engine, _, _, turnos, rows = sql
+    with engine.connect() as conn:
+        got = set(conn.execute(select(turnos.c.id).where(overdue_clause(turnos.c, today))).scalars())
+    expected = {i for i, r in rows.items() if is_overdue(r.status, r.due_date, today)}
+    assert got == expected and expected
+    calendar = CALENDARS[0]
+    waiting_red = {
+        i
+        for i, r in rows.items()
+        if r.status in ("SENT", "RECEIVED", "RETURNED")
+        and turno_light(r.status, r.due_date, r.answered_on_time, calendar, today, 2) == TrafficLight.RED
+    }
+    assert expected == waiting_red
+
+
+@pytest.mark.parametrize("on_time", [True, False])
+def test_concluded_on_time_clause_matches_concluded_on_time(sql, on_time):
+    engine, _, _, turnos, rows = sql
+    with engine.connect() as conn:
+        got = set(conn.execute(select(turnos.c.id).where(concluded_on_time_clause(on_time, turnos.c))).scalars())
+    expected = {i for i, r in rows.items() if concluded_on_time(r.status, r.due_date, r.answered_on_time) is on_time}
+    assert got == expected and expected

@@ -43,7 +43,9 @@ import resolvers.stats
 
 from models.clock import Clock
 from models.stats import Granularity, bucket_count, make_buckets
+from models.traffic_light import concluded_on_time
 from models.turnos import Response
+from models.workflow import TurnoStatus
 from tests.workflow import Flow
 
 MX = ZoneInfo("America/Mexico_City")
@@ -597,6 +599,28 @@ async def test_the_triggers_keep_what_a_rebuild_computes(services, world, histor
     async with services.db.engine.begin() as conn:
         await conn.execute(text("SELECT mcs_stats_rebuild()"))
     assert await daily_rows(services) == kept
+
+
+async def test_the_triggers_count_concluded_on_time_as_the_domain_does(services, backend):
+    """mcs_stats_on_time (migration 0007, frozen there) is the PL/pgSQL twin of
+    models.traffic_light.concluded_on_time: they must agree on every combination."""
+    if backend == "sqlite":
+        pytest.skip("the triggers are PostgreSQL's")
+    cases = [
+        (status.value, due, on_time)
+        for status in TurnoStatus
+        for due in (None, date(2026, 3, 2))
+        for on_time in (None, True, False)
+    ]
+    async with services.db.engine.connect() as conn:
+        for status, due, on_time in cases:
+            counted = (
+                await conn.execute(
+                    text("SELECT mcs_stats_on_time(:status, :due, :on_time)"),
+                    {"status": status, "due": due, "on_time": on_time},
+                )
+            ).scalar_one()
+            assert counted == (1 if concluded_on_time(status, due, on_time) is True else 0), (status, due, on_time)
 
 
 async def test_a_daily_table_of_another_time_zone_is_not_used(api, world, services, history, backend, queries):
