@@ -173,11 +173,17 @@ class TurnoFilterSpec:
     box: str | None = None  # "inbox" / "outbox": the turnos that list shows (exports); None: every visible one
 
 
+def own_units_only(unit_id: int | None, include_subunits: bool) -> bool:
+    """Without a unit filter, includeSubunits: false keeps the caller's own units only (not the
+    subtrees a HEAD, REGISTRAR or VIEWER otherwise sees): the inbox, the outbox and the stats."""
+    return unit_id is None and not include_subunits
+
+
 def box_scope(principal: Principal, spec: TurnoFilterSpec, unit_column) -> ColumnElement[bool]:
     """The turnos of a box: to (inbox, `unit_column` to_unit_id) or from (outbox, from_unit_id) the
     caller's units and, for HEAD, REGISTRAR and VIEWER, their descendants unless the filter says
     includeSubunits: false. A unit filter narrows that, never widens it."""
-    if spec.unit_id is None and not spec.include_subunits:
+    if own_units_only(spec.unit_id, spec.include_subunits):
         return unit_column.in_(sorted(principal.unit_ids))
     return unit_id_in_scope(principal, unit_column)
 
@@ -185,7 +191,7 @@ def box_scope(principal: Principal, spec: TurnoFilterSpec, unit_column) -> Colum
 async def box_unit_ids(session, principal: Principal, spec: TurnoFilterSpec) -> frozenset[int]:
     """Twin of box_scope with the filter's unit applied (turno_filter_clauses' unitId): the ids of
     the units whose turnos the box lists, read once so that the turnos are matched by an index."""
-    if spec.unit_id is None and not spec.include_subunits:
+    if own_units_only(spec.unit_id, spec.include_subunits):
         return principal.unit_ids
     if spec.unit_id is None:
         return await unit_ids_in_scope(session, principal)

@@ -54,7 +54,7 @@ from models.base import Base, BigId, UTCDateTime
 from models.calendar import BusinessCalendar
 from models.clock import Clock
 from models.documents import Document
-from models.filters import FilterEnv, TurnoFilterSpec, period_clause, turno_filter_clauses
+from models.filters import FilterEnv, TurnoFilterSpec, own_units_only, period_clause, turno_filter_clauses
 from models.org import OrgUnit
 from models.permissions import Principal, unit_in_scope
 from models.traffic_light import TrafficLight, turno_light_clause
@@ -209,7 +209,7 @@ def counted_units(principal: Principal, scope: UnitScope, env: FilterEnv) -> Sel
             unit_id=scope.unit_id, unit_path=scope.unit_path, include_subunits=scope.include_subunits
         )
         clauses += turno_filter_clauses(spec, env, OrgUnit.id)  # only its unit filter: nothing else is set
-    elif not scope.include_subunits:
+    elif own_units_only(scope.unit_id, scope.include_subunits):
         clauses.append(OrgUnit.id.in_(sorted(principal.unit_ids)))
     return select(OrgUnit.id).where(*clauses) if clauses else None
 

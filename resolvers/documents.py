@@ -44,8 +44,6 @@ from models.documents import (
 from models.db import note_changes
 from models.idempotency import pending_key
 from models.errors import (
-    DomainError,
-    ErrorCode,
     ValidationFailed,
     forbidden,
     not_found,
@@ -596,16 +594,6 @@ async def list_documents(
         max_size=ctx.settings.page_size_max,
         count_query=count_query,
     )
-
-
-async def resolve_unit_filter(ctx: Context, spec: DocumentFilterSpec) -> None:
-    """Fill the unit's path the filter compiler needs from the unitId given."""
-    if spec.unit_id is None:
-        return
-    unit = await ctx.loaders.org_unit_by_id.load(spec.unit_id)
-    if unit is None:
-        raise DomainError(ErrorCode.NOT_FOUND, "La unidad no existe.", "filter.unitId")
-    spec.unit_path = unit.path
 
 
 async def conclude_document(ctx: Context, document_id: int) -> Document:

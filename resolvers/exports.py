@@ -102,6 +102,7 @@ from models.turnos import Turno
 from models.workflow import AWAITING_ANSWER, OPEN_TURNO
 from models.principals import load_principal
 from resolvers.context import Context, Services
+from resolvers.units import resolve_unit_filter
 from resolvers.links import sign_link
 
 log = logging.getLogger("mcs.exports")
@@ -152,14 +153,10 @@ async def start_export(
     )
     if box is not None:
         spec.box = box
+    await resolve_unit_filter(ctx, spec)
     services, settings = ctx.services, ctx.settings
     now = ctx.clock.now()
     async with services.db.transaction() as session:
-        if (
-            spec.unit_id is not None
-            and (await session.execute(select(OrgUnit.id).where(OrgUnit.id == spec.unit_id))).first() is None
-        ):
-            raise not_found("La unidad no existe.", "filter.unitId")
         if not services.db.is_sqlite:  # SQLite: the transaction already holds the only write lock
             await session.execute(
                 text("SELECT pg_advisory_xact_lock(:namespace, :user_id)"),

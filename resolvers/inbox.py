@@ -9,13 +9,13 @@ from sqlalchemy import BigInteger, ColumnElement, bindparam, func, select, true,
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 
-from models.errors import DomainError, ErrorCode
 from models import turno_counts
 from models.filters import TurnoFilterSpec, box_unit_ids, counted_by_unit_and_status, turno_filter_clauses
 from models.traffic_light import TrafficLight, turno_light_clause
 from models.turnos import Turno
 from models.workflow import OPEN_TURNO, TurnoStatus
 from resolvers.context import Context
+from resolvers.units import resolve_unit_filter
 from resolvers.pagination import Page, datetime_key, decode_cursor, int_key, keyset_page, page_size
 
 TURNO_ORDER = [datetime_key(Turno.sent_at, "sent_at"), int_key(Turno.id, "id")]
@@ -24,11 +24,7 @@ TURNO_ORDER = [datetime_key(Turno.sent_at, "sent_at"), int_key(Turno.id, "id")]
 async def box_unit_ids_of(ctx: Context, box: str, spec: TurnoFilterSpec) -> frozenset[int]:
     """HEAD, REGISTRAR and VIEWER include their units' descendants unless the filter says
     includeSubunits: false; a unit filter narrows that, never widens it."""
-    if spec.unit_id is not None:
-        unit = await ctx.loaders.org_unit_by_id.load(spec.unit_id)
-        if unit is None:
-            raise DomainError(ErrorCode.NOT_FOUND, "La unidad no existe.", "filter.unitId")
-        spec.unit_path = unit.path
+    await resolve_unit_filter(ctx, spec)
     return await box_unit_ids(ctx.session, ctx.require_principal(), spec)
 
 

@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy import text
 
-from models.errors import DomainError, ErrorCode, validation
+from models.errors import validation
 from models.org import OrgUnit
 from models.stats import (
     EARLIEST,
@@ -28,6 +28,7 @@ from models.stats import (
     stats_statements,
 )
 from resolvers.context import Context
+from resolvers.units import resolve_unit_filter
 
 log = logging.getLogger("mcs.stats")
 
@@ -87,11 +88,8 @@ async def stats(ctx: Context, request: StatsRequest) -> list[tuple[StatsRow, Org
     principal = ctx.require_principal()
     first, last = resolve_period(ctx, request.period_from, request.period_to, request.granularity)
     scope = UnitScope(include_subunits=request.include_subunits is not False)  # default true, as in TurnoFilter
-    if request.unit_id is not None:
-        unit = await ctx.loaders.org_unit_by_id.load(request.unit_id)
-        if unit is None:
-            raise DomainError(ErrorCode.NOT_FOUND, "La unidad no existe.", "unitId")
-        scope.unit_id, scope.unit_path = unit.id, unit.path
+    scope.unit_id = request.unit_id
+    await resolve_unit_filter(ctx, scope, "unitId")
     env = await ctx.filter_env()
     buckets = make_buckets(first, last, request.granularity, ctx.clock)
     query = StatsQuery(

@@ -19,7 +19,8 @@ from resolvers.inbox import box_summary, list_box
 from resolvers.notification_preferences import my_preferences
 from resolvers.notifier import notifications_of
 from notifications.push import public_key_of, vapid_key
-from resolvers.documents import list_documents, resolve_unit_filter
+from resolvers.documents import list_documents
+from resolvers.units import resolve_unit_filter
 from resolvers.downloads import visible_attachment
 from resolvers.events import list_events, visible_event
 from resolvers.stats import StatsRequest, stats
