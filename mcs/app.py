@@ -35,9 +35,7 @@ from realtime.hub import Hub
 from models.principals import load_principal
 from resolvers.auth import bearer_token, decode_token
 from resolvers.context import Context, Services
-from resolvers.deadlines import watch_deadlines
-from resolvers.exports import clean_exports_forever, export_runner
-from resolvers.text_extraction import extract_forever
+from resolvers.exports import export_runner
 from schema.build import build_schema
 
 log = logging.getLogger("mcs")
@@ -326,13 +324,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app):
         await services.hub.start()
-        background = start_jobs(services)
-        if settings.deadline_watch_seconds > 0:
-            background.append(asyncio.create_task(watch_deadlines(services, settings.deadline_watch_seconds)))
-        if settings.text_extraction_seconds > 0:
-            background.append(asyncio.create_task(extract_forever(services, settings.text_extraction_seconds)))
-        if settings.export_cleanup_seconds > 0:
-            background.append(asyncio.create_task(clean_exports_forever(services, settings.export_cleanup_seconds)))
+        background = start_jobs(services)  # mcs/jobs.py
         yield
         for task in background:
             task.cancel()

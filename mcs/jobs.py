@@ -1,13 +1,13 @@
-"""Periodic jobs of every instance, declared in one list (`jobs`), run by one loop each.
+"""Periodic jobs of every instance, declared in one list (`jobs`), each run by the one loop of
+core/periodic.py (calm logging through an outage, a failed pass tried again at the next interval).
 
-Each job is safe on several instances at once (a delete of what is expired, a sweep of one's
-own disk). A failing pass is logged and tried again at the next interval.
+Each job is safe on several instances at once: the deadline watcher and the notifier claim their
+rows (SKIP LOCKED), the others delete what is expired or sweep the instance's own disk.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,9 +15,14 @@ from typing import Awaitable, Callable
 
 from sqlalchemy import delete
 
+from core.periodic import Sooner, run_periodically
 from models.idempotency import IdempotencyKey
 from resolvers.context import Services
+from resolvers.deadlines import run_deadline_pass
+from resolvers.exports import clean_exports
 from resolvers.notifier import notify_pass
+from resolvers.text_extraction import BATCH as EXTRACTION_BATCH
+from resolvers.text_extraction import extract_pending
 
 log = logging.getLogger("mcs.jobs")
 
@@ -29,6 +34,8 @@ class Job:
     run: Callable[[Services], Awaitable[object]]
     # also at once when events are committed (the hub's wake-ups), not only every every_seconds
     on_events: bool = False
+    # the first pass when the app starts, not one interval later (catching up after a downtime)
+    at_start: bool = False
 
 
 async def sweep_staged_uploads(services: Services) -> int:
@@ -46,9 +53,33 @@ async def forget_idempotency_keys(services: Services) -> int:
     return result.rowcount or 0
 
 
+async def clean_exports_soon(services: Services) -> Sooner | None:
+    """A clean-up pass, the next one sooner when a job seen alive now would turn stale before it
+    if it stopped beating: a dead job is FAILED about MCS_EXPORT_STALE_SECONDS after its last
+    heartbeat, not up to a whole interval later."""
+    result = await clean_exports(services)
+    if result.next_stale_at is None:
+        return None
+    return Sooner(max((result.next_stale_at - services.clock.now()).total_seconds() + 0.25, 1.0))
+
+
+async def extract_texts(services: Services) -> int:
+    """Batches of files waiting for their text, until fewer than a batch are left."""
+    done = 0
+    while (count := await extract_pending(services)) == EXTRACTION_BATCH:
+        done += count
+    return done + count
+
+
 def jobs(services: Services) -> list[Job]:
     settings = services.settings
     return [
+        # DEADLINE_NEAR / DEADLINE_PASSED (resolvers/deadlines.py); at start: what passed while down
+        Job("deadlines", settings.deadline_watch_seconds, run_deadline_pass, at_start=True),
+        # the text of uploaded files, for search (resolvers/text_extraction.py)
+        Job("text extraction", settings.text_extraction_seconds, extract_texts, at_start=True),
+        # finished exports past their days, jobs whose process died (resolvers/exports cleanup)
+        Job("export clean-up", settings.export_cleanup_seconds, clean_exports_soon, at_start=True),
         Job("staged uploads sweep", settings.staging_sweep_seconds, sweep_staged_uploads),
         # hourly is plenty: a key lives at least its hours, a little longer does no harm
         Job("idempotency keys", min(3600.0, settings.idempotency_key_hours * 3600 / 4), forget_idempotency_keys),
@@ -57,28 +88,19 @@ def jobs(services: Services) -> list[Job]:
     ]
 
 
-async def run_every(services: Services, job: Job) -> None:
-    events = asyncio.Event()
+async def run_job(services: Services, job: Job) -> None:
+    wake = None
     if job.on_events and services.hub is not None:
-        services.hub.event_watchers.append(events)
-    while True:
-        if job.on_events:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(events.wait(), job.every_seconds)
-            events.clear()  # before the pass: events committed during it wake the next one
-        else:
-            await asyncio.sleep(job.every_seconds)
-        try:
-            await job.run(services)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001 - the next pass tries again
-            log.exception("periodic job %r failed", job.name)
+        wake = asyncio.Event()
+        services.hub.event_watchers.append(wake)
+    await run_periodically(
+        job.name, lambda: job.run(services), every_seconds=job.every_seconds, wake=wake, at_start=job.at_start
+    )
 
 
 def start_jobs(services: Services) -> list[asyncio.Task]:
     return [
-        asyncio.create_task(run_every(services, job), name=f"mcs-job:{job.name}")
+        asyncio.create_task(run_job(services, job), name=f"mcs-job:{job.name}")
         for job in jobs(services)
         if job.every_seconds > 0
     ]

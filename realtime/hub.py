@@ -25,6 +25,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from core.periodic import run_periodically
 from models.events import Event
 from models.permissions import Principal
 from models.users import RevokedToken, User
@@ -121,9 +122,12 @@ class Hub:
         async with self.services.db.session() as session:
             self.cursor = self.last_sequence = (await session.execute(select(func.max(Event.id)))).scalar() or 0
         await self.bus.start(self.on_wakeup)
-        self._tasks.append(asyncio.create_task(self._pump_forever(), name="mcs-hub-pump"))
+        # the database away: the cursor stays, so nothing is lost; the pump tries again (back-off)
+        pump = run_periodically("realtime: reading new events", self.pump, wake=self._news)
+        self._tasks.append(asyncio.create_task(pump, name="mcs-hub-pump"))
         if self.catchup_seconds > 0:
-            self._tasks.append(asyncio.create_task(self._catch_up_forever(), name="mcs-hub-catchup"))
+            catch_up = run_periodically("realtime: catch-up", self.catch_up, every_seconds=self.catchup_seconds)
+            self._tasks.append(asyncio.create_task(catch_up, name="mcs-hub-catchup"))
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -265,25 +269,6 @@ class Hub:
                     stats["deliveries"] += 1
                     stats["overflows"] += overflowing
 
-    async def _pump_forever(self) -> None:
-        delay = 0.1
-        failures = Failures("realtime: reading new events")
-        while True:
-            await self._news.wait()
-            self._news.clear()
-            try:
-                await self.pump()
-                delay = 0.1
-                failures.ok()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                # the database is away: the cursor stays, so nothing is lost; try again
-                failures.failed(error)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-                self._news.set()
-
     async def catch_up(self) -> None:
         """One round of the periodic catch-up (also callable from tests)."""
         async with self.services.db.session() as session:
@@ -319,37 +304,3 @@ class Hub:
                             changed.add(user_id)
         if newest > self.cursor or changed:
             await self.on_wakeup(WakeUp(sequence=newest, users=frozenset(changed)))
-
-    async def _catch_up_forever(self) -> None:
-        failures = Failures("realtime: catch-up")
-        while True:
-            await asyncio.sleep(self.catchup_seconds)
-            try:
-                await self.catch_up()
-                failures.ok()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                failures.failed(error)
-
-
-class Failures:
-    """A loop that retries through an outage logs it calmly: the first failure with its
-    traceback, the next ones not at all (a database down for a minute would otherwise write a
-    traceback every few seconds), and one line when it works again."""
-
-    def __init__(self, what: str):
-        self.what = what
-        self.count = 0
-
-    def failed(self, error: Exception) -> None:
-        self.count += 1
-        if self.count == 1:
-            log.exception("%s failed; retrying until it works (%s)", self.what, error)
-        else:
-            log.debug("%s failed again (%d): %s", self.what, self.count, error)
-
-    def ok(self) -> None:
-        if self.count:
-            log.warning("%s works again after %d failed tries", self.what, self.count)
-            self.count = 0

@@ -9,7 +9,6 @@ Because candidates are found by date, a pass after downtime catches up with ever
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from sqlalchemy import or_, select
@@ -107,16 +106,3 @@ async def _one_batch(services: Services) -> int:
             )
             written += 1
     return written
-
-
-async def watch_deadlines(services: Services, interval_seconds: float, on_events=None) -> None:
-    """The background loop the app runs; `on_events` wakes realtime after a pass that wrote."""
-    while True:
-        try:
-            if await run_deadline_pass(services) and on_events:
-                await on_events()
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # keep watching: a failed pass is retried at the next tick
-            log.exception("deadline pass failed")
-        await asyncio.sleep(interval_seconds)

@@ -103,15 +103,3 @@ async def extract_pending(services: Services) -> int:
             )
         done += 1
     return done
-
-
-async def extract_forever(services: Services, interval_seconds: float) -> None:
-    while True:
-        try:
-            while await extract_pending(services) == BATCH:
-                pass
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("text extraction pass failed")
-        await asyncio.sleep(interval_seconds)
