@@ -9,25 +9,18 @@ from dataclasses import dataclass
 
 from sqlalchemy import inspect, select
 
-from mcs.demo import DEMO_PASSWORD
+from mcs.demo import DEMO_PASSWORD, ROLE_NAMES
 from models.db import Database
 from models.org import OrgUnit
 from models.users import Membership, Role, User, verify_password_in_thread
 
-# representative users of each role, in the order shown; mcs/demo.py creates them all
+# representative users of each role, in the order shown; mcs/demo/ creates them all (people.py)
 SHOWN = {
     Role.ADMIN: ["admin"],
     Role.HEAD: ["titular.dg", "titular.daf", "titular.deltol", "titular.sreg"],
     Role.REGISTRAR: ["registro.dg", "registro.deltol", "registro.rh"],
     Role.STAFF: ["analista.nominas", "abogado.consultivo", "auxiliar.regtol"],
     Role.VIEWER: ["consulta.dg", "auditoria.oic"],
-}
-ROLE_NAMES = {
-    Role.ADMIN: "Administración",
-    Role.HEAD: "Titular",
-    Role.REGISTRAR: "Control de gestión",
-    Role.STAFF: "Personal operativo",
-    Role.VIEWER: "Consulta",
 }
 
 
