@@ -39,7 +39,7 @@ from core.settings import Settings
 from models.exports import Export
 from models.filters import DocumentFilterSpec
 from models.users import User
-from resolvers import exports as exports_module
+from resolvers.exports import runner as exports_module
 from models.principals import load_principal
 from resolvers.context import Context
 from resolvers.exports import export_runner, start_export

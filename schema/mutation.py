@@ -8,7 +8,7 @@ from strawberry.types import Info
 from datetime import date
 
 from resolvers import admin, auth, turnos
-from resolvers.exports import start_export
+from resolvers.exports.start import start_export
 from resolvers.push_subscriptions import register_push_subscription, remove_push_subscription
 from resolvers.notification_preferences import UNSET as UNSET_PREFERENCE, PreferencesData, update_preferences
 from resolvers.documents import (

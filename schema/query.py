@@ -82,7 +82,7 @@ async def _node(info: Info, type_name: str, pk: int) -> Node | None:
         row = await visible_event(ctx, pk)
         return Event.from_model(row) if row else None
     if type_name == "Export":  # its owner's only
-        from resolvers.exports import export_for_node
+        from resolvers.exports.progress import export_for_node
         from schema.types.exports import Export
 
         m = await export_for_node(ctx, pk)

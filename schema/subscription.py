@@ -14,7 +14,7 @@ from schema.guards import IsAuthenticated
 from schema.ids import decode_id
 from schema.types.events import Event
 from schema.types.exports import Export
-from resolvers.exports import progress_stream
+from resolvers.exports.progress import progress_stream
 from resolvers.inbox import box_summary
 from schema.inputs import TurnoFilter
 from schema.types.summary import BoxSummary

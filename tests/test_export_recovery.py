@@ -29,11 +29,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import insert, select, text, update
 
-import resolvers.exports as exports_module
+import resolvers.exports.sources as exports_module
 from models.clock import Clock
 from models.documents import Document, DocumentUnit
 from models.exports import STALE_ERROR, Export, ExportStatus
-from resolvers.exports import export_runner
+from resolvers.exports.runner import export_runner
 from schema.ids import decode_id, to_global_id
 from tests.conftest import REDIS_CHANNEL, REDIS_URL
 

@@ -15,10 +15,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-import resolvers.exports as exports_module
 from files.xlsx import CONTENT_TYPE
 from models.exports import INTERNAL_ERROR, SHUTDOWN_ERROR, STALE_ERROR, Export, ExportStatus
-from resolvers.exports import clean_exports, export_runner
+from resolvers.exports import runner, sources
+from resolvers.exports.cleanup import clean_exports
+from resolvers.exports.runner import export_runner
 from schema.ids import to_global_id
 from tests.live import WsClient, start_server
 from tests.workflow import Flow
@@ -469,12 +470,12 @@ async def test_expired_exports_are_deleted_with_their_file(api, services, world,
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    monkeypatch.setattr(exports_module, "CHUNK", 2)
+    monkeypatch.setattr(sources, "CHUNK", 2)
 
 
 async def test_a_failure_leaves_no_file(api, services, world, history, small_chunks, monkeypatch):
     calls = []
-    real = exports_module._write_chunk
+    real = runner._write_chunk
 
     def broken(sheet, *args):
         calls.append(1)
@@ -482,7 +483,7 @@ async def test_a_failure_leaves_no_file(api, services, world, history, small_chu
             raise OSError("disco lleno")
         return real(sheet, *args)
 
-    monkeypatch.setattr(exports_module, "_write_chunk", broken)
+    monkeypatch.setattr(runner, "_write_chunk", broken)
     started = await start(api, world, "da_head", {"documents": {}})
     export = await finished(api, services, world, "da_head", started["export"]["id"])
     assert (export["status"], export["error"], export["url"]) == ("FAILED", INTERNAL_ERROR, None)
@@ -493,13 +494,13 @@ async def test_a_failure_leaves_no_file(api, services, world, history, small_chu
 async def test_a_shutdown_fails_the_running_job_and_removes_its_files(
     api, services, world, history, small_chunks, monkeypatch
 ):
-    real = exports_module._write_chunk
+    real = runner._write_chunk
 
     def slow(*args):
         time.sleep(0.2)
         return real(*args)
 
-    monkeypatch.setattr(exports_module, "_write_chunk", slow)
+    monkeypatch.setattr(runner, "_write_chunk", slow)
     started = await start(api, world, "da_head", {"documents": {}})
     await asyncio.sleep(0.3)
     await export_runner(services).shutdown()
@@ -520,13 +521,13 @@ async def server(services):
 
 
 async def test_progress_over_a_websocket_until_done(server, api, services, world, history, small_chunks, monkeypatch):
-    real = exports_module._write_chunk
+    real = runner._write_chunk
 
     def slow(*args):
         time.sleep(0.5)  # a chunk takes long enough for the polls to see it
         return real(*args)
 
-    monkeypatch.setattr(exports_module, "_write_chunk", slow)
+    monkeypatch.setattr(runner, "_write_chunk", slow)
     started = await start(api, world, "da_head", {"documents": {}})
     export_id = started["export"]["id"]
     client = await WsClient.connect(server.ws_url, world.tokens["da_head"])
@@ -579,7 +580,7 @@ async def test_progress_reports_a_failure(server, api, services, world, history,
     def broken(*args):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(exports_module, "_write_chunk", broken)
+    monkeypatch.setattr(runner, "_write_chunk", broken)
     started = await start(api, world, "da_reg", {"documents": {}})
     client = await WsClient.connect(server.ws_url, world.tokens["da_reg"])
     await client.subscribe(PROGRESS, {"id": started["export"]["id"]})

@@ -10,7 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from models.exports import Export as ExportModel, ExportStatus as ExportStatusModel
-from resolvers.exports import sign_download
+from resolvers.exports.download import sign_download
 from schema.enums import ExportStatus
 from schema.errors import UserError
 from schema.inputs import DocumentFilter, TurnoFilter

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from playwright.async_api import Page, expect
 
 from models.exports import SHUTDOWN_ERROR
-from resolvers.exports import export_runner
+from resolvers.exports.runner import export_runner
 from resolvers.text_extraction import extract_pending
 from tests.samples import pdf
 from tests.helpers import register_with
