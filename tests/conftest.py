@@ -8,10 +8,11 @@ it fails: CI must prove both backends.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
+import shutil
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 import httpx
 import pytest
@@ -24,6 +25,7 @@ from core.settings import Settings
 from models.base import Base
 from models.catalogs import SEED_ARCHIVE_SERIES, SEED_DOCUMENT_TYPES
 from models.clock import FrozenClock
+from tests.helpers import MONDAY
 
 REDIS_URL = os.environ.get("MCS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PG_ADMIN_URL = os.environ.get("MCS_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
@@ -172,7 +174,7 @@ async def services(database_url, tmp_path):
         secret_key="test-secret-key-with-enough-length-for-hs256",
         debug=False,
     )
-    services = build_services(settings, clock=FrozenClock(datetime(2026, 3, 2, 16, 0, tzinfo=timezone.utc)))
+    services = build_services(settings, clock=FrozenClock(MONDAY))
     await _empty_database(services.db)
     yield services
     await services.hub.close()
@@ -203,10 +205,6 @@ async def world(services):
     return await build_world(services)
 
 
-# Monday 2 March 2026, 10:00 in Mexico City: a business day the workflow tests start from
-MONDAY = datetime(2026, 3, 2, 16, 0, tzinfo=timezone.utc)
-
-
 @pytest.fixture
 def flow(api, world, clock):
     """The workflow driven through the API (tests/workflow.py), on MONDAY."""
@@ -214,3 +212,60 @@ def flow(api, world, clock):
 
     clock.set(MONDAY)
     return Flow(api, world)
+
+
+# --- fixtures of several modules ------------------------------------------------------------------
+
+
+@pytest.fixture
+def ocr_tools():
+    """Tesseract with Spanish and pdftoppm (tests/scans.py); missing: skip, or fail under CI=true."""
+    from files import ocr
+
+    missing = [
+        what
+        for what, present in [
+            ("tesseract with Spanish (tesseract-ocr, tesseract-ocr-spa)", ocr.available()),
+            ("pdftoppm (poppler-utils)", shutil.which("pdftoppm") is not None),
+        ]
+        if not present
+    ]
+    if missing:
+        message = f"OCR tools missing: {', '.join(missing)}; `make setup` installs them where apt-get is available"
+        if IN_CI:
+            pytest.fail(f"{message}; CI=true requires them", pytrace=False)
+        pytest.skip(message)
+
+
+@pytest.fixture
+async def redis_server(backend):
+    """A redis-server of the test's own on a free port, which it may stop and start (PostgreSQL only)."""
+    from tests.live import RedisProcess
+
+    if backend != "postgresql":
+        pytest.skip("several instances need a shared database server: PostgreSQL")
+    if shutil.which("redis-server") is None:
+        unavailable("redis-server", FileNotFoundError("redis-server not on PATH"))
+    redis = RedisProcess()
+    redis.start()
+    await redis.wait_up()
+    yield redis
+    redis.stop()
+
+
+@pytest.fixture
+async def two_instances(services, redis_server):
+    """Instance A serves the test's API client's writes... through its own HTTP; B serves subscribers."""
+    from tests.live import start_server
+
+    settings = dataclasses.replace(
+        services.settings, redis_url=redis_server.url, realtime_catchup_seconds=0.5, deadline_watch_seconds=0
+    )
+    a = build_services(settings, clock=services.clock)
+    b = build_services(settings, clock=services.clock)
+    server_a, server_b = await start_server(a), await start_server(b)
+    await asyncio.wait_for(a.hub.bus.connected.wait(), 5)
+    await asyncio.wait_for(b.hub.bus.connected.wait(), 5)
+    yield server_a, server_b
+    await server_a.stop()
+    await server_b.stop()

@@ -1,13 +1,46 @@
-"""What many test modules share: the registration and file-upload requests and inputs, read
-through the GraphQL API like any client. (The workflow's requests: tests/workflow.py; the
-world: tests/world.py.)"""
+"""What many test modules share, read through the GraphQL API like any client: signing in, the
+registration and file-upload requests and inputs, the ADMIN mutations and hostile search input.
+(The workflow's requests and turn/delegate: tests/workflow.py; the world: tests/world.py; files
+built in the tests: tests/samples.py, scans for OCR: tests/scans.py; the scene of two answers with
+files: tests/scenes.py.) Test modules import from these, never from one another."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 from tests.samples import pdf_with_text
+
+# --- time -------------------------------------------------------------------------------------
+
+# Monday 2 March 2026, 10:00 in Mexico City: the `services` clock, a business day the workflow tests start from
+MONDAY = datetime(2026, 3, 2, 16, 0, tzinfo=timezone.utc)
+
+
+# --- signing in -------------------------------------------------------------------------------
+
+LOGIN = """mutation($input: LoginInput!) { login(input: $input) {
+  token user { username memberships { role unit { acronym } } } errors { code field message } } }"""
+ME = "{ me { username memberships { role unit { acronym code name parent { id } } } } }"
+
+
+async def login(api, username: str, password: str) -> dict:
+    return (await api.ok(LOGIN, {"input": {"username": username, "password": password}}))["login"]
+
+
+async def me(api, token: str | None) -> dict | None:
+    return (await api.ok(ME, token=token))["me"]
+
+
+async def assert_unauthenticated(api, token: str) -> None:
+    assert await me(api, token) is None
+    body = await api.gql("{ documents { totalCount } }", token=token)
+    assert body["data"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAUTHENTICATED"]
+
+
+# --- registering documents --------------------------------------------------------------------
 
 REGISTER = """
 mutation($input: RegisterDocumentInput!) {
@@ -44,6 +77,13 @@ async def register(api, world, user="da_reg", **overrides):
     return data["registerDocument"]
 
 
+async def reg(api, world, user="da_reg", unit="DA", **fields):
+    """Register a document that must be accepted; its folio."""
+    data = await api.ok(REGISTER, {"input": doc_input(world, unit=unit, **fields)}, token=world.tokens[user])
+    assert data["registerDocument"]["errors"] == [], data
+    return data["registerDocument"]["document"]["folio"]
+
+
 DOCS = """query($filter: DocumentFilter, $first: Int, $after: String, $last: Int, $before: String) {
   documents(filter: $filter, first: $first, after: $after, last: $last, before: $before) {
     totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
@@ -51,6 +91,8 @@ DOCS = """query($filter: DocumentFilter, $first: Int, $after: String, $last: Int
   }
 }"""
 
+
+# --- files ------------------------------------------------------------------------------------
 
 REGISTER_WITH_FILES = """mutation($input: RegisterDocumentInput!) { registerDocument(input: $input) {
   document { id folio attachments { id filename contentType size sha256 pages unreadable textStatus url } }
@@ -90,3 +132,95 @@ def stored_objects(services) -> list[Path]:
 
 def staged_leftovers(services) -> list[Path]:
     return list(services.storage.tmp.iterdir()) if services.storage.tmp.exists() else []
+
+
+# --- ADMIN mutations --------------------------------------------------------------------------
+
+UNIT_FIELDS = "id code acronym name kind active parent { acronym } ancestors { acronym } children { acronym }"
+USER_FIELDS = "id username fullName position email active memberships { role unit { acronym } }"
+
+MUTATIONS = {
+    "createOrgUnit": ("CreateOrgUnitInput", f"orgUnit {{ {UNIT_FIELDS} }}"),
+    "updateOrgUnit": ("UpdateOrgUnitInput", f"orgUnit {{ {UNIT_FIELDS} }}"),
+    "createUser": ("CreateUserInput", f"user {{ {USER_FIELDS} }}"),
+    "updateUser": ("UpdateUserInput", f"user {{ {USER_FIELDS} }}"),
+    "createDocumentType": ("CreateDocumentTypeInput", "documentType { code name active }"),
+    "updateDocumentType": ("UpdateDocumentTypeInput", "documentType { code name active }"),
+    "login": ("LoginInput", f"token user {{ {USER_FIELDS} }}"),
+}
+
+
+async def mutate(api, world, name: str, input: dict, user: str | None = "admin", token: str | None = None) -> dict:
+    """Run one mutation and return its payload."""
+    input_type, result = MUTATIONS[name]
+    query = (
+        f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ {result} errors {{ code field message }} }} }}"
+    )
+    token = token or (world.tokens[user] if user else None)
+    return (await api.ok(query, {"input": input}, token=token))[name]
+
+
+def new_unit(world, parent: str | None = "DG", **overrides) -> dict:
+    value = {
+        "code": "130",
+        "acronym": "DP",
+        "name": "Dirección de Planeación",
+        "kind": "DIRECTORATE",
+        "parentId": world.unit_id(parent) if parent else None,
+    }
+    value.update(overrides)
+    return value
+
+
+def new_user(world, **overrides) -> dict:
+    value = {
+        "username": "ana.lopez",
+        "password": "una-clave-larga",
+        "fullName": "Ana López Ruiz",
+        "position": "Analista",
+        "email": "ana.lopez@example.mx",
+        "memberships": [
+            {"unitId": world.unit_id("DA"), "role": "STAFF"},
+            {"unitId": world.unit_id("DJ"), "role": "VIEWER"},
+        ],
+    }
+    value.update(overrides)
+    return value
+
+
+# --- search -----------------------------------------------------------------------------------
+
+# input that must make no search fail (tests/test_search.py, tests/test_search_snippet.py)
+HOSTILE = [
+    '"',
+    "'",
+    "AND OR NOT",
+    "*",
+    ":",
+    "(",
+    ")",
+    "",
+    "   ",
+    "\t\n",
+    '"informacion',
+    "informacion*",
+    "NEAR(a b)",
+    "subject:informacion",
+    "{subject} : x",
+    "-informacion",
+    "^informacion",
+    "a OR",
+    "\\",
+    "%",
+    "_",
+    "100%_",
+    "'; DROP TABLE documents; --",
+    "informacion & | ! <->",
+    "x" * 5000,
+    "palabra " * 300,
+    "de la",
+    "😀",
+    "ñ",
+    "ı",
+    "ß",
+]  # a NUL is refused before any search (VALIDATION: tests/test_bad_input.py)

@@ -1,5 +1,6 @@
 """A real server for the realtime tests: uvicorn on 127.0.0.1 (a free port), in the test's own
-event loop, and a graphql-transport-ws client built on the `websockets` library."""
+event loop, a graphql-transport-ws client built on the `websockets` library, and a redis-server
+of the test's own (the `redis_server` fixture, tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import socket
+import subprocess
 from dataclasses import dataclass
 
 import uvicorn
@@ -130,3 +132,39 @@ class WsClient:
 
     async def close(self) -> None:
         await self.socket.close()
+
+
+class RedisProcess:
+    """A redis-server on a free port of 127.0.0.1, keeping nothing on disk, that a test may stop and start."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.process = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    async def wait_up(self):
+        import redis.asyncio as redis
+
+        client = redis.Redis.from_url(self.url)
+        for _ in range(200):
+            try:
+                if await client.ping():
+                    break
+            except Exception:  # noqa: BLE001 - not up yet
+                await asyncio.sleep(0.025)
+        await client.aclose()
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)

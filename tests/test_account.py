@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from models.users import RevokedToken
+from tests.helpers import assert_unauthenticated, login, me
 from tests.live import WsClient, start_server
-from tests.test_auth import assert_unauthenticated, login, me
 from tests.workflow import Flow
 from tests.world import PASSWORD
 

@@ -6,34 +6,11 @@ import asyncio
 import pytest
 
 from schema.ids import to_global_id
-from tests.helpers import REGISTER, doc_input
+from tests.helpers import REGISTER, UNIT_FIELDS, USER_FIELDS, doc_input, mutate, new_unit, new_user
 from tests.world import PASSWORD
-
-UNIT_FIELDS = "id code acronym name kind active parent { acronym } ancestors { acronym } children { acronym }"
-USER_FIELDS = "id username fullName position email active memberships { role unit { acronym } }"
-
-MUTATIONS = {
-    "createOrgUnit": ("CreateOrgUnitInput", f"orgUnit {{ {UNIT_FIELDS} }}"),
-    "updateOrgUnit": ("UpdateOrgUnitInput", f"orgUnit {{ {UNIT_FIELDS} }}"),
-    "createUser": ("CreateUserInput", f"user {{ {USER_FIELDS} }}"),
-    "updateUser": ("UpdateUserInput", f"user {{ {USER_FIELDS} }}"),
-    "createDocumentType": ("CreateDocumentTypeInput", "documentType { code name active }"),
-    "updateDocumentType": ("UpdateDocumentTypeInput", "documentType { code name active }"),
-    "login": ("LoginInput", f"token user {{ {USER_FIELDS} }}"),
-}
 
 ORG_UNITS = f"query($all: Boolean) {{ orgUnits(includeInactive: $all) {{ {UNIT_FIELDS} }} }}"
 ME = f"{{ me {{ {USER_FIELDS} }} }}"
-
-
-async def mutate(api, world, name: str, input: dict, user: str | None = "admin", token: str | None = None) -> dict:
-    """Run one mutation and return its payload."""
-    input_type, result = MUTATIONS[name]
-    query = (
-        f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ {result} errors {{ code field message }} }} }}"
-    )
-    token = token or (world.tokens[user] if user else None)
-    return (await api.ok(query, {"input": input}, token=token))[name]
 
 
 def codes(payload: dict) -> list[tuple[str, str | None]]:
@@ -64,34 +41,6 @@ async def document_count(api, world, user: str) -> int:
 async def admin_event_kinds(api, world) -> list[str]:
     data = await api.ok("{ events { edges { node { kind actor { username } } } } }", token=world.tokens["admin"])
     return [e["node"]["kind"] for e in data["events"]["edges"]]
-
-
-def new_unit(world, parent: str | None = "DG", **overrides) -> dict:
-    value = {
-        "code": "130",
-        "acronym": "DP",
-        "name": "Dirección de Planeación",
-        "kind": "DIRECTORATE",
-        "parentId": world.unit_id(parent) if parent else None,
-    }
-    value.update(overrides)
-    return value
-
-
-def new_user(world, **overrides) -> dict:
-    value = {
-        "username": "ana.lopez",
-        "password": "una-clave-larga",
-        "fullName": "Ana López Ruiz",
-        "position": "Analista",
-        "email": "ana.lopez@example.mx",
-        "memberships": [
-            {"unitId": world.unit_id("DA"), "role": "STAFF"},
-            {"unitId": world.unit_id("DJ"), "role": "VIEWER"},
-        ],
-    }
-    value.update(overrides)
-    return value
 
 
 # --- org tree: create -------------------------------------------------------------------------

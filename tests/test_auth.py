@@ -14,34 +14,17 @@ import pytest
 
 from mcs.bootstrap import create_admin
 from models.errors import DomainError, ErrorCode
+from tests.helpers import assert_unauthenticated, login, me
 from tests.world import PASSWORD
 
-LOGIN = """mutation($input: LoginInput!) { login(input: $input) {
-  token user { username memberships { role unit { acronym } } } errors { code field message } } }"""
-ME = "{ me { username memberships { role unit { acronym code name parent { id } } } } }"
 WAIT = re.compile(r"(\d+) segundos")
 # what the password policy accepts (models/passwords.py): not containing the username, not common
 JEFA_PASSWORD = "nopal-verde-en-la-mesa"
 SUPLENTE_PASSWORD = "la-lluvia-de-marzo"
 
 
-async def login(api, username: str, password: str) -> dict:
-    return (await api.ok(LOGIN, {"input": {"username": username, "password": password}}))["login"]
-
-
 def error_codes(payload: dict) -> list[str]:
     return [e["code"] for e in payload["errors"]]
-
-
-async def me(api, token: str | None) -> dict | None:
-    return (await api.ok(ME, token=token))["me"]
-
-
-async def assert_unauthenticated(api, token: str) -> None:
-    assert await me(api, token) is None
-    body = await api.gql("{ documents { totalCount } }", token=token)
-    assert body["data"] is None
-    assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAUTHENTICATED"]
 
 
 # --- login ------------------------------------------------------------------------------------

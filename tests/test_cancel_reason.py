@@ -7,8 +7,7 @@ Org tree: INST > DG > {DA > SRH > DRH, DJ}. The clock is frozen on Monday 2 Marc
 import pytest
 
 from schema.ids import to_global_id
-from tests.test_workflow_rules import delegate, turn
-from tests.workflow import codes
+from tests.workflow import codes, delegate, turn
 
 CANCEL = """mutation($input: TurnoIdInput!) { cancelTurno(input: $input) {
   turno { id number status cancelReason } errors { code field message } } }"""

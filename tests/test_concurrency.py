@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import select, text
@@ -23,9 +22,9 @@ from models.turnos import Response, Turno
 from resolvers import deadlines
 from resolvers.deadlines import run_deadline_pass
 from schema.ids import from_global_id
+from tests.helpers import MONDAY
 from tests.workflow import Flow
 
-MONDAY = datetime(2026, 3, 2, 16, 0, tzinfo=timezone.utc)
 RECIPIENTS = [("DA", "da_staff"), ("SRH", "srh_staff"), ("DRH", "drh_staff"), ("DJ", "dj_staff")]
 
 

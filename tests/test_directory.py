@@ -4,7 +4,7 @@ directory of users (search without accents, by unit, by state, paginated)."""
 import pytest
 
 from mcs.bootstrap import create_admin
-from tests.test_admin import mutate, new_user
+from tests.helpers import mutate, new_user
 from tests.world import USERS
 
 MEMBERS = "{ orgUnits { acronym members { role user { username fullName } } } }"

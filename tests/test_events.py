@@ -1,8 +1,8 @@
 """What clients read in `Event.data`: every id is a global ID, under a key ending in Id."""
 
 from schema.ids import from_global_id
-from tests.test_admin import mutate, new_unit, new_user
-from tests.test_workflow_rules import delegate, turn
+from tests.helpers import mutate, new_unit, new_user
+from tests.workflow import delegate, turn
 
 EVENTS = "{ events(first: 100) { edges { node { kind data } } } }"
 NODE = "query($id: ID!) { node(id: $id) { __typename } }"

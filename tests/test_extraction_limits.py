@@ -23,7 +23,7 @@ from files.extraction import Limits, extract
 from resolvers.text_extraction import extract_pending
 from tests.samples import huge_page_pdf, pdf, pdf_with_text, slow_text_pdf
 from tests.helpers import register_with
-from tests.test_ocr import _rasterize, large_text_pdf, ocr_tools  # noqa: F401  (a fixture)
+from tests.scans import large_text_pdf, rasterize
 
 FIELDS = "reference attachments { textStatus textCutShort { reason pagesRead message } }"
 SEARCH = "query($q: String) { documents(filter: {search: $q}) { edges { node { reference } } } }"
@@ -177,7 +177,7 @@ def scanned_pages(tmp: Path, pages: list[str]) -> list[bytes]:
     images = []
     for i, text in enumerate(pages):
         (tmp / str(i)).mkdir()
-        images.append(_rasterize(large_text_pdf(text), tmp / str(i), "-gray").read_bytes())
+        images.append(rasterize(large_text_pdf(text), tmp / str(i), "-gray").read_bytes())
     return images
 
 

@@ -1,28 +1,22 @@
 """An answer's files follow the visibility of the answer's turno everywhere (node, /files,
 search, exports, history), and Document.timeByUnit tells only of turnos the caller may see.
 
-The scene: DG registers a document with a file of its own and turns it to DA and to DJ; DJ's
-STAFF answers with a file that says "palabrasecreta", DA's STAFF with one that says
-"palabrainforme". DA's STAFF sees the document (DA is on its chain) but not DJ's turno (STAFF see
-the turnos of their own units), so not DJ's answer nor its file; and the other way round.
+The scene (tests/scenes.py): DG registers a document with a file of its own and turns it to DA
+and to DJ; DJ's STAFF answers with a file that says "palabrasecreta", DA's STAFF with one that
+says "palabrainforme". DA's STAFF sees the document (DA is on its chain) but not DJ's turno (STAFF
+see the turnos of their own units), so not DJ's answer nor its file; and the other way round.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import pytest
 
 from models.principals import load_principal
 from resolvers.downloads import sign
-from resolvers.text_extraction import extract_pending
 from schema.ids import from_global_id
-from tests.samples import pdf_with_text
 from tests.test_exports import records, run_export
-from tests.helpers import RESPOND_WITH_FILES as RESPOND, register_with, upload
+from tests.scenes import OWN, REPORT, SECRET, Scene, build_scene
 from tests.workflow import Flow
-
-SECRET, REPORT, OWN = "palabrasecreta", "palabrainforme", "palabrapropia"
 
 NODE_FILE = "query($id: ID!) { node(id: $id) { ... on Attachment { id filename url } } }"
 SEARCH = """query($q: String, $order: DocumentOrder) { documents(filter: {search: $q}, orderBy: $order, first: 50) {
@@ -33,65 +27,6 @@ TIME_BY_UNIT = (
 )
 TURNOS = "query($id: ID!) { node(id: $id) { ... on Document { turnos { id toUnit { acronym } } } } }"
 ANSWER_FILES = "query($id: ID!) { node(id: $id) { ... on Turno { responses { id attachments { id url } } } } }"
-
-
-@dataclass
-class Scene:
-    document: dict  # id, folio
-    own_file: str  # global ids of the attachments
-    dj_file: str  # DJ's answer's file (SECRET)
-    other_file: str  # the other recipient's answer's file (REPORT)
-    dj_file_url: str  # signed for dj_staff
-    dj_turno: str
-    dj_response: str
-
-
-async def answer_with_file(api, world, user: str, turno_id: str, name: str, text: str) -> dict:
-    variables = {"input": {"turnoId": turno_id, "body": "Se anexa la respuesta.", "files": [None]}}
-    response = await upload(
-        api, world.tokens[user], RESPOND, variables, {"input.files.0": (name, pdf_with_text(text), "application/pdf")}
-    )
-    payload = response.json()["data"]["respondTurno"]
-    assert payload["errors"] == [], payload
-    return payload["response"]
-
-
-async def build_scene(api, world, services, *, user="dg_reg", unit="DG", other="DA", **fields) -> Scene:
-    """`user` registers in `unit` and turns the document to DJ and to `other`; DJ's STAFF answers
-    with SECRET, the other unit's STAFF with REPORT."""
-    flow = Flow(api, world)
-    registered = await register_with(
-        api,
-        world,
-        [("oficio.pdf", pdf_with_text(f"Oficio con {OWN}"), "application/pdf")],
-        user=user,
-        unit=unit,
-        subject="Contrato de arrendamiento",
-        **fields,
-    )
-    assert registered["errors"] == [], registered
-    document = registered["document"]
-    sent = await flow.send(
-        user,
-        document=document["id"],
-        recipients=[{"unitId": other, "instruction": "RESPONSE"}, {"unitId": "DJ", "instruction": "RESPONSE"}],
-    )
-    assert sent["errors"] == [], sent
-    turnos = {t["toUnit"]["acronym"]: t for t in sent["turnos"]}
-    dj = await answer_with_file(api, world, "dj_staff", turnos["DJ"]["id"], "dictamen.pdf", f"Dictamen con {SECRET}")
-    second = await answer_with_file(
-        api, world, f"{other.lower()}_staff", turnos[other]["id"], "informe.pdf", f"Informe con {REPORT}"
-    )
-    assert await extract_pending(services) == 3
-    return Scene(
-        document={"id": document["id"], "folio": document["folio"]},
-        own_file=document["attachments"][0]["id"],
-        dj_file=dj["attachments"][0]["id"],
-        other_file=second["attachments"][0]["id"],
-        dj_file_url=dj["attachments"][0]["url"],
-        dj_turno=turnos["DJ"]["id"],
-        dj_response=dj["id"],
-    )
 
 
 @pytest.fixture

@@ -9,9 +9,8 @@ holiday (Natalicio de Benito Juárez); a light turns yellow at 2 business days l
 
 from datetime import datetime, timezone
 
+from tests.helpers import MONDAY
 from tests.workflow import Flow
-
-MONDAY = datetime(2026, 3, 2, 16, 0, tzinfo=timezone.utc)
 
 
 async def test_full_lifecycle(api, world, clock):

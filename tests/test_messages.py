@@ -4,7 +4,7 @@ never name our internal types."""
 import pytest
 
 from models.errors import required_message, too_long_message
-from tests.test_workflow_rules import turn
+from tests.workflow import turn
 
 
 @pytest.mark.parametrize(

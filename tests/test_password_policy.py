@@ -8,7 +8,7 @@ import pytest
 from mcs.bootstrap import create_admin
 from models.errors import DomainError, ErrorCode
 from models.passwords import password_problem
-from tests.test_admin import mutate
+from tests.helpers import mutate
 from tests.world import PASSWORD
 
 USERNAME = object()  # stands for the username of the account at hand

@@ -188,7 +188,7 @@ async def test_the_python_twin_of_visible_attachments_agrees_with_the_sql(api, w
     from models.permissions import ChainUnit, sees_attachment, visible_attachments
     from models.turnos import Response, Turno
     from models.principals import load_principal
-    from tests.test_hidden_answers import build_scene
+    from tests.scenes import build_scene
     from tests.world import USERS
 
     await build_scene(api, world, services)

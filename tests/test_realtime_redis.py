@@ -5,80 +5,10 @@ its own redis-server on a free port so it can stop and restart it.
 """
 
 import asyncio
-import dataclasses
-import shutil
-import subprocess
 
-import pytest
-
-from mcs.app import build_services
-from tests.conftest import unavailable
-from tests.live import WsClient, free_port, start_server
+from tests.live import WsClient
 
 INBOX = "subscription($after: String) { inboxEvents(afterSequence: $after) { sequence kind } }"
-
-
-class RedisProcess:
-    def __init__(self):
-        self.port = free_port()
-        self.process = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self):
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    async def wait_up(self):
-        import redis.asyncio as redis
-
-        client = redis.Redis.from_url(self.url)
-        for _ in range(200):
-            try:
-                if await client.ping():
-                    break
-            except Exception:  # noqa: BLE001 - not up yet
-                await asyncio.sleep(0.025)
-        await client.aclose()
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
-
-
-@pytest.fixture
-async def redis_server(backend):
-    if backend != "postgresql":
-        pytest.skip("several instances need a shared database server: PostgreSQL")
-    if shutil.which("redis-server") is None:
-        unavailable("redis-server", FileNotFoundError("redis-server not on PATH"))
-    redis = RedisProcess()
-    redis.start()
-    await redis.wait_up()
-    yield redis
-    redis.stop()
-
-
-@pytest.fixture
-async def two_instances(services, redis_server):
-    """Instance A serves the test's API client's writes... through its own HTTP; B serves subscribers."""
-    settings = dataclasses.replace(
-        services.settings, redis_url=redis_server.url, realtime_catchup_seconds=0.5, deadline_watch_seconds=0
-    )
-    a = build_services(settings, clock=services.clock)
-    b = build_services(settings, clock=services.clock)
-    server_a, server_b = await start_server(a), await start_server(b)
-    await asyncio.wait_for(a.hub.bus.connected.wait(), 5)
-    await asyncio.wait_for(b.hub.bus.connected.wait(), 5)
-    yield server_a, server_b
-    await server_a.stop()
-    await server_b.stop()
 
 
 async def register_on(server, world, token_user, reference):

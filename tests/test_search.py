@@ -7,20 +7,13 @@ from models.documents import SenderLevel
 from resolvers.documents import SenderData
 from resolvers.text_extraction import extract_pending
 from tests.samples import pdf_with_text
-from tests.helpers import REGISTER, doc_input
-from tests.helpers import register_with
+from tests.helpers import HOSTILE, reg, register_with
 from tests.workflow import Flow
 from tests.world import register_many
 
 SEARCH = """query($filter: DocumentFilter, $first: Int, $after: String, $last: Int, $before: String, $orderBy: DocumentOrder) {
   documents(filter: $filter, first: $first, after: $after, last: $last, before: $before, orderBy: $orderBy) {
     totalCount edges { cursor node { folio } } pageInfo { hasNextPage hasPreviousPage endCursor startCursor } } }"""
-
-
-async def reg(api, world, user="da_reg", unit="DA", **fields):
-    data = await api.ok(REGISTER, {"input": doc_input(world, unit=unit, **fields)}, token=world.tokens[user])
-    assert data["registerDocument"]["errors"] == [], data
-    return data["registerDocument"]["document"]["folio"]
 
 
 async def found(api, world, search, user="admin", **variables):
@@ -193,41 +186,6 @@ async def test_words_joined_by_punctuation_are_a_phrase(api, world):
     assert await found(api, world, "juz-3") == [first]
     assert await found(api, world, "JUZ-3/2026 amparo") == [first]
     assert await found(api, world, "3/juz") == []
-
-
-HOSTILE = [
-    '"',
-    "'",
-    "AND OR NOT",
-    "*",
-    ":",
-    "(",
-    ")",
-    "",
-    "   ",
-    "\t\n",
-    '"informacion',
-    "informacion*",
-    "NEAR(a b)",
-    "subject:informacion",
-    "{subject} : x",
-    "-informacion",
-    "^informacion",
-    "a OR",
-    "\\",
-    "%",
-    "_",
-    "100%_",
-    "'; DROP TABLE documents; --",
-    "informacion & | ! <->",
-    "x" * 5000,
-    "palabra " * 300,
-    "de la",
-    "😀",
-    "ñ",
-    "ı",
-    "ß",
-]  # a NUL is refused before any search (VALIDATION: tests/test_bad_input.py)
 
 
 @pytest.mark.parametrize("box", ["documents", "inbox"])

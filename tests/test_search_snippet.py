@@ -17,8 +17,8 @@ from models.search import (
 from resolvers.text_extraction import extract_pending
 from tests.samples import pdf_with_text
 from tests.helpers import register_with
-from tests.test_hidden_answers import OWN, REPORT, SECRET, build_scene
-from tests.test_search import HOSTILE, reg
+from tests.helpers import HOSTILE, reg
+from tests.scenes import OWN, REPORT, SECRET, build_scene
 
 SEARCH = """query($q: String!, $first: Int) { documents(filter: {search: $q}, first: $first) {
   totalCount edges { node { id folio searchSnippet(search: $q) { source fileName segments { text match } } } } } }"""

@@ -7,8 +7,8 @@ in Mexico City.
 
 import pytest
 
+from tests.helpers import MONDAY
 from tests.live import WsClient, start_server
-from tests.test_workflow_rules import MONDAY
 from tests.workflow import Flow, codes
 
 UPDATE = """mutation($input: UpdateDocumentInput!) { updateDocument(input: $input) {

@@ -15,31 +15,14 @@ import pytest
 
 from mcs.app import create_app
 from tests.conftest import Api
-from tests.workflow import Flow, codes
+from tests.workflow import Flow, codes, delegate, turn
 
 MX = ZoneInfo("America/Mexico_City")
-MONDAY = datetime(2026, 3, 2, 16, 0, tzinfo=timezone.utc)
 
 
 def local(month, day, hour=10, minute=0):
     """A moment of 2026 in Mexico City, as UTC."""
     return datetime(2026, month, day, hour, minute, tzinfo=MX).astimezone(timezone.utc)
-
-
-async def turn(flow, to="DA", user="dg_reg", unit="DG", instruction="RESPONSE", **recipient):
-    """Register a document in `unit` and turn it to one unit; the document id and the turno."""
-    doc = await flow.register(user=user, unit=unit)
-    sent = await flow.send(
-        user, document=doc["id"], recipients=[{"unitId": to, "instruction": instruction, **recipient}]
-    )
-    assert sent["errors"] == [], sent
-    return doc["id"], sent["turnos"][0]
-
-
-async def delegate(flow, user, parent, to, instruction="RESPONSE", **recipient):
-    sent = await flow.send(user, parent=parent, recipients=[{"unitId": to, "instruction": instruction, **recipient}])
-    assert sent["errors"] == [], sent
-    return sent["turnos"][0]
 
 
 async def snapshot(flow, doc_id, *turno_ids):

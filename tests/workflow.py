@@ -1,4 +1,4 @@
-"""GraphQL operations and small helpers shared by the workflow tests."""
+"""GraphQL operations and small helpers shared by the workflow tests: Flow, and turn/delegate built on it."""
 
 from tests.helpers import REGISTER, doc_input
 
@@ -91,3 +91,20 @@ class Flow:
 
 def codes(payload):
     return [(e["code"], e["field"]) for e in payload["errors"]]
+
+
+async def turn(flow, to="DA", user="dg_reg", unit="DG", instruction="RESPONSE", **recipient):
+    """Register a document in `unit` and turn it to one unit; the document id and the turno."""
+    doc = await flow.register(user=user, unit=unit)
+    sent = await flow.send(
+        user, document=doc["id"], recipients=[{"unitId": to, "instruction": instruction, **recipient}]
+    )
+    assert sent["errors"] == [], sent
+    return doc["id"], sent["turnos"][0]
+
+
+async def delegate(flow, user, parent, to, instruction="RESPONSE", **recipient):
+    """Delegate the turno `parent` (as `user`) to one unit below; the new turno."""
+    sent = await flow.send(user, parent=parent, recipients=[{"unitId": to, "instruction": instruction, **recipient}])
+    assert sent["errors"] == [], sent
+    return sent["turnos"][0]

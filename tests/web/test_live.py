@@ -9,7 +9,6 @@ import httpx
 from playwright.async_api import Page, expect
 
 from tests.conftest import Api
-from tests.test_realtime_redis import redis_server, two_instances  # noqa: F401 - fixtures
 from tests.web.conftest import (
     ON_POSTGRESQL, ON_SQLITE, TURNO_NUMBER, Mail, figure, require_built_app, send_turno, sign_in, turno_row,
     turno_rows,
@@ -165,7 +164,7 @@ async def test_a_silent_socket_is_noticed_by_the_keep_alive(server, browsing, ap
 
 
 @ON_POSTGRESQL
-async def test_on_two_instances_the_browser_on_b_sees_a_turno_sent_through_a(backend, two_instances, browsing, world):  # noqa: F811
+async def test_on_two_instances_the_browser_on_b_sees_a_turno_sent_through_a(backend, two_instances, browsing, world):
     """PostgreSQL + Redis: the production path, with the browser and the sender on different instances."""
     server_a, server_b = two_instances
     require_built_app(server_b.services)

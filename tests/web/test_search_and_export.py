@@ -17,7 +17,7 @@ from resolvers.exports.runner import export_runner
 from resolvers.text_extraction import extract_pending
 from tests.samples import pdf
 from tests.helpers import register_with
-from tests.test_ocr import PAGE_TREE, _rasterize, _stream, ocr_tools  # noqa: F401 - a fixture
+from tests.scans import PAGE_TREE, pdf_stream, rasterize
 from tests.web.conftest import (
     DESKTOP, NARROWEST, ON_SQLITE, check_screen, sign_in, turno_rows, url,
 )
@@ -33,10 +33,10 @@ def scanned_letter(tmp: Path, *lines: str) -> bytes:
     content = ("BT /F1 36 Tf 60 700 Td 48 TL " + " ".join(f"({line}) Tj T*" for line in lines) + " ET").encode("cp1252")
     source = pdf(PAGE_TREE + [
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-        _stream(b"", content),
+        pdf_stream(b"", content),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
     ])
-    return _rasterize(source, tmp, "-png").read_bytes()
+    return rasterize(source, tmp, "-png").read_bytes()
 
 
 def result(page: Page, folio: str):
@@ -72,7 +72,7 @@ async def download_rows(page: Page, tmp_path: Path, name: str) -> list[str]:
 # --- Buscar -------------------------------------------------------------------------------------
 
 async def test_an_accentless_word_finds_a_scanned_document_and_the_snippet_marks_it(
-        server, browsing, api, world, services, tmp_path, ocr_tools, request):  # noqa: F811
+        server, browsing, api, world, services, tmp_path, ocr_tools, request):
     scan = scanned_letter(tmp_path, "Oficio de notificación", "a la tesorería municipal")
     registered = await register_with(api, world, [("escaneo del oficio.png", scan, "image/png")],
                                      subject="Oficio escaneado", summary=None, reference="ESC/1")
