@@ -6,21 +6,21 @@ may see is decided by their memberships alone (models/permissions.py), so their 
 equal: the first of a group executes the selection, the others reuse its result and only pay
 for their websocket send (bench/REALTIME.md).
 
-A field whose value depends on who asks beyond their memberships turns sharing off for that
-operation: today that is `url`, `acuseUrl` and `volanteUrl` (links are signed per user).
+A field whose value depends on who asks beyond their memberships (marked `PerUser` where it is
+declared, schema/per_user.py: signed links, one's own memberships) turns sharing off for that
+operation.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Any
 
 from graphql import FieldNode, Visitor, visit
 from graphql.pyutils import RefMap
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-_PER_USER_FIELDS = re.compile(r"\b(url|acuseUrl|volanteUrl)\b")
+from schema.per_user import selects_per_user
 
 
 class _VariableNames(Visitor):
@@ -48,6 +48,10 @@ class SharedRenderExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if not hasattr(self, "_operation_key"):  # once per subscription; the copies inherit it
             self._operation_key = self._compute_operation_key()
         executor = super().build_per_event_executor(payload)
+        # each delivered event is resolved with its own context (resolvers/context.py: scoped)
+        delivery_context = getattr(payload, "delivery_context", None)
+        if delivery_context is not None:
+            executor.context_value = delivery_context
         # graphql-core's copy shares with the subscription's executor its memos of collected
         # subfields and @stream usages. They are keyed by the identity of field lists that each
         # event builds anew (and hold those lists so the ids stay valid): shared, they never hit
@@ -71,7 +75,7 @@ class SharedRenderExecutionContext(StrawberryGraphQLCoreExecutionContext):
             visit(node, visitor)
         values = self.variable_values.coerced
         name = self.operation.name.value if self.operation.name else None
-        per_user = bool(_PER_USER_FIELDS.search(loc.source.body))
+        per_user = selects_per_user(self.schema, self.operation, self.fragment_definitions.values())
         return loc.source.body, name, repr(sorted((k, values.get(k)) for k in used)), per_user
 
     def _share_key(self) -> tuple | None:

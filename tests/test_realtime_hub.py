@@ -124,7 +124,7 @@ async def test_python_visibility_matches_the_sql_predicates(api, world, services
 
 
 async def _next(stream, timeout=10):
-    event, _shared = await asyncio.wait_for(stream.__anext__(), timeout)
+    event, _shared, _delivery_ctx = await asyncio.wait_for(stream.__anext__(), timeout)
     return event
 
 
@@ -238,6 +238,10 @@ async def _subscribe_all(services, schema, query, principals):
         ("document { attachments { url } }", False),
         ("document { acuseUrl attachments { id } }", False),
         ("document { turnos { number volanteUrl } }", False),
+        # not a link: one's own memberships are all shown, another's only within one's scope
+        ("actor { memberships(includeInactive: true) { role } } document { turnos { number } }", False),
+        # a fragment is looked into too
+        ("...Links document { turnos { number } } } } fragment Links on Event { document { acuseUrl", False),
     ],
 )
 async def test_alike_subscribers_share_one_rendering(api, world, services, queries, selection, shared):

@@ -12,6 +12,7 @@ from strawberry.types import Info
 from models.attachments import Attachment as AttachmentModel
 from models.attachments import TextStatus, cut_short_message, pages_read
 from resolvers.downloads import sign
+from schema.per_user import PerUser
 from schema.ids import to_global_id
 from schema.types.node import Node
 
@@ -84,7 +85,8 @@ class Attachment(Node):
 
     @strawberry.field(
         description="An authorized download link (signed for you, valid for an hour); "
-        "GET it, with Range requests if you like."
+        "GET it, with Range requests if you like.",
+        extensions=[PerUser()],
     )
     def url(self, info: Info) -> str:
         ctx = info.context

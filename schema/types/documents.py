@@ -16,6 +16,7 @@ from resolvers.documents import document_stays
 from resolvers.events import document_history
 from resolvers.paper import acuse_link
 from resolvers.search_snippet import search_snippet
+from schema.per_user import PerUser
 from schema.at_hand import MISSING, at_hand, built_once
 from schema.enums import DocumentAction, DocumentStatus, Origin, Priority, SenderLevel, TrafficLight
 from schema.guards import ConfidentialField, PersonalDataField, guarded_by
@@ -129,7 +130,8 @@ class Document(Node):
 
     @strawberry.field(
         description="A link to the printable acuse de recibo (PDF, with a QR code that verifies the "
-        "folio), signed for you like Attachment.url; null when not signed in."
+        "folio), signed for you like Attachment.url; null when not signed in.",
+        extensions=[PerUser()],
     )
     def acuse_url(self, info: Info) -> str | None:
         return acuse_link(info.context, self.id, self.db_id)

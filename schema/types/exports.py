@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from models.exports import Export as ExportModel, ExportStatus as ExportStatusModel
 from resolvers.exports.download import sign_download
+from schema.per_user import PerUser
 from schema.enums import ExportStatus
 from schema.errors import UserError
 from schema.inputs import DocumentFilter, TurnoFilter
@@ -53,7 +54,8 @@ class Export(Node):
 
     @strawberry.field(
         description="When DONE: a download link signed for you (valid for an hour; ask again for a "
-        "fresh one), or send your token as a Bearer header."
+        "fresh one), or send your token as a Bearer header.",
+        extensions=[PerUser()],
     )
     def url(self, info: Info) -> str | None:
         if self.model.status != ExportStatusModel.DONE.value:

@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from models import org as org_models
 from models import users as user_models
+from schema.per_user import PerUser
 from schema.at_hand import built_once
 from schema.enums import OrgUnitKind, Role
 from models.permissions import ChainUnit, sees_unit
@@ -149,7 +150,9 @@ class User(Node):
         description=(
             "The memberships in units of your scope (yours and ADMIN's: all) in force today; with includeInactive also "
             "those whose dates (a substitute's) have not begun or have ended."
-        )
+        ),
+        # one's own memberships are all shown, another's only in one's scope
+        extensions=[PerUser()],
     )
     async def memberships(self, info: Info, include_inactive: bool | None = False) -> list[Membership]:
         ctx = info.context

@@ -15,6 +15,7 @@ from models.traffic_light import turno_light, worst
 from models.turnos import descendants_of
 from models.workflow import CLOSED_TURNO, OPEN_TURNO
 from resolvers.paper import volante_link
+from schema.per_user import PerUser
 from schema.enums import Decision, Instruction, Priority, TrafficLight, TurnoAction, TurnoStatus
 from schema.at_hand import with_calendar
 from schema.guards import ResponseFilesField
@@ -150,7 +151,8 @@ class Turno(Node):
 
     @strawberry.field(
         description="A link to the printable volante de turno (PDF, with a QR code that verifies it), "
-        "signed for you like Attachment.url; null when not signed in."
+        "signed for you like Attachment.url; null when not signed in.",
+        extensions=[PerUser()],
     )
     def volante_url(self, info: Info) -> str | None:
         return volante_link(info.context, self.id, self.model.id)
