@@ -36,6 +36,7 @@ from models.principals import load_principal
 from resolvers.auth import bearer_token, decode_token
 from resolvers.context import Context, Services
 from resolvers.exports import export_runner
+from resolvers.exports.runner import ExportRunner
 from schema.build import build_schema
 
 log = logging.getLogger("mcs")
@@ -48,6 +49,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         clock=clock or Clock(settings.timezone),
         storage=LocalStorage(settings.files_dir),
     )
+    services.exports = ExportRunner(services)
     services.hub = Hub(
         services,
         create_bus(settings.redis_url, settings.redis_channel, publish_queue=settings.realtime_publish_queue),

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from core.settings import Settings
 from models.calendar import BusinessCalendar, load_calendar
@@ -16,22 +16,29 @@ from models.errors import DomainError, ErrorCode
 from models.filters import FilterEnv
 from models.permissions import Principal
 
+if TYPE_CHECKING:  # the classes, for the types only: they import this module
+    from files.storage import LocalStorage
+    from realtime.hub import Hub
+    from resolvers.exports.runner import ExportRunner
+
 
 @dataclass
 class Services:
-    """Built once per process by the app's lifespan."""
+    """Built once per process, all of it, by mcs/app.py `build_services`."""
 
     settings: Settings
     db: Database
     clock: Clock
-    hub: Any = None  # realtime.hub.Hub: wakes subscribers after each commit that wrote events
-    storage: Any = None  # files.storage.LocalStorage: the digitized files
-    exports: Any = None  # resolvers.exports.ExportRunner: the Excel jobs running in this process
+    storage: LocalStorage  # the digitized files
+    # wakes subscribers after each commit that wrote events; None in a command that serves nobody
+    hub: Hub | None = None
+    exports: ExportRunner | None = None  # the Excel jobs running in this process
 
 
 class _Scope:
-    """A read session with its DataLoaders and calendar: one per HTTP request, and one per
-    event delivered on a websocket (whose context lives as long as the connection).
+    """A read session with its DataLoaders and calendar: one per HTTP request, one per operation
+    on a websocket and one per event delivered there (the connection's own context, which lives
+    as long as the socket, has none: each of those gets a `scoped()` copy of it).
 
     A delivery's scope opens its session only if a resolver runs a query, and seeds its
     DataLoaders (`prime`) only if a resolver asks for them: a delivery whose result was
@@ -59,11 +66,6 @@ class _Scope:
         return self._session
 
 
-# The scope of the event being delivered by the current subscription task, if any. Each
-# subscription runs in its own task, so two subscriptions on one socket never share it.
-_event_scope: ContextVar[_Scope | None] = ContextVar("mcs_event_scope", default=None)
-
-
 class Context:
     def __init__(
         self,
@@ -88,10 +90,9 @@ class Context:
 
     @property
     def scope(self) -> _Scope:
-        scope = _event_scope.get() or self._scope
-        if scope is None:
-            raise RuntimeError("no database scope: resolve fields inside event_scope() on websockets")
-        return scope
+        if self._scope is None:
+            raise RuntimeError("no database scope: on a websocket, resolve with a scoped() copy of the context")
+        return self._scope
 
     @property
     def session(self) -> SharedSession:
@@ -133,17 +134,15 @@ class Context:
         )
 
     @asynccontextmanager
-    async def event_scope(self, prime: Callable[[Any], None] | None = None):
-        """A fresh session and fresh DataLoaders for resolving one delivered event; `prime`
-        seeds the DataLoaders with what the hub already read."""
-        scope = _Scope(open_session=self.services.db.session, prime=prime)
-        previous = _event_scope.get()
-        _event_scope.set(scope)
+    async def scoped(self, prime: Callable[[Any], None] | None = None):
+        """A copy of this (websocket) context with its own database scope, for one operation or
+        one delivered event: resolve with it, explicitly (the GraphQL execution of a delivered
+        event is handed it by schema/shared_render.py). Its session opens only if a resolver
+        queries, and `prime` seeds its DataLoaders with what the hub already read."""
+        child = copy.copy(self)
+        child._scope = _Scope(open_session=self.services.db.session, prime=prime)
         try:
-            yield
+            yield child
         finally:
-            # set back, not reset(token): when a client goes away mid-delivery, asyncio may
-            # close the stream from another task, where the token is not valid
-            _event_scope.set(previous)
-            if scope.opened is not None:
-                await scope.opened.close()
+            if child._scope.opened is not None:
+                await child._scope.opened.close()

@@ -62,9 +62,10 @@ def _candidates(principal: Principal, document_id: int | None):
 
 async def event_stream(
     ctx: Context, *, after_sequence: int | None, document_id: int | None = None
-) -> AsyncIterator[tuple[Event, dict | None]]:
+) -> AsyncIterator[tuple[Event, dict | None, Context]]:
     """Yields each event with the renders shared by the subscribers it was handed to together
-    (None for events read from the cursor)."""
+    (None for events read from the cursor) and the context to resolve it with: a copy of the
+    connection's with the event's own database scope, valid until the next event is asked for."""
     services = ctx.services
     principal = ctx.require_principal()
     hub = services.hub
@@ -98,8 +99,8 @@ async def event_stream(
                 retry_delay = 0.2
                 for event in rows:
                     cursor = event.id
-                    async with ctx.event_scope():
-                        yield event, None
+                    async with ctx.scoped() as delivery_ctx:
+                        yield event, None, delivery_ctx
                 more = len(rows) == BATCH
                 # an idle subscription holds none of the events it delivered (tests/test_realtime_memory.py)
                 rows = event = None
@@ -114,8 +115,8 @@ async def event_stream(
                     continue
                 cursor = delivery.event.id
                 batch, event = delivery.batch, delivery.event
-                async with ctx.event_scope(prime=lambda loaders: batch.prime(loaders, principal, event)):
-                    yield event, delivery.renders
+                async with ctx.scoped(prime=lambda loaders: batch.prime(loaders, principal, event)) as delivery_ctx:
+                    yield event, delivery.renders, delivery_ctx
                 delivery = batch = event = None  # nor, until its next event, the batch of its last one
                 continue
             subscription.wake.clear()

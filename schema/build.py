@@ -114,7 +114,8 @@ class WebsocketOperationScope(SchemaExtension):
         if self.execution_context.operation_type == OperationType.SUBSCRIPTION:
             yield
             return
-        async with context.event_scope():
+        async with context.scoped() as scoped_ctx:
+            self.execution_context.context = scoped_ctx  # this operation's own database scope
             yield
 
 

@@ -24,13 +24,14 @@ async def summary_stream(ctx, box: str, filter: TurnoFilter | None) -> AsyncGene
     """The counters now, then after each event I may see that changes them: every change of a turno
     (and a deadline warning, and the light moving with the date) is such an event."""
     spec = filter.to_spec() if filter else None
-    async with ctx.event_scope():
-        last = await box_summary(ctx, box, spec)
+    async with ctx.scoped() as scoped_ctx:
+        last = await box_summary(scoped_ctx, box, spec)
     yield BoxSummary.from_data(last)
     async with aclosing(event_stream(ctx, after_sequence=None)) as events:
-        async for delivered in events:
-            del delivered  # not held while waiting for the next one (tests/test_realtime_memory.py)
-            current = await box_summary(ctx, box, spec)  # inside the event's database scope
+        async for _event, _renders, delivery_ctx in events:
+            del _event, _renders  # not held while waiting for the next one (tests/test_realtime_memory.py)
+            current = await box_summary(delivery_ctx, box, spec)  # in the event's database scope
+            del delivery_ctx
             if current != last:
                 last = current
                 yield BoxSummary.from_data(current)
@@ -47,9 +48,9 @@ class Subscription:
         after = parse_sequence(after_sequence)
         # aclosing: when the client leaves, the stream is closed here, in this task, at once
         async with aclosing(event_stream(info.context, after_sequence=after)) as events:
-            async for event, shared_renders in events:
-                yield Event.from_model(event, shared_renders)
-                del event, shared_renders  # not held while waiting for the next one
+            async for event, shared_renders, delivery_ctx in events:
+                yield Event.from_model(event, shared_renders, delivery_ctx)
+                del event, shared_renders, delivery_ctx  # not held while waiting for the next one
 
     @strawberry.subscription(
         permission_classes=[IsAuthenticated],
@@ -62,9 +63,9 @@ class Subscription:
         async with aclosing(
             event_stream(info.context, after_sequence=parse_sequence(after_sequence), document_id=pk)
         ) as events:
-            async for event, shared_renders in events:
-                yield Event.from_model(event, shared_renders)
-                del event, shared_renders  # not held while waiting for the next one
+            async for event, shared_renders, delivery_ctx in events:
+                yield Event.from_model(event, shared_renders, delivery_ctx)
+                del event, shared_renders, delivery_ctx  # not held while waiting for the next one
 
     @strawberry.subscription(
         permission_classes=[IsAuthenticated],

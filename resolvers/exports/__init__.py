@@ -10,11 +10,12 @@
 - progress.py: `node` and `exportProgress` read the row (a job may run on another instance) and
   FAIL a job whose process died (MCS_EXPORT_STALE_SECONDS without a heartbeat).
 - download.py: the owner's signed link, and what GET /exports/{id} may serve.
-- cleanup.py: stale jobs FAILED, expired exports and files nothing refers to removed.
+- cleanup.py: stale jobs FAILED, expired exports and files nothing refers to removed (a job
+  of mcs/jobs.py).
 - storage.py: the folder of exports and the names that tie a file to its export.
 """
 
-from resolvers.exports.cleanup import clean_exports, clean_exports_forever
+from resolvers.exports.cleanup import clean_exports
 from resolvers.exports.download import downloadable_export, sign_download
 from resolvers.exports.progress import export_for_node, progress_stream
 from resolvers.exports.runner import export_runner
@@ -23,7 +24,6 @@ from resolvers.exports.storage import exports_dir
 
 __all__ = [
     "clean_exports",
-    "clean_exports_forever",
     "downloadable_export",
     "export_for_node",
     "export_runner",

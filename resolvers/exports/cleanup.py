@@ -75,24 +75,6 @@ async def clean_exports(services: Services) -> CleanResult:
     return result
 
 
-async def clean_exports_forever(services: Services, interval_seconds: float) -> None:
-    """A pass every `interval_seconds`, and sooner when a job seen alive in the last pass turns
-    stale before then if it stops beating (so a dead job is FAILED about MCS_EXPORT_STALE_SECONDS
-    after its last heartbeat, not up to a whole interval later)."""
-    while True:
-        delay = interval_seconds
-        try:
-            result = await clean_exports(services)
-            if result.next_stale_at is not None:
-                until = (result.next_stale_at - services.clock.now()).total_seconds() + 0.25
-                delay = min(interval_seconds, max(until, 1.0))
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001 - the next pass tries again
-            log.exception("export clean-up failed")
-        await asyncio.sleep(delay)
-
-
 async def _oldest_heartbeat(services: Services) -> datetime | None:
     async with services.db.session() as session:
         return (

@@ -89,9 +89,9 @@ class ExportRunner:
 
 
 def export_runner(services: Services) -> ExportRunner:
-    """The process's runner, made on first use and kept on the services."""
+    """The process's runner (mcs/app.py `build_services` makes it with the services)."""
     if services.exports is None:
-        services.exports = ExportRunner(services)
+        raise RuntimeError("no export runner: services not built by mcs.app.build_services")
     return services.exports
 
 

@@ -54,9 +54,13 @@ class Event(Node):
     turno_db_id: strawberry.Private[int | None]
     # subscriptions: results of this event already rendered for alike subscribers (schema/shared_render.py)
     shared_renders: strawberry.Private[dict | None] = None
+    # subscriptions: the context this event is resolved with (its own database scope, resolvers/context.py)
+    delivery_context: strawberry.Private[object | None] = None
 
     @classmethod
-    def from_model(cls, m: event_models.Event, shared_renders: dict | None = None) -> "Event":
+    def from_model(
+        cls, m: event_models.Event, shared_renders: dict | None = None, delivery_context: object | None = None
+    ) -> "Event":
         return cls(
             id=to_global_id("Event", m.id),
             sequence=str(m.id),
@@ -67,6 +71,7 @@ class Event(Node):
             document_db_id=m.document_id,
             turno_db_id=m.turno_id,
             shared_renders=shared_renders,
+            delivery_context=delivery_context,
         )
 
     @strawberry.field(
