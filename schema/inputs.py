@@ -1,7 +1,13 @@
-"""Input types of the contract, and their translation into the use cases' plain data."""
+"""Input types of the contract, and their translation into the use cases' plain data.
+
+Each input converts itself (`to_data`, `to_spec`, `to_changes`): a field that keeps its name
+from the input to the use case's dataclass is copied by name (`same_named`), so adding one is a
+change to the two declarations only.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
 
 import strawberry
@@ -9,6 +15,9 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 from models.filters import DocumentFilterSpec, TurnoFilterSpec
+from resolvers.admin import MembershipData
+from resolvers.documents import RegisterDocumentData, SenderData
+from resolvers.turnos import RecipientData, SendTurnoData
 from schema.enums import (
     Decision,
     DocumentStatus,
@@ -23,7 +32,13 @@ from schema.enums import (
     TrafficLight,
     TurnoStatus,
 )
-from schema.ids import decode_optional_id
+from schema.ids import decode_id, decode_optional_id
+
+
+def same_named(source, data_class, **given):
+    """`data_class` filled from `source`'s attributes of the same names, `given` taking precedence."""
+    values = {f.name: getattr(source, f.name) for f in dataclasses.fields(data_class) if hasattr(source, f.name)}
+    return data_class(**(values | given))
 
 
 @strawberry.input(description="Inclusive at both ends, read in the institution's time zone.")
@@ -101,6 +116,9 @@ class SenderInput:
     phone: str | None = None
     address: str | None = None
 
+    def to_data(self) -> SenderData:
+        return same_named(self, SenderData)
+
 
 @strawberry.input
 class RegisterDocumentInput:
@@ -118,6 +136,15 @@ class RegisterDocumentInput:
     priority: Priority | None = None
     confidential: bool | None = None
     files: list[Upload] | None = None
+
+    def to_data(self) -> RegisterDocumentData:
+        return same_named(
+            self,
+            RegisterDocumentData,
+            unit_id=decode_id(self.unit_id, "OrgUnit", "unitId"),
+            sender=self.sender.to_data(),
+            files=list(self.files or []),
+        )
 
 
 @strawberry.input(
@@ -137,6 +164,17 @@ class UpdateDocumentInput:
     due_date: date | None = strawberry.UNSET
     priority: Priority | None = strawberry.UNSET
     confidential: bool | None = strawberry.UNSET
+
+    def to_changes(self) -> dict:
+        """The fields given (null included), by name; the sender as the use case's data."""
+        changes = {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name != "document_id" and getattr(self, f.name) is not strawberry.UNSET
+        }
+        if changes.get("sender") is not None:
+            changes["sender"] = changes["sender"].to_data()
+        return changes
 
 
 @strawberry.input
@@ -173,6 +211,9 @@ class MembershipInput:
         default=None,
         description=("A substitute (suplencia): the membership counts up to this day, included; not before startsOn."),
     )
+
+    def to_data(self, field: str) -> MembershipData:
+        return same_named(self, MembershipData, unit_id=decode_id(self.unit_id, "OrgUnit", f"{field}.unitId"))
 
 
 @strawberry.input
@@ -256,6 +297,9 @@ class TurnoRecipientInput:
     business_days: int | None = strawberry.field(default=None, description="Counted from today, in business days.")
     notes: str | None = None
 
+    def to_data(self, field: str) -> RecipientData:
+        return same_named(self, RecipientData, unit_id=decode_id(self.unit_id, "OrgUnit", f"{field}.unitId"))
+
 
 @strawberry.input
 class SendTurnoInput:
@@ -268,6 +312,15 @@ class SendTurnoInput:
     )
     from_unit_id: strawberry.ID | None = None
     priority: Priority | None = None
+
+    def to_data(self) -> SendTurnoData:
+        return SendTurnoData(
+            document_id=decode_optional_id(self.document_id, "Document", "documentId"),
+            parent_turno_id=decode_optional_id(self.parent_turno_id, "Turno", "parentTurnoId"),
+            from_unit_id=decode_optional_id(self.from_unit_id, "OrgUnit", "fromUnitId"),
+            priority=self.priority,
+            recipients=[r.to_data(f"recipients.{i}") for i, r in enumerate(self.recipients)],
+        )
 
 
 @strawberry.input

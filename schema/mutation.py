@@ -12,8 +12,6 @@ from resolvers.exports.start import start_export
 from resolvers.push_subscriptions import register_push_subscription, remove_push_subscription
 from resolvers.notification_preferences import UNSET as UNSET_PREFERENCE, PreferencesData, update_preferences
 from resolvers.documents import (
-    RegisterDocumentData,
-    SenderData,
     archive_document,
     attach_files,
     conclude_document,
@@ -185,33 +183,10 @@ class HolidaysPayload:
     )
 
 
-CORRECTION_FIELDS = (
-    "origin",
-    "document_type",
-    "subject",
-    "sender",
-    "reference",
-    "summary",
-    "addressee",
-    "document_date",
-    "due_date",
-    "priority",
-    "confidential",
-)
-
-
 def _memberships(items: list[MembershipInput] | None) -> list[admin.MembershipData] | None:
     if items is None:
         return None
-    return [
-        admin.MembershipData(
-            unit_id=decode_id(m.unit_id, "OrgUnit", f"memberships.{i}.unitId"),
-            role=m.role,
-            starts_on=m.starts_on,
-            ends_on=m.ends_on,
-        )
-        for i, m in enumerate(items)
-    ]
+    return [m.to_data(f"memberships.{i}") for i, m in enumerate(items)]
 
 
 async def _one(session, model, key, table: str):
@@ -326,31 +301,7 @@ class Mutation:
     @strawberry.mutation
     async def register_document(self, info: Info, input: RegisterDocumentInput) -> RegisterDocumentPayload:
         async def run():
-            s = input.sender
-            data = RegisterDocumentData(
-                unit_id=decode_id(input.unit_id, "OrgUnit", "unitId"),
-                origin=input.origin,
-                document_type=input.document_type,
-                subject=input.subject,
-                sender=SenderData(
-                    level=s.level,
-                    name=s.name,
-                    position=s.position,
-                    organization=s.organization,
-                    email=s.email,
-                    phone=s.phone,
-                    address=s.address,
-                ),
-                reference=input.reference,
-                summary=input.summary,
-                addressee=input.addressee,
-                document_date=input.document_date,
-                received_at=input.received_at,
-                due_date=input.due_date,
-                priority=input.priority,
-                confidential=input.confidential,
-                files=list(input.files or []),
-            )
+            data = input.to_data()
             document, warnings = await register_document(info.context, data)
             return {"document": Document.from_model(document), "warnings": warnings}
 
@@ -364,20 +315,7 @@ class Mutation:
     )
     async def update_document(self, info: Info, input: UpdateDocumentInput) -> UpdateDocumentPayload:
         async def run():
-            changes = {
-                name: getattr(input, name) for name in CORRECTION_FIELDS if getattr(input, name) is not strawberry.UNSET
-            }
-            if changes.get("sender") is not None:
-                s = changes["sender"]
-                changes["sender"] = SenderData(
-                    level=s.level,
-                    name=s.name,
-                    position=s.position,
-                    organization=s.organization,
-                    email=s.email,
-                    phone=s.phone,
-                    address=s.address,
-                )
+            changes = input.to_changes()
             document, warnings = await update_document(
                 info.context, decode_id(input.document_id, "Document", "documentId"), changes
             )
@@ -473,22 +411,7 @@ class Mutation:
     )
     async def send_turno(self, info: Info, input: SendTurnoInput) -> SendTurnoPayload:
         async def run():
-            data = turnos.SendTurnoData(
-                document_id=decode_optional_id(input.document_id, "Document", "documentId"),
-                parent_turno_id=decode_optional_id(input.parent_turno_id, "Turno", "parentTurnoId"),
-                from_unit_id=decode_optional_id(input.from_unit_id, "OrgUnit", "fromUnitId"),
-                priority=input.priority,
-                recipients=[
-                    turnos.RecipientData(
-                        unit_id=decode_id(r.unit_id, "OrgUnit", f"recipients.{i}.unitId"),
-                        instruction=r.instruction,
-                        due_date=r.due_date,
-                        business_days=r.business_days,
-                        notes=r.notes,
-                    )
-                    for i, r in enumerate(input.recipients)
-                ],
-            )
+            data = input.to_data()
             sent, warnings = await turnos.send_turno(info.context, data)
             return {"turnos": [Turno.from_model(t) for t in sent], "warnings": warnings}
 
