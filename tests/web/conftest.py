@@ -39,8 +39,14 @@ from tests.world import PASSWORD
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = os.environ.get("MCS_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = Path(os.environ.get("MCS_TEST_ARTIFACTS", ROOT / "var" / "test-artifacts")) / "screens"
 
 PHONE = {"width": 390, "height": 844}
@@ -53,9 +59,11 @@ NOW = datetime(2026, 3, 2, 16, 0, tzinfo=timezone.utc)  # the `services` clock: 
 LIGHT_WORDS = {"GREEN": "En tiempo", "YELLOW": "Por vencer", "RED": "Vencido", "NONE": "Sin término"}
 # (slashes escaped: Playwright writes the pattern into a selector between slashes)
 TURNO_NUMBER = re.compile(r"[A-Z0-9]+\/\d{4}\/\d{6}-T\d+")
-PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-       b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\n"
-       b"trailer<</Root 1 0 R>>\n%%EOF\n")
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
 
 
 def missing(what: str) -> None:
@@ -66,7 +74,7 @@ def missing(what: str) -> None:
 
 
 def web_dir(services=None) -> Path:
-    return (services.settings.web_dir if services is not None and services.settings.web_dir else webapp.DIST)
+    return services.settings.web_dir if services is not None and services.settings.web_dir else webapp.DIST
 
 
 @pytest.fixture(scope="session")
@@ -102,8 +110,10 @@ def sqlite_only(backend: str) -> None:
 
 def require_built_app(services) -> None:
     if not (web_dir(services) / "index.html").is_file():
-        missing(f"the web app is not built ({web_dir(services)}/index.html missing): `make test` builds it, "
-                "or `make web`, or `cd web && npx vite build`")
+        missing(
+            f"the web app is not built ({web_dir(services)}/index.html missing): `make test` builds it, "
+            "or `make web`, or `cd web && npx vite build`"
+        )
 
 
 @pytest.fixture
@@ -129,8 +139,9 @@ class Browsing:
     contexts: list[BrowserContext] = field(default_factory=list)
 
     async def page(self, viewport: dict = DESKTOP, **options) -> Page:
-        context = await self.browser.new_context(viewport=viewport, locale="es-MX", timezone_id="America/Mexico_City",
-                                                 **options)
+        context = await self.browser.new_context(
+            viewport=viewport, locale="es-MX", timezone_id="America/Mexico_City", **options
+        )
         context.set_default_timeout(10_000)
         self.contexts.append(context)
         page = await context.new_page()
@@ -163,8 +174,13 @@ async def sign_in(page: Page, server, username: str, password: str = PASSWORD, p
 def turno_row(page: Page, number: str):
     """The row (table row, list item or article) of a turno: the one holding the link named by its number."""
     link = page.get_by_role("link", name=number)
-    return page.get_by_role("row").or_(page.get_by_role("listitem")).or_(page.get_by_role("article")).filter(
-        has=link).first
+    return (
+        page.get_by_role("row")
+        .or_(page.get_by_role("listitem"))
+        .or_(page.get_by_role("article"))
+        .filter(has=link)
+        .first
+    )
 
 
 def turno_rows(page: Page):
@@ -174,6 +190,7 @@ def turno_rows(page: Page):
 
 
 # --- keyboard ------------------------------------------------------------------------------------
+
 
 async def focused(page: Page) -> dict:
     return await page.evaluate("""() => { const el = document.activeElement;
@@ -196,6 +213,7 @@ async def tab_to(page: Page, wanted, limit: int = 60) -> dict:
 
 
 # --- quality helpers ------------------------------------------------------------------------------
+
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:120]
@@ -249,7 +267,8 @@ async def fits_narrow_phone(page: Page, screen: str) -> None:
     before = page.viewport_size
     await page.set_viewport_size(NARROWEST)
     await page.wait_for_timeout(100)
-    report = await page.evaluate("""(tap) => {
+    report = await page.evaluate(
+        """(tap) => {
         const doc = document.documentElement;
         const shown = (el) => { const s = getComputedStyle(el); const r = el.getBoundingClientRect();
             return s.visibility !== 'hidden' && s.display !== 'none' && r.width > 1 && r.height > 1; };
@@ -272,12 +291,15 @@ async def fits_narrow_phone(page: Page, screen: str) -> None:
             }
         }
         return {scrollWidth: doc.scrollWidth, innerWidth, small, wide: wide.slice(0, 8)};
-    }""", TAP)
+    }""",
+        TAP,
+    )
     if before:
         await page.set_viewport_size(before)
     assert report["scrollWidth"] <= report["innerWidth"], (
         f"{screen} scrolls sideways at 360 px: scrollWidth {report['scrollWidth']} > {report['innerWidth']}; "
-        f"wider: {report['wide']}")
+        f"wider: {report['wide']}"
+    )
     assert not report["small"], f"{screen}: touch targets under {TAP} px at 360 px wide: {report['small']}"
 
 
@@ -289,6 +311,7 @@ async def check_screen(page: Page, request, screen: str) -> None:
 
 
 # --- data -------------------------------------------------------------------------------------------
+
 
 def local(month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=MX).astimezone(timezone.utc)
@@ -304,14 +327,24 @@ class Mail:
     folios: dict[str, str] = field(default_factory=dict)
 
 
-async def send_turno(flow: Flow, mail: Mail, name: str, to: str = "DA", instruction: str = "RESPONSE",
-                     user: str = "dg_reg", unit: str = "DG", subject: str | None = None, **recipient) -> dict:
+async def send_turno(
+    flow: Flow,
+    mail: Mail,
+    name: str,
+    to: str = "DA",
+    instruction: str = "RESPONSE",
+    user: str = "dg_reg",
+    unit: str = "DG",
+    subject: str | None = None,
+    **recipient,
+) -> dict:
     fields = {"reference": f"REF/{name}"}
     if subject:
         fields["subject"] = subject
     document = await flow.register(user=user, unit=unit, **fields)
-    sent = await flow.send(user, document=document["id"], recipients=[{"unitId": to, "instruction": instruction,
-                                                                         **recipient}])
+    sent = await flow.send(
+        user, document=document["id"], recipients=[{"unitId": to, "instruction": instruction, **recipient}]
+    )
     assert sent["errors"] == [], (name, sent)
     turno = sent["turnos"][0]
     mail.ids[name], mail.numbers[name] = turno["id"], turno["number"]

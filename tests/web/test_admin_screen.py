@@ -54,6 +54,7 @@ async def describes(locator, message: str, field: bool = True) -> None:
 
 # --- the org tree and people ------------------------------------------------------------------------
 
+
 async def test_admin_creates_a_unit_and_a_person_who_can_then_sign_in(server, browsing, api, world):
     page = await browsing.page()
     await sign_in(page, server, "admin", path="/administracion")
@@ -80,7 +81,12 @@ async def test_admin_creates_a_unit_and_a_person_who_can_then_sign_in(server, br
     await expect(page.get_by_role("heading", name="DP · Dirección de Planeación")).to_be_visible()
     created = (await units(api, world))["DP"]
     assert (created["code"], created["name"], created["kind"], created["active"], created["parent"]) == (
-        "130", "Dirección de Planeación", "DIRECTORATE", True, {"acronym": "DG"})
+        "130",
+        "Dirección de Planeación",
+        "DIRECTORATE",
+        True,
+        {"acronym": "DG"},
+    )
 
     # the tree's search finds it, with its ancestors
     await page.get_by_role("link", name="Volver a Unidades").click()
@@ -117,9 +123,14 @@ async def test_admin_creates_a_unit_and_a_person_who_can_then_sign_in(server, br
     await expect(memberships.get_by_role("listitem")).to_contain_text("Titular en DP")
     saved = await person(api, world, "ana.lopez")
     assert (saved["fullName"], saved["position"], saved["email"], saved["active"]) == (
-        "Ana López Ruiz", "Directora de Planeación", "ana.lopez@example.mx", True)
-    assert saved["memberships"] == [{"role": "HEAD", "startsOn": None, "endsOn": None, "inForce": True,
-                                     "unit": {"acronym": "DP"}}]
+        "Ana López Ruiz",
+        "Directora de Planeación",
+        "ana.lopez@example.mx",
+        True,
+    )
+    assert saved["memberships"] == [
+        {"role": "HEAD", "startsOn": None, "endsOn": None, "inForce": True, "unit": {"acronym": "DP"}}
+    ]
 
     # the new person signs in (another browser) and sees their Bandeja, without Administración
     theirs = await browsing.page()
@@ -157,8 +168,9 @@ async def test_moving_a_unit_under_its_own_child_shows_the_apis_error_next_to_th
 
     # deactivating a unit with active subunits: the API's refusal next to the button
     await page.get_by_role("button", name="Desactivar unidad").click()
-    await describes(page.get_by_role("button", name="Desactivar unidad"), "Desactive primero las subunidades activas.",
-                    field=False)
+    await describes(
+        page.get_by_role("button", name="Desactivar unidad"), "Desactive primero las subunidades activas.", field=False
+    )
     assert (await units(api, world))["DA"]["active"] is True
     # a leaf deactivates, and comes back
     await page.goto(admin_url(server, seccion="unidades", unidad=world.unit_id("DRH")))
@@ -208,8 +220,9 @@ async def test_a_substitute_membership_with_dates_is_saved_and_shown(server, bro
     await expect(substitute).to_contain_text("Suplencia. Del 4 de marzo de 2026 al 6 de marzo de 2026.")
     await expect(substitute).to_contain_text("No vigente hoy")  # the API's today: 2 March
     saved = await person(api, world, "dj_staff")
-    assert sorted((m["unit"]["acronym"], m["role"], m["startsOn"], m["endsOn"], m["inForce"]) for m in saved["memberships"]) == [
-        ("DA", "HEAD", "2026-03-04", "2026-03-06", False), ("DJ", "STAFF", None, None, True)]
+    assert sorted(
+        (m["unit"]["acronym"], m["role"], m["startsOn"], m["endsOn"], m["inForce"]) for m in saved["memberships"]
+    ) == [("DA", "HEAD", "2026-03-04", "2026-03-06", False), ("DJ", "STAFF", None, None, True)]
 
     # removing it: the other membership stays
     await page.get_by_role("button", name="Quitar la membresía Titular en DA").click()
@@ -223,8 +236,11 @@ async def test_the_last_admin_cannot_be_deactivated_and_the_screen_says_why(serv
     page = await browsing.page()
     await sign_in(page, server, "admin", path=f"/administracion?seccion=personas&persona={world.user_id('admin')}")
     await page.get_by_role("button", name="Desactivar persona").click()
-    await describes(page.get_by_role("button", name="Desactivar persona"),
-                    "No se puede retirar al último administrador activo.", field=False)
+    await describes(
+        page.get_by_role("button", name="Desactivar persona"),
+        "No se puede retirar al último administrador activo.",
+        field=False,
+    )
     assert (await person(api, world, "admin"))["active"] is True
     # another person is deactivated and reactivated
     await page.goto(admin_url(server, seccion="personas", persona=world.user_id("dj_viewer")))
@@ -238,6 +254,7 @@ async def test_the_last_admin_cannot_be_deactivated_and_the_screen_says_why(serv
 
 # --- catalogs and the calendar ------------------------------------------------------------------------
 
+
 async def test_document_types_and_archive_series_are_created_renamed_and_deactivated(server, browsing, api, world):
     page = await browsing.page()
     await sign_in(page, server, "admin", path="/administracion?seccion=tipos")
@@ -249,7 +266,9 @@ async def test_document_types_and_archive_series_are_created_renamed_and_deactiv
     await page.get_by_label("Clave").fill("dictamen")
     await page.get_by_label("Nombre").fill("Dictamen")
     await page.get_by_role("button", name="Crear").click()
-    await expect(page.get_by_role("status").filter(has_text="Tipo de documento creado: DICTAMEN — Dictamen.")).to_be_visible()
+    await expect(
+        page.get_by_role("status").filter(has_text="Tipo de documento creado: DICTAMEN — Dictamen.")
+    ).to_be_visible()
     await page.get_by_role("list", name="Tipos de documento").get_by_role("link", name="DICTAMEN Dictamen").click()
     await page.get_by_label("Nombre").fill("Dictamen técnico")
     await page.get_by_role("button", name="Guardar nombre").click()
@@ -289,10 +308,15 @@ async def test_adding_a_non_working_day_on_the_calendar(server, browsing, api, w
     await expect(page.get_by_role("heading", name="lunes 6 de abril de 2026")).to_be_focused()
     await page.get_by_label("Descripción (opcional)").fill("Vacaciones de primavera")
     await page.get_by_role("button", name="Marcar como día inhábil").click()
-    await expect(page.get_by_role("status").filter(has_text="Día inhábil agregado: lunes 6 de abril de 2026.")).to_be_visible()
+    await expect(
+        page.get_by_role("status").filter(has_text="Día inhábil agregado: lunes 6 de abril de 2026.")
+    ).to_be_visible()
     await expect(day).to_have_accessible_name(
-        "lunes 6 de abril de 2026, día inhábil de la institución: Vacaciones de primavera")
-    listed = (await api.ok(DAYS, {"from": "2026-04-01", "to": "2026-04-30"}, token=world.tokens["admin"]))["nonWorkingDays"]
+        "lunes 6 de abril de 2026, día inhábil de la institución: Vacaciones de primavera"
+    )
+    listed = (await api.ok(DAYS, {"from": "2026-04-01", "to": "2026-04-30"}, token=world.tokens["admin"]))[
+        "nonWorkingDays"
+    ]
     assert {"date": "2026-04-06", "description": "Vacaciones de primavera", "official": False} in listed
     # deadlines skip it: a due date after it says so (counted from the API's today, 2 March)
     preview = await api.ok('{ dueDatePreview(dueDate: "2026-04-07") { explanation } }', token=world.tokens["dg_reg"])
@@ -305,19 +329,30 @@ async def test_adding_a_non_working_day_on_the_calendar(server, browsing, api, w
     await page.get_by_label("Descripción (opcional)").fill("Semana Santa")
     await page.get_by_role("button", name="Agregar periodo").click()
     await expect(page.get_by_role("status").filter(has_text="4 días inhábiles agregados")).to_be_visible()
-    listed = (await api.ok(DAYS, {"from": "2026-04-01", "to": "2026-04-30"}, token=world.tokens["admin"]))["nonWorkingDays"]
-    assert [d["date"] for d in listed if not d["official"]] == ["2026-04-06", "2026-04-07", "2026-04-08", "2026-04-09", "2026-04-10"]
+    listed = (await api.ok(DAYS, {"from": "2026-04-01", "to": "2026-04-30"}, token=world.tokens["admin"]))[
+        "nonWorkingDays"
+    ]
+    assert [d["date"] for d in listed if not d["official"]] == [
+        "2026-04-06",
+        "2026-04-07",
+        "2026-04-08",
+        "2026-04-09",
+        "2026-04-10",
+    ]
 
     # and removed again, from the calendar
     await day.click()
     await page.get_by_role("button", name="Quitar día inhábil").click()
     await expect(page.get_by_role("status").filter(has_text="vuelve a ser hábil")).to_be_visible()
     await expect(day).to_have_accessible_name("lunes 6 de abril de 2026")
-    listed = (await api.ok(DAYS, {"from": "2026-04-06", "to": "2026-04-06"}, token=world.tokens["admin"]))["nonWorkingDays"]
+    listed = (await api.ok(DAYS, {"from": "2026-04-06", "to": "2026-04-06"}, token=world.tokens["admin"]))[
+        "nonWorkingDays"
+    ]
     assert listed == []
 
 
 # --- who gets in ----------------------------------------------------------------------------------------
+
 
 async def test_a_non_admin_gets_no_administracion(server, browsing):
     page = await browsing.page()
@@ -332,21 +367,35 @@ async def test_a_non_admin_gets_no_administracion(server, browsing):
 
 # --- quality bars -------------------------------------------------------------------------------------
 
+
 async def test_every_admin_sub_page_meets_the_quality_bars(server, browsing, request, world):
     page = await browsing.page()
     await sign_in(page, server, "admin", path="/administracion")
     pages = {
         "unidades": ({"seccion": "unidades"}, page.get_by_role("list", name="Árbol de unidades")),
         "unidades-busqueda": ({"seccion": "unidades", "q": "recursos"}, page.get_by_text("unidad coincide")),
-        "unidad": ({"seccion": "unidades", "unidad": world.unit_id("DA")}, page.get_by_role("heading", name="DA · Dirección")),
-        "unidad-nueva": ({"seccion": "unidades", "accion": "nueva", "padre": world.unit_id("DA")}, page.get_by_label("Clave")),
-        "unidad-mover": ({"seccion": "unidades", "unidad": world.unit_id("SRH"), "accion": "mover"},
-                         page.get_by_role("combobox", name="Nueva unidad superior")),
+        "unidad": (
+            {"seccion": "unidades", "unidad": world.unit_id("DA")},
+            page.get_by_role("heading", name="DA · Dirección"),
+        ),
+        "unidad-nueva": (
+            {"seccion": "unidades", "accion": "nueva", "padre": world.unit_id("DA")},
+            page.get_by_label("Clave"),
+        ),
+        "unidad-mover": (
+            {"seccion": "unidades", "unidad": world.unit_id("SRH"), "accion": "mover"},
+            page.get_by_role("combobox", name="Nueva unidad superior"),
+        ),
         "personas": ({"seccion": "personas"}, page.get_by_role("link", name="Da Head")),
-        "persona": ({"seccion": "personas", "persona": world.user_id("da_head")}, page.get_by_role("heading", name="Da Head")),
+        "persona": (
+            {"seccion": "personas", "persona": world.user_id("da_head")},
+            page.get_by_role("heading", name="Da Head"),
+        ),
         "persona-nueva": ({"seccion": "personas", "accion": "nueva"}, page.get_by_label("Contraseña inicial")),
-        "persona-membresia": ({"seccion": "personas", "persona": world.user_id("da_head"), "accion": "membresia"},
-                              page.get_by_label("Rol")),
+        "persona-membresia": (
+            {"seccion": "personas", "persona": world.user_id("da_head"), "accion": "membresia"},
+            page.get_by_label("Rol"),
+        ),
         "tipos": ({"seccion": "tipos"}, page.get_by_role("link", name="OFICIO Oficio")),
         "tipo": ({"seccion": "tipos", "clave": "OFICIO"}, page.get_by_role("button", name="Guardar nombre")),
         "series": ({"seccion": "series"}, page.get_by_role("link", name="Nueva serie documental")),

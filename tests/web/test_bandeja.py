@@ -8,8 +8,17 @@ from urllib.parse import parse_qs, urlparse
 from playwright.async_api import expect
 
 from tests.web.conftest import (
-    LIGHT_WORDS, ON_SQLITE, axe, figure, fits_narrow_phone, gzip_size_of_scripts, require_built_app,
-    sign_in, turno_row, turno_rows, url,
+    LIGHT_WORDS,
+    ON_SQLITE,
+    axe,
+    figure,
+    fits_narrow_phone,
+    gzip_size_of_scripts,
+    require_built_app,
+    sign_in,
+    turno_row,
+    turno_rows,
+    url,
 )
 from tests.workflow import Flow
 from tests.world import PASSWORD
@@ -33,7 +42,9 @@ def query_of(page_url: str) -> dict:
     return parse_qs(urlparse(page_url).query)
 
 
-async def test_each_turno_is_a_row_with_its_number_light_in_words_days_left_and_nuevo(server, browsing, api, world, mail):
+async def test_each_turno_is_a_row_with_its_number_light_in_words_days_left_and_nuevo(
+    server, browsing, api, world, mail
+):
     flow = Flow(api, world)
     page = await browsing.page()
     await sign_in(page, server, "da_staff")
@@ -65,11 +76,13 @@ async def test_counters_per_light_filter_the_list_through_the_url_and_back_resto
     await sign_in(page, server, "da_staff")
     await expect(turno_rows(page)).to_have_count(4)
     for word in LIGHT_WORDS.values():
-        await expect(page.get_by_role("button", name=f"{word} (1)").or_(
-            page.get_by_role("link", name=f"{word} (1)"))).to_be_visible()
+        await expect(
+            page.get_by_role("button", name=f"{word} (1)").or_(page.get_by_role("link", name=f"{word} (1)"))
+        ).to_be_visible()
 
     counter = page.get_by_role("button", name=re.compile(r"^Vencido \(")).or_(
-        page.get_by_role("link", name=re.compile(r"^Vencido \(")))
+        page.get_by_role("link", name=re.compile(r"^Vencido \("))
+    )
     await counter.click()
     await expect(turno_rows(page)).to_have_count(1)
     await expect(turno_row(page, mail.numbers["red"])).to_be_visible()
@@ -77,8 +90,11 @@ async def test_counters_per_light_filter_the_list_through_the_url_and_back_resto
     assert query_of(page.url)["luz"] == ["RED"]
 
     # another light, then back twice: each step of the history is restored
-    await page.get_by_role("button", name=re.compile(r"^Sin término \(")).or_(
-        page.get_by_role("link", name=re.compile(r"^Sin término \("))).click()
+    await (
+        page.get_by_role("button", name=re.compile(r"^Sin término \("))
+        .or_(page.get_by_role("link", name=re.compile(r"^Sin término \(")))
+        .click()
+    )
     await expect(page).to_have_url(re.compile(r"[?&]luz=NONE"))
     await expect(turno_rows(page)).to_have_count(1)
     await expect(turno_row(page, mail.numbers["none"])).to_be_visible()
@@ -120,8 +136,10 @@ async def test_first_screen_javascript_budget_and_time_to_the_first_row(server, 
     total = sum(sizes.values())
     for script, size in sizes.items():
         print(f"  {urlparse(script).path}: {size / 1024:.1f} KB gzip")
-    figure(f"JavaScript for the first screen (Entrar + Bandeja): {total / 1024:.1f} KB gzip in {len(sizes)} scripts "
-           "(budget 150 KB)")
+    figure(
+        f"JavaScript for the first screen (Entrar + Bandeja): {total / 1024:.1f} KB gzip in {len(sizes)} scripts "
+        "(budget 150 KB)"
+    )
     assert sizes, "no script loaded?"
     assert total <= 150 * 1024, f"the first screen ships {total / 1024:.1f} KB gzip of JavaScript (> 150 KB)"
 
@@ -149,18 +167,25 @@ async def test_bandeja_usable_after_sign_in_on_the_demo_data(services, browsing)
         await page.goto(url(server))
         await page.get_by_label("Usuario").fill("titular.dg")
         await page.get_by_label("Contraseña").fill(DEMO_PASSWORD)
-        await page.evaluate("""(usable) => {
+        await page.evaluate(
+            """(usable) => {
             const check = new Function('return (' + usable + ')()');
             document.addEventListener('submit', () => { window.__submitAt = performance.now(); }, true);
             new MutationObserver(() => { if (!window.__usableAt && window.__submitAt && check()) window.__usableAt = performance.now(); })
                 .observe(document.body, {subtree: true, childList: true, characterData: true});
-        }""", USABLE)
+        }""",
+            USABLE,
+        )
         await page.get_by_role("button", name="Entrar").click()
         await page.wait_for_function("() => window.__usableAt", timeout=15_000)
         ms = await page.evaluate("window.__usableAt - window.__submitAt")
-        total = re.search(r"(\d+) turnos?", await page.get_by_role("heading", name="Bandeja").locator("..").inner_text())
-        figure(f"Entrar → Bandeja usable (rows and counters) on the demo data: {ms:.0f} ms "
-               f"(titular.dg, {total.group(1) if total else '?'} turnos; sign-in included)")
+        total = re.search(
+            r"(\d+) turnos?", await page.get_by_role("heading", name="Bandeja").locator("..").inner_text()
+        )
+        figure(
+            f"Entrar → Bandeja usable (rows and counters) on the demo data: {ms:.0f} ms "
+            f"(titular.dg, {total.group(1) if total else '?'} turnos; sign-in included)"
+        )
 
         # opened again, already signed in (the token is kept): from navigation to usable
         await page.reload()

@@ -7,8 +7,18 @@ import re
 from playwright.async_api import Page, expect
 
 from tests.web.conftest import (
-    DESKTOP, ON_SQLITE, PHONE, TURNO_NUMBER, axe, fits_narrow_phone, screenshots, sign_in, tab_to,
-    turno_row, url, wait_until,
+    DESKTOP,
+    ON_SQLITE,
+    PHONE,
+    TURNO_NUMBER,
+    axe,
+    fits_narrow_phone,
+    screenshots,
+    sign_in,
+    tab_to,
+    turno_row,
+    url,
+    wait_until,
 )
 from tests.world import PASSWORD
 
@@ -74,7 +84,14 @@ async def test_acknowledge_answer_with_a_file_and_the_sender_accepts_live(server
     await button(receiver, "Responder").click()
     await receiver.get_by_role("textbox", name=re.compile("^Respuesta", re.I)).fill(ANSWER)
     await receiver.get_by_label(re.compile("^Archivos", re.I)).set_input_files(
-        files=[{"name": "informe-plantilla.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes("Informe de plantilla")}])
+        files=[
+            {
+                "name": "informe-plantilla.pdf",
+                "mimeType": "application/pdf",
+                "buffer": pdf_bytes("Informe de plantilla"),
+            }
+        ]
+    )
     await axe(receiver, "Turno, formulario de respuesta con un archivo")
     await button(receiver, "Enviar respuesta").click()
     await expect(receiver.get_by_text(ANSWER)).to_be_visible()
@@ -99,14 +116,17 @@ async def test_acknowledge_answer_with_a_file_and_the_sender_accepts_live(server
     [answer] = state["responses"]
     assert answer["body"] == ANSWER
     assert answer["evaluation"] == {"decision": "ACCEPT", "evaluatedBy": {"username": "dg_reg"}}
-    assert [(a["filename"], a["contentType"]) for a in answer["attachments"]] == [("informe-plantilla.pdf", "application/pdf")]
+    assert [(a["filename"], a["contentType"]) for a in answer["attachments"]] == [
+        ("informe-plantilla.pdf", "application/pdf")
+    ]
 
 
 async def choose(page: Page, label: str, preferred: str) -> str:
     """Pick the option of the <select> labelled `label` whose text matches `preferred` (else the first real one)."""
     field = page.get_by_label(re.compile(rf"^{re.escape(label)}", re.I)).first
     options = await field.evaluate(
-        "el => [...el.options].filter(o => o.value && !o.disabled).map(o => ({value: o.value, label: o.label}))")
+        "el => [...el.options].filter(o => o.value && !o.disabled).map(o => ({value: o.value, label: o.label}))"
+    )
     pick = next((o for o in options if re.search(preferred, o["label"], re.I)), options[0])
     await field.select_option(value=pick["value"])
     return pick["label"]
@@ -124,7 +144,8 @@ async def test_register_a_document_with_a_file_on_a_phone(server, browsing, api,
     await page.get_by_label(re.compile("^Nombre del remitente", re.I)).fill("Lic. María Pérez")
     await choose(page, "Nivel del remitente", "estatal")
     await page.get_by_label(re.compile("^Archivos", re.I)).set_input_files(
-        files=[{"name": "oficio-escaneado.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes("Oficio 456")}])
+        files=[{"name": "oficio-escaneado.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes("Oficio 456")}]
+    )
     await screenshots(page, request, "Registrar-lleno")
     await button(page, "Registrar").click()
 
@@ -141,7 +162,8 @@ async def test_register_a_document_with_a_file_on_a_phone(server, browsing, api,
     assert document["subject"] == "Solicitud de información del padrón de vivienda"
     assert document["origin"] == "EXTERNAL" and document["sender"] == {"level": "STATE", "name": "Lic. María Pérez"}
     assert [(a["filename"], a["contentType"]) for a in document["attachments"]] == [
-        ("oficio-escaneado.pdf", "application/pdf")]
+        ("oficio-escaneado.pdf", "application/pdf")
+    ]
 
 
 async def test_keyboard_only_sign_in_open_a_turno_and_acknowledge_it(server, browsing, mail):
@@ -176,8 +198,9 @@ TURNO_DUE = """query($id: ID!) { node(id: $id) { ... on Document { turnos { numb
 async def test_turn_a_document_showing_the_due_date_before_sending_and_it_arrives_live(server, browsing, api, world):
     from tests.workflow import Flow
 
-    document = await Flow(api, world).register(user="dg_reg", unit="DG", reference="REF/turnar",
-                                               subject="Solicitud de opinión jurídica")
+    document = await Flow(api, world).register(
+        user="dg_reg", unit="DG", reference="REF/turnar", subject="Solicitud de opinión jurídica"
+    )
     receiver = await browsing.page()
     await sign_in(receiver, server, "dj_staff")
     await expect(receiver.get_by_role("heading", name="Bandeja")).to_be_visible()
@@ -187,8 +210,11 @@ async def test_turn_a_document_showing_the_due_date_before_sending_and_it_arrive
     await expect(page.get_by_text(document["folio"]).first).to_be_visible()
     await server.wait_live(2)
     await button(page, "Turnar").click()
-    picker = page.get_by_role("combobox", name=re.compile("^Unidad destinataria", re.I)).or_(
-        page.get_by_label(re.compile("^Unidad destinataria", re.I))).first
+    picker = (
+        page.get_by_role("combobox", name=re.compile("^Unidad destinataria", re.I))
+        .or_(page.get_by_label(re.compile("^Unidad destinataria", re.I)))
+        .first
+    )
     await picker.fill("DJ")
     await page.get_by_role("option", name=re.compile(r"\bDJ\b")).first.click()
     await choose(page, "Instrucción", "respuesta")
@@ -204,7 +230,9 @@ async def test_turn_a_document_showing_the_due_date_before_sending_and_it_arrive
         return (await api.ok(TURNO_DUE, {"id": document["id"]}, token=world.tokens["dg_reg"]))["node"]["turnos"]
 
     sent = await wait_until(turnos)
-    assert [(t["toUnit"]["acronym"], t["instruction"], t["dueDate"]) for t in sent] == [("DJ", "RESPONSE", "2026-03-05")]
+    assert [(t["toUnit"]["acronym"], t["instruction"], t["dueDate"]) for t in sent] == [
+        ("DJ", "RESPONSE", "2026-03-05")
+    ]
     assert sent[0]["dueDateExplanation"] and sent[0]["dueDateExplanation"] in " ".join(preview.split())
     number = sent[0]["number"]
     await expect(page.get_by_role("link", name=number).or_(page.get_by_text(number)).first).to_be_visible()

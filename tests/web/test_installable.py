@@ -22,8 +22,18 @@ from playwright.async_api import Page, expect
 
 from tests.live import start_server
 from tests.web.conftest import (
-    ON_SQLITE, axe, check_screen, figure, require_built_app, send_turno, sign_in, sqlite_only, turno_rows, url,
-    wait_until, web_dir,
+    ON_SQLITE,
+    axe,
+    check_screen,
+    figure,
+    require_built_app,
+    send_turno,
+    sign_in,
+    sqlite_only,
+    turno_rows,
+    url,
+    wait_until,
+    web_dir,
 )
 from tests.workflow import Flow
 from tests.world import PASSWORD
@@ -218,7 +228,9 @@ async def test_a_new_version_announces_itself_and_updates_only_when_asked(copy_s
     new = "0123456789abcdef" if old != "0123456789abcdef" else "fedcba9876543210"
     (dist / "sw.js").write_text((dist / "sw.js").read_text().replace(old, new))
     index = (dist / "index.html").read_text()
-    (dist / "index.html").write_text(index.replace("<head>", '<head>\n    <meta name="mcs-build" content="nueva" />', 1))
+    (dist / "index.html").write_text(
+        index.replace("<head>", '<head>\n    <meta name="mcs-build" content="nueva" />', 1)
+    )
 
     # the open page notices when it comes back online (also hourly, and when shown again)
     await page.context.set_offline(True)

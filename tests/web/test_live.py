@@ -10,7 +10,15 @@ from playwright.async_api import Page, expect
 
 from tests.conftest import Api
 from tests.web.conftest import (
-    ON_POSTGRESQL, ON_SQLITE, TURNO_NUMBER, Mail, figure, require_built_app, send_turno, sign_in, turno_row,
+    ON_POSTGRESQL,
+    ON_SQLITE,
+    TURNO_NUMBER,
+    Mail,
+    figure,
+    require_built_app,
+    send_turno,
+    sign_in,
+    turno_row,
     turno_rows,
 )
 from tests.workflow import Flow
@@ -46,7 +54,8 @@ async def first_row_number(page: Page) -> str:
 
 @ON_SQLITE
 async def test_a_turno_sent_by_someone_else_appears_on_top_without_reload_and_is_announced(
-        server, browsing, api, world, mail):
+    server, browsing, api, world, mail
+):
     page = await browsing.page()
     await sign_in(page, server, "da_staff")
     await expect(turno_rows(page)).to_have_count(4)
@@ -55,8 +64,9 @@ async def test_a_turno_sent_by_someone_else_appears_on_top_without_reload_and_is
 
     flow = Flow(api, world)
     document = await flow.register(user="dg_reg", unit="DG", reference="REF/vivo", subject="Turno que llega en vivo")
-    sent = await flow.send("dg_reg", document=document["id"], recipients=[{"unitId": "DA", "instruction": "RESPONSE",
-                                                                            "businessDays": 5}])
+    sent = await flow.send(
+        "dg_reg", document=document["id"], recipients=[{"unitId": "DA", "instruction": "RESPONSE", "businessDays": 5}]
+    )
     returned = await now_in_page(page)  # the sender's mutation returned
     number = sent["turnos"][0]["number"]
     shown = await appeared_at(page, number)
@@ -94,7 +104,8 @@ async def go_offline_and_back(page: Page, produce) -> str:
 
 @ON_SQLITE
 async def test_offline_shows_the_connection_state_and_the_cursor_replays_what_happened_meanwhile(
-        server, browsing, api, world, mail):
+    server, browsing, api, world, mail
+):
     page = await browsing.page()
     await sign_in(page, server, "da_staff")
     await expect(turno_rows(page)).to_have_count(4)
@@ -154,7 +165,9 @@ async def test_a_silent_socket_is_noticed_by_the_keep_alive(server, browsing, ap
     down = page.get_by_role("status").filter(has_text="Sin conexión")
     await expect(down).to_be_visible(timeout=15_000)
     noticed = await now_in_page(page)
-    figure(f"silent socket noticed by the keep-alive after {(noticed - went_silent) / 1000:.1f} s (docs/ui.md: within 10 s)")
+    figure(
+        f"silent socket noticed by the keep-alive after {(noticed - went_silent) / 1000:.1f} s (docs/ui.md: within 10 s)"
+    )
     assert not await page.evaluate("(n) => n in window.__seen", number)
 
     silent = False
@@ -180,8 +193,10 @@ async def test_on_two_instances_the_browser_on_b_sees_a_turno_sent_through_a(bac
     returned = await now_in_page(page)
     number = sent["number"]
     shown = await appeared_at(page, number)
-    figure(f"new turno visible on instance B {shown - returned:.0f} ms after the mutation on instance A returned "
-           "(PostgreSQL + Redis)")
+    figure(
+        f"new turno visible on instance B {shown - returned:.0f} ms after the mutation on instance A returned "
+        "(PostgreSQL + Redis)"
+    )
     await expect(turno_row(page, number)).to_contain_text("Nuevo")
     assert await first_row_number(page) == number
     await expect(page.locator(LIVE_REGION).filter(has_text=number)).to_have_count(1)

@@ -89,10 +89,13 @@ async def push_rows(services) -> list[PushSubscription]:
 
 # --- the preferences --------------------------------------------------------------------------------
 
+
 async def test_reached_from_the_account_menu_it_shows_the_defaults(server, api, world, browsing):
     defaults = await preferences(api, world)
     assert [row["kind"] for row in defaults["channels"]] == list(KIND_WORDS)
-    assert any(row["channels"] for row in defaults["channels"]) and any(not row["channels"] for row in defaults["channels"])
+    assert any(row["channels"] for row in defaults["channels"]) and any(
+        not row["channels"] for row in defaults["channels"]
+    )
     assert defaults["email"] is None and defaults["quietFrom"] is None
 
     page = await browsing.page()
@@ -161,7 +164,9 @@ async def test_an_invalid_email_is_refused_next_to_its_field_and_nothing_changes
     await checkbox(page, "EMAIL", "NEW_TURNO").uncheck()  # changed too, and not saved either
     await page.get_by_role("button", name="Guardar preferencias").click()
 
-    summary = page.get_by_role("alert").filter(has=page.get_by_role("heading", name=re.compile(r"^Hay (un|\d+) problemas?$")))
+    summary = page.get_by_role("alert").filter(
+        has=page.get_by_role("heading", name=re.compile(r"^Hay (un|\d+) problemas?$"))
+    )
     await expect(summary).to_be_visible()
     await expect(summary).to_be_focused()
     await expect(email).to_have_attribute("aria-invalid", "true")
@@ -190,6 +195,7 @@ async def test_an_invalid_email_is_refused_next_to_its_field_and_nothing_changes
 
 
 # --- this browser ------------------------------------------------------------------------------------
+
 
 async def test_subscribing_here_fails_in_words_when_the_browser_cannot(server, services, browsing):
     """The real Chromium: permission given, but its Push API refuses (no push service here)."""
@@ -241,10 +247,15 @@ FAKE_PUSH_MANAGER = """(() => {
 
 
 async def test_subscribing_registers_this_browser_and_stopping_removes_it(server, api, world, services, browsing):
-    point = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-    subscription = {"endpoint": "https://push.example.net/send/abc123",
-                    "keys": {"p256dh": b64url(point), "auth": b64url(b"0123456789abcdef")}}
+    point = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    )
+    subscription = {
+        "endpoint": "https://push.example.net/send/abc123",
+        "keys": {"p256dh": b64url(point), "auth": b64url(b"0123456789abcdef")},
+    }
     page = await browsing.page()
     await page.context.grant_permissions(["notifications"], origin=url(server))
     await page.context.add_init_script(FAKE_PUSH_MANAGER.replace("SUBSCRIPTION", json.dumps(subscription)))
@@ -300,8 +311,10 @@ async def test_the_service_worker_shows_a_push_message_one_notice_per_turno(serv
 
     async def deliver(payload: dict) -> None:
         """What the push service would hand the browser (the server's PushPayload, decrypted)."""
-        await cdp.send("ServiceWorker.deliverPushMessage", {
-            "origin": f"{origin}/", "registrationId": registration["registrationId"], "data": json.dumps(payload)})
+        await cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {"origin": f"{origin}/", "registrationId": registration["registrationId"], "data": json.dumps(payload)},
+        )
 
     async def shown() -> dict[str, dict]:
         notices = await page.evaluate("""async () => (await (await navigator.serviceWorker.ready).getNotifications())
@@ -311,13 +324,23 @@ async def test_the_service_worker_shows_a_push_message_one_notice_per_turno(serv
     async def shows_titles(*titles: str) -> bool:
         return sorted(n["title"] for n in (await shown()).values()) == sorted(titles)
 
-    payload = {"title": "Nuevo turno", "body": "DA/2026/000001-T1 · DA", "url": "/turno/VHVybm86MQ%3D%3D",
-               "kind": "NEW_TURNO", "turnoId": "VHVybm86MQ=="}
+    payload = {
+        "title": "Nuevo turno",
+        "body": "DA/2026/000001-T1 · DA",
+        "url": "/turno/VHVybm86MQ%3D%3D",
+        "kind": "NEW_TURNO",
+        "turnoId": "VHVybm86MQ==",
+    }
     await deliver(payload)
     await wait_until(shown)
-    assert await shown() == {"turno:VHVybm86MQ==": {"title": "Nuevo turno", "body": "DA/2026/000001-T1 · DA",
-                                                    "tag": "turno:VHVybm86MQ==",
-                                                    "data": {"url": "/turno/VHVybm86MQ%3D%3D"}}}
+    assert await shown() == {
+        "turno:VHVybm86MQ==": {
+            "title": "Nuevo turno",
+            "body": "DA/2026/000001-T1 · DA",
+            "tag": "turno:VHVybm86MQ==",
+            "data": {"url": "/turno/VHVybm86MQ%3D%3D"},
+        }
+    }
     # a newer notice about the same turno replaces it
     await deliver({**payload, "title": "Turno cancelado", "kind": "TURNO_CANCELLED"})
     await wait_until(lambda: shows_titles("Turno cancelado"))

@@ -29,7 +29,17 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.web.conftest import (
-    MX, NOW, ON_SQLITE, axe, check_screen, figure, fits_narrow_phone, gzip_size_of_scripts, local, sign_in, url,
+    MX,
+    NOW,
+    ON_SQLITE,
+    axe,
+    check_screen,
+    figure,
+    fits_narrow_phone,
+    gzip_size_of_scripts,
+    local,
+    sign_in,
+    url,
 )
 from tests.workflow import Flow
 
@@ -42,12 +52,36 @@ STATS = """query($period: Period!, $granularity: Granularity!, $unitId: ID, $inc
   }
 }"""
 # the table's columns, in order, after the period (or unit)
-METRICS = ["documentsReceived", "turnosSent", "turnosReceived", "responsesSent", "responsesReceived", "pending",
-           "overdue", "concludedOnTime"]
-MONTHS = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
-          "noviembre", "diciembre"]
-GRANULARITY = {"Día": ("DAY", "día", "diaria"), "Semana": ("WEEK", "semana", "semanal"),
-               "Mes": ("MONTH", "mes", None), "Año": ("YEAR", "año", "anual")}
+METRICS = [
+    "documentsReceived",
+    "turnosSent",
+    "turnosReceived",
+    "responsesSent",
+    "responsesReceived",
+    "pending",
+    "overdue",
+    "concludedOnTime",
+]
+MONTHS = [
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+]
+GRANULARITY = {
+    "Día": ("DAY", "día", "diaria"),
+    "Semana": ("WEEK", "semana", "semanal"),
+    "Mes": ("MONTH", "mes", None),
+    "Año": ("YEAR", "año", "anual"),
+}
 PERIOD = ("2026-01-01", "2026-03-31")
 REPORT = f"/reportes?desde={PERIOD[0]}&hasta={PERIOD[1]}"
 USER = "dg_head"  # the Dirección General's head: DG and everything under it
@@ -63,9 +97,17 @@ async def history(api, world, clock):
 
     clock.set(local(1, 12))
     d1 = await flow.register(user="dg_reg", unit="DG", reference="D1")
-    t1, t2 = await ok(await flow.send("dg_reg", document=d1["id"], recipients=[
-        {"unitId": "DA", "instruction": "RESPONSE", "businessDays": 5},
-        {"unitId": "DJ", "instruction": "RESPONSE", "businessDays": 3}]), "turnos")
+    t1, t2 = await ok(
+        await flow.send(
+            "dg_reg",
+            document=d1["id"],
+            recipients=[
+                {"unitId": "DA", "instruction": "RESPONSE", "businessDays": 5},
+                {"unitId": "DJ", "instruction": "RESPONSE", "businessDays": 3},
+            ],
+        ),
+        "turnos",
+    )
     clock.set(local(1, 14))
     r1 = await ok(await flow.respond("da_staff", t1["id"]), "response")
     clock.set(local(1, 15))
@@ -74,8 +116,14 @@ async def history(api, world, clock):
     d2 = await flow.register(user="da_reg", unit="DA", reference="D2", receivedAt="2026-02-01T05:30:00Z")
     assert datetime.fromisoformat(d2["receivedAt"]).astimezone(MX).date() == date(2026, 1, 31)  # 23:30 in Mexico
     clock.set(local(2, 3))
-    (t3,) = await ok(await flow.send("da_reg", document=d2["id"], recipients=[
-        {"unitId": "SRH", "instruction": "RESPONSE", "dueDate": "2026-02-05"}]), "turnos")
+    (t3,) = await ok(
+        await flow.send(
+            "da_reg",
+            document=d2["id"],
+            recipients=[{"unitId": "SRH", "instruction": "RESPONSE", "dueDate": "2026-02-05"}],
+        ),
+        "turnos",
+    )
     clock.set(local(2, 10))
     await ok(await flow.respond("srh_staff", t3["id"]))
     clock.set(local(2, 16))
@@ -92,6 +140,7 @@ async def api_stats(api, world, granularity: str, period=PERIOD, user=USER, **ar
 
 
 # --- how the screen writes the API's numbers ------------------------------------------------------
+
 
 def count_text(n: int) -> str:
     return f"{n:,}"  # es-MX: 1,234
@@ -149,8 +198,10 @@ def query_of(page: Page) -> dict:
 
 # --- the tests ------------------------------------------------------------------------------------
 
-async def test_the_chart_and_the_table_show_the_apis_figures_month_by_month(server, browsing, api, world, history,
-                                                                            request):
+
+async def test_the_chart_and_the_table_show_the_apis_figures_month_by_month(
+    server, browsing, api, world, history, request
+):
     page = await browsing.page()
     await sign_in(page, server, USER, path=REPORT)
     await expect(page.get_by_role("heading", name="Reportes", level=1)).to_be_visible()
@@ -179,15 +230,17 @@ async def test_the_chart_and_the_table_show_the_apis_figures_month_by_month(serv
     await check_screen(page, request, "reportes-mes")
 
 
-async def test_a_document_received_at_2330_on_31_january_in_mexico_city_is_januarys(server, browsing, api, world,
-                                                                                     history):
+async def test_a_document_received_at_2330_on_31_january_in_mexico_city_is_januarys(
+    server, browsing, api, world, history
+):
     """receivedAt 2026-02-01T05:30Z: February in UTC, January in Mexico City, the institution's zone. The
     browser's own zone does not move it (Honolulu's would write 1 January's midnight as 31 December)."""
     months = await api_stats(api, world, "MONTH", user="da_head")
     assert [m["documentsReceived"] for m in months] == [1, 0, 0]  # D2, DA's only document, in January
     for zone in ("America/Mexico_City", "Pacific/Honolulu", "Asia/Tokyo"):
-        context = await browsing.browser.new_context(viewport={"width": 1280, "height": 900}, locale="es-MX",
-                                                     timezone_id=zone)
+        context = await browsing.browser.new_context(
+            viewport={"width": 1280, "height": 900}, locale="es-MX", timezone_id=zone
+        )
         browsing.contexts.append(context)
         page = await context.new_page()
         page.on("pageerror", lambda error: browsing.errors.append(f"{page.url}: {error}"))
@@ -243,8 +296,9 @@ async def test_the_indicators_drawn_are_chosen_and_kept_in_the_url(server, brows
     await expect(page.get_by_text("Elija al menos un indicador")).to_be_visible()
 
 
-async def test_by_unit_the_totals_and_the_average_days_to_answer_of_each_unit(server, browsing, api, world, history,
-                                                                           request):
+async def test_by_unit_the_totals_and_the_average_days_to_answer_of_each_unit(
+    server, browsing, api, world, history, request
+):
     page = await browsing.page()
     await sign_in(page, server, USER, path=REPORT)
     await drawn(page)
@@ -309,13 +363,16 @@ async def test_errors_next_to_their_fields_and_an_empty_period(server, browsing,
 
     # more than 1,000 days: the API's words, next to Granularidad
     await page.goto(url(server, "/reportes?desde=2020-01-01&hasta=2026-03-31&granularidad=diaria"))
-    response = await api.gql(STATS, {"period": {"from": "2020-01-01", "to": "2026-03-31"}, "granularity": "DAY"},
-                             token=world.tokens[USER])
+    response = await api.gql(
+        STATS, {"period": {"from": "2020-01-01", "to": "2026-03-31"}, "granularity": "DAY"}, token=world.tokens[USER]
+    )
     (error,) = response["errors"]
     assert error["extensions"]["field"] == "granularity"
     granularity = page.get_by_role("group", name="Granularidad")
     await expect(granularity).to_contain_text(error["message"])
-    described = await granularity.evaluate("(g) => document.getElementById(g.getAttribute('aria-describedby')).textContent")
+    described = await granularity.evaluate(
+        "(g) => document.getElementById(g.getAttribute('aria-describedby')).textContent"
+    )
     assert described == error["message"]
     await axe(page, "reportes with an error")
     await page.get_by_role("radio", name="Mes").check()
@@ -336,8 +393,11 @@ async def test_too_many_rows_by_unit_is_said_next_to_por_unidad(server, browsing
     limit is lowered here as tests/test_stats.py does, so that this world's 4 units × 2 years pass it."""
     monkeypatch.setattr("resolvers.stats.MAX_ROWS", 7)
     period = ("2025-01-01", PERIOD[1])
-    response = await api.gql(STATS, {"period": {"from": period[0], "to": period[1]}, "granularity": "YEAR",
-                                     "byUnit": True}, token=world.tokens[USER])
+    response = await api.gql(
+        STATS,
+        {"period": {"from": period[0], "to": period[1]}, "granularity": "YEAR", "byUnit": True},
+        token=world.tokens[USER],
+    )
     (error,) = response["errors"]
     assert error["extensions"]["field"] == "byUnit" and "8 filas" in error["message"]
     page = await browsing.page()
@@ -390,8 +450,10 @@ async def test_the_chart_library_loads_with_reportes_only(server, browsing, hist
     sizes = await gzip_size_of_scripts(reportes)
     for script, size in sizes.items():
         print(f"  {urlparse(script).path}: {size / 1024:.1f} KB gzip")
-    figure(f"JavaScript that Reportes adds to the first screen: {sum(sizes.values()) / 1024:.1f} KB gzip in "
-           f"{len(sizes)} scripts (the chart library uPlot included)")
+    figure(
+        f"JavaScript that Reportes adds to the first screen: {sum(sizes.values()) / 1024:.1f} KB gzip in "
+        f"{len(sizes)} scripts (the chart library uPlot included)"
+    )
 
 
 async def test_reportes_on_a_phone_and_by_keyboard(server, browsing, history, request):

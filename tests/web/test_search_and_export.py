@@ -19,7 +19,13 @@ from tests.samples import pdf
 from tests.helpers import register_with
 from tests.scans import PAGE_TREE, pdf_stream, rasterize
 from tests.web.conftest import (
-    DESKTOP, NARROWEST, ON_SQLITE, check_screen, sign_in, turno_rows, url,
+    DESKTOP,
+    NARROWEST,
+    ON_SQLITE,
+    check_screen,
+    sign_in,
+    turno_rows,
+    url,
 )
 from tests.workflow import Flow
 
@@ -31,11 +37,14 @@ NUMBER = re.compile(r"^[A-Z0-9]+/\d{4}/\d{6}-T\d+$")
 def scanned_letter(tmp: Path, *lines: str) -> bytes:
     """A scanned page (PNG, no text layer) of `lines` in large Helvetica, accents included."""
     content = ("BT /F1 36 Tf 60 700 Td 48 TL " + " ".join(f"({line}) Tj T*" for line in lines) + " ET").encode("cp1252")
-    source = pdf(PAGE_TREE + [
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-        pdf_stream(b"", content),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-    ])
+    source = pdf(
+        PAGE_TREE
+        + [
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+            pdf_stream(b"", content),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        ]
+    )
     return rasterize(source, tmp, "-png").read_bytes()
 
 
@@ -71,14 +80,23 @@ async def download_rows(page: Page, tmp_path: Path, name: str) -> list[str]:
 
 # --- Buscar -------------------------------------------------------------------------------------
 
+
 async def test_an_accentless_word_finds_a_scanned_document_and_the_snippet_marks_it(
-        server, browsing, api, world, services, tmp_path, ocr_tools, request):
+    server, browsing, api, world, services, tmp_path, ocr_tools, request
+):
     scan = scanned_letter(tmp_path, "Oficio de notificación", "a la tesorería municipal")
-    registered = await register_with(api, world, [("escaneo del oficio.png", scan, "image/png")],
-                                     subject="Oficio escaneado", summary=None, reference="ESC/1")
+    registered = await register_with(
+        api,
+        world,
+        [("escaneo del oficio.png", scan, "image/png")],
+        subject="Oficio escaneado",
+        summary=None,
+        reference="ESC/1",
+    )
     assert registered["errors"] == [], registered
-    other = await Flow(api, world).register(user="da_reg", unit="DA", subject="Otro oficio", summary="Sin relación",
-                                            reference="ESC/2")
+    other = await Flow(api, world).register(
+        user="da_reg", unit="DA", subject="Otro oficio", summary="Sin relación", reference="ESC/2"
+    )
     folio = registered["document"]["folio"]
     assert await extract_pending(services) == 1  # the OCR the background task would do
 
@@ -104,8 +122,9 @@ async def test_an_accentless_word_finds_a_scanned_document_and_the_snippet_marks
 
 async def test_the_query_and_the_filters_survive_a_reload(server, browsing, api, world, mail):
     flow = Flow(api, world)
-    urgent = await flow.register(user="dg_reg", unit="DG", subject="Pago de nómina urgente", priority="URGENT",
-                                 reference="NOM/U")
+    urgent = await flow.register(
+        user="dg_reg", unit="DG", subject="Pago de nómina urgente", priority="URGENT", reference="NOM/U"
+    )
     page = await browsing.page()
     await sign_in(page, server, "dg_reg", path="/buscar")
     await search(page, "nomina")
@@ -152,8 +171,15 @@ async def test_the_query_and_the_filters_survive_a_reload(server, browsing, api,
 
 async def test_a_confidential_document_says_confidencial_to_who_may_not_read_it(server, browsing, api, world):
     flow = Flow(api, world)
-    secret = await flow.register(user="srh_reg", unit="SRH", confidential=True, subject="Queja reservada de acoso",
-                                 summary="Hechos reservados", reference="CONF/9", addressee="Contraloría Interna")
+    secret = await flow.register(
+        user="srh_reg",
+        unit="SRH",
+        confidential=True,
+        subject="Queja reservada de acoso",
+        summary="Hechos reservados",
+        reference="CONF/9",
+        addressee="Contraloría Interna",
+    )
     reader, outsider = await browsing.page(), await browsing.page()
     # da_reg sees SRH's rows (REGISTRAR above), not their confidential fields
     await sign_in(outsider, server, "da_reg", path="/buscar?q=contraloria")
@@ -176,8 +202,10 @@ async def test_a_confidential_document_says_confidencial_to_who_may_not_read_it(
 
 # --- Exportar a Excel ---------------------------------------------------------------------------------
 
-async def test_an_export_of_the_bandeja_downloads_the_rows_on_screen(server, browsing, api, world, mail, tmp_path,
-                                                                   request):
+
+async def test_an_export_of_the_bandeja_downloads_the_rows_on_screen(
+    server, browsing, api, world, mail, tmp_path, request
+):
     # da_reg also sent a turno (DA → DJ): it is in Enviados, not in the Bandeja
     flow = Flow(api, world)
     sent_doc = await flow.register(user="da_reg", unit="DA", subject="Consulta a Jurídica", reference="DA/DJ/1")
@@ -257,6 +285,7 @@ async def test_an_export_in_progress_throttled_and_failed_say_so(server, browsin
 
 
 # --- the quality bars --------------------------------------------------------------------------------
+
 
 async def test_buscar_with_its_filters_open_on_a_phone_and_on_a_desktop(server, browsing, mail, request):
     page = await browsing.page(viewport=NARROWEST)

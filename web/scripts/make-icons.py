@@ -55,8 +55,10 @@ def main() -> None:
         page = browser.new_page()
         for name, size, maskable in ICONS:
             page.set_viewport_size({"width": size, "height": size})
-            page.set_content(f'<style>html,body{{margin:0;background:transparent}}svg{{display:block;width:{size}px;'
-                             f'height:{size}px}}</style>{svg(maskable)}')
+            page.set_content(
+                f"<style>html,body{{margin:0;background:transparent}}svg{{display:block;width:{size}px;"
+                f"height:{size}px}}</style>{svg(maskable)}"
+            )
             png = page.screenshot(omit_background=True, clip={"x": 0, "y": 0, "width": size, "height": size})
             image = Image.open(io.BytesIO(png)).convert("RGBA")
             assert image.size == (size, size), image.size
