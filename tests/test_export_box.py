@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_exports import START, indicators, records, run_export
+from tests.exports import START, indicators, records, run_export
 from tests.workflow import Flow
 
 LIST = """query($filter: TurnoFilter) {

@@ -21,18 +21,9 @@ from resolvers.exports import runner, sources
 from resolvers.exports.cleanup import clean_exports
 from resolvers.exports.runner import export_runner
 from schema.ids import to_global_id
+from tests.exports import NODE, PROGRESS, START, finished, indicators, records, run_export, start
 from tests.live import WsClient, start_server
 from tests.workflow import Flow
-
-START = """mutation($input: ExportInput!) { startExport(input: $input) {
-  export { id status progress rows totalRows url error filename }
-  errors { code field message } } }"""
-NODE = (
-    """query($id: ID!) { node(id: $id) { ... on Export { id status progress rows totalRows url error filename } } }"""
-)
-PROGRESS = (
-    """subscription($id: ID!) { exportProgress(exportId: $id) { id status progress rows totalRows url error } }"""
-)
 
 DOCUMENT_HEADERS = (
     "Folio",
@@ -77,38 +68,6 @@ FILLS = {"Verde": "00C6EFCE", "Amarillo": "00FFEB9C", "Rojo": "00FFC7CE"}
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-async def start(api, world, user, value: dict) -> dict:
-    return (await api.ok(START, {"input": value}, token=world.tokens[user]))["startExport"]
-
-
-async def finished(api, services, world, user, export_id) -> dict:
-    await export_runner(services).wait_idle()
-    return (await api.ok(NODE, {"id": export_id}, token=world.tokens[user]))["node"]
-
-
-async def run_export(api, services, world, user, value: dict):
-    """Start, wait for DONE, download: (the export, the workbook)."""
-    started = await start(api, world, user, value)
-    assert started["errors"] == [], started
-    assert started["export"]["status"] == "PENDING"
-    export = await finished(api, services, world, user, started["export"]["id"])
-    assert export["status"] == "DONE", export
-    response = await api.client.get(export["url"])
-    assert response.status_code == 200, response.text
-    return export, load_workbook(BytesIO(response.content))
-
-
-def records(ws) -> list[dict]:
-    rows = list(ws.iter_rows(values_only=True))
-    return [dict(zip(rows[0], row)) for row in rows[1:]]
-
-
-def indicators(wb) -> dict:
-    return {
-        row[0]: row[1] for row in wb["Indicadores"].iter_rows(values_only=True) if row and row[0] and row[1] is not None
-    }
 
 
 def files_under(root: Path) -> list[Path]:

@@ -14,7 +14,7 @@ import pytest
 from models.principals import load_principal
 from resolvers.downloads import sign
 from schema.ids import from_global_id
-from tests.test_exports import records, run_export
+from tests.exports import records, run_export
 from tests.scenes import OWN, REPORT, SECRET, Scene, build_scene
 from tests.workflow import Flow
 
