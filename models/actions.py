@@ -26,6 +26,7 @@ from models.permissions import (
 )
 from models.turnos import Turno
 from models.workflow import (
+    AWAITING_ANSWER,
     CLOSED_TURNO,
     DocumentTransition,
     Instruction,
@@ -100,7 +101,7 @@ def check_delegate(principal: Principal, facts: TurnoFacts) -> None:
         raise forbidden("Solo el titular o el control de gestión de la unidad pueden turnar.", "fromUnitId")
     if _is_copy(turno):
         raise InvalidTransition("Una copia para conocimiento no se delega.", "parentTurnoId")
-    if TurnoStatus(turno.status) not in (TurnoStatus.SENT, TurnoStatus.RECEIVED, TurnoStatus.RETURNED):
+    if TurnoStatus(turno.status) not in AWAITING_ANSWER:
         raise InvalidTransition("Solo se delega un turno pendiente de respuesta.", "parentTurnoId")
     next_document_status(facts.document_status, DocumentTransition.START)
     if not facts.recipient_has_subunits:
