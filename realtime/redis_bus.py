@@ -78,6 +78,10 @@ class RedisBus:
     def queued(self) -> int:
         return len(self._queue)
 
+    def waiting(self) -> tuple[WakeUp, ...]:
+        """The wake-ups not yet published, oldest first (merged ones already merged)."""
+        return tuple(self._queue)
+
     async def start(self, listener: Listener) -> None:
         self._listener = listener
         self._task = asyncio.create_task(self._listen_forever(), name="mcs-redis-bus")

@@ -477,11 +477,11 @@ async def test_the_queue_of_wake_ups_waiting_for_redis_is_bounded(own_redis, cap
         assert bus.queued == 10 and bus.stats["dropped"] == 40
         dropping = [r for r in caplog.records if "dropping the oldest" in r.getMessage()]
         assert len(dropping) == 1, [r.getMessage() for r in caplog.records]
-        waiting = list(bus._queue)
+        waiting = bus.waiting()
         assert set().union(*(w.users for w in waiting)) == set(range(1, 51))  # no access change is lost
         assert max(w.sequence for w in waiting) == 50
 
-        sent: list[dict] = []  # what reaches Redis from now on
+        sent: list[dict] = []  # what reaches Redis from now on: a spy on the redis client's publish
         publish = bus._client.publish
 
         async def recording(channel, message):
