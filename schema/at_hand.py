@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from inspect import isawaitable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
@@ -20,6 +20,19 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 T = TypeVar("T")
 R = TypeVar("R")
 MISSING: Any = object()
+
+# `def field(...) -> NowOrLater[X]`: a resolver that returns X now or an awaitable of X (above).
+# To the type checker that union; at run time X itself, the GraphQL type strawberry reads from
+# the annotation (graphql-core awaits what a resolver returns when it is awaitable).
+if TYPE_CHECKING:
+    NowOrLater: TypeAlias = T | Awaitable[T]
+else:
+
+    class _NowOrLater:
+        def __getitem__(self, graphql_type):
+            return graphql_type
+
+    NowOrLater = _NowOrLater()
 
 
 async def settled(value_or_awaitable: R | Awaitable[R]) -> R:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 import strawberry
 from graphql import GraphQLError
@@ -59,12 +60,13 @@ class MaskUnexpectedErrors(MaskErrors):
         # result: 30% of the server's CPU when one event goes to 1,000 subscribers (bench/REALTIME.md)
         errors = getattr(result, "errors", None)
         if errors:
-            result.errors = self._process_errors(errors)
+            setattr(result, "errors", self._process_errors(errors))
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         context = self.execution_context.context
         request_id = getattr(context, "request_id", "-")
-        if database_unavailable(error.original_error):
+        original = error.original_error
+        if original is not None and database_unavailable(original):
             # not a bug: the database is out of reach (core/outages.py); over HTTP the view answers
             # 503. A subscription keeps the code INTERNAL, the one its clients resume after
             # (client-examples/); either way one line in the log, no traceback
@@ -72,7 +74,7 @@ class MaskUnexpectedErrors(MaskErrors):
                 "database unavailable [request %s] at %s: %s",
                 request_id,
                 error.path,
-                outages.describe(error.original_error),
+                outages.describe(original),
             )
             subscription = self.execution_context.operation_type == OperationType.SUBSCRIPTION
             return GraphQLError(
@@ -164,7 +166,7 @@ class MCSSchema(strawberry.Schema):
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
-    settings = settings or Settings(database_url="sqlite://", redis_url=None, files_dir=".", secret_key="-")
+    settings = settings or Settings(database_url="sqlite://", redis_url=None, files_dir=Path("."), secret_key="-")
     # factories: strawberry builds fresh extension instances per request
     # the depth and alias rules are classes made once here: a new class per request would make
     # every request miss the ValidationCache below (its key includes the rules)

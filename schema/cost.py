@@ -162,8 +162,7 @@ def _introspection_bounds(schema: GraphQLSchema) -> dict[str, Bound]:
 
 
 def _is_connection(t: GraphQLNamedType) -> bool:
-    fields = getattr(t, "fields", None)
-    return is_object_type(t) and t.name.endswith("Connection") and "edges" in fields and "pageInfo" in fields
+    return is_object_type(t) and t.name.endswith("Connection") and "edges" in t.fields and "pageInfo" in t.fields
 
 
 class _Walk:
@@ -190,6 +189,7 @@ class _Walk:
         if selection_set is None or mult <= 0:
             return 0, 0
         if not is_abstract_type(parent):
+            assert is_object_type(parent)  # validated: only a composite type has a selection set
             return self.object(selection_set, parent, mult, distinct, page)
         # an interface: the costliest of the types it may turn out to be
         best_nodes = best_cost = 0
@@ -269,6 +269,8 @@ class _Walk:
         """The buckets of the period. With byUnit each bucket has a row per unit with activity in
         the period, which only the run knows: the node limit counts those as they are made."""
         period, granularity = args.get("period") or {}, args.get("granularity")
+        if granularity is None:  # required: missing only when the arguments do not fit (the field fails)
+            return 1
         last = period.get("to") or self.today  # the resolver's defaults
         first = period.get("from") or date(last.year, 1, 1)
         try:
@@ -498,9 +500,13 @@ class MeteredExecutionContext(SharedRenderExecutionContext):
         """Whether the work must wait for its next slice (never in the first SLICE_AFTER values)."""
         if self._produced <= SLICE_AFTER:
             return False
+        return self._time_slices().exhausted()
+
+    def _time_slices(self) -> _Slices:
+        """This execution's slices, begun when the first SLICE_AFTER values are made."""
         if self._slices is None:
             self._slices = _Slices()
-        return self._slices.exhausted()
+        return self._slices
 
     def execute_field(self, parent_type, source, field_details_list, path, position_context):
         if self._over is not None:
@@ -511,7 +517,7 @@ class MeteredExecutionContext(SharedRenderExecutionContext):
         return super().execute_field(parent_type, source, field_details_list, path, position_context)
 
     async def _field_later(self, parent_type, source, field_details_list, path, position_context):
-        await self._slices.pause()
+        await self._time_slices().pause()
         if self._over is not None:
             return None
         result = super().execute_field(parent_type, source, field_details_list, path, position_context)
@@ -584,7 +590,7 @@ class MeteredExecutionContext(SharedRenderExecutionContext):
         args = (item_type, field_details_list, info, path, items, results, awaitable, position_context)
         try:
             while index < len(items):
-                await self._slices.pause()
+                await self._time_slices().pause()
                 index = self._complete_items(index, *args)
         except asyncio.CancelledError:  # the client left: the items begun are dropped, not awaited
             for i in awaitable:

@@ -1,51 +1,65 @@
-"""The contract's enums, backed by the domain's own Python enums (same names, one source)."""
+"""The contract's enums, backed by the domain's own Python enums (same names, one source).
+
+`strawberry.enum` marks the domain's class itself as a GraphQL enum and returns it, so each name
+here is the domain's class: imported under its own name (a type to the type checker, which a
+variable bound to `strawberry.enum(...)` would not be) and registered below.
+"""
 
 import strawberry
 
-from models import exports as export_models
-from models import actions, documents, errors, events, notifications, org, stats, traffic_light, users, workflow
+from models.actions import DocumentAction, TurnoAction
+from models.documents import DocumentOrder, DocumentStatus, Origin, Priority, SenderLevel
+from models.errors import ErrorCode
+from models.events import EventKind
+from models.exports import ExportStatus
+from models.notifications import NotificationChannel, NotificationKind, NotificationStatus
+from models.org import OrgUnitKind
+from models.stats import Granularity
+from models.traffic_light import TrafficLight
+from models.users import Role
+from models.workflow import Decision, Instruction, TurnoStatus
 
-Role = strawberry.enum(users.Role, name="Role")
-OrgUnitKind = strawberry.enum(org.OrgUnitKind, name="OrgUnitKind")
-Origin = strawberry.enum(documents.Origin, name="Origin")
-SenderLevel = strawberry.enum(documents.SenderLevel, name="SenderLevel")
-Priority = strawberry.enum(documents.Priority, name="Priority")
-DocumentStatus = strawberry.enum(documents.DocumentStatus, name="DocumentStatus")
-DocumentOrder = strawberry.enum(
-    documents.DocumentOrder,
+strawberry.enum(Role, name="Role")
+strawberry.enum(OrgUnitKind, name="OrgUnitKind")
+strawberry.enum(Origin, name="Origin")
+strawberry.enum(SenderLevel, name="SenderLevel")
+strawberry.enum(Priority, name="Priority")
+strawberry.enum(DocumentStatus, name="DocumentStatus")
+strawberry.enum(
+    DocumentOrder,
     name="DocumentOrder",
     description="RECEIVED: newest received first. RELEVANCE: best match of filter.search first (without a "
     "search, newest received first). Ties go to the newest id.",
 )
-TrafficLight = strawberry.enum(traffic_light.TrafficLight, name="TrafficLight")
-EventKind = strawberry.enum(events.EventKind, name="EventKind")
-ErrorCode = strawberry.enum(errors.ErrorCode, name="ErrorCode")
-Instruction = strawberry.enum(workflow.Instruction, name="Instruction")
-TurnoStatus = strawberry.enum(workflow.TurnoStatus, name="TurnoStatus")
-Decision = strawberry.enum(workflow.Decision, name="Decision")
-ExportStatus = strawberry.enum(export_models.ExportStatus, name="ExportStatus")
-Granularity = strawberry.enum(
-    stats.Granularity,
+strawberry.enum(TrafficLight, name="TrafficLight")
+strawberry.enum(EventKind, name="EventKind")
+strawberry.enum(ErrorCode, name="ErrorCode")
+strawberry.enum(Instruction, name="Instruction")
+strawberry.enum(TurnoStatus, name="TurnoStatus")
+strawberry.enum(Decision, name="Decision")
+strawberry.enum(ExportStatus, name="ExportStatus")
+strawberry.enum(
+    Granularity,
     name="Granularity",
     description="Buckets of the indicators, in the institution's time zone: DAY, WEEK (ISO: Monday to Sunday), "
     "MONTH, YEAR.",
 )
-TurnoAction = strawberry.enum(
-    actions.TurnoAction,
+strawberry.enum(
+    TurnoAction,
     name="TurnoAction",
     description="What the caller may do now on a turno (Turno.viewerActions): ACKNOWLEDGE (acknowledgeTurno), "
     "RESPOND (respondTurno), DELEGATE (sendTurno with parentTurnoId), EVALUATE (evaluateResponse of its "
     "latest answer), CANCEL (cancelTurno).",
 )
-DocumentAction = strawberry.enum(
-    actions.DocumentAction,
+strawberry.enum(
+    DocumentAction,
     name="DocumentAction",
     description="What the caller may do now on a document (Document.viewerActions): SEND_TURNO (sendTurno with "
     "documentId), UPDATE (updateDocument), ATTACH (attachFiles), CONCLUDE (concludeDocument), ARCHIVE "
     "(archiveDocument).",
 )
-NotificationKind = strawberry.enum(
-    notifications.NotificationKind,
+strawberry.enum(
+    NotificationKind,
     name="NotificationKind",
     description=(
         "NEW_TURNO: a turno addressed to one of my units; ANSWER_RECEIVED: an answer to a turno my unit sent, "
@@ -53,5 +67,5 @@ NotificationKind = strawberry.enum(
         "turno of my unit is overdue; DAILY_DIGEST: the morning summary on business days."
     ),
 )
-NotificationChannel = strawberry.enum(notifications.NotificationChannel, name="NotificationChannel")
-NotificationStatus = strawberry.enum(notifications.NotificationStatus, name="NotificationStatus")
+strawberry.enum(NotificationChannel, name="NotificationChannel")
+strawberry.enum(NotificationStatus, name="NotificationStatus")

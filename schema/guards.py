@@ -6,6 +6,7 @@ from functools import cached_property
 from inspect import isawaitable
 from typing import Any
 
+from strawberry.extensions import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
@@ -41,7 +42,7 @@ class AtHandPermissions(PermissionExtension):
         return True
 
 
-def guarded_by(*permissions: type[BasePermission]) -> list[AtHandPermissions]:
+def guarded_by(*permissions: type[BasePermission]) -> list[FieldExtension]:
     """`strawberry.field(extensions=guarded_by(ConfidentialField))`: for the checks below whose
     `has_permission` answers now or later."""
     return [AtHandPermissions([permission() for permission in permissions], use_directives=False)]
@@ -108,12 +109,12 @@ class ResponseFilesField(BasePermission):
         document = await loaders.visible_document_by_id.load(turno.document_id) if turno else None
         if principal is None or document is None:
             return False
-        units = await loaders.org_unit_by_id.load_many([turno.from_unit_id, turno.to_unit_id])
+        from_unit, to_unit = await loaders.org_unit_by_id.load_many([turno.from_unit_id, turno.to_unit_id])
         return sees_attachment(
             principal,
             chain=await loaders.chain_by_document_id.load(document.id),
             confidential=document.confidential,
-            turno_units=tuple(ChainUnit(u.id, u.path) for u in units),
+            turno_units=(ChainUnit(from_unit.id, from_unit.path), ChainUnit(to_unit.id, to_unit.path)),
         )
 
 

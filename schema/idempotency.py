@@ -15,7 +15,7 @@ import hashlib
 import json
 from datetime import date, datetime
 from enum import Enum
-from typing import Awaitable, Callable, TypeVar
+from typing import Awaitable, Callable, Protocol, TypeVar
 
 import strawberry
 from sqlalchemy.exc import IntegrityError
@@ -26,7 +26,16 @@ from models.idempotency import MAX_KEY_LENGTH, IdempotencyKey, PendingKey, find_
 from schema.errors import UserError, payload
 
 HEADER = "idempotency-key"
-P = TypeVar("P")
+
+
+class Payload(Protocol):
+    """A mutation's payload: its `errors`, empty when the use case succeeded."""
+
+    @property
+    def errors(self) -> list[UserError]: ...
+
+
+P = TypeVar("P", bound=Payload)
 Replay = Callable[[object, IdempotencyKey], Awaitable[dict]]  # (session, key) -> the payload's values
 
 

@@ -6,6 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from datetime import date
+from typing import overload
 
 from resolvers import admin, auth, turnos
 from resolvers.exports.start import start_export
@@ -183,6 +184,10 @@ class HolidaysPayload:
     )
 
 
+@overload
+def _memberships(items: list[MembershipInput]) -> list[admin.MembershipData]: ...
+@overload
+def _memberships(items: list[MembershipInput] | None) -> list[admin.MembershipData] | None: ...
 def _memberships(items: list[MembershipInput] | None) -> list[admin.MembershipData] | None:
     if items is None:
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from datetime import date
@@ -42,7 +43,7 @@ from schema.types.stats import StatsBucket
 from schema.types.summary import BoxSummary
 from schema.types.notifications import NotificationPreferences, NotificationRecord
 
-AUTH = [IsAuthenticated]
+AUTH: list[type[BasePermission]] = [IsAuthenticated]
 
 
 @strawberry.type(description="A deadline as sendTurno would set it today.")

@@ -35,8 +35,7 @@ class _VariableNames(Visitor):
 class SharedRenderExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def execute_operation(self, serially: bool | None = None) -> Any:
         renders = getattr(self.root_value, "shared_renders", None)
-        key = self._share_key() if renders is not None else None
-        if key is None:
+        if renders is None or (key := self._share_key()) is None:
             return super().execute_operation(serially)
         shared = renders.get(key)
         if shared is None:

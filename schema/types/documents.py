@@ -17,7 +17,7 @@ from resolvers.events import document_history
 from resolvers.paper import acuse_link
 from resolvers.search_snippet import search_snippet
 from schema.per_user import PerUser
-from schema.at_hand import MISSING, at_hand, built_once
+from schema.at_hand import MISSING, NowOrLater, at_hand, built_once
 from schema.enums import DocumentAction, DocumentStatus, Origin, Priority, SenderLevel, TrafficLight
 from schema.guards import ConfidentialField, PersonalDataField, guarded_by
 from schema.ids import to_global_id
@@ -101,7 +101,7 @@ class Document(Node):
         description="Open: the worst of its own deadline and of its open turnos (visible or not). "
         "Concluded or archived: NONE."
     )
-    def traffic_light(self, info: Info) -> TrafficLight:
+    def traffic_light(self, info: Info) -> NowOrLater[TrafficLight]:
         if self.status.value not in OPEN_DOCUMENT_STATUSES:
             return TrafficLight.NONE
         ctx = info.context
@@ -166,7 +166,7 @@ class Document(Node):
         return [UnitStay.from_stay(s) for s in await document_stays(info.context, self.db_id, self.unit_db_id)]
 
     @strawberry.field(description="The registering unit.")
-    def unit(self, info: Info) -> OrgUnit:
+    def unit(self, info: Info) -> NowOrLater[OrgUnit]:
         return unit_of(info, self.unit_db_id)
 
     @strawberry.field
@@ -228,7 +228,7 @@ class UnitStay:
         )
 
     @strawberry.field
-    def unit(self, info: Info) -> OrgUnit:
+    def unit(self, info: Info) -> NowOrLater[OrgUnit]:
         return unit_of(info, self.unit_db_id)
 
 

@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from models import events as event_models
 from models.permissions import readable_changes
+from schema.at_hand import NowOrLater
 from schema.enums import EventKind
 from schema.ids import to_global_id
 from schema.types.node import Node
@@ -94,14 +95,16 @@ class Event(Node):
                 "citizen": data.get("citizen") or document is None or document.sender_level == "CITIZEN",
             }
             data["changes"] = readable_changes(ctx.principal, chain, protection) if ctx.principal else []
-        return data
+        return None if data is None else JSON(data)
 
     @strawberry.field
     async def actor(self, info: Info) -> User | None:
         return await user_of(info, self.actor_db_id)
 
     @strawberry.field
-    def document(self, info: Info) -> Annotated["Document", strawberry.lazy("schema.types.documents")] | None:
+    def document(
+        self, info: Info
+    ) -> NowOrLater[Annotated["Document", strawberry.lazy("schema.types.documents")] | None]:
         from schema.types.documents import document_of
 
         return document_of(info, self.document_db_id)

@@ -6,6 +6,8 @@ from typing import Callable, Generic, TypeVar
 
 import strawberry
 
+from resolvers.pagination import Page
+
 T = TypeVar("T")
 
 
@@ -22,7 +24,7 @@ class PageInfo:
     end_cursor: str | None
 
     @classmethod
-    def from_page(cls, page) -> "PageInfo":
+    def from_page(cls, page: Page) -> "PageInfo":
         return cls(
             has_next_page=page.has_next_page,
             has_previous_page=page.has_previous_page,
@@ -35,7 +37,7 @@ class PageInfo:
 class Edge(Generic[T]):
     cursor: str = strawberry.field(resolver=lambda root: root.page.cursor(root.index))  # encoded when asked
     node: T
-    page: strawberry.Private[object]
+    page: strawberry.Private[Page]
     index: strawberry.Private[int]
 
 
@@ -45,14 +47,14 @@ class Connection(Generic[T]):
 
     edges: list[Edge[T]]
     page_info: PageInfo
-    page: strawberry.Private[object]
+    page: strawberry.Private[Page]
 
     @strawberry.field(description="Counted only when asked for.")
     async def total_count(self) -> int:
         return await self.page.total_count()
 
 
-def connection(page, to_node: Callable) -> Connection:
+def connection(page: Page, to_node: Callable) -> Connection:
     """A connection from a resolvers.pagination.Page, each row turned into a node."""
     edges = [Edge(node=to_node(row), page=page, index=i) for i, row in enumerate(page.rows)]
     return Connection(edges=edges, page_info=PageInfo.from_page(page), page=page)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import date
-from typing import Annotated
+from typing import Annotated, overload
 
 import strawberry
 from strawberry.types import Info
@@ -12,7 +12,7 @@ from strawberry.types import Info
 from models import org as org_models
 from models import users as user_models
 from schema.per_user import PerUser
-from schema.at_hand import built_once
+from schema.at_hand import NowOrLater, built_once
 from schema.enums import OrgUnitKind, Role
 from models.permissions import ChainUnit, sees_unit
 from schema.guards import DirectoryField, UnitInScopeField
@@ -111,7 +111,7 @@ class Membership:
         )
 
     @strawberry.field
-    def unit(self, info: Info) -> OrgUnit:
+    def unit(self, info: Info) -> NowOrLater[OrgUnit]:
         return unit_of(info, self.unit_db_id)
 
     @strawberry.field
@@ -170,8 +170,13 @@ class User(Node):
         return [Membership.from_model(m, today) for m in rows]
 
 
+@overload
+async def user_of(info: Info, user_id: int) -> User: ...
+@overload
+async def user_of(info: Info, user_id: int | None) -> User | None: ...
 async def user_of(info: Info, user_id: int | None) -> User | None:
-    """A person named by something the caller sees (an actor, an author): always there by name."""
+    """A person named by something the caller sees (an actor, an author): always there by name
+    (users are never deleted, and every reference to one is a foreign key), so a key gives a User."""
     if user_id is None:
         return None
     user = await info.context.loaders.user_by_id.load(user_id)

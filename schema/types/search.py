@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers.search_snippet import Snippet, SnippetSource as SnippetSourceModel
+from resolvers.search_snippet import Snippet, SnippetSource
 
-SnippetSource = strawberry.enum(
-    SnippetSourceModel,
+# marks the domain's class itself (strawberry.enum returns it), so SnippetSource stays a type to mypy
+strawberry.enum(
+    SnippetSource,
     name="SnippetSource",
     description=(
         "Where a search snippet's text comes from: SUMMARY, SENDER (name, position, organization), REFERENCE, "

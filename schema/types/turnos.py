@@ -17,7 +17,7 @@ from models.workflow import CLOSED_TURNO, OPEN_TURNO
 from resolvers.paper import volante_link
 from schema.per_user import PerUser
 from schema.enums import Decision, Instruction, Priority, TrafficLight, TurnoAction, TurnoStatus
-from schema.at_hand import with_calendar
+from schema.at_hand import NowOrLater, with_calendar
 from schema.guards import ResponseFilesField
 from schema.ids import to_global_id
 from schema.types.attachments import Attachment
@@ -83,10 +83,10 @@ class Turno(Node):
         )
 
     @strawberry.field
-    def document(self, info: Info) -> DocumentRef:
+    def document(self, info: Info) -> NowOrLater[DocumentRef]:
         from schema.types.documents import document_of
 
-        return document_of(info, self.model.document_id)
+        return document_of(info, self.model.document_id)  # type: ignore[return-value]  # not None: a turno you see has a document you see (models/permissions.visible_turnos)
 
     @strawberry.field(description="The turno this one delegates; null for a first-level turno or one you may not see.")
     async def parent(self, info: Info) -> "Turno | None":
@@ -101,11 +101,11 @@ class Turno(Node):
         return [Turno.from_model(t) for t in siblings if t.parent_id == self.model.id]
 
     @strawberry.field
-    def from_unit(self, info: Info) -> OrgUnit:
+    def from_unit(self, info: Info) -> NowOrLater[OrgUnit]:
         return unit_of(info, self.model.from_unit_id)
 
     @strawberry.field
-    def to_unit(self, info: Info) -> OrgUnit:
+    def to_unit(self, info: Info) -> NowOrLater[OrgUnit]:
         return unit_of(info, self.model.to_unit_id)
 
     @strawberry.field
@@ -116,7 +116,7 @@ class Turno(Node):
         description="Business days after today up to the due date: 0 = due today, negative = overdue; "
         "null without deadline or when closed."
     )
-    def business_days_left(self, info: Info) -> int | None:
+    def business_days_left(self, info: Info) -> NowOrLater[int | None]:
         m = self.model
         if m.due_date is None or m.status in CLOSED_TURNO_VALUES:
             return None
@@ -124,7 +124,7 @@ class Turno(Node):
         return with_calendar(info, lambda calendar: calendar.business_days_left(today, m.due_date))
 
     @strawberry.field
-    def traffic_light(self, info: Info) -> TrafficLight:
+    def traffic_light(self, info: Info) -> NowOrLater[TrafficLight]:
         m, ctx = self.model, info.context
         today, threshold = ctx.clock.today(), ctx.settings.yellow_threshold_days
         return with_calendar(
@@ -227,6 +227,8 @@ class Response(Node):
         m = self.model
         if m.decision is None:
             return None
+        # an evaluation writes the three together (resolvers/turnos.py)
+        assert m.evaluated_at is not None and m.evaluated_by_id is not None
         return Evaluation(
             decision=Decision(m.decision),
             comment=m.comment,
