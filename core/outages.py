@@ -48,7 +48,7 @@ _DRIVER_MODULES = ("/asyncpg/", "/sqlalchemy/")
 def _chain(error: BaseException):
     """The error, its causes and contexts, SQLAlchemy's wrapped `orig`, and an exception group's members."""
     seen: set[int] = set()
-    pending = [error]
+    pending: list[BaseException | None] = [error]
     while pending:
         current = pending.pop()
         if current is None or id(current) in seen:

@@ -6,6 +6,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 def _bool(value: str | None, default: bool) -> bool:
@@ -105,10 +106,11 @@ class Settings:
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, **overrides) -> "Settings":
+    def from_env(cls, **overrides: Any) -> "Settings":
         env = os.environ
         var_dir = _var_dir()
-        values = dict(
+        # one keyword argument of Settings per field, of as many types as the fields have
+        values: dict[str, Any] = dict(
             database_url=env.get("MCS_DATABASE_URL") or f"sqlite+aiosqlite:///{var_dir / 'mcs.sqlite3'}",
             redis_url=env.get("MCS_REDIS_URL") or None,
             redis_channel=env.get("MCS_REDIS_CHANNEL", "mcs:events"),

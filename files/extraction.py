@@ -121,6 +121,7 @@ async def extract(path: Path, kind: str, limits: Limits, *, ocr: bool) -> Extrac
             env=_worker_env(),
             limit=256 * 1024,
         )
+        assert process.stdout is not None and process.stderr is not None  # both are pipes (PIPE above)
         reading = _Reading(limits.max_chars)
         stderr = asyncio.create_task(_tail(process.stderr))
         timed_out = False

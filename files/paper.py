@@ -252,7 +252,10 @@ def _signature(label: str, name: str, box: str | None = None) -> KeepTogether:
     ]
     cells = [line, [_p(box, STYLES["small"])] if box else ""]
     table = Table([cells], colWidths=[WIDTH * 0.55, WIDTH * 0.45], rowHeights=[2.8 * cm])
-    style = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (0, 0), 0)]
+    style: list[tuple[str, tuple[int, int], tuple[int, int], *tuple[object, ...]]] = [
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (0, 0), 0),
+    ]
     if box:
         style.append(("BOX", (1, 0), (1, 0), 0.5, RULE))
     table.setStyle(TableStyle(style))
@@ -350,7 +353,7 @@ def render_volante(v: Volante) -> bytes:
         ("Fecha de envío", moment_es(v.sent_at, v.timezone)),
         ("Turnó", v.sent_by),
     ]
-    body = [_fields(rows)]
+    body: list[Flowable] = [_fields(rows)]
     if v.cancelled:
         body.append(_p("Este turno fue cancelado.", STYLES["notice"]))
     body += [

@@ -21,7 +21,7 @@ import re
 import uuid
 from datetime import date, datetime
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import BinaryIO, Iterable, Sequence
 from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
@@ -153,13 +153,14 @@ class _SheetWriter(WorksheetWriter):
     elements openpyxl writes (after flushing lxml's buffer)."""
 
     def __init__(self, ws, out: Path):
-        self.fh = None
+        self.path = out  # openpyxl's `out` is typed as any of its targets: this one is a path
+        self.fh: BinaryIO | None = None
         super().__init__(ws, out=str(out))
 
     def get_stream(self):
-        self.fh = open(self.out, "wb")
+        fh = self.fh = open(self.path, "wb")
         try:
-            with xmlfile(self.fh) as xf:
+            with xmlfile(fh) as xf:
                 with xf.element("worksheet", xmlns=SHEET_MAIN_NS):
                     try:
                         while True:
@@ -173,23 +174,26 @@ class _SheetWriter(WorksheetWriter):
                     except GeneratorExit:
                         pass
         finally:
-            self.fh.close()
+            fh.close()
 
     def cleanup(self):
         """Called by openpyxl once the sheet is in the package (the temp file is ours, not in
         openpyxl's list of temp files)."""
-        _remove(Path(self.out))
+        _remove(self.path)
 
 
 def _raw_rows(writer: _SheetWriter):
     """What openpyxl's WriteOnlyWorksheet._write_rows does, taking rendered XML instead of cells."""
     xf = writer.xf.send(True)
+    fh = writer.fh
+    # get_stream, started by WorksheetWriter.__init__, opened the file and yields its xmlfile for True
+    assert xf is not None and fh is not None
     with xf.element("sheetData"):
         try:
             while True:
                 chunk = yield
                 xf.flush()
-                writer.fh.write(chunk)
+                fh.write(chunk)
         except GeneratorExit:
             pass
     writer.xf.send(None)
@@ -321,7 +325,9 @@ class XlsxBook:
             writer = getattr(ws, "_writer", None)
             if not isinstance(writer, _SheetWriter) or writer.fh is None or writer.fh.closed:
                 continue
-            for close in (getattr(ws._rows, "close", None), writer.xf.close):
+            # the sheet's row generator: openpyxl's private `_rows`, which its stubs do not declare
+            rows = getattr(ws, "_rows", None)
+            for close in (getattr(rows, "close", None), writer.xf.close):
                 try:
                     if close is not None:
                         close()

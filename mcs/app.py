@@ -50,7 +50,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         storage=LocalStorage(settings.files_dir),
     )
     services.exports = ExportRunner(services)
-    services.hub = Hub(
+    services.hub = hub = Hub(
         services,
         create_bus(settings.redis_url, settings.redis_channel, publish_queue=settings.realtime_publish_queue),
         catchup_seconds=settings.realtime_catchup_seconds,
@@ -58,7 +58,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     )
 
     async def wake_subscribers(changes: dict) -> None:
-        await services.hub.publish(WakeUp(sequence=changes["sequence"], users=frozenset(changes["users"])))
+        await hub.publish(WakeUp(sequence=changes["sequence"], users=frozenset(changes["users"])))
 
     services.db.after_commit = wake_subscribers
     return services
@@ -80,7 +80,7 @@ class QuietWebSocketAdapter(ASGIWebSocketAdapter):
         await super().close(code, reason)
 
 
-class MCSGraphQL(GraphQL):
+class MCSGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view with our context: the caller, a session and loaders per request."""
 
     websocket_adapter_class = QuietWebSocketAdapter
@@ -125,7 +125,7 @@ class MCSGraphQL(GraphQL):
             request=request,
             response=response,
         )
-        if principal is not None:
+        if principal is not None and claims is not None:  # (a principal comes from claims)
             context.token_version, context.token_expires_at = claims.token_version, claims.expires_at
             context.token_id = claims.token_id
         return context
@@ -168,7 +168,7 @@ class MCSGraphQL(GraphQL):
             raise ConnectionRejectionError() from None
         if principal is None:
             raise ConnectionRejectionError()
-        hub = self.services.hub
+        hub = self.services.require_hub()
         if hub.connections_by_user[principal.user_id] >= self.services.settings.max_connections_per_user:
             raise ConnectionRejectionError({"message": "Demasiadas conexiones abiertas para este usuario."})
         hub.connections_by_user[principal.user_id] += 1
@@ -188,7 +188,7 @@ class MCSGraphQL(GraphQL):
         finally:
             user_id = scope.get("state", {}).get("mcs_user_id") if scope["type"] == "websocket" else None
             if user_id is not None:
-                self.services.hub.connections_by_user[user_id] -= 1
+                self.services.require_hub().connections_by_user[user_id] -= 1
 
 
 async def statements_done(scope) -> None:
@@ -325,7 +325,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        await services.hub.start()
+        await services.require_hub().start()
         background = start_jobs(services)  # mcs/jobs.py
         yield
         for task in background:
@@ -333,7 +333,7 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await export_runner(services).shutdown()  # running exports end FAILED ("se reinició")
-        await services.hub.close()
+        await services.require_hub().close()
         await services.db.dispose()
 
     app = Starlette(

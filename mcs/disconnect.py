@@ -18,6 +18,7 @@ async def run_until_disconnect(
     """Run `app(scope, receive, send)` in this task, cancelled when the client disconnects; then
     await `cancelled()` (e.g. to let the request's database statements in flight finish)."""
     task = asyncio.current_task()
+    assert task is not None  # a coroutine of the server's, run in a task
     state = {"finished": False, "responded": False, "stopped": False}
     inbox: asyncio.Queue = asyncio.Queue()  # what the watcher read, for the app if it asks
     watcher: asyncio.Task | None = None

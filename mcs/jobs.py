@@ -16,6 +16,7 @@ from typing import Awaitable, Callable
 from sqlalchemy import delete
 
 from core.periodic import Sooner, run_periodically
+from models.db import rows_matched
 from models.idempotency import IdempotencyKey
 from resolvers.context import Services
 from resolvers.deadlines import run_deadline_pass
@@ -50,7 +51,7 @@ async def forget_idempotency_keys(services: Services) -> int:
     older = services.clock.now() - timedelta(hours=services.settings.idempotency_key_hours)
     async with services.db.transaction() as session:
         result = await session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < older))
-    return result.rowcount or 0
+    return rows_matched(result)
 
 
 async def clean_exports_soon(services: Services) -> Sooner | None:

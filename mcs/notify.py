@@ -39,6 +39,6 @@ async def notify_at(settings: Settings, at: datetime) -> NotifySummary:
         notifications = await collect(services)
         sent = await send_due(services)
     finally:
-        await services.hub.close()
+        await services.require_hub().close()
         await services.db.dispose()
     return NotifySummary(deadline_events, digests, notifications, sent)

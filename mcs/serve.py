@@ -12,6 +12,7 @@ import signal
 import sys
 
 import uvicorn
+from starlette.applications import Starlette
 
 from mcs.app import create_app, graphiql_enabled
 from mcs.demo_users import demo_accounts, format_accounts
@@ -58,7 +59,9 @@ class Server(uvicorn.Server):
         if graphiql_enabled(self.settings, self.config.host):
             lines.append(f"GraphiQL: abra {url}graphql en el navegador.")
         try:
-            accounts = await demo_accounts(self.config.app.state.services.db)
+            app = self.config.app  # Config types any app; ours is create_app's Starlette
+            assert isinstance(app, Starlette)
+            accounts = await demo_accounts(app.state.services.db)
         except Exception:  # noqa: BLE001 - the banner must never keep the server from serving
             log.exception("no se pudieron leer las cuentas de demostración")
             accounts = []
@@ -94,7 +97,7 @@ def uvicorn_config(app, settings: Settings, host: str, port: int, **options) -> 
         proxy_headers=True,
         ws_per_message_deflate=False,
         http=guarded_protocol(settings.header_timeout_seconds, settings.body_timeout_seconds),
-        timeout_graceful_shutdown=max(settings.shutdown_grace_seconds, 0.0),
+        timeout_graceful_shutdown=max(settings.shutdown_grace_seconds, 0.0),  # type: ignore[arg-type]  # int in uvicorn's annotation, an asyncio timeout (fractions work)
         **{"log_level": "info", **options},
     )
 

@@ -35,7 +35,7 @@ def guarded_protocol(header_timeout: float, body_timeout: float) -> type[HttpToo
             if not self.transport.is_closing():
                 self.transport.close()
 
-        def connection_made(self, transport) -> None:  # type: ignore[override]
+        def connection_made(self, transport) -> None:
             super().connection_made(transport)
             self._arm(header_timeout)  # a connection that says nothing is no better
 

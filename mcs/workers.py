@@ -163,9 +163,10 @@ class Supervisor:
                 break
             except InterruptedError:
                 continue
-            index = self.children.pop(pid, None)
-            if index is None:
+            ended = self.children.pop(pid, None)
+            if ended is None:
                 continue
+            index = ended
             code = os.waitstatus_to_exitcode(wait_status)
             if self.stopping:
                 if code != 0:

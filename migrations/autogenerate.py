@@ -1,6 +1,8 @@
 """What Alembic's autogenerate compares: the migrations make a few objects the ORM models do not
 describe. Used by env.py and by tests/test_migrations.py (models and migrations agree)."""
 
+from typing import Callable, TypedDict
+
 MIGRATION_ONLY_TABLES = (
     "document_search",
     "response_file_search",
@@ -24,5 +26,12 @@ def include_object(obj, name, type_, reflected, compare_to):
     return True
 
 
+class CompareOptions(TypedDict):
+    """Keyword arguments of Alembic's context.configure and compare_metadata options."""
+
+    compare_type: bool
+    include_object: Callable[..., bool]
+
+
 # what env.py gives Alembic's comparison, and the test too: both compare the same way
-COMPARE_OPTIONS = {"compare_type": True, "include_object": include_object}
+COMPARE_OPTIONS: CompareOptions = {"compare_type": True, "include_object": include_object}

@@ -37,6 +37,8 @@ def run_migrations_online():
     if connection is not None:
         do_run_migrations(connection)
     else:
+        if url is None:
+            raise RuntimeError("no database to migrate: alembic's sqlalchemy.url is not set")
         asyncio.run(run_async_migrations(url))
 
 

@@ -11,10 +11,10 @@ from functools import lru_cache
 
 import holidays as holidays_lib
 from sqlalchemy import Date, String, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
+from models.db import Reader
 
 
 class InstitutionHoliday(Base):
@@ -87,7 +87,7 @@ class BusinessCalendar:
         return self.add_business_days(today, days_left + 1) - timedelta(days=1)
 
 
-async def load_calendar(session: AsyncSession) -> BusinessCalendar:
+async def load_calendar(session: Reader) -> BusinessCalendar:
     rows = (await session.execute(select(InstitutionHoliday.day, InstitutionHoliday.description))).all()
     return BusinessCalendar({day: description for day, description in rows})
 
@@ -120,7 +120,8 @@ def short_date_es(day: date) -> str:
 
 def explain_due_date(calendar: BusinessCalendar, counted_from: date, due: date, business_days: int | None) -> str:
     """A due date in words a user understands: what was counted and what was skipped."""
-    skipped_weekends, skipped_holidays = [], []
+    skipped_weekends: list[list[date]] = []  # runs of weekend days
+    skipped_holidays: list[str] = []
     day = counted_from
     while day + timedelta(days=1) < due:  # the days in between: the due date itself is not "skipped"
         day += timedelta(days=1)

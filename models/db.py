@@ -6,12 +6,15 @@ import asyncio
 import time
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
-from typing import AsyncIterator, Awaitable, Callable, Iterator, Protocol
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, Protocol, TypeVarTuple, Unpack, overload
 
-from sqlalchemy import event, text
+from sqlalchemy import Connection, Engine, Executable, Result, event, text
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.sql.selectable import TypedReturnsRows
 from sqlalchemy.util import await_
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+_Ts = TypeVarTuple("_Ts")
 
 
 class Database:
@@ -160,6 +163,16 @@ def note_changes(session: AsyncSession, *, sequence: int = 0, users=()) -> None:
     changes["users"].update(users)
 
 
+class Reader(Protocol):
+    """What a read needs of its session: an AsyncSession, or a request's SharedSession."""
+
+    @overload
+    async def execute(self, statement: TypedReturnsRows[Unpack[_Ts]]) -> Result[Unpack[_Ts]]: ...
+    @overload
+    async def execute(self, statement: Executable) -> Result[Unpack[tuple[Any, ...]]]: ...
+    def get_bind(self) -> Engine | Connection: ...
+
+
 class SharedSession:
     """A request's read session shared by resolvers that GraphQL runs concurrently.
 
@@ -208,3 +221,9 @@ async def advisory_lock(session: AsyncSession, key: int) -> None:
     """Hold a database-wide lock until the transaction ends."""
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def rows_matched(result: object) -> int:
+    """The rows an UPDATE or DELETE matched (0 when the driver cannot say)."""
+    # a CursorResult at run time, which AsyncSession.execute is typed to return as a plain Result
+    return int(getattr(result, "rowcount", 0) or 0)

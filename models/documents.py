@@ -144,12 +144,16 @@ async def next_folio_number(session: AsyncSession, unit_id: int, year: int) -> i
     """
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(FolioCounter).values(unit_id=unit_id, year=year, last_number=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[FolioCounter.unit_id, FolioCounter.year],
-        set_={"last_number": FolioCounter.last_number + 1},
-    ).returning(FolioCounter.last_number)
-    return (await session.execute(stmt)).scalar_one()
+    counted = (
+        insert(FolioCounter)
+        .values(unit_id=unit_id, year=year, last_number=1)
+        .on_conflict_do_update(
+            index_elements=[FolioCounter.unit_id, FolioCounter.year],
+            set_={"last_number": FolioCounter.last_number + 1},
+        )
+        .returning(FolioCounter.last_number)
+    )
+    return (await session.execute(counted)).scalar_one()
 
 
 def format_folio(acronym: str, year: int, number: int) -> str:

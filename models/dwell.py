@@ -27,15 +27,19 @@ class UnitStay:
 
 
 def _union_seconds(intervals: list[tuple[datetime, datetime]]) -> float:
-    total, current_start, current_end = 0.0, None, None
+    total = 0.0
+    current_start: datetime | None = None  # the interval being merged: both ends set together
+    current_end: datetime | None = None
     for start, end in sorted(intervals):
         if current_end is None or start > current_end:
             if current_end is not None:
+                assert current_start is not None
                 total += (current_end - current_start).total_seconds()
             current_start, current_end = start, end
         else:
             current_end = max(current_end, end)
     if current_end is not None:
+        assert current_start is not None
         total += (current_end - current_start).total_seconds()
     return total
 

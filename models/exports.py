@@ -99,10 +99,10 @@ def load_spec(kind: ExportKind, raw: str) -> DocumentFilterSpec | TurnoFilterSpe
     cls = DocumentFilterSpec if kind == ExportKind.DOCUMENTS else TurnoFilterSpec
     values = json.loads(raw)
     known = {f.name for f in fields(cls)}
-    spec = cls(**{k: v for k, v in values.items() if k in known})
-    spec.period_from = date.fromisoformat(spec.period_from) if spec.period_from else None
-    spec.period_to = date.fromisoformat(spec.period_to) if spec.period_to else None
-    return spec
+    given = {k: v for k, v in values.items() if k in known}
+    for name in ("period_from", "period_to"):  # dates are stored as ISO text
+        given[name] = date.fromisoformat(given[name]) if given.get(name) else None
+    return cls(**given)
 
 
 # --- Spanish labels ------------------------------------------------------------------------
@@ -173,7 +173,7 @@ class RowContext:
     type_names: dict[str, str]
     readable: set[int]  # confidential documents of the chunk the owner may read
     lights: dict[int, str]  # row id -> TrafficLight value
-    days_left: Callable[[date], int] | None = None  # BusinessCalendar.business_days_left from today
+    days_left: Callable[[date], int]  # BusinessCalendar.business_days_left from today
 
 
 class Chunk:

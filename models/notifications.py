@@ -178,9 +178,10 @@ def in_quiet_period(preferences: Preferences, local: time) -> bool:
 
 def after_quiet_period(preferences: Preferences, local_now: datetime) -> datetime:
     """When a notice made at `local_now` (aware, the institution's time) may go out."""
-    if not in_quiet_period(preferences, local_now.timetz().replace(tzinfo=None)):
-        return local_now
-    end = local_now.replace(hour=preferences.quiet_to.hour, minute=preferences.quiet_to.minute, second=0, microsecond=0)
+    quiet_to = preferences.quiet_to
+    if quiet_to is None or not in_quiet_period(preferences, local_now.timetz().replace(tzinfo=None)):
+        return local_now  # (no quiet period without both ends)
+    end = local_now.replace(hour=quiet_to.hour, minute=quiet_to.minute, second=0, microsecond=0)
     return end if end > local_now else end + timedelta(days=1)
 
 

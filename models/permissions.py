@@ -23,6 +23,7 @@ from typing import Iterable
 
 from sqlalchemy import ColumnElement, and_, case, exists, false, or_, select, true
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.util import AliasedClass
 
 from models.attachments import Attachment
 from models.documents import Document, DocumentUnit
@@ -81,9 +82,9 @@ def _minimal_prefixes(paths: Iterable[str]) -> tuple[str, ...]:
 # --- row visibility (SQL) ---------------------------------------------------------------
 
 
-def unit_in_scope(principal: Principal, unit: type[OrgUnit] | object) -> ColumnElement[bool]:
+def unit_in_scope(principal: Principal, unit: type[OrgUnit] | AliasedClass[OrgUnit]) -> ColumnElement[bool]:
     """`unit` (an OrgUnit alias) is one of the user's units, or below one they see as a subtree."""
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if principal.unit_ids:
         conditions.append(unit.id.in_(sorted(principal.unit_ids)))
     conditions += [unit.path.startswith(p, autoescape=True) for p in principal.subtree_paths]
@@ -179,7 +180,7 @@ def confidential_readable(principal: Principal, document=Document) -> ColumnElem
     """SQL twin of can_see_confidential: the document is not confidential, or the user is a
     member of a unit on its chain or HEAD above one. Filters on protected fields (search on
     the subject, the sender's level) must not match what the user may not read."""
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if principal.unit_ids:
         conditions.append(DocumentUnit.unit_id.in_(sorted(principal.unit_ids)))
     chain_unit = aliased(OrgUnit)
@@ -276,7 +277,7 @@ def readable_changes(principal: Principal, chain: list[ChainUnit], data: dict) -
     """The `changes` of a correction event as this user may read them: the old and new values of
     fields that were protected (confidential before or after; a citizen's contact data) are
     null and marked `masked` for who may not read those fields on the document itself."""
-    hide = set()
+    hide: set[str] = set()
     if data.get("confidential") and not can_see_confidential(principal, chain):
         hide |= CONFIDENTIAL_FIELDS
     if data.get("citizen") and not can_see_personal_data(principal, chain):

@@ -7,16 +7,16 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import and_, exists, false, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.clock import Clock
+from models.db import Reader
 from models.org import OrgUnit
 from models.permissions import MembershipGrant, Principal
 from models.users import Membership, RevokedToken, Role, User, active_membership_clause
 
 
 async def load_principal(
-    session: AsyncSession,
+    session: Reader,
     user_id: int,
     token_version: int | None = None,
     token_id: str | None = None,

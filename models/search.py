@@ -45,7 +45,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import (
     ColumnElement,
@@ -64,6 +64,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.sql.elements import ColumnClause
 from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
@@ -307,6 +308,14 @@ def _found_through_answers(query: SearchQuery, visible_files: VisibleFiles) -> S
     return found
 
 
+@overload
+def search_clause(
+    query: SearchQuery, readable: ColumnElement[bool], document_id, visible_files: VisibleFiles | None = None
+) -> ColumnElement[bool]: ...
+@overload
+def search_clause(
+    query: None, readable: ColumnElement[bool], document_id, visible_files: VisibleFiles | None = None
+) -> None: ...
 def search_clause(
     query: SearchQuery | None, readable: ColumnElement[bool], document_id, visible_files: VisibleFiles | None = None
 ) -> ColumnElement[bool] | None:
@@ -337,15 +346,15 @@ def search_clause(
 _pg_index = table(SEARCH_TABLE, column("document_id"), column("search_vector"), column("public_search_vector"))
 _pg_own_index = _pg_index.alias("own_index")
 _fts_index = table(SEARCH_TABLE, column("rowid"))
-_fts_table = literal_column(SEARCH_TABLE)  # FTS5's hidden column named after the table
+_fts_table: ColumnClause[Any] = literal_column(SEARCH_TABLE)  # FTS5's hidden column named after the table
 
 
-def _pg_ts_query(search: SearchQuery):
-    config = literal_column(f"'{TS_CONFIG}'::regconfig")
-    return reduce(
-        lambda a, b: a.op("&&")(b),
-        [func.phraseto_tsquery(config, bindparam(None, t), type_=TSQUERY) for t in search.texts],
-    )
+def _pg_ts_query(search: SearchQuery) -> ColumnElement[str]:
+    config: ColumnClause[str] = literal_column(f"'{TS_CONFIG}'::regconfig")
+    phrases: list[ColumnElement[str]] = [
+        func.phraseto_tsquery(config, bindparam(None, t), type_=TSQUERY) for t in search.texts
+    ]
+    return reduce(lambda a, b: a.op("&&")(b), phrases)
 
 
 def newest_matches(
@@ -404,6 +413,7 @@ def ranked(
     Replaces search_clause for that query. The rank is the document's own index's: a document
     found only through an answer's words ranks as a weak match (PostgreSQL: ts_rank of what its
     own fields hold; SQLite: 0), which the id then orders, so pages stay deterministic."""
+    rank: ColumnElement[float]
     if not search.terms:  # only stop words: nothing matches
         rank = literal_column("0.0", Float)
         query = query.where(false())
@@ -473,20 +483,20 @@ _SPACE = re.compile(r"\s+")
 Segment = tuple[str, bool]  # (text, is a match)
 
 
-def headline_tsquery(search: SearchQuery):
+def headline_tsquery(search: SearchQuery) -> ColumnElement[str]:
     """PostgreSQL: the query's terms ORed (a field holds some of them; the document held all)."""
-    config = literal_column(f"'{TS_CONFIG}'::regconfig")
-    return reduce(
-        lambda a, b: a.op("||")(b),
-        [func.phraseto_tsquery(config, bindparam(None, t), type_=TSQUERY) for t in search.texts],
-    )
+    config: ColumnClause[str] = literal_column(f"'{TS_CONFIG}'::regconfig")
+    phrases: list[ColumnElement[str]] = [
+        func.phraseto_tsquery(config, bindparam(None, t), type_=TSQUERY) for t in search.texts
+    ]
+    return reduce(lambda a, b: a.op("||")(b), phrases)
 
 
 def headline(text_column, search: SearchQuery):
     """PostgreSQL: the excerpt of `text_column` marked by ts_headline (the markers taken out of
     the text first), or NULL when it holds none of the query's terms (decided by the index's own
     function, mcs_search_vector: punctuation and plurals as indexed)."""
-    config = literal_column(f"'{TS_CONFIG}'::regconfig")
+    config: ColumnClause[str] = literal_column(f"'{TS_CONFIG}'::regconfig")
     query = headline_tsquery(search)
     # the index reads "JUZ-3/2026" as juz, 3 and 2026 (punctuation is a space to it); the parser of
     # ts_headline would read "-3" and "/2026": a separator after each punctuation mark fixes that

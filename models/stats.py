@@ -49,6 +49,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import SQLCoreOperations
 
 from models.base import Base, BigId, UTCDateTime
 from models.calendar import BusinessCalendar
@@ -340,7 +341,9 @@ def rollup_statements(q: StatsQuery) -> dict[str, Select]:
     statuses are written into the SQL, so that every plan can use it)."""
     first_days = bindparam("bucket_days", [b.first_day for b in q.buckets], type_=ARRAY(Date))
     bucket = (func.width_bucket(StatsDaily.day, first_days) - 1).label("bucket")
-    keys = [literal_column("bucket")] + ([StatsDaily.unit_id] if q.by_unit else [])
+    keys: list[SQLCoreOperations[int]] = [literal_column("bucket")]
+    if q.by_unit:
+        keys.append(StatsDaily.unit_id)
     daily = select(
         bucket,
         *([StatsDaily.unit_id.label("unit_id")] if q.by_unit else []),

@@ -27,10 +27,10 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
+from models.db import Reader
 from models.permissions import Principal
 
 BOXES = {"inbox": "in", "outbox": "out"}
@@ -84,7 +84,7 @@ def rollup_scope(principal: Principal, box: str, include_subunits: bool) -> Colu
     return and_(rollup.box == BOXES[box], or_(*parts) if parts else false())
 
 
-def kept_in_table(session: AsyncSession) -> bool:
+def kept_in_table(session: Reader) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 

@@ -50,7 +50,7 @@ class EventBatch:
             principal,
             turno_units=self.turno_units(event.turno_id),
             has_turno=event.turno_id is not None,
-            chain=self.chains.get(event.document_id, ()),
+            chain=self.chains.get(event.document_id, ()) if event.document_id is not None else (),
         )
 
     def in_inbox(self, principal: Principal, event: Event) -> bool:
@@ -76,7 +76,7 @@ class EventBatch:
             if document.unit_id in self.units:
                 loaders.org_unit_by_id.prime(document.unit_id, self.units[document.unit_id])
         units = self.turno_units(event.turno_id)
-        if units is not None:
+        if units is not None and event.turno_id is not None:  # (units only for a turno's event)
             turno = self.turnos[event.turno_id]
             loaders.visible_turno_by_id.prime(turno.id, turno if sees_turno(principal, *units) else None)
             for unit_id in (turno.from_unit_id, turno.to_unit_id):

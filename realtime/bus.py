@@ -36,7 +36,8 @@ Listener = Callable[[WakeUp], Awaitable[None]]
 
 
 class Bus(Protocol):
-    state: str  # for /health: "off" (in-process), "up" or "down" (Redis)
+    @property
+    def state(self) -> str: ...  # for /health: "off" (in-process), "up" or "down" (Redis)
 
     async def start(self, listener: Listener) -> None: ...
     async def publish(self, wakeup: WakeUp) -> None: ...  # must not wait for the network

@@ -186,6 +186,8 @@ class Hub:
             (self._by_document, s.document_id),
             *[(self._by_unit, unit_id) for unit_id in s.principal.unit_ids],
         ]:
+            if key is None:  # an inbox's subscription has no document
+                continue
             group = index.get(key)
             if group is not None:
                 group.discard(s)

@@ -84,7 +84,7 @@ class RedisBus:
 
     async def start(self, listener: Listener) -> None:
         self._listener = listener
-        self._task = asyncio.create_task(self._listen_forever(), name="mcs-redis-bus")
+        self._task = asyncio.create_task(self._listen_forever(listener), name="mcs-redis-bus")
         self._publisher = asyncio.create_task(self._publish_forever(), name="mcs-redis-publish")
 
     async def publish(self, wakeup: WakeUp) -> None:
@@ -162,7 +162,7 @@ class RedisBus:
             if self._queue and self._queue[0] is wakeup:
                 self._queue.popleft()
 
-    async def _listen_forever(self) -> None:
+    async def _listen_forever(self, listener: Listener) -> None:
         delay = 0.1
         first = True
         while True:
@@ -175,7 +175,7 @@ class RedisBus:
                 delay = 0.1
                 if not first:
                     log.info("redis bus reconnected; looking for events announced meanwhile")
-                    await self._listener(WakeUp(sequence=None))
+                    await listener(WakeUp(sequence=None))
                 first = False
                 async for message in pubsub.listen():
                     if message.get("type") == "message":
@@ -187,7 +187,7 @@ class RedisBus:
                         except (ValueError, KeyError, TypeError, AttributeError):
                             log.warning("ignored a malformed wake-up: %r", message["data"])
                             continue
-                        await self._listener(wakeup)
+                        await listener(wakeup)
                 raise RedisConnectionError("pub/sub stream ended")
             except asyncio.CancelledError:
                 raise

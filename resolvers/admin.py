@@ -6,6 +6,7 @@ import re
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
+from typing import overload
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -43,6 +44,10 @@ async def administration(ctx: Context):
         yield session
 
 
+@overload
+async def _unit(session, unit_id: int, field: str) -> OrgUnit: ...
+@overload
+async def _unit(session, unit_id: int | None, field: str) -> OrgUnit | None: ...
 async def _unit(session, unit_id: int | None, field: str) -> OrgUnit | None:
     if unit_id is None:
         return None
@@ -196,7 +201,7 @@ async def create_user(
         elif (await session.execute(select(User.id).where(User.username == username))).first():
             raise DomainError(ErrorCode.CONFLICT, f"El usuario «{username}» ya existe.", "username")
         check.new_password(password, username)
-        full_name = check.text(full_name, "fullName", "El nombre completo", 200, required=True)
+        full_name = check.required_text(full_name, "fullName", "El nombre completo", 200)
         position = check.text(position, "position", "El cargo", 200)
         email = check.email(email, "email")
         memberships = await _check_memberships(session, memberships, check)
@@ -313,7 +318,7 @@ async def _catalog_event(session, ctx: Context, catalog: str, **data) -> None:
         session,
         kind=EventKind.CATALOG_CHANGED,
         occurred_at=ctx.clock.now(),
-        actor_id=ctx.principal.user_id,
+        actor_id=ctx.require_principal().user_id,
         audience=[],
         data={"catalog": catalog, **data},
     )
@@ -328,7 +333,7 @@ async def create_catalog_entry(ctx: Context, catalog: str, *, code: str, name: s
         code = (code or "").strip().upper()
         if not CATALOG_CODE.match(code):
             check.add("La clave admite hasta 40 mayúsculas, dígitos, punto, guion o guion bajo.", "code")
-        name = check.text(name, "name", "El nombre", name_max, required=True)
+        name = check.required_text(name, "name", "El nombre", name_max)
         check.raise_if_any()
         if await session.get(model, code):
             raise DomainError(ErrorCode.CONFLICT, f"Ya existe {label} «{code}».", "code")

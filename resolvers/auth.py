@@ -66,6 +66,7 @@ async def login(ctx, username: str, password: str) -> tuple[str, User]:
 async def act_as(ctx, token: str) -> None:
     """Make `ctx` the session of `token` (just issued): its principal and claims."""
     claims = decode_token(ctx.services, token)
+    assert claims is not None  # (just issued: it decodes)
     async with ctx.services.db.session() as session:
         ctx.principal = await load_principal(
             session, claims.user_id, token_version=claims.token_version, today=ctx.services.clock.today()

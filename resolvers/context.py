@@ -34,6 +34,12 @@ class Services:
     hub: Hub | None = None
     exports: ExportRunner | None = None  # the Excel jobs running in this process
 
+    def require_hub(self) -> Hub:
+        """The hub, for what serves subscribers or closes it (build_services makes one)."""
+        if self.hub is None:
+            raise RuntimeError("this process has no realtime hub")
+        return self.hub
+
 
 class _Scope:
     """A read session with its DataLoaders and calendar: one per HTTP request, one per operation
@@ -61,6 +67,7 @@ class _Scope:
     @property
     def session(self) -> SharedSession:
         if self._session is None:
+            assert self._open_session is not None  # a scope is made with a session or with the way to open one
             self.opened = self._open_session()
             self._session = SharedSession(self.opened, release_after_each=True)
         return self._session

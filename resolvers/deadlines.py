@@ -79,6 +79,8 @@ async def _one_batch(services: Services) -> int:
             ).scalars()
         }
         for turno in candidates:
+            due = turno.due_date
+            assert due is not None  # (the query takes turnos with a due date)
             light = open_light(calendar, today, turno.due_date, threshold)
             kind = EventKind.DEADLINE_PASSED if light == TrafficLight.RED else EventKind.DEADLINE_NEAR
             if kind == EventKind.DEADLINE_PASSED and turno.passed_notified_for == turno.due_date:
@@ -100,8 +102,8 @@ async def _one_batch(services: Services) -> int:
                 audience=audience,
                 data={
                     "number": turno.number,
-                    "dueDate": turno.due_date.isoformat(),
-                    "businessDaysLeft": calendar.business_days_left(today, turno.due_date),
+                    "dueDate": due.isoformat(),
+                    "businessDaysLeft": calendar.business_days_left(today, due),
                 },
             )
             written += 1

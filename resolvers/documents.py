@@ -228,7 +228,7 @@ async def _register_in_two_statements(
     ).one()
     document.number, document.folio = number, format_folio(unit.acronym, year, number)
     note_changes(session, sequence=sequence)
-    if key_row is not None:
+    if key is not None and key_row is not None:  # (a row only from a key)
         key.recorded = True
     return document, warnings
 
@@ -246,13 +246,16 @@ def _registration_read(principal, search: bool):
     `search`, the duplicates (folios and reception times, most recent first). Built once per caller
     (the visibility predicates depend on them) and search; the values are bind parameters."""
     me = select(literal(1)).select_from(User).where(User.id == bindparam("me")).with_for_update(key_share=True)
-    columns = [
-        OrgUnit,
-        DocumentType,
-        func.nextval(literal_column("pg_get_serial_sequence('documents', 'id')")).label("document_id"),
-        me.scalar_subquery().label("user_locked"),
-    ]
-    query = select(*columns).select_from(OrgUnit).outerjoin(DocumentType, DocumentType.code == bindparam("type_code"))
+    query = (
+        select(
+            OrgUnit,
+            DocumentType,
+            func.nextval(literal_column("pg_get_serial_sequence('documents', 'id')")).label("document_id"),
+            me.scalar_subquery().label("user_locked"),
+        )
+        .select_from(OrgUnit)
+        .outerjoin(DocumentType, DocumentType.code == bindparam("type_code"))
+    )
     if search:
         found = _duplicates_query(principal).subquery()
         newest_first = found.c.received_at.desc()
@@ -558,7 +561,7 @@ async def list_documents(
     matching = unsearched.where(searched) if searched is not None else unsearched
     query, keys, counted = matching, DOCUMENT_ORDER, None  # counted: every match, when the page reads fewer
     readable, visible_files = confidential_readable(principal), partial(visible_attachments, principal)
-    if by_relevance:
+    if by_relevance and search is not None:  # (by relevance: there is a search)
         dialect = "sqlite" if ctx.services.db.is_sqlite else "postgresql"
         query, rank = ranked(unsearched, search, readable, Document, dialect, visible_files)
         keys = [
@@ -628,8 +631,9 @@ async def archive_document(
         entry = await session.get(ArchiveSeries, (series or "").strip().upper())
         if entry is None or not entry.active:
             check.add("La serie documental no existe o está inactiva.", "series")
-        file_number = check.text(file_number, "fileNumber", "El número de expediente", 60, required=True)
+        file_number = check.required_text(file_number, "fileNumber", "El número de expediente", 60)
         check.raise_if_any()
+        assert entry is not None  # (refused above when missing)
         document.status = next_document_status(document.status, DocumentTransition.ARCHIVE)
         record = ArchiveRecord(
             document_id=document.id,

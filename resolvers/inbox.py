@@ -4,8 +4,9 @@ counters for a dashboard."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, ColumnElement, bindparam, func, select, true, tuple_
+from sqlalchemy import BigInteger, Column, ColumnElement, bindparam, func, select, true, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 
@@ -17,6 +18,9 @@ from models.workflow import OPEN_TURNO, TurnoStatus
 from resolvers.context import Context
 from resolvers.units import resolve_unit_filter
 from resolvers.pagination import Page, datetime_key, decode_cursor, int_key, keyset_page, page_size
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql.base import ReadOnlyColumnCollection
 
 TURNO_ORDER = [datetime_key(Turno.sent_at, "sent_at"), int_key(Turno.id, "id")]
 
@@ -123,6 +127,7 @@ async def box_summary(ctx: Context, box: str, spec: TurnoFilterSpec | None) -> B
     env = await ctx.filter_env()
     spec = spec or TurnoFilterSpec(include_subunits=True)
     today = env.clock.today()
+    turno: type[Turno] | ReadOnlyColumnCollection[str, Column[Any]]  # what is counted: the rollup's rows or the turnos
     if counted_by_unit_and_status(spec) and spec.unit_id is None and turno_counts.kept_in_table(ctx.session):
         rows = turno_counts.open_turno_rollup.c
 

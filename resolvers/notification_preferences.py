@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 from sqlalchemy import select
 
@@ -17,7 +18,14 @@ from models.users import User
 from resolvers.context import Context
 from resolvers.validation import Checker
 
-UNSET = object()
+
+class Unset(Enum):
+    """A field the input leaves out: unchanged (None is a value: it clears)."""
+
+    UNSET = "UNSET"
+
+
+UNSET = Unset.UNSET
 
 
 @dataclass
@@ -25,9 +33,9 @@ class PreferencesData:
     channels: list[tuple[NotificationKind, list[NotificationChannel]]] | None = None  # kinds not listed: unchanged
     include_subunits: bool | None = None
     digest_hour: int | None = None
-    quiet_from: object = UNSET  # "HH:MM", None / "" clears
-    quiet_to: object = UNSET
-    email: object = UNSET  # the person's own address, None / "" clears
+    quiet_from: str | None | Unset = UNSET  # "HH:MM", None / "" clears
+    quiet_to: str | None | Unset = UNSET
+    email: str | None | Unset = UNSET  # the person's own address, None / "" clears
 
 
 async def my_preferences(ctx: Context) -> tuple[Preferences, str | None]:
@@ -77,7 +85,7 @@ async def update_preferences(ctx: Context, data: PreferencesData) -> tuple[Prefe
             row.digest_hour = data.digest_hour
         for name, value in quiet.items():
             setattr(row, name, value)
-        user = await session.get(User, principal.user_id)
+        user = await session.get_one(User, principal.user_id)  # the caller's own
         if email is not UNSET:
             user.email = email
         await session.flush()

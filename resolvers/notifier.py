@@ -328,7 +328,7 @@ async def _claim(services: Services) -> list[int]:
 
 async def _send_one(services: Services, senders: Senders, notification_id: int) -> int:
     async with services.db.session() as session:
-        notification = await session.get(Notification, notification_id)
+        notification = await session.get_one(Notification, notification_id)  # claimed just before
         if notification.channel == NotificationChannel.EMAIL.value:
             outcome = await senders.email(session, notification)
         else:
@@ -382,7 +382,7 @@ async def plan_digests(services: Services) -> int:
                         )
                     )
         if rows:
-            insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+            insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
             await session.execute(insert(Notification).on_conflict_do_nothing(), rows)
     return len(rows)
 

@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Any, Callable, Sequence
 
 from sqlalchemy import Select, func, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import MAX_KEY
+from models.db import Reader
 from models.errors import validation
 
 
@@ -85,7 +85,7 @@ class Page:
     rows: list
     has_next_page: bool
     has_previous_page: bool
-    _session: AsyncSession
+    _session: Reader
     _count_query: Select
     _keys: Sequence[SortKey]
     _keyed: list  # the rows as the keys read them
@@ -112,7 +112,7 @@ def page_size(requested: int | None, default: int, maximum: int, field: str) -> 
 
 
 async def keyset_page(
-    session: AsyncSession,
+    session: Reader,
     query: Select,
     keys: Sequence[SortKey],
     *,

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select
 
+from models.db import rows_matched
 from models.errors import DomainError, ErrorCode
 from models.notifications import PushSubscription
 from resolvers.context import Context
@@ -64,5 +65,5 @@ async def remove_push_subscription(ctx: Context, endpoint: str) -> None:
                 PushSubscription.endpoint == (endpoint or "").strip(), PushSubscription.user_id == principal.user_id
             )
         )
-    if not removed.rowcount:
+    if not rows_matched(removed):
         raise DomainError(ErrorCode.NOT_FOUND, "No tiene una suscripción con esa dirección.", "endpoint")

@@ -110,7 +110,7 @@ class SnippetLoader(DataLoader):
     def _fields(self) -> tuple:
         """The readable flag, and each field of FIELDS as the caller may read it: a confidential
         document's summary and sender are NULL for who may not read them, in the database."""
-        readable = confidential_readable(self.ctx.principal)
+        readable = confidential_readable(self.ctx.require_principal())
         sender = (
             func.coalesce(Document.sender_name, "")
             + " "
@@ -127,12 +127,18 @@ class SnippetLoader(DataLoader):
         return readable, [case((readable, columns[s]), else_=None) if s in PROTECTED else columns[s] for s in FIELDS]
 
     def _documents(self, keys, columns):
-        return select(Document.id, *columns).where(Document.id.in_(keys), visible_documents(self.ctx.principal))
+        return select(Document.id, *columns).where(
+            Document.id.in_(keys), visible_documents(self.ctx.require_principal())
+        )
 
     def _files(self, keys, columns):
         return select(
             Attachment.id, Attachment.document_id, Attachment.response_id, Attachment.filename, *columns
-        ).where(Attachment.document_id.in_(keys), Attachment.text.is_not(None), visible_attachments(self.ctx.principal))
+        ).where(
+            Attachment.document_id.in_(keys),
+            Attachment.text.is_not(None),
+            visible_attachments(self.ctx.require_principal()),
+        )
 
     @staticmethod
     def _file_source(row) -> SnippetSource:

@@ -109,7 +109,8 @@ async def stats(ctx: Context, request: StatsRequest) -> list[tuple[StatsRow, Org
     rows = assemble(buckets, results, request.by_unit)
     if not request.by_unit:
         return [(rows[i, None], None) for i in range(len(buckets))]
-    units = [u for u in await ctx.loaders.org_unit_by_id.load_many(sorted({u for _, u in rows})) if u is not None]
+    unit_ids = sorted({u for _, u in rows if u is not None})  # (by unit: every row has its unit)
+    units = [u for u in await ctx.loaders.org_unit_by_id.load_many(unit_ids) if u is not None]
     if len(buckets) * len(units) > MAX_ROWS:  # refused before the rows are built and rendered
         raise validation(
             f"El resultado tendría {len(buckets) * len(units):,} filas ({len(buckets):,} periodos × "

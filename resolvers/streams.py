@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import AsyncIterator
+from typing import AsyncGenerator
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import DBAPIError, TimeoutError as PoolTimeoutError
@@ -22,7 +22,8 @@ from models.documents import Document
 from models.errors import DomainError, not_found
 from models.events import Event, EventAudience
 from models.permissions import Principal, visible_documents, visible_events
-from realtime.hub import Subscription
+from realtime.batch import EventBatch
+from realtime.hub import Delivery, Subscription
 from models.principals import load_principal
 from resolvers.context import Context
 
@@ -37,7 +38,7 @@ class StreamError(DomainError):
 
     def __init__(self, code: str, message: str):
         Exception.__init__(self, message)
-        self.code, self.message, self.field = code, message, None
+        self.code, self.message, self.field = code, message, None  # type: ignore[assignment]  # a str code of its own, not an ErrorCode
 
     @property
     def extensions(self) -> dict:
@@ -62,13 +63,18 @@ def _candidates(principal: Principal, document_id: int | None):
 
 async def event_stream(
     ctx: Context, *, after_sequence: int | None, document_id: int | None = None
-) -> AsyncIterator[tuple[Event, dict | None, Context]]:
+) -> AsyncGenerator[tuple[Event, dict | None, Context], None]:
     """Yields each event with the renders shared by the subscribers it was handed to together
     (None for events read from the cursor) and the context to resolve it with: a copy of the
     connection's with the event's own database scope, valid until the next event is asked for."""
     services = ctx.services
     principal = ctx.require_principal()
-    hub = services.hub
+    hub = services.require_hub()
+    # what the loop holds, let go of (None) once delivered: an idle subscription holds no event
+    rows: list[Event] | None
+    event: Event | None
+    delivery: Delivery | None
+    batch: EventBatch | None
     # registered before the cursor is fixed: whatever commits from here on is either queued
     # or found by the first read
     subscription = hub.subscribe(
@@ -79,9 +85,10 @@ async def event_stream(
         retry_delay = 0.2
         while True:
             if subscription.recheck or (subscription.expires_at and subscription.expires_at <= services.clock.now()):
-                principal = await _recheck(ctx, subscription)
-                if principal is None:
+                rechecked = await _recheck(ctx, subscription)
+                if rechecked is None:
                     return
+                principal = rechecked
             if subscription.fallback:
                 subscription.fallback = False
                 subscription.queue.clear()
@@ -115,7 +122,13 @@ async def event_stream(
                     continue
                 cursor = delivery.event.id
                 batch, event = delivery.batch, delivery.event
-                async with ctx.scoped(prime=lambda loaders: batch.prime(loaders, principal, event)) as delivery_ctx:
+
+                def prime(loaders) -> None:
+                    # asked for within the delivery's scope, before its batch and event are let go below
+                    assert batch is not None and event is not None
+                    batch.prime(loaders, principal, event)
+
+                async with ctx.scoped(prime=prime) as delivery_ctx:
                     yield event, delivery.renders, delivery_ctx
                 delivery = batch = event = None  # nor, until its next event, the batch of its last one
                 continue
@@ -163,7 +176,7 @@ async def _start(ctx: Context, principal: Principal, after_sequence: int | None,
 
 
 async def _read_after(ctx: Context, principal: Principal, cursor: int, document_id: int | None) -> list[Event]:
-    async with ctx.services.hub.read_slots, ctx.services.db.session() as session:
+    async with ctx.services.require_hub().read_slots, ctx.services.db.session() as session:
         return list(
             (
                 await session.execute(
@@ -194,7 +207,7 @@ async def _recheck(ctx: Context, subscription: Subscription) -> Principal | None
         await close_socket(ctx, 4403, "Sesión terminada")
         return None
     ctx.principal = principal
-    ctx.services.hub.update_principal(subscription, principal)
+    ctx.services.require_hub().update_principal(subscription, principal)
     # what was queued was decided for the old access: read again from the cursor
     subscription.queue.clear()
     subscription.fallback = True

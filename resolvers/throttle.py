@@ -165,7 +165,8 @@ async def admit(services, username: str, client: Client, field: str = "password"
         wait, message = 0.0, "Demasiados intentos fallidos."
         for key, row in rows.items():
             delay = throttle_delay_seconds(_failures(row, now), _free(key))
-            if delay:
+            if delay:  # (failures past the free ones: the last one's time is kept)
+                assert row.last_failure_at is not None
                 wait = max(wait, (row.last_failure_at + timedelta(seconds=delay) - now).total_seconds())
         everyone = seen.get(global_key)
         ceiling = settings.login_failures_per_minute  # 0: no ceiling

@@ -84,7 +84,9 @@ async def load_turno_locked(
 ) -> tuple[Turno, Document]:
     """A turno the caller may see, with its document locked; read again after the lock."""
     document_id = (
-        await session.execute(select(Turno.document_id).where(Turno.id == turno_id, visible_turnos(ctx.principal)))
+        await session.execute(
+            select(Turno.document_id).where(Turno.id == turno_id, visible_turnos(ctx.require_principal()))
+        )
     ).scalar_one_or_none()
     if document_id is None:
         raise not_found("El turno no existe o no tiene acceso.", field)
@@ -154,6 +156,7 @@ async def send_turno(ctx: Context, data: SendTurnoData) -> tuple[list[Turno], li
             ).first()
             if visible_doc is None:
                 raise not_found("El documento no existe o no tiene acceso.", "documentId")
+            assert data.document_id is not None  # (one or the other, checked above)
             document = await lock_document(session, data.document_id)
             from_unit_id = document.unit_id
         if data.from_unit_id is not None and data.from_unit_id != from_unit_id:
@@ -165,7 +168,7 @@ async def send_turno(ctx: Context, data: SendTurnoData) -> tuple[list[Turno], li
         else:
             check_send_turno(principal, DocumentFacts(document, pending_turnos=()))
 
-        from_unit = await session.get(OrgUnit, from_unit_id)
+        from_unit = await session.get_one(OrgUnit, from_unit_id)  # the document's or the parent's unit
         calendar = await load_calendar(session)
         recipients, warnings = await _check_recipients(
             session, data.recipients, from_unit, parent, document, calendar, today
@@ -275,7 +278,7 @@ async def _check_recipients(
                 warnings.append(f"{unit.acronym}: {warning}")
         elif parent is not None and parent.due_date is not None:
             due, counted_from = parent.due_date, today  # a delegated turno inherits its parent's deadline
-        if parent is not None and exceeds_deadline(due, parent.due_date):
+        if parent is not None and parent.due_date is not None and exceeds_deadline(due, parent.due_date):
             check.add(
                 f"No puede vencer después del turno que se delega ({parent.due_date.isoformat()}).",
                 f"{field}.{'businessDays' if r.business_days is not None else 'dueDate'}",
@@ -325,6 +328,7 @@ async def preview_deadline(ctx: Context, due_date: date | None, business_days: i
         check.add("Indique la fecha límite o los días hábiles.", "businessDays")
     due, warning = deadline_of(check, calendar, today, due_date, business_days, "")
     check.raise_if_any()
+    assert due is not None  # (a deadline was asked, and not refused)
     return due, explain_due_date(calendar, today, due, business_days if due_date is None else None), warning
 
 
@@ -357,7 +361,7 @@ async def respond_turno(
         turno, document = await load_turno_locked(session, ctx, turno_id)
         check_respond(principal, await turno_facts(session, turno, document))
         check = Checker()
-        body = check.text(body, "body", "La respuesta", 20_000, required=True)
+        body = check.required_text(body, "body", "La respuesta", 20_000)
         reference = check.text(reference, "reference", "El número de oficio de respuesta", 120)
         check.raise_if_any()
         turno.status = next_turno_status(turno.status, TurnoTransition.ANSWER).value
@@ -431,8 +435,8 @@ async def evaluate_response(
             elif new_due_date < today:
                 check.add("La nueva fecha límite ya pasó.", "newDueDate")
             elif turno.parent_id is not None:
-                parent = await session.get(Turno, turno.parent_id)
-                if exceeds_deadline(new_due_date, parent.due_date):
+                parent = await session.get_one(Turno, turno.parent_id)
+                if parent.due_date is not None and exceeds_deadline(new_due_date, parent.due_date):
                     check.add(
                         f"No puede vencer después del turno superior ({parent.due_date.isoformat()}).", "newDueDate"
                     )

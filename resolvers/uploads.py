@@ -100,7 +100,7 @@ async def stage_uploads(ctx: Context, uploads: list, field: str = "files") -> li
 
 
 def attachment_rows(
-    uploads: list[StagedUpload], *, document_id: int, response_id: int | None, user_id: int, now
+    uploads: list[StagedUpload], *, document_id: int | None, response_id: int | None, user_id: int, now
 ) -> list[Attachment]:
     return [
         Attachment(

@@ -29,6 +29,11 @@ class Checker:
             self.add(too_long_message(label, maximum), field)
         return value
 
+    def required_text(self, value: str | None, field: str, label: str, maximum: int) -> str:
+        """`text(..., required=True)` for a value read once the input passed (raise_if_any):
+        missing, it is "" here, the problem recorded."""
+        return self.text(value, field, label, maximum, required=True) or ""
+
     def email(self, value: str | None, field: str) -> str | None:
         value = self.text(value, field, "El correo electrónico", 200)
         if value and not EMAIL.match(value):

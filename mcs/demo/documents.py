@@ -19,6 +19,8 @@ from mcs.demo.senders import external_sender, internal_sender, next_number
 from mcs.demo.subjects import AREA_OF, AREAS, INTERNAL, REGIONAL_AREAS, REGISTERING, Filler
 
 if TYPE_CHECKING:
+    from resolvers.documents import RegisterDocumentData
+
     from mcs.demo.planner import PlannedTurno
 
 
@@ -63,7 +65,7 @@ class PlannedDocument:
     acronym: str  # the registering unit
     area: str | None  # what it is about (None: an internal memorandum)
     at: datetime
-    data: object  # RegisterDocumentData
+    data: RegisterDocumentData
     registrant: Person
     id: int | None = None
     focus: PlannedTurno | None = None  # the deepest turno of the main line: decides the archive series

@@ -86,5 +86,7 @@ async def create_institution(services, demo: Demo) -> None:
                 if role == Role.REGISTRAR:
                     demo.registrant[acronym] = person
         await session.flush()
-    for acronym in demo.units:
-        demo.registrant.setdefault(acronym, demo.head_of.get(acronym))
+    for acronym in demo.units:  # where no one registers, the head does (a unit with neither has no one)
+        head = demo.head_of.get(acronym)
+        if head is not None:
+            demo.registrant.setdefault(acronym, head)

@@ -64,7 +64,7 @@ async def load_demo(settings: Settings, only_if_empty: bool = True) -> None:
             planner.plan(document)
         planner.watch(max(moments[0].astimezone(tz).date(), planner.today - timedelta(days=WATCHED_DAYS)))
         async with services.db.session() as read_session:
-            principals = {p.user.id: await load_principal(read_session, p.user.id) for p in demo.persons}
+            principals = {p.user_id: await load_principal(read_session, p.user_id) for p in demo.persons}
             shared = SharedSession(read_session)
             await shared.release()  # no idle transaction held while the use cases commit
             runner = WorkflowRunner(services, demo, principals, shared, calendar, seed)
@@ -74,5 +74,5 @@ async def load_demo(settings: Settings, only_if_empty: bool = True) -> None:
         stats = await demo_stats(services, demo, calendar)
         print_summary(demo, stats, time.perf_counter() - started)
     finally:
-        await services.hub.close()
+        await services.require_hub().close()
         await services.db.dispose()

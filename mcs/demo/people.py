@@ -273,7 +273,13 @@ class Person:
     position: str
     female: bool
     grants: list[tuple[str, Role]]
-    user: User | None = None
+    user: User | None = None  # set by create_institution (mcs/demo/institution.py)
+
+    @property
+    def user_id(self) -> int:
+        if self.user is None:
+            raise RuntimeError(f"{self.username}: no user yet (create_institution makes them)")
+        return self.user.id
 
 
 def plan_people(rng: random.Random, people: People, units: list) -> list[Person]:

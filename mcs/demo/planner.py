@@ -66,6 +66,15 @@ class PlannedTurno:
     response_id: int | None = None
 
 
+def light_on_route(route: list[str], route_light: TrafficLight | None) -> TrafficLight:
+    """The light a turno on a route aims at: green on the way down, the route's own where it ends."""
+    if route[1:]:
+        return TrafficLight.GREEN
+    if route_light is None:
+        raise ValueError("a route is chosen with the light it ends in (choose_routes)")
+    return route_light
+
+
 class WorkflowPlanner:
     """Plans the life of every document as timed actions (see the module's docstring)."""
 
@@ -140,7 +149,10 @@ class WorkflowPlanner:
         registrar, head = self.demo.registrant.get(acronym), self.demo.head_of.get(acronym)
         if registrar is not None and registrar is not head and self.rng.random() < 0.6:
             return registrar
-        return head or registrar
+        person = head or registrar
+        if person is None:
+            raise LookupError(f"no one turns from {acronym}: it has neither a head nor a registrar")
+        return person
 
     def worker(self, acronym: str) -> Person:
         """Acknowledges and answers: the staff mostly, else the head or the registrar."""
@@ -178,7 +190,8 @@ class WorkflowPlanner:
         return weights
 
     def pick(self, candidates: list[str], weights: list[float], count: int) -> list[str]:
-        chosen, candidates, weights = [], list(candidates), list(weights)
+        chosen: list[str] = []
+        candidates, weights = list(candidates), list(weights)
         while candidates and len(chosen) < count:
             i = self.rng.choices(range(len(candidates)), weights=weights)[0]
             chosen.append(candidates.pop(i))
@@ -273,7 +286,7 @@ class WorkflowPlanner:
                 self.close(doc, self.later(doc.at, 0, 5))
             return
         candidates = self.first_level_candidates(doc.acronym)
-        favourite = AREA_DIRECTORATE.get(doc.area) if doc.acronym == "DG" else None
+        favourite = AREA_DIRECTORATE.get(doc.area) if doc.acronym == "DG" and doc.area is not None else None
         count = rng.choices([1, 2, 3], weights=[68, 25, 7])[0]
         units = self.pick(candidates, self.weigh(candidates, doc, favourite), count)
         if doc.route:
@@ -311,12 +324,13 @@ class WorkflowPlanner:
             self.aim(recipients[0], doc.target, day)
         if doc.route:
             recipients[0].route, recipients[0].route_light = doc.route[1:], doc.route_light
-            self.aim(recipients[0], TrafficLight.GREEN if doc.route[1:] else doc.route_light, day)
+            self.aim(recipients[0], light_on_route(doc.route, doc.route_light), day)
         self.add(sent_at, "send", actor=self.sender(doc.acronym), document=doc, parent=None, turnos=recipients)
         taken = set(units) | {r.to_acronym for r in recipients}
         closes = [self.life(t, taken) for t in recipients]
-        if all(closes):
-            self.close(doc, max(closes))
+        closed = [c for c in closes if c is not None]
+        if len(closed) == len(closes):  # every one closes
+            self.close(doc, max(closed))
 
     def first_level(self, doc, unit, instruction, sent_at, day) -> PlannedTurno:
         rng = self.rng
@@ -406,18 +420,17 @@ class WorkflowPlanner:
             children = [self.delegated(turno, unit, delegated_at) for unit in units]
             if turno.route:
                 children[0].route, children[0].route_light = turno.route[1:], turno.route_light
-                self.aim(
-                    children[0], TrafficLight.GREEN if turno.route[1:] else turno.route_light, self.day_of(delegated_at)
-                )
+                self.aim(children[0], light_on_route(turno.route, turno.route_light), self.day_of(delegated_at))
             if turno.document.focus is turno:
                 turno.document.focus = children[0]
             self.add(
                 delegated_at, "send", actor=self.sender(to), document=turno.document, parent=turno, turnos=children
             )
             closes = [self.life(child, set()) for child in children]
-            if not all(closes):
+            closed = [c for c in closes if c is not None]
+            if len(closed) < len(closes):
                 return None  # waits for what was delegated
-            ready = max([delegated_at, *closes])
+            ready = max([delegated_at, *closed])
         for round_ in (1, 2):
             answered = self.answer_time(ready, turno.due, delegated=turno.parent is not None)
             if turno.hold and self.day_of(answered) <= self.today:  # not yet: it shows its light today

@@ -16,6 +16,14 @@ from mcs.demo.people import Person
 from mcs.demo.planner import PlannedTurno
 
 
+def known_id(planned_id: int | None) -> int:
+    """The id of a planned document, turno or answer, which the runner learns on creating it:
+    the actions run in time order, so whatever acts on one comes after."""
+    if planned_id is None:
+        raise RuntimeError("acting on a planned item before it was created")
+    return planned_id
+
+
 class WorkflowRunner:
     """Runs the planned actions in time order through the use cases, each as its planned user."""
 
@@ -23,7 +31,7 @@ class WorkflowRunner:
         self,
         services,
         demo: Demo,
-        principals: dict[int, Principal],
+        principals: dict[int, Principal | None],  # None: a user no longer active
         session: SharedSession,
         calendar: BusinessCalendar,
         seed,
@@ -37,7 +45,7 @@ class WorkflowRunner:
         from resolvers.context import Context
 
         return Context(
-            services=self.services, session=self.session, principal=self.principals[person.user.id], request_id="demo"
+            services=self.services, session=self.session, principal=self.principals[person.user_id], request_id="demo"
         )
 
     def number(self, prefix: str, first: int = 300) -> int:
@@ -87,7 +95,7 @@ class WorkflowRunner:
     async def acknowledge(self, turno: PlannedTurno, actor: Person) -> None:
         from resolvers.turnos import acknowledge_turno
 
-        await acknowledge_turno(self.context(actor), turno.id)
+        await acknowledge_turno(self.context(actor), known_id(turno.id))
 
     async def respond(self, turno: PlannedTurno, actor: Person, body: str, reference: bool) -> None:
         from resolvers.turnos import respond_turno
@@ -99,7 +107,7 @@ class WorkflowRunner:
             before -= timedelta(days=1)
         body = body.format(ref=number, date=long_date_es(before))
         response = await respond_turno(
-            self.context(actor), turno.id, body=body, reference=number if reference else None
+            self.context(actor), known_id(turno.id), body=body, reference=number if reference else None
         )
         turno.response_id = response.id
 
@@ -109,18 +117,22 @@ class WorkflowRunner:
         from resolvers.turnos import evaluate_response
 
         await evaluate_response(
-            self.context(actor), turno.response_id, decision=decision, comment=comment, new_due_date=new_due_date
+            self.context(actor),
+            known_id(turno.response_id),
+            decision=decision,
+            comment=comment,
+            new_due_date=new_due_date,
         )
 
     async def cancel(self, turno: PlannedTurno, actor: Person) -> None:
         from resolvers.turnos import cancel_turno
 
-        await cancel_turno(self.context(actor), turno.id)
+        await cancel_turno(self.context(actor), known_id(turno.id))
 
     async def conclude(self, document: PlannedDocument, actor: Person) -> None:
         from resolvers.documents import conclude_document
 
-        await conclude_document(self.context(actor), document.id)
+        await conclude_document(self.context(actor), known_id(document.id))
 
     async def archive(self, document: PlannedDocument, actor: Person, series: str) -> None:
         from resolvers.documents import archive_document
@@ -128,7 +140,10 @@ class WorkflowRunner:
         year = self.services.clock.local_date(self.services.clock.now()).year
         prefix = f"{document.acronym}/EXP/{year}"
         await archive_document(
-            self.context(actor), document.id, series=series, file_number=f"{prefix}/{self.number(prefix, first=20):04d}"
+            self.context(actor),
+            known_id(document.id),
+            series=series,
+            file_number=f"{prefix}/{self.number(prefix, first=20):04d}",
         )
 
     async def deadlines(self) -> None:

@@ -230,8 +230,8 @@ def external_sender(demo: Demo, key: str, fill: Filler):
         (SenderLevel.ORGANIZATION, ORGANIZATIONS),
     ):
         if key in pool:
-            organization, prefix, positions = pool[key]
-            reference = f"{prefix}/{next_number(demo, prefix):04d}/{year}" if prefix else None
+            organization, series, positions = pool[key]
+            reference = f"{series}/{next_number(demo, series):04d}/{year}" if series else None
             return (
                 SenderData(
                     level=level,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from datetime import date
+from typing import overload
 
 from models.calendar import MONTHS_ES
 
@@ -485,5 +486,9 @@ class Filler(dict):
         self[key] = value
         return value
 
+    @overload
+    def fill(self, template: str) -> str: ...  # (no template here is empty, which would give None)
+    @overload
+    def fill(self, template: None) -> None: ...
     def fill(self, template: str | None) -> str | None:
         return template.format_map(self) if template else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from models.workflow import Instruction
 
-NOTES = {
+NOTES: dict[Instruction, list[str | None]] = {
     Instruction.RESPONSE: [
         "Atender y dar respuesta directa al remitente, con copia a esta unidad.",
         "Dar respuesta por escrito en el plazo indicado y remitir copia del acuse.",

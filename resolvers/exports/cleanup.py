@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, func, select, update
 
+from models.db import rows_matched
 from models.exports import ACTIVE_STATUSES, STALE_ERROR, Export, ExportStatus, stale_clause
 from resolvers.context import Services
 from resolvers.exports.storage import exports_dir, job_id, mtime, remove, remove_entry
@@ -40,13 +41,13 @@ async def clean_exports(services: Services) -> CleanResult:
     if oldest is not None and oldest < now - timedelta(seconds=stale_seconds):
         # written only when there is something to fail (on SQLite a write takes the database's lock)
         async with services.db.transaction() as session:
-            result.failed = (
+            result.failed = rows_matched(
                 await session.execute(
                     update(Export)
                     .where(stale_clause(now, stale_seconds))
                     .values(status=ExportStatus.FAILED.value, error=STALE_ERROR, finished_at=now)
                 )
-            ).rowcount or 0
+            )
         oldest = await _oldest_heartbeat(services)
     if oldest is not None:
         result.next_stale_at = oldest + timedelta(seconds=stale_seconds)
@@ -64,11 +65,11 @@ async def clean_exports(services: Services) -> CleanResult:
             if file_key and remove(directory / file_key):
                 result.files += 1
         async with services.db.transaction() as session:
-            result.deleted += (
+            result.deleted += rows_matched(
                 await session.execute(
                     delete(Export).where(Export.id.in_([e.id for e in expired]), Export.expires_at <= now)
                 )
-            ).rowcount or 0
+            )
         if len(expired) < 500:
             break
     result.files += await _remove_orphans(services, directory)

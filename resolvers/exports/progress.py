@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import AsyncIterator
+from typing import AsyncGenerator
 
 from sqlalchemy import select, update
 
+from models.db import rows_matched
 from models.errors import not_found
 from models.exports import ACTIVE_STATUSES, STALE_ERROR, Export, ExportStatus, stale_clause
 from models.principals import load_principal
@@ -27,13 +28,13 @@ async def _owned(session, services: Services, user_id: int, export_id: int) -> E
     stale_before = now - timedelta(seconds=services.settings.export_stale_seconds)
     if export is not None and export.status in ACTIVE_STATUSES and export.heartbeat_at < stale_before:
         async with services.db.transaction() as writer:
-            failed = (
+            failed = rows_matched(
                 await writer.execute(
                     update(Export)
                     .where(Export.id == export_id, stale_clause(now, services.settings.export_stale_seconds))
                     .values(status=ExportStatus.FAILED.value, error=STALE_ERROR, finished_at=now)
                 )
-            ).rowcount
+            )
         if failed:  # its partial files go with it (its process is gone)
             await asyncio.to_thread(remove_partials, exports_dir(services), {export_id})
         await session.rollback()  # read it again, after the write
@@ -47,7 +48,7 @@ async def export_for_node(ctx: Context, export_id: int) -> Export | None:
         return await _owned(session, ctx.services, principal.user_id, export_id)
 
 
-async def progress_stream(ctx: Context, export_id: int) -> AsyncIterator[Export]:
+async def progress_stream(ctx: Context, export_id: int) -> AsyncGenerator[Export, None]:
     """The export now, then each time it changes, until DONE or FAILED (then the stream ends).
     Only its owner may follow it. It reads the row: the job may run on another instance."""
     from resolvers.streams import close_socket

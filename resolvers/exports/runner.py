@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, text, update
 
 from files.xlsx import MAX_DATA_ROWS, XlsxBook
+from models.db import rows_matched
 from models.calendar import load_calendar
 from models.catalogs import DocumentType
 from models.errors import DomainError, ErrorCode
@@ -42,7 +43,7 @@ from models.exports import (
     RowContext,
     load_spec,
 )
-from models.filters import FilterEnv
+from models.filters import DocumentFilterSpec, FilterEnv
 from models.org import OrgUnit
 from models.principals import load_principal
 from resolvers.context import Services
@@ -150,13 +151,13 @@ async def _keepalive(services: Services, export_id: int, state: JobState) -> Non
         next_beat = max(next_beat + interval, loop.time())  # a fixed cadence; a slow beat is not followed by a burst
         try:
             async with services.db.transaction() as session:
-                touched = (
+                touched = rows_matched(
                     await session.execute(
                         update(Export)
                         .where(Export.id == export_id, Export.status.in_(ACTIVE_STATUSES))
                         .values(heartbeat_at=services.clock.now())
                     )
-                ).rowcount
+                )
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - the next beat tries again
@@ -207,13 +208,13 @@ async def _run(services: Services, export_id: int, state: JobState | None = None
     clock, settings = services.clock, services.settings
     now = clock.now()
     async with services.db.transaction() as session:
-        claimed = (
+        claimed = rows_matched(
             await session.execute(
                 update(Export)
                 .where(Export.id == export_id, Export.status == ExportStatus.PENDING.value)
                 .values(status=ExportStatus.RUNNING.value, started_at=now, heartbeat_at=now)
             )
-        ).rowcount
+        )
         export = await session.get(Export, export_id) if claimed else None
         if export is None:
             return  # failed as stale meanwhile, or gone
@@ -241,7 +242,12 @@ async def _run(services: Services, export_id: int, state: JobState | None = None
             spec.unit_path = unit.path
         calendar = await load_calendar(session)
         env = FilterEnv(clock, calendar, settings.yellow_threshold_days, principal)
-        source = (DocumentSource if kind == ExportKind.DOCUMENTS else TurnoSource)(spec, env, calendar)
+        # (load_spec read the spec of the export's kind)
+        source: DocumentSource | TurnoSource = (
+            DocumentSource(spec, env, calendar)
+            if isinstance(spec, DocumentFilterSpec)
+            else TurnoSource(spec, env, calendar)
+        )
         total, indicators = await source.indicators(session)
         if total > MAX_DATA_ROWS:
             raise DomainError(
@@ -315,7 +321,7 @@ async def _run(services: Services, export_id: int, state: JobState | None = None
 
     try:
         async with services.db.transaction() as session:
-            done = (
+            done = rows_matched(
                 await session.execute(
                     update(Export)
                     .where(Export.id == export_id, Export.status == ExportStatus.RUNNING.value)
@@ -330,7 +336,7 @@ async def _run(services: Services, export_id: int, state: JobState | None = None
                         heartbeat_at=clock.now(),
                     )
                 )
-            ).rowcount
+            )
     except BaseException:
         remove(exports_dir(services) / file_key)
         raise

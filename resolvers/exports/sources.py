@@ -7,7 +7,7 @@ and how their cells are shaped are models/exports.py's (DOCUMENT_SHEET, TURNO_SH
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import AsyncIterator, ClassVar
+from typing import AsyncGenerator, AsyncIterator, ClassVar, Generic, TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
@@ -103,11 +103,14 @@ async def _keyset_chunks(session, query, column, id_column) -> AsyncIterator[Chu
         after = _keyset_before(column, chunk[column.key][-1], id_column, chunk[id_column.key][-1])
 
 
+Spec = TypeVar("Spec", DocumentFilterSpec, TurnoFilterSpec)
+
+
 @dataclass
-class Source:
+class Source(Generic[Spec]):
     """One export's rows and what shaping them needs (DocumentSource, TurnoSource)."""
 
-    spec: DocumentFilterSpec | TurnoFilterSpec
+    spec: Spec
     env: FilterEnv
     calendar: BusinessCalendar
     sheet: ClassVar[ExportSheet]
@@ -134,14 +137,14 @@ class Source:
         return self.sheet.shape(chunk, context)
 
 
-class DocumentSource(Source):
+class DocumentSource(Source[DocumentFilterSpec]):
     sheet = DOCUMENT_SHEET
 
     def __post_init__(self):
         super().__post_init__()
         self.where = [visible_documents(self.env.principal), *document_filter_clauses(self.spec, self.env)]
 
-    async def chunks(self, session) -> AsyncIterator[Chunk]:
+    async def chunks(self, session) -> AsyncGenerator[Chunk, None]:
         unit = aliased(OrgUnit)
         query = (
             select(*_selected(self.sheet, Document, {"unit_acronym": unit.acronym}))
@@ -182,7 +185,7 @@ class DocumentSource(Source):
         return await document_indicators(session, self.where, self.env)
 
 
-class TurnoSource(Source):
+class TurnoSource(Source[TurnoFilterSpec]):
     sheet = TURNO_SHEET
 
     def __post_init__(self):
@@ -197,7 +200,7 @@ class TurnoSource(Source):
             *turno_filter_clauses(self.spec, self.env, unit_column),
         ]
 
-    async def chunks(self, session) -> AsyncIterator[Chunk]:
+    async def chunks(self, session) -> AsyncGenerator[Chunk, None]:
         from_unit, to_unit = aliased(OrgUnit), aliased(OrgUnit)
         joined = {
             "from_acronym": from_unit.acronym,

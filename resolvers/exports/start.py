@@ -43,11 +43,13 @@ async def start_export(
     if box is not None and not turnos_given:
         raise validation("«box» elige la bandeja de los turnos: solo se usa al exportar «turnos».", "input.box")
     kind = ExportKind.DOCUMENTS if documents_given else ExportKind.TURNOS
-    spec = (
-        (documents or DocumentFilterSpec()) if documents_given else (turnos or TurnoFilterSpec(include_subunits=True))
-    )
-    if box is not None:
-        spec.box = box
+    spec: DocumentFilterSpec | TurnoFilterSpec
+    if documents_given:
+        spec = documents or DocumentFilterSpec()
+    else:
+        spec = turnos or TurnoFilterSpec(include_subunits=True)
+        if box is not None:
+            spec.box = box
     await resolve_unit_filter(ctx, spec)
     services, settings = ctx.services, ctx.settings
     now = ctx.clock.now()
