@@ -98,11 +98,13 @@ setup: $(STAMP) $(OCR_STAMP) $(CHROMIUM_STAMP) $(GRAPHIQL_STAMP) $(WEB_STAMP)
 run: setup
 	$(BIN)/mcs serve --demo-if-empty --host $(HOST) --port $(PORT)
 
-# the gate: lint and format (ruff), the direction of imports (import-linter, pyproject.toml), the web
-# app's own checks. `ruff format .` fixes what `ruff format --check` finds.
+# the gate, which must find nothing: lint and format (ruff), types (mypy with strawberry's plugin),
+# the direction of imports (import-linter), the web app's own checks (pyproject.toml holds their
+# settings). `ruff format .` fixes what `ruff format --check` finds.
 lint: setup web-check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports pyproject.toml
 
 test: lint
@@ -115,4 +117,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.core
 
 clean:
-	rm -rf $(VENV) var .pytest_cache $(WEB)/node_modules $(WEB)/vendor $(WEB)/dist
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(WEB)/node_modules $(WEB)/vendor $(WEB)/dist
