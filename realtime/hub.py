@@ -230,6 +230,12 @@ class Hub:
             await self._pump()
 
     async def _pump(self) -> None:
+        if not self._subscriptions and self.last_sequence > self.cursor:
+            # nobody to hand events to: skip reading them. A subscription that arrives later
+            # reads its own start from the database after registering (resolvers/streams.py),
+            # so it misses nothing; what commits after it registered is read here as usual.
+            self.cursor = self.last_sequence
+            return
         while True:
             # a pooled session per read: a connection kept by the hub in autocommit (065b395) left
             # requests without an answer while PostgreSQL held a lock (tests/test_outages.py)

@@ -128,6 +128,34 @@ async def _next(stream, timeout=10):
     return event
 
 
+async def test_with_no_subscriber_the_hub_reads_no_events_and_a_later_one_misses_nothing(api, world, services, queries):
+    """An instance nobody subscribes to (a registration desk's) does not read each wake-up's
+    events; a subscription that arrives later replays them from its own cursor."""
+    services.settings = dataclasses.replace(services.settings, realtime_catchup_seconds=0)
+    hub = services.hub
+    await hub.start()
+    flow = Flow(api, world)
+    before = hub.cursor
+    queries.reset()
+    await flow.register(user="da_reg", unit="DA", reference="R/sin-suscriptores")
+    for _ in range(100):
+        if hub.cursor >= hub.last_sequence > before:
+            break
+        await asyncio.sleep(0.01)
+    assert hub.cursor == hub.last_sequence > before
+    event_reads = [q for q in queries.statements if q.lstrip().upper().startswith("SELECT") and "FROM events" in q]
+    assert event_reads == []
+
+    principal = (await _principals(services, world))["da_head"]
+    stream = event_stream(socket_context(services, principal), after_sequence=before)
+    replayed = await _next(stream)
+    assert replayed.kind == "DOCUMENT_REGISTERED" and replayed.id > before
+    live = asyncio.ensure_future(_next(stream))
+    await flow.register(user="da_reg", unit="DA", reference="R/con-suscriptor")
+    assert (await live).id > replayed.id
+    await stream.aclose()
+
+
 async def test_a_subscriber_that_stops_reading_costs_a_bounded_buffer_and_loses_nothing(api, world, services):
     services.settings = dataclasses.replace(services.settings, realtime_catchup_seconds=0)
     hub = services.hub
