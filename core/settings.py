@@ -103,6 +103,7 @@ class Settings:
     vapid_private_key: str | None = None  # Web Push's signing key (PEM or base64url); None: one kept in the database
     push_allowed_hosts: tuple[str, ...] = ()  # push endpoints' hosts allowed (empty: any http(s) endpoint)
     notify_seconds: float = 2.0  # how often new events are turned into notifications and those sent (0: off)
+    notification_days: float = 180.0  # how long the record of a sent, skipped or failed notification is kept
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -157,6 +158,7 @@ class Settings:
             smtp_password=env.get("MCS_SMTP_PASSWORD") or None,
             smtp_from=env.get("MCS_SMTP_FROM") or "MCS <mcs@localhost>",
             notify_seconds=float(env.get("MCS_NOTIFY_SECONDS", "2")),
+            notification_days=float(env.get("MCS_NOTIFICATION_DAYS", "180")),
             vapid_private_key=env.get("MCS_VAPID_PRIVATE_KEY") or None,
             push_allowed_hosts=tuple(
                 h.strip().lower() for h in env.get("MCS_PUSH_ALLOWED_HOSTS", "").split(",") if h.strip()

@@ -21,7 +21,7 @@ from models.idempotency import IdempotencyKey
 from resolvers.context import Services
 from resolvers.deadlines import run_deadline_pass
 from resolvers.exports import clean_exports
-from resolvers.notifier import notify_pass
+from resolvers.notifier import forget_notifications, notify_pass, plan_digests
 from resolvers.text_extraction import BATCH as EXTRACTION_BATCH
 from resolvers.text_extraction import extract_pending
 
@@ -86,6 +86,10 @@ def jobs(services: Services) -> list[Job]:
         Job("idempotency keys", min(3600.0, settings.idempotency_key_hours * 3600 / 4), forget_idempotency_keys),
         # new events to notifications, and those due out (resolvers/notifier.py); safe on several instances
         Job("notifications", settings.notify_seconds, notify_pass, on_events=True),
+        # each person's digest at their hour: looking once a minute is on time (plan_digests is idempotent)
+        Job("notification digests", 60.0 if settings.notify_seconds > 0 else 0, plan_digests),
+        # records past MCS_NOTIFICATION_DAYS forgotten, what a dead process left SENDING closed
+        Job("notifications clean-up", 600.0 if settings.notify_seconds > 0 else 0, forget_notifications),
     ]
 
 

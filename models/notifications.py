@@ -37,6 +37,14 @@ class NotificationChannel(str, Enum):
     PUSH = "PUSH"
 
 
+# A notification claimed (SENDING) this long ago whose sender never recorded an outcome: its
+# process died mid-pass. It is closed FAILED, not sent again (the message may have left).
+SENDING_GIVEN_UP_AFTER = timedelta(minutes=10)
+INTERRUPTED_ERROR = "Interrumpido: el proceso que lo enviaba se detuvo; no se reintenta para no enviarlo dos veces."
+# what is done with and may be forgotten once older than MCS_NOTIFICATION_DAYS
+FINISHED_STATUSES = ("SENT", "FAILED", "SKIPPED")
+
+
 class NotificationStatus(str, Enum):
     PENDING = "PENDING"  # waiting for its time (a quiet period) or for a sender
     SENDING = "SENDING"  # claimed by a sender; left so by a process that died: never sent again

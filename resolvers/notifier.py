@@ -15,7 +15,7 @@ What a message says is decided when it is sent, with the person's access at that
 from __future__ import annotations
 
 import logging
-import time
+from datetime import timedelta
 from dataclasses import dataclass
 from email.utils import parseaddr
 from zoneinfo import ZoneInfo
@@ -27,8 +27,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from models.calendar import load_calendar
 from models.events import Event
+from models.db import rows_matched
 from models.notifications import (
     EVENT_KINDS,
+    FINISHED_STATUSES,
+    INTERRUPTED_ERROR,
+    SENDING_GIVEN_UP_AFTER,
     MAX_ATTEMPTS,
     Notification,
     NotificationChannel,
@@ -387,18 +391,39 @@ async def plan_digests(services: Services) -> int:
     return len(rows)
 
 
-DIGEST_CHECK_SECONDS = 60.0
-_digests_checked_at: dict[int, float] = {}  # per Services: the periodic pass looks once a minute
-
-
 async def notify_pass(services: Services) -> int:
-    """One pass of the periodic job: new events to notifications, the day's digests when their
-    hour has come, then what is due."""
+    """One pass of the periodic job: new events to notifications, then what is due. (The day's
+    digests are planned by a job of their own, mcs/jobs.py.)"""
     await collect(services)
-    if time.monotonic() - _digests_checked_at.get(id(services), -DIGEST_CHECK_SECONDS) >= DIGEST_CHECK_SECONDS:
-        _digests_checked_at[id(services)] = time.monotonic()
-        await plan_digests(services)
     return await send_due(services)
+
+
+async def forget_notifications(services: Services) -> int:
+    """Close what a dead process left SENDING (FAILED, not sent again: the message may have left)
+    and forget the finished records older than MCS_NOTIFICATION_DAYS. Returns the rows changed."""
+    now = services.clock.now()
+    async with services.db.transaction() as session:
+        interrupted = rows_matched(
+            await session.execute(
+                update(Notification)
+                .where(
+                    Notification.status == NotificationStatus.SENDING.value,
+                    Notification.due_at < now - SENDING_GIVEN_UP_AFTER,
+                )
+                .values(status=NotificationStatus.FAILED.value, error=INTERRUPTED_ERROR)
+            )
+        )
+        forgotten = rows_matched(
+            await session.execute(
+                delete(Notification).where(
+                    Notification.status.in_(FINISHED_STATUSES),
+                    Notification.created_at < now - timedelta(days=services.settings.notification_days),
+                )
+            )
+        )
+    if interrupted:
+        log.warning("%d notification(s) left SENDING by a process that stopped: closed FAILED", interrupted)
+    return interrupted + forgotten
 
 
 NOTIFICATION_ORDER = [int_key(Notification.id, "id")]

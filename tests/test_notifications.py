@@ -22,7 +22,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
 from mcs.app import build_services
-from models.notifications import Notification, PushSubscription
+from models.notifications import INTERRUPTED_ERROR, Notification, PushSubscription
 from models.users import User
 from resolvers.notifier import collect, plan_digests, send_due
 from tests.conftest import Api
@@ -617,6 +617,35 @@ async def test_a_claim_left_by_a_stopped_process_is_never_sent_again(api, world,
         await restarted.hub.close()
         await restarted.db.dispose()
     assert inbox.messages == [] and {r.status for r in await rows(services)} == {"SENDING"}
+
+
+async def test_the_clean_up_closes_an_abandoned_claim_and_forgets_old_records(api, world, mail, clock):
+    """What a stopped process left SENDING is closed FAILED after 10 minutes, saying why, and never
+    sent; finished records older than MCS_NOTIFICATION_DAYS are forgotten, recent ones kept."""
+    from resolvers.notifier import _claim, forget_notifications
+
+    services, inbox = mail
+    await give_emails(services, world, "da_reg", "da_head")
+    flow = Flow(api, world)
+    await dg_turns_to_da(flow)
+    assert await collect(services) == 2
+    assert len(await _claim(services)) == 2  # ... and the process stops before sending
+    clock.advance(seconds=9 * 60)
+    assert await forget_notifications(services) == 0  # a slow sender may still be at it
+    clock.advance(seconds=2 * 60)
+    assert await forget_notifications(services) == 2
+    closed = await rows(services)
+    assert {(r.status, r.error) for r in closed} == {("FAILED", INTERRUPTED_ERROR)}
+    assert await notify(services) == 0 and inbox.messages == []
+
+    clock.advance(days=100)
+    await dg_turns_to_da(flow)
+    assert await collect(services) == 2 and await notify(services) == 2
+    clock.advance(days=services.settings.notification_days - 100 - 1)
+    assert await forget_notifications(services) == 0  # the first two are 179 days old
+    clock.advance(days=2)
+    assert await forget_notifications(services) == 2  # now 181: forgotten; the others, 81 days old, kept
+    assert [r.status for r in await rows(services)] == ["SENT", "SENT"]
 
 
 async def test_push_endpoints_limited_to_the_allowed_hosts(api, world, services, browser):
