@@ -5,6 +5,7 @@ of the test's own (the `redis_server` fixture, tests/conftest.py)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import contextlib
 import json
 import socket
@@ -63,7 +64,13 @@ class LiveServer:
 async def start_server(services) -> LiveServer:
     port = free_port()
     app = create_app(services=services, host="127.0.0.1")
-    config = uvicorn_config(app, services.settings, "127.0.0.1", port, log_level="warning", lifespan="on")
+    # a connection a client left open (a browser's keep-alive) must not hold the shutdown past
+    # stop()'s wait: cut short there, the lifespan would leave the background jobs running
+    # against the next test's database
+    settings = dataclasses.replace(
+        services.settings, shutdown_grace_seconds=min(services.settings.shutdown_grace_seconds, 2.0)
+    )
+    config = uvicorn_config(app, settings, "127.0.0.1", port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     for _ in range(500):
