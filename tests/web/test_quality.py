@@ -120,4 +120,6 @@ SCREENS = [
 async def test_screen(server, browsing, mail, request, reach):
     page = await browsing.page()
     await reach(page, server, mail)
-    await check_screen(page, request, request.node.callspec.id.split("-", 1)[-1])
+    # the screen's own id (e.g. "Notificaciones-error"), without the database's ("sqlite")
+    screen = "-".join(part for part in request.node.callspec.id.split("-") if part not in ("sqlite", "postgresql"))
+    await check_screen(page, request, screen)
