@@ -45,7 +45,7 @@ from models.notifications import (
     after_quiet_period,
     retry_delay,
 )
-from models.org import OrgUnit
+from models.org import OrgUnit, lineage_of
 from models.turnos import Turno
 from models.users import Membership, Role, User, active_membership_clause
 from notifications.content import message_for, push_payload_for
@@ -157,7 +157,7 @@ async def _people_of_units(session, unit_ids: set[int], today) -> dict[int, list
     if not unit_ids:
         return {}
     paths = dict((await session.execute(select(OrgUnit.id, OrgUnit.path).where(OrgUnit.id.in_(unit_ids)))).all())
-    ancestors = {int(a) for path in paths.values() for a in path.strip("/").split("/") if a}
+    ancestors = {unit_id for path in paths.values() for unit_id in lineage_of(path)}
     rows = (
         await session.execute(
             select(
