@@ -103,20 +103,18 @@ class MCSGraphQL(GraphQL[Context, None]):
         session = SharedSession(request.scope["state"]["db_session"])
         request.scope["state"]["db_shared"] = session  # a request cancelled on disconnect waits for its statements
         claims = decode_token(self.services, bearer_token(request.headers.get("authorization")))
-        principal = (
-            await load_principal(
-                session,
-                claims.user_id,
-                token_version=claims.token_version,
-                token_id=claims.token_id,
-                today=self.services.clock.today(),
-            )
-            if claims
-            else None
-        )
-        # hand the connection back to the pool: a mutation's own transaction must never wait
-        # for a connection while this request still holds another one
-        await session.release()
+        principal = None
+        if claims:
+            # a connection of its own, handed back at once: a mutation's own transaction must
+            # never wait for a connection while this request still holds another one
+            async with self.services.db.single_read() as connection:
+                principal = await load_principal(
+                    connection,
+                    claims.user_id,
+                    token_version=claims.token_version,
+                    token_id=claims.token_id,
+                    today=self.services.clock.today(),
+                )
         context = Context(
             services=self.services,
             session=session,

@@ -6,13 +6,14 @@ import asyncio
 import time
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
+from collections.abc import Mapping
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, Protocol, TypeVarTuple, Unpack, overload
 
 from sqlalchemy import Connection, Engine, Executable, Result, event, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.sql.selectable import TypedReturnsRows
 from sqlalchemy.util import await_
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 _Ts = TypeVarTuple("_Ts")
 
@@ -50,6 +51,17 @@ class Database:
     def session(self) -> AsyncSession:
         """A session for reading; it begins a transaction lazily."""
         return self.sessions()
+
+    @asynccontextmanager
+    async def single_read(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for ONE read statement: on PostgreSQL in AUTOCOMMIT, since a statement is
+        its own snapshot; BEGIN and ROLLBACK around it were two of its three round trips. Core,
+        not a Session: no identity map to build for rows nobody will change. The caller's
+        principal of every request is read so (bench/REGISTRATIONS.md)."""
+        async with self.engine.connect() as connection:
+            if not self.is_sqlite:  # (pysqlite: one local call; our BEGIN listener stays as is)
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+            yield connection
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -167,9 +179,13 @@ class Reader(Protocol):
     """What a read needs of its session: an AsyncSession, or a request's SharedSession."""
 
     @overload
-    async def execute(self, statement: TypedReturnsRows[Unpack[_Ts]]) -> Result[Unpack[_Ts]]: ...
+    async def execute(
+        self, statement: TypedReturnsRows[Unpack[_Ts]], params: Mapping[str, Any] | None = None
+    ) -> Result[Unpack[_Ts]]: ...
     @overload
-    async def execute(self, statement: Executable) -> Result[Unpack[tuple[Any, ...]]]: ...
+    async def execute(
+        self, statement: Executable, params: Mapping[str, Any] | None = None
+    ) -> Result[Unpack[tuple[Any, ...]]]: ...
     def get_bind(self) -> Engine | Connection: ...
 
 

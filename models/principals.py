@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import and_, exists, false, select
+from sqlalchemy import Date, String, and_, bindparam, exists, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.clock import Clock
 from models.db import Reader
@@ -15,8 +16,32 @@ from models.permissions import MembershipGrant, Principal
 from models.users import Membership, RevokedToken, Role, User, active_membership_clause
 
 
+# Built once, with bind parameters: every authenticated request reads it, and composing it anew
+# (then computing its cache key) cost more Python than the round trip (bench/REGISTRATIONS.md).
+# A token without an id compares its NULL jti, so `revoked` is false.
+PRINCIPAL_ROWS = (
+    select(
+        User.id,
+        User.username,
+        User.active,
+        User.token_version,
+        Membership.unit_id,
+        Membership.role,
+        OrgUnit.path,
+        exists(select(1).where(RevokedToken.jti == bindparam("token_id", type_=String))).label("revoked"),
+    )
+    .outerjoin(
+        Membership,
+        and_(Membership.user_id == User.id, active_membership_clause(bindparam("today", type_=Date))),
+    )
+    .outerjoin(OrgUnit, OrgUnit.id == Membership.unit_id)
+    .where(User.id == bindparam("user_id"))
+    .order_by(Membership.id)
+)
+
+
 async def load_principal(
-    session: Reader,
+    session: Reader | AsyncConnection,
     user_id: int,
     token_version: int | None = None,
     token_id: str | None = None,
@@ -33,25 +58,7 @@ async def load_principal(
     principal: each request, and a websocket's recheck."""
     if today is None:
         today = Clock().today()
-    revoked = (exists(select(1).where(RevokedToken.jti == token_id)) if token_id else false()).label("revoked")
-    rows = (
-        await session.execute(
-            select(
-                User.id,
-                User.username,
-                User.active,
-                User.token_version,
-                Membership.unit_id,
-                Membership.role,
-                OrgUnit.path,
-                revoked,
-            )
-            .outerjoin(Membership, and_(Membership.user_id == User.id, active_membership_clause(today)))
-            .outerjoin(OrgUnit, OrgUnit.id == Membership.unit_id)
-            .where(User.id == user_id)
-            .order_by(Membership.id)
-        )
-    ).all()
+    rows = (await session.execute(PRINCIPAL_ROWS, {"user_id": user_id, "today": today, "token_id": token_id})).all()
     if not rows or not rows[0].active or rows[0].revoked:
         return None
     if token_version is not None and rows[0].token_version != token_version:

@@ -77,7 +77,7 @@ def membership_in_force(starts_on: date | None, ends_on: date | None, day: date)
     return (starts_on is None or starts_on <= day) and (ends_on is None or day <= ends_on)
 
 
-def active_membership_clause(today: date, membership=Membership) -> ColumnElement[bool]:
+def active_membership_clause(today: date | ColumnElement[date], membership=Membership) -> ColumnElement[bool]:
     """SQL predicate: the membership counts on `today` (the institution's date, models/clock).
     The one rule of membership dates: whatever makes a Principal, or counts who holds a role, uses it
     (or its twin, Membership.active_on)."""
