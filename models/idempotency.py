@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, event, select
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, bindparam, event, exists, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, BigId, UTCDateTime
@@ -127,3 +127,14 @@ async def find_key(session, user_id: int, key: str) -> IdempotencyKey | None:
             select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
         )
     ).scalar_one_or_none()
+
+
+# Asked before every keyed mutation (the web app sends a key with each), nearly always answered
+# "no": built once, read on a connection of its own (models/db.py Database.single_read).
+KEY_EXISTS = select(
+    exists().where(IdempotencyKey.user_id == bindparam("user_id"), IdempotencyKey.key == bindparam("key"))
+)
+
+
+async def key_exists(connection, user_id: int, key: str) -> bool:
+    return bool((await connection.execute(KEY_EXISTS, {"user_id": user_id, "key": key})).scalar())

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from models.db import hooked
 from models.errors import DomainError, ErrorCode, validation
-from models.idempotency import MAX_KEY_LENGTH, IdempotencyKey, PendingKey, find_key
+from models.idempotency import MAX_KEY_LENGTH, IdempotencyKey, PendingKey, find_key, key_exists
 from schema.errors import UserError, payload
 
 HEADER = "idempotency-key"
@@ -106,6 +106,9 @@ async def idempotent_payload(
 
 
 async def _replayed(ctx, make, user_id: int, key: str, operation: str, digest: str, replay: Replay):
+    async with ctx.services.db.single_read() as connection:
+        if not await key_exists(connection, user_id, key):  # the usual answer, in one round trip
+            return None
     async with ctx.services.db.session() as session:
         found = await find_key(session, user_id, key)
         if found is None:

@@ -47,8 +47,9 @@ class CommitAnswerLost:
             while data := await client_reader.read(65536):
                 server_writer.write(data)
                 await server_writer.drain()
-                # a simple-protocol Query message ('Q') whose text is COMMIT (asyncpg's commit)
-                if self.armed and data[:1] == b"Q" and b"COMMIT" in data.upper():
+                # a simple-protocol Query message ('Q') whose text is COMMIT (asyncpg's commit; not
+                # the "BEGIN ISOLATION LEVEL READ COMMITTED" of a connection that was in AUTOCOMMIT)
+                if self.armed and data[:1] == b"Q" and data[5:].rstrip(b"\0; ").upper() == b"COMMIT":
                     self.armed = False
                     cut.set()  # from now on nothing goes back to the client
                     self.cuts += 1
