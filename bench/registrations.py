@@ -15,7 +15,7 @@ gapless folios, and where the time goes while the folio counter row and the even
 3. per variant (`plain`: no files; `pdf`: one small PDF, GraphQL multipart; `key`: plain with an
    Idempotency-Key header, as the web app sends) a warm-up, a serial line (one client: the
    uncontended cost; first setup only) and `--runs` runs of `--count` registrations by that many
-   concurrent clients, all in the unit DG1D1 as its REGISTRAR, round-robin over the instances,
+   concurrent clients, all in the unit DG1D1 as its REGISTRAR, each on one instance (split evenly),
    each with a fresh reference; with `--profile`, py-spy samples the first server during the
    first run of each line (where its CPU goes);
 4. for each run: registrations/s, p50/p95/p99 latency, the folios it got (consecutive, no
@@ -198,8 +198,14 @@ def pct(values: list[float], q: float) -> float:
 
 class Driver:
     def __init__(self, instances: list[Instance], token: str, unit_id: int, seed: int, clients: int):
-        limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-        self.http = [httpx.AsyncClient(base_url=i.base_url, timeout=120, limits=limits) for i in instances]
+        # one httpx client (one connection) per simulated client, each on one instance (clients
+        # split evenly): a single pool shared by hundreds of tasks cost the benchmark more CPU the
+        # more connections it held, and its queue made every run after the first wait seconds for
+        # a connection (p95 1.9 s -> 5.9 s); a client alternating between instances left each
+        # connection idle for a whole call elsewhere, past uvicorn's 5 s keep-alive, and lost the
+        # race with its closing (ReadError)
+        self.instances = instances
+        self.http: dict[int, httpx.AsyncClient] = {}
         self.headers = {"Authorization": f"Bearer {token}"}
         self.unit_id = to_global_id("OrgUnit", unit_id)
         self.rng = random.Random(seed)
@@ -224,10 +230,17 @@ class Driver:
             },
         }
 
-    async def register(self, variant: str) -> tuple[float, str | None, str | None]:
-        """(latency, folio, problem) of one registerDocument, on the next instance round-robin."""
+    def client_of(self, worker: int) -> httpx.AsyncClient:
+        if worker not in self.http:
+            instance = self.instances[worker % len(self.instances)]
+            limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+            self.http[worker] = httpx.AsyncClient(base_url=instance.base_url, timeout=120, limits=limits)
+        return self.http[worker]
+
+    async def register(self, variant: str, worker: int = 0) -> tuple[float, str | None, str | None]:
+        """(latency, folio, problem) of one registerDocument by a client, on its instance."""
         n = next(self.sent)
-        client = self.http[n % len(self.http)]
+        client = self.client_of(worker)
         started = time.perf_counter()
         try:
             if variant == "pdf":
@@ -267,9 +280,9 @@ class Driver:
         run = Run(name, clients)
         left = itertools.count()
 
-        async def worker() -> None:
+        async def worker(w: int) -> None:
             while next(left) < count:
-                latency, folio, problem = await self.register(variant)
+                latency, folio, problem = await self.register(variant, w)
                 if problem:
                     run.failures.append(problem)
                 else:
@@ -279,14 +292,14 @@ class Driver:
         if meter:
             await meter.begin()
         run.started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
+        await asyncio.gather(*(worker(w) for w in range(clients)))
         run.ended = time.perf_counter()
         if meter:
             run.cpu = await meter.end()
         return run
 
     async def close(self) -> None:
-        for client in self.http:
+        for client in self.http.values():
             await client.aclose()
 
 
@@ -728,7 +741,9 @@ async def drive_all(args, url: str, secret: str, unit_id: int) -> list[Line]:
 
                 for variant in args.variants:
                     for tree in trees:
-                        await measure(tree, variant, "warm-up", args.warmup, clients)
+                        await measure(
+                            tree, variant, "warm-up", max(args.warmup, clients), clients
+                        )  # every client connected
                         if args.serial and s == 0:
                             line(tree, variant, 1).runs.append(await measure(tree, variant, "1 client", args.serial, 1))
                     for k in range(args.runs):
