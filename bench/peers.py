@@ -68,7 +68,7 @@ from bench.inbox import (
     inbox_body,
     inbox_check,
     load,
-    page_key,
+    case_key,
 )
 from mcs.migrations import migrate
 from models.calendar import official_holidays
@@ -330,8 +330,7 @@ async def run(url: str, seconds: float, clients: int, search: str, explain_full:
                     auth = {"Authorization": f"Bearer {tokens[username]}"}
                     mcs_answer = (await mc.post("/graphql", json=inbox_body(50, inbox_filter), headers=auth)).json()
                     if username == HEAD_USERNAME and "data" in mcs_answer and not mcs_answer.get("errors"):
-                        f = inbox_filter or {}
-                        pages[page_key(50, f.get("status", []), f.get("trafficLight", []))] = mcs_answer["data"]
+                        pages[case_key(username, inbox_filter)] = mcs_answer["data"]
                     for name, query in (("inbox", PG_INBOX), ("inboxJoined", PG_INBOX_JOINED)):
                         body = pg_inbox_body(query, 50, inbox_filter)
                         pg_answer = (await pc.post("/graphql", json=body, headers=auth)).json()
@@ -488,7 +487,7 @@ async def run(url: str, seconds: float, clients: int, search: str, explain_full:
                                 meter,
                                 lambda b=inbox_body(50, inbox_filter): b,
                                 inbox_check,
-                                None,
+                                username,  # the in-memory server's "token": whose recorded page
                                 seconds,
                                 clients,
                             ),

@@ -50,8 +50,8 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect):
-        if value is None:
-            return None
+        if value is None or value.tzinfo is timezone.utc:  # asyncpg's, as is: every timestamp of a page
+            return value
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
