@@ -837,6 +837,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--redis-url", default=DEFAULT_REDIS, help=f"Redis of the wake-ups (default {DEFAULT_REDIS})")
     parser.add_argument("--documents", type=int, default=20_000, help="documents bulk-loaded first (default 20000)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the database (one with bench.core's org tree and users, e.g. bench.inbox's): no reload",
+    )
     parser.add_argument("--instances", type=int, default=2, help="mcs serve processes (default 2)")
     parser.add_argument(
         "--clients",
@@ -901,13 +906,17 @@ def main(argv: list[str] | None = None) -> int:
     if make_url(url).get_backend_name() != "postgresql":
         raise SystemExit("bench.registrations needs a PostgreSQL URL (postgresql+asyncpg://...)")
     secret = secrets.token_urlsafe(48)
-    print(f"recreating {make_url(url).render_as_string(hide_password=True)} and migrating…", flush=True)
-    asyncio.run(recreate_database(url))
-    migrate(url)
-    world = asyncio.run(create_org_and_users(url))
-    if args.documents:
-        print(f"loading {args.documents} documents…", flush=True)
-        asyncio.run(load_documents(url, world, args.documents, args.seed))
+    if args.reuse:  # e.g. bench.inbox's 500,000 documents and 1,000,000 turnos: does the cost grow?
+        print(f"reusing {make_url(url).render_as_string(hide_password=True)}, migrating it…", flush=True)
+        migrate(url)
+    else:
+        print(f"recreating {make_url(url).render_as_string(hide_password=True)} and migrating…", flush=True)
+        asyncio.run(recreate_database(url))
+        migrate(url)
+        world = asyncio.run(create_org_and_users(url))
+        if args.documents:
+            print(f"loading {args.documents} documents…", flush=True)
+            asyncio.run(load_documents(url, world, args.documents, args.seed))
     unit_id = asyncio.run(unit_of(url, REGISTER_UNIT))
     loaded = asyncio.run(newest_document(url))
     lines = asyncio.run(drive_all(args, url, secret, unit_id))
