@@ -5,10 +5,13 @@ Mexico City.
 """
 
 from datetime import datetime, timezone
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.global_ids import decode_global_id
+from tests.helpers import mutate, new_unit
 from tests.workflow import Flow
 
 MX = ZoneInfo("America/Mexico_City")
@@ -21,6 +24,10 @@ fragment page on TurnoConnection { totalCount pageInfo { hasNextPage endCursor }
 NODE = "query($id: ID!) { node(id: $id) { id } }"
 DOC_TURNOS = """query($id: ID!) { node(id: $id) { ... on Document { turnos { number parent { number } } } } }"""
 TURNO_PARENT = """query($id: ID!) { node(id: $id) { ... on Turno { number parent { number } children { number } } } }"""
+
+
+ADD_HOLIDAYS = """mutation($dates: [Date!]!, $description: String) {
+  addHolidays(input: {dates: $dates, description: $description}) { errors { code field } } }"""
 
 
 def local(month, day, hour=10, minute=0):
@@ -332,6 +339,50 @@ async def test_filter_traffic_light_follows_the_clock(api, world, mail, clock):
     clock.set(local(3, 6))  # Friday: d was due Thursday
     assert await inbox_of(api, world, mail, trafficLight=["RED"]) == "d"
     assert await inbox_of(api, world, mail, trafficLight=["YELLOW"]) == ""
+
+
+async def test_a_filtered_first_page_follows_the_day_and_the_holidays(api, world, mail, clock):
+    """The light filter's SQL holds dates computed from the day and the calendar: the same person's
+    same filter, asked again, follows the clock and the institution's holidays as the lights each
+    row shows (computed apart, in Python) do. (A cache of a first page's statements would have to
+    hold both in its key: this is what failed when it did not.)"""
+
+    async def filters_agree_with_the_rows() -> dict[str, set[str]]:
+        _, conn = await box(api, world, "da_head")
+        shown: dict[str, set[str]] = {}
+        for edge in conn["edges"]:
+            shown.setdefault(edge["node"]["trafficLight"], set()).add(edge["node"]["number"])
+        for light in ("GREEN", "YELLOW", "RED", "NONE"):
+            assert set(await numbers(api, world, "da_head", trafficLight=[light])) == shown.get(light, set()), light
+        return shown
+
+    on_wednesday = await filters_agree_with_the_rows()
+    clock.set(local(3, 6))  # Friday: d was due Thursday
+    on_friday = await filters_agree_with_the_rows()
+    assert mail["d"] in on_wednesday["YELLOW"] and mail["d"] in on_friday["RED"]
+    holidays = {"dates": [f"2026-03-{day:02d}" for day in (9, 10, 11, 12, 13)], "description": "Cierre"}
+    assert (await api.ok(ADD_HOLIDAYS, holidays, token=world.tokens["admin"]))["addHolidays"]["errors"] == []
+    with_holidays = await filters_agree_with_the_rows()
+    assert mail["a"] in on_friday["GREEN"] and mail["a"] in with_holidays["YELLOW"]  # due the 17th: 1 day left
+
+
+async def test_a_unit_created_below_a_head_is_in_their_next_first_page(api, world, clock):
+    """A box's unit ids are read again on each request: a unit created below the HEAD's own is in
+    their inbox's very next first page."""
+    clock.set(local(3, 2))
+    flow = Flow(api, world)
+    document = (await flow.register())["id"]
+    to_da = await flow.send("dg_reg", document=document, recipients=[{"unitId": "DA", "instruction": "KNOWLEDGE"}])
+    assert await numbers(api, world, "da_head") == [to_da["turnos"][0]["number"]]
+    created = await mutate(
+        api, world, "createOrgUnit", new_unit(world, parent="DA", code="112", acronym="SRM", kind="SUBDIRECTORATE")
+    )
+    assert created["errors"] == []
+    world.units["SRM"] = SimpleNamespace(id=int(decode_global_id(created["orgUnit"]["id"])[1]))
+    clock.advance(minutes=1)
+    to_new = await flow.send("dg_reg", document=document, recipients=[{"unitId": "SRM", "instruction": "KNOWLEDGE"}])
+    assert to_new["errors"] == []
+    assert await numbers(api, world, "da_head") == [to_new["turnos"][0]["number"], to_da["turnos"][0]["number"]]
 
 
 async def test_inbox_pagination(api, world, mail):
