@@ -32,7 +32,7 @@ from models.clock import Clock
 from models.db import Database, SharedSession
 from realtime.bus import WakeUp, create_bus
 from realtime.hub import Hub
-from models.principals import load_principal
+from models.principals import read_principal
 from resolvers.auth import bearer_token, decode_token
 from resolvers.context import Context, Services
 from resolvers.exports import export_runner
@@ -107,14 +107,9 @@ class MCSGraphQL(GraphQL[Context, None]):
         if claims:
             # a connection of its own, handed back at once: a mutation's own transaction must
             # never wait for a connection while this request still holds another one
-            async with self.services.db.single_read() as connection:
-                principal = await load_principal(
-                    connection,
-                    claims.user_id,
-                    token_version=claims.token_version,
-                    token_id=claims.token_id,
-                    today=self.services.clock.today(),
-                )
+            principal = await read_principal(
+                self.services.db, self.services.clock, claims.user_id, claims.token_version, claims.token_id
+            )
         context = Context(
             services=self.services,
             session=session,
@@ -149,14 +144,9 @@ class MCSGraphQL(GraphQL[Context, None]):
         if claims is None:
             raise ConnectionRejectionError()
         try:
-            async with self.services.db.session() as session:
-                principal = await load_principal(
-                    session,
-                    claims.user_id,
-                    token_version=claims.token_version,
-                    token_id=claims.token_id,
-                    today=self.services.clock.today(),
-                )
+            principal = await read_principal(
+                self.services.db, self.services.clock, claims.user_id, claims.token_version, claims.token_id
+            )
         except Exception as error:
             if not outages.database_unavailable(error):
                 raise

@@ -10,7 +10,7 @@ from sqlalchemy import Date, String, and_, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.clock import Clock
-from models.db import Reader
+from models.db import Database, Reader
 from models.org import OrgUnit
 from models.permissions import MembershipGrant, Principal
 from models.users import Membership, RevokedToken, Role, User, active_membership_clause
@@ -65,3 +65,12 @@ async def load_principal(
         return None
     grants = tuple(MembershipGrant(r.unit_id, r.path, Role(r.role)) for r in rows if r.unit_id is not None)
     return Principal(user_id=rows[0].id, username=rows[0].username, memberships=grants)
+
+
+async def read_principal(
+    db: Database, clock: Clock, user_id: int, token_version: int | None = None, token_id: str | None = None
+) -> Principal | None:
+    """load_principal as of the institution's today, on a connection of its own handed back at
+    once (Database.single_read): a request's caller, a websocket's, a recheck."""
+    async with db.single_read() as connection:
+        return await load_principal(connection, user_id, token_version, token_id, today=clock.today())

@@ -16,7 +16,7 @@ from models.db import note_changes
 from models.events import EventKind, append_event
 from models.errors import DomainError, ErrorCode
 from models.permissions import Principal
-from models.principals import load_principal
+from models.principals import load_principal, read_principal
 from models.users import (
     USERNAME_MAX,
     RevokedToken,
@@ -67,10 +67,7 @@ async def act_as(ctx, token: str) -> None:
     """Make `ctx` the session of `token` (just issued): its principal and claims."""
     claims = decode_token(ctx.services, token)
     assert claims is not None  # (just issued: it decodes)
-    async with ctx.services.db.session() as session:
-        ctx.principal = await load_principal(
-            session, claims.user_id, token_version=claims.token_version, today=ctx.services.clock.today()
-        )
+    ctx.principal = await read_principal(ctx.services.db, ctx.services.clock, claims.user_id, claims.token_version)
     ctx.token_version, ctx.token_expires_at, ctx.token_id = claims.token_version, claims.expires_at, claims.token_id
 
 
@@ -134,14 +131,9 @@ async def current_principal(ctx) -> Principal | None:
     password; otherwise the principal with their current memberships."""
     if ctx.token_expires_at is None or ctx.token_expires_at <= ctx.services.clock.now() or ctx.principal is None:
         return None
-    async with ctx.services.db.session() as session:
-        return await load_principal(
-            session,
-            ctx.principal.user_id,
-            token_version=ctx.token_version,
-            token_id=ctx.token_id,
-            today=ctx.services.clock.today(),
-        )
+    return await read_principal(
+        ctx.services.db, ctx.services.clock, ctx.principal.user_id, ctx.token_version, ctx.token_id
+    )
 
 
 # --- my account -------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from models.events import Event, EventAudience
 from models.permissions import Principal, visible_documents, visible_events
 from realtime.batch import EventBatch
 from realtime.hub import Delivery, Subscription
-from models.principals import load_principal
+from models.principals import read_principal
 from resolvers.context import Context
 
 log = logging.getLogger("mcs.realtime")
@@ -195,14 +195,13 @@ async def _recheck(ctx: Context, subscription: Subscription) -> Principal | None
     now = ctx.services.clock.now()
     principal = None
     if not (subscription.expires_at and subscription.expires_at <= now):
-        async with ctx.services.db.session() as session:
-            principal = await load_principal(
-                session,
-                subscription.user_id,
-                token_version=subscription.token_version,
-                token_id=subscription.token_id,
-                today=ctx.services.clock.today(),
-            )
+        principal = await read_principal(
+            ctx.services.db,
+            ctx.services.clock,
+            subscription.user_id,
+            subscription.token_version,
+            subscription.token_id,
+        )
     if principal is None:
         await close_socket(ctx, 4403, "Sesión terminada")
         return None
