@@ -380,6 +380,10 @@ INSERT INTO folio_counters (unit_id, year, last_number)
     SELECT unit_id, year, max(number) FROM documents GROUP BY unit_id, year;
 SELECT setval(pg_get_serial_sequence('documents', 'id'), (SELECT max(id) FROM documents));
 SELECT setval(pg_get_serial_sequence('events', 'id'), (SELECT max(id) FROM events));
+-- the loaded events are history: the notifier starts after them, as migration 0016 starts an
+-- existing installation's (else a server spends its first minutes notifying the past: on the
+-- state's 12,000,000 events, 30 ms of CPU per registration went to it)
+UPDATE notifier_cursor SET event_id = (SELECT coalesce(max(id), 0) FROM events);
 """
 
 
