@@ -663,3 +663,22 @@ async def test_push_endpoints_limited_to_the_allowed_hosts(api, world, services,
         fcm = browser.subscription("https://fcm.googleapis.com", "/fcm/send/abc")
         accepted = await limited.ok(REGISTER_PUSH, {"input": fcm}, token=token)
         assert accepted["registerPushSubscription"]["errors"] == []
+
+
+async def test_events_older_than_a_week_when_reached_are_passed_over(api, world, mail, clock):
+    """History the notifier reaches late (loaded in bulk, or a notifier stopped for long) is not
+    notified weeks after the fact; what is within NOTIFY_WITHIN still is, and nothing is missed after."""
+    from resolvers.notifier import NOTIFY_WITHIN
+
+    services, inbox = mail
+    await give_emails(services, world, "da_reg", "da_head")
+    flow = Flow(api, world)
+    await dg_turns_to_da(flow)
+    clock.advance(days=NOTIFY_WITHIN.days - 1)
+    assert await collect(services) == 2  # six days late: still told
+    await dg_turns_to_da(flow)
+    clock.advance(days=NOTIFY_WITHIN.days + 1)
+    assert await collect(services) == 0  # eight days late: passed over, the cursor past it
+    await dg_turns_to_da(flow)
+    assert await collect(services) == 2 and await send_due(services) == 4
+    assert len(inbox.messages) == 4
