@@ -153,8 +153,8 @@ class Supervisor:
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
-        for index in range(self.workers):
-            self.spawn(index)
+        for first in range(self.workers):
+            self.spawn(first)
         status = 0
         while self.children:
             try:
@@ -163,10 +163,9 @@ class Supervisor:
                 break
             except InterruptedError:
                 continue
-            ended = self.children.pop(pid, None)
-            if ended is None:
+            index = self.children.pop(pid, None)
+            if index is None:
                 continue
-            index = ended
             code = os.waitstatus_to_exitcode(wait_status)
             if self.stopping:
                 if code != 0:

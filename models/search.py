@@ -349,12 +349,14 @@ _fts_index = table(SEARCH_TABLE, column("rowid"))
 _fts_table: ColumnClause[Any] = literal_column(SEARCH_TABLE)  # FTS5's hidden column named after the table
 
 
-def _pg_ts_query(search: SearchQuery) -> ColumnElement[str]:
+def _pg_phrases(search: SearchQuery) -> list[ColumnElement[str]]:
+    """PostgreSQL: one phraseto_tsquery per text of the search, in the index's configuration."""
     config: ColumnClause[str] = literal_column(f"'{TS_CONFIG}'::regconfig")
-    phrases: list[ColumnElement[str]] = [
-        func.phraseto_tsquery(config, bindparam(None, t), type_=TSQUERY) for t in search.texts
-    ]
-    return reduce(lambda a, b: a.op("&&")(b), phrases)
+    return [func.phraseto_tsquery(config, bindparam(None, t), type_=TSQUERY) for t in search.texts]
+
+
+def _pg_ts_query(search: SearchQuery) -> ColumnElement[str]:
+    return reduce(lambda a, b: a.op("&&")(b), _pg_phrases(search))
 
 
 def newest_matches(
@@ -485,11 +487,7 @@ Segment = tuple[str, bool]  # (text, is a match)
 
 def headline_tsquery(search: SearchQuery) -> ColumnElement[str]:
     """PostgreSQL: the query's terms ORed (a field holds some of them; the document held all)."""
-    config: ColumnClause[str] = literal_column(f"'{TS_CONFIG}'::regconfig")
-    phrases: list[ColumnElement[str]] = [
-        func.phraseto_tsquery(config, bindparam(None, t), type_=TSQUERY) for t in search.texts
-    ]
-    return reduce(lambda a, b: a.op("||")(b), phrases)
+    return reduce(lambda a, b: a.op("||")(b), _pg_phrases(search))
 
 
 def headline(text_column, search: SearchQuery):

@@ -81,16 +81,16 @@ async def _one_batch(services: Services) -> int:
         for turno in candidates:
             due = turno.due_date
             assert due is not None  # (the query takes turnos with a due date)
-            light = open_light(calendar, today, turno.due_date, threshold)
+            light = open_light(calendar, today, due, threshold)
             kind = EventKind.DEADLINE_PASSED if light == TrafficLight.RED else EventKind.DEADLINE_NEAR
-            if kind == EventKind.DEADLINE_PASSED and turno.passed_notified_for == turno.due_date:
+            if kind == EventKind.DEADLINE_PASSED and turno.passed_notified_for == due:
                 continue
-            if kind == EventKind.DEADLINE_NEAR and turno.near_notified_for == turno.due_date:
+            if kind == EventKind.DEADLINE_NEAR and turno.near_notified_for == due:
                 continue
             # red after downtime implies yellow was passed through: mark both, announce the red one
-            turno.near_notified_for = turno.due_date
+            turno.near_notified_for = due
             if kind == EventKind.DEADLINE_PASSED:
-                turno.passed_notified_for = turno.due_date
+                turno.passed_notified_for = due
             audience = turno_audience(units[turno.from_unit_id], units[turno.to_unit_id])
             await append_event(
                 session,

@@ -19,25 +19,31 @@ from models.traffic_light import TrafficLight
 from models.users import Role
 from models.workflow import Decision, Instruction, TurnoStatus
 
-strawberry.enum(Role, name="Role")
-strawberry.enum(OrgUnitKind, name="OrgUnitKind")
-strawberry.enum(Origin, name="Origin")
-strawberry.enum(SenderLevel, name="SenderLevel")
-strawberry.enum(Priority, name="Priority")
-strawberry.enum(DocumentStatus, name="DocumentStatus")
+# the enums named as their class, without a description of their own
+for plain in (
+    Role,
+    OrgUnitKind,
+    Origin,
+    SenderLevel,
+    Priority,
+    DocumentStatus,
+    TrafficLight,
+    EventKind,
+    ErrorCode,
+    Instruction,
+    TurnoStatus,
+    Decision,
+    ExportStatus,
+    NotificationChannel,
+    NotificationStatus,
+):
+    strawberry.enum(plain, name=plain.__name__)
 strawberry.enum(
     DocumentOrder,
     name="DocumentOrder",
     description="RECEIVED: newest received first. RELEVANCE: best match of filter.search first (without a "
     "search, newest received first). Ties go to the newest id.",
 )
-strawberry.enum(TrafficLight, name="TrafficLight")
-strawberry.enum(EventKind, name="EventKind")
-strawberry.enum(ErrorCode, name="ErrorCode")
-strawberry.enum(Instruction, name="Instruction")
-strawberry.enum(TurnoStatus, name="TurnoStatus")
-strawberry.enum(Decision, name="Decision")
-strawberry.enum(ExportStatus, name="ExportStatus")
 strawberry.enum(
     Granularity,
     name="Granularity",
@@ -67,5 +73,3 @@ strawberry.enum(
         "turno of my unit is overdue; DAILY_DIGEST: the morning summary on business days."
     ),
 )
-strawberry.enum(NotificationChannel, name="NotificationChannel")
-strawberry.enum(NotificationStatus, name="NotificationStatus")
